@@ -1,0 +1,3 @@
+from ruststack.cli import main
+
+main()

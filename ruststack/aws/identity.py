@@ -1,0 +1,153 @@
+"""
+Who is calling: access key -> account, credential scope -> region, and (with
+C{--auth verify}) whether the signature is right.
+"""
+
+from __future__ import annotations
+
+import configparser
+import enum
+import hashlib
+import re
+from typing import Iterable, Mapping
+
+import attrs
+
+from ruststack.aws import sigv4
+
+_ACCOUNT_KEY = re.compile(r"^\d{12}$")
+
+
+@attrs.frozen
+class Caller:
+    """
+    The identity a request is served as.
+    """
+
+    account: str
+    region: str
+    access_key: str = ""
+    signature: sigv4.Signature | None = None
+
+
+class AuthFailure(enum.Enum):
+    """
+    Why a request was refused; each service names these in its own codes.
+    """
+
+    UNKNOWN_KEY = "unknown access key"
+    BAD_SIGNATURE = "signature does not match"
+    EXPIRED = "request has expired"
+    MALFORMED = "malformed authorization"
+    MISSING = "request is not signed"
+
+
+@attrs.define(eq=False)
+class AuthenticationError(Exception):
+    failure: AuthFailure
+    detail: str = ""
+    signature: sigv4.Signature | None = None
+
+
+@attrs.frozen
+class Credential:
+    secret_key: str
+    account: str | None = None
+
+
+def load_credentials(path: str) -> dict[str, Credential]:
+    """
+    Read an AWS shared-credentials style file: each section holds
+    C{aws_access_key_id}, C{aws_secret_access_key} and optionally
+    C{aws_account_id}.
+    """
+    parser = configparser.ConfigParser(interpolation=None)
+    with open(path, encoding="utf-8") as f:
+        parser.read_file(f)
+    keys = {}
+    for section in parser.sections():
+        entry = parser[section]
+        if "aws_access_key_id" not in entry or "aws_secret_access_key" not in entry:
+            raise ValueError(f"section [{section}] needs aws_access_key_id and aws_secret_access_key")
+        keys[entry["aws_access_key_id"]] = Credential(entry["aws_secret_access_key"], entry.get("aws_account_id"))
+    return keys
+
+
+@attrs.define
+class Authenticator:
+    """
+    Turns a request's signature into a L{Caller}.
+
+    @ivar credentials: when not C{None}, signatures are verified against
+        these keys (C{--auth verify}); when C{None}, any key is accepted.
+    """
+
+    default_account: str
+    default_region: str
+    credentials: Mapping[str, Credential] | None = None
+    clock: object = None  # IReactorTime, for presigned URL expiry
+
+    @property
+    def verifying(self) -> bool:
+        return self.credentials is not None
+
+    def account_for(self, access_key: str) -> str:
+        """
+        A 12-digit numeric access key id names that account; a key listed with
+        an C{aws_account_id} is in that account; anything else is in the
+        default account.
+        """
+        if _ACCOUNT_KEY.match(access_key):
+            return access_key
+        if self.credentials and access_key in self.credentials:
+            listed = self.credentials[access_key].account
+            if listed:
+                return listed
+        return self.default_account
+
+    def identify(self, signature: sigv4.Signature | None) -> Caller:
+        """
+        The caller a request is served as, before any verification.
+        """
+        if signature is None:
+            return Caller(account=self.default_account, region=self.default_region)
+        return Caller(
+            account=self.account_for(signature.scope.access_key),
+            region=signature.scope.region or self.default_region,
+            access_key=signature.scope.access_key,
+            signature=signature,
+        )
+
+    def authenticate(
+        self,
+        signature: sigv4.Signature | None,
+        method: str,
+        path: str,
+        query: Iterable[tuple[str, str]],
+        headers: Iterable[tuple[str, str]],
+        payload_hash: str,
+    ) -> None:
+        """
+        Raise L{AuthenticationError} unless the signature is valid; a no-op
+        unless verifying.
+        """
+        if not self.verifying:
+            return
+        assert self.credentials is not None
+        if signature is None:
+            raise AuthenticationError(AuthFailure.MISSING)
+        credential = self.credentials.get(signature.scope.access_key)
+        if credential is None:
+            raise AuthenticationError(AuthFailure.UNKNOWN_KEY, signature.scope.access_key, signature)
+        try:
+            if signature.presigned and self.clock is not None and signature.expired(self.clock.seconds()):
+                raise AuthenticationError(AuthFailure.EXPIRED, "", signature)
+            good = sigv4.verify(signature, credential.secret_key, method, path, query, headers, payload_hash)
+        except sigv4.MalformedSignature as e:
+            raise AuthenticationError(AuthFailure.MALFORMED, str(e), signature) from None
+        if not good:
+            raise AuthenticationError(AuthFailure.BAD_SIGNATURE, "", signature)
+
+
+def body_sha256(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()

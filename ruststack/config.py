@@ -1,0 +1,196 @@
+"""
+Every setting of RustStack, in one attrs class.
+
+Each field carries its command-line help and its parser in its metadata: the
+twistd options (L{ruststack.tap.Options}), the C{RUSTSTACK_*} environment
+variables and the README's options table all come from here. An option given
+on the command line wins over the environment, which wins over the default.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import attrs
+
+ALL_SERVICES = ("s3", "dynamodb", "lambda", "apigateway")
+
+
+class ConfigError(ValueError):
+    """
+    A setting has a value RustStack cannot use; the message names the option.
+    """
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise ValueError
+    return value
+
+
+def _optional_port(text: str) -> int | None:
+    return None if text in ("", "off", "none") else _port(text)
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise ValueError
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError
+    return value
+
+
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise ValueError
+        return text
+
+    parse.__doc__ = " | ".join(choices)
+    return parse
+
+
+def _services(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in ALL_SERVICES]
+    if unknown:
+        raise ValueError(f"unknown service {unknown[0]!r} (known: {', '.join(ALL_SERVICES)})")
+    return names
+
+
+def _region(text: str) -> str:
+    if not re.match(r"^[a-z]{2}(-[a-z]+)+-\d+$", text):
+        raise ValueError
+    return text
+
+
+def _account(text: str) -> str:
+    if not re.match(r"^\d{12}$", text):
+        raise ValueError(f"{text!r} is not a 12-digit account id")
+    return text
+
+
+def _path(text: str) -> str | None:
+    return str(Path(text).expanduser()) if text else None
+
+
+def _text(text: str) -> str | None:
+    return text or None
+
+
+def _default_cache_dir() -> str:
+    return str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ruststack")
+
+
+def setting(default: Any, parse: Callable[[str], Any], help: str, short: str | None = None) -> Any:
+    """
+    An attrs field that is also a command-line option and an environment
+    variable.
+    """
+    return attrs.field(default=default, metadata={"parse": parse, "help": help, "short": short})
+
+
+@attrs.frozen
+class Config:
+    host: str = setting("127.0.0.1", str, "Address the edge listens on.")
+    port: int = setting(4566, _port, "Edge port (0: a free port).", "p")
+    runtime_api_host: str | None = setting(
+        None, _text, "Address Lambda environments use to reach RustStack (default: --host)."
+    )
+    data_dir: str | None = setting(
+        None, _path, "Keep state in this folder so that it survives a restart (default: in memory).", "d"
+    )
+    region: str = setting("us-east-1", _region, "Region of unsigned requests and of ARNs by default.")
+    account: str = setting("000000000000", _account, "Account of access keys that do not name one.")
+    services: tuple[str, ...] = setting(ALL_SERVICES, _services, "Comma-separated services to run.")
+    lambda_executor: str = setting(
+        "process", _choice("process", "docker"), "Where Lambda code runs: process | docker."
+    )
+    lambda_idle_timeout: float = setting(600.0, _positive, "Seconds a warm Lambda environment is kept idle.")
+    lambda_concurrency: int = setting(100, _count, "Most Lambda environments running at once.")
+    auth: str = setting(
+        "off",
+        _choice("off", "verify"),
+        "off: any credentials are accepted; verify: SigV4 signatures are checked against --credentials-file.",
+    )
+    credentials_file: str | None = setting(
+        None, _path, "AWS credentials-style file of the keys accepted with --auth verify."
+    )
+    tls_port: int | None = setting(None, _optional_port, "Also serve the edge over HTTPS on this port (0: a free port).")
+    tls_cert: str | None = setting(None, _path, "PEM certificate for --tls-port (default: self-signed, generated once).")
+    tls_key: str | None = setting(None, _path, "PEM private key for --tls-cert.")
+    log_format: str = setting("text", _choice("text", "json"), "Log format: text | json.")
+    cache_dir: str = setting(
+        _default_cache_dir(), _path, "Folder for downloaded and generated files (DynamoDB Local, TLS certificate)."
+    )
+    dynamodb_local_jar: str | None = setting(
+        None, _path, "DynamoDBLocal.jar to run (default: the copy installed in --cache-dir)."
+    )
+    url_file: str | None = setting(None, _path, "Write the edge URL to this file once listening.")
+
+    @property
+    def runtime_api_address(self) -> str:
+        return self.runtime_api_host or self.host
+
+    @classmethod
+    def resolve(cls, given: Mapping[str, str | None], environ: Mapping[str, str] | None = None) -> "Config":
+        """
+        Build a Config from command-line values (C{None} where not given) and
+        the environment; raise L{ConfigError} naming the first bad option.
+        """
+        environ = os.environ if environ is None else environ
+        values = {}
+        for field in attrs.fields(cls):
+            raw = given.get(field.name)
+            if raw is None:
+                raw = environ.get(env_name(field.name))
+            if raw is None:
+                continue
+            values[field.name] = parse_value(field, raw)
+        config = cls(**values)
+        config.check()
+        return config
+
+    def check(self) -> None:
+        """
+        Cross-option rules.
+        """
+        if self.auth == "verify" and not self.credentials_file:
+            raise ConfigError("--auth verify needs --credentials-file")
+        if self.credentials_file and not os.path.isfile(self.credentials_file):
+            raise ConfigError(f"--credentials-file: no such file {self.credentials_file!r}")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ConfigError("--tls-cert and --tls-key go together")
+        for name in ("tls_cert", "tls_key", "dynamodb_local_jar"):
+            path = getattr(self, name)
+            if path and not os.path.isfile(path):
+                raise ConfigError(f"{option_name(name)}: no such file {path!r}")
+
+
+def option_name(field_name: str) -> str:
+    return "--" + field_name.replace("_", "-")
+
+
+def env_name(field_name: str) -> str:
+    return "RUSTSTACK_" + field_name.upper()
+
+
+def parse_value(field: attrs.Attribute, raw: str) -> Any:
+    try:
+        return field.metadata["parse"](raw)
+    except ValueError as e:
+        reason = str(e) if str(e) and "invalid literal" not in str(e) and "could not convert" not in str(e) else ""
+        expected = field.metadata["parse"].__doc__
+        raise ConfigError(
+            f"{option_name(field.name)}: " + (reason or f"invalid value {raw!r}" + (f" (expected {expected})" if expected else ""))
+        ) from None

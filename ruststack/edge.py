@@ -1,0 +1,251 @@
+"""
+The edge: one HTTP port for every service. It decides which service a request
+is for, identifies the caller, and hands the request to that service's
+resource.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Mapping
+
+from twisted.logger import Logger
+from twisted.web import http, server
+from twisted.web.resource import IResource, Resource
+from zope.interface import implementer
+
+from ruststack.aws import errors, identity, sigv4
+from ruststack.interfaces import IAwsService, IBodySink
+
+log = Logger()
+
+INTROSPECTION_PREFIX = b"/_ruststack/"
+
+# Credential-scope service names -> RustStack service.
+_SCOPE_SERVICES = {
+    "s3": "s3",
+    "dynamodb": "dynamodb",
+    "lambda": "lambda",
+    "apigateway": "apigateway",
+    "execute-api": "apigateway",
+}
+# X-Amz-Target prefixes (JSON protocols) -> RustStack service.
+_TARGET_SERVICES = {"DynamoDB_20120810": "dynamodb", "DynamoDBStreams_20120810": "dynamodb"}
+_LAMBDA_PATH = re.compile(rb"^/20\d\d-\d\d-\d\d/")
+_EXECUTE_API_HOST = re.compile(r"^[a-z0-9]+\.execute-api\.", re.I)
+
+
+def route(host: str, path: bytes, headers: Mapping[str, str], signature: sigv4.Signature | None) -> str:
+    """
+    The name of the service a request is for: by host for API Gateway's
+    execute-api form, then by the SigV4 credential scope, then by
+    C{X-Amz-Target}, then by path; anything else (unsigned included) is S3.
+    Unknown services come back by their own name, for the edge to refuse.
+    """
+    if _EXECUTE_API_HOST.match(host):
+        return "apigateway"
+    if signature is not None:
+        return _SCOPE_SERVICES.get(signature.scope.service, signature.scope.service)
+    target = headers.get("x-amz-target")
+    if target:
+        prefix = target.split(".", 1)[0]
+        return _TARGET_SERVICES.get(prefix, prefix)
+    if _LAMBDA_PATH.match(path):
+        return "lambda"
+    if path.startswith(b"/restapis"):
+        return "apigateway"
+    return "s3"
+
+
+class EdgeRequest(server.Request):
+    """
+    A request that knows, as soon as its headers are in, which service it is
+    for and who sends it, so a service can take the body as it streams in.
+
+    @ivar service_name: the service the edge routed this request to.
+    @ivar signature: the parsed SigV4 signature, or C{None} if unsigned.
+    @ivar caller: the L{identity.Caller} (set before the service renders).
+    """
+
+    service_name: str | None = None
+    signature: sigv4.Signature | None = None
+    caller: identity.Caller | None = None
+    routing_error: Exception | None = None
+
+    def gotLength(self, length: int | None) -> None:
+        edge = getattr(self.channel.site, "edge", None)
+        # The request line is not on the request yet: HTTPChannel keeps it
+        # until the body is in, so read it from there.
+        path = getattr(self.channel, "_path", None)
+        method = getattr(self.channel, "_command", None)
+        sink = None
+        if edge is not None and path is not None and method is not None:
+            self.method, self.uri = method, path
+            sink = edge.prepare(self, length)
+        if sink is None:
+            super().gotLength(length)
+        else:
+            self.content = sink
+
+    def lower_headers(self) -> dict[str, str]:
+        """
+        Header names (lower case) to their first value, as text.
+        """
+        return {
+            name.decode("latin-1").lower(): values[0].decode("latin-1")
+            for name, values in self.requestHeaders.getAllRawHeaders()
+        }
+
+    def header_pairs(self) -> list[tuple[str, str]]:
+        return [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in self.requestHeaders.getAllRawHeaders()
+            for value in values
+        ]
+
+    def raw_path_and_query(self) -> tuple[bytes, bytes]:
+        path, _, query = self.uri.partition(b"?")
+        return path, query
+
+    def host_header(self) -> str:
+        return (self.getHeader(b"host") or b"").decode("latin-1").lower()
+
+
+class _NoDelayChannel(http.HTTPChannel):
+    """
+    Small AWS exchanges are latency-bound: without TCP_NODELAY a response
+    written in pieces waits on the client's delayed ACK (about 40 ms).
+    """
+
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        try:
+            self.transport.setTcpNoDelay(True)
+        except (AttributeError, NotImplementedError):
+            pass
+
+
+class EdgeSite(server.Site):
+    requestFactory = EdgeRequest
+    protocol = _NoDelayChannel
+    displayTracebacks = False
+    noisy = False
+
+    def __init__(self, edge: "EdgeResource", **kwargs) -> None:
+        super().__init__(edge, **kwargs)
+        self.edge = edge
+
+    def log(self, request) -> None:
+        # Access logs cost a formatted line per request; AWS SDK traffic is
+        # better observed through the services' own structured events.
+        pass
+
+
+@implementer(IResource)
+class EdgeResource(Resource):
+    """
+    The root resource of the edge port.
+
+    @ivar services: enabled services by name.
+    @ivar known: every service name RustStack has, enabled or not.
+    """
+
+    isLeaf = True
+
+    def __init__(
+        self,
+        authenticator: identity.Authenticator,
+        introspection: IResource,
+        known: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__()
+        self.authenticator = authenticator
+        self.introspection = introspection
+        self.services: dict[str, IAwsService] = {}
+        self.known = known
+
+    def register(self, service: IAwsService) -> None:
+        self.services[service.name] = service
+
+    def prepare(self, request: EdgeRequest, length: int | None):
+        """
+        Route C{request} once its headers are in; return a body sink if the
+        service it is for wants one.
+        """
+        self._route(request)
+        service = self.services.get(request.service_name or "")
+        if service is not None and IBodySink.providedBy(service) and request.routing_error is None:
+            return service.body_sink(request, length)
+        return None
+
+    def _route(self, request: EdgeRequest) -> None:
+        path, query = request.raw_path_and_query()
+        headers = request.lower_headers()
+        try:
+            request.signature = sigv4.parse_request(headers, sigv4.split_query(query))
+        except sigv4.MalformedSignature as e:
+            request.routing_error = e
+        request.service_name = route(request.host_header(), path, headers, request.signature)
+        request.caller = self.authenticator.identify(request.signature)
+
+    def render(self, request: EdgeRequest) -> bytes | int:
+        if request.uri.startswith(INTROSPECTION_PREFIX):
+            return self.introspection.render(request)
+        if request.service_name is None:
+            self._route(request)
+        service = self.services.get(request.service_name or "")
+        if service is None:
+            return self._render_no_service(request)
+        try:
+            if request.routing_error is not None:
+                raise identity.AuthenticationError(identity.AuthFailure.MALFORMED, str(request.routing_error))
+            self._authenticate(request)
+        except identity.AuthenticationError as failure:
+            log.info(
+                "refused {service} request: {failure}",
+                service=service.name,
+                failure=failure.failure.value,
+                detail=failure.detail,
+            )
+            return service.render_error(request, service.auth_error(failure))
+        try:
+            return service.resource.render(request)
+        except errors.AwsError as error:
+            return service.render_error(request, error)
+
+    def _authenticate(self, request: EdgeRequest) -> None:
+        if not self.authenticator.verifying:
+            return
+        signature = request.signature
+        path, query = request.raw_path_and_query()
+        headers = request.lower_headers()
+        if signature is not None and signature.presigned and signature.scope.service == "s3":
+            payload_hash = sigv4.UNSIGNED_PAYLOAD
+        elif "x-amz-content-sha256" in headers:
+            payload_hash = headers["x-amz-content-sha256"]
+        else:
+            position = request.content.tell()
+            request.content.seek(0)
+            payload_hash = identity.body_sha256(request.content.read())
+            request.content.seek(position)
+        self.authenticator.authenticate(
+            signature,
+            request.method.decode("ascii"),
+            path.decode("latin-1"),
+            sigv4.split_query(query),
+            request.header_pairs(),
+            payload_hash,
+        )
+
+    def _render_no_service(self, request: EdgeRequest) -> bytes:
+        name = request.service_name
+        state = "not enabled" if name in self.known else "not provided"
+        error = errors.AwsError(
+            "NotImplemented",
+            f"The service {name!r} is {state} in this RustStack"
+            f" (running: {', '.join(sorted(self.services)) or 'none'}).",
+            501,
+        )
+        if request.getHeader(b"x-amz-target"):
+            return errors.write_json_error(request, error)
+        return errors.write_xml_error(request, error)

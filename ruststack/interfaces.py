@@ -1,0 +1,125 @@
+"""
+What the edge and the service tree expect of a service.
+"""
+
+from __future__ import annotations
+
+import attrs
+from zope.interface import Attribute, Interface
+
+
+@attrs.frozen
+class ServiceStatus:
+    """
+    A service's state as C{/_ruststack/health} reports it: C{running},
+    C{starting}, C{disabled}, or C{unavailable} with the reason.
+    """
+
+    state: str
+    reason: str | None = None
+
+    def to_json(self) -> dict:
+        return {"state": self.state, **({"reason": self.reason} if self.reason else {})}
+
+
+RUNNING = ServiceStatus("running")
+STARTING = ServiceStatus("starting")
+DISABLED = ServiceStatus("disabled")
+
+
+class IAwsService(Interface):
+    """
+    One emulated AWS service, registered with the edge under its name.
+
+    A service that also provides L{twisted.application.service.IService} is
+    started and stopped with RustStack.
+    """
+
+    name = Attribute("The service's name: 's3', 'dynamodb', 'lambda', 'apigateway'.")
+    resource = Attribute(
+        "The leaf IResource that renders the service's requests. Requests are "
+        "L{ruststack.edge.EdgeRequest}s: C{request.caller} is the "
+        "L{ruststack.aws.identity.Caller}."
+    )
+
+    def status() -> ServiceStatus:
+        """
+        The service's state now.
+        """
+
+    def reset():
+        """
+        Forget all state (buckets, tables, functions, APIs); may return a
+        Deferred.
+        """
+
+    def render_error(request, error) -> bytes:
+        """
+        Set status and headers of C{request} for the L{AwsError} C{error} in
+        the service's protocol and return the body.
+        """
+
+    def auth_error(failure):
+        """
+        The L{AwsError} this service answers an
+        L{ruststack.aws.identity.AuthFailure} with.
+        """
+
+
+class IBodySink(Interface):
+    """
+    Optional, on a service: receive a request body as it arrives instead of
+    twisted.web's buffer (so that S3 can hash and store an upload while it
+    streams in).
+    """
+
+    def body_sink(request, length):
+        """
+        Called once the headers are in; return a writable file-like object to
+        receive the body (C{write}, C{seek}, C{tell}, C{read}), or C{None} for
+        twisted.web's default.
+        """
+
+
+@attrs.frozen
+class InvokeResult:
+    """
+    What a Lambda invocation returned, as the Invoke API reports it.
+
+    @ivar function_error: C{"Unhandled"} when the function failed, else C{None}.
+    @ivar log_result: the base64 tail of the log when asked for, else C{None}.
+    """
+
+    status: int
+    payload: bytes
+    function_error: str | None = None
+    log_result: str | None = None
+    executed_version: str = "$LATEST"
+
+
+class IObjectReader(Interface):
+    """
+    What S3 offers the other services: reading an object (Lambda reads code
+    zips with it).
+    """
+
+    def read_object(account, bucket, key):
+        """
+        A Deferred firing with the object's bytes; fails with an L{AwsError}
+        (C{NoSuchBucket}, C{NoSuchKey}) as S3 would.
+        """
+
+
+class ILambdaInvoker(Interface):
+    """
+    What Lambda offers the other services: invoking a function (API Gateway's
+    proxy integrations use it).
+    """
+
+    def invoke(account, region, function, payload, qualifier=None):
+        """
+        Invoke C{function} (name, partial or full ARN) synchronously
+        (RequestResponse) with C{payload} (bytes); a Deferred firing with an
+        L{InvokeResult}, failing with an L{AwsError} for a missing function
+        or throttling. Cancelling the Deferred abandons the invocation.
+        """

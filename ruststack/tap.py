@@ -1,0 +1,62 @@
+"""
+The twistd program: C{twistd -n ruststack [options]}.
+"""
+
+from __future__ import annotations
+
+import attrs
+from twisted.application.service import IService
+from twisted.logger import Logger
+from twisted.python import usage
+
+from ruststack import config as _config
+
+log = Logger()
+
+
+def _parameters() -> list[list]:
+    rows = []
+    for field in attrs.fields(_config.Config):
+        default = field.default
+        shown = ",".join(default) if isinstance(default, tuple) else default
+        help = f"{field.metadata['help']} [env {_config.env_name(field.name)}]"
+        if shown is not None:
+            help += f" [default: {shown}]"
+        # The default stays None here so that the environment can fill in
+        # what the command line leaves out (Config.resolve).
+        rows.append([field.name.replace("_", "-"), field.metadata["short"], None, help])
+    return rows
+
+
+class Options(usage.Options):
+    synopsis = "[options]"
+    longdesc = (
+        "RustStack: a local AWS emulator (S3, DynamoDB, Lambda, API Gateway) for integration tests. "
+        "Every option can also be set by its RUSTSTACK_* environment variable; the command line wins."
+    )
+    optParameters = _parameters()
+
+    def given(self) -> dict[str, str | None]:
+        return {field.name: self.get(field.name.replace("_", "-")) for field in attrs.fields(_config.Config)}
+
+
+def makeService(options: Options) -> IService:
+    """
+    twistd's entry point. A bad setting ends start-up with one line naming
+    the option (twistd would print its whole usage for a UsageError).
+    """
+    from ruststack import stack
+
+    try:
+        config = _config.Config.resolve(options.given())
+    except _config.ConfigError as e:
+        raise SystemExit(f"ruststack: {e}")
+    built = stack.build(config)
+    built.ready.addErrback(_stop_on_failure, built)
+    return built
+
+
+def _stop_on_failure(failure, built) -> None:
+    log.failure("RustStack could not start", failure)
+    if built.reactor.running:
+        built.reactor.stop()

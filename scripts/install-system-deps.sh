@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The Debian packages RustStack needs: Java for DynamoDB Local, npm to fetch
+# it, the Docker engine for the Lambda docker executor, nginx as a benchmark
+# peer. Installs only what is missing, and only as root; otherwise it says
+# what is missing and goes on.
+set -euo pipefail
+
+want=()
+command -v java >/dev/null || want+=(openjdk-17-jre-headless)
+command -v npm >/dev/null || want+=(npm)
+command -v dockerd >/dev/null || want+=(docker.io)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || want+=(nginx-light)
+command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || want+=(debootstrap)
+command -v setpriv >/dev/null || want+=(util-linux)
+
+[ ${#want[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+    echo "install-system-deps: not root, skipping Debian packages: ${want[*]}" >&2
+    exit 0
+fi
+echo "install-system-deps: installing ${want[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Start dockerd in the background (as root) unless an engine already answers.
+set -euo pipefail
+docker info >/dev/null 2>&1 && exit 0
+command -v dockerd >/dev/null || { echo "start-docker-engine: dockerd is not installed" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "start-docker-engine: needs root" >&2; exit 1; }
+nohup dockerd >/var/log/ruststack-dockerd.log 2>&1 &
+for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && exit 0
+    sleep 0.5
+done
+echo "start-docker-engine: dockerd did not answer; see /var/log/ruststack-dockerd.log" >&2
+exit 1
