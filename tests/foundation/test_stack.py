@@ -1,0 +1,182 @@
+"""
+A stack started in the reactor, driven over real sockets: introspection,
+refusal of disabled services, SigV4 verification at the edge, the TLS edge.
+"""
+
+import json
+
+import attrs
+import pytest
+import pytest_twisted
+import treq
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from twisted.web.resource import Resource
+from zope.interface import implementer
+
+from ruststack.aws import errors
+from ruststack.interfaces import RUNNING, IAwsService
+from ruststack.testing import start_stack
+
+
+class CallerEcho(Resource):
+    isLeaf = True
+
+    def render(self, request):
+        caller = request.caller
+        request.setHeader(b"content-type", b"application/json")
+        return json.dumps({"account": caller.account, "region": caller.region, "body": request.content.read().decode()}).encode()
+
+
+@implementer(IAwsService)
+@attrs.define
+class EchoService:
+    """
+    A stand-in service (not an AWS one) that shows what the edge hands over.
+    """
+
+    name: str = "dynamodb"
+    resource: Resource = attrs.field(factory=CallerEcho)
+    resets: int = 0
+
+    def status(self):
+        return RUNNING
+
+    def reset(self):
+        self.resets += 1
+
+    def render_error(self, request, error):
+        return errors.write_json_error(request, error)
+
+    def auth_error(self, failure):
+        return errors.json_auth_error(failure, 400)
+
+
+@pytest.fixture
+def credentials_file(tmp_path):
+    path = tmp_path / "credentials"
+    path.write_text("[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = devsecret\naws_account_id = 123456789012\n")
+    return str(path)
+
+
+def signed_post(url: str, body: bytes, key: str, secret: str, region: str = "eu-west-1"):
+    request = AWSRequest("POST", url + "/", data=body, headers={"X-Amz-Target": "DynamoDB_20120810.ListTables"})
+    SigV4Auth(Credentials(key, secret), "dynamodb", region).add_auth(request)
+    return treq.post(url + "/", data=body, headers={k: [v] for k, v in request.headers.items()})
+
+
+@pytest_twisted.ensureDeferred
+async def test_health_and_reset():
+    stack = await start_stack(services=())
+    try:
+        response = await treq.get(stack.endpoint_url + "/_ruststack/health")
+        assert response.code == 200
+        health = await response.json()
+        assert health["services"] == {name: {"state": "disabled"} for name in ("s3", "dynamodb", "lambda", "apigateway")}
+        echo = EchoService()
+        stack.stack.services["dynamodb"] = echo
+        stack.stack.edge.register(echo)
+        health = await (await treq.get(stack.endpoint_url + "/_ruststack/health")).json()
+        assert health["services"]["dynamodb"] == {"state": "running"}
+        response = await treq.post(stack.endpoint_url + "/_ruststack/reset?service=dynamodb")
+        assert (response.code, await response.json()) == (200, {"reset": ["dynamodb"]})
+        assert echo.resets == 1
+        response = await treq.post(stack.endpoint_url + "/_ruststack/reset?service=s3")
+        assert response.code == 400
+        await response.content()
+    finally:
+        await stack.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_disabled_service_is_named():
+    stack = await start_stack(services=())
+    try:
+        response = await treq.get(stack.endpoint_url + "/bucket/key")
+        body = (await response.content()).decode()
+        assert response.code == 501
+        assert "<Code>NotImplemented</Code>" in body and "'s3' is not enabled" in body
+        response = await treq.post(stack.endpoint_url + "/", headers={"X-Amz-Target": "AmazonSQS.SendMessage"}, data=b"{}")
+        assert response.code == 501
+        assert (await response.json())["message"].startswith("The service 'AmazonSQS' is not provided")
+    finally:
+        await stack.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_caller_identity_reaches_the_service():
+    stack = await start_stack(services=())
+    stack.stack.edge.register(EchoService())
+    try:
+        response = await signed_post(stack.endpoint_url, b"{}", "210987654321", "anything", region="ap-northeast-2")
+        assert response.code == 200
+        assert await response.json() == {"account": "210987654321", "region": "ap-northeast-2", "body": "{}"}
+    finally:
+        await stack.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_verify_mode(credentials_file):
+    stack = await start_stack(services=(), auth="verify", credentials_file=credentials_file)
+    stack.stack.edge.register(EchoService())
+    try:
+        good = await signed_post(stack.endpoint_url, b"{}", "AKIADEV", "devsecret")
+        assert good.code == 200
+        assert (await good.json())["account"] == "123456789012"
+
+        wrong_secret = await signed_post(stack.endpoint_url, b"{}", "AKIADEV", "wrongsecret")
+        assert wrong_secret.code == 400
+        assert (await wrong_secret.json())["__type"] == "InvalidSignatureException"
+
+        unknown = await signed_post(stack.endpoint_url, b"{}", "AKIANOBODY", "x")
+        assert unknown.code == 400
+        assert (await unknown.json())["__type"] == "UnrecognizedClientException"
+    finally:
+        await stack.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_boto3_with_wrong_secret_is_refused(credentials_file):
+    """
+    A request signed by boto3 itself with a wrong secret.
+    """
+    from botocore.exceptions import ClientError
+
+    stack = await start_stack(services=(), auth="verify", credentials_file=credentials_file)
+    stack.stack.edge.register(EchoService())
+    try:
+        client = stack.deferred_client("dynamodb", aws_access_key_id="AKIADEV", aws_secret_access_key="nope")
+        with pytest.raises(ClientError) as raised:
+            await client.list_tables()
+        assert raised.value.response["Error"]["Code"] == "InvalidSignatureException"
+    finally:
+        await stack.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_tls_edge(tmp_path):
+    stack = await start_stack(services=(), tls_port=0, cache_dir=str(tmp_path))
+    try:
+        assert stack.tls_endpoint_url.startswith("https://localhost:")
+        import requests
+        from twisted.internet import threads
+
+        response = await threads.deferToThread(
+            requests.get, stack.tls_endpoint_url + "/_ruststack/health", verify=stack.tls_cert_path, timeout=10
+        )
+        assert response.status_code == 200
+        assert response.json()["version"]
+    finally:
+        await stack.stop()
+    # The certificate is generated once and kept.
+    assert (tmp_path / "tls" / "localhost.crt").exists()
+
+
+@pytest_twisted.ensureDeferred
+async def test_stop_closes_the_port():
+    stack = await start_stack(services=())
+    url = stack.endpoint_url
+    await stack.stop()
+    with pytest.raises(Exception):
+        await treq.get(url + "/_ruststack/health")
