@@ -6,6 +6,7 @@
 set -euo pipefail
 
 want=()
+python3 -c "import ensurepip, venv" 2>/dev/null || want+=(python3-venv)
 command -v java >/dev/null || want+=(openjdk-17-jre-headless)
 command -v npm >/dev/null || want+=(npm)
 command -v dockerd >/dev/null || want+=(docker.io)
