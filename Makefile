@@ -29,6 +29,8 @@ $(STAMP): setup.py
 	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
 	# compat mode: a PEP 660 editable install hides twisted/plugins from twistd.
 	$(PY) -m pip install --quiet --config-settings editable_mode=compat -e '.[docker,test,bench]'
+	# Regenerate twistd's plugin cache now rather than on first use.
+	$(PY) -c "from twisted.plugin import IPlugin, getPlugins; list(getPlugins(IPlugin))"
 	touch $(STAMP)
 
 dynamodb-local: $(STAMP)
