@@ -31,6 +31,8 @@ setup(
             "requests>=2.31",
             "flask>=3.0",
             "apig-wsgi>=2.18.0",
+            "ruff>=0.6",
+            "mypy>=1.10",
         ],
         "bench": ["moto[server]>=5.0.0", "psutil>=5.9"],
     },

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import attrs
 
@@ -113,9 +114,7 @@ class Config:
     region: str = setting("us-east-1", _region, "Region of unsigned requests and of ARNs by default.")
     account: str = setting("000000000000", _account, "Account of access keys that do not name one.")
     services: tuple[str, ...] = setting(ALL_SERVICES, _services, "Comma-separated services to run.")
-    lambda_executor: str = setting(
-        "process", _choice("process", "docker"), "Where Lambda code runs: process | docker."
-    )
+    lambda_executor: str = setting("process", _choice("process", "docker"), "Where Lambda code runs: process | docker.")
     lambda_idle_timeout: float = setting(600.0, _positive, "Seconds a warm Lambda environment is kept idle.")
     lambda_concurrency: int = setting(100, _count, "Most Lambda environments running at once.")
     auth: str = setting(
@@ -126,8 +125,12 @@ class Config:
     credentials_file: str | None = setting(
         None, _path, "AWS credentials-style file of the keys accepted with --auth verify."
     )
-    tls_port: int | None = setting(None, _optional_port, "Also serve the edge over HTTPS on this port (0: a free port).")
-    tls_cert: str | None = setting(None, _path, "PEM certificate for --tls-port (default: self-signed, generated once).")
+    tls_port: int | None = setting(
+        None, _optional_port, "Also serve the edge over HTTPS on this port (0: a free port)."
+    )
+    tls_cert: str | None = setting(
+        None, _path, "PEM certificate for --tls-port (default: self-signed, generated once)."
+    )
     tls_key: str | None = setting(None, _path, "PEM private key for --tls-cert.")
     log_format: str = setting("text", _choice("text", "json"), "Log format: text | json.")
     cache_dir: str = setting(
@@ -143,7 +146,7 @@ class Config:
         return self.runtime_api_host or self.host
 
     @classmethod
-    def resolve(cls, given: Mapping[str, str | None], environ: Mapping[str, str] | None = None) -> "Config":
+    def resolve(cls, given: Mapping[str, str | None], environ: Mapping[str, str] | None = None) -> Config:
         """
         Build a Config from command-line values (C{None} where not given) and
         the environment; raise L{ConfigError} naming the first bad option.
@@ -192,5 +195,6 @@ def parse_value(field: attrs.Attribute, raw: str) -> Any:
         reason = str(e) if str(e) and "invalid literal" not in str(e) and "could not convert" not in str(e) else ""
         expected = field.metadata["parse"].__doc__
         raise ConfigError(
-            f"{option_name(field.name)}: " + (reason or f"invalid value {raw!r}" + (f" (expected {expected})" if expected else ""))
+            f"{option_name(field.name)}: "
+            + (reason or f"invalid value {raw!r}" + (f" (expected {expected})" if expected else ""))
         ) from None

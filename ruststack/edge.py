@@ -7,7 +7,7 @@ resource.
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 from twisted.logger import Logger
 from twisted.web import http, server
@@ -131,7 +131,7 @@ class EdgeSite(server.Site):
     displayTracebacks = False
     noisy = False
 
-    def __init__(self, edge: "EdgeResource", **kwargs) -> None:
+    def __init__(self, edge: EdgeResource, **kwargs) -> None:
         super().__init__(edge, **kwargs)
         self.edge = edge
 

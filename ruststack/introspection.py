@@ -35,7 +35,7 @@ def _json(request, status: int, body: dict) -> bytes:
 class IntrospectionResource(Resource):
     isLeaf = True
 
-    def __init__(self, stack: "RustStack") -> None:
+    def __init__(self, stack: RustStack) -> None:
         super().__init__()
         self.stack = stack
 

@@ -102,8 +102,9 @@ class RustStack(service.MultiService):
         # ILogObserver component when it has one: that is how --log-format
         # json reaches twistd's own log set-up.
         if self.config.log_format == "json" and hasattr(parent, "setComponent"):
-            from ruststack.logs import json_observer
             from twisted.logger import ILogObserver
+
+            from ruststack.logs import json_observer
 
             parent.setComponent(ILogObserver, json_observer())
         super().setServiceParent(parent)
@@ -112,11 +113,11 @@ class RustStack(service.MultiService):
         super().startService()
         defer.ensureDeferred(self._listen()).chainDeferred(self.ready)
 
-    async def _listen(self) -> "RustStack":
+    async def _listen(self) -> RustStack:
         site = EdgeSite(self.edge, reactor=self.reactor)
-        port = await endpoints.TCP4ServerEndpoint(
-            self.reactor, self.config.port, interface=self.config.host
-        ).listen(site)
+        port = await endpoints.TCP4ServerEndpoint(self.reactor, self.config.port, interface=self.config.host).listen(
+            site
+        )
         self.ports.append(port)
         self.edge_url = f"http://{_url_host(self.config.host)}:{port.getHost().port}"
         if self.config.tls_port is not None:

@@ -50,7 +50,7 @@ def makeService(options: Options) -> IService:
     try:
         config = _config.Config.resolve(options.given())
     except _config.ConfigError as e:
-        raise SystemExit(f"ruststack: {e}")
+        raise SystemExit(f"ruststack: {e}") from None
     built = stack.build(config)
     built.ready.addErrback(_stop_on_failure, built)
     return built

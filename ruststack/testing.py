@@ -63,7 +63,7 @@ class RunningStack:
             return _client(service_name, self.tls_endpoint_url, self.region, **kwargs)
         return _client(service_name, self.endpoint_url, self.region, **kwargs)
 
-    def deferred_client(self, service_name: str, **kwargs: Any) -> "DeferredClient":
+    def deferred_client(self, service_name: str, **kwargs: Any) -> DeferredClient:
         """
         A boto3 client whose methods run in a thread and return Deferreds.
         """
@@ -153,7 +153,7 @@ class RustStackProcess:
     log_path: str
 
     @classmethod
-    def start(cls, *args: str, region: str = "us-east-1", timeout: float = 60.0) -> "RustStackProcess":
+    def start(cls, *args: str, region: str = "us-east-1", timeout: float = 60.0) -> RustStackProcess:
         folder = tempfile.mkdtemp(prefix="ruststack-")
         url_file = os.path.join(folder, "url")
         log_path = os.path.join(folder, "ruststack.log")

@@ -37,7 +37,7 @@ def generate_self_signed(cert_path: str, key_path: str) -> None:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     names = [
         x509.DNSName("localhost"),
         x509.DNSName("*.localhost"),

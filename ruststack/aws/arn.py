@@ -23,7 +23,7 @@ class Arn:
         return f"arn:{self.partition}:{self.service}:{self.region}:{self.account}:{self.resource}"
 
     @classmethod
-    def parse(cls, text: str) -> "Arn":
+    def parse(cls, text: str) -> Arn:
         """
         Parse an ARN; raise C{ValueError} if C{text} is not one.
         """

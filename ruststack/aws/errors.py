@@ -7,7 +7,7 @@ REST-JSON (Lambda, API Gateway).
 from __future__ import annotations
 
 import json
-from typing import Mapping
+from collections.abc import Mapping
 from xml.sax.saxutils import escape
 
 import attrs

@@ -9,7 +9,7 @@ import configparser
 import enum
 import hashlib
 import re
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import attrs
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import os
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 
@@ -36,14 +36,14 @@ def http_date(when: float) -> str:
     """
     RFC 7231 IMF-fixdate (C{Last-Modified}, C{Date}): C{Tue, 24 Nov 2026 21:23:12 GMT}.
     """
-    return format_datetime(datetime.fromtimestamp(int(when), timezone.utc), usegmt=True)
+    return format_datetime(datetime.fromtimestamp(int(when), UTC), usegmt=True)
 
 
 def iso8601(when: float) -> str:
     """
     ISO 8601 with milliseconds and a C{Z}, as S3's XML listings use.
     """
-    moment = datetime.fromtimestamp(when, timezone.utc)
+    moment = datetime.fromtimestamp(when, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -51,5 +51,5 @@ def lambda_timestamp(when: float) -> str:
     """
     Lambda's C{LastModified}: C{2026-11-24T21:23:12.000+0000}.
     """
-    moment = datetime.fromtimestamp(when, timezone.utc)
+    moment = datetime.fromtimestamp(when, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import hmac
 import time
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from urllib.parse import unquote
 
 import attrs
@@ -38,7 +38,7 @@ class CredentialScope:
     service: str
 
     @classmethod
-    def parse(cls, text: str) -> "CredentialScope":
+    def parse(cls, text: str) -> CredentialScope:
         parts = text.split("/")
         if len(parts) != 5 or parts[4] != "aws4_request" or not parts[0]:
             raise MalformedSignature(f"malformed credential scope {text!r}")

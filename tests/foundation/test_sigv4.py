@@ -86,14 +86,22 @@ def test_tampered_body_does_not_verify():
 
 
 def test_verify_s3_request_with_encoded_key_and_query():
-    request = AWSRequest("PUT", "http://127.0.0.1:4566/bucket/caf%C3%A9%20key%2Bplus?tagging=&x-id=PutObject", data=b"x")
+    request = AWSRequest(
+        "PUT", "http://127.0.0.1:4566/bucket/caf%C3%A9%20key%2Bplus?tagging=&x-id=PutObject", data=b"x"
+    )
     request.headers["X-Amz-Content-SHA256"] = sigv4_body_hash(b"x")
     sign(request, "s3")
     assert check(request)
 
 
 def test_verify_lambda_path_is_double_encoded():
-    request = sign(AWSRequest("GET", "http://127.0.0.1:4566/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Af"), "lambda")
+    request = sign(
+        AWSRequest(
+            "GET",
+            "http://127.0.0.1:4566/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Af",
+        ),
+        "lambda",
+    )
     assert check(request)
 
 

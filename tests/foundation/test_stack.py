@@ -12,6 +12,7 @@ import treq
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from twisted.internet import error
 from twisted.web.resource import Resource
 from zope.interface import implementer
 
@@ -26,7 +27,9 @@ class CallerEcho(Resource):
     def render(self, request):
         caller = request.caller
         request.setHeader(b"content-type", b"application/json")
-        return json.dumps({"account": caller.account, "region": caller.region, "body": request.content.read().decode()}).encode()
+        return json.dumps(
+            {"account": caller.account, "region": caller.region, "body": request.content.read().decode()}
+        ).encode()
 
 
 @implementer(IAwsService)
@@ -56,7 +59,9 @@ class EchoService:
 @pytest.fixture
 def credentials_file(tmp_path):
     path = tmp_path / "credentials"
-    path.write_text("[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = devsecret\naws_account_id = 123456789012\n")
+    path.write_text(
+        "[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = devsecret\naws_account_id = 123456789012\n"
+    )
     return str(path)
 
 
@@ -73,7 +78,9 @@ async def test_health_and_reset():
         response = await treq.get(stack.endpoint_url + "/_ruststack/health")
         assert response.code == 200
         health = await response.json()
-        assert health["services"] == {name: {"state": "disabled"} for name in ("s3", "dynamodb", "lambda", "apigateway")}
+        assert health["services"] == {
+            name: {"state": "disabled"} for name in ("s3", "dynamodb", "lambda", "apigateway")
+        }
         echo = EchoService()
         stack.stack.services["dynamodb"] = echo
         stack.stack.edge.register(echo)
@@ -97,7 +104,9 @@ async def test_disabled_service_is_named():
         body = (await response.content()).decode()
         assert response.code == 501
         assert "<Code>NotImplemented</Code>" in body and "'s3' is not enabled" in body
-        response = await treq.post(stack.endpoint_url + "/", headers={"X-Amz-Target": "AmazonSQS.SendMessage"}, data=b"{}")
+        response = await treq.post(
+            stack.endpoint_url + "/", headers={"X-Amz-Target": "AmazonSQS.SendMessage"}, data=b"{}"
+        )
         assert response.code == 501
         assert (await response.json())["message"].startswith("The service 'AmazonSQS' is not provided")
     finally:
@@ -178,5 +187,5 @@ async def test_stop_closes_the_port():
     stack = await start_stack(services=())
     url = stack.endpoint_url
     await stack.stop()
-    with pytest.raises(Exception):
+    with pytest.raises(error.ConnectionRefusedError):
         await treq.get(url + "/_ruststack/health")

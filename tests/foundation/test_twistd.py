@@ -93,7 +93,10 @@ def test_tac_file_with_environment(tmp_path):
     "args, line",
     [
         (["--port", "abc"], "ruststack: --port: invalid value 'abc'"),
-        (["--services", "s3,nope"], "ruststack: --services: unknown service 'nope' (known: s3, dynamodb, lambda, apigateway)"),
+        (
+            ["--services", "s3,nope"],
+            "ruststack: --services: unknown service 'nope' (known: s3, dynamodb, lambda, apigateway)",
+        ),
     ],
 )
 def test_bad_option_is_one_line(tmp_path, args, line):
