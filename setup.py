@@ -33,6 +33,7 @@ setup(
             "apig-wsgi>=2.18.0",
             "ruff>=0.6",
             "mypy>=1.10",
+            "mypy-zope>=1.0",
         ],
         "bench": ["moto[server]>=5.0.0", "psutil>=5.9"],
     },

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from twisted.internet.interfaces import ITCPTransport
 from twisted.logger import Logger
 from twisted.web import http, server
 from twisted.web.resource import IResource, Resource
@@ -73,7 +74,7 @@ class EdgeRequest(server.Request):
     routing_error: Exception | None = None
 
     def gotLength(self, length: int | None) -> None:
-        edge = getattr(self.channel.site, "edge", None)
+        edge = getattr(getattr(self.channel, "site", None), "edge", None)
         # The request line is not on the request yet: HTTPChannel keeps it
         # until the body is in, so read it from there.
         path = getattr(self.channel, "_path", None)
@@ -119,15 +120,14 @@ class _NoDelayChannel(http.HTTPChannel):
 
     def connectionMade(self) -> None:
         super().connectionMade()
-        try:
+        if ITCPTransport.providedBy(self.transport):
             self.transport.setTcpNoDelay(True)
-        except (AttributeError, NotImplementedError):
-            pass
 
 
 class EdgeSite(server.Site):
     requestFactory = EdgeRequest
-    protocol = _NoDelayChannel
+    # A plain HTTP/1.1 channel (no HTTP/2 negotiation: AWS SDKs speak 1.1).
+    protocol = _NoDelayChannel  # type: ignore[assignment]
     displayTracebacks = False
     noisy = False
 
@@ -224,6 +224,7 @@ class EdgeResource(Resource):
         elif "x-amz-content-sha256" in headers:
             payload_hash = headers["x-amz-content-sha256"]
         else:
+            assert request.content is not None
             position = request.content.tell()
             request.content.seek(0)
             payload_hash = identity.body_sha256(request.content.read())

@@ -81,7 +81,10 @@ class RustStack(service.MultiService):
         self.tls_edge_url: str | None = None
         self.tls_cert_path: str | None = None
         self.ready: defer.Deferred = defer.Deferred()
-        credentials = identity.load_credentials(config.credentials_file) if config.auth == "verify" else None
+        credentials = None
+        if config.auth == "verify":
+            assert config.credentials_file is not None  # Config.check
+            credentials = identity.load_credentials(config.credentials_file)
         self.services: dict[str, IAwsService] = {}
         self.edge = EdgeResource(
             identity.Authenticator(config.account, config.region, credentials, clock=reactor),

@@ -59,6 +59,8 @@ class RunningStack:
         (C{tls=True}: through the HTTPS edge, trusting its certificate).
         """
         if tls:
+            if self.tls_endpoint_url is None:
+                raise ValueError("this stack has no TLS edge: start it with tls_port=0")
             kwargs.setdefault("verify", self.tls_cert_path)
             return _client(service_name, self.tls_endpoint_url, self.region, **kwargs)
         return _client(service_name, self.endpoint_url, self.region, **kwargs)
@@ -111,6 +113,7 @@ async def _start(reactor: Any, settings: dict[str, Any]) -> RunningStack:
     except BaseException:
         await built.stopService()
         raise
+    assert built.edge_url is not None
     return RunningStack(
         stack=built,
         endpoint_url=built.edge_url,
@@ -214,7 +217,7 @@ def _die_with_parent() -> None:
 try:
     import pytest
 except ImportError:  # pragma: no cover - pytest is only needed for the plugin
-    pytest = None
+    pytest = None  # type: ignore[assignment]
 
 if pytest is not None:
 

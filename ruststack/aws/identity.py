@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 import attrs
+from twisted.internet.interfaces import IReactorTime
 
 from ruststack.aws import sigv4
 
@@ -85,7 +86,7 @@ class Authenticator:
     default_account: str
     default_region: str
     credentials: Mapping[str, Credential] | None = None
-    clock: object = None  # IReactorTime, for presigned URL expiry
+    clock: IReactorTime | None = None  # for presigned URL expiry
 
     @property
     def verifying(self) -> bool:
