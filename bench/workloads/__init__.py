@@ -1,0 +1,1 @@
+"""One module per workload group; each has run(context)."""
