@@ -1,0 +1,520 @@
+"""
+The REST API v1 control plane (REST-JSON): a table of operations by HTTP
+method and path, each a function from a parsed L{Call} to a status and a
+body in the shapes of botocore's apigateway model.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+import attrs
+
+from ruststack.apigateway.model import ApiResource, Deployment, Integration, Method, RestApi, Stage, new_id
+from ruststack.apigateway.store import ApiStore, bad_request, conflict, not_found
+from ruststack.aws.errors import AwsError
+
+_HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "ANY")
+_INTEGRATION_TYPES = ("HTTP", "AWS", "MOCK", "HTTP_PROXY", "AWS_PROXY")
+_PATH_PART = re.compile(r"^(?:[a-zA-Z0-9._:-]+|\{[a-zA-Z0-9._-]+\+?\})$")
+_STAGE_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
+_LAMBDA_URI = re.compile(r"^arn:aws[a-z-]*:apigateway:[^:]+:lambda:path/2015-03-31/functions/.+/invocations$")
+
+
+@attrs.frozen
+class Call:
+    """
+    One control-plane request: who calls, the path parameters, the query and
+    the JSON body.
+    """
+
+    store: ApiStore
+    account: str
+    region: str
+    now: float
+    params: dict[str, str]
+    query: dict[str, list[str]]
+    body: dict[str, Any]
+
+    def api(self) -> RestApi:
+        return self.store.api(self.account, self.region, self.params["api"])
+
+    def resource(self) -> tuple[RestApi, ApiResource]:
+        api = self.api()
+        resource = api.resources.get(self.params["resource"])
+        if resource is None:
+            raise not_found("Invalid Resource identifier specified")
+        return api, resource
+
+    def method(self) -> tuple[RestApi, ApiResource, Method]:
+        api, resource = self.resource()
+        method = resource.methods.get(self.params["method"])
+        if method is None:
+            raise not_found("Invalid Method identifier specified")
+        return api, resource, method
+
+
+Reply = tuple[int, Any]
+Operation = Callable[[Call], Reply]
+
+
+def _page(call: Call, items: list[dict[str, Any]]) -> dict[str, Any]:
+    # position is an opaque token in AWS; here the index of the next item.
+    start = int((call.query.get("position") or ["0"])[0] or 0)
+    limit = min(int((call.query.get("limit") or ["25"])[0]), 500)
+    body: dict[str, Any] = {"item": items[start : start + limit]}
+    if start + limit < len(items):
+        body["position"] = str(start + limit)
+    return body
+
+
+def _unescape_patch_path(part: str) -> str:
+    # JSON Pointer escaping, as patch paths use it: "image~1png" is "image/png".
+    return part.replace("~1", "/").replace("~0", "~")
+
+
+def _patch_operations(call: Call) -> list[tuple[str, str, Any]]:
+    operations = []
+    for patch in call.body.get("patchOperations") or []:
+        op, path = patch.get("op"), patch.get("path")
+        if op not in ("add", "remove", "replace", "move", "copy", "test") or not path:
+            raise bad_request(f"Invalid patch operation specified: {op}")
+        operations.append((op, path, patch.get("value")))
+    return operations
+
+
+# Rest APIs
+
+
+def create_rest_api(call: Call) -> Reply:
+    name = call.body.get("name")
+    if not name:
+        raise bad_request("Invalid REST API name specified")
+    endpoint = call.body.get("endpointConfiguration") or {}
+    api = RestApi(
+        id=new_id(),
+        account=call.account,
+        region=call.region,
+        name=name,
+        created=call.now,
+        root_id=new_id(),
+        description=call.body.get("description"),
+        version=call.body.get("version"),
+        binary_media_types=list(call.body.get("binaryMediaTypes") or []),
+        minimum_compression_size=call.body.get("minimumCompressionSize"),
+        api_key_source=call.body.get("apiKeySource") or "HEADER",
+        endpoint_types=list(endpoint.get("types") or ["EDGE"]),
+        policy=call.body.get("policy"),
+        tags=dict(call.body.get("tags") or {}),
+        disable_execute_api_endpoint=bool(call.body.get("disableExecuteApiEndpoint", False)),
+    )
+    api.resources[api.root_id] = ApiResource(id=api.root_id, path="/")
+    call.store.apis[api.id] = api
+    call.store.save()
+    return 201, api.to_json()
+
+
+def get_rest_api(call: Call) -> Reply:
+    return 200, call.api().to_json()
+
+
+def get_rest_apis(call: Call) -> Reply:
+    mine = [a for a in call.store.apis.values() if a.account == call.account and a.region == call.region]
+    return 200, _page(call, [a.to_json() for a in mine])
+
+
+def update_rest_api(call: Call) -> Reply:
+    api = call.api()
+    for op, path, value in _patch_operations(call):
+        if path == "/name" and op == "replace" and value:
+            api.name = value
+        elif path == "/description" and op in ("replace", "add", "remove"):
+            api.description = None if op == "remove" else value
+        elif path.startswith("/binaryMediaTypes/"):
+            media_type = _unescape_patch_path(path[len("/binaryMediaTypes/") :])
+            if op == "add" and media_type not in api.binary_media_types:
+                api.binary_media_types.append(media_type)
+            elif op == "remove" and media_type in api.binary_media_types:
+                api.binary_media_types.remove(media_type)
+            elif op == "replace":
+                api.binary_media_types = [value if t == media_type else t for t in api.binary_media_types]
+        elif path == "/minimumCompressionSize" and op == "replace":
+            api.minimum_compression_size = int(value) if value not in (None, "") else None
+        else:
+            raise bad_request(
+                f"Invalid patch path '{path}' specified for op '{op}'. Must be one of: [add, remove, replace]"
+            )
+    call.store.save()
+    return 200, api.to_json()
+
+
+def delete_rest_api(call: Call) -> Reply:
+    api = call.api()
+    del call.store.apis[api.id]
+    call.store.forget_router(api.id)
+    call.store.save()
+    return 202, None
+
+
+# Resources
+
+
+def get_resources(call: Call) -> Reply:
+    api = call.api()
+    embed = "methods" in ",".join(call.query.get("embed", [])).split(",")
+    return 200, _page(call, [r.to_json(embed_methods=embed) for r in api.resources.values()])
+
+
+def get_resource(call: Call) -> Reply:
+    _, resource = call.resource()
+    embed = "methods" in ",".join(call.query.get("embed", [])).split(",")
+    return 200, resource.to_json(embed_methods=embed)
+
+
+def create_resource(call: Call) -> Reply:
+    api = call.api()
+    parent = api.resources.get(call.params["resource"])
+    if parent is None:
+        raise not_found("Invalid Resource identifier specified")
+    part = call.body.get("pathPart") or ""
+    if not _PATH_PART.match(part):
+        raise bad_request(
+            "Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end"
+            " and an optional plus sign before the closing brace."
+        )
+    if parent.path_part and parent.path_part.endswith("+}"):
+        raise bad_request(f"Cannot create a child of a resource with a greedy path variable: {parent.path_part}")
+    siblings = [r for r in api.resources.values() if r.parent_id == parent.id]
+    if any(s.path_part == part for s in siblings):
+        raise conflict(f"Another resource with the same parent already has this name: {part}")
+    if part.startswith("{"):
+        variable = next((s for s in siblings if s.path_part and s.path_part.startswith("{")), None)
+        if variable is not None:
+            raise bad_request(
+                f"A sibling ({variable.path_part}) of this resource already has a variable path part"
+                " -- only one is allowed"
+            )
+    path = f"{parent.path.rstrip('/')}/{part}"
+    resource = ApiResource(id=new_id(6), path=path, parent_id=parent.id, path_part=part)
+    api.resources[resource.id] = resource
+    call.store.save()
+    return 201, resource.to_json()
+
+
+def delete_resource(call: Call) -> Reply:
+    api, resource = call.resource()
+    if resource.id == api.root_id:
+        raise bad_request("Cannot delete root resource")
+    doomed = {resource.id}
+    # A resource goes with its descendants.
+    while True:
+        more = {r.id for r in api.resources.values() if r.parent_id in doomed} - doomed
+        if not more:
+            break
+        doomed |= more
+    for resource_id in doomed:
+        del api.resources[resource_id]
+    call.store.save()
+    return 202, None
+
+
+# Methods and integrations
+
+
+def put_method(call: Call) -> Reply:
+    api, resource = call.resource()
+    http_method = call.params["method"]
+    if http_method not in _HTTP_METHODS:
+        raise bad_request("Invalid HttpMethod specified. Valid options are " + ",".join(_HTTP_METHODS))
+    if not call.body.get("authorizationType"):
+        raise bad_request("Invalid authorizationType specified")
+    if http_method in resource.methods:
+        raise conflict("Method already exists for this resource")
+    method = Method(
+        http_method=http_method,
+        authorization_type=call.body["authorizationType"],
+        authorizer_id=call.body.get("authorizerId"),
+        api_key_required=bool(call.body.get("apiKeyRequired", False)),
+        operation_name=call.body.get("operationName"),
+        request_parameters=call.body.get("requestParameters"),
+        request_models=call.body.get("requestModels"),
+    )
+    resource.methods[http_method] = method
+    call.store.save()
+    return 201, method.to_json()
+
+
+def get_method(call: Call) -> Reply:
+    return 200, call.method()[2].to_json()
+
+
+def delete_method(call: Call) -> Reply:
+    _, resource, method = call.method()
+    del resource.methods[method.http_method]
+    call.store.save()
+    return 204, None
+
+
+def put_integration(call: Call) -> Reply:
+    _, resource, method = call.method()
+    kind = call.body.get("type")
+    if kind not in _INTEGRATION_TYPES:
+        raise bad_request("Invalid integration type specified. Valid options are " + ",".join(_INTEGRATION_TYPES))
+    integration_method = call.body.get("httpMethod")
+    uri = call.body.get("uri")
+    if kind != "MOCK":
+        if not integration_method:
+            raise bad_request("Enumeration value for HttpMethod must be non-empty")
+        if not uri:
+            raise bad_request("Invalid HTTP endpoint specified for URI")
+    if kind in ("AWS", "AWS_PROXY") and uri and not uri.startswith("arn:"):
+        raise bad_request("AWS ARN for integration must contain path or action")
+    if kind == "AWS_PROXY" and not _LAMBDA_URI.match(uri or ""):
+        raise bad_request(
+            "Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations."
+        )
+    timeout = call.body.get("timeoutInMillis")
+    if timeout is not None and not 50 <= int(timeout) <= 29000:
+        raise bad_request("Timeout should be between 50 ms and 29000 ms")
+    method.integration = Integration(
+        type=kind,
+        http_method=integration_method,
+        uri=uri,
+        timeout_ms=int(timeout) if timeout is not None else 29000,
+        passthrough_behavior=call.body.get("passthroughBehavior") or "WHEN_NO_MATCH",
+        content_handling=call.body.get("contentHandling"),
+        credentials=call.body.get("credentials"),
+        request_parameters=call.body.get("requestParameters"),
+        request_templates=call.body.get("requestTemplates"),
+        cache_namespace=call.body.get("cacheNamespace") or resource.id,
+        cache_key_parameters=list(call.body.get("cacheKeyParameters") or []),
+    )
+    call.store.save()
+    return 201, method.integration.to_json()
+
+
+def get_integration(call: Call) -> Reply:
+    method = call.method()[2]
+    if method.integration is None:
+        raise not_found("Invalid Integration identifier specified")
+    return 200, method.integration.to_json()
+
+
+def delete_integration(call: Call) -> Reply:
+    method = call.method()[2]
+    if method.integration is None:
+        raise not_found("Invalid Integration identifier specified")
+    method.integration = None
+    call.store.save()
+    return 204, None
+
+
+# Deployments and stages
+
+
+def _put_stage(call: Call, api: RestApi, name: str, deployment_id: str, body: dict[str, Any]) -> Stage:
+    if not _STAGE_NAME.match(name):
+        raise bad_request("Stage name only allows a-zA-Z0-9_-")
+    stage = Stage(
+        name=name,
+        deployment_id=deployment_id,
+        created=call.now,
+        updated=call.now,
+        description=body.get("description"),
+        variables=dict(body.get("variables") or {}),
+        tags=dict(body.get("tags") or {}),
+        tracing_enabled=bool(body.get("tracingEnabled", False)),
+    )
+    api.stages[name] = stage
+    return stage
+
+
+def create_deployment(call: Call) -> Reply:
+    api = call.api()
+    methods = [m for r in api.resources.values() for m in r.methods.values()]
+    if not methods:
+        raise bad_request("The REST API doesn't contain any methods")
+    if any(m.integration is None for m in methods):
+        raise bad_request("No integration defined for method")
+    deployment = Deployment(
+        id=new_id(6),
+        created=call.now,
+        description=call.body.get("description"),
+        resources=copy.deepcopy(list(api.resources.values())),
+    )
+    api.deployments[deployment.id] = deployment
+    stage_name = call.body.get("stageName")
+    if stage_name:
+        existing = api.stages.get(stage_name)
+        if existing is None:
+            _put_stage(
+                call,
+                api,
+                stage_name,
+                deployment.id,
+                {"description": call.body.get("stageDescription"), "variables": call.body.get("variables")},
+            )
+        else:
+            existing.deployment_id = deployment.id
+            existing.updated = call.now
+            existing.variables.update(call.body.get("variables") or {})
+    call.store.save()
+    return 201, deployment.to_json()
+
+
+def get_deployments(call: Call) -> Reply:
+    return 200, _page(call, [d.to_json() for d in call.api().deployments.values()])
+
+
+def _deployment(call: Call) -> tuple[RestApi, Deployment]:
+    api = call.api()
+    deployment = api.deployments.get(call.params["deployment"])
+    if deployment is None:
+        raise not_found("Invalid Deployment identifier specified")
+    return api, deployment
+
+
+def get_deployment(call: Call) -> Reply:
+    return 200, _deployment(call)[1].to_json()
+
+
+def delete_deployment(call: Call) -> Reply:
+    api, deployment = _deployment(call)
+    if any(s.deployment_id == deployment.id for s in api.stages.values()):
+        raise bad_request("Active stages pointing to this deployment must be moved or deleted")
+    del api.deployments[deployment.id]
+    call.store.forget_router(api.id, deployment.id)
+    call.store.save()
+    return 202, None
+
+
+def create_stage(call: Call) -> Reply:
+    api = call.api()
+    name = call.body.get("stageName") or ""
+    deployment_id = call.body.get("deploymentId") or ""
+    if deployment_id not in api.deployments:
+        raise not_found("Invalid Deployment identifier specified")
+    if name in api.stages:
+        raise conflict("Stage already exists")
+    stage = _put_stage(call, api, name, deployment_id, call.body)
+    call.store.save()
+    return 201, stage.to_json()
+
+
+def _stage(call: Call) -> tuple[RestApi, Stage]:
+    api = call.api()
+    stage = api.stages.get(call.params["stage"])
+    if stage is None:
+        raise not_found("Invalid Stage identifier specified")
+    return api, stage
+
+
+def get_stage(call: Call) -> Reply:
+    return 200, _stage(call)[1].to_json()
+
+
+def get_stages(call: Call) -> Reply:
+    api = call.api()
+    wanted = (call.query.get("deploymentId") or [None])[0]
+    return 200, {"item": [s.to_json() for s in api.stages.values() if wanted in (None, s.deployment_id)]}
+
+
+def update_stage(call: Call) -> Reply:
+    api, stage = _stage(call)
+    for op, path, value in _patch_operations(call):
+        if path.startswith("/variables/"):
+            name = _unescape_patch_path(path[len("/variables/") :])
+            if op == "remove":
+                stage.variables.pop(name, None)
+            else:
+                stage.variables[name] = value
+        elif path == "/deploymentId" and op == "replace":
+            if value not in api.deployments:
+                raise bad_request("Deployment id does not exist")
+            stage.deployment_id = value
+        elif path == "/description" and op == "replace":
+            stage.description = value
+        elif path == "/tracingEnabled" and op == "replace":
+            stage.tracing_enabled = str(value).lower() == "true"
+        else:
+            raise bad_request(f"Invalid patch path '{path}' specified for op '{op}'")
+    stage.updated = call.now
+    call.store.save()
+    return 200, stage.to_json()
+
+
+def delete_stage(call: Call) -> Reply:
+    api, stage = _stage(call)
+    del api.stages[stage.name]
+    call.store.save()
+    return 202, None
+
+
+_API = "/restapis/(?P<api>[^/]+)"
+_RESOURCE = _API + "/resources/(?P<resource>[^/]+)"
+_METHOD = _RESOURCE + "/methods/(?P<method>[^/]+)"
+
+# (HTTP method, path pattern) -> operation, per botocore's apigateway model.
+_OPERATIONS: list[tuple[str, re.Pattern[str], Operation]] = [
+    (verb, re.compile(f"^{pattern}/?$"), operation)
+    for verb, pattern, operation in [
+        ("POST", "/restapis", create_rest_api),
+        ("GET", "/restapis", get_rest_apis),
+        ("GET", _API, get_rest_api),
+        ("PATCH", _API, update_rest_api),
+        ("DELETE", _API, delete_rest_api),
+        ("GET", _API + "/resources", get_resources),
+        ("GET", _RESOURCE, get_resource),
+        ("POST", _RESOURCE, create_resource),
+        ("DELETE", _RESOURCE, delete_resource),
+        ("PUT", _METHOD, put_method),
+        ("GET", _METHOD, get_method),
+        ("DELETE", _METHOD, delete_method),
+        ("PUT", _METHOD + "/integration", put_integration),
+        ("GET", _METHOD + "/integration", get_integration),
+        ("DELETE", _METHOD + "/integration", delete_integration),
+        ("POST", _API + "/deployments", create_deployment),
+        ("GET", _API + "/deployments", get_deployments),
+        ("GET", _API + "/deployments/(?P<deployment>[^/]+)", get_deployment),
+        ("DELETE", _API + "/deployments/(?P<deployment>[^/]+)", delete_deployment),
+        ("POST", _API + "/stages", create_stage),
+        ("GET", _API + "/stages", get_stages),
+        ("GET", _API + "/stages/(?P<stage>[^/]+)", get_stage),
+        ("PATCH", _API + "/stages/(?P<stage>[^/]+)", update_stage),
+        ("DELETE", _API + "/stages/(?P<stage>[^/]+)", delete_stage),
+    ]
+]
+
+
+def dispatch(
+    store: ApiStore, account: str, region: str, now: float, verb: str, path: str, query: str, body: bytes
+) -> Reply:
+    """
+    Run the operation C{verb path} names; raise L{AwsError} as API Gateway
+    would (C{NotFoundException} for a path no operation has).
+    """
+    found = _find_operation(verb, path)
+    if found is None:
+        raise AwsError("NotFoundException", f"No operation {verb} {path} in this API Gateway", 404)
+    operation, params = found
+    try:
+        parsed = json.loads(body) if body.strip() else {}
+    except ValueError:
+        raise bad_request("Could not parse request body into json") from None
+    if not isinstance(parsed, dict):
+        raise bad_request("Could not parse request body into json")
+    call = Call(store, account, region, now, params, parse_qs(query, keep_blank_values=True), parsed)
+    return operation(call)
+
+
+def _find_operation(verb: str, path: str) -> tuple[Operation, dict[str, str]] | None:
+    for operation_verb, pattern, operation in _OPERATIONS:
+        found = pattern.match(path)
+        if found and operation_verb == verb:
+            return operation, {name: unquote(value) for name, value in found.groupdict().items()}
+    return None

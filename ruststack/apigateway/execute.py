@@ -1,0 +1,306 @@
+"""
+The execute-api data plane: an HTTP request to a deployed stage becomes a
+v1 proxy event, goes to Lambda through L{ILambdaInvoker}, and the
+function's answer becomes the HTTP response.
+
+Two URL forms reach it (see L{target_of}):
+  - C{http://<edge>/restapis/{apiId}/{stage}/_user_request_/{path}};
+  - C{http://{apiId}.execute-api.localhost:<port>/{stage}/{path}}.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote
+
+import attrs
+from twisted.internet import defer
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET
+
+from ruststack.apigateway import proxy
+from ruststack.apigateway.model import RestApi
+from ruststack.apigateway.routing import Route
+from ruststack.apigateway.store import ApiStore
+from ruststack.aws import ids
+from ruststack.aws.errors import AwsError
+from ruststack.interfaces import ILambdaInvoker, InvokeResult
+
+log = Logger()
+
+_HOST_FORM = re.compile(r"^([a-z0-9]+)\.execute-api\.", re.I)
+_PATH_FORM = re.compile(r"^/restapis/([^/]+)/([^/]+)/_user_request_(/.*)?$")
+_FUNCTION_URI = re.compile(
+    r"^arn:aws[a-z-]*:apigateway:[^:]+:lambda:path/2015-03-31/functions/(?P<function>.+)/invocations$"
+)
+_STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
+# Hop-by-hop or framing headers: the gateway writes its own.
+_DROPPED_RESPONSE_HEADERS = {"content-length", "transfer-encoding", "connection"}
+
+
+@attrs.frozen
+class Target:
+    """
+    The API, stage and path (percent-encoded, below the stage) a data-plane
+    URL names.
+    """
+
+    api_id: str
+    stage: str
+    raw_path: str
+
+
+def is_execute_request(host: str, path: str) -> bool:
+    return bool(_HOST_FORM.match(host) or _PATH_FORM.match(path))
+
+
+def target_of(host: str, path: str) -> Target | None:
+    """
+    The L{Target} of a request by its C{Host} and path, or C{None} when the
+    URL names no stage.
+    """
+    by_host = _HOST_FORM.match(host)
+    if by_host:
+        stage, _, rest = path.lstrip("/").partition("/")
+        if not stage:
+            return None
+        return Target(by_host.group(1).lower(), unquote(stage), "/" + rest)
+    by_path = _PATH_FORM.match(path)
+    if by_path:
+        return Target(by_path.group(1), unquote(by_path.group(2)), by_path.group(3) or "/")
+    return None
+
+
+def function_of(uri: str, stage_variables: dict[str, str]) -> tuple[str, str | None] | None:
+    """
+    The function (name or ARN) and qualifier a Lambda integration URI
+    invokes, with C{${stageVariables.x}} substituted; C{None} if the URI is
+    not a Lambda invocation.
+    """
+    found = _FUNCTION_URI.match(_STAGE_VARIABLE.sub(lambda m: stage_variables.get(m.group(1), ""), uri))
+    if not found:
+        return None
+    function = found.group("function")
+    parts = function.split(":")
+    # arn:aws:lambda:region:account:function:name[:qualifier]
+    if function.startswith("arn:") and len(parts) == 8:
+        return ":".join(parts[:7]), parts[7]
+    return function, None
+
+
+def _apigw_id() -> str:
+    # x-amz-apigw-id / extendedRequestId: 16 base64 characters ending in "=".
+    return base64.b64encode(os.urandom(11)).decode("ascii")
+
+
+def _trace_id(now: float) -> str:
+    return f"Root=1-{int(now):08x}-{os.urandom(12).hex()}"
+
+
+@attrs.define
+class _Exchange:
+    """
+    One data-plane request in flight: the ids API Gateway answers with.
+    """
+
+    request: Any
+    request_id: str
+    apigw_id: str
+    trace_id: str
+    gone: bool = False
+
+    def lost(self, _reason: Failure) -> None:
+        self.gone = True
+
+    def answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        request = self.request
+        request.setResponseCode(status)
+        response_headers = request.responseHeaders
+        response_headers.removeHeader(b"server")
+        grouped: dict[str, list[bytes]] = {}
+        for name, value in headers:
+            if name.lower() not in _DROPPED_RESPONSE_HEADERS:
+                grouped.setdefault(name, []).append(value.encode("latin-1", errors="replace"))
+        for name, values in grouped.items():
+            response_headers.setRawHeaders(name.encode("latin-1"), values)
+        if not response_headers.hasHeader(b"content-type"):
+            # A proxy response without Content-Type goes out as JSON.
+            response_headers.setRawHeaders(b"content-type", [b"application/json"])
+        response_headers.setRawHeaders(b"x-amzn-requestid", [self.request_id.encode()])
+        response_headers.setRawHeaders(b"x-amz-apigw-id", [self.apigw_id.encode()])
+        response_headers.setRawHeaders(b"x-amzn-trace-id", [self.trace_id.encode()])
+        response_headers.setRawHeaders(b"content-length", [str(len(body)).encode()])
+        if request.method != b"HEAD" and body:
+            request.write(body)
+        request.finish()
+
+    def gateway_error(self, status: int, message: str, error_type: str | None = None) -> None:
+        """
+        One of API Gateway's own responses (its "gateway responses").
+        """
+        headers = [("Content-Type", "application/json")]
+        if error_type:
+            headers.append(("x-amzn-ErrorType", error_type))
+        self.answer(status, headers, json.dumps({"message": message}).encode())
+
+
+class ExecuteApiResource(Resource):
+    """
+    Serves the deployed stages of every REST API in C{store}.
+
+    @ivar invoker: a callable returning the L{ILambdaInvoker} (or C{None}
+        when Lambda is not running).
+    """
+
+    isLeaf = True
+
+    def __init__(self, store: ApiStore, invoker: Callable[[], ILambdaInvoker | None], clock: IReactorTime) -> None:
+        super().__init__()
+        self.store = store
+        self.invoker = invoker
+        self.clock = clock
+
+    def render(self, request) -> bytes | int:
+        now = self.clock.seconds()
+        exchange = _Exchange(request, ids.request_id(), _apigw_id(), _trace_id(now))
+        raw_path, _, query = request.uri.decode("latin-1").partition("?")
+        host = (request.getHeader(b"host") or b"").decode("latin-1")
+        target = target_of(host, raw_path)
+        found = self._route(target, request.method.decode("latin-1")) if target else None
+        if found is None:
+            exchange.gateway_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+            return NOT_DONE_YET
+        api, stage_variables, route = found
+        assert target is not None
+        integration = route.integration
+        function = function_of(integration.uri or "", stage_variables) if integration else None
+        invoker = self.invoker()
+        if integration is None or integration.type != "AWS_PROXY" or function is None or invoker is None:
+            log.warn(
+                "{api}/{stage} {path}: only Lambda proxy integrations are served (have {kind})",
+                api=api.id,
+                stage=target.stage,
+                path=target.raw_path,
+                kind=integration.type if integration else None,
+            )
+            exchange.gateway_error(500, "Internal server error", "InternalServerErrorException")
+            return NOT_DONE_YET
+
+        http_request = proxy.HttpRequest(
+            method=request.method.decode("latin-1"),
+            raw_path=target.raw_path,
+            query=query,
+            headers=self._event_headers(request, host),
+            body=request.content.read() if request.content is not None else b"",
+            source_ip=request.getClientAddress().host,
+            protocol=request.clientproto.decode("latin-1"),
+            domain_name=host.split(":", 1)[0] or f"{api.id}.execute-api.localhost",
+        )
+        context = proxy.EventContext(
+            account=api.account,
+            api_id=api.id,
+            stage=target.stage,
+            stage_variables=stage_variables,
+            binary_media_types=api.binary_media_types,
+            request_id=exchange.request_id,
+            extended_request_id=exchange.apigw_id,
+            received_at=now,
+        )
+        event = proxy.build_event(http_request, route, context)
+        name, qualifier = function
+        account, region = _account_and_region(name, api)
+        invocation = invoker.invoke(account, region, name, json.dumps(event).encode(), qualifier)
+        invocation.addTimeout(integration.timeout_ms / 1000.0, self.clock)
+
+        def lost(reason: Failure) -> None:
+            exchange.lost(reason)
+            invocation.cancel()
+
+        request.notifyFinish().addErrback(lost)
+        accept = request.getHeader(b"accept")
+        decode_binary = accept is not None and proxy.media_type_matches(
+            accept.decode("latin-1").split(",", 1)[0], api.binary_media_types
+        )
+        invocation.addCallbacks(
+            self._answered, self._failed, callbackArgs=(exchange, decode_binary), errbackArgs=(exchange, target)
+        )
+        return NOT_DONE_YET
+
+    def _route(self, target: Target, method: str) -> tuple[RestApi, dict[str, str], Route] | None:
+        api = self.store.apis.get(target.api_id)
+        stage = api.stages.get(target.stage) if api is not None else None
+        deployment = api.deployments.get(stage.deployment_id) if api is not None and stage is not None else None
+        if api is None or stage is None or deployment is None:
+            return None
+        route = self.store.router(api, deployment).match(method, target.raw_path)
+        if route is None:
+            return None
+        return api, stage.variables, route
+
+    @staticmethod
+    def _event_headers(request, host: str) -> list[tuple[str, str]]:
+        # API Gateway adds the forwarding headers a load balancer would.
+        headers = []
+        forwarded = None
+        for name, values in request.requestHeaders.getAllRawHeaders():
+            text = name.decode("latin-1")
+            lower = text.lower()
+            if lower == "x-forwarded-for":
+                forwarded = values[-1].decode("latin-1")
+            elif lower not in ("x-forwarded-port", "x-forwarded-proto"):
+                headers.extend((text, value.decode("latin-1")) for value in values)
+        source = request.getClientAddress().host
+        secure = request.isSecure()
+        headers.append(("X-Forwarded-For", f"{forwarded}, {source}" if forwarded else source))
+        headers.append(("X-Forwarded-Port", host.rpartition(":")[2] if ":" in host else ("443" if secure else "80")))
+        headers.append(("X-Forwarded-Proto", "https" if secure else "http"))
+        return headers
+
+    def _answered(self, result: InvokeResult, exchange: _Exchange, decode_binary: bool) -> None:
+        if exchange.gone:
+            return
+        if result.function_error:
+            log.info("function error behind {path}: {payload}", path=exchange.request.uri, payload=result.payload[:500])
+            exchange.gateway_error(502, "Internal server error", "InternalServerErrorException")
+            return
+        try:
+            response = proxy.parse_response(result.payload, decode_binary)
+        except proxy.MalformedProxyResponse as e:
+            log.info(
+                "Malformed Lambda proxy response behind {path}: {reason}", path=exchange.request.uri, reason=str(e)
+            )
+            exchange.gateway_error(502, "Internal server error", "InternalServerErrorException")
+            return
+        exchange.answer(response.status, response.headers, response.body)
+
+    def _failed(self, failure: Failure, exchange: _Exchange, target: Target) -> None:
+        if exchange.gone:
+            return
+        if failure.check(defer.TimeoutError):
+            exchange.gateway_error(504, "Endpoint request timed out")
+        elif failure.check(AwsError):
+            log.warn(
+                "invoking the function of {api}/{stage} failed: {error}",
+                api=target.api_id,
+                stage=target.stage,
+                error=str(failure.value),
+            )
+            exchange.gateway_error(500, "Internal server error", "InternalServerErrorException")
+        else:
+            log.failure("invoking the function of {api}/{stage} failed", failure, api=target.api_id, stage=target.stage)
+            exchange.gateway_error(500, "Internal server error", "InternalServerErrorException")
+
+
+def _account_and_region(function: str, api: RestApi) -> tuple[str, str]:
+    parts = function.split(":")
+    if function.startswith("arn:") and len(parts) >= 5:
+        return parts[4], parts[3]
+    return api.account, api.region

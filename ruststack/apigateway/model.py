@@ -1,0 +1,326 @@
+"""
+REST API v1 objects as the control plane keeps them, and their JSON in the
+shapes of botocore's apigateway model (C{RestApi}, C{Resource}, C{Method},
+C{Integration}, C{Deployment}, C{Stage}).
+
+C{to_json} renders the wire shape; C{to_state}/C{from_state} the (fuller)
+form kept on disk with C{--data-dir}.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+from typing import Any
+
+import attrs
+
+_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def new_id(length: int = 10) -> str:
+    """
+    An id as API Gateway makes them: lower-case letters and digits (10 for
+    APIs and root resources, 6 for resources and deployments).
+    """
+    return "".join(_ALPHABET[b % len(_ALPHABET)] for b in os.urandom(length))
+
+
+def _without_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value is not None}
+
+
+@attrs.define
+class Integration:
+    """
+    A method's integration; only C{AWS_PROXY} is served by the data plane.
+
+    @ivar http_method: the integration's own method (C{POST} for Lambda),
+        C{httpMethod} on the wire.
+    """
+
+    type: str
+    http_method: str | None = None
+    uri: str | None = None
+    timeout_ms: int = 29000
+    passthrough_behavior: str = "WHEN_NO_MATCH"
+    content_handling: str | None = None
+    credentials: str | None = None
+    request_parameters: dict[str, str] | None = None
+    request_templates: dict[str, str] | None = None
+    cache_namespace: str | None = None
+    cache_key_parameters: list[str] = attrs.field(factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return _without_none(
+            {
+                "type": self.type,
+                "httpMethod": self.http_method,
+                "uri": self.uri,
+                "credentials": self.credentials,
+                "requestParameters": self.request_parameters,
+                "requestTemplates": self.request_templates,
+                "passthroughBehavior": self.passthrough_behavior,
+                "contentHandling": self.content_handling,
+                "timeoutInMillis": self.timeout_ms,
+                "cacheNamespace": self.cache_namespace,
+                "cacheKeyParameters": self.cache_key_parameters,
+            }
+        )
+
+    to_state = to_json
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Integration:
+        return cls(
+            type=state["type"],
+            http_method=state.get("httpMethod"),
+            uri=state.get("uri"),
+            timeout_ms=state.get("timeoutInMillis", 29000),
+            passthrough_behavior=state.get("passthroughBehavior", "WHEN_NO_MATCH"),
+            content_handling=state.get("contentHandling"),
+            credentials=state.get("credentials"),
+            request_parameters=state.get("requestParameters"),
+            request_templates=state.get("requestTemplates"),
+            cache_namespace=state.get("cacheNamespace"),
+            cache_key_parameters=list(state.get("cacheKeyParameters", [])),
+        )
+
+
+@attrs.define
+class Method:
+    http_method: str
+    authorization_type: str = "NONE"
+    authorizer_id: str | None = None
+    api_key_required: bool = False
+    operation_name: str | None = None
+    request_parameters: dict[str, bool] | None = None
+    request_models: dict[str, str] | None = None
+    integration: Integration | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return _without_none(
+            {
+                "httpMethod": self.http_method,
+                "authorizationType": self.authorization_type,
+                "authorizerId": self.authorizer_id,
+                "apiKeyRequired": self.api_key_required,
+                "operationName": self.operation_name,
+                "requestParameters": self.request_parameters,
+                "requestModels": self.request_models,
+                "methodIntegration": self.integration.to_json() if self.integration else None,
+            }
+        )
+
+    to_state = to_json
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Method:
+        integration = state.get("methodIntegration")
+        return cls(
+            http_method=state["httpMethod"],
+            authorization_type=state.get("authorizationType", "NONE"),
+            authorizer_id=state.get("authorizerId"),
+            api_key_required=state.get("apiKeyRequired", False),
+            operation_name=state.get("operationName"),
+            request_parameters=state.get("requestParameters"),
+            request_models=state.get("requestModels"),
+            integration=Integration.from_state(integration) if integration else None,
+        )
+
+
+@attrs.define
+class ApiResource:
+    """
+    A node of the API's path tree.
+
+    @ivar path_part: the last segment (C{notes}, C{{id}}, C{{proxy+}}); the
+        root has none.
+    """
+
+    id: str
+    path: str
+    parent_id: str | None = None
+    path_part: str | None = None
+    methods: dict[str, Method] = attrs.field(factory=dict)
+
+    def to_json(self, embed_methods: bool = False) -> dict[str, Any]:
+        body: dict[str, Any] = _without_none(
+            {"id": self.id, "parentId": self.parent_id, "pathPart": self.path_part, "path": self.path}
+        )
+        if self.methods:
+            # Listed by name only unless asked to embed (GetResources embed=methods).
+            body["resourceMethods"] = {
+                name: (method.to_json() if embed_methods else {}) for name, method in self.methods.items()
+            }
+        return body
+
+    def to_state(self) -> dict[str, Any]:
+        return self.to_json(embed_methods=True)
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> ApiResource:
+        return cls(
+            id=state["id"],
+            path=state["path"],
+            parent_id=state.get("parentId"),
+            path_part=state.get("pathPart"),
+            methods={name: Method.from_state(m) for name, m in state.get("resourceMethods", {}).items()},
+        )
+
+
+@attrs.define
+class Deployment:
+    """
+    A snapshot of the API's resources: a stage serves the deployment it
+    points at, not the API as edited since.
+    """
+
+    id: str
+    created: float
+    description: str | None = None
+    resources: list[ApiResource] = attrs.field(factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return _without_none({"id": self.id, "description": self.description, "createdDate": int(self.created)})
+
+    def to_state(self) -> dict[str, Any]:
+        return {**self.to_json(), "createdDate": self.created, "resources": [r.to_state() for r in self.resources]}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Deployment:
+        return cls(
+            id=state["id"],
+            created=state["createdDate"],
+            description=state.get("description"),
+            resources=[ApiResource.from_state(r) for r in state["resources"]],
+        )
+
+
+@attrs.define
+class Stage:
+    name: str
+    deployment_id: str
+    created: float
+    updated: float
+    description: str | None = None
+    variables: dict[str, str] = attrs.field(factory=dict)
+    tags: dict[str, str] = attrs.field(factory=dict)
+    tracing_enabled: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "deploymentId": self.deployment_id,
+            "stageName": self.name,
+            "cacheClusterEnabled": False,
+            "cacheClusterStatus": "NOT_AVAILABLE",
+            "methodSettings": {},
+            "tracingEnabled": self.tracing_enabled,
+            "createdDate": int(self.created),
+            "lastUpdatedDate": int(self.updated),
+        }
+        if self.description is not None:
+            body["description"] = self.description
+        if self.variables:
+            body["variables"] = dict(self.variables)
+        if self.tags:
+            body["tags"] = dict(self.tags)
+        return body
+
+    def to_state(self) -> dict[str, Any]:
+        return {**self.to_json(), "createdDate": self.created, "lastUpdatedDate": self.updated}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Stage:
+        return cls(
+            name=state["stageName"],
+            deployment_id=state["deploymentId"],
+            created=state["createdDate"],
+            updated=state["lastUpdatedDate"],
+            description=state.get("description"),
+            variables=dict(state.get("variables", {})),
+            tags=dict(state.get("tags", {})),
+            tracing_enabled=state.get("tracingEnabled", False),
+        )
+
+
+@attrs.define
+class RestApi:
+    """
+    One REST API of one account and region, with its resources,
+    deployments and stages.
+    """
+
+    id: str
+    account: str
+    region: str
+    name: str
+    created: float
+    root_id: str
+    description: str | None = None
+    version: str | None = None
+    binary_media_types: list[str] = attrs.field(factory=list)
+    minimum_compression_size: int | None = None
+    api_key_source: str = "HEADER"
+    endpoint_types: list[str] = attrs.field(factory=lambda: ["EDGE"])
+    policy: str | None = None
+    tags: dict[str, str] = attrs.field(factory=dict)
+    disable_execute_api_endpoint: bool = False
+    resources: dict[str, ApiResource] = attrs.field(factory=dict)
+    deployments: dict[str, Deployment] = attrs.field(factory=dict)
+    stages: dict[str, Stage] = attrs.field(factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "createdDate": int(self.created),
+            "apiKeySource": self.api_key_source,
+            "endpointConfiguration": {"types": list(self.endpoint_types)},
+            "disableExecuteApiEndpoint": self.disable_execute_api_endpoint,
+            "rootResourceId": self.root_id,
+        }
+        optional = {
+            "description": self.description,
+            "version": self.version,
+            "binaryMediaTypes": list(self.binary_media_types) or None,
+            "minimumCompressionSize": self.minimum_compression_size,
+            "policy": self.policy,
+            "tags": dict(self.tags) or None,
+        }
+        body.update(_without_none(optional))
+        return body
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            **self.to_json(),
+            "account": self.account,
+            "region": self.region,
+            "createdDate": self.created,
+            "resources": [r.to_state() for r in self.resources.values()],
+            "deployments": [d.to_state() for d in self.deployments.values()],
+            "stages": [s.to_state() for s in self.stages.values()],
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> RestApi:
+        return cls(
+            id=state["id"],
+            account=state["account"],
+            region=state["region"],
+            name=state["name"],
+            created=state["createdDate"],
+            root_id=state["rootResourceId"],
+            description=state.get("description"),
+            version=state.get("version"),
+            binary_media_types=list(state.get("binaryMediaTypes", [])),
+            minimum_compression_size=state.get("minimumCompressionSize"),
+            api_key_source=state.get("apiKeySource", "HEADER"),
+            endpoint_types=list(state["endpointConfiguration"]["types"]),
+            policy=state.get("policy"),
+            tags=dict(state.get("tags", {})),
+            disable_execute_api_endpoint=state.get("disableExecuteApiEndpoint", False),
+            resources={r["id"]: ApiResource.from_state(r) for r in state["resources"]},
+            deployments={d["id"]: Deployment.from_state(d) for d in state["deployments"]},
+            stages={s["stageName"]: Stage.from_state(s) for s in state["stages"]},
+        )

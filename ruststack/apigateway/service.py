@@ -1,0 +1,90 @@
+"""
+The API Gateway service: the REST API v1 control plane under C{/restapis}
+and the execute-api data plane, behind one leaf resource.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from twisted.web.resource import Resource
+from zope.interface import implementer
+
+from ruststack.apigateway import control
+from ruststack.apigateway.execute import ExecuteApiResource, is_execute_request
+from ruststack.apigateway.store import ApiStore
+from ruststack.aws import errors, ids
+from ruststack.interfaces import RUNNING, IAwsService, ILambdaInvoker, ServiceStatus
+
+
+class ApiGatewayResource(Resource):
+    """
+    Sends execute-api requests to the data plane and the rest to the
+    control plane's operation table.
+    """
+
+    isLeaf = True
+
+    def __init__(self, store: ApiStore, execute: ExecuteApiResource, clock: Any) -> None:
+        super().__init__()
+        self.store = store
+        self.execute = execute
+        self.clock = clock
+
+    def render(self, request) -> bytes | int:
+        path, _, query = request.uri.decode("latin-1").partition("?")
+        host = (request.getHeader(b"host") or b"").decode("latin-1")
+        if is_execute_request(host, path):
+            return self.execute.render(request)
+        caller = request.caller
+        status, body = control.dispatch(
+            self.store,
+            caller.account,
+            caller.region,
+            self.clock.seconds(),
+            request.method.decode("latin-1"),
+            path,
+            query,
+            request.content.read(),
+        )
+        request.setResponseCode(status)
+        request.setHeader(b"x-amzn-requestid", ids.request_id().encode())
+        if body is None:
+            return b""
+        request.setHeader(b"content-type", b"application/json")
+        return json.dumps(body).encode("utf-8")
+
+
+@implementer(IAwsService)
+class ApiGatewayService:
+    """
+    API Gateway (REST APIs, v1) of one RustStack.
+    """
+
+    name = "apigateway"
+
+    def __init__(self, store: ApiStore, services: dict[str, Any], clock: Any) -> None:
+        self.store = store
+        self._services = services
+        execute = ExecuteApiResource(store, self._invoker, clock)
+        self.resource = ApiGatewayResource(store, execute, clock)
+
+    def _invoker(self) -> ILambdaInvoker | None:
+        return ILambdaInvoker(self._services.get("lambda"), None)
+
+    def status(self) -> ServiceStatus:
+        return RUNNING
+
+    def reset(self) -> None:
+        self.store.reset()
+
+    def render_error(self, request, error: errors.AwsError) -> bytes:
+        return errors.write_rest_json_error(request, error)
+
+    def auth_error(self, failure) -> errors.AwsError:
+        return errors.json_auth_error(failure, 403)
+
+
+def make_service(context) -> ApiGatewayService:
+    return ApiGatewayService(ApiStore(context.state_dir("apigateway")), context.services, context.reactor)

@@ -1,0 +1,81 @@
+"""
+Every REST API of every account and region, kept in memory and, with
+C{--data-dir}, in one JSON file rewritten after each change (the control
+plane's state is small; the data plane only reads).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from ruststack.apigateway.model import Deployment, RestApi
+from ruststack.apigateway.routing import Router
+from ruststack.aws.errors import AwsError
+
+_STATE_FILE = "restapis.json"
+
+
+def not_found(message: str) -> AwsError:
+    return AwsError("NotFoundException", message, 404)
+
+
+def bad_request(message: str) -> AwsError:
+    return AwsError("BadRequestException", message, 400)
+
+
+def conflict(message: str) -> AwsError:
+    return AwsError("ConflictException", message, 409)
+
+
+class ApiStore:
+    """
+    REST APIs by id (ids are global: the execute-api host names one), with
+    a router cached per deployment.
+    """
+
+    def __init__(self, state_dir: str | None = None) -> None:
+        self._path = os.path.join(state_dir, _STATE_FILE) if state_dir else None
+        self.apis: dict[str, RestApi] = {}
+        self._routers: dict[tuple[str, str], Router] = {}
+        if self._path and os.path.exists(self._path):
+            with open(self._path, encoding="utf-8") as f:
+                for state in json.load(f)["restApis"]:
+                    api = RestApi.from_state(state)
+                    self.apis[api.id] = api
+
+    def save(self) -> None:
+        """
+        Write the state file, if any (atomically: a crash leaves the old one).
+        """
+        if self._path is None:
+            return
+        temporary = f"{self._path}.tmp"
+        with open(temporary, "w", encoding="utf-8") as f:
+            json.dump({"restApis": [api.to_state() for api in self.apis.values()]}, f)
+        os.replace(temporary, self._path)
+
+    def reset(self) -> None:
+        self.apis.clear()
+        self._routers.clear()
+        self.save()
+
+    def api(self, account: str, region: str, api_id: str) -> RestApi:
+        """
+        The caller's API C{api_id}, or API Gateway's C{NotFoundException}.
+        """
+        api = self.apis.get(api_id)
+        if api is None or api.account != account or api.region != region:
+            raise not_found(f"Invalid API identifier specified {account}:{api_id}")
+        return api
+
+    def router(self, api: RestApi, deployment: Deployment) -> Router:
+        key = (api.id, deployment.id)
+        router = self._routers.get(key)
+        if router is None:
+            router = self._routers[key] = Router(deployment.resources)
+        return router
+
+    def forget_router(self, api_id: str, deployment_id: str | None = None) -> None:
+        for key in [k for k in self._routers if k[0] == api_id and deployment_id in (None, k[1])]:
+            del self._routers[key]

@@ -1,0 +1,243 @@
+"""
+The data plane over an in-memory HTTP connection (treq's StubTreq), with a
+stand-in Lambda (a collaborator fake: the real one is exercised end to end
+in test_flask_journey.py) and a task.Clock for the 29 s timeout.
+"""
+
+import base64
+import json
+
+import pytest
+from treq.testing import StubTreq
+from twisted.internet import defer, task
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from ruststack.apigateway import control
+from ruststack.apigateway.execute import ExecuteApiResource, function_of, target_of
+from ruststack.apigateway.store import ApiStore
+from ruststack.aws.errors import AwsError
+from ruststack.interfaces import ILambdaInvoker, InvokeResult
+
+ACCOUNT, REGION = "000000000000", "us-east-1"
+FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:app"
+URI = f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{FUNCTION_ARN}/invocations"
+
+
+@implementer(ILambdaInvoker)
+class FakeLambda:
+    """
+    Answers invocations with C{self.answer(event)}: an InvokeResult or a
+    Deferred of one.
+    """
+
+    def __init__(self):
+        self.calls = []
+        self.answer = lambda event: InvokeResult(200, json.dumps({"statusCode": 200, "body": "ok"}).encode())
+
+    def invoke(self, account, region, function, payload, qualifier=None):
+        event = json.loads(payload)
+        self.calls.append((account, region, function, qualifier, event))
+        return defer.maybeDeferred(self.answer, event)
+
+
+def call(store, verb, path, body=None):
+    return control.dispatch(store, ACCOUNT, REGION, 0.0, verb, path, "", json.dumps(body or {}).encode())[1]
+
+
+def deploy(store, binary=(), uri=URI, variables=None):
+    api = call(store, "POST", "/restapis", {"name": "app", "binaryMediaTypes": list(binary)})
+    api_id, root = api["id"], api["rootResourceId"]
+    base = f"/restapis/{api_id}/resources"
+    notes = call(store, "POST", f"{base}/{root}", {"pathPart": "notes"})
+    proxy = call(store, "POST", f"{base}/{root}", {"pathPart": "{proxy+}"})
+    for resource_id, verb in ((root, "ANY"), (proxy["id"], "ANY"), (notes["id"], "GET")):
+        call(store, "PUT", f"{base}/{resource_id}/methods/{verb}", {"authorizationType": "NONE"})
+        call(
+            store,
+            "PUT",
+            f"{base}/{resource_id}/methods/{verb}/integration",
+            {"type": "AWS_PROXY", "httpMethod": "POST", "uri": uri},
+        )
+    call(store, "POST", f"/restapis/{api_id}/deployments", {"stageName": "dev", "variables": variables or {}})
+    return api_id
+
+
+@pytest.fixture
+def lam():
+    return FakeLambda()
+
+
+@pytest.fixture
+def clock():
+    return task.Clock()
+
+
+@pytest.fixture
+def store():
+    return ApiStore()
+
+
+@pytest.fixture
+def client(store, lam, clock):
+    return StubTreq(ExecuteApiResource(store, lambda: lam, clock))
+
+
+def url(api_id, path):
+    return f"http://127.0.0.1:4566/restapis/{api_id}/dev/_user_request_{path}"
+
+
+def done(d):
+    results = []
+    d.addBoth(results.append)
+    assert results, "the request is still pending"
+    if isinstance(results[0], Failure):
+        results[0].raiseException()
+    return results[0]
+
+
+def fetch(client, method, target, **kwargs):
+    response = done(client.request(method, target, **kwargs))
+    return response, done(client.content(response))
+
+
+def test_proxy_round_trip_path_form(store, lam, client):
+    api_id = deploy(store, variables={"table": "notes"})
+    lam.answer = lambda event: InvokeResult(
+        200,
+        json.dumps(
+            {
+                "statusCode": 201,
+                "headers": {"Content-Type": "text/plain", "X-Seen": event["path"]},
+                "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
+                "body": "made",
+            }
+        ).encode(),
+    )
+    response, body = fetch(client, "POST", url(api_id, "/things/a%20b?x=1&x=2"), data=b"hello")
+    assert response.code == 201
+    assert body == b"made"
+    assert response.headers.getRawHeaders("set-cookie") == ["a=1", "b=2"]
+    assert response.headers.getRawHeaders("x-seen") == ["/things/a%20b"]
+    assert response.headers.getRawHeaders("content-type") == ["text/plain"]
+    assert len(response.headers.getRawHeaders("x-amzn-requestid")[0]) == 36
+    assert len(response.headers.getRawHeaders("x-amz-apigw-id")[0]) == 16
+    account, region, function, qualifier, event = lam.calls[0]
+    assert (account, region, function, qualifier) == (ACCOUNT, REGION, FUNCTION_ARN, None)
+    assert event["resource"] == "/{proxy+}"
+    assert event["pathParameters"] == {"proxy": "things/a b"}
+    assert event["multiValueQueryStringParameters"] == {"x": ["1", "2"]}
+    assert event["body"] == "hello"
+    assert event["stageVariables"] == {"table": "notes"}
+    assert event["requestContext"]["requestId"] == response.headers.getRawHeaders("x-amzn-requestid")[0]
+
+
+def test_host_form_and_root(store, lam, client):
+    api_id = deploy(store)
+    response, body = fetch(
+        client, "GET", "http://127.0.0.1:4566/dev", headers={"Host": f"{api_id}.execute-api.localhost:4566"}
+    )
+    assert response.code == 200 and body == b"ok"
+    event = lam.calls[0][4]
+    assert event["resource"] == "/" and event["path"] == "/"
+    assert event["requestContext"]["domainName"] == f"{api_id}.execute-api.localhost"
+    assert event["headers"]["X-Forwarded-Port"] == "4566"
+    # No Content-Type from the function: API Gateway says JSON.
+    assert response.headers.getRawHeaders("content-type") == ["application/json"]
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [("POST", "/notes"), ("GET", "/unknown-stage")],
+)
+def test_missing_authentication_token(store, lam, client, method, path):
+    api_id = deploy(store)
+    target = url(api_id, path) if path == "/notes" else f"http://127.0.0.1:4566/restapis/{api_id}/prod/_user_request_/"
+    response, body = fetch(client, method, target)
+    assert response.code == 403
+    assert json.loads(body) == {"message": "Missing Authentication Token"}
+    assert response.headers.getRawHeaders("x-amzn-errortype") == ["MissingAuthenticationTokenException"]
+    assert lam.calls == []
+
+
+def test_function_error_and_malformed_response_are_502(store, lam, client):
+    api_id = deploy(store)
+    lam.answer = lambda event: InvokeResult(200, b'{"errorMessage": "boom"}', function_error="Unhandled")
+    response, body = fetch(client, "GET", url(api_id, "/x"))
+    assert (response.code, json.loads(body)) == (502, {"message": "Internal server error"})
+    lam.answer = lambda event: InvokeResult(200, b'{"statusCode": 200, "body": {"not": "a string"}}')
+    response, body = fetch(client, "GET", url(api_id, "/x"))
+    assert (response.code, json.loads(body)) == (502, {"message": "Internal server error"})
+
+
+def test_missing_function_is_500(store, lam, client):
+    api_id = deploy(store)
+
+    def missing(event):
+        raise AwsError("ResourceNotFoundException", "Function not found", 404)
+
+    lam.answer = missing
+    response, body = fetch(client, "GET", url(api_id, "/x"))
+    assert (response.code, json.loads(body)) == (500, {"message": "Internal server error"})
+
+
+def test_slow_function_times_out_after_29_seconds(store, lam, client, clock):
+    api_id = deploy(store)
+    pending = defer.Deferred()
+    lam.answer = lambda event: pending
+    d = client.request("GET", url(api_id, "/slow"))
+    answered = []
+    d.addCallback(lambda r: answered.append(r) or r)
+    clock.advance(28.9)
+    client.flush()
+    assert answered == []
+    clock.advance(0.2)
+    client.flush()
+    response = done(d)
+    assert response.code == 504
+    assert json.loads(done(client.content(response))) == {"message": "Endpoint request timed out"}
+    # The invocation was abandoned (cancelled), as the interface allows.
+    assert pending.called
+
+
+def test_binary_request_and_response(store, lam, client):
+    api_id = deploy(store, binary=["image/png"])
+    png = b"\x89PNG\r\n\x1a\n\x00\xff"
+    lam.answer = lambda event: InvokeResult(
+        200,
+        json.dumps(
+            {
+                "statusCode": 200,
+                "headers": {"Content-Type": "image/png"},
+                "body": event["body"],
+                "isBase64Encoded": True,
+            }
+        ).encode(),
+    )
+    response, body = fetch(
+        client, "PUT", url(api_id, "/img"), data=png, headers={"Content-Type": "image/png", "Accept": "image/png"}
+    )
+    assert lam.calls[0][4]["isBase64Encoded"] is True
+    assert base64.b64decode(lam.calls[0][4]["body"]) == png
+    assert body == png
+    # Without an Accept in binaryMediaTypes, the base64 text goes out as is.
+    response, body = fetch(
+        client, "PUT", url(api_id, "/img"), data=png, headers={"Content-Type": "image/png", "Accept": "text/plain"}
+    )
+    assert body == base64.b64encode(png)
+
+
+def test_function_of_substitutes_stage_variables_and_splits_qualifiers():
+    uri = (
+        "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/"
+        "arn:aws:lambda:eu-west-1:111122223333:function:app:${stageVariables.alias}/invocations"
+    )
+    assert function_of(uri, {"alias": "live"}) == ("arn:aws:lambda:eu-west-1:111122223333:function:app", "live")
+    assert function_of("arn:aws:apigateway:r:s3:path/b/k", {}) is None
+
+
+def test_target_of_both_url_forms():
+    assert target_of("abc123defg.execute-api.localhost:4566", "/dev/a/b").raw_path == "/a/b"
+    target = target_of("127.0.0.1:4566", "/restapis/abc123defg/dev/_user_request_/a%2Fb")
+    assert (target.api_id, target.stage, target.raw_path) == ("abc123defg", "dev", "/a%2Fb")
+    assert target_of("abc.execute-api.localhost", "/") is None
