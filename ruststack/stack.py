@@ -85,7 +85,11 @@ class RustStack(service.MultiService):
         if config.auth == "verify":
             assert config.credentials_file is not None  # Config.check
             credentials = identity.load_credentials(config.credentials_file)
-        self.services: dict[str, IAwsService] = {}
+        # MultiService keeps its children in a list named `services`, the
+        # name this class gives its AWS services by name: the children live
+        # in `_children` (see addService, removeService, __iter__).
+        self._children: list[service.IService] = []
+        self.services: dict[str, IAwsService] = {}  # type: ignore[assignment]
         self.edge = EdgeResource(
             identity.Authenticator(config.account, config.region, credentials, clock=reactor),
             IntrospectionResource(self),
@@ -99,6 +103,23 @@ class RustStack(service.MultiService):
             self.edge.register(built)
             if isinstance(built, service.Service):
                 built.setServiceParent(self)
+
+    def __iter__(self):
+        return iter(self._children)
+
+    def addService(self, child: service.IService) -> None:
+        aws_services, self.services = self.services, self._children  # type: ignore[assignment]
+        try:
+            super().addService(child)
+        finally:
+            self.services = aws_services
+
+    def removeService(self, child: service.IService):
+        aws_services, self.services = self.services, self._children  # type: ignore[assignment]
+        try:
+            return super().removeService(child)
+        finally:
+            self.services = aws_services
 
     def setServiceParent(self, parent) -> None:
         # twistd starts logging after makeService, from the application's
