@@ -1,0 +1,415 @@
+"""
+One execution environment: a runtime (child process or container) running
+awslambdaric against its own Runtime API listener, handed one invocation at a
+time, and the Lambda log lines around each invocation.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import attrs
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.web import server
+
+from ruststack.awslambda import runtime_api
+from ruststack.awslambda.functions import LambdaFunction
+
+log = Logger()
+
+# Lambda's init phase is limited to 10 s (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html).
+INIT_TIMEOUT = 10.0
+# Output kept per invocation for LogType Tail (which returns the last 4 KB).
+_LOG_KEEP = 64 * 1024
+TAIL_BYTES = 4096
+
+
+@attrs.frozen
+class FunctionSnapshot:
+    """
+    What an environment runs: a function's configuration at one revision.
+    """
+
+    account: str
+    region: str
+    name: str
+    arn: str
+    runtime: str
+    handler: str
+    timeout: int
+    memory_size: int
+    environment: dict[str, str]
+    code_dir: str
+    revision_id: str
+    log_group: str
+
+    @classmethod
+    def of(cls, function: LambdaFunction, code_dir: str) -> FunctionSnapshot:
+        return cls(
+            account=function.account,
+            region=function.region,
+            name=function.name,
+            arn=function.arn,
+            runtime=function.runtime,
+            handler=function.handler,
+            timeout=function.timeout,
+            memory_size=function.memory_size,
+            environment=dict(function.environment),
+            code_dir=code_dir,
+            revision_id=function.revision_id,
+            log_group=function.log_group,
+        )
+
+
+def lambda_variables(
+    function: FunctionSnapshot, log_stream: str, edge_url: str | None, task_root: str
+) -> dict[str, str]:
+    """
+    The environment Lambda gives a function
+    (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime),
+    with C{AWS_ENDPOINT_URL} pointing back at RustStack; the function's own
+    variables win over everything but the reserved keys (which Lambda
+    refuses at configuration time).
+    """
+    variables = {
+        "AWS_REGION": function.region,
+        "AWS_DEFAULT_REGION": function.region,
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
+        "AWS_LAMBDA_FUNCTION_NAME": function.name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
+        "AWS_LAMBDA_LOG_GROUP_NAME": function.log_group,
+        "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        # A 12-digit access key id is read as that account by RustStack's
+        # edge, so the function's own calls land in its account.
+        "AWS_ACCESS_KEY_ID": function.account,
+        "AWS_SECRET_ACCESS_KEY": "ruststack",
+        "AWS_SESSION_TOKEN": "ruststack",
+        "_HANDLER": function.handler,
+        "LAMBDA_TASK_ROOT": task_root,
+        "LAMBDA_RUNTIME_DIR": "/var/runtime",
+        "TZ": ":UTC",
+        "LANG": "en_US.UTF-8",
+        "PYTHONPATH": task_root,
+    }
+    if edge_url:
+        variables["AWS_ENDPOINT_URL"] = edge_url
+    variables.update(function.environment)
+    return variables
+
+
+class RunningRuntime(Protocol):
+    """
+    A started runtime, as an executor hands it back.
+
+    @ivar exited: fires with how it ended (C{"exit status 1"},
+        C{"signal: killed"}) once it is gone.
+    """
+
+    exited: defer.Deferred
+
+    def kill(self) -> None: ...
+
+    def flush_output(self) -> None: ...
+
+    def max_memory_mb(self) -> int | None: ...
+
+
+class Executor(Protocol):
+    def check_runtime(self, runtime: str) -> None:
+        """
+        Raise an L{AwsError} if functions of C{runtime} cannot run here.
+        """
+
+    def launch(
+        self, function: FunctionSnapshot, runtime_api_address: str, log_stream: str, output: Callable[[bytes], None]
+    ) -> defer.Deferred:
+        """
+        Start a runtime for C{function}; a Deferred firing with its
+        L{RunningRuntime}.
+        """
+
+    def runtime_api_host(self) -> str:
+        """
+        The address an environment's Runtime API listens on.
+        """
+
+
+@attrs.frozen
+class Outcome:
+    """
+    How one invocation ended.
+
+    @ivar function_error: C{"Unhandled"} when the payload is an error.
+    @ivar fatal: the environment cannot be reused (timeout, crash, init error).
+    """
+
+    payload: bytes
+    function_error: str | None
+    log: bytes
+    fatal: bool = False
+
+
+@attrs.define(eq=False)
+class Invocation:
+    request_id: str
+    payload: bytes
+    client_context: str | None = None
+    result: defer.Deferred = attrs.field(factory=defer.Deferred)
+    delivered_at: float | None = None
+
+
+def error_payload(error_type: str, message: str) -> bytes:
+    return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+
+
+class ExecutionEnvironment:
+    """
+    A runtime, its Runtime API listener, and the invocation it is working on.
+    """
+
+    def __init__(self, reactor: Any, function: FunctionSnapshot, executor: Executor) -> None:
+        self.reactor = reactor
+        self.function = function
+        self.executor = executor
+        self.id = uuid.uuid4().hex
+        self.log_stream = f"{_date(reactor.seconds())}/[$LATEST]{self.id}"
+        self.started_at = reactor.seconds()
+        self.initialised_at: float | None = None
+        self.dead = False
+        self.current: Invocation | None = None
+        self._port = None
+        self._runtime: RunningRuntime | None = None
+        self._polling: server.Request | None = None
+        version = function.runtime.replace("python", "python:")
+        self._log = bytearray(f"INIT_START Runtime Version: {version}\n".encode())
+        self._init_reported = False
+        self._timer = None
+        self._init_error: tuple[bytes, str] | None = None
+        self._stopped = defer.Deferred()
+
+    async def start(self) -> None:
+        host = self.executor.runtime_api_host()
+        self._port = await runtime_api.listen(self.reactor, host, self)
+        address = runtime_api.address(self._port, host)
+        try:
+            self._runtime = await self.executor.launch(self.function, address, self.log_stream, self._output)
+        except BaseException:
+            await self._port.stopListening()
+            self.dead = True
+            self._stopped.callback(None)
+            raise
+        self._runtime.exited.addBoth(self._exited)
+
+    def invoke(self, invocation: Invocation) -> defer.Deferred:
+        """
+        Hand C{invocation} to the runtime (now if it is polling, else when it
+        polls); a Deferred firing with its L{Outcome}.
+        """
+        assert self.current is None and not self.dead
+        self.current = invocation
+        if self.initialised_at is None:
+            self._timer = self.reactor.callLater(INIT_TIMEOUT, self._init_timed_out)
+        elif self._polling is not None:
+            self._deliver()
+        return invocation.result
+
+    # The Runtime API's side.
+
+    def runtime_polls(self, request: server.Request) -> None:
+        if self.initialised_at is None:
+            self.initialised_at = self.reactor.seconds()
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+        self._polling = request
+        request.notifyFinish().addBoth(self._poll_ended, request)
+        if self.current is not None and self.current.delivered_at is None:
+            self._deliver()
+
+    def is_current(self, request_id: str) -> bool:
+        return (
+            self.current is not None and self.current.request_id == request_id and self.current.delivered_at is not None
+        )
+
+    def runtime_responded(self, request_id: str, body: bytes) -> None:
+        self._finish(body, None)
+
+    def runtime_responded_too_much(self, request_id: str, size: int) -> None:
+        # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+        message = f"Response payload size ({size} bytes) exceeded maximum allowed payload size ({runtime_api.MAX_RESPONSE} bytes)."
+        self._finish(error_payload("Function.ResponseSizeTooLarge", message), "Unhandled")
+
+    def runtime_failed(self, request_id: str, body: bytes, error_type: str) -> None:
+        self._finish(body, "Unhandled")
+
+    def runtime_init_failed(self, body: bytes, error_type: str) -> None:
+        # awslambdaric exits right after; the invocation that waited for
+        # init gets the error the runtime reported, as Lambda answers it.
+        self._init_error = (body, error_type)
+        if self.current is not None:
+            self._finish(body, "Unhandled", fatal=True)
+
+    # Life cycle.
+
+    def stop(self) -> defer.Deferred:
+        """
+        End the runtime and the listener; fires once both are gone.
+        """
+        if not self.dead:
+            self.dead = True
+            if self._timer is not None and self._timer.active():
+                self._timer.cancel()
+            if self._runtime is not None:
+                self._runtime.kill()
+            if self._port is not None:
+                self._port.stopListening()
+                self._port = None
+        return _when(self._stopped)
+
+    def ended(self) -> defer.Deferred:
+        """
+        Fires once the runtime is gone (stopped, crashed or timed out).
+        """
+        return _when(self._stopped)
+
+    def _deliver(self) -> None:
+        invocation = self.current
+        request = self._polling
+        assert invocation is not None and request is not None
+        self._polling = None
+        now = self.reactor.seconds()
+        invocation.delivered_at = now
+        deadline_ms = int((now + self.function.timeout) * 1000)
+        self._log += f"START RequestId: {invocation.request_id} Version: $LATEST\n".encode()
+        self._timer = self.reactor.callLater(self.function.timeout, self._timed_out)
+        request.setHeader(b"content-type", b"application/json")
+        request.setHeader(b"lambda-runtime-aws-request-id", invocation.request_id.encode())
+        request.setHeader(b"lambda-runtime-deadline-ms", str(deadline_ms).encode())
+        request.setHeader(b"lambda-runtime-invoked-function-arn", self.function.arn.encode())
+        request.setHeader(b"lambda-runtime-trace-id", _trace_id(now, invocation.request_id).encode())
+        if invocation.client_context:
+            request.setHeader(b"lambda-runtime-client-context", invocation.client_context.encode())
+        request.write(invocation.payload)
+        request.finish()
+
+    def _finish(self, payload: bytes, function_error: str | None, fatal: bool = False, status: str = "") -> None:
+        invocation = self.current
+        if invocation is None:
+            return
+        self.current = None
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+        if self._runtime is not None and not self.dead:
+            self._runtime.flush_output()
+        request_id = invocation.request_id
+        now = self.reactor.seconds()
+        duration = (now - invocation.delivered_at) * 1000 if invocation.delivered_at else 0.0
+        memory = self._runtime.max_memory_mb() if self._runtime is not None and not self.dead else None
+        report = f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\tBilled Duration: {max(1, math.ceil(duration))} ms\tMemory Size: {self.function.memory_size} MB\t"
+        if memory is not None:
+            report += f"Max Memory Used: {memory} MB\t"
+        if self.initialised_at is not None and not self._init_reported:
+            self._init_reported = True
+            report += f"Init Duration: {(self.initialised_at - self.started_at) * 1000:.2f} ms\t"
+        if status:
+            report += f"Status: {status}\t"
+        self._log += f"END RequestId: {request_id}\n{report}\n".encode()
+        entry = bytes(self._log)
+        self._log = bytearray()
+        if fatal:
+            self.stop()
+        invocation.result.callback(Outcome(payload, function_error, entry, fatal))
+
+    def _timed_out(self) -> None:
+        invocation = self.current
+        if invocation is None:
+            return
+        self._timer = None
+        seconds = f"{self.function.timeout:.2f}"
+        stamp = _iso(self.reactor.seconds())
+        self._log += f"{stamp} {invocation.request_id} Task timed out after {seconds} seconds\n".encode()
+        # Lambda's answer for a timeout (Sandbox.Timedout) on current runtimes.
+        message = f"RequestId: {invocation.request_id} Error: Task timed out after {seconds} seconds"
+        self._finish(error_payload("Sandbox.Timedout", message), "Unhandled", fatal=True, status="timeout")
+
+    def _init_timed_out(self) -> None:
+        self._timer = None
+        invocation = self.current
+        if invocation is None:
+            return
+        message = f"RequestId: {invocation.request_id} Error: Runtime init timed out after {INIT_TIMEOUT:.2f} seconds"
+        self._finish(error_payload("Sandbox.Timedout", message), "Unhandled", fatal=True, status="timeout")
+
+    def _exited(self, reason: Any) -> None:
+        description = reason if isinstance(reason, str) else "exit status 1"
+        was_dead = self.dead
+        self.dead = True
+        if self._port is not None:
+            self._port.stopListening()
+            self._port = None
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        invocation = self.current
+        if invocation is not None:
+            if self._init_error is not None:
+                self._finish(self._init_error[0], "Unhandled", fatal=True)
+            else:
+                message = f"RequestId: {invocation.request_id} Error: Runtime exited with error: {description}"
+                self._finish(error_payload("Runtime.ExitError", message), "Unhandled", fatal=True, status="error")
+        elif not was_dead:
+            log.info(
+                "Lambda environment of {function} ended: {reason}", function=self.function.name, reason=description
+            )
+        self._stopped.callback(None)
+
+    def _poll_ended(self, _: Any, request: server.Request) -> None:
+        if self._polling is request:
+            self._polling = None
+
+    def _output(self, data: bytes) -> None:
+        if len(self._log) < _LOG_KEEP:
+            self._log += data
+        else:
+            self._log = self._log[-_LOG_KEEP // 2 :] + data
+        log.info(
+            "{function}: {output}",
+            function=self.function.name,
+            output=data.decode("utf-8", "replace").rstrip("\n"),
+        )
+
+
+def log_tail(entry: bytes) -> bytes:
+    """
+    The last 4 KB of an invocation's log, as C{X-Amz-Log-Result} carries it.
+    """
+    return entry[-TAIL_BYTES:]
+
+
+def _when(d: defer.Deferred) -> defer.Deferred:
+    waiting: defer.Deferred = defer.Deferred()
+    if d.called:
+        waiting.callback(None)
+    else:
+        d.addBoth(lambda result: (waiting.callback(None), result)[1])
+    return waiting
+
+
+def _date(when: float) -> str:
+    return time.strftime("%Y/%m/%d", time.gmtime(when))
+
+
+def _iso(when: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(when)) + f".{int(when * 1000) % 1000:03d}Z"
+
+
+def _trace_id(when: float, request_id: str) -> str:
+    return f"Root=1-{int(when):08x}-{request_id.replace('-', '')[:24]};Sampled=0"

@@ -1,0 +1,111 @@
+"""
+The Lambda Runtime API one execution environment polls
+(https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html).
+
+Every environment gets its own listener, so it can only ever see its own
+invocations: C{AWS_LAMBDA_RUNTIME_API} is that listener's C{host:port}.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING
+
+from twisted.internet import endpoints
+from twisted.internet.interfaces import IListeningPort
+from twisted.web import http, server
+from twisted.web.resource import Resource
+
+if TYPE_CHECKING:
+    from ruststack.awslambda.environment import ExecutionEnvironment
+
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html: 6 MB synchronous response.
+MAX_RESPONSE = 6 * 1024 * 1024
+_INVOCATION = re.compile(rb"^/2018-06-01/runtime/invocation/([^/]+)/(response|error)$")
+_NEXT = b"/2018-06-01/runtime/invocation/next"
+_INIT_ERROR = b"/2018-06-01/runtime/init/error"
+
+
+class RuntimeApiResource(Resource):
+    """
+    C{/2018-06-01/runtime/...} for one environment: C{next} is long-polled
+    and answered when the environment is handed an invocation.
+    """
+
+    isLeaf = True
+
+    def __init__(self, environment: ExecutionEnvironment) -> None:
+        super().__init__()
+        self.environment = environment
+
+    def render(self, request: server.Request) -> bytes | int:
+        path = request.path
+        if path == _NEXT and request.method == b"GET":
+            self.environment.runtime_polls(request)
+            return server.NOT_DONE_YET
+        if request.method != b"POST":
+            return _answer(request, 404, {"errorMessage": "Not found", "errorType": "NotFound"})
+        body = request.content.read()
+        if path == _INIT_ERROR:
+            error_type = (request.getHeader(b"lambda-runtime-function-error-type") or b"").decode("utf-8", "replace")
+            self.environment.runtime_init_failed(body, error_type)
+            return _answer(request, 202, {"status": "OK"})
+        match = _INVOCATION.match(path)
+        if match is None:
+            return _answer(request, 404, {"errorMessage": "Not found", "errorType": "NotFound"})
+        request_id = match.group(1).decode("utf-8", "replace")
+        if not self.environment.is_current(request_id):
+            return _answer(request, 400, {"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"})
+        if match.group(2) == b"response":
+            if len(body) > MAX_RESPONSE:
+                self.environment.runtime_responded_too_much(request_id, len(body))
+                return _answer(
+                    request,
+                    413,
+                    {"errorMessage": "Exceeded maximum allowed payload size", "errorType": "RequestEntityTooLarge"},
+                )
+            self.environment.runtime_responded(request_id, body)
+        else:
+            error_type = (request.getHeader(b"lambda-runtime-function-error-type") or b"").decode("utf-8", "replace")
+            self.environment.runtime_failed(request_id, body, error_type)
+        return _answer(request, 202, {"status": "OK"})
+
+
+def _answer(request: server.Request, status: int, body: dict) -> bytes:
+    request.setResponseCode(status)
+    request.setHeader(b"content-type", b"application/json")
+    return json.dumps(body).encode()
+
+
+class _NoDelayChannel(http.HTTPChannel):
+    # A warm invoke is one small exchange each way: without TCP_NODELAY the
+    # runtime's POST waits on a delayed ACK (about 40 ms).
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        self.transport.setTcpNoDelay(True)
+
+
+class RuntimeApiSite(server.Site):
+    protocol = _NoDelayChannel
+    noisy = False
+
+    def log(self, request) -> None:
+        pass
+
+
+def listen(reactor, host: str, environment: ExecutionEnvironment):
+    """
+    Listen on a free port of C{host} for C{environment}'s runtime; a
+    Deferred firing with the L{IListeningPort}.
+    """
+    site = RuntimeApiSite(RuntimeApiResource(environment), reactor=reactor)
+    d = endpoints.TCP4ServerEndpoint(reactor, 0, interface=host).listen(site)
+    return d
+
+
+def address(port: IListeningPort, host: str) -> str:
+    """
+    The C{AWS_LAMBDA_RUNTIME_API} value: C{host:port}.
+    """
+    return f"{host}:{port.getHost().port}"

@@ -1,0 +1,263 @@
+"""
+The Lambda service object: what the edge renders (the control plane), what
+API Gateway invokes (L{ILambdaInvoker}), and the environments it runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+from twisted.application import service
+from twisted.internet import defer, task
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from ruststack.aws import errors
+from ruststack.awslambda import names
+from ruststack.awslambda.environment import Executor, FunctionSnapshot, Invocation, log_tail
+from ruststack.awslambda.functions import LambdaFunction, not_found
+from ruststack.awslambda.pool import EnvironmentPool
+from ruststack.awslambda.store import FunctionStore
+from ruststack.interfaces import RUNNING, IAwsService, ILambdaInvoker, InvokeResult, IObjectReader, ServiceStatus
+
+log = Logger()
+
+# Event invocations throttled by concurrency limits are retried, as Lambda's
+# asynchronous queue does (for up to six hours there; a minute here).
+_EVENT_RETRY_DELAY = 0.5
+_EVENT_RETRIES = 120
+
+
+@implementer(IAwsService, ILambdaInvoker)
+class LambdaService(service.Service):
+    name = "lambda"
+
+    def __init__(
+        self,
+        reactor: Any,
+        store: FunctionStore,
+        executor: Executor,
+        concurrency: int,
+        idle_timeout: float,
+        edge_url: Any,
+        objects: Any = None,
+    ) -> None:
+        from ruststack.awslambda.control import LambdaApiResource
+
+        self.reactor = reactor
+        self.store = store
+        self.executor = executor
+        self.edge_url = edge_url
+        self.objects = objects
+        self.pool = EnvironmentPool(reactor, executor, concurrency, idle_timeout, self._current_revision)
+        self.resource = LambdaApiResource(self)
+        self.installing: dict[LambdaFunction, defer.Deferred] = {}
+        self._snapshots: dict[str, FunctionSnapshot] = {}
+        self._event_tails: dict[str, defer.Deferred] = {}
+        self._closing = False
+
+    # IAwsService
+
+    def status(self) -> ServiceStatus:
+        return RUNNING
+
+    def render_error(self, request, error: errors.AwsError) -> bytes:
+        return errors.write_rest_json_error(request, error)
+
+    def auth_error(self, failure) -> errors.AwsError:
+        return errors.json_auth_error(failure, 403)
+
+    async def _reset(self) -> None:
+        self._closing = True
+        await self.pool.stop()
+        self._closing = False
+        self._event_tails.clear()
+        self._snapshots.clear()
+        self.store.clear()
+
+    def reset(self) -> defer.Deferred:
+        return defer.ensureDeferred(self._reset())
+
+    def stopService(self) -> defer.Deferred:
+        super().stopService()
+        self._closing = True
+        d = self.pool.stop()
+        d.addBoth(lambda _: self.store.close())
+        return d
+
+    # Functions
+
+    def find(self, account: str, region: str, name: str, qualifier: str | None = None) -> LambdaFunction:
+        """
+        The function C{name} (any of its forms) names; only C{$LATEST} has
+        a qualifier here.
+        """
+        ref = names.parse(name, account, region, qualifier)
+        function = self.store.get(ref.account, ref.region, ref.name)
+        if function is None or ref.qualifier not in (None, "$LATEST"):
+            raise not_found(ref.arn)
+        return function
+
+    def _current_revision(self, arn: str) -> str | None:
+        ref = names.parse(arn, "", "")
+        function = self.store.get(ref.account, ref.region, ref.name)
+        return function.revision_id if function is not None else None
+
+    def code_changed(self, function: LambdaFunction, installing: defer.Deferred | None) -> None:
+        """
+        A function was created or changed: environments of its old revision
+        go, and invocations wait for its code to be unpacked.
+        """
+        self._snapshots = {k: v for k, v in self._snapshots.items() if v.arn != function.arn}
+        self.pool.retire(function.arn)
+        if installing is not None:
+            self.installing[function] = installing
+
+            def installed(result: Any) -> Any:
+                if self.installing.get(function) is installing:
+                    del self.installing[function]
+                return result
+
+            installing.addBoth(installed)
+
+    # Invocations
+
+    def invoke(self, account: str, region: str, function: str, payload: bytes, qualifier: str | None = None):
+        """
+        L{ILambdaInvoker}: a RequestResponse invocation.
+        """
+        try:
+            found = self.find(account, region, function, qualifier)
+        except errors.AwsError:
+            return defer.fail()
+        running = defer.ensureDeferred(self.run(found, payload))
+        return _abandonable(running.addCallback(lambda result: result[0]))
+
+    async def run(
+        self, function: LambdaFunction, payload: bytes, tail: bool = False, client_context: str | None = None
+    ) -> tuple[InvokeResult, str]:
+        """
+        Invoke C{function} and wait for its answer; the L{InvokeResult} and
+        the invocation's request id.
+        """
+        if function in self.installing:
+            await _when(self.installing[function])
+        if function.state == "Failed":
+            raise errors.AwsError(
+                "ResourceConflictException",
+                f"The operation cannot be performed at this time. The function is currently in the following state: {function.state}",
+                409,
+            )
+        self.executor.check_runtime(function.runtime)
+        snapshot = self._snapshots.get(function.revision_id)
+        if snapshot is None or snapshot.code_dir != self.store.code_dir(function.code.key):
+            snapshot = self._snapshots[function.revision_id] = FunctionSnapshot.of(
+                function, self.store.code_dir(function.code.key)
+            )
+        invocation = Invocation(str(uuid.uuid4()), payload or b"{}", client_context)
+        outcome = await self.pool.invoke(snapshot, function.reserved_concurrency, invocation)
+        log_result = base64.b64encode(log_tail(outcome.log)).decode() if tail else None
+        return InvokeResult(200, outcome.payload, outcome.function_error, log_result), invocation.request_id
+
+    def enqueue_event(self, function: LambdaFunction, payload: bytes) -> str:
+        """
+        An Event invocation: run in the background, after the function's
+        earlier events; the request id.
+        """
+        request_id = str(uuid.uuid4())
+        key = function.arn
+        previous = self._event_tails.get(key)
+        done: defer.Deferred = defer.Deferred()
+        self._event_tails[key] = done
+
+        async def run_in_turn() -> None:
+            try:
+                if previous is not None:
+                    await _when(previous)
+                await self._run_event(function, payload)
+            except Exception:
+                log.failure("Event invocation of {function} failed", function=function.name)
+            finally:
+                if self._event_tails.get(key) is done:
+                    del self._event_tails[key]
+                done.callback(None)
+
+        defer.ensureDeferred(run_in_turn())
+        return request_id
+
+    async def _run_event(self, function: LambdaFunction, payload: bytes) -> None:
+        for _ in range(_EVENT_RETRIES):
+            if self._closing or self.store.get(function.account, function.region, function.name) is not function:
+                return
+            try:
+                result, request_id = await self.run(function, payload)
+            except errors.AwsError as error:
+                if error.code != "TooManyRequestsException":
+                    raise
+                await task.deferLater(self.reactor, _EVENT_RETRY_DELAY, lambda: None)
+                continue
+            if result.function_error:
+                log.warn(
+                    "Event invocation {request_id} of {function} failed: {payload}",
+                    request_id=request_id,
+                    function=function.name,
+                    payload=result.payload.decode("utf-8", "replace"),
+                )
+            return
+
+
+def _when(d: defer.Deferred) -> defer.Deferred:
+    """
+    A Deferred that fires (with None) when C{d} does, without taking its result.
+    """
+    waiting: defer.Deferred = defer.Deferred()
+    d.addBoth(lambda result: (waiting.callback(None), result)[1])
+    return waiting
+
+
+def _abandonable(running: defer.Deferred) -> defer.Deferred:
+    """
+    A Deferred for C{running}'s result whose cancellation abandons the
+    caller's wait but not the invocation, which runs to its end as it does
+    in Lambda.
+    """
+    result: defer.Deferred = defer.Deferred()
+
+    def deliver(outcome: Any) -> None:
+        if result.called:
+            return
+        if isinstance(outcome, Failure):
+            result.errback(outcome)
+        else:
+            result.callback(outcome)
+
+    running.addBoth(deliver)
+    return result
+
+
+def make_service(context: Any) -> LambdaService:
+    """
+    The Lambda service of a stack (L{ruststack.stack.SERVICE_FACTORIES}).
+    """
+    config = context.config
+    if config.lambda_executor == "docker":
+        from ruststack.awslambda.docker_executor import DockerExecutor
+
+        executor: Executor = DockerExecutor(context.reactor, config, context.edge_url)
+    else:
+        from ruststack.awslambda.process_executor import ProcessExecutor
+
+        executor = ProcessExecutor(context.reactor, config.runtime_api_address, context.edge_url)
+    s3 = context.services.get("s3")
+    return LambdaService(
+        reactor=context.reactor,
+        store=FunctionStore(context.reactor, context.state_dir("lambda")),
+        executor=executor,
+        concurrency=config.lambda_concurrency,
+        idle_timeout=config.lambda_idle_timeout,
+        edge_url=context.edge_url,
+        objects=IObjectReader(s3, None) if s3 is not None else None,
+    )

@@ -1,0 +1,122 @@
+"""
+Where functions and their code live: in memory with the code in a temporary
+folder, or under C{--data-dir} so that they survive a restart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from twisted.internet import threads
+
+from ruststack.awslambda import code
+from ruststack.awslambda.functions import FunctionCode, LambdaFunction
+
+
+class FunctionStore:
+    """
+    Functions by (account, region, name); code packages by digest, each kept
+    as its zip (for GetFunction's download) and unpacked (the task root).
+    """
+
+    def __init__(self, reactor: Any, folder: str | None) -> None:
+        self.reactor = reactor
+        self.persistent = folder is not None
+        self.folder = folder if folder is not None else tempfile.mkdtemp(prefix="ruststack-lambda-")
+        self.code_folder = os.path.join(self.folder, "code")
+        os.makedirs(self.code_folder, exist_ok=True)
+        self._functions: dict[tuple[str, str], dict[str, LambdaFunction]] = {}
+        if self.persistent:
+            self._load()
+
+    @property
+    def _index(self) -> str:
+        return os.path.join(self.folder, "functions.json")
+
+    def get(self, account: str, region: str, name: str) -> LambdaFunction | None:
+        return self._functions.get((account, region), {}).get(name)
+
+    def list(self, account: str, region: str) -> list[LambdaFunction]:
+        functions = self._functions.get((account, region), {})
+        return [functions[name] for name in sorted(functions)]
+
+    def __iter__(self) -> Iterator[LambdaFunction]:
+        for functions in self._functions.values():
+            yield from functions.values()
+
+    def put(self, function: LambdaFunction) -> None:
+        self._functions.setdefault((function.account, function.region), {})[function.name] = function
+        self.save()
+
+    def remove(self, function: LambdaFunction) -> None:
+        self._functions.get((function.account, function.region), {}).pop(function.name, None)
+        self.save()
+
+    def save(self) -> None:
+        if not self.persistent:
+            return
+        temporary = f"{self._index}.{uuid.uuid4().hex}.tmp"
+        with open(temporary, "w", encoding="utf-8") as f:
+            json.dump([function.to_json() for function in self], f)
+        os.replace(temporary, self._index)
+
+    def clear(self) -> None:
+        self._functions.clear()
+        shutil.rmtree(self.code_folder, ignore_errors=True)
+        os.makedirs(self.code_folder, exist_ok=True)
+        self.save()
+
+    def close(self) -> None:
+        if not self.persistent:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def zip_path(self, key: str) -> str:
+        return os.path.join(self.code_folder, f"{key}.zip")
+
+    def code_dir(self, key: str) -> str:
+        return os.path.join(self.code_folder, key)
+
+    def describe(self, data: bytes) -> FunctionCode:
+        """
+        Check a zip (raising L{AwsError} as Lambda does) and name it.
+        """
+        code.check_zip(data)
+        return FunctionCode(sha256=code.code_sha256(data), size=len(data), key=hashlib.sha256(data).hexdigest())
+
+    def install(self, package: FunctionCode, data: bytes):
+        """
+        Keep the zip and unpack it (in a thread); a Deferred.
+        """
+        return threads.deferToThreadPool(self.reactor, self.reactor.getThreadPool(), self._install, package, data)
+
+    def _install(self, package: FunctionCode, data: bytes) -> None:
+        target = self.code_dir(package.key)
+        if os.path.isdir(target) and os.path.isfile(self.zip_path(package.key)):
+            return
+        staging = f"{target}.{uuid.uuid4().hex}.tmp"
+        code.unpack(data, staging)
+        try:
+            os.rename(staging, target)
+        except OSError:
+            # Another function with the same package got there first.
+            shutil.rmtree(staging, ignore_errors=True)
+        zip_staging = f"{self.zip_path(package.key)}.{uuid.uuid4().hex}.tmp"
+        with open(zip_staging, "wb") as f:
+            f.write(data)
+        os.replace(zip_staging, self.zip_path(package.key))
+
+    def _load(self) -> None:
+        if not os.path.exists(self._index):
+            return
+        with open(self._index, encoding="utf-8") as f:
+            for data in json.load(f):
+                function = LambdaFunction.from_json(data)
+                if os.path.isdir(self.code_dir(function.code.key)):
+                    self._functions.setdefault((function.account, function.region), {})[function.name] = function
