@@ -1,0 +1,141 @@
+"""
+Operations the proxy answers itself because DynamoDB Local lacks them or
+answers them unlike AWS: tagging, continuous backups, DescribeEndpoints.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable
+
+import attrs
+
+from ruststack.aws.arn import Arn
+from ruststack.aws.errors import AwsError
+from ruststack.dynamodb.backend import DynamoDBLocalClient
+from ruststack.dynamodb.rewrite import Identity, table_name
+from ruststack.dynamodb.tables import TableExtras, TableExtrasStore
+
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Tagging.html
+MAX_TAGS = 50
+
+
+@attrs.define
+class Emulation:
+    """
+    What the emulated operations work with.
+    """
+
+    client: DynamoDBLocalClient
+    extras: TableExtrasStore
+    clock: Any
+
+    async def table_exists(self, identity: Identity, name: str) -> bool:
+        status, document = await self.client.operation(identity.authorization, "DescribeTable", {"TableName": name})
+        if status == 200:
+            return True
+        if document.get("__type", "").endswith("#ResourceNotFoundException"):
+            return False
+        raise AwsError("InternalServerError", "Internal server error", 500)
+
+    async def tagged_table(self, identity: Identity, resource_arn: Any) -> TableExtras:
+        """
+        The extras of the table C{ResourceArn} names, which must exist in the
+        caller's account and region.
+        """
+        try:
+            arn = Arn.parse(str(resource_arn))
+        except ValueError:
+            raise AwsError("ValidationException", f"Invalid TableArn: Invalid ResourceArn provided as input {resource_arn}")
+        name = table_name(str(resource_arn)) if arn.resource.startswith("table/") else ""
+        if (
+            arn.service != "dynamodb"
+            or (arn.region, arn.account) != (identity.region, identity.account)
+            or not name
+            or not await self.table_exists(identity, name)
+        ):
+            # AWS's text, its typo included.
+            raise AwsError("ResourceNotFoundException", f"Requested resource not found: ResourcArn: {resource_arn} not found")
+        return self.extras.get((identity.account, identity.region, name))
+
+    async def backed_up_table(self, identity: Identity, params: dict) -> TableExtras:
+        name = table_name(str(params.get("TableName", "")))
+        if not await self.table_exists(identity, name):
+            raise AwsError("TableNotFoundException", f"Table not found: {name}")
+        return self.extras.get((identity.account, identity.region, name))
+
+
+Operation = Callable[[Emulation, Identity, dict, str], Awaitable[dict]]
+
+
+async def tag_resource(emulation: Emulation, identity: Identity, params: dict, host: str) -> dict:
+    extras = await emulation.tagged_table(identity, params.get("ResourceArn"))
+    tags = {tag["Key"]: tag["Value"] for tag in params.get("Tags", [])}
+    if len({**extras.tags, **tags}) > MAX_TAGS:
+        raise AwsError("ValidationException", "One or more parameter values were invalid: Too many tags")
+    extras.tags.update(tags)
+    emulation.extras.save()
+    return {}
+
+
+async def untag_resource(emulation: Emulation, identity: Identity, params: dict, host: str) -> dict:
+    extras = await emulation.tagged_table(identity, params.get("ResourceArn"))
+    for key in params.get("TagKeys", []):
+        extras.tags.pop(key, None)
+    emulation.extras.save()
+    return {}
+
+
+async def list_tags_of_resource(emulation: Emulation, identity: Identity, params: dict, host: str) -> dict:
+    extras = await emulation.tagged_table(identity, params.get("ResourceArn"))
+    return {"Tags": [{"Key": key, "Value": value} for key, value in extras.tags.items()]}
+
+
+def _continuous_backups(extras: TableExtras, now: float) -> dict:
+    # DescribeContinuousBackups: backups are always on; PITR as last set.
+    if not extras.point_in_time_recovery:
+        recovery: dict[str, Any] = {"PointInTimeRecoveryStatus": "DISABLED"}
+    else:
+        recovery = {
+            "PointInTimeRecoveryStatus": "ENABLED",
+            "RecoveryPeriodInDays": extras.recovery_period_days,
+            "EarliestRestorableDateTime": extras.recovery_enabled_at,
+            "LatestRestorableDateTime": now,
+        }
+    return {"ContinuousBackupsDescription": {"ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": recovery}}
+
+
+async def describe_continuous_backups(emulation: Emulation, identity: Identity, params: dict, host: str) -> dict:
+    extras = await emulation.backed_up_table(identity, params)
+    return _continuous_backups(extras, emulation.clock.seconds())
+
+
+async def update_continuous_backups(emulation: Emulation, identity: Identity, params: dict, host: str) -> dict:
+    extras = await emulation.backed_up_table(identity, params)
+    specification = params.get("PointInTimeRecoverySpecification") or {}
+    enabled = bool(specification.get("PointInTimeRecoveryEnabled"))
+    period = int(specification.get("RecoveryPeriodInDays", 35))
+    if not 1 <= period <= 35:
+        raise AwsError("ValidationException", "RecoveryPeriodInDays must be between 1 and 35")
+    now = emulation.clock.seconds()
+    if enabled and not extras.point_in_time_recovery:
+        extras.recovery_enabled_at = now
+    extras.point_in_time_recovery, extras.recovery_period_days = enabled, period
+    if not enabled:
+        extras.recovery_enabled_at = None
+    emulation.extras.save()
+    return _continuous_backups(extras, now)
+
+
+async def describe_endpoints(emulation: Emulation, identity: Identity, params: dict, host: str) -> dict:
+    # Endpoint discovery must lead back here, not to AWS.
+    return {"Endpoints": [{"Address": host, "CachePeriodInMinutes": 1440}]}
+
+
+OPERATIONS: dict[str, Operation] = {
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
+    "ListTagsOfResource": list_tags_of_resource,
+    "DescribeContinuousBackups": describe_continuous_backups,
+    "UpdateContinuousBackups": update_continuous_backups,
+    "DescribeEndpoints": describe_endpoints,
+}

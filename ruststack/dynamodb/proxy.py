@@ -1,0 +1,187 @@
+"""
+The DynamoDB resource: forwards each operation to DynamoDB Local as the
+caller's account and region and makes the answer AWS's.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET
+
+from ruststack.aws.errors import AwsError
+from ruststack.dynamodb import rewrite
+from ruststack.dynamodb.backend import JSON_10, BackendError, BackendResponse, DynamoDBLocalClient
+from ruststack.dynamodb.emulated import OPERATIONS, Emulation
+from ruststack.dynamodb.local import Unavailable
+from ruststack.dynamodb.rewrite import Identity
+from ruststack.dynamodb.tables import TableExtrasStore
+
+log = Logger()
+
+_ZERO_THROUGHPUT = {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteCapacityUnits": 0}
+
+
+def write_answer(request, status: int, body: bytes, crc: bytes | None = None) -> None:
+    """
+    Send a whole DynamoDB answer with AWS's headers.
+    """
+    request.setResponseCode(status)
+    headers = request.responseHeaders
+    headers.setRawHeaders(b"server", [b"Server"])
+    headers.setRawHeaders(b"content-type", [JSON_10])
+    headers.setRawHeaders(b"x-amzn-requestid", [rewrite.aws_request_id().encode()])
+    headers.setRawHeaders(b"x-amz-crc32", [crc or rewrite.crc32(body)])
+    headers.setRawHeaders(b"content-length", [b"%d" % len(body)])
+    request.write(body)
+    request.finish()
+
+
+def error_answer(request, error: AwsError) -> bytes:
+    """
+    Set up C{request} for C{error} and return the body (for C{render_error}).
+    """
+    body = rewrite.error_body(error.code, error.message, **error.fields)
+    request.setResponseCode(error.status)
+    request.setHeader(b"server", b"Server")
+    request.setHeader(b"content-type", JSON_10)
+    request.setHeader(b"x-amzn-requestid", rewrite.aws_request_id().encode())
+    request.setHeader(b"x-amz-crc32", rewrite.crc32(body))
+    for name, value in error.headers.items():
+        request.setHeader(name.encode(), value.encode())
+    return body
+
+
+def _fix_throughput(throughput: dict) -> None:
+    # AWS leaves out the dates of changes that never happened; DynamoDB
+    # Local sends the epoch.
+    for member in ("LastIncreaseDateTime", "LastDecreaseDateTime"):
+        if throughput.get(member) == 0:
+            del throughput[member]
+
+
+class DynamoDBProxy(Resource):
+    """
+    The leaf resource of the DynamoDB service.
+
+    @ivar identities: every (account, region) served since start, for reset.
+    """
+
+    isLeaf = True
+
+    def __init__(self, client: DynamoDBLocalClient, extras: TableExtrasStore, clock: Any) -> None:
+        super().__init__()
+        self.client = client
+        self.extras = extras
+        self.emulation = Emulation(client, extras, clock)
+        self.identities: dict[tuple[str, str], Identity] = {}
+        # Operations whose answer carries a table description to complete:
+        # operation -> (member, status AWS reports at that point).
+        self._table_answers: dict[str, tuple[str, str | None]] = {
+            "CreateTable": ("TableDescription", "CREATING"),
+            "DescribeTable": ("Table", None),
+            "UpdateTable": ("TableDescription", None),
+            "DeleteTable": ("TableDescription", "DELETING"),
+        }
+
+    def identity(self, account: str, region: str) -> Identity:
+        identity = self.identities.get((account, region))
+        if identity is None:
+            identity = self.identities[(account, region)] = Identity.of(account, region)
+        return identity
+
+    def render(self, request) -> int:
+        caller = request.caller
+        identity = self.identity(caller.account, caller.region)
+        target = request.getHeader(b"x-amz-target") or b""
+        operation = target.rpartition(b".")[2].decode("latin-1")
+        request.content.seek(0)
+        body = request.content.read()
+        emulated = OPERATIONS.get(operation)
+        if emulated is not None:
+            d = defer.ensureDeferred(self._emulate(request, emulated, identity, body))
+        else:
+            d = self.client.call(
+                identity.authorization,
+                target,
+                rewrite.request_to_local(body, identity),
+                request.getHeader(b"content-type") or JSON_10,
+            )
+            d.addCallback(self._answer, request, operation, identity, body)
+        d.addErrback(self._failed, request)
+        request.notifyFinish().addErrback(lambda _: d.cancel())
+        return NOT_DONE_YET
+
+    def _answer(self, response: BackendResponse, request, operation: str, identity: Identity, sent: bytes) -> None:
+        body = response.body
+        crc = response.headers.get(b"x-amz-crc32")
+        if response.status >= 400:
+            body, crc = rewrite.error_from_local(body, operation, sent, identity), None
+        elif operation in self._table_answers:
+            body, crc = self._complete_table(operation, identity, sent, body), None
+        else:
+            changed = rewrite.response_from_local(body, identity)
+            if changed is not None:
+                body, crc = changed, None
+        write_answer(request, response.status, body, crc)
+
+    def _complete_table(self, operation: str, identity: Identity, sent: bytes, body: bytes) -> bytes:
+        """
+        A table description as AWS gives it: ARNs, C{TableId}, the status
+        of a table being created or deleted, throughput of on-demand indexes.
+        """
+        member, status = self._table_answers[operation]
+        document = json.loads(rewrite.response_from_local(body, identity) or body)
+        table = document.get(member)
+        if not table:
+            return json.dumps(document).encode()
+        key = (identity.account, identity.region, table["TableName"])
+        if operation == "CreateTable":
+            tags = {tag["Key"]: tag["Value"] for tag in json.loads(sent).get("Tags", [])}
+            extras = self.extras.created(key, tags)
+        else:
+            extras = self.extras.get(key)
+        table["TableId"] = extras.table_id
+        if operation == "DeleteTable":
+            self.extras.deleted(key)
+        if status is not None:
+            table["TableStatus"] = status
+        _fix_throughput(table.get("ProvisionedThroughput", {}))
+        on_demand = table.get("BillingModeSummary", {}).get("BillingMode") == "PAY_PER_REQUEST"
+        for index in table.get("GlobalSecondaryIndexes", []):
+            if "ProvisionedThroughput" in index:
+                _fix_throughput(index["ProvisionedThroughput"])
+            elif on_demand:
+                index["ProvisionedThroughput"] = dict(_ZERO_THROUGHPUT)
+            if status == "CREATING":
+                index["IndexStatus"] = "CREATING"
+        return json.dumps(document).encode()
+
+    async def _emulate(self, request, operation: Callable, identity: Identity, body: bytes) -> None:
+        try:
+            params = json.loads(body or b"{}")
+        except ValueError:
+            raise AwsError("SerializationException", "Start of structure or map found where not expected.")
+        answer = await operation(self.emulation, identity, params, (request.getHeader(b"host") or b"").decode("latin-1"))
+        write_answer(request, 200, json.dumps(answer).encode())
+
+    def _failed(self, failure: Failure, request) -> None:
+        if failure.check(defer.CancelledError):
+            return
+        if failure.check(AwsError):
+            error = failure.value
+        elif failure.check(Unavailable):
+            # 503 is retried by every AWS SDK.
+            error = AwsError("ServiceUnavailable", f"DynamoDB is not available: {failure.getErrorMessage()}", 503)
+        elif failure.check(BackendError):
+            log.warn("request to DynamoDB Local failed: {error}", error=failure.getErrorMessage())
+            error = AwsError("InternalServerError", "Internal server error", 500)
+        else:
+            log.failure("DynamoDB request failed", failure)
+            error = AwsError("InternalServerError", "Internal server error", 500)
+        write_answer(request, error.status, rewrite.error_body(error.code, error.message, **error.fields))

@@ -1,0 +1,166 @@
+"""
+What the proxy changes between the caller and DynamoDB Local: the identity
+sent, the ARNs in both directions, and error bodies.
+
+The hot path (items in, items out) touches bytes only: a body is decoded as
+JSON only when it must change (an error, a table description).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import zlib
+from typing import Any
+
+import attrs
+
+# DynamoDB Local names every resource in this fake region and account.
+LOCAL_ARN_PREFIX = b"arn:aws:dynamodb:ddblocal:000000000000:"
+LOCAL_MARKER = b"ddblocal"
+TYPE_PREFIX = "com.amazonaws.dynamodb.v20120810#"
+
+# AWS reports these framework errors under coral namespaces, not DynamoDB's.
+_CORAL_TYPES = {
+    "ValidationException": "com.amazon.coral.validate#",
+    "UnknownOperationException": "com.amazon.coral.service#",
+    "SerializationException": "com.amazon.coral.service#",
+}
+# botocore's model names the text member of these errors "Message", of all
+# others "message" (dynamodb/2012-08-10/service-2.json).
+_CAPITALISED_MESSAGE = {
+    "TransactionCanceledException",
+    "IdempotentParameterMismatchException",
+    "TransactionInProgressException",
+}
+# Control-plane operations whose "not found" names the table, as AWS does.
+_NAMES_MISSING_TABLE = {"DescribeTable", "DeleteTable", "UpdateTable"}
+_KEY_MISMATCH = "The provided key element does not match the schema"
+# DynamoDB Local's message -> AWS's (None: computed from the request).
+_MESSAGES: dict[tuple[str, str], str | None] = {
+    ("ResourceNotFoundException", "Cannot do operations on a non-existent table"): None,
+    ("ResourceInUseException", "Cannot create preexisting table"): None,
+    ("ValidationException", "One of the required keys was not given a value"): _KEY_MISMATCH,
+    ("ValidationException", "One or more parameter values were invalid: Type mismatch for key"): _KEY_MISMATCH,
+}
+# Said of a key missing its sort key; AWS says so only of Query conditions.
+_CONDITION_COUNT = ("ValidationException", "The number of conditions on the keys is invalid")
+
+
+@attrs.frozen
+class Identity:
+    """
+    Who DynamoDB Local sees: it keys its databases by access key and region,
+    so the proxy sends the account id as the access key. Two keys of one
+    account then share tables; accounts and regions stay apart. It does not
+    verify signatures, so no re-signing is needed.
+    """
+
+    account: str
+    region: str
+    arn_prefix: bytes
+    authorization: bytes
+
+    @classmethod
+    def of(cls, account: str, region: str) -> "Identity":
+        return cls(
+            account=account,
+            region=region,
+            arn_prefix=f"arn:aws:dynamodb:{region}:{account}:".encode(),
+            authorization=(
+                f"AWS4-HMAC-SHA256 Credential={account}/20120810/{region}/dynamodb/aws4_request, "
+                "SignedHeaders=host, Signature=0"
+            ).encode(),
+        )
+
+    def arn(self, resource: str) -> str:
+        return self.arn_prefix.decode() + resource
+
+
+def request_to_local(body: bytes, identity: Identity) -> bytes:
+    """
+    The caller's ARNs (tables, indexes, streams, shard iterators) as DynamoDB
+    Local names them.
+    """
+    if identity.arn_prefix in body:
+        return body.replace(identity.arn_prefix, LOCAL_ARN_PREFIX)
+    return body
+
+
+def response_from_local(body: bytes, identity: Identity) -> bytes | None:
+    """
+    DynamoDB Local's ARNs and stream records' C{awsRegion} as the caller's;
+    C{None} when there is nothing to change.
+    """
+    if LOCAL_MARKER not in body:
+        return None
+    return body.replace(LOCAL_ARN_PREFIX, identity.arn_prefix).replace(
+        b'"awsRegion":"ddblocal"', b'"awsRegion":"' + identity.region.encode() + b'"'
+    )
+
+
+def crc32(body: bytes) -> bytes:
+    """
+    The C{x-amz-crc32} header botocore checks a DynamoDB body against.
+    """
+    return str(zlib.crc32(body)).encode()
+
+
+def aws_request_id() -> str:
+    """
+    DynamoDB's request ids: 52 upper-case letters and digits.
+    """
+    return base64.b32encode(os.urandom(32)).decode()[:52]
+
+
+def table_name(value: str) -> str:
+    """
+    A C{TableName} member, which may also be the table's ARN.
+    """
+    if value.startswith("arn:"):
+        return value.split(":table/", 1)[-1].split("/", 1)[0]
+    return value
+
+
+def error_body(code: str, message: str, **fields: Any) -> bytes:
+    """
+    A DynamoDB error body, with the namespace and message member AWS uses.
+    """
+    key = "Message" if code in _CAPITALISED_MESSAGE else "message"
+    document: dict[str, Any] = {"__type": _CORAL_TYPES.get(code, TYPE_PREFIX) + code}
+    document.update(fields)
+    document[key] = message
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def error_from_local(body: bytes, operation: str, request_body: bytes, identity: Identity) -> bytes:
+    """
+    DynamoDB Local's error body as AWS writes it: the namespaced C{__type},
+    the model's message member name, AWS's message text, other members
+    (C{Item}, C{CancellationReasons}) kept.
+    """
+    try:
+        document = json.loads(body)
+        code = document.pop("__type").rpartition("#")[2]
+    except (ValueError, KeyError, AttributeError):
+        return error_body("InternalServerError", "Internal server error")
+    message = document.pop("Message", None) or document.pop("message", "")
+    if (code, message) in _MESSAGES:
+        message = _MESSAGES[(code, message)] or _computed_message(code, operation, request_body)
+    elif (code, message) == _CONDITION_COUNT and operation != "Query":
+        message = _KEY_MISMATCH
+    rewritten = error_body(code, message, **document)
+    return response_from_local(rewritten, identity) or rewritten
+
+
+def _computed_message(code: str, operation: str, request_body: bytes) -> str:
+    try:
+        name = table_name(json.loads(request_body).get("TableName", ""))
+    except (ValueError, AttributeError):
+        name = ""
+    if code == "ResourceInUseException":
+        return f"Table already exists: {name}"
+    if operation in _NAMES_MISSING_TABLE and name:
+        return f"Requested resource not found: Table: {name} not found"
+    return "Requested resource not found"

@@ -1,0 +1,110 @@
+"""
+The DynamoDB service: DynamoDB Local supervised as a child service, the proxy
+resource in front of it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from twisted.application import service
+from twisted.internet import defer
+from zope.interface import implementer
+
+from ruststack.aws import errors
+from ruststack.dynamodb.backend import DynamoDBLocalClient
+from ruststack.dynamodb.local import DynamoDBLocal
+from ruststack.dynamodb.proxy import DynamoDBProxy, error_answer
+from ruststack.dynamodb.rewrite import Identity
+from ruststack.dynamodb.tables import TableExtrasStore
+from ruststack.interfaces import IAwsService, ServiceStatus
+
+DYNAMODB_LOCAL_VERSION = "10.3.0"
+EXTRAS_FILE = "ruststack-tables.json"
+# DynamoDB Local's databases: <access key>_<region>.db
+_DATABASE_FILE = re.compile(r"^(\d{12})_([a-z0-9-]+)\.db$")
+
+
+def default_jar(cache_dir: str) -> str:
+    return os.path.join(cache_dir, "dynamodb-local", DYNAMODB_LOCAL_VERSION, "DynamoDBLocal.jar")
+
+
+@implementer(IAwsService)
+class DynamoDBService(service.MultiService):
+    name = "dynamodb"
+
+    def __init__(self, local: DynamoDBLocal, client: DynamoDBLocalClient, extras: TableExtrasStore, reactor) -> None:
+        super().__init__()
+        self.local = local
+        self.client = client
+        self.extras = extras
+        self.resource = DynamoDBProxy(client, extras, reactor)
+        local.setServiceParent(self)
+
+    def status(self) -> ServiceStatus:
+        return self.local.status()
+
+    def render_error(self, request, error: errors.AwsError) -> bytes:
+        return error_answer(request, error)
+
+    def auth_error(self, failure) -> errors.AwsError:
+        return errors.json_auth_error(failure, 400)
+
+    def stopService(self) -> defer.Deferred:
+        closing = self.client.close()
+        stopping = super().stopService()
+        return defer.DeferredList([closing, stopping], consumeErrors=True)
+
+    def reset(self) -> defer.Deferred:
+        return defer.ensureDeferred(self._reset())
+
+    async def _reset(self) -> None:
+        """
+        Delete every table of every account and region: those served since
+        start and those DynamoDB Local keeps on disk.
+        """
+        self.extras.clear()
+        if self.local.status().state == "unavailable":
+            return
+        await self.local.when_ready(self.client.wait_timeout)
+        identities = dict(self.resource.identities)
+        if self.local.db_path:
+            for file_name in os.listdir(self.local.db_path):
+                found = _DATABASE_FILE.match(file_name)
+                if found and found.groups() not in identities:
+                    identities[found.groups()] = Identity.of(*found.groups())
+        results = await defer.DeferredList(
+            [defer.ensureDeferred(self._delete_tables(identity)) for identity in identities.values()],
+            consumeErrors=True,
+        )
+        for ok, failure in results:
+            if not ok:
+                failure.raiseException()
+
+    async def _delete_tables(self, identity: Identity) -> None:
+        start: dict = {}
+        while True:
+            status, listing = await self.client.operation(identity.authorization, "ListTables", start)
+            if status != 200:
+                raise RuntimeError(f"ListTables failed: {listing}")
+            for name in listing.get("TableNames", []):
+                status, answer = await self.client.operation(identity.authorization, "DeleteTable", {"TableName": name})
+                if status != 200 and not answer.get("__type", "").endswith("ResourceNotFoundException"):
+                    raise RuntimeError(f"DeleteTable {name} failed: {answer}")
+            if "LastEvaluatedTableName" not in listing:
+                return
+            start = {"ExclusiveStartTableName": listing["LastEvaluatedTableName"]}
+
+
+def make_service(context) -> DynamoDBService:
+    config = context.config
+    db_path = context.state_dir("dynamodb")
+    local = DynamoDBLocal(
+        reactor=context.reactor,
+        jar=config.dynamodb_local_jar or default_jar(config.cache_dir),
+        db_path=db_path,
+    )
+    client = DynamoDBLocalClient(context.reactor, local)
+    extras = TableExtrasStore.load(os.path.join(db_path, EXTRAS_FILE) if db_path else None)
+    return DynamoDBService(local, client, extras, context.reactor)
