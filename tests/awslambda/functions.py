@@ -1,0 +1,94 @@
+"""
+Handlers the Lambda tests deploy, and how to package them.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+import zipfile
+
+ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+
+ECHO = """
+import os, time, uuid
+
+ENVIRONMENT_ID = uuid.uuid4().hex
+CALLS = 0
+
+def handler(event, context):
+    global CALLS
+    CALLS += 1
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    if event.get("print"):
+        print(event["print"])
+    return {
+        "event": event,
+        "calls": CALLS,
+        "environment_id": ENVIRONMENT_ID,
+        "function_name": context.function_name,
+        "function_arn": context.invoked_function_arn,
+        "request_id": context.aws_request_id,
+        "memory_limit": context.memory_limit_in_mb,
+        "remaining_ms": context.get_remaining_time_in_millis(),
+        "env": {k: v for k, v in os.environ.items() if k.startswith(("AWS_", "LAMBDA_", "_HANDLER", "TZ", "MY_"))},
+        "cwd": os.getcwd(),
+    }
+"""
+
+RAISES = """
+def handler(event, context):
+    raise ValueError("something went wrong: " + str(event.get("why")))
+"""
+
+IMPORT_ERROR = """
+import module_that_does_not_exist
+
+def handler(event, context):
+    return "never"
+"""
+
+CRASHES = """
+import os
+
+def handler(event, context):
+    print("about to exit")
+    os._exit(3)
+"""
+
+SLEEPS = """
+import time
+
+def handler(event, context):
+    time.sleep(event.get("seconds", 10))
+    return "woke up"
+"""
+
+
+def package(files: dict[str, str]) -> bytes:
+    """
+    A deployment zip holding C{files} (name -> Python source).
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, source in files.items():
+            archive.writestr(name, textwrap.dedent(source))
+    return buffer.getvalue()
+
+
+def create(client, name: str, source: str, handler: str = "app.handler", **settings):
+    """
+    Create a function whose C{app.py} is C{source} and wait until it is Active.
+    """
+    settings.setdefault("Runtime", "python3.11")
+    settings.setdefault("Timeout", 10)
+    created = client.create_function(
+        FunctionName=name,
+        Role=ROLE,
+        Handler=handler,
+        Code={"ZipFile": package({"app.py": source})},
+        **settings,
+    )
+    client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
+    return created

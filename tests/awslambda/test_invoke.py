@@ -1,0 +1,302 @@
+"""
+Invoke through boto3 against a real RustStack running the real awslambdaric
+in child processes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from botocore.config import Config
+
+from tests.awslambda import functions
+from tests.awslambda.functions import create
+
+
+def invoke(client, name: str, event=None, **kwargs) -> tuple[dict, object]:
+    response = client.invoke(FunctionName=name, Payload=json.dumps(event or {}).encode(), **kwargs)
+    return response, json.loads(response["Payload"].read())
+
+
+def test_invoke_returns_the_handler_result_with_context(lambda_client, stack):
+    create(lambda_client, "echo", functions.ECHO, MemorySize=256, Timeout=7)
+    response, body = invoke(lambda_client, "echo", {"hello": "world"})
+    assert response["StatusCode"] == 200
+    assert response["ExecutedVersion"] == "$LATEST"
+    assert "FunctionError" not in response
+    assert body["event"] == {"hello": "world"}
+    assert body["function_name"] == "echo"
+    assert body["function_arn"] == "arn:aws:lambda:us-east-1:000000000000:function:echo"
+    assert body["request_id"] == response["ResponseMetadata"]["RequestId"]
+    assert body["memory_limit"] == "256"
+    assert 6000 < body["remaining_ms"] <= 7000
+
+
+def test_lambda_environment_variables(lambda_client, stack):
+    create(lambda_client, "env", functions.ECHO, Environment={"Variables": {"MY_SETTING": "on"}})
+    _, body = invoke(lambda_client, "env")
+    env = body["env"]
+    assert env["MY_SETTING"] == "on"
+    assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "us-east-1"
+    assert env["AWS_LAMBDA_FUNCTION_NAME"] == "env"
+    assert env["AWS_LAMBDA_FUNCTION_VERSION"] == "$LATEST"
+    assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "128"
+    assert env["AWS_LAMBDA_LOG_GROUP_NAME"] == "/aws/lambda/env"
+    assert re.match(r"^\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}$", env["AWS_LAMBDA_LOG_STREAM_NAME"])
+    assert env["AWS_ACCESS_KEY_ID"] and env["AWS_SECRET_ACCESS_KEY"] and env["AWS_SESSION_TOKEN"]
+    assert env["_HANDLER"] == "app.handler"
+    assert env["LAMBDA_TASK_ROOT"] == body["cwd"]
+    assert env["TZ"] == ":UTC"
+    assert env["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.11"
+    assert env["AWS_ENDPOINT_URL"] == stack.endpoint_url
+
+
+def test_user_endpoint_url_wins(lambda_client):
+    create(lambda_client, "own-endpoint", functions.ECHO, Environment={"Variables": {"AWS_ENDPOINT_URL": "http://elsewhere:1"}})
+    _, body = invoke(lambda_client, "own-endpoint")
+    assert body["env"]["AWS_ENDPOINT_URL"] == "http://elsewhere:1"
+
+
+def test_handler_exception_is_unhandled_function_error(lambda_client):
+    create(lambda_client, "raises", functions.RAISES)
+    response, body = invoke(lambda_client, "raises", {"why": "because"})
+    assert response["StatusCode"] == 200
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "ValueError"
+    assert body["errorMessage"] == "something went wrong: because"
+    assert body["requestId"] == response["ResponseMetadata"]["RequestId"]
+    assert isinstance(body["stackTrace"], list) and any("raise ValueError" in line for line in body["stackTrace"])
+    # The environment survives a handled error: the next call is warm and fails the same way.
+    response, body = invoke(lambda_client, "raises", {"why": "again"})
+    assert body["errorMessage"] == "something went wrong: again"
+
+
+def test_import_error(lambda_client):
+    create(lambda_client, "broken", functions.IMPORT_ERROR)
+    response, body = invoke(lambda_client, "broken")
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.ImportModuleError"
+    assert body["errorMessage"] == "Unable to import module 'app': No module named 'module_that_does_not_exist'"
+
+
+def test_handler_not_found(lambda_client):
+    create(lambda_client, "no-handler", functions.ECHO, handler="app.missing")
+    response, body = invoke(lambda_client, "no-handler")
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.HandlerNotFound"
+    assert body["errorMessage"] == "Handler 'missing' missing on module 'app'"
+
+
+def test_timeout_kills_the_environment(lambda_client):
+    create(lambda_client, "slow", functions.ECHO, Timeout=1)
+    _, first = invoke(lambda_client, "slow")
+    started = time.monotonic()
+    response, body = invoke(lambda_client, "slow", {"sleep": 5}, LogType="Tail")
+    elapsed = time.monotonic() - started
+    assert 1.0 <= elapsed < 3.0
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Sandbox.Timedout"
+    assert body["errorMessage"].endswith("Task timed out after 1.00 seconds")
+    assert "Task timed out after 1.00 seconds" in base64.b64decode(response["LogResult"]).decode()
+    _, after = invoke(lambda_client, "slow")
+    assert after["environment_id"] != first["environment_id"]
+    assert after["calls"] == 1
+
+
+def test_crash_is_runtime_exit_error(lambda_client):
+    create(lambda_client, "crashes", functions.CRASHES)
+    response, body = invoke(lambda_client, "crashes")
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.ExitError"
+    assert body["errorMessage"].endswith("Runtime exited with error: exit status 3")
+
+
+def test_log_type_tail(lambda_client):
+    create(lambda_client, "logs", functions.ECHO)
+    response, _ = invoke(lambda_client, "logs", {"print": "a line from the handler"}, LogType="Tail")
+    request_id = response["ResponseMetadata"]["RequestId"]
+    text = base64.b64decode(response["LogResult"]).decode()
+    lines = text.splitlines()
+    start = lines.index(f"START RequestId: {request_id} Version: $LATEST")
+    assert "a line from the handler" in lines[start + 1 :]
+    end = lines.index(f"END RequestId: {request_id}")
+    assert lines[end + 1].startswith(f"REPORT RequestId: {request_id}\tDuration: ")
+    assert "Init Duration: " in lines[end + 1]
+    # Warm: no Init Duration, and no LogResult unless asked for.
+    response, _ = invoke(lambda_client, "logs", LogType="Tail")
+    assert "Init Duration" not in base64.b64decode(response["LogResult"]).decode()
+    response, _ = invoke(lambda_client, "logs")
+    assert "LogResult" not in response
+
+
+def test_warm_reuse_keeps_module_state(lambda_client):
+    create(lambda_client, "warm", functions.ECHO)
+    bodies = [invoke(lambda_client, "warm")[1] for _ in range(3)]
+    assert [body["calls"] for body in bodies] == [1, 2, 3]
+    assert len({body["environment_id"] for body in bodies}) == 1
+
+
+def test_eight_simultaneous_invocations_get_eight_environments(lambda_client, stack):
+    create(lambda_client, "parallel", functions.ECHO)
+    client = stack.client("lambda", config=Config(max_pool_connections=16, retries={"max_attempts": 1}))
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: invoke(client, "parallel", {"sleep": 1.0})[1], range(8)))
+    assert len({body["environment_id"] for body in results}) == 8
+    # Those environments stay warm and are reused.
+    with ThreadPoolExecutor(8) as pool:
+        again = list(pool.map(lambda _: invoke(client, "parallel", {"sleep": 0.5})[1], range(8)))
+    assert {body["environment_id"] for body in again} == {body["environment_id"] for body in results}
+
+
+def test_fifty_concurrent_sleeps_finish_together(lambda_client, stack):
+    create(lambda_client, "sleepy", functions.ECHO)
+    client = stack.client("lambda", config=Config(max_pool_connections=64, retries={"max_attempts": 1}))
+    started = time.monotonic()
+    with ThreadPoolExecutor(50) as pool:
+        results = list(pool.map(lambda _: invoke(client, "sleepy", {"sleep": 0.2})[0]["StatusCode"], range(50)))
+    elapsed = time.monotonic() - started
+    assert results == [200] * 50
+    assert elapsed < 6.0, elapsed  # target 2 s; bounded loosely for shared CI machines
+
+
+def test_update_code_gets_fresh_environments(lambda_client):
+    create(lambda_client, "updated", functions.ECHO)
+    _, before = invoke(lambda_client, "updated")
+    lambda_client.update_function_code(
+        FunctionName="updated", ZipFile=functions.package({"app.py": "def handler(e, c):\n    return 'v2'\n"})
+    )
+    lambda_client.get_waiter("function_updated_v2").wait(FunctionName="updated", WaiterConfig={"Delay": 0.1})
+    _, after = invoke(lambda_client, "updated")
+    assert before["calls"] == 1 and after == "v2"
+
+
+def test_update_configuration_applies_to_the_next_invocation(lambda_client):
+    create(lambda_client, "reconfigured", functions.ECHO)
+    invoke(lambda_client, "reconfigured")
+    lambda_client.update_function_configuration(
+        FunctionName="reconfigured", Environment={"Variables": {"MY_VALUE": "2"}}
+    )
+    lambda_client.get_waiter("function_updated_v2").wait(FunctionName="reconfigured", WaiterConfig={"Delay": 0.1})
+    _, body = invoke(lambda_client, "reconfigured")
+    assert body["env"]["MY_VALUE"] == "2"
+    assert body["calls"] == 1
+
+
+def test_event_invocations_run_in_order(lambda_client, stack):
+    source = """
+import json, os
+
+def handler(event, context):
+    with open(os.environ["TARGET"], "a") as f:
+        f.write(json.dumps(event["n"]) + "\\n")
+"""
+    import tempfile
+
+    target = tempfile.mktemp(prefix="ruststack-events-")
+    create(lambda_client, "events", source, Environment={"Variables": {"TARGET": target}})
+    for n in range(10):
+        response = lambda_client.invoke(FunctionName="events", InvocationType="Event", Payload=json.dumps({"n": n}))
+        assert response["StatusCode"] == 202
+        assert response["Payload"].read() == b""
+    deadline = time.monotonic() + 15
+    written: list[str] = []
+    while time.monotonic() < deadline:
+        try:
+            with open(target) as f:
+                written = f.read().split()
+        except FileNotFoundError:
+            pass
+        if len(written) == 10:
+            break
+        time.sleep(0.05)
+    assert written == [str(n) for n in range(10)]
+
+
+def test_dry_run(lambda_client):
+    create(lambda_client, "dry", functions.ECHO)
+    response = lambda_client.invoke(FunctionName="dry", InvocationType="DryRun")
+    assert response["StatusCode"] == 204
+
+
+def test_payload_limit(lambda_client):
+    create(lambda_client, "big", functions.ECHO)
+    # AWS answers RequestEntityTooLargeException here (the model's shape is RequestTooLargeException).
+    with pytest.raises(lambda_client.exceptions.ClientError) as raised:
+        lambda_client.invoke(FunctionName="big", Payload=json.dumps({"x": "a" * (6 * 1024 * 1024)}))
+    assert raised.value.response["Error"]["Code"] == "RequestEntityTooLargeException"
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+
+
+def test_invalid_json_payload(lambda_client):
+    create(lambda_client, "json-only", functions.ECHO)
+    with pytest.raises(lambda_client.exceptions.InvalidRequestContentException):
+        lambda_client.invoke(FunctionName="json-only", Payload=b"{not json")
+
+
+def test_reserved_concurrency_throttles(lambda_client, stack):
+    create(lambda_client, "reserved", functions.ECHO)
+    lambda_client.put_function_concurrency(FunctionName="reserved", ReservedConcurrentExecutions=1)
+    client = stack.client("lambda", config=Config(max_pool_connections=4, retries={"max_attempts": 1}))
+
+    def call(_):
+        try:
+            invoke(client, "reserved", {"sleep": 1.0})
+            return "ok"
+        except client.exceptions.TooManyRequestsException as e:
+            return e.response["Reason"]
+
+    with ThreadPoolExecutor(3) as pool:
+        outcomes = sorted(pool.map(call, range(3)))
+    assert outcomes == ["ReservedFunctionConcurrentInvocationLimitExceeded"] * 2 + ["ok"]
+    lambda_client.put_function_concurrency(FunctionName="reserved", ReservedConcurrentExecutions=0)
+    with pytest.raises(lambda_client.exceptions.TooManyRequestsException):
+        invoke(lambda_client, "reserved")
+
+
+def test_invoke_missing_function(lambda_client):
+    with pytest.raises(lambda_client.exceptions.ResourceNotFoundException) as raised:
+        lambda_client.invoke(FunctionName="nope", Payload=b"{}")
+    assert raised.value.response["Error"]["Message"] == (
+        "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope"
+    )
+
+
+def test_invoke_by_arn_and_partial_arn(lambda_client):
+    create(lambda_client, "named", functions.ECHO)
+    for name in (
+        "arn:aws:lambda:us-east-1:000000000000:function:named",
+        "000000000000:function:named",
+        "named:$LATEST",
+    ):
+        response, body = invoke(lambda_client, name)
+        assert body["function_name"] == "named"
+
+
+def test_unavailable_runtime_is_named(lambda_client):
+    create(lambda_client, "other-python", functions.ECHO, Runtime="python3.9")
+    with pytest.raises(lambda_client.exceptions.InvalidRuntimeException) as raised:
+        invoke(lambda_client, "other-python")
+    assert "python3.9" in raised.value.response["Error"]["Message"]
+
+
+def test_bundled_boto3_wins(lambda_client):
+    source = """
+import boto3
+
+def handler(event, context):
+    return boto3.__file__
+"""
+    zipped = functions.package({"app.py": source, "boto3/__init__.py": "__version__ = 'bundled'\n"})
+    lambda_client.create_function(
+        FunctionName="bundled", Runtime="python3.11", Role=functions.ROLE, Handler="app.handler", Code={"ZipFile": zipped}
+    )
+    lambda_client.get_waiter("function_active_v2").wait(FunctionName="bundled", WaiterConfig={"Delay": 0.1})
+    _, path = invoke(lambda_client, "bundled")
+    config = lambda_client.get_function_configuration(FunctionName="bundled")
+    assert path.endswith("/boto3/__init__.py") and "site-packages" not in path
+    assert config["State"] == "Active"
