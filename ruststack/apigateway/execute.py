@@ -183,14 +183,19 @@ class ExecuteApiResource(Resource):
         integration = route.integration
         function = function_of(integration.uri or "", stage_variables) if integration else None
         invoker = self.invoker()
-        if integration is None or integration.type != "AWS_PROXY" or function is None or invoker is None:
+        if integration is None or integration.type != "AWS_PROXY" or function is None:
             log.warn(
-                "{api}/{stage} {path}: only Lambda proxy integrations are served (have {kind})",
+                "{api}/{stage} {path}: only Lambda proxy integrations are served (have {kind} {uri})",
                 api=api.id,
                 stage=target.stage,
                 path=target.raw_path,
                 kind=integration.type if integration else None,
+                uri=integration.uri if integration else None,
             )
+            exchange.gateway_error(500, "Internal server error", "InternalServerErrorException")
+            return NOT_DONE_YET
+        if invoker is None:
+            log.warn("{api}/{stage}: Lambda is not running in this RustStack", api=api.id, stage=target.stage)
             exchange.gateway_error(500, "Internal server error", "InternalServerErrorException")
             return NOT_DONE_YET
 
@@ -225,10 +230,9 @@ class ExecuteApiResource(Resource):
             invocation.cancel()
 
         request.notifyFinish().addErrback(lost)
-        accept = request.getHeader(b"accept")
-        decode_binary = accept is not None and proxy.media_type_matches(
-            accept.decode("latin-1").split(",", 1)[0], api.binary_media_types
-        )
+        # The first Accept type decides whether a base64 body goes out decoded.
+        accept = (request.getHeader(b"accept") or b"").decode("latin-1").split(",", 1)[0]
+        decode_binary = proxy.media_type_matches(accept, api.binary_media_types)
         invocation.addCallbacks(
             self._answered, self._failed, callbackArgs=(exchange, decode_binary), errbackArgs=(exchange, target)
         )
