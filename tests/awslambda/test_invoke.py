@@ -57,7 +57,12 @@ def test_lambda_environment_variables(lambda_client, stack):
 
 
 def test_user_endpoint_url_wins(lambda_client):
-    create(lambda_client, "own-endpoint", functions.ECHO, Environment={"Variables": {"AWS_ENDPOINT_URL": "http://elsewhere:1"}})
+    create(
+        lambda_client,
+        "own-endpoint",
+        functions.ECHO,
+        Environment={"Variables": {"AWS_ENDPOINT_URL": "http://elsewhere:1"}},
+    )
     _, body = invoke(lambda_client, "own-endpoint")
     assert body["env"]["AWS_ENDPOINT_URL"] == "http://elsewhere:1"
 
@@ -293,7 +298,11 @@ def handler(event, context):
 """
     zipped = functions.package({"app.py": source, "boto3/__init__.py": "__version__ = 'bundled'\n"})
     lambda_client.create_function(
-        FunctionName="bundled", Runtime="python3.11", Role=functions.ROLE, Handler="app.handler", Code={"ZipFile": zipped}
+        FunctionName="bundled",
+        Runtime="python3.11",
+        Role=functions.ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": zipped},
     )
     lambda_client.get_waiter("function_active_v2").wait(FunctionName="bundled", WaiterConfig={"Delay": 0.1})
     _, path = invoke(lambda_client, "bundled")
