@@ -1,0 +1,101 @@
+"""
+One S3 request, parsed: what the handlers of L{ruststack.s3.operations}
+receive.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from ruststack.aws.errors import AwsError
+from ruststack.aws.identity import Caller
+from ruststack.s3.records import Bucket
+from ruststack.s3.store import Store
+from ruststack.s3.upload import UploadSink
+
+
+@attrs.define
+class S3Call:
+    """
+    @ivar headers: request headers by lower case name (first value).
+    @ivar sink: the streamed body of a PUT/POST, else C{None}.
+    """
+
+    request: Any
+    method: str
+    bucket: str | None
+    key: str | None
+    subresource: str | None
+    query: dict[str, str]
+    headers: dict[str, str]
+    caller: Caller
+    sink: UploadSink | None
+
+    def body(self) -> bytes:
+        """
+        The (small) request body, decoded.
+        """
+        if self.sink is not None:
+            return self.sink.body()
+        self.request.content.seek(0)
+        return self.request.content.read()
+
+    def set_headers(self, headers: dict[str, str]) -> None:
+        response_headers = self.request.responseHeaders
+        for name, value in headers.items():
+            raw = value.encode("utf-8") if isinstance(value, str) else value
+            if name.startswith("x-amz-meta-"):
+                # twisted.web writes names in Header-Case, but clients take
+                # user metadata names from the header as sent, and S3 sends
+                # them in lower case: store this one as it must go out.
+                response_headers._rawHeaders[name.encode("latin-1")] = [raw]
+            else:
+                response_headers.setRawHeaders(name, [raw])
+
+
+@attrs.define
+class S3Context:
+    """
+    What every handler shares: the store and the clock.
+    """
+
+    store: Store
+    clock: Any
+    default_region: str
+
+    def now(self) -> float:
+        return self.clock.seconds()
+
+    def bucket(self, call: S3Call) -> Bucket:
+        """
+        The bucket C{call} addresses; NoSuchBucket if there is none.
+        """
+        assert call.bucket is not None
+        found = self.store.get_bucket(call.bucket)
+        if found is None:
+            raise no_such_bucket(call.bucket)
+        return found
+
+
+def no_such_bucket(name: str) -> AwsError:
+    return AwsError("NoSuchBucket", "The specified bucket does not exist", 404, {"BucketName": name})
+
+
+def no_such_key(key: str) -> AwsError:
+    return AwsError("NoSuchKey", "The specified key does not exist.", 404, {"Key": key})
+
+
+def no_such_upload(upload_id: str) -> AwsError:
+    return AwsError(
+        "NoSuchUpload",
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted"
+        " or completed.",
+        404,
+        {"UploadId": upload_id},
+    )
+
+
+def invalid_argument(message: str, name: str, value: str) -> AwsError:
+    return AwsError("InvalidArgument", message, 400, {"ArgumentName": name, "ArgumentValue": value})

@@ -1,0 +1,198 @@
+"""
+Handlers of the listing operations: ListObjectsV2, ListObjects,
+ListObjectVersions and ListMultipartUploads.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from ruststack.aws import ids
+from ruststack.s3 import listing, wire
+from ruststack.s3.buckets import owner_xml
+from ruststack.s3.call import S3Call, S3Context, invalid_argument
+from ruststack.s3.records import ObjectMeta
+
+MAX_KEYS = 1000
+
+
+def _max_keys(call: S3Call, name: str = "max-keys") -> int:
+    text = call.query.get(name)
+    if text is None:
+        return MAX_KEYS
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0 or value > 2**31 - 1:
+        raise invalid_argument("Provided max-keys not an integer or within integer range", name, text)
+    return min(value, MAX_KEYS)
+
+
+def _encoder(call: S3Call):
+    encoding = call.query.get("encoding-type")
+    if encoding is None:
+        return lambda text: text
+    if encoding != "url":
+        raise invalid_argument("Invalid Encoding Method specified in Request", "encoding-type", encoding)
+    # EncodingType=url: keys and prefixes URL-encoded (botocore decodes them with unquote_plus).
+    return lambda text: quote(text, safe="/")
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogatepass")
+
+
+def _contents(tag: str, encode, row, fetch_owner: bool, account: str, extra: str = "") -> str:
+    key, size, etag, modified, meta_json = row
+    meta = ObjectMeta.from_json(meta_json)
+    checksum = ""
+    if meta.checksum:
+        checksum = wire.element("ChecksumAlgorithm", meta.checksum[0]) + wire.element("ChecksumType", meta.checksum[2])
+    return (
+        f"<{tag}>" + wire.element("Key", encode(_text(key))) + extra
+        + wire.element("LastModified", ids.iso8601(modified)) + wire.element("ETag", etag) + checksum
+        + wire.element("Size", size) + (owner_xml(account) if fetch_owner else "")
+        + wire.element("StorageClass", meta.storage_class) + f"</{tag}>"
+    )
+
+
+def _common_prefixes(encode, page: listing.Page) -> list[str]:
+    return [
+        "<CommonPrefixes>" + wire.element("Prefix", encode(_text(p))) + "</CommonPrefixes>"
+        for p in page.common_prefixes
+    ]
+
+
+def list_objects_v2(ctx: S3Context, call: S3Call) -> bytes:
+    bucket = ctx.bucket(call)
+    query = call.query
+    max_keys = _max_keys(call)
+    encode = _encoder(call)
+    prefix, delimiter = query.get("prefix", ""), query.get("delimiter", "")
+    token = query.get("continuation-token")
+    start_after = query.get("start-after", "")
+    if token is not None:
+        try:
+            after: str | bytes = listing.decode_token(token)
+        except ValueError:
+            raise invalid_argument("The continuation token provided is incorrect", "continuation-token", token) from None
+    else:
+        after = start_after
+    page = ctx.store.list_objects(bucket.name, prefix, delimiter, after, max_keys)
+    fetch_owner = query.get("fetch-owner") == "true"
+    parts = [
+        wire.element("Name", bucket.name),
+        wire.element("Prefix", encode(prefix)),
+        wire.optional("Delimiter", encode(delimiter)),
+        wire.element("MaxKeys", max_keys),
+        wire.optional("EncodingType", query.get("encoding-type")),
+        wire.element("KeyCount", len(page.rows) + len(page.common_prefixes)),
+        wire.element("IsTruncated", page.truncated),
+        wire.optional("ContinuationToken", token),
+        wire.optional("NextContinuationToken", listing.encode_token(page.next_after) if page.truncated else None),
+        wire.optional("StartAfter", encode(start_after)),
+    ]
+    parts.extend(_contents("Contents", encode, row, fetch_owner, bucket.account) for row in page.rows)
+    parts.extend(_common_prefixes(encode, page))
+    call.set_headers({"Content-Type": "application/xml"})
+    return wire.document("ListBucketResult", parts)
+
+
+def list_objects(ctx: S3Context, call: S3Call) -> bytes:
+    bucket = ctx.bucket(call)
+    query = call.query
+    max_keys = _max_keys(call)
+    encode = _encoder(call)
+    prefix, delimiter, marker = query.get("prefix", ""), query.get("delimiter", ""), query.get("marker", "")
+    page = ctx.store.list_objects(bucket.name, prefix, delimiter, marker, max_keys)
+    parts = [
+        wire.element("Name", bucket.name),
+        wire.element("Prefix", encode(prefix)),
+        wire.element("Marker", encode(marker)),
+        # S3 gives NextMarker only with a delimiter; without, clients resume after the last key.
+        wire.optional(
+            "NextMarker", encode(_text(page.next_after)) if page.truncated and delimiter and page.next_after else None
+        ),
+        wire.element("MaxKeys", max_keys),
+        wire.optional("Delimiter", encode(delimiter)),
+        wire.optional("EncodingType", query.get("encoding-type")),
+        wire.element("IsTruncated", page.truncated),
+    ]
+    parts.extend(_contents("Contents", encode, row, True, bucket.account) for row in page.rows)
+    parts.extend(_common_prefixes(encode, page))
+    call.set_headers({"Content-Type": "application/xml"})
+    return wire.document("ListBucketResult", parts)
+
+
+def list_object_versions(ctx: S3Context, call: S3Call) -> bytes:
+    bucket = ctx.bucket(call)
+    query = call.query
+    max_keys = _max_keys(call)
+    encode = _encoder(call)
+    prefix, delimiter = query.get("prefix", ""), query.get("delimiter", "")
+    key_marker = query.get("key-marker", "")
+    page = ctx.store.list_objects(bucket.name, prefix, delimiter, key_marker, max_keys)
+    next_marker = _text(page.next_after) if page.truncated and page.next_after else None
+    parts = [
+        wire.element("Name", bucket.name),
+        wire.element("Prefix", encode(prefix)),
+        wire.element("KeyMarker", encode(key_marker)),
+        wire.element("VersionIdMarker", query.get("version-id-marker", "")),
+        wire.optional("NextKeyMarker", encode(next_marker) if next_marker else None),
+        wire.optional("NextVersionIdMarker", "null" if next_marker else None),
+        wire.element("MaxKeys", max_keys),
+        wire.optional("Delimiter", encode(delimiter)),
+        wire.optional("EncodingType", query.get("encoding-type")),
+        wire.element("IsTruncated", page.truncated),
+    ]
+    # Unversioned: each object is its only version, "null", and the latest.
+    extra = wire.element("VersionId", "null") + wire.element("IsLatest", True)
+    parts.extend(_contents("Version", encode, row, True, bucket.account, extra) for row in page.rows)
+    parts.extend(_common_prefixes(encode, page))
+    call.set_headers({"Content-Type": "application/xml"})
+    return wire.document("ListVersionsResult", parts)
+
+
+def list_multipart_uploads(ctx: S3Context, call: S3Call) -> bytes:
+    bucket = ctx.bucket(call)
+    query = call.query
+    max_uploads = _max_keys(call, "max-uploads")
+    encode = _encoder(call)
+    prefix, delimiter = query.get("prefix", ""), query.get("delimiter", "")
+    key_marker = query.get("key-marker", "")
+    upload_marker = query.get("upload-id-marker", "")
+    # Entries are positioned at key + NUL + upload id; a key marker alone skips all uploads of that key.
+    after = key_marker.encode("utf-8", "surrogatepass")
+    if key_marker:
+        after += b"\0" + (upload_marker.encode() if upload_marker else b"\xff")
+    page = ctx.store.list_uploads(bucket.name, prefix, delimiter, after, max_uploads)
+    next_key = next_upload = None
+    if page.truncated and page.next_after:
+        next_key_raw, _, next_upload_raw = page.next_after.partition(b"\0")
+        next_key, next_upload = _text(next_key_raw), next_upload_raw.decode() or None
+    parts = [
+        wire.element("Bucket", bucket.name),
+        wire.element("KeyMarker", encode(key_marker)),
+        wire.element("UploadIdMarker", upload_marker),
+        wire.optional("NextKeyMarker", encode(next_key) if next_key else None),
+        wire.optional("NextUploadIdMarker", next_upload),
+        wire.element("Prefix", encode(prefix)),
+        wire.optional("Delimiter", encode(delimiter)),
+        wire.element("MaxUploads", max_uploads),
+        wire.optional("EncodingType", query.get("encoding-type")),
+        wire.element("IsTruncated", page.truncated),
+    ]
+    for _, upload in page.rows:
+        parts.append(
+            "<Upload>" + wire.element("Key", encode(upload.key)) + wire.element("UploadId", upload.upload_id)
+            + owner_xml(upload.account, "Initiator") + owner_xml(upload.account)
+            + wire.element("StorageClass", upload.meta.storage_class)
+            + wire.element("Initiated", ids.iso8601(upload.initiated))
+            + wire.optional("ChecksumAlgorithm", upload.checksum_algorithm)
+            + wire.optional("ChecksumType", upload.checksum_type) + "</Upload>"
+        )
+    parts.extend(_common_prefixes(encode, page))
+    call.set_headers({"Content-Type": "application/xml"})
+    return wire.document("ListMultipartUploadsResult", parts)
+

@@ -1,0 +1,337 @@
+"""
+Handlers of the multipart upload operations: CreateMultipartUpload,
+UploadPart, UploadPartCopy, CompleteMultipartUpload, AbortMultipartUpload,
+ListParts.
+See https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import uuid
+
+from twisted.internet import defer
+
+from ruststack.aws import ids
+from ruststack.aws.errors import AwsError
+from ruststack.s3 import checksums, ranges, wire
+from ruststack.s3.buckets import owner_xml
+from ruststack.s3.call import S3Call, S3Context, invalid_argument, no_such_upload
+from ruststack.s3.objectmeta import check_key, meta_from_headers
+from ruststack.s3.objects import copy_source
+from ruststack.s3.records import ObjectMeta, ObjectRecord, Part, Staged, Upload
+from ruststack.s3.spool import Spool
+
+MIN_PART_SIZE = 5 * 1024 * 1024
+MAX_PARTS = 10000
+
+
+def create_multipart_upload(ctx: S3Context, call: S3Call) -> bytes:
+    bucket = ctx.bucket(call)
+    assert call.key is not None
+    check_key(call.key)
+    algorithm = call.headers.get("x-amz-checksum-algorithm", "").upper() or None
+    if algorithm is not None and algorithm not in checksums.ALGORITHMS:
+        raise AwsError("InvalidRequest", "Checksum algorithm provided is unsupported.", 400)
+    checksum_type = call.headers.get("x-amz-checksum-type", "").upper() or None
+    if checksum_type not in (None, "COMPOSITE", "FULL_OBJECT"):
+        raise AwsError("InvalidRequest", "Value for x-amz-checksum-type header is invalid.", 400)
+    if algorithm is not None and checksum_type is None:
+        # CRC64NVME only exists as a full object checksum; the others default to composite.
+        checksum_type = "FULL_OBJECT" if algorithm == "CRC64NVME" else "COMPOSITE"
+    if checksum_type == "COMPOSITE" and algorithm == "CRC64NVME" or checksum_type == "FULL_OBJECT" and algorithm in ("SHA1", "SHA256"):
+        raise AwsError("InvalidRequest", f"The {checksum_type} checksum type cannot be used with the {algorithm} checksum algorithm.", 400)
+    upload = Upload(
+        uuid.uuid4().hex + uuid.uuid4().hex,
+        bucket.name,
+        call.key,
+        ctx.now(),
+        call.caller.account,
+        meta_from_headers(call.headers),
+        algorithm,
+        checksum_type,
+    )
+    ctx.store.create_upload(upload)
+    headers = {"Content-Type": "application/xml"}
+    if algorithm:
+        headers["x-amz-checksum-algorithm"] = algorithm
+        headers["x-amz-checksum-type"] = checksum_type or ""
+    call.set_headers(headers)
+    return wire.document(
+        "InitiateMultipartUploadResult",
+        [wire.element("Bucket", bucket.name), wire.element("Key", call.key), wire.element("UploadId", upload.upload_id)],
+    )
+
+
+def _upload(ctx: S3Context, call: S3Call) -> Upload:
+    ctx.bucket(call)
+    upload_id = call.query.get("uploadId", "")
+    upload = ctx.store.get_upload(upload_id)
+    if upload is None or upload.bucket != call.bucket or upload.key != call.key:
+        raise no_such_upload(upload_id)
+    return upload
+
+
+def _part_number(call: S3Call) -> int:
+    text = call.query.get("partNumber", "")
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PARTS:
+        raise invalid_argument(
+            f"Part number must be an integer between 1 and {MAX_PARTS}, inclusive", "partNumber", text
+        )
+    return int(text)
+
+
+def _commit_part(ctx: S3Context, call: S3Call, upload: Upload, number: int, staged: Staged, checksum: str | None):
+    def commit(placed: tuple[bytes | None, str | None]) -> Part:
+        inline, file = placed
+        if ctx.store.get_upload(upload.upload_id) is None:
+            if file:
+                os.unlink(os.path.join(ctx.store.files, file))
+            raise no_such_upload(upload.upload_id)
+        part = Part(number, staged.size, staged.etag, ctx.now(), checksum, inline, file)
+        ctx.store.put_part(upload.upload_id, part)
+        return part
+
+    return ctx.store.place(staged).addCallback(commit)
+
+
+def upload_part(ctx: S3Context, call: S3Call) -> defer.Deferred:
+    upload = _upload(ctx, call)
+    number = _part_number(call)
+    assert call.sink is not None
+    staged = call.sink.stage()
+    checksum = None
+    if upload.checksum_algorithm:
+        checksum = staged.checksums.get(upload.checksum_algorithm)
+        if checksum is None:
+            raise AwsError(
+                "InvalidRequest",
+                f"Checksum Type mismatch occurred, expected checksum Type: {upload.checksum_algorithm.lower()},"
+                " actual checksum Type: null",
+                400,
+            )
+
+    def respond(part: Part) -> bytes:
+        headers = {"ETag": part.etag}
+        if checksum is not None and upload.checksum_algorithm:
+            headers[checksums.header_name(upload.checksum_algorithm)] = checksum
+        call.set_headers(headers)
+        return b""
+
+    return _commit_part(ctx, call, upload, number, staged, checksum).addCallback(respond)
+
+
+def _copy_range(source_body, first: int, length: int, folder: str, algorithm: str | None) -> Staged:
+    # Runs in a thread: read the range once, hashing it on the way.
+    spool = Spool(folder)
+    md5 = hashlib.md5()
+    hasher = checksums.new_hasher(algorithm) if algorithm else None
+    try:
+        with source_body:
+            source_body.seek(first)
+            remaining = length
+            while remaining:
+                chunk = source_body.read(min(remaining, 1024 * 1024))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+                md5.update(chunk)
+                if hasher is not None:
+                    hasher.update(chunk)
+                spool.write(chunk)
+    except BaseException:
+        spool.discard()
+        raise
+    spool.close()
+    found = {algorithm: base64.b64encode(hasher.digest()).decode()} if hasher is not None and algorithm else {}
+    return Staged(spool.size, md5.digest(), spool.in_memory(), spool.path, found)
+
+
+def upload_part_copy(ctx: S3Context, call: S3Call) -> defer.Deferred:
+    upload = _upload(ctx, call)
+    number = _part_number(call)
+    source = copy_source(ctx, call)
+    first, length = 0, source.size
+    if "x-amz-copy-source-range" in call.headers:
+        try:
+            selected = ranges.parse_copy_range(call.headers["x-amz-copy-source-range"], source.size)
+        except ValueError as e:
+            raise AwsError("InvalidArgument", str(e), 400) from None
+        first, length = selected.first, selected.length
+    body = ctx.store.open_body(source)
+    copying = ctx.store.run_in_thread(
+        _copy_range, body, first, length, ctx.store.temporary, upload.checksum_algorithm
+    )
+
+    def commit(staged: Staged) -> defer.Deferred:
+        checksum = staged.checksums.get(upload.checksum_algorithm) if upload.checksum_algorithm else None
+        return _commit_part(ctx, call, upload, number, staged, checksum)
+
+    def respond(part: Part) -> bytes:
+        call.set_headers({"Content-Type": "application/xml"})
+        return wire.document(
+            "CopyPartResult",
+            [wire.element("ETag", part.etag), wire.element("LastModified", ids.iso8601(part.last_modified))]
+            + ([wire.element("Checksum" + (upload.checksum_algorithm or ""), part.checksum)] if part.checksum else []),
+        )
+
+    return copying.addCallback(commit).addCallback(respond)
+
+
+def _invalid_part() -> AwsError:
+    return AwsError(
+        "InvalidPart",
+        "One or more of the specified parts could not be found.  The part may not have been uploaded, or the"
+        " specified entity tag may not match the part's entity tag.",
+        400,
+    )
+
+
+def _concatenate(bodies: list, folder: str, algorithm: str) -> tuple[Spool, str]:
+    # Runs in a thread: one pass over the parts makes the object's bytes and
+    # its full-object checksum.
+    spool = Spool(folder)
+    hasher = checksums.new_hasher(algorithm)
+    try:
+        for body in bodies:
+            with body:
+                for chunk in iter(lambda: body.read(1024 * 1024), b""):
+                    hasher.update(chunk)
+                    spool.write(chunk)
+    except BaseException:
+        spool.discard()
+        raise
+    spool.close()
+    return spool, base64.b64encode(hasher.digest()).decode()
+
+
+def complete_multipart_upload(ctx: S3Context, call: S3Call) -> defer.Deferred:
+    upload = _upload(ctx, call)
+    root = wire.parse(call.body())
+    if root.tag != "CompleteMultipartUpload":
+        raise wire.malformed()
+    requested = []
+    for node in root.findall("Part"):
+        number_text, etag = wire.text(node, "PartNumber"), wire.text(node, "ETag")
+        if number_text is None or etag is None or not number_text.strip().isdigit():
+            raise wire.malformed()
+        requested.append((int(number_text), etag.strip(), node))
+    if not requested:
+        raise wire.malformed()
+    numbers = [number for number, _, _ in requested]
+    if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
+        raise AwsError(
+            "InvalidPartOrder",
+            "The list of parts was not in ascending order. Parts must be ordered by part number.",
+            400,
+            {"UploadId": upload.upload_id},
+        )
+    stored = {part.number: part for part in ctx.store.parts(upload.upload_id)}
+    chosen: list[Part] = []
+    for index, (number, etag, node) in enumerate(requested):
+        part = stored.get(number)
+        if part is None or part.etag.strip('"') != etag.strip('"'):
+            raise _invalid_part()
+        if upload.checksum_algorithm:
+            given = wire.text(node, "Checksum" + upload.checksum_algorithm)
+            if given is not None and given != part.checksum:
+                raise _invalid_part()
+        if index < len(requested) - 1 and part.size < MIN_PART_SIZE:
+            raise AwsError(
+                "EntityTooSmall",
+                "Your proposed upload is smaller than the minimum allowed size",
+                400,
+                {"ProposedSize": part.size, "MinSizeAllowed": MIN_PART_SIZE, "PartNumber": number, "ETag": part.etag},
+            )
+        chosen.append(part)
+    full_algorithm = (
+        upload.checksum_algorithm if upload.checksum_type == "FULL_OBJECT" and upload.checksum_algorithm else "CRC64NVME"
+    )
+    bodies = [ctx.store.open_body(part) for part in chosen]
+    joined = ctx.store.run_in_thread(_concatenate, bodies, ctx.store.temporary, full_algorithm)
+    etag = checksums.multipart_etag([bytes.fromhex(part.etag.strip('"')) for part in chosen])
+    if upload.checksum_algorithm and upload.checksum_type == "COMPOSITE":
+        composite = checksums.composite(upload.checksum_algorithm, [part.checksum or "" for part in chosen])
+        final_checksum = (upload.checksum_algorithm, composite, "COMPOSITE")
+    else:
+        final_checksum = None
+
+    def place(result: tuple[Spool, str]) -> defer.Deferred:
+        spool, full = result
+        checksum = final_checksum or (full_algorithm, full, "FULL_OBJECT")
+        staged = Staged(spool.size, b"", spool.in_memory(), spool.path)
+        return ctx.store.place(staged).addCallback(commit, staged.size, checksum)
+
+    def commit(placed: tuple[bytes | None, str | None], size: int, checksum: tuple[str, str, str]) -> bytes:
+        inline, file = placed
+        if ctx.store.get_upload(upload.upload_id) is None:
+            if file:
+                os.unlink(os.path.join(ctx.store.files, file))
+            raise no_such_upload(upload.upload_id)
+        meta = upload.meta
+        final = ObjectMeta(meta.headers, meta.user, checksum, meta.tags, len(chosen), meta.storage_class)
+        ctx.store.put_object(ObjectRecord(upload.bucket, upload.key, size, etag, ctx.now(), final, inline, file))
+        ctx.store.drop_upload(upload.upload_id)
+        call.set_headers({"Content-Type": "application/xml"})
+        host = call.request.getHeader(b"host")
+        location = f"http://{host.decode('latin-1') if host else 'localhost'}/{upload.bucket}/{upload.key}"
+        return wire.document(
+            "CompleteMultipartUploadResult",
+            [
+                wire.element("Location", location),
+                wire.element("Bucket", upload.bucket),
+                wire.element("Key", upload.key),
+                wire.element("ETag", etag),
+                wire.element("Checksum" + checksum[0], checksum[1]),
+                wire.element("ChecksumType", checksum[2]),
+            ],
+        )
+
+    return joined.addCallback(place)
+
+
+def abort_multipart_upload(ctx: S3Context, call: S3Call) -> bytes:
+    upload = _upload(ctx, call)
+    ctx.store.drop_upload(upload.upload_id)
+    call.request.setResponseCode(204)
+    return b""
+
+
+def list_parts(ctx: S3Context, call: S3Call) -> bytes:
+    upload = _upload(ctx, call)
+    marker_text = call.query.get("part-number-marker", "0") or "0"
+    if not marker_text.isdigit():
+        raise invalid_argument("Provided part-number-marker not an integer", "part-number-marker", marker_text)
+    max_text = call.query.get("max-parts", "1000")
+    if not max_text.isdigit():
+        raise invalid_argument("Provided max-parts not an integer or within integer range", "max-parts", max_text)
+    max_parts = min(int(max_text), 1000)
+    found = ctx.store.parts(upload.upload_id, int(marker_text), max_parts + 1)
+    truncated = len(found) > max_parts
+    found = found[:max_parts]
+    parts = [
+        wire.element("Bucket", upload.bucket),
+        wire.element("Key", upload.key),
+        wire.element("UploadId", upload.upload_id),
+        wire.element("PartNumberMarker", int(marker_text)),
+        wire.optional("NextPartNumberMarker", found[-1].number if truncated else None),
+        wire.element("MaxParts", max_parts),
+        wire.element("IsTruncated", truncated),
+        owner_xml(upload.account, "Initiator"),
+        owner_xml(upload.account),
+        wire.element("StorageClass", upload.meta.storage_class),
+        wire.optional("ChecksumAlgorithm", upload.checksum_algorithm),
+        wire.optional("ChecksumType", upload.checksum_type),
+    ]
+    for part in found:
+        parts.append(
+            "<Part>" + wire.element("PartNumber", part.number)
+            + wire.element("LastModified", ids.iso8601(part.last_modified)) + wire.element("ETag", part.etag)
+            + wire.element("Size", part.size)
+            + (wire.element("Checksum" + (upload.checksum_algorithm or ""), part.checksum) if part.checksum else "")
+            + "</Part>"
+        )
+    call.set_headers({"Content-Type": "application/xml"})
+    return wire.document("ListPartsResult", parts)

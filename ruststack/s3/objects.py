@@ -1,0 +1,388 @@
+"""
+Handlers of the object operations: PutObject, GetObject, HeadObject,
+DeleteObject, DeleteObjects, CopyObject, the tagging operations and
+GetObjectAttributes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from urllib.parse import unquote
+
+from twisted.internet import defer
+from twisted.web.server import NOT_DONE_YET
+
+from ruststack.aws import ids
+from ruststack.aws.errors import AwsError
+from ruststack.s3 import checksums, conditions, ranges, wire
+from ruststack.s3.call import S3Call, S3Context, no_such_bucket, no_such_key
+from ruststack.s3.objectmeta import (
+    check_key,
+    check_tags,
+    meta_from_headers,
+    response_headers,
+    tags_from_header,
+)
+from ruststack.s3.producer import BodyProducer
+from ruststack.s3.records import ObjectMeta, ObjectRecord, Staged
+
+_PRECONDITION_FAILED = "At least one of the pre-conditions you specified did not hold"
+
+
+def precondition_failed(condition: str) -> AwsError:
+    return AwsError("PreconditionFailed", _PRECONDITION_FAILED, 412, {"Condition": condition})
+
+
+def _check_version(call: S3Call) -> None:
+    # An unversioned bucket has one version of each object: "null".
+    version = call.query.get("versionId")
+    if version is not None and version != "null":
+        raise AwsError(
+            "InvalidArgument", "Invalid version id specified", 400, {"ArgumentName": "versionId", "ArgumentValue": version}
+        )
+
+
+def stored_checksum(staged: Staged, sink_checksum: tuple[str, str] | None) -> tuple[str, str, str] | None:
+    """
+    The checksum S3 keeps with a simple upload: the one the client sent,
+    else the one computed (CRC64NVME by default).
+    """
+    if sink_checksum is not None:
+        return sink_checksum[0], sink_checksum[1], "FULL_OBJECT"
+    for algorithm in checksums.ALGORITHMS:
+        if algorithm in staged.checksums:
+            return algorithm, staged.checksums[algorithm], "FULL_OBJECT"
+    return None
+
+
+def put_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
+    bucket = ctx.bucket(call)
+    assert call.key is not None and call.sink is not None
+    check_key(call.key)
+    staged = call.sink.stage()
+    checksum = stored_checksum(staged, call.sink.announced_checksum())
+    meta = meta_from_headers(call.headers, checksum)
+    if "if-match" in call.headers or "if-none-match" in call.headers:
+        _check_write_conditions(ctx, call)
+
+    def commit(placed: tuple[bytes | None, str | None]) -> bytes:
+        inline, file = placed
+        try:
+            if "if-match" in call.headers or "if-none-match" in call.headers:
+                _check_write_conditions(ctx, call)
+        except AwsError:
+            if file:
+                os.unlink(os.path.join(ctx.store.files, file))
+            raise
+        record = ObjectRecord(bucket.name, call.key, staged.size, staged.etag, ctx.now(), meta, inline, file)
+        ctx.store.put_object(record)
+        headers = {"ETag": record.etag}
+        if checksum is not None:
+            headers[checksums.header_name(checksum[0])] = checksum[1]
+            headers["x-amz-checksum-type"] = checksum[2]
+        call.set_headers(headers)
+        return b""
+
+    return ctx.store.place(staged).addCallback(commit)
+
+
+def _check_write_conditions(ctx: S3Context, call: S3Call) -> None:
+    assert call.bucket is not None and call.key is not None
+    current = ctx.store.get_object(call.bucket, call.key)
+    outcome = conditions.evaluate_write(call.headers, current.etag if current else None)
+    if outcome is None:
+        raise no_such_key(call.key)
+    if outcome is conditions.Outcome.PRECONDITION_FAILED:
+        raise precondition_failed("If-Match" if "if-match" in call.headers else "If-None-Match")
+
+
+def _readable_object(ctx: S3Context, call: S3Call) -> ObjectRecord:
+    ctx.bucket(call)
+    assert call.bucket is not None and call.key is not None
+    _check_version(call)
+    record = ctx.store.get_object(call.bucket, call.key)
+    if record is None:
+        raise no_such_key(call.key)
+    outcome = conditions.evaluate_read(call.headers, record.etag, record.last_modified)
+    if outcome is conditions.Outcome.PRECONDITION_FAILED:
+        raise precondition_failed("If-Match" if "if-match" in call.headers else "If-Unmodified-Since")
+    if outcome is conditions.Outcome.NOT_MODIFIED:
+        raise _NotModified(record)
+    return record
+
+
+class _NotModified(Exception):
+    def __init__(self, record: ObjectRecord) -> None:
+        self.record = record
+
+
+def _not_modified(call: S3Call, record: ObjectRecord) -> bytes:
+    call.request.setResponseCode(304)
+    call.set_headers({"ETag": record.etag, "Last-Modified": ids.http_date(record.last_modified)})
+    return b""
+
+
+def get_object(ctx: S3Context, call: S3Call) -> bytes | int:
+    try:
+        record = _readable_object(ctx, call)
+    except _NotModified as e:
+        return _not_modified(call, e.record)
+    request = call.request
+    try:
+        selected = ranges.parse_range(call.headers.get("range"), record.size)
+    except ranges.Unsatisfiable:
+        raise AwsError(
+            "InvalidRange",
+            "The requested range is not satisfiable",
+            416,
+            {"RangeRequested": call.headers.get("range", ""), "ActualObjectSize": record.size},
+            {"Content-Range": f"bytes */{record.size}"},
+        ) from None
+    headers = response_headers(record, call.query, call.headers.get("x-amz-checksum-mode") == "ENABLED")
+    first, length = 0, record.size
+    if selected is not None:
+        request.setResponseCode(206)
+        headers["Content-Range"] = selected.content_range()
+        first, length = selected.first, selected.length
+        # A checksum describes the whole object, not a range of it.
+        headers = {k: v for k, v in headers.items() if not k.startswith("x-amz-checksum-")}
+    headers["Content-Length"] = str(length)
+    call.set_headers(headers)
+    if call.method == "HEAD":
+        return b""
+    if record.inline is not None:
+        return record.inline[first : first + length] if selected is not None else record.inline
+    body = ctx.store.open_body(record)
+    if first:
+        body.seek(first)
+    BodyProducer(request, body, length).start()
+    return NOT_DONE_YET
+
+
+def delete_object(ctx: S3Context, call: S3Call) -> bytes:
+    ctx.bucket(call)
+    assert call.bucket is not None and call.key is not None
+    _check_version(call)
+    ctx.store.delete_object(call.bucket, call.key)
+    call.request.setResponseCode(204)
+    if "versionId" in call.query:
+        call.set_headers({"x-amz-version-id": "null"})
+    return b""
+
+
+def delete_objects(ctx: S3Context, call: S3Call) -> bytes:
+    bucket = ctx.bucket(call)
+    root = wire.parse(call.body())
+    if root.tag != "Delete":
+        raise wire.malformed()
+    quiet = (wire.text(root, "Quiet") or "").strip().lower() == "true"
+    entries = root.findall("Object")
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html: at most 1,000 keys.
+    if not entries or len(entries) > 1000:
+        raise wire.malformed()
+    parts = []
+    for entry in entries:
+        key = wire.text(entry, "Key")
+        if key is None:
+            raise wire.malformed()
+        version = wire.text(entry, "VersionId")
+        if version is not None and version != "null":
+            parts.append(
+                "<Error>" + wire.element("Key", key) + wire.element("VersionId", version)
+                + wire.element("Code", "NoSuchVersion")
+                + wire.element("Message", "The specified version does not exist.") + "</Error>"
+            )
+            continue
+        if len(key.encode("utf-8", "surrogatepass")) > 1024:
+            parts.append(
+                "<Error>" + wire.element("Key", key) + wire.element("Code", "KeyTooLongError")
+                + wire.element("Message", "Your key is too long") + "</Error>"
+            )
+            continue
+        ctx.store.delete_object(bucket.name, key)
+        if not quiet:
+            parts.append("<Deleted>" + wire.element("Key", key) + wire.optional("VersionId", version) + "</Deleted>")
+    call.set_headers({"Content-Type": "application/xml"})
+    return wire.document("DeleteResult", parts)
+
+
+def parse_copy_source(value: str) -> tuple[str, str]:
+    """
+    C{x-amz-copy-source}: C{[/]bucket/key[?versionId=...]}, URL-encoded.
+    """
+    path, _, query = value.partition("?")
+    if query and query not in ("versionId=null",):
+        raise AwsError("NoSuchVersion", "The specified version does not exist.", 404)
+    source = unquote(path).lstrip("/")
+    bucket, slash, key = source.partition("/")
+    if not bucket or not slash or not key:
+        raise AwsError("InvalidArgument", "Invalid copy source object key", 400)
+    return bucket, key
+
+
+def copy_source(ctx: S3Context, call: S3Call) -> ObjectRecord:
+    """
+    The object C{x-amz-copy-source} names, under the copy-source conditions.
+    """
+    bucket, key = parse_copy_source(call.headers["x-amz-copy-source"])
+    if ctx.store.get_bucket(bucket) is None:
+        raise no_such_bucket(bucket)
+    record = ctx.store.get_object(bucket, key)
+    if record is None:
+        raise no_such_key(key)
+    if not conditions.evaluate_copy_source(call.headers, record.etag, record.last_modified):
+        raise precondition_failed("x-amz-copy-source-If-Match")
+    return record
+
+
+def copy_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
+    target = ctx.bucket(call)
+    assert call.key is not None
+    check_key(call.key)
+    source = copy_source(ctx, call)
+    directive = call.headers.get("x-amz-metadata-directive", "COPY").upper()
+    tagging_directive = call.headers.get("x-amz-tagging-directive", "COPY").upper()
+    if directive not in ("COPY", "REPLACE") or tagging_directive not in ("COPY", "REPLACE"):
+        raise AwsError("InvalidArgument", "Unknown metadata directive.", 400)
+    algorithm = call.headers.get("x-amz-checksum-algorithm", "").upper() or None
+    if algorithm is not None and algorithm not in checksums.ALGORITHMS:
+        raise AwsError("InvalidRequest", "Checksum algorithm provided is unsupported.", 400)
+    same = source.bucket == target.name and source.key == call.key
+    if same and directive == "COPY" and "x-amz-storage-class" not in call.headers and algorithm is None:
+        raise AwsError(
+            "InvalidRequest",
+            "This copy request is illegal because it is trying to copy an object to itself without changing the"
+            " object's metadata, storage class, website redirect location or encryption attributes.",
+            400,
+        )
+    meta = meta_from_headers(call.headers) if directive == "REPLACE" else source.meta
+    tags = tags_from_header(call.headers.get("x-amz-tagging")) if tagging_directive == "REPLACE" else source.meta.tags
+    storage_class = call.headers.get("x-amz-storage-class") or source.meta.storage_class
+    keep_checksum = source.meta.checksum if source.meta.checksum and source.meta.checksum[2] == "FULL_OBJECT" else None
+    wanted = algorithm or (keep_checksum[0] if keep_checksum else "CRC64NVME")
+    needs_pass = source.meta.parts is not None or keep_checksum is None or keep_checksum[0] != wanted
+    body = ctx.store.open_body(source)
+    # Link now: the source key may be overwritten while the copy is hashed.
+    file = ctx.store.link_copy(source)
+
+    def digest() -> tuple[str, tuple[str, str, str]]:
+        # A copy made in one request is a simple object: ETag and checksum
+        # are those of its bytes.
+        with body:
+            md5 = hashlib.md5()
+            hasher = checksums.new_hasher(wanted)
+            for chunk in iter(lambda: body.read(1024 * 1024), b""):
+                md5.update(chunk)
+                hasher.update(chunk)
+        return f'"{md5.hexdigest()}"', (wanted, base64.b64encode(hasher.digest()).decode(), "FULL_OBJECT")
+
+    if needs_pass:
+        hashed = ctx.store.run_in_thread(digest) if source.file else defer.succeed(digest())
+    else:
+        body.close()
+        hashed = defer.succeed((source.etag, keep_checksum))
+
+    def commit(result: tuple[str, tuple[str, str, str]]) -> bytes:
+        etag, checksum = result
+        final = ObjectMeta(
+            headers=meta.headers, user=meta.user, checksum=checksum, tags=tags, parts=None, storage_class=storage_class
+        )
+        now = ctx.now()
+        ctx.store.put_object(ObjectRecord(target.name, call.key, source.size, etag, now, final, source.inline, file))
+        call.set_headers({"Content-Type": "application/xml"})
+        return wire.document(
+            "CopyObjectResult",
+            [
+                wire.element("ETag", etag),
+                wire.element("LastModified", ids.iso8601(now)),
+                wire.element("Checksum" + checksum[0], checksum[1]),
+                wire.element("ChecksumType", checksum[2]),
+            ],
+        )
+
+    return hashed.addCallback(commit)
+
+
+def _existing(ctx: S3Context, call: S3Call) -> ObjectRecord:
+    ctx.bucket(call)
+    assert call.bucket is not None and call.key is not None
+    _check_version(call)
+    record = ctx.store.get_object(call.bucket, call.key)
+    if record is None:
+        raise no_such_key(call.key)
+    return record
+
+
+def put_object_tagging(ctx: S3Context, call: S3Call) -> bytes:
+    record = _existing(ctx, call)
+    root = wire.parse(call.body())
+    tag_set = root.find("TagSet")
+    if root.tag != "Tagging" or tag_set is None:
+        raise wire.malformed()
+    tags: dict[str, str] = {}
+    for tag in tag_set.findall("Tag"):
+        key, value = wire.text(tag, "Key"), wire.text(tag, "Value")
+        if key is None or value is None:
+            raise wire.malformed()
+        if key in tags:
+            raise AwsError("InvalidTag", "Cannot provide multiple Tags with the same key", 400, {"TagKey": key})
+        tags[key] = value
+    check_tags(tags)
+    _replace_tags(ctx, record, tags)
+    return b""
+
+
+def _replace_tags(ctx: S3Context, record: ObjectRecord, tags: dict[str, str]) -> None:
+    meta = record.meta
+    ctx.store.update_meta(
+        record.bucket,
+        record.key,
+        ObjectMeta(meta.headers, meta.user, meta.checksum, tags, meta.parts, meta.storage_class),
+    )
+
+
+def get_object_tagging(ctx: S3Context, call: S3Call) -> bytes:
+    record = _existing(ctx, call)
+    tags = "".join(
+        "<Tag>" + wire.element("Key", key) + wire.element("Value", value) + "</Tag>"
+        for key, value in record.meta.tags.items()
+    )
+    call.set_headers({"Content-Type": "application/xml"})
+    return wire.document("Tagging", ["<TagSet>", tags, "</TagSet>"])
+
+
+def delete_object_tagging(ctx: S3Context, call: S3Call) -> bytes:
+    record = _existing(ctx, call)
+    _replace_tags(ctx, record, {})
+    call.request.setResponseCode(204)
+    return b""
+
+
+_ATTRIBUTES = ("ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize")
+
+
+def get_object_attributes(ctx: S3Context, call: S3Call) -> bytes:
+    wanted = {name.strip() for name in call.headers.get("x-amz-object-attributes", "").split(",") if name.strip()}
+    unknown = wanted - set(_ATTRIBUTES)
+    if not wanted or unknown:
+        raise AwsError("InvalidArgument", "Invalid attribute name specified.", 400)
+    record = _existing(ctx, call)
+    parts = []
+    if "ETag" in wanted:
+        parts.append(wire.element("ETag", record.etag.strip('"')))
+    if "Checksum" in wanted and record.meta.checksum:
+        algorithm, value, checksum_type = record.meta.checksum
+        parts.append(
+            "<Checksum>" + wire.element("Checksum" + algorithm, value) + wire.element("ChecksumType", checksum_type)
+            + "</Checksum>"
+        )
+    if "ObjectParts" in wanted and record.meta.parts:
+        parts.append("<ObjectParts>" + wire.element("TotalPartsCount", record.meta.parts) + "</ObjectParts>")
+    if "StorageClass" in wanted:
+        parts.append(wire.element("StorageClass", record.meta.storage_class))
+    if "ObjectSize" in wanted:
+        parts.append(wire.element("ObjectSize", record.size))
+    call.set_headers({"Last-Modified": ids.http_date(record.last_modified), "Content-Type": "application/xml"})
+    return wire.document("GetObjectAttributesResponse", parts)

@@ -1,0 +1,107 @@
+"""
+The values the store keeps: buckets, objects, multipart uploads and parts.
+"""
+
+from __future__ import annotations
+
+import json
+
+import attrs
+
+
+@attrs.frozen
+class Bucket:
+    name: str
+    account: str
+    region: str
+    created: float
+
+
+@attrs.frozen
+class ObjectMeta:
+    """
+    What S3 stores with an object besides its bytes.
+
+    @ivar headers: the stored representation headers (lower case names:
+        content-type, content-encoding, content-disposition,
+        content-language, cache-control, expires).
+    @ivar user: C{x-amz-meta-*} values by their lower case name, prefix
+        removed.
+    @ivar checksum: C{(algorithm, base64 value, type)} where type is
+        C{FULL_OBJECT} or C{COMPOSITE}, or C{None}.
+    @ivar parts: the part count of an object made by a multipart upload.
+    """
+
+    headers: dict[str, str] = attrs.field(factory=dict)
+    user: dict[str, str] = attrs.field(factory=dict)
+    checksum: tuple[str, str, str] | None = attrs.field(default=None, converter=lambda v: tuple(v) if v else None)
+    tags: dict[str, str] = attrs.field(factory=dict)
+    parts: int | None = None
+    storage_class: str = "STANDARD"
+
+    def to_json(self) -> str:
+        return json.dumps(attrs.asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> "ObjectMeta":
+        return cls(**json.loads(text))
+
+
+@attrs.frozen
+class ObjectRecord:
+    """
+    An object as the index knows it. Its bytes are C{inline} (small
+    objects) or in the store's file C{file}.
+    """
+
+    bucket: str
+    key: str
+    size: int
+    etag: str
+    last_modified: float
+    meta: ObjectMeta
+    inline: bytes | None = None
+    file: str | None = None
+
+
+@attrs.frozen
+class Staged:
+    """
+    A body received and hashed, not yet part of the store: C{data} when it
+    stayed in memory, else the temporary file C{path}.
+
+    @ivar checksums: base64 flexible checksums computed over it, by algorithm.
+    """
+
+    size: int
+    md5: bytes
+    data: bytes | None = None
+    path: str | None = None
+    checksums: dict[str, str] = attrs.field(factory=dict)
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.md5.hex()}"'
+
+
+@attrs.frozen
+class Upload:
+    upload_id: str
+    bucket: str
+    key: str
+    initiated: float
+    account: str
+    meta: ObjectMeta
+    checksum_algorithm: str | None = None
+    checksum_type: str | None = None
+
+
+@attrs.frozen
+class Part:
+    number: int
+    size: int
+    etag: str
+    last_modified: float
+    checksum: str | None = None
+    inline: bytes | None = None
+    file: str | None = None

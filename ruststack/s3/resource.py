@@ -1,0 +1,90 @@
+"""
+The S3 resource: parse each request into an L{S3Call}, find its operation
+and run the handler, answering with S3's headers and XML errors.
+"""
+
+from __future__ import annotations
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET
+
+from ruststack.aws import errors, ids
+from ruststack.aws.errors import AwsError
+from ruststack.s3 import addressing, operations
+from ruststack.s3.call import S3Call, S3Context
+from ruststack.s3.upload import UploadSink
+
+log = Logger()
+
+
+def _internal_error() -> AwsError:
+    return AwsError("InternalError", "We encountered an internal error. Please try again.", 500)
+
+
+class S3Resource(Resource):
+    isLeaf = True
+
+    def __init__(self, context: S3Context) -> None:
+        super().__init__()
+        self.context = context
+
+    def render(self, request) -> bytes | int:
+        setHeader = request.responseHeaders.setRawHeaders
+        setHeader(b"x-amz-request-id", [ids.s3_request_id().encode()])
+        setHeader(b"x-amz-id-2", [ids.s3_host_id().encode()])
+        setHeader(b"server", [b"AmazonS3"])
+        sink = request.content if isinstance(request.content, UploadSink) else None
+        if sink is not None:
+            request.notifyFinish().addBoth(lambda _: sink.discard())
+        path, query = request.raw_path_and_query()
+        target = addressing.address(request.host_header(), path, query)
+        headers = request.lower_headers()
+        call = S3Call(
+            request,
+            request.method.decode("ascii", "replace"),
+            target.bucket,
+            target.key,
+            target.subresource,
+            target.query,
+            headers,
+            request.caller,
+            sink,
+        )
+        name, handler = operations.resolve(call)
+        # AwsErrors raised here are rendered by the edge with render_error.
+        result = handler(self.context, call)
+        if isinstance(result, defer.Deferred):
+            result.addCallbacks(self._finish, self._fail, (request,), None, (request, name))
+            return NOT_DONE_YET
+        return result
+
+    def _finish(self, body: bytes, request) -> None:
+        if request._disconnected:
+            return
+        request.setHeader(b"content-length", b"%d" % len(body))
+        request.write(body)
+        request.finish()
+
+    def _fail(self, failure: Failure, request, operation: str) -> None:
+        error = failure.value
+        if not isinstance(error, AwsError):
+            log.failure("S3 {operation} failed", failure, operation=operation)
+            error = _internal_error()
+        if request._disconnected:
+            return
+        body = render_error(request, error)
+        request.setHeader(b"content-length", b"%d" % len(body))
+        request.write(body)
+        request.finish()
+
+
+def render_error(request, error: AwsError) -> bytes:
+    """
+    S3's XML error (no body for HEAD), with S3's own headers.
+    """
+    request.responseHeaders.removeHeader(b"content-length")
+    request.setHeader(b"server", b"AmazonS3")
+    return errors.write_xml_error(request, error)

@@ -1,0 +1,76 @@
+"""
+The S3 service: what the service tree builds and the edge talks to.
+"""
+
+from __future__ import annotations
+
+from twisted.application import service
+from twisted.internet import defer
+from zope.interface import implementer
+
+from ruststack.aws import errors
+from ruststack.aws.errors import AwsError
+from ruststack.interfaces import RUNNING, IAwsService, IBodySink, IObjectReader, ServiceStatus
+from ruststack.s3.call import S3Context, no_such_bucket, no_such_key
+from ruststack.s3.resource import S3Resource, render_error
+from ruststack.s3.store import Store
+from ruststack.s3.upload import UploadSink
+
+
+@implementer(IAwsService, IBodySink, IObjectReader)
+class S3Service(service.Service):
+    """
+    S3 over a L{Store}: in memory with temporary files, or in C{folder}.
+    """
+
+    name = "s3"
+
+    def __init__(self, store: Store, reactor, default_region: str) -> None:
+        self.store = store
+        self.context = S3Context(store, reactor, default_region)
+        self.resource = S3Resource(self.context)
+
+    def status(self) -> ServiceStatus:
+        return RUNNING
+
+    def reset(self) -> None:
+        self.store.reset()
+
+    def stopService(self) -> defer.Deferred:
+        super().stopService()
+        self.store.close()
+        return defer.succeed(None)
+
+    def render_error(self, request, error: AwsError) -> bytes:
+        return render_error(request, error)
+
+    def auth_error(self, failure) -> AwsError:
+        return errors.s3_auth_error(failure)
+
+    def body_sink(self, request, length: int | None) -> UploadSink | None:
+        # PUT and POST bodies (uploads, and the XML documents) stream through
+        # the sink; it hashes and decodes aws-chunked on the way.
+        if request.method not in (b"PUT", b"POST"):
+            return None
+        return UploadSink(request.lower_headers(), self.store.temporary)
+
+    def read_object(self, account: str, bucket: str, key: str) -> defer.Deferred:
+        found = self.store.get_bucket(bucket)
+        if found is None:
+            return defer.fail(no_such_bucket(bucket))
+        record = self.store.get_object(bucket, key)
+        if record is None:
+            return defer.fail(no_such_key(key))
+        if record.inline is not None:
+            return defer.succeed(record.inline)
+        body = self.store.open_body(record)
+
+        def read() -> bytes:
+            with body:
+                return body.read()
+
+        return self.store.run_in_thread(read)
+
+
+def make_service(context) -> S3Service:
+    return S3Service(Store(context.state_dir("s3"), context.reactor), context.reactor, context.config.region)

@@ -1,0 +1,69 @@
+"""
+Where an upload's bytes wait until they are committed: in memory while
+small, in a temporary file in the store's folder beyond a threshold, so a
+large body is never held in memory.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Bodies up to this size stay in memory (and are kept inline in the index).
+SPILL_THRESHOLD = 256 * 1024
+
+
+class Spool:
+    """
+    An append-only buffer that moves to a file in C{folder} once it holds
+    more than C{threshold} bytes.
+    """
+
+    def __init__(self, folder: str, threshold: int = SPILL_THRESHOLD) -> None:
+        self._folder = folder
+        self._threshold = threshold
+        self._memory: bytearray | None = bytearray()
+        self._file = None
+        self.path: str | None = None
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.size += len(data)
+        if self._memory is not None:
+            self._memory += data
+            if len(self._memory) <= self._threshold:
+                return
+            descriptor, self.path = tempfile.mkstemp(dir=self._folder, prefix="upload-")
+            self._file = os.fdopen(descriptor, "wb", buffering=0)
+            data, self._memory = bytes(self._memory), None
+        self._file.write(data)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+    def in_memory(self) -> bytes | None:
+        """
+        The bytes, if they never left memory.
+        """
+        return bytes(self._memory) if self._memory is not None else None
+
+    def read_all(self) -> bytes:
+        """
+        Everything written (for the small XML bodies of POST requests).
+        """
+        if self._memory is not None:
+            return bytes(self._memory)
+        self._file.flush()
+        with open(self.path, "rb") as f:
+            return f.read()
+
+    def discard(self) -> None:
+        self.close()
+        self._memory = None
+        if self.path is not None:
+            try:
+                os.unlink(self.path)
+            except FileNotFoundError:
+                pass
+            self.path = None

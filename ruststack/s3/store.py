@@ -1,0 +1,347 @@
+"""
+The S3 store: an index in sqlite (keys as BLOBs, so its order is UTF-8 byte
+order, as S3 lists them) and object bodies inline in the index when small,
+in files named by random ids otherwise (a key never becomes a path).
+
+Committed body files are never modified: a new write goes to a new file and
+the old one is unlinked after the index points at the new one, so a reader
+that opened the old file still reads a whole object. With a folder the
+store survives a restart; without, the index is in memory and the files in
+a temporary folder removed by L{Store.close}.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import sqlite3
+import tempfile
+import uuid
+from typing import BinaryIO, Iterator
+
+from twisted.internet import defer, threads
+
+from ruststack.s3 import listing
+from ruststack.s3.records import Bucket, ObjectMeta, ObjectRecord, Part, Staged, Upload
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS buckets (
+    name TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS objects (
+    bucket TEXT NOT NULL, key BLOB NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
+    modified REAL NOT NULL, meta TEXT NOT NULL, file TEXT, body BLOB
+);
+CREATE UNIQUE INDEX IF NOT EXISTS objects_by_key ON objects (bucket, key);
+CREATE TABLE IF NOT EXISTS uploads (
+    upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL, initiated REAL NOT NULL,
+    account TEXT NOT NULL, meta TEXT NOT NULL, checksum_algorithm TEXT, checksum_type TEXT
+);
+CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, initiated);
+CREATE TABLE IF NOT EXISTS parts (
+    upload_id TEXT NOT NULL, number INTEGER NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
+    modified REAL NOT NULL, checksum TEXT, file TEXT, body BLOB, PRIMARY KEY (upload_id, number)
+);
+"""
+
+_OBJECT_COLUMNS = "key, size, etag, modified, meta, file, body"
+
+
+def _key(key: str) -> bytes:
+    return key.encode("utf-8", "surrogatepass")
+
+
+class Store:
+    """
+    Buckets, objects and multipart uploads of one RustStack.
+
+    All methods run in the reactor thread; only the bulk copying of bytes
+    and fsync run in threads (the ones returning Deferreds).
+    """
+
+    def __init__(self, folder: str | None = None, reactor=None) -> None:
+        self.durable = folder is not None
+        self._reactor = reactor
+        if folder is None:
+            self.folder = tempfile.mkdtemp(prefix="ruststack-s3-")
+            database = ":memory:"
+        else:
+            self.folder = folder
+            database = os.path.join(folder, "index.sqlite")
+        self.files = os.path.join(self.folder, "objects")
+        self.temporary = os.path.join(self.folder, "tmp")
+        os.makedirs(self.files, exist_ok=True)
+        shutil.rmtree(self.temporary, ignore_errors=True)
+        os.makedirs(self.temporary)
+        self._db = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+        if self.durable:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+        if not self.durable:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def reset(self) -> None:
+        self._db.executescript("DELETE FROM buckets; DELETE FROM objects; DELETE FROM uploads; DELETE FROM parts;")
+        shutil.rmtree(self.files, ignore_errors=True)
+        os.makedirs(self.files, exist_ok=True)
+
+    # Buckets
+
+    def get_bucket(self, name: str) -> Bucket | None:
+        row = self._db.execute("SELECT name, account, region, created FROM buckets WHERE name = ?", (name,)).fetchone()
+        return Bucket(*row) if row else None
+
+    def create_bucket(self, bucket: Bucket) -> None:
+        self._db.execute(
+            "INSERT INTO buckets (name, account, region, created) VALUES (?, ?, ?, ?)",
+            (bucket.name, bucket.account, bucket.region, bucket.created),
+        )
+
+    def delete_bucket(self, name: str) -> None:
+        self._db.execute("DELETE FROM buckets WHERE name = ?", (name,))
+
+    def buckets_of(self, account: str) -> list[Bucket]:
+        rows = self._db.execute(
+            "SELECT name, account, region, created FROM buckets WHERE account = ? ORDER BY name", (account,)
+        )
+        return [Bucket(*row) for row in rows]
+
+    def bucket_is_empty(self, name: str) -> bool:
+        for table in ("objects", "uploads"):
+            if self._db.execute(f"SELECT 1 FROM {table} WHERE bucket = ? LIMIT 1", (name,)).fetchone():
+                return False
+        return True
+
+    # Objects
+
+    def get_object(self, bucket: str, key: str) -> ObjectRecord | None:
+        row = self._db.execute(
+            f"SELECT {_OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?", (bucket, _key(key))
+        ).fetchone()
+        return self._object(bucket, row) if row else None
+
+    def _object(self, bucket: str, row) -> ObjectRecord:
+        key, size, etag, modified, meta, file, body = row
+        return ObjectRecord(
+            bucket, key.decode("utf-8", "surrogatepass"), size, etag, modified, ObjectMeta.from_json(meta), body, file
+        )
+
+    def place(self, staged: Staged) -> defer.Deferred:
+        """
+        Move a staged body where committed bodies live: a Deferred firing
+        with C{(inline bytes, None)} or C{(None, file name)}. Durable stores
+        fsync the file (in a thread) before renaming it into place.
+        """
+        if staged.path is None:
+            return defer.succeed((staged.data if staged.data is not None else b"", None))
+        name = uuid.uuid4().hex
+        target = os.path.join(self.files, name)
+        if not self.durable:
+            os.rename(staged.path, target)
+            return defer.succeed((None, name))
+
+        def durable_rename() -> tuple[None, str]:
+            with open(staged.path, "rb+") as f:
+                os.fsync(f.fileno())
+            os.rename(staged.path, target)
+            return None, name
+
+        return self._in_thread(durable_rename)
+
+    def put_object(self, record: ObjectRecord) -> None:
+        """
+        Commit C{record} (its body already placed), replacing the key's
+        previous object, whose file is then unlinked.
+        """
+        previous = self._db.execute(
+            "SELECT file FROM objects WHERE bucket = ? AND key = ?", (record.bucket, _key(record.key))
+        ).fetchone()
+        self._db.execute(
+            "INSERT OR REPLACE INTO objects (bucket, key, size, etag, modified, meta, file, body)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.bucket,
+                _key(record.key),
+                record.size,
+                record.etag,
+                record.last_modified,
+                record.meta.to_json(),
+                record.file,
+                record.inline,
+            ),
+        )
+        if previous and previous[0] and previous[0] != record.file:
+            self._unlink(previous[0])
+
+    def update_meta(self, bucket: str, key: str, meta: ObjectMeta) -> None:
+        self._db.execute(
+            "UPDATE objects SET meta = ? WHERE bucket = ? AND key = ?", (meta.to_json(), bucket, _key(key))
+        )
+
+    def delete_object(self, bucket: str, key: str) -> bool:
+        row = self._db.execute("SELECT file FROM objects WHERE bucket = ? AND key = ?", (bucket, _key(key))).fetchone()
+        if row is None:
+            return False
+        self._db.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, _key(key)))
+        if row[0]:
+            self._unlink(row[0])
+        return True
+
+    def open_body(self, record: ObjectRecord | Part) -> BinaryIO:
+        """
+        The bytes of an object or part, as an open file: once open, they
+        stay readable whatever later writes do to the key.
+        """
+        if record.file is None:
+            return io.BytesIO(record.inline or b"")
+        return open(os.path.join(self.files, record.file), "rb", buffering=0)
+
+    def link_copy(self, record: ObjectRecord) -> str | None:
+        """
+        A new file name holding the same bytes as C{record}'s file (a hard
+        link: committed files never change), or C{None} for inline bodies.
+        """
+        if record.file is None:
+            return None
+        name = uuid.uuid4().hex
+        os.link(os.path.join(self.files, record.file), os.path.join(self.files, name))
+        return name
+
+    def list_objects(self, bucket: str, prefix: str, delimiter: str, after: str | bytes, max_keys: int) -> listing.Page:
+        """
+        A page of C{(key bytes, size, etag, modified, meta)} rows and common
+        prefixes; see L{listing.list_page}.
+        """
+
+        def seek(lower: bytes, inclusive: bool, upper: bytes | None, limit: int) -> Iterator:
+            sql = "SELECT key, size, etag, modified, meta FROM objects WHERE bucket = ? AND key " + (
+                ">= ?" if inclusive else "> ?"
+            )
+            parameters: list = [bucket, lower]
+            if upper is not None:
+                sql += " AND key < ?"
+                parameters.append(upper)
+            sql += " ORDER BY key LIMIT ?"
+            parameters.append(limit)
+            return self._db.execute(sql, parameters)
+
+        after_bytes = after if isinstance(after, bytes) else _key(after)
+        return listing.list_page(seek, _key(prefix), _key(delimiter), after_bytes, max_keys)
+
+    # Multipart uploads
+
+    def create_upload(self, upload: Upload) -> None:
+        self._db.execute(
+            "INSERT INTO uploads (upload_id, bucket, key, initiated, account, meta, checksum_algorithm, checksum_type)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                upload.upload_id,
+                upload.bucket,
+                _key(upload.key),
+                upload.initiated,
+                upload.account,
+                upload.meta.to_json(),
+                upload.checksum_algorithm,
+                upload.checksum_type,
+            ),
+        )
+
+    def get_upload(self, upload_id: str) -> Upload | None:
+        row = self._db.execute(
+            "SELECT upload_id, bucket, key, initiated, account, meta, checksum_algorithm, checksum_type"
+            " FROM uploads WHERE upload_id = ?",
+            (upload_id,),
+        ).fetchone()
+        return self._upload(row) if row else None
+
+    def _upload(self, row) -> Upload:
+        upload_id, bucket, key, initiated, account, meta, algorithm, checksum_type = row
+        return Upload(
+            upload_id, bucket, key.decode("utf-8", "surrogatepass"), initiated, account,
+            ObjectMeta.from_json(meta), algorithm, checksum_type,
+        )
+
+    def list_uploads(self, bucket: str, prefix: str, delimiter: str, after: bytes, max_uploads: int) -> listing.Page:
+        """
+        A page of C{(key bytes, Upload)} rows, one row per upload, in key
+        then initiation order; see L{listing.list_page}.
+        """
+
+        def seek(lower: bytes, inclusive: bool, upper: bytes | None, limit: int) -> Iterator:
+            sql = (
+                "SELECT key, upload_id, bucket, key, initiated, account, meta, checksum_algorithm, checksum_type"
+                " FROM uploads WHERE bucket = ? AND key " + (">= ?" if inclusive else "> ?")
+            )
+            parameters: list = [bucket, lower]
+            if upper is not None:
+                sql += " AND key < ?"
+                parameters.append(upper)
+            sql += " ORDER BY key, initiated LIMIT ?"
+            parameters.append(limit)
+            # Several uploads of one key are one listing entry each but share
+            # the key the listing seeks by; give each its own position.
+            return ((row[0] + b"\0" + row[1].encode(), self._upload(row[1:])) for row in self._db.execute(sql, parameters))
+
+        return listing.list_page(seek, _key(prefix), _key(delimiter), after, max_uploads)
+
+    def put_part(self, upload_id: str, part: Part) -> None:
+        previous = self._db.execute(
+            "SELECT file FROM parts WHERE upload_id = ? AND number = ?", (upload_id, part.number)
+        ).fetchone()
+        self._db.execute(
+            "INSERT OR REPLACE INTO parts (upload_id, number, size, etag, modified, checksum, file, body)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (upload_id, part.number, part.size, part.etag, part.last_modified, part.checksum, part.file, part.inline),
+        )
+        if previous and previous[0]:
+            self._unlink(previous[0])
+
+    def parts(self, upload_id: str, after: int = 0, limit: int = 10001) -> list[Part]:
+        rows = self._db.execute(
+            "SELECT number, size, etag, modified, checksum, body, file FROM parts"
+            " WHERE upload_id = ? AND number > ? ORDER BY number LIMIT ?",
+            (upload_id, after, limit),
+        )
+        return [Part(*row) for row in rows]
+
+    def drop_upload(self, upload_id: str, keep_files: frozenset[str] = frozenset()) -> None:
+        """
+        Forget an upload and its parts (their files too, but C{keep_files}).
+        """
+        files = self._db.execute("SELECT file FROM parts WHERE upload_id = ? AND file IS NOT NULL", (upload_id,))
+        for (name,) in list(files):
+            if name not in keep_files:
+                self._unlink(name)
+        self._db.execute("DELETE FROM parts WHERE upload_id = ?", (upload_id,))
+        self._db.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
+
+    def part_path(self, part: Part) -> str | None:
+        return os.path.join(self.files, part.file) if part.file else None
+
+    # Helpers
+
+    def new_temporary(self) -> tuple[BinaryIO, str]:
+        descriptor, path = tempfile.mkstemp(dir=self.temporary, prefix="copy-")
+        return os.fdopen(descriptor, "wb"), path
+
+    def _in_thread(self, function, *args) -> defer.Deferred:
+        if self._reactor is None:
+            return defer.maybeDeferred(function, *args)
+        return threads.deferToThreadPool(self._reactor, self._reactor.getThreadPool(), function, *args)
+
+    def run_in_thread(self, function, *args) -> defer.Deferred:
+        """
+        Run blocking file work (copies, fsync) off the reactor thread.
+        """
+        return self._in_thread(function, *args)
+
+    def _unlink(self, name: str) -> None:
+        try:
+            os.unlink(os.path.join(self.files, name))
+        except FileNotFoundError:
+            pass
