@@ -222,6 +222,9 @@ def start_nginx(root: str, folder: str, timeout: float = 20.0) -> Server:
     nginx = "/usr/sbin/nginx"
     if not os.path.exists(nginx):
         raise NotAvailable("nginx is not installed")
+    # nginx started as root serves as "nobody": let it read the files.
+    for path in {folder, root, *(str(p) for p in Path(root).parents if str(p).startswith(folder))}:
+        os.chmod(path, 0o755)
     port = free_port()
     conf = os.path.join(folder, "nginx.conf")
     Path(conf).write_text(NGINX_CONF.format(folder=folder, port=port, root=root))

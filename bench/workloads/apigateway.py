@@ -1,0 +1,85 @@
+"""
+Issue 6's target: a warm HTTP request through API Gateway -> Lambda ->
+Flask -> DynamoDB GetItem, with the example app (examples/flask_app, deployed
+by its own deploy script): p50 < 10 ms at one client, >= 150 requests/s at
+eight. No peer runs this journey without Docker; the targets are absolute.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from functools import partial
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bench.context import Context
+from bench.harness import Goal
+from bench.load import run_load
+from bench.rawclient import RawClient, RequestFailed
+from bench.servers import Server, start_ruststack
+
+DEPLOY_SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "flask_app" / "deploy.py"
+NOTE = "bench-note"
+
+
+def _deploy_module():
+    if not DEPLOY_SCRIPT.exists():
+        raise FileNotFoundError(f"{DEPLOY_SCRIPT} is not there yet")
+    spec = importlib.util.spec_from_file_location("flask_app_deploy", DEPLOY_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def get_note(url: str, index: int):
+    client = RawClient(url, None)
+    path = urlsplit(url).path + f"notes/{NOTE}"
+
+    def op(i: int) -> int:
+        _, _, body = client.call("GET", path)
+        if json.loads(body).get("id") != NOTE:
+            raise RequestFailed(f"GET {path}: {body[:200]!r}")
+        return len(body)
+
+    return op
+
+
+def _deploy(server: Server) -> str:
+    deployment = _deploy_module().deploy(server.url, name="bench-notes")
+    client = RawClient(deployment.url, None)
+    path = urlsplit(deployment.url).path + f"notes/{NOTE}"
+    client.call("PUT", path, expect=201, headers={"content-type": "application/json"}, body=b'{"title": "bench"}')
+    get_note(deployment.url, 0)(0)
+    return deployment.url
+
+
+def run(ctx: Context) -> None:
+    rust: Server | str = ctx.start(start_ruststack, ("s3", "dynamodb", "lambda", "apigateway"), ctx.folder)
+    if isinstance(rust, Server):
+        try:
+            ctx.log("deploying examples/flask_app (pip installs its requirements into the zip)")
+            url = _deploy(rust)
+        except Exception as e:
+            rust = f"deploying the example failed: {type(e).__name__}: {e}"[:500]
+
+    def target(clients: int):
+        if isinstance(rust, str):
+            return {"ruststack": rust}
+        return {"ruststack": (rust, partial(run_load, partial(get_note, url), clients, ctx.duration))}
+
+    ctx.compare(
+        "apigateway Flask GetItem x1",
+        "p50_ms",
+        target(1),
+        [Goal("p50 < 10 ms", "p50_ms", below=10)],
+        "GET /notes/{id} through the REST API (path form), warm, one client",
+        warmup={"ruststack": lambda: run_load(partial(get_note, url), 8, 1.0)} if not isinstance(rust, str) else None,
+    )
+    ctx.compare(
+        "apigateway Flask GetItem x8",
+        "rate",
+        target(8),
+        [Goal(">= 150 req/s", "rate", at_least=150)],
+        "the same from 8 client processes",
+    )

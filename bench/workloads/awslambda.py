@@ -1,0 +1,168 @@
+"""
+Issue 5's targets, RustStack's Lambda with the process executor (moto's
+Lambda needs Docker, so there is no peer; the targets are absolute):
+
+  - warm invoke of a no-op handler through boto3: overhead (round trip minus
+    handler time, which is microseconds for a no-op) p50 < 3 ms;
+  - cold start (first invoke of a new function) < 400 ms;
+  - 50 concurrent invocations of a handler that sleeps 200 ms complete in
+    < 2 s (a new function's first burst, and a burst on warm environments).
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import uuid
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+
+from bench.context import Context
+from bench.harness import Goal
+from bench.load import run_load
+from bench.rawclient import RawClient, RequestFailed
+from bench.servers import Server, start_ruststack
+
+RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
+ROLE = "arn:aws:iam::000000000000:role/bench"
+HANDLERS = {
+    "noop.py": "def handler(event, context):\n    return {'ok': True}\n",
+    "sleep.py": "import time\n\n\ndef handler(event, context):\n    time.sleep(0.2)\n    return {'ok': True}\n",
+}
+BURST = 50
+
+
+def code_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in HANDLERS.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def lambda_client(url: str):
+    from botocore.config import Config
+
+    from ruststack.testing import _client as make
+
+    return make("lambda", url, "us-east-1", config=Config(retries={"max_attempts": 0}, read_timeout=120))
+
+
+def create_function(url: str, name: str, handler: str) -> None:
+    client = lambda_client(url)
+    client.create_function(
+        FunctionName=name, Runtime=RUNTIME, Role=ROLE, Handler=handler, Code={"ZipFile": code_zip()}, Timeout=30
+    )
+    client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 300})
+
+
+def boto3_invoke(url: str, name: str, index: int):
+    client = lambda_client(url)
+
+    def op(i: int) -> int:
+        answer = client.invoke(FunctionName=name, Payload=b"{}")
+        payload = answer["Payload"].read()
+        if answer.get("FunctionError") or answer["StatusCode"] != 200:
+            raise RequestFailed(f"invoke: {answer.get('FunctionError')} {payload[:200]!r}")
+        return len(payload)
+
+    return op
+
+
+def raw_invoke(client: RawClient, name: str) -> int:
+    _, headers, payload = client.call("POST", f"/2015-03-31/functions/{name}/invocations", body=b"{}")
+    if "x-amz-function-error" in headers:
+        raise RequestFailed(f"invoke: {headers['x-amz-function-error']} {payload[:200]!r}")
+    return len(payload)
+
+
+def raw_invoke_op(url: str, name: str, index: int):
+    client = RawClient(url, "lambda")
+    return lambda i: raw_invoke(client, name)
+
+
+def cold_invoke(url: str, index: int):
+    """
+    Set-up (untimed): a new function; the one operation: its first invoke.
+    """
+    name = f"bench-cold-{uuid.uuid4().hex[:12]}"
+    create_function(url, name, "noop.handler")
+    return boto3_invoke(url, name, index)
+
+
+def burst(url: str, warm: bool, index: int):
+    """
+    Set-up: a new sleeping function (and, if C{warm}, one burst to start its
+    environments); the one operation: C{BURST} invocations at once.
+    """
+    name = f"bench-burst-{uuid.uuid4().hex[:12]}"
+    create_function(url, name, "sleep.handler")
+    clients = [RawClient(url, "lambda") for _ in range(BURST)]
+    pool = ThreadPoolExecutor(BURST)
+
+    def op(i: int) -> int:
+        return sum(pool.map(lambda client: raw_invoke(client, name), clients))
+
+    if warm:
+        op(-1)
+    return op
+
+
+def run(ctx: Context) -> None:
+    rust: Server | str = ctx.start(start_ruststack, ("lambda",), ctx.folder)
+    d = ctx.duration
+    if isinstance(rust, Server):
+        try:
+            create_function(rust.url, "bench-noop", "noop.handler")
+            boto3_invoke(rust.url, "bench-noop", 0)(0)
+        except Exception as e:
+            rust = f"set-up failed: {type(e).__name__}: {e}"
+
+    def target(make, clients: int = 1, duration: float = d, max_ops: int = 10**9):
+        if isinstance(rust, str):
+            return {"ruststack": rust}
+        url = rust.url
+        return {"ruststack": (rust, partial(run_load, lambda i: make(url, index=i), clients, duration, max_ops))}
+
+    ctx.compare(
+        "lambda warm invoke no-op boto3",
+        "p50_ms",
+        target(partial(boto3_invoke, name="bench-noop")),
+        [Goal("overhead p50 < 3 ms", "p50_ms", below=3)],
+        "boto3 invoke round trip, one client; the handler's own time is microseconds",
+    )
+    ctx.compare(
+        "lambda warm invoke no-op raw",
+        "p50_ms",
+        target(partial(raw_invoke_op, name="bench-noop")),
+        description="the same with a raw signed request (without boto3's own cost), for reference",
+    )
+    ctx.compare(
+        "lambda warm invoke no-op raw x8",
+        "rate",
+        target(partial(raw_invoke_op, name="bench-noop"), clients=8),
+        description="8 client processes on one function (up to 8 environments), for reference",
+    )
+    ctx.compare(
+        "lambda cold start",
+        "p50_ms",
+        target(cold_invoke, duration=120, max_ops=1),
+        [Goal("< 400 ms", "p50_ms", below=400)],
+        "first invoke (boto3) of a function just created and Active",
+        rounds=ctx.rounds * 3,
+    )
+    ctx.compare(
+        f"lambda {BURST} concurrent 200 ms, cold",
+        "p50_ms",
+        target(partial(burst, warm=False), duration=120, max_ops=1),
+        [Goal("< 2000 ms", "p50_ms", below=2000)],
+        f"{BURST} simultaneous invokes (threads, raw) of a new function: every environment starts",
+    )
+    ctx.compare(
+        f"lambda {BURST} concurrent 200 ms, warm",
+        "p50_ms",
+        target(partial(burst, warm=True), duration=120, max_ops=1),
+        [Goal("< 2000 ms", "p50_ms", below=2000)],
+        f"the same once {BURST} environments are warm",
+    )
