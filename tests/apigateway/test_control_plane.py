@@ -1,0 +1,198 @@
+"""
+The control plane through boto3 against a real RustStack process: shapes
+botocore parses, API Gateway's error codes, and --data-dir persistence.
+"""
+
+import re
+
+import pytest
+from botocore.exceptions import ClientError
+
+from ruststack.testing import RustStackProcess
+
+LAMBDA_URI = (
+    "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+    "arn:aws:lambda:us-east-1:000000000000:function:app/invocations"
+)
+
+
+@pytest.fixture(scope="module")
+def stack():
+    process = RustStackProcess.start("--services", "apigateway")
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def apigw(stack):
+    stack.reset()
+    return stack.client("apigateway")
+
+
+def error_code(excinfo):
+    return excinfo.value.response["Error"]["Code"], excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def build_api(apigw, name="app"):
+    api = apigw.create_rest_api(name=name, description="d", binaryMediaTypes=["image/png"])
+    notes = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="notes")
+    note = apigw.create_resource(restApiId=api["id"], parentId=notes["id"], pathPart="{id}")
+    apigw.put_method(restApiId=api["id"], resourceId=note["id"], httpMethod="GET", authorizationType="NONE")
+    apigw.put_integration(
+        restApiId=api["id"],
+        resourceId=note["id"],
+        httpMethod="GET",
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=LAMBDA_URI,
+    )
+    return api, notes, note
+
+
+def test_rest_api_crud_and_ids(apigw):
+    api = apigw.create_rest_api(name="app", binaryMediaTypes=["image/png"], tags={"team": "a"})
+    assert re.fullmatch(r"[a-z0-9]{10}", api["id"])
+    assert re.fullmatch(r"[a-z0-9]{10}", api["rootResourceId"])
+    assert api["binaryMediaTypes"] == ["image/png"]
+    assert api["endpointConfiguration"] == {"types": ["EDGE"]}
+    assert apigw.get_rest_api(restApiId=api["id"])["name"] == "app"
+    assert [a["id"] for a in apigw.get_rest_apis()["items"]] == [api["id"]]
+    updated = apigw.update_rest_api(
+        restApiId=api["id"], patchOperations=[{"op": "add", "path": "/binaryMediaTypes/*~1*"}]
+    )
+    assert updated["binaryMediaTypes"] == ["image/png", "*/*"]
+    apigw.delete_rest_api(restApiId=api["id"])
+    with pytest.raises(ClientError) as excinfo:
+        apigw.get_rest_api(restApiId=api["id"])
+    assert error_code(excinfo) == ("NotFoundException", 404)
+
+
+def test_resources_methods_integrations(apigw):
+    api, notes, note = build_api(apigw)
+    assert note["path"] == "/notes/{id}" and note["parentId"] == notes["id"]
+    assert re.fullmatch(r"[a-z0-9]{6}", note["id"])
+    items = {r["path"]: r for r in apigw.get_resources(restApiId=api["id"])["items"]}
+    assert set(items) == {"/", "/notes", "/notes/{id}"}
+    assert items["/notes/{id}"]["resourceMethods"] == {"GET": {}}
+    embedded = apigw.get_resources(restApiId=api["id"], embed=["methods"])["items"]
+    method = next(r for r in embedded if r["path"] == "/notes/{id}")["resourceMethods"]["GET"]
+    assert method["methodIntegration"]["type"] == "AWS_PROXY"
+    got = apigw.get_method(restApiId=api["id"], resourceId=note["id"], httpMethod="GET")
+    assert got["authorizationType"] == "NONE" and got["methodIntegration"]["uri"] == LAMBDA_URI
+    integration = apigw.get_integration(restApiId=api["id"], resourceId=note["id"], httpMethod="GET")
+    assert (integration["httpMethod"], integration["timeoutInMillis"]) == ("POST", 29000)
+    proxy = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="{proxy+}")
+    assert proxy["path"] == "/{proxy+}"
+    apigw.delete_method(restApiId=api["id"], resourceId=note["id"], httpMethod="GET")
+    with pytest.raises(ClientError) as excinfo:
+        apigw.get_method(restApiId=api["id"], resourceId=note["id"], httpMethod="GET")
+    assert error_code(excinfo) == ("NotFoundException", 404)
+    apigw.delete_resource(restApiId=api["id"], resourceId=notes["id"])
+    paths = {r["path"] for r in apigw.get_resources(restApiId=api["id"])["items"]}
+    assert paths == {"/", "/{proxy+}"}  # /notes went with its child
+
+
+@pytest.mark.parametrize(
+    "call, expected",
+    [
+        (
+            lambda c, a, n: c.create_resource(restApiId=a["id"], parentId=a["rootResourceId"], pathPart="notes"),
+            ("ConflictException", 409),
+        ),
+        (
+            lambda c, a, n: c.create_resource(restApiId=a["id"], parentId=a["rootResourceId"], pathPart="bad/part"),
+            ("BadRequestException", 400),
+        ),
+        (
+            lambda c, a, n: c.create_resource(restApiId=a["id"], parentId=n["parentId"], pathPart="{other}"),
+            ("BadRequestException", 400),
+        ),
+        (
+            lambda c, a, n: c.put_method(
+                restApiId=a["id"], resourceId=n["id"], httpMethod="GET", authorizationType="NONE"
+            ),
+            ("ConflictException", 409),
+        ),
+        (
+            lambda c, a, n: c.put_method(
+                restApiId=a["id"], resourceId=n["id"], httpMethod="FETCH", authorizationType="NONE"
+            ),
+            ("BadRequestException", 400),
+        ),
+        (
+            lambda c, a, n: c.get_integration(restApiId=a["id"], resourceId=n["id"], httpMethod="POST"),
+            ("NotFoundException", 404),
+        ),
+        (lambda c, a, n: c.get_resource(restApiId=a["id"], resourceId="nope00"), ("NotFoundException", 404)),
+        (lambda c, a, n: c.get_stage(restApiId=a["id"], stageName="prod"), ("NotFoundException", 404)),
+        (
+            lambda c, a, n: c.create_stage(restApiId=a["id"], stageName="prod", deploymentId="nope00"),
+            ("NotFoundException", 404),
+        ),
+    ],
+)
+def test_errors_as_api_gateway_names_them(apigw, call, expected):
+    api, _, note = build_api(apigw)
+    with pytest.raises(ClientError) as excinfo:
+        call(apigw, api, note)
+    assert error_code(excinfo) == expected
+
+
+def test_deployments_and_stages_with_variables(apigw):
+    empty = apigw.create_rest_api(name="empty")
+    with pytest.raises(ClientError) as excinfo:
+        apigw.create_deployment(restApiId=empty["id"], stageName="dev")
+    assert error_code(excinfo) == ("BadRequestException", 400)
+
+    api, _, _ = build_api(apigw)
+    first = apigw.create_deployment(restApiId=api["id"], stageName="dev", variables={"table": "notes"})
+    stage = apigw.get_stage(restApiId=api["id"], stageName="dev")
+    assert (stage["deploymentId"], stage["variables"]) == (first["id"], {"table": "notes"})
+    second = apigw.create_deployment(restApiId=api["id"], description="two")
+    apigw.create_stage(restApiId=api["id"], stageName="prod", deploymentId=second["id"], variables={"v": "1"})
+    with pytest.raises(ClientError) as excinfo:
+        apigw.create_stage(restApiId=api["id"], stageName="prod", deploymentId=second["id"])
+    assert error_code(excinfo) == ("ConflictException", 409)
+    assert {d["id"] for d in apigw.get_deployments(restApiId=api["id"])["items"]} == {first["id"], second["id"]}
+    assert {s["stageName"] for s in apigw.get_stages(restApiId=api["id"])["item"]} == {"dev", "prod"}
+    updated = apigw.update_stage(
+        restApiId=api["id"],
+        stageName="prod",
+        patchOperations=[
+            {"op": "replace", "path": "/variables/v", "value": "2"},
+            {"op": "replace", "path": "/deploymentId", "value": first["id"]},
+        ],
+    )
+    assert (updated["variables"], updated["deploymentId"]) == ({"v": "2"}, first["id"])
+    with pytest.raises(ClientError) as excinfo:
+        apigw.delete_deployment(restApiId=api["id"], deploymentId=first["id"])
+    assert error_code(excinfo) == ("BadRequestException", 400)
+    apigw.delete_deployment(restApiId=api["id"], deploymentId=second["id"])
+    apigw.delete_stage(restApiId=api["id"], stageName="prod")
+    assert [s["stageName"] for s in apigw.get_stages(restApiId=api["id"])["item"]] == ["dev"]
+
+
+def test_apis_are_per_account(stack, apigw):
+    api = apigw.create_rest_api(name="mine")
+    other = stack.client("apigateway", aws_access_key_id="111122223333")
+    assert other.get_rest_apis()["items"] == []
+    with pytest.raises(ClientError) as excinfo:
+        other.get_rest_api(restApiId=api["id"])
+    assert error_code(excinfo) == ("NotFoundException", 404)
+
+
+def test_apis_survive_a_restart_with_data_dir(tmp_path):
+    first = RustStackProcess.start("--services", "apigateway", "--data-dir", str(tmp_path))
+    try:
+        api, _, note = build_api(first.client("apigateway"))
+        first.client("apigateway").create_deployment(restApiId=api["id"], stageName="dev", variables={"a": "b"})
+    finally:
+        first.stop()
+    second = RustStackProcess.start("--services", "apigateway", "--data-dir", str(tmp_path))
+    try:
+        apigw = second.client("apigateway")
+        assert apigw.get_rest_api(restApiId=api["id"])["name"] == "app"
+        assert apigw.get_method(restApiId=api["id"], resourceId=note["id"], httpMethod="GET")["httpMethod"] == "GET"
+        assert apigw.get_stage(restApiId=api["id"], stageName="dev")["variables"] == {"a": "b"}
+    finally:
+        second.stop()
