@@ -45,11 +45,14 @@ def package(requirements: str = os.path.join(HERE, "requirements.txt")) -> bytes
     it brings, which the runtime has.
     """
     with tempfile.TemporaryDirectory(prefix="flask-app-") as build:
-        subprocess.run(
+        pip = subprocess.run(
             [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
             + ["--target", build, "-r", requirements],
-            check=True,
+            stderr=subprocess.PIPE,
+            text=True,
         )
+        if pip.returncode != 0:
+            raise RuntimeError(f"pip could not install {requirements}:\n{pip.stderr}")
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.write(os.path.join(HERE, "app.py"), "app.py")
