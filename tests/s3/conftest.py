@@ -1,0 +1,46 @@
+"""
+Fixtures of the S3 tests: one RustStack child process per module (S3 only)
+and a fresh bucket per test, so tests stay independent without a reset.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import pytest
+
+from ruststack.testing import RustStackProcess
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def stack():
+    process = RustStackProcess.start("--services", "s3")
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def s3(stack):
+    return stack.client("s3")
+
+
+@pytest.fixture
+def bucket(s3) -> str:
+    name = f"test-bucket-{os.getpid()}-{next(_names)}"
+    s3.create_bucket(Bucket=name)
+    return name
+
+
+def client(endpoint_url: str, region: str = "us-east-1", **kwargs):
+    """
+    A boto3 S3 client for C{endpoint_url} in C{region} (test credentials
+    unless given).
+    """
+    import boto3
+
+    kwargs.setdefault("aws_access_key_id", "test")
+    kwargs.setdefault("aws_secret_access_key", "test")
+    return boto3.session.Session().client("s3", endpoint_url=endpoint_url, region_name=region, **kwargs)
