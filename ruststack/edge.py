@@ -33,6 +33,7 @@ _SCOPE_SERVICES = {
 # X-Amz-Target prefixes (JSON protocols) -> RustStack service.
 _TARGET_SERVICES = {"DynamoDB_20120810": "dynamodb", "DynamoDBStreams_20120810": "dynamodb"}
 _LAMBDA_PATH = re.compile(rb"^/20\d\d-\d\d-\d\d/")
+_FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
 _EXECUTE_API_HOST = re.compile(r"^[a-z0-9]+\.execute-api\.", re.I)
 
 
@@ -72,6 +73,23 @@ class EdgeRequest(server.Request):
     signature: sigv4.Signature | None = None
     caller: identity.Caller | None = None
     routing_error: Exception | None = None
+    _hidden_content_type: list[bytes] | None = None
+
+    def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
+        # twisted.web parses the Content-Type of every POST with the email
+        # package (about 60 us) only to decode form bodies into request.args;
+        # keep other types out of its sight until process() runs.
+        content_type = self.requestHeaders.getRawHeaders(b"content-type")
+        if command == b"POST" and content_type and not content_type[0].lower().startswith(_FORM_TYPES):
+            self._hidden_content_type = content_type
+            self.requestHeaders.removeHeader(b"content-type")
+        super().requestReceived(command, path, version)
+
+    def process(self) -> None:
+        if self._hidden_content_type is not None:
+            self.requestHeaders.setRawHeaders(b"content-type", self._hidden_content_type)
+            self._hidden_content_type = None
+        super().process()
 
     def gotLength(self, length: int | None) -> None:
         edge = getattr(getattr(self.channel, "site", None), "edge", None)
