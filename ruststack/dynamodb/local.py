@@ -36,7 +36,6 @@ JVM_FLAGS = (
     "-Xmx384m",
     "-Xss512k",
     "-XX:+UseSerialGC",
-    "-XX:TieredStopAtLevel=1",
     "-XX:-UsePerfData",
     "-Xshare:auto",
     "-Djava.awt.headless=true",
