@@ -54,6 +54,8 @@ def list_page(seek: Seek, prefix: bytes, delimiter: bytes, after: bytes, max_key
     A common prefix at or below C{after} is not repeated (so a marker that
     is a common prefix resumes past it, as in S3).
     """
+    if max_keys == 0:
+        return Page([], [], False, None)
     upper = successor(prefix) if prefix else None
     lower, inclusive = (after, False) if after >= prefix else (prefix, True)
     rows: list = []
