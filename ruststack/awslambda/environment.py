@@ -114,6 +114,7 @@ class RunningRuntime(Protocol):
     """
 
     exited: defer.Deferred
+    output_settle: float
 
     def kill(self) -> None: ...
 
@@ -141,6 +142,11 @@ class Executor(Protocol):
         The address an environment's Runtime API listens on.
         """
 
+    def close(self) -> defer.Deferred:
+        """
+        Release what the executor holds, once every environment has stopped.
+        """
+
 
 @attrs.frozen
 class Outcome:
@@ -162,6 +168,7 @@ class Invocation:
     request_id: str
     payload: bytes
     client_context: str | None = None
+    tail: bool = False
     result: defer.Deferred = attrs.field(factory=defer.Deferred)
     delivered_at: float | None = None
 
@@ -191,6 +198,7 @@ class ExecutionEnvironment:
         version = function.runtime.replace("python", "python:")
         self._log = bytearray(f"INIT_START Runtime Version: {version}\n".encode())
         self._init_reported = False
+        self._partial_line = b""
         self._timer = None
         self._init_error: tuple[bytes, str] | None = None
         self._stopped = defer.Deferred()
@@ -308,13 +316,39 @@ class ExecutionEnvironment:
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
+        finished_at = self.reactor.seconds()
+        settle = 0.0
         if self._runtime is not None and not self.dead:
             self._runtime.flush_output()
-        request_id = invocation.request_id
-        now = self.reactor.seconds()
-        duration = (now - invocation.delivered_at) * 1000 if invocation.delivered_at else 0.0
+            if invocation.tail:
+                settle = self._runtime.output_settle
         memory = self._runtime.max_memory_mb() if self._runtime is not None and not self.dead else None
-        report = f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\tBilled Duration: {max(1, math.ceil(duration))} ms\tMemory Size: {self.function.memory_size} MB\t"
+        if fatal:
+            self.stop()
+        report = (invocation, payload, function_error, fatal, status, finished_at, memory)
+        if settle:
+            # Output relayed by another process (Docker) may trail the
+            # response: give it a moment to reach the log.
+            self.reactor.callLater(settle, self._report, *report)
+        else:
+            self._report(*report)
+
+    def _report(
+        self,
+        invocation: Invocation,
+        payload: bytes,
+        function_error: str | None,
+        fatal: bool,
+        status: str,
+        finished_at: float,
+        memory: int | None,
+    ) -> None:
+        request_id = invocation.request_id
+        duration = (finished_at - invocation.delivered_at) * 1000 if invocation.delivered_at else 0.0
+        report = (
+            f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
+            f"Billed Duration: {max(1, math.ceil(duration))} ms\tMemory Size: {self.function.memory_size} MB\t"
+        )
         if memory is not None:
             report += f"Max Memory Used: {memory} MB\t"
         if self.initialised_at is not None and not self._init_reported:
@@ -325,8 +359,6 @@ class ExecutionEnvironment:
         self._log += f"END RequestId: {request_id}\n{report}\n".encode()
         entry = bytes(self._log)
         self._log = bytearray()
-        if fatal:
-            self.stop()
         invocation.result.callback(Outcome(payload, function_error, entry, fatal))
 
     def _timed_out(self) -> None:
@@ -380,11 +412,11 @@ class ExecutionEnvironment:
             self._log += data
         else:
             self._log = self._log[-_LOG_KEEP // 2 :] + data
-        log.info(
-            "{function}: {output}",
-            function=self.function.name,
-            output=data.decode("utf-8", "replace").rstrip("\n"),
-        )
+        # RustStack's own log gets the function's output a line at a time
+        # (a print() arrives in several writes).
+        *lines, self._partial_line = (self._partial_line + data).split(b"\n")
+        for line in lines:
+            log.info("{function}: {line}", function=self.function.name, line=line.decode("utf-8", "replace"))
 
 
 def log_tail(entry: bytes) -> bytes:

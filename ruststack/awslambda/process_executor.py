@@ -31,6 +31,8 @@ def unavailable_runtime(runtime: str, detail: str) -> AwsError:
 
 
 class _RuntimeProcess(protocol.ProcessProtocol):
+    output_settle = 0.0
+
     def __init__(self, output: Callable[[bytes], None]) -> None:
         self.output = output
         self.exited: defer.Deferred = defer.Deferred()
@@ -89,6 +91,9 @@ class ProcessExecutor:
 
     def runtime_api_host(self) -> str:
         return self.host
+
+    def close(self) -> defer.Deferred:
+        return defer.succeed(None)
 
     def check_runtime(self, runtime: str) -> None:
         if not PYTHON_RUNTIME.match(runtime):

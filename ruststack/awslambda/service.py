@@ -85,6 +85,7 @@ class LambdaService(service.Service):
         super().stopService()
         self._closing = True
         d = self.pool.stop()
+        d.addBoth(lambda _: self.executor.close())
         d.addBoth(lambda _: self.store.close())
         return d
 
@@ -157,7 +158,7 @@ class LambdaService(service.Service):
             snapshot = self._snapshots[function.revision_id] = FunctionSnapshot.of(
                 function, self.store.code_dir(function.code.key)
             )
-        invocation = Invocation(str(uuid.uuid4()), payload or b"{}", client_context)
+        invocation = Invocation(str(uuid.uuid4()), payload or b"{}", client_context, tail)
         outcome = await self.pool.invoke(snapshot, function.reserved_concurrency, invocation)
         log_result = base64.b64encode(log_tail(outcome.log)).decode() if tail else None
         return InvokeResult(200, outcome.payload, outcome.function_error, log_result), invocation.request_id

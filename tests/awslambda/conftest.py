@@ -1,4 +1,5 @@
 import os
+import subprocess
 
 import pytest
 
@@ -6,6 +7,7 @@ import ruststack
 from ruststack.testing import RustStackProcess
 
 _PACKAGE = os.path.dirname(ruststack.__file__)
+_SCRIPTS = os.path.join(os.path.dirname(_PACKAGE), "scripts")
 
 
 def available(*names: str) -> list[str]:
@@ -16,15 +18,57 @@ def available(*names: str) -> list[str]:
     return [name for name in names if os.path.exists(os.path.join(_PACKAGE, name, "service.py"))]
 
 
-@pytest.fixture(scope="session")
-def stack():
-    """
-    One RustStack (process executor) for the Lambda tests.
-    """
+def _start(*options: str) -> RustStackProcess:
     services = ["lambda", *available("s3", "dynamodb")]
-    process = RustStackProcess.start("--services", ",".join(services), "--lambda-idle-timeout", "60")
+    return RustStackProcess.start("--services", ",".join(services), "--lambda-idle-timeout", "60", *options)
+
+
+@pytest.fixture(scope="session")
+def process_stack():
+    """
+    One RustStack running Lambda code in child processes.
+    """
+    process = _start()
     yield process
     process.stop()
+
+
+def docker_image() -> str:
+    """
+    The image template the Docker tests use: the Debian root filesystem image
+    when built (make lambda-image), else the host-Python one, built here
+    (offline, in a second); skip with the reason when no engine answers.
+    """
+    try:
+        import docker
+
+        client = docker.from_env()
+        client.ping()
+    except Exception as e:
+        pytest.skip(f"no Docker engine answers ({e}); scripts/start-docker-engine.sh starts one")
+    for template in ("ruststack/lambda:{runtime}", "ruststack/lambda-host:{runtime}"):
+        try:
+            client.images.get(template.format(runtime="python3.11"))
+            return template
+        except docker.errors.ImageNotFound:
+            pass
+    subprocess.run([os.path.join(_SCRIPTS, "build-lambda-image.sh"), "host"], check=True)
+    return "ruststack/lambda-host:{runtime}"
+
+
+@pytest.fixture(scope="session")
+def docker_stack():
+    """
+    One RustStack running Lambda code in Docker containers.
+    """
+    process = _start("--lambda-executor", "docker", "--lambda-image", docker_image())
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def stack(process_stack):
+    return process_stack
 
 
 @pytest.fixture
