@@ -8,7 +8,6 @@ JSON only when it must change (an error, a table description).
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import zlib
@@ -111,7 +110,7 @@ def aws_request_id() -> str:
     """
     DynamoDB's request ids: 52 upper-case letters and digits.
     """
-    return base64.b32encode(os.urandom(32)).decode()[:52]
+    return os.urandom(26).hex().upper()
 
 
 def table_name(value: str) -> str:

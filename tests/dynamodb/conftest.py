@@ -1,6 +1,6 @@
 """
 Shared fixtures: one RustStack child process (DynamoDB only) for the
-module, emptied before each test; skipped, saying why, without Java or
+session, emptied before each test; skipped, saying why, without Java or
 DynamoDB Local.
 """
 
@@ -72,7 +72,7 @@ def wait_running(stack: RustStackProcess, timeout: float = 60.0) -> None:
     wait_until(lambda: stack.health()["services"]["dynamodb"]["state"] == "running", timeout)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dynamodb_stack():
     reason = dynamodb_local_missing()
     if reason:
@@ -96,3 +96,20 @@ def stack(dynamodb_stack):
 @pytest.fixture
 def client(stack):
     return stack.client("dynamodb")
+
+
+def client_as(stack: RustStackProcess, access_key: str, region: str | None = None, service: str = "dynamodb"):
+    """
+    A boto3 client of C{stack} signing with C{access_key} in C{region}.
+    """
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    return boto3.session.Session().client(
+        service,
+        endpoint_url=stack.endpoint_url,
+        region_name=region or stack.region,
+        aws_access_key_id=access_key,
+        aws_secret_access_key="secret-" + access_key,
+        config=BotoConfig(retries={"max_attempts": 2, "mode": "standard"}),
+    )
