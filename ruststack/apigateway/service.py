@@ -15,7 +15,7 @@ from ruststack.apigateway import control
 from ruststack.apigateway.execute import ExecuteApiResource, is_execute_request
 from ruststack.apigateway.store import ApiStore
 from ruststack.aws import errors, ids
-from ruststack.interfaces import RUNNING, IAwsService, ILambdaInvoker, ServiceStatus
+from ruststack.interfaces import RUNNING, IAwsService, ILambdaInvoker, IPublicRequests, ServiceStatus
 
 
 class ApiGatewayResource(Resource):
@@ -56,7 +56,7 @@ class ApiGatewayResource(Resource):
         return json.dumps(body).encode("utf-8")
 
 
-@implementer(IAwsService)
+@implementer(IAwsService, IPublicRequests)
 class ApiGatewayService:
     """
     API Gateway (REST APIs, v1) of one RustStack.
@@ -72,6 +72,12 @@ class ApiGatewayService:
 
     def _invoker(self) -> ILambdaInvoker | None:
         return ILambdaInvoker(self._services.get("lambda"), None)
+
+    def is_public(self, request) -> bool:
+        # Stages are served unsigned, as AWS serves methods with authorization
+        # NONE (AWS_IAM authorization is not enforced here).
+        path = request.uri.split(b"?", 1)[0].decode("latin-1")
+        return is_execute_request((request.getHeader(b"host") or b"").decode("latin-1"), path)
 
     def status(self) -> ServiceStatus:
         return RUNNING

@@ -1,0 +1,145 @@
+"""
+The data plane in front of the real Lambda service (process executor, real
+runtime interface client), with a function that echoes the event it got:
+the event as a Lambda function sees it, the integration timeout, and
+unsigned stage requests under --auth verify.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import sys
+import zipfile
+
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+from ruststack.testing import RustStackProcess
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("ruststack.awslambda.service") is None, reason="the Lambda service is not built yet"
+)
+
+ECHO = """
+import base64, json, time
+
+def handler(event, context):
+    if event["path"] == "/slow":
+        time.sleep(3)
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json"},
+        "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
+        "body": json.dumps(event),
+    }
+"""
+
+
+def package(source: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("echo.py", source)
+    return buffer.getvalue()
+
+
+def deploy_echo(process: RustStackProcess, **clients) -> tuple[str, str]:
+    lam = process.client("lambda", **clients)
+    apigw = process.client("apigateway", **clients)
+    arn = lam.create_function(
+        FunctionName="echo",
+        Runtime=f"python{sys.version_info.major}.{sys.version_info.minor}",
+        Role="arn:aws:iam::000000000000:role/echo",
+        Handler="echo.handler",
+        Code={"ZipFile": package(ECHO)},
+    )["FunctionArn"]
+    lam.get_waiter("function_active_v2").wait(FunctionName="echo")
+    api = apigw.create_rest_api(name="echo", binaryMediaTypes=["application/octet-stream"])
+    uri = f"arn:aws:apigateway:{process.region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+    items = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="items")
+    item = apigw.create_resource(restApiId=api["id"], parentId=items["id"], pathPart="{id}")
+    slow = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="slow")
+    for resource, timeout in ((item, 29000), (slow, 1000)):
+        apigw.put_method(restApiId=api["id"], resourceId=resource["id"], httpMethod="ANY", authorizationType="NONE")
+        apigw.put_integration(
+            restApiId=api["id"],
+            resourceId=resource["id"],
+            httpMethod="ANY",
+            type="AWS_PROXY",
+            integrationHttpMethod="POST",
+            uri=uri,
+            timeoutInMillis=timeout,
+        )
+    apigw.create_deployment(restApiId=api["id"], stageName="test", variables={"flavour": "plain"})
+    return api["id"], f"{process.endpoint_url}/restapis/{api['id']}/test/_user_request_"
+
+
+@pytest.fixture(scope="module")
+def echo():
+    process = RustStackProcess.start("--services", "lambda,apigateway")
+    try:
+        api_id, url = deploy_echo(process)
+        yield api_id, url
+    finally:
+        process.stop()
+
+
+def test_the_event_a_function_receives(echo):
+    api_id, url = echo
+    response = requests.post(
+        url + "/items/caf%C3%A9?tag=a&tag=b",
+        data=b"\x00\x01binary",
+        headers={"Content-Type": "application/octet-stream", "X-Trace": "one"},
+        timeout=60,
+    )
+    assert response.status_code == 200
+    assert response.raw.headers.getlist("Set-Cookie") == ["a=1", "b=2"]
+    event = response.json()
+    assert event["resource"] == "/items/{id}"
+    assert event["path"] == "/items/caf%C3%A9"
+    assert event["httpMethod"] == "POST"
+    assert event["pathParameters"] == {"id": "café"}
+    assert event["multiValueQueryStringParameters"] == {"tag": ["a", "b"]}
+    assert event["queryStringParameters"] == {"tag": "b"}
+    assert event["stageVariables"] == {"flavour": "plain"}
+    assert event["headers"]["X-Trace"] == "one"
+    assert event["headers"]["X-Forwarded-For"] == "127.0.0.1"
+    assert event["isBase64Encoded"] is True and event["body"] == "AAFiaW5hcnk="
+    context = event["requestContext"]
+    assert (context["apiId"], context["stage"], context["resourcePath"]) == (api_id, "test", "/items/{id}")
+    assert context["accountId"] == "000000000000"
+    assert context["requestId"] == response.headers["x-amzn-RequestId"]
+    assert context["extendedRequestId"] == response.headers["x-amz-apigw-id"]
+    assert context["identity"]["sourceIp"] == "127.0.0.1"
+    assert context["identity"]["userAgent"].startswith("python-requests/")
+
+
+def test_integration_timeout_is_504(echo):
+    _, url = echo
+    response = requests.get(url + "/slow", timeout=60)
+    assert (response.status_code, response.json()) == (504, {"message": "Endpoint request timed out"})
+
+
+def test_method_on_another_resource_only_is_403(echo):
+    _, url = echo
+    response = requests.get(url + "/items", timeout=60)
+    assert (response.status_code, response.json()) == (403, {"message": "Missing Authentication Token"})
+
+
+def test_stages_are_served_unsigned_under_auth_verify(tmp_path):
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = devsecret\n")
+    process = RustStackProcess.start(
+        "--services", "lambda,apigateway", "--auth", "verify", "--credentials-file", str(credentials)
+    )
+    try:
+        keys = {"aws_access_key_id": "AKIADEV", "aws_secret_access_key": "devsecret"}
+        _, url = deploy_echo(process, **keys)
+        assert requests.get(url + "/items/1", timeout=60).json()["pathParameters"] == {"id": "1"}
+        # The control plane still wants a valid signature.
+        with pytest.raises(ClientError) as excinfo:
+            process.client("apigateway", aws_access_key_id="AKIADEV", aws_secret_access_key="wrong").get_rest_apis()
+        assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    finally:
+        process.stop()
