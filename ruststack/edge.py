@@ -16,7 +16,7 @@ from twisted.web.resource import IResource, Resource
 from zope.interface import implementer
 
 from ruststack.aws import errors, identity, sigv4
-from ruststack.interfaces import IAwsService, IBodySink
+from ruststack.interfaces import IAwsService, IBodySink, IPublicRequests
 
 log = Logger()
 
@@ -217,7 +217,8 @@ class EdgeResource(Resource):
         try:
             if request.routing_error is not None:
                 raise identity.AuthenticationError(identity.AuthFailure.MALFORMED, str(request.routing_error))
-            self._authenticate(request)
+            if not (IPublicRequests.providedBy(service) and service.is_public(request)):
+                self._authenticate(request)
         except identity.AuthenticationError as failure:
             log.info(
                 "refused {service} request: {failure}",

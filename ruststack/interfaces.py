@@ -81,6 +81,19 @@ class IBodySink(Interface):
         """
 
 
+class IPublicRequests(Interface):
+    """
+    Optional, on a service: requests it serves without AWS credentials even
+    under C{--auth verify} (API Gateway's execute-api stages, which AWS
+    serves unsigned for methods with authorization C{NONE}).
+    """
+
+    def is_public(request) -> bool:
+        """
+        Whether C{request} needs no SigV4 signature.
+        """
+
+
 @attrs.frozen
 class InvokeResult:
     """
