@@ -420,7 +420,7 @@ def get_stage(call: Call) -> Reply:
 
 def get_stages(call: Call) -> Reply:
     api = call.api()
-    wanted = (call.query.get("deploymentId") or [None])[0]
+    wanted: str | None = (call.query.get("deploymentId") or [""])[0] or None
     return 200, {"item": [s.to_json() for s in api.stages.values() if wanted in (None, s.deployment_id)]}
 
 

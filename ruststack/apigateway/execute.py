@@ -42,6 +42,8 @@ _FUNCTION_URI = re.compile(
     r"^arn:aws[a-z-]*:apigateway:[^:]+:lambda:path/2015-03-31/functions/(?P<function>.+)/invocations$"
 )
 _STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
+# API Gateway's payload quota ("API Gateway quotas": 10 MB).
+MAX_PAYLOAD = 10 * 1024 * 1024
 # Hop-by-hop or framing headers: the gateway writes its own.
 _DROPPED_RESPONSE_HEADERS = {"content-length", "transfer-encoding", "connection"}
 
@@ -116,9 +118,6 @@ class _Exchange:
     apigw_id: str
     trace_id: str
     gone: bool = False
-
-    def lost(self, _reason: Failure) -> None:
-        self.gone = True
 
     def answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         request = self.request
@@ -199,12 +198,16 @@ class ExecuteApiResource(Resource):
             exchange.gateway_error(500, "Internal server error", "InternalServerErrorException")
             return NOT_DONE_YET
 
+        body = _read_body(request)
+        if body is None:
+            exchange.gateway_error(413, "Request Too Long")
+            return NOT_DONE_YET
         http_request = proxy.HttpRequest(
             method=request.method.decode("latin-1"),
             raw_path=target.raw_path,
             query=query,
             headers=self._event_headers(request, host),
-            body=request.content.read() if request.content is not None else b"",
+            body=body,
             source_ip=request.getClientAddress().host,
             protocol=request.clientproto.decode("latin-1"),
             domain_name=host.split(":", 1)[0] or f"{api.id}.execute-api.localhost",
@@ -219,14 +222,14 @@ class ExecuteApiResource(Resource):
             extended_request_id=exchange.apigw_id,
             received_at=now,
         )
-        event = proxy.build_event(http_request, route, context)
+        event = json.dumps(proxy.build_event(http_request, route, context)).encode()
         name, qualifier = function
         account, region = _account_and_region(name, api)
-        invocation = invoker.invoke(account, region, name, json.dumps(event).encode(), qualifier)
+        invocation = defer.maybeDeferred(invoker.invoke, account, region, name, event, qualifier)
         invocation.addTimeout(integration.timeout_ms / 1000.0, self.clock)
 
-        def lost(reason: Failure) -> None:
-            exchange.lost(reason)
+        def lost(_reason: Failure) -> None:
+            exchange.gone = True
             invocation.cancel()
 
         request.notifyFinish().addErrback(lost)
@@ -252,7 +255,7 @@ class ExecuteApiResource(Resource):
     @staticmethod
     def _event_headers(request, host: str) -> list[tuple[str, str]]:
         # API Gateway adds the forwarding headers a load balancer would.
-        headers = []
+        headers: list[tuple[str, str]] = []
         forwarded = None
         for name, values in request.requestHeaders.getAllRawHeaders():
             text = name.decode("latin-1")
@@ -301,6 +304,20 @@ class ExecuteApiResource(Resource):
         else:
             log.failure("invoking the function of {api}/{stage} failed", failure, api=target.api_id, stage=target.stage)
             exchange.gateway_error(500, "Internal server error", "InternalServerErrorException")
+
+
+def _read_body(request) -> bytes | None:
+    """
+    The request body, or C{None} when it is over API Gateway's quota.
+    """
+    content = request.content
+    if content is None:
+        return b""
+    content.seek(0, os.SEEK_END)
+    if content.tell() > MAX_PAYLOAD:
+        return None
+    content.seek(0)
+    return content.read()
 
 
 def _account_and_region(function: str, api: RestApi) -> tuple[str, str]:

@@ -241,3 +241,21 @@ def test_target_of_both_url_forms():
     target = target_of("127.0.0.1:4566", "/restapis/abc123defg/dev/_user_request_/a%2Fb")
     assert (target.api_id, target.stage, target.raw_path) == ("abc123defg", "dev", "/a%2Fb")
     assert target_of("abc.execute-api.localhost", "/") is None
+
+
+def test_payload_over_10_mb_is_413(store, lam, client):
+    api_id = deploy(store)
+    response, body = fetch(client, "POST", url(api_id, "/big"), data=b"x" * (10 * 1024 * 1024 + 1))
+    assert (response.code, json.loads(body)) == (413, {"message": "Request Too Long"})
+    assert lam.calls == []
+
+
+def test_invoker_raising_synchronously_is_500(store, lam, client):
+    api_id = deploy(store)
+
+    def throttled(account, region, function, payload, qualifier=None):
+        raise AwsError("TooManyRequestsException", "Rate exceeded", 429)
+
+    lam.invoke = throttled
+    response, body = fetch(client, "GET", url(api_id, "/x"))
+    assert (response.code, json.loads(body)) == (500, {"message": "Internal server error"})
