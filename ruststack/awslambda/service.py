@@ -43,7 +43,7 @@ class LambdaService(service.Service):
         concurrency: int,
         idle_timeout: float,
         edge_url: Any,
-        objects: Any = None,
+        services: dict | None = None,
     ) -> None:
         from ruststack.awslambda.control import LambdaApiResource
 
@@ -51,13 +51,22 @@ class LambdaService(service.Service):
         self.store = store
         self.executor = executor
         self.edge_url = edge_url
-        self.objects = objects
+        self._services = services if services is not None else {}
         self.pool = EnvironmentPool(reactor, executor, concurrency, idle_timeout, self._current_revision)
         self.resource = LambdaApiResource(self)
         self.installing: dict[LambdaFunction, defer.Deferred] = {}
         self._snapshots: dict[str, FunctionSnapshot] = {}
         self._event_tails: dict[str, defer.Deferred] = {}
         self._closing = False
+
+    @property
+    def objects(self) -> Any:
+        """
+        S3's L{IObjectReader}, or C{None} when S3 is not running; looked up
+        when needed, as S3 may be built after Lambda.
+        """
+        s3 = self._services.get("s3")
+        return IObjectReader(s3, None) if s3 is not None else None
 
     # IAwsService
 
@@ -252,7 +261,6 @@ def make_service(context: Any) -> LambdaService:
         from ruststack.awslambda.process_executor import ProcessExecutor
 
         executor = ProcessExecutor(context.reactor, config.runtime_api_address, context.edge_url)
-    s3 = context.services.get("s3")
     return LambdaService(
         reactor=context.reactor,
         store=FunctionStore(context.reactor, context.state_dir("lambda")),
@@ -260,5 +268,5 @@ def make_service(context: Any) -> LambdaService:
         concurrency=config.lambda_concurrency,
         idle_timeout=config.lambda_idle_timeout,
         edge_url=context.edge_url,
-        objects=IObjectReader(s3, None) if s3 is not None else None,
+        services=context.services,
     )

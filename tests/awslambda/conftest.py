@@ -19,7 +19,7 @@ def available(*names: str) -> list[str]:
 
 
 def _start(*options: str) -> RustStackProcess:
-    services = ["lambda", *available("s3", "dynamodb")]
+    services = [*available("s3", "dynamodb"), "lambda"]
     return RustStackProcess.start("--services", ",".join(services), "--lambda-idle-timeout", "60", *options)
 
 
