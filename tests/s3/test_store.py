@@ -1,0 +1,81 @@
+"""
+The store on its own: the ordered index (100,000 keys, 1,000-key pages),
+replacement semantics of body files, reset.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from ruststack.s3.records import Bucket, ObjectMeta, ObjectRecord, Staged
+from ruststack.s3.store import Store
+
+
+@pytest.fixture
+def store():
+    made = Store()
+    made.create_bucket(Bucket("bkt", "000000000000", "us-east-1", 0.0))
+    yield made
+    made.close()
+    assert not os.path.exists(made.folder)
+
+
+def record(key: str, inline: bytes | None = b"x", file: str | None = None) -> ObjectRecord:
+    return ObjectRecord("bkt", key, 1, '"etag"', 0.0, ObjectMeta(), inline, file)
+
+
+def test_pages_of_100_000_keys_come_from_the_index(store):
+    store._db.executemany(
+        "INSERT INTO objects (bucket, key, size, etag, modified, meta, body) VALUES ('bkt', ?, 1, '\"e\"', 0, '{}', x'78')",
+        ((b"key/%06d" % i,) for i in range(100_000)),
+    )
+    after, pages, slowest = "", 0, 0.0
+    while True:
+        started = time.perf_counter()
+        page = store.list_objects("bkt", "", "", after, 1000)
+        slowest = max(slowest, time.perf_counter() - started)
+        pages += 1
+        if not page.truncated:
+            break
+        after = page.next_after
+    assert pages == 100
+    assert page.rows[-1][0] == b"key/099999"
+    # The target is 20 ms; the bound leaves room for a loaded CI machine.
+    assert slowest < 0.1, f"slowest page took {slowest * 1000:.1f} ms"
+
+
+def test_replacing_a_file_backed_object_keeps_open_readers_whole(store, tmp_path):
+    first = Staged(3, b"", path=_temporary(store, b"one"))
+    placed = store.place(first)
+    inline, name = placed.result
+    store.put_object(record("k", None, name))
+    reader = store.open_body(store.get_object("bkt", "k"))
+    second = store.place(Staged(3, b"", path=_temporary(store, b"two"))).result
+    store.put_object(record("k", None, second[1]))
+    assert not os.path.exists(os.path.join(store.files, name))
+    assert reader.read() == b"one"
+    reader.close()
+    assert store.open_body(store.get_object("bkt", "k")).read() == b"two"
+
+
+def _temporary(store: Store, data: bytes) -> str:
+    f, path = store.new_temporary()
+    with f:
+        f.write(data)
+    return path
+
+
+def test_keys_never_become_paths(store):
+    store.put_object(record("../../etc/passwd"))
+    assert store.get_object("bkt", "../../etc/passwd").inline == b"x"
+    assert os.listdir(store.files) == []
+
+
+def test_reset_empties_everything(store):
+    store.put_object(record("k"))
+    store.reset()
+    assert store.get_bucket("bkt") is None
+    assert store.get_object("bkt", "k") is None
