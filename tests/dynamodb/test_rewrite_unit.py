@@ -1,0 +1,101 @@
+"""
+What the proxy rewrites between callers and DynamoDB Local, byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+
+from ruststack.dynamodb import rewrite
+from ruststack.dynamodb.rewrite import Identity
+
+CALLER = Identity.of("123456789012", "eu-west-1")
+
+
+def test_identity_names_the_account_as_access_key_and_the_region():
+    assert CALLER.authorization.startswith(
+        b"AWS4-HMAC-SHA256 Credential=123456789012/20120810/eu-west-1/dynamodb/aws4_request,"
+    )
+    assert CALLER.arn("table/t") == "arn:aws:dynamodb:eu-west-1:123456789012:table/t"
+
+
+def test_request_arns_go_to_ddblocal_and_come_back():
+    sent = b'{"ResourceArn":"arn:aws:dynamodb:eu-west-1:123456789012:table/t"}'
+    local = rewrite.request_to_local(sent, CALLER)
+    assert local == b'{"ResourceArn":"arn:aws:dynamodb:ddblocal:000000000000:table/t"}'
+    assert rewrite.response_from_local(local, CALLER) == sent
+    other = b'{"ResourceArn":"arn:aws:dynamodb:us-east-1:123456789012:table/t"}'
+    assert rewrite.request_to_local(other, CALLER) is other
+
+
+def test_untouched_bodies_are_not_copied():
+    assert rewrite.response_from_local(b'{"Item":{"pk":{"S":"a"}}}', CALLER) is None
+
+
+def test_stream_records_name_the_region():
+    local = b'{"Records":[{"awsRegion":"ddblocal","eventSourceARN":"arn:aws:dynamodb:ddblocal:000000000000:table/t/stream/x"}]}'
+    records = json.loads(rewrite.response_from_local(local, CALLER))["Records"]
+    assert records == [{"awsRegion": "eu-west-1", "eventSourceARN": "arn:aws:dynamodb:eu-west-1:123456789012:table/t/stream/x"}]
+
+
+def test_table_names_may_be_arns():
+    assert rewrite.table_name("arn:aws:dynamodb:eu-west-1:123456789012:table/t/index/i") == "t"
+    assert rewrite.table_name("plain") == "plain"
+
+
+def test_crc32_is_botocores():
+    assert rewrite.crc32(b"{}") == str(zlib.crc32(b"{}")).encode()
+
+
+def local_error(code: str, message: str, **fields) -> bytes:
+    return json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "Message": message, **fields}).encode()
+
+
+def translated(body: bytes, operation: str = "GetItem", sent: bytes = b'{"TableName":"t"}') -> dict:
+    return json.loads(rewrite.error_from_local(body, operation, sent, CALLER))
+
+
+def test_missing_table_messages_are_awss():
+    missing = local_error("ResourceNotFoundException", "Cannot do operations on a non-existent table")
+    assert translated(missing) == {
+        "__type": "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
+        "message": "Requested resource not found",
+    }
+    assert translated(missing, "DescribeTable")["message"] == "Requested resource not found: Table: t not found"
+    existing = local_error("ResourceInUseException", "Cannot create preexisting table")
+    assert translated(existing, "CreateTable")["message"] == "Table already exists: t"
+
+
+def test_key_errors_read_as_awss():
+    for message in (
+        "One of the required keys was not given a value",
+        "One or more parameter values were invalid: Type mismatch for key",
+        "The number of conditions on the keys is invalid",
+    ):
+        answer = translated(local_error("ValidationException", message))
+        assert answer == {
+            "__type": "com.amazon.coral.validate#ValidationException",
+            "message": "The provided key element does not match the schema",
+        }
+    query = translated(local_error("ValidationException", "The number of conditions on the keys is invalid"), "Query")
+    assert query["message"] == "The number of conditions on the keys is invalid"
+
+
+def test_other_members_and_the_models_message_name_are_kept():
+    reasons = [{"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}, {"Code": "None"}]
+    answer = translated(local_error("TransactionCanceledException", "Transaction cancelled", CancellationReasons=reasons))
+    assert answer == {
+        "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+        "CancellationReasons": reasons,
+        "Message": "Transaction cancelled",
+    }
+    condition = translated(local_error("ConditionalCheckFailedException", "The conditional request failed", Item={"pk": {"S": "a"}}))
+    assert condition["Item"] == {"pk": {"S": "a"}} and condition["message"] == "The conditional request failed"
+
+
+def test_an_unreadable_error_is_an_internal_error():
+    assert translated(b"<html>oops</html>") == {
+        "__type": "com.amazonaws.dynamodb.v20120810#InternalServerError",
+        "message": "Internal server error",
+    }
