@@ -44,7 +44,7 @@ class EnvironmentPool:
         self.idle_timeout = idle_timeout
         self.current_revision = current_revision
         self.environments: set[ExecutionEnvironment] = set()
-        self._idle: dict[str, list[ExecutionEnvironment]] = {}
+        self._idle: dict[tuple[str, str], list[ExecutionEnvironment]] = {}
         self._idle_timers: dict[ExecutionEnvironment, Any] = {}
         self._busy: dict[str, int] = {}
 
@@ -57,7 +57,7 @@ class EnvironmentPool:
         # Counted before any await, so that concurrent cold starts see each other.
         self._busy[function.arn] = self.busy(function.arn) + 1
         try:
-            environment = self._take_idle(function.revision_id) or await self._start(function)
+            environment = self._take_idle((function.arn, function.revision_id)) or await self._start(function)
             try:
                 return await environment.invoke(invocation)
             finally:
@@ -71,9 +71,9 @@ class EnvironmentPool:
         (busy ones stop when their invocation ends).
         """
         current = self.current_revision(arn)
-        for revision, idle in list(self._idle.items()):
-            for environment in list(idle):
-                if environment.function.arn == arn and environment.function.revision_id != current:
+        for (function_arn, revision), idle in list(self._idle.items()):
+            if function_arn == arn and revision != current:
+                for environment in list(idle):
                     self._discard(environment)
 
     def stop(self) -> defer.Deferred:
@@ -87,8 +87,8 @@ class EnvironmentPool:
         self._idle.clear()
         return defer.DeferredList([environment.stop() for environment in list(self.environments)])
 
-    def _take_idle(self, revision: str) -> ExecutionEnvironment | None:
-        idle = self._idle.get(revision)
+    def _take_idle(self, key: tuple[str, str]) -> ExecutionEnvironment | None:
+        idle = self._idle.get(key)
         while idle:
             environment = idle.pop()
             timer = self._idle_timers.pop(environment, None)
@@ -113,7 +113,7 @@ class EnvironmentPool:
         if self.current_revision(environment.function.arn) != environment.function.revision_id:
             self._discard(environment)
             return
-        self._idle.setdefault(environment.function.revision_id, []).append(environment)
+        self._idle.setdefault(_key(environment), []).append(environment)
         self._idle_timers[environment] = self.reactor.callLater(self.idle_timeout, self._discard, environment)
 
     def _evict_one(self) -> bool:
@@ -128,18 +128,22 @@ class EnvironmentPool:
         timer = self._idle_timers.pop(environment, None)
         if timer is not None and timer.active():
             timer.cancel()
-        idle = self._idle.get(environment.function.revision_id)
+        idle = self._idle.get(_key(environment))
         if idle and environment in idle:
             idle.remove(environment)
             if not idle:
-                del self._idle[environment.function.revision_id]
+                del self._idle[_key(environment)]
         environment.stop()
 
     def _forget(self, environment: ExecutionEnvironment) -> None:
         self.environments.discard(environment)
-        idle = self._idle.get(environment.function.revision_id)
+        idle = self._idle.get(_key(environment))
         if idle and environment in idle:
             idle.remove(environment)
         timer = self._idle_timers.pop(environment, None)
         if timer is not None and timer.active():
             timer.cancel()
+
+
+def _key(environment: ExecutionEnvironment) -> tuple[str, str]:
+    return (environment.function.arn, environment.function.revision_id)
