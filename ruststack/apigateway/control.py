@@ -299,17 +299,76 @@ def put_integration(call: Call) -> Reply:
 
 
 def get_integration(call: Call) -> Reply:
-    method = call.method()[2]
-    if method.integration is None:
-        raise not_found("Invalid Integration identifier specified")
-    return 200, method.integration.to_json()
+    return 200, _integration(call).to_json()
 
 
 def delete_integration(call: Call) -> Reply:
-    method = call.method()[2]
-    if method.integration is None:
+    _integration(call)
+    call.method()[2].integration = None
+    call.store.save()
+    return 204, None
+
+
+def _integration(call: Call) -> Integration:
+    integration = call.method()[2].integration
+    if integration is None:
         raise not_found("Invalid Integration identifier specified")
-    method.integration = None
+    return integration
+
+
+def _response_body(call: Call, members: tuple[str, ...]) -> dict[str, Any]:
+    body = {"statusCode": call.params["status"]}
+    body.update({name: call.body[name] for name in members if call.body.get(name) is not None})
+    return body
+
+
+_METHOD_RESPONSE_MEMBERS = ("responseParameters", "responseModels")
+_INTEGRATION_RESPONSE_MEMBERS = ("selectionPattern", "responseParameters", "responseTemplates", "contentHandling")
+
+
+def put_method_response(call: Call) -> Reply:
+    method = call.method()[2]
+    if not re.fullmatch(r"[1-5]\d\d", call.params["status"]):
+        raise bad_request("Invalid status code specified")
+    response = method.responses[call.params["status"]] = _response_body(call, _METHOD_RESPONSE_MEMBERS)
+    call.store.save()
+    return 201, response
+
+
+def get_method_response(call: Call) -> Reply:
+    response = call.method()[2].responses.get(call.params["status"])
+    if response is None:
+        raise not_found("Invalid Response status code specified")
+    return 200, response
+
+
+def delete_method_response(call: Call) -> Reply:
+    if call.method()[2].responses.pop(call.params["status"], None) is None:
+        raise not_found("Invalid Response status code specified")
+    call.store.save()
+    return 204, None
+
+
+def put_integration_response(call: Call) -> Reply:
+    integration = _integration(call)
+    if not re.fullmatch(r"[1-5]\d\d", call.params["status"]):
+        raise bad_request("Invalid status code specified")
+    response = _response_body(call, _INTEGRATION_RESPONSE_MEMBERS)
+    integration.responses[call.params["status"]] = response
+    call.store.save()
+    return 201, response
+
+
+def get_integration_response(call: Call) -> Reply:
+    response = _integration(call).responses.get(call.params["status"])
+    if response is None:
+        raise not_found("Invalid Response status code specified")
+    return 200, response
+
+
+def delete_integration_response(call: Call) -> Reply:
+    if _integration(call).responses.pop(call.params["status"], None) is None:
+        raise not_found("Invalid Response status code specified")
     call.store.save()
     return 204, None
 
@@ -478,6 +537,12 @@ _OPERATIONS: list[tuple[str, re.Pattern[str], Operation]] = [
         ("PUT", _METHOD + "/integration", put_integration),
         ("GET", _METHOD + "/integration", get_integration),
         ("DELETE", _METHOD + "/integration", delete_integration),
+        ("PUT", _METHOD + "/responses/(?P<status>[^/]+)", put_method_response),
+        ("GET", _METHOD + "/responses/(?P<status>[^/]+)", get_method_response),
+        ("DELETE", _METHOD + "/responses/(?P<status>[^/]+)", delete_method_response),
+        ("PUT", _METHOD + "/integration/responses/(?P<status>[^/]+)", put_integration_response),
+        ("GET", _METHOD + "/integration/responses/(?P<status>[^/]+)", get_integration_response),
+        ("DELETE", _METHOD + "/integration/responses/(?P<status>[^/]+)", delete_integration_response),
         ("POST", _API + "/deployments", create_deployment),
         ("GET", _API + "/deployments", get_deployments),
         ("GET", _API + "/deployments/(?P<deployment>[^/]+)", get_deployment),
@@ -509,7 +574,11 @@ def dispatch(
     if not isinstance(parsed, dict):
         raise bad_request("Could not parse request body into json")
     call = Call(store, account, region, now, params, parse_qs(query, keep_blank_values=True), parsed)
-    return operation(call)
+    try:
+        return operation(call)
+    except (ValueError, TypeError, AttributeError) as e:
+        # A member of the wrong type or an unparsable number.
+        raise bad_request(f"Invalid request input: {e}") from None
 
 
 def _find_operation(verb: str, path: str) -> tuple[Operation, dict[str, str]] | None:

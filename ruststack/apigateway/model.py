@@ -50,6 +50,9 @@ class Integration:
     request_templates: dict[str, str] | None = None
     cache_namespace: str | None = None
     cache_key_parameters: list[str] = attrs.field(factory=list)
+    # IntegrationResponse shapes by status code: stored and returned, not
+    # applied (proxy integrations have none).
+    responses: dict[str, dict[str, Any]] = attrs.field(factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return _without_none(
@@ -65,6 +68,7 @@ class Integration:
                 "timeoutInMillis": self.timeout_ms,
                 "cacheNamespace": self.cache_namespace,
                 "cacheKeyParameters": self.cache_key_parameters,
+                "integrationResponses": dict(self.responses) or None,
             }
         )
 
@@ -84,6 +88,7 @@ class Integration:
             request_templates=state.get("requestTemplates"),
             cache_namespace=state.get("cacheNamespace"),
             cache_key_parameters=list(state.get("cacheKeyParameters", [])),
+            responses=dict(state.get("integrationResponses", {})),
         )
 
 
@@ -97,6 +102,8 @@ class Method:
     request_parameters: dict[str, bool] | None = None
     request_models: dict[str, str] | None = None
     integration: Integration | None = None
+    # MethodResponse shapes by status code: stored and returned, not applied.
+    responses: dict[str, dict[str, Any]] = attrs.field(factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return _without_none(
@@ -108,6 +115,7 @@ class Method:
                 "operationName": self.operation_name,
                 "requestParameters": self.request_parameters,
                 "requestModels": self.request_models,
+                "methodResponses": dict(self.responses) or None,
                 "methodIntegration": self.integration.to_json() if self.integration else None,
             }
         )
@@ -126,6 +134,7 @@ class Method:
             request_parameters=state.get("requestParameters"),
             request_models=state.get("requestModels"),
             integration=Integration.from_state(integration) if integration else None,
+            responses=dict(state.get("methodResponses", {})),
         )
 
 

@@ -196,3 +196,25 @@ def test_apis_survive_a_restart_with_data_dir(tmp_path):
         assert apigw.get_stage(restApiId=api["id"], stageName="dev")["variables"] == {"a": "b"}
     finally:
         second.stop()
+
+
+def test_method_and_integration_responses_are_kept(apigw):
+    api, _, note = build_api(apigw)
+    ids = {"restApiId": api["id"], "resourceId": note["id"], "httpMethod": "GET", "statusCode": "200"}
+    apigw.put_method_response(**ids, responseModels={"application/json": "Empty"})
+    apigw.put_integration_response(**ids, selectionPattern="")
+    assert apigw.get_method_response(**ids)["responseModels"] == {"application/json": "Empty"}
+    assert apigw.get_integration_response(**ids)["statusCode"] == "200"
+    method = apigw.get_method(restApiId=api["id"], resourceId=note["id"], httpMethod="GET")
+    assert set(method["methodResponses"]) == {"200"}
+    assert set(method["methodIntegration"]["integrationResponses"]) == {"200"}
+    apigw.delete_method_response(**ids)
+    with pytest.raises(ClientError) as excinfo:
+        apigw.get_method_response(**ids)
+    assert error_code(excinfo) == ("NotFoundException", 404)
+
+
+def test_bad_input_is_bad_request(apigw):
+    with pytest.raises(ClientError) as excinfo:
+        apigw.get_rest_apis(position="not-a-position")
+    assert error_code(excinfo) == ("BadRequestException", 400)
