@@ -22,6 +22,10 @@ from twisted.internet.endpoints import TCP4ClientEndpoint
 from twisted.python.failure import Failure
 
 JSON_10 = b"application/x-amz-json-1.0"
+_REQUEST_HEAD = (
+    b"POST / HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: %s\r\nX-Amz-Target: %s\r\n"
+    b"Authorization: %s\r\nContent-Length: %d\r\n\r\n"
+)
 
 
 class BackendError(Exception):
@@ -46,6 +50,8 @@ class BackendConnection(protocol.Protocol):
     """
     One kept-alive connection, one request at a time.
     """
+
+    transport: Any = None
 
     def __init__(self) -> None:
         self._buffer = bytearray()
@@ -110,10 +116,12 @@ class BackendConnection(protocol.Protocol):
                 self._length = int(headers.get(b"content-length", b"0"))
         if self._chunked:
             self._parse_chunks()
-        elif len(self._buffer) >= self._length:
-            self._body = self._buffer[: self._length]
-            del self._buffer[: self._length]
-            self._done()
+        else:
+            length = self._length or 0
+            if len(self._buffer) >= length:
+                self._body = self._buffer[:length]
+                del self._buffer[:length]
+                self._done()
 
     def _parse_chunks(self) -> None:
         while True:
@@ -182,7 +190,7 @@ class BackendPool:
             return defer.fail(BackendError("the connection pool is closed"))
         if self._idle:
             return self._send(self._idle.pop(), head + body)
-        d = TCP4ClientEndpoint(self.reactor, self.host, self.port, timeout=5).connect(BackendFactory())
+        d: Any = TCP4ClientEndpoint(self.reactor, self.host, self.port, timeout=5).connect(BackendFactory())
         d.addErrback(lambda f: Failure(BackendError(f"cannot reach DynamoDB Local: {f.getErrorMessage()}")))
         return d.addCallback(self._opened).addCallback(self._send, head + body)
 
@@ -255,14 +263,7 @@ class DynamoDBLocalClient:
             if pool is not None:
                 pool.close()
             pool = self._pool = BackendPool(self.reactor, self.host, port)
-        head = b"POST / HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: %s\r\nX-Amz-Target: %s\r\nAuthorization: %s\r\nContent-Length: %d\r\n\r\n" % (
-            self.host.encode(),
-            port,
-            content_type,
-            target,
-            authorization,
-            len(body),
-        )
+        head = _REQUEST_HEAD % (self.host.encode(), port, content_type, target, authorization, len(body))
         return pool.request(head, body)
 
     async def operation(self, authorization: bytes, name: str, params: dict) -> tuple[int, dict]:

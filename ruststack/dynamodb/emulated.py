@@ -5,7 +5,8 @@ answers them unlike AWS: tagging, continuous backups, DescribeEndpoints.
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import attrs
 
@@ -45,7 +46,9 @@ class Emulation:
         try:
             arn = Arn.parse(str(resource_arn))
         except ValueError:
-            raise AwsError("ValidationException", f"Invalid TableArn: Invalid ResourceArn provided as input {resource_arn}")
+            raise AwsError(
+                "ValidationException", f"Invalid TableArn: Invalid ResourceArn provided as input {resource_arn}"
+            ) from None
         name = table_name(str(resource_arn)) if arn.resource.startswith("table/") else ""
         if (
             arn.service != "dynamodb"
@@ -54,7 +57,9 @@ class Emulation:
             or not await self.table_exists(identity, name)
         ):
             # AWS's text, its typo included.
-            raise AwsError("ResourceNotFoundException", f"Requested resource not found: ResourcArn: {resource_arn} not found")
+            raise AwsError(
+                "ResourceNotFoundException", f"Requested resource not found: ResourcArn: {resource_arn} not found"
+            )
         return self.extras.get((identity.account, identity.region, name))
 
     async def backed_up_table(self, identity: Identity, params: dict) -> TableExtras:
@@ -101,7 +106,12 @@ def _continuous_backups(extras: TableExtras, now: float) -> dict:
             "EarliestRestorableDateTime": extras.recovery_enabled_at,
             "LatestRestorableDateTime": now,
         }
-    return {"ContinuousBackupsDescription": {"ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": recovery}}
+    return {
+        "ContinuousBackupsDescription": {
+            "ContinuousBackupsStatus": "ENABLED",
+            "PointInTimeRecoveryDescription": recovery,
+        }
+    }
 
 
 async def describe_continuous_backups(emulation: Emulation, identity: Identity, params: dict, host: str) -> dict:

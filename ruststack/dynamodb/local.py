@@ -102,7 +102,7 @@ def command(java: str, jar: str, port: int, db_path: str | None, wrapper: tuple[
 
 
 class _JavaProtocol(protocol.ProcessProtocol):
-    def __init__(self, supervisor: "DynamoDBLocal") -> None:
+    def __init__(self, supervisor: DynamoDBLocal) -> None:
         self.supervisor = supervisor
         self.tail: deque[str] = deque(maxlen=30)
 
@@ -161,7 +161,9 @@ class DynamoDBLocal(service.Service):
         port = free_port()
         argv = command(self.java, self.jar, port, self.db_path, self.wrapper)
         self._protocol = _JavaProtocol(self)
-        self._status = STARTING if not self._crashes else ServiceStatus("starting", f"restarting after {self._crashes} crash(es)")
+        self._status = (
+            STARTING if not self._crashes else ServiceStatus("starting", f"restarting after {self._crashes} crash(es)")
+        )
         self._started_at = self.reactor.seconds()
         try:
             self._process = self.reactor.spawnProcess(
@@ -190,10 +192,12 @@ class DynamoDBLocal(service.Service):
         """
         if owner is not self._protocol or self._stopping:
             return
-        d = TCP4ClientEndpoint(self.reactor, HOST, port, timeout=1).connect(BackendFactory())
+        d: Any = TCP4ClientEndpoint(self.reactor, HOST, port, timeout=1).connect(BackendFactory())
 
         def ask(connection: BackendConnection) -> defer.Deferred:
-            answer = connection.request(b"GET / HTTP/1.1\r\nHost: " + HOST.encode() + b"\r\nConnection: close\r\n\r\n")
+            answer: Any = connection.request(
+                b"GET / HTTP/1.1\r\nHost: " + HOST.encode() + b"\r\nConnection: close\r\n\r\n"
+            )
             return answer.addBoth(lambda result: (connection.transport.loseConnection(), result)[1])
 
         d.addCallback(ask)

@@ -6,7 +6,8 @@ caller's account and region and makes the answer AWS's.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -103,6 +104,7 @@ class DynamoDBProxy(Resource):
         request.content.seek(0)
         body = request.content.read()
         emulated = OPERATIONS.get(operation)
+        d: Any
         if emulated is not None:
             d = defer.ensureDeferred(self._emulate(request, emulated, identity, body))
         else:
@@ -166,8 +168,10 @@ class DynamoDBProxy(Resource):
         try:
             params = json.loads(body or b"{}")
         except ValueError:
-            raise AwsError("SerializationException", "Start of structure or map found where not expected.")
-        answer = await operation(self.emulation, identity, params, (request.getHeader(b"host") or b"").decode("latin-1"))
+            raise AwsError("SerializationException", "Start of structure or map found where not expected.") from None
+        answer = await operation(
+            self.emulation, identity, params, (request.getHeader(b"host") or b"").decode("latin-1")
+        )
         write_answer(request, 200, json.dumps(answer).encode())
 
     def _failed(self, failure: Failure, request) -> None:

@@ -62,7 +62,7 @@ class Identity:
     authorization: bytes
 
     @classmethod
-    def of(cls, account: str, region: str) -> "Identity":
+    def of(cls, account: str, region: str) -> Identity:
         return cls(
             account=account,
             region=region,

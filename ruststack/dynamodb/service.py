@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 from twisted.application import service
 from twisted.internet import defer
@@ -32,7 +33,7 @@ def default_jar(cache_dir: str) -> str:
 
 @implementer(IAwsService)
 class DynamoDBService(service.MultiService):
-    name = "dynamodb"
+    name = "dynamodb"  # type: ignore[assignment]  # Service declares None
 
     def __init__(self, local: DynamoDBLocal, client: DynamoDBLocalClient, extras: TableExtrasStore, reactor) -> None:
         super().__init__()
@@ -72,9 +73,10 @@ class DynamoDBService(service.MultiService):
         if self.local.db_path:
             for file_name in os.listdir(self.local.db_path):
                 found = _DATABASE_FILE.match(file_name)
-                if found and found.groups() not in identities:
-                    identities[found.groups()] = Identity.of(*found.groups())
-        results = await defer.DeferredList(
+                if found:
+                    account, region = found.group(1), found.group(2)
+                    identities.setdefault((account, region), Identity.of(account, region))
+        results: Any = await defer.DeferredList(
             [defer.ensureDeferred(self._delete_tables(identity)) for identity in identities.values()],
             consumeErrors=True,
         )

@@ -37,7 +37,7 @@ class TableExtrasStore:
     _tables: dict[TableKey, TableExtras] = attrs.field(factory=dict)
 
     @classmethod
-    def load(cls, path: str | None) -> "TableExtrasStore":
+    def load(cls, path: str | None) -> TableExtrasStore:
         store = cls(path)
         if path and os.path.exists(path):
             with open(path, encoding="utf-8") as f:

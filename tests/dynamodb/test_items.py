@@ -13,7 +13,9 @@ pytestmark = requires_dynamodb_local
 
 
 def make_table(client, name: str = "items", sort: bool = True, gsi: bool = True, lsi: bool = True) -> dict:
-    keys = [{"AttributeName": "pk", "KeyType": "HASH"}] + ([{"AttributeName": "sk", "KeyType": "RANGE"}] if sort else [])
+    keys = [{"AttributeName": "pk", "KeyType": "HASH"}] + (
+        [{"AttributeName": "sk", "KeyType": "RANGE"}] if sort else []
+    )
     attributes = [{"AttributeName": "pk", "AttributeType": "S"}]
     if sort:
         attributes.append({"AttributeName": "sk", "AttributeType": "S"})
@@ -45,9 +47,7 @@ def test_design_notes_conditional_put_and_update_with_attribute_names(client):
     make_table(client, sort=False, gsi=False, lsi=False)
     client.put_item(TableName="items", Item={"pk": {"S": "a"}, "n": {"N": "1"}})
     with pytest.raises(client.exceptions.ConditionalCheckFailedException) as raised:
-        client.put_item(
-            TableName="items", Item={"pk": {"S": "a"}}, ConditionExpression="attribute_not_exists(pk)"
-        )
+        client.put_item(TableName="items", Item={"pk": {"S": "a"}}, ConditionExpression="attribute_not_exists(pk)")
     assert raised.value.response["Error"]["Message"] == "The conditional request failed"
     client.update_item(
         TableName="items",
@@ -195,7 +195,9 @@ def test_query_and_scan_pagination_over_1000_items(client):
 def test_batch_get_and_write(client):
     make_table(client, sort=False, gsi=False, lsi=False)
     client.batch_write_item(
-        RequestItems={"items": [{"PutRequest": {"Item": {"pk": {"S": f"k{i}"}, "v": {"N": str(i)}}}} for i in range(10)]}
+        RequestItems={
+            "items": [{"PutRequest": {"Item": {"pk": {"S": f"k{i}"}, "v": {"N": str(i)}}}} for i in range(10)]
+        }
     )
     client.batch_write_item(RequestItems={"items": [{"DeleteRequest": {"Key": {"pk": {"S": "k0"}}}}]})
     answer = client.batch_get_item(

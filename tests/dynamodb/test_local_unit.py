@@ -85,7 +85,7 @@ def test_running_once_it_answers_http(tmp_path):
     local, reactor = supervisor(tmp_path)
     local.startService()
     assert local.status().state == "starting"
-    (_, args, process), = reactor.spawned
+    ((_, args, process),) = reactor.spawned
     assert args[:4] == ["setpriv", "--pdeathsig", "KILL", "--"]
     waiting = results(local.when_ready(30))
     assert waiting == []

@@ -34,9 +34,14 @@ def test_untouched_bodies_are_not_copied():
 
 
 def test_stream_records_name_the_region():
-    local = b'{"Records":[{"awsRegion":"ddblocal","eventSourceARN":"arn:aws:dynamodb:ddblocal:000000000000:table/t/stream/x"}]}'
+    local = (
+        b'{"Records":[{"awsRegion":"ddblocal",'
+        b'"eventSourceARN":"arn:aws:dynamodb:ddblocal:000000000000:table/t/stream/x"}]}'
+    )
     records = json.loads(rewrite.response_from_local(local, CALLER))["Records"]
-    assert records == [{"awsRegion": "eu-west-1", "eventSourceARN": "arn:aws:dynamodb:eu-west-1:123456789012:table/t/stream/x"}]
+    assert records == [
+        {"awsRegion": "eu-west-1", "eventSourceARN": "arn:aws:dynamodb:eu-west-1:123456789012:table/t/stream/x"}
+    ]
 
 
 def test_table_names_may_be_arns():
@@ -84,13 +89,17 @@ def test_key_errors_read_as_awss():
 
 def test_other_members_and_the_models_message_name_are_kept():
     reasons = [{"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}, {"Code": "None"}]
-    answer = translated(local_error("TransactionCanceledException", "Transaction cancelled", CancellationReasons=reasons))
+    answer = translated(
+        local_error("TransactionCanceledException", "Transaction cancelled", CancellationReasons=reasons)
+    )
     assert answer == {
         "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
         "CancellationReasons": reasons,
         "Message": "Transaction cancelled",
     }
-    condition = translated(local_error("ConditionalCheckFailedException", "The conditional request failed", Item={"pk": {"S": "a"}}))
+    condition = translated(
+        local_error("ConditionalCheckFailedException", "The conditional request failed", Item={"pk": {"S": "a"}})
+    )
     assert condition["Item"] == {"pk": {"S": "a"}} and condition["message"] == "The conditional request failed"
 
 

@@ -49,7 +49,9 @@ def test_state_survives_a_restart_with_data_dir(tmp_path):
         item = client.get_item(TableName="items", Key={"pk": {"S": "p"}, "sk": {"S": "s"}})["Item"]
         assert item["v"] == {"N": "42"}
         assert client.describe_table(TableName="items")["Table"]["TableId"] == created["TableId"]
-        assert client.list_tags_of_resource(ResourceArn=created["TableArn"])["Tags"] == [{"Key": "kept", "Value": "yes"}]
+        assert client.list_tags_of_resource(ResourceArn=created["TableArn"])["Tags"] == [
+            {"Key": "kept", "Value": "yes"}
+        ]
         # A reset after the restart also empties what is only on disk.
         stack.reset("dynamodb")
         assert client.list_tables()["TableNames"] == []

@@ -35,7 +35,11 @@ def test_create_describe_delete_with_indexes(client, stack):
     table = client.describe_table(TableName="items")["Table"]
     assert table["TableStatus"] == "ACTIVE"
     assert table["TableId"] == created["TableId"]
-    assert table["ProvisionedThroughput"] == {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteCapacityUnits": 0}
+    assert table["ProvisionedThroughput"] == {
+        "NumberOfDecreasesToday": 0,
+        "ReadCapacityUnits": 0,
+        "WriteCapacityUnits": 0,
+    }
     gsi = table["GlobalSecondaryIndexes"][0]
     assert gsi["IndexArn"] == arn(region, "table/items/index/by-gk")
     assert gsi["ProvisionedThroughput"]["ReadCapacityUnits"] == 0
@@ -139,9 +143,16 @@ def test_resource_api(stack):
     table = dynamodb.create_table(
         TableName="people",
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}, {"AttributeName": "city", "AttributeType": "S"}],
+        AttributeDefinitions=[
+            {"AttributeName": "id", "AttributeType": "S"},
+            {"AttributeName": "city", "AttributeType": "S"},
+        ],
         GlobalSecondaryIndexes=[
-            {"IndexName": "by-city", "KeySchema": [{"AttributeName": "city", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}
+            {
+                "IndexName": "by-city",
+                "KeySchema": [{"AttributeName": "city", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
         ],
         BillingMode="PAY_PER_REQUEST",
     )
