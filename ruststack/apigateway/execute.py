@@ -44,8 +44,11 @@ _FUNCTION_URI = re.compile(
 _STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
 # API Gateway's payload quota ("API Gateway quotas": 10 MB).
 MAX_PAYLOAD = 10 * 1024 * 1024
-# Hop-by-hop or framing headers: the gateway writes its own.
-_DROPPED_RESPONSE_HEADERS = {"content-length", "transfer-encoding", "connection"}
+# Headers of the function's answer the gateway owns: it sends its own and
+# passes the function's as x-amzn-Remapped-<name> (see "Amazon API Gateway
+# important notes" for REST APIs); chunking is the gateway's business.
+_REMAPPED_RESPONSE_HEADERS = {"authorization", "connection", "content-length", "date", "server", "www-authenticate"}
+_DROPPED_RESPONSE_HEADERS = {"transfer-encoding"}
 
 
 @attrs.frozen
@@ -126,8 +129,12 @@ class _Exchange:
         response_headers.removeHeader(b"server")
         grouped: dict[str, list[bytes]] = {}
         for name, value in headers:
-            if name.lower() not in _DROPPED_RESPONSE_HEADERS:
-                grouped.setdefault(name, []).append(value.encode("latin-1", errors="replace"))
+            lower = name.lower()
+            if lower in _DROPPED_RESPONSE_HEADERS:
+                continue
+            if lower in _REMAPPED_RESPONSE_HEADERS:
+                name = "x-amzn-Remapped-" + name
+            grouped.setdefault(name, []).append(value.encode("latin-1", errors="replace"))
         for name, values in grouped.items():
             response_headers.setRawHeaders(name.encode("latin-1"), values)
         if not response_headers.hasHeader(b"content-type"):
@@ -275,14 +282,20 @@ class ExecuteApiResource(Resource):
         if exchange.gone:
             return
         if result.function_error:
-            log.info("function error behind {path}: {payload}", path=exchange.request.uri, payload=result.payload[:500])
+            log.info(
+                "function error behind {path}: {payload}",
+                path=exchange.request.uri.decode("latin-1"),
+                payload=result.payload[:500].decode("utf-8", errors="replace"),
+            )
             exchange.gateway_error(502, "Internal server error", "InternalServerErrorException")
             return
         try:
             response = proxy.parse_response(result.payload, decode_binary)
         except proxy.MalformedProxyResponse as e:
             log.info(
-                "Malformed Lambda proxy response behind {path}: {reason}", path=exchange.request.uri, reason=str(e)
+                "Malformed Lambda proxy response behind {path}: {reason}",
+                path=exchange.request.uri.decode("latin-1"),
+                reason=str(e),
             )
             exchange.gateway_error(502, "Internal server error", "InternalServerErrorException")
             return

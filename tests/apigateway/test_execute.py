@@ -108,7 +108,12 @@ def test_proxy_round_trip_path_form(store, lam, client):
         json.dumps(
             {
                 "statusCode": 201,
-                "headers": {"Content-Type": "text/plain", "X-Seen": event["path"]},
+                "headers": {
+                    "Content-Type": "text/plain",
+                    "X-Seen": event["path"],
+                    "Content-Length": "999",
+                    "WWW-Authenticate": "Basic",
+                },
                 "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
                 "body": "made",
             }
@@ -120,6 +125,11 @@ def test_proxy_round_trip_path_form(store, lam, client):
     assert response.headers.getRawHeaders("set-cookie") == ["a=1", "b=2"]
     assert response.headers.getRawHeaders("x-seen") == ["/things/a%20b"]
     assert response.headers.getRawHeaders("content-type") == ["text/plain"]
+    # The gateway's own framing; the function's reserved headers are remapped.
+    assert response.length == 4
+    assert response.headers.getRawHeaders("x-amzn-remapped-content-length") == ["999"]
+    assert response.headers.getRawHeaders("x-amzn-remapped-www-authenticate") == ["Basic"]
+    assert not response.headers.hasHeader("www-authenticate")
     assert len(response.headers.getRawHeaders("x-amzn-requestid")[0]) == 36
     assert len(response.headers.getRawHeaders("x-amz-apigw-id")[0]) == 16
     account, region, function, qualifier, event = lam.calls[0]
