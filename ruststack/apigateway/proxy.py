@@ -112,7 +112,9 @@ def build_event(request: HttpRequest, route: Route, context: EventContext) -> di
 
     query: dict[str, str] = {}
     multi_query: dict[str, list[str]] = {}
-    for name, value in parse_qsl(request.query, keep_blank_values=True):
+    # A semicolon splits the query string as "&" does ("Amazon API Gateway
+    # important notes" for REST APIs); values arrive decoded.
+    for name, value in parse_qsl(request.query.replace(";", "&"), keep_blank_values=True):
         query[name] = value
         multi_query.setdefault(name, []).append(value)
 

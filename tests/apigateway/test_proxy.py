@@ -147,3 +147,8 @@ def test_base64_body_is_decoded_only_when_binary_is_accepted():
 def test_malformed_responses(payload):
     with pytest.raises(MalformedProxyResponse):
         parse_response(payload, decode_binary=False)
+
+
+def test_semicolons_split_the_query_string():
+    event = build_event(request(query="a=1;b=2"), ROUTE, context())
+    assert event["queryStringParameters"] == {"a": "1", "b": "2"}
