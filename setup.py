@@ -31,6 +31,7 @@ setup(
             "requests>=2.31",
             "flask>=3.0",
             "apig-wsgi>=2.18.0",
+            "pynamodb>=6.0",
             "ruff>=0.6",
             "mypy>=1.10",
             "mypy-zope>=1.0",
