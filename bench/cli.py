@@ -29,6 +29,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, help="interleaved rounds per workload (default 3, quick 1)")
     parser.add_argument("--duration", type=float, help="seconds per throughput trial (default 3, quick 1)")
     parser.add_argument("--output", default=str(RESULTS), help="folder for the JSON results")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample RustStack with py-spy during its trials and list its hot spots (distorts the figures)",
+    )
     args = parser.parse_args(argv)
     args.only = [g.strip() for g in args.only.split(",") if g.strip()]
     unknown = [g for g in args.only if g not in GROUPS]
@@ -44,7 +49,17 @@ def main(argv: list[str] | None = None) -> None:
 
     args = parse_args(argv)
     report = Report(quick=args.quick, rounds=args.rounds)
-    context = Context(quick=args.quick, rounds=args.rounds, duration=args.duration, report=report)
+    profile_dir = None
+    if args.profile:
+        from bench.profile import py_spy
+
+        if py_spy() is None:
+            sys.exit("--profile needs py-spy: .venv/bin/pip install py-spy")
+        profile_dir = Path(args.output) / f"profiles-{report.started.replace(':', '')}"
+    report.profiled = args.profile
+    context = Context(
+        quick=args.quick, rounds=args.rounds, duration=args.duration, report=report, profile_dir=profile_dir
+    )
     try:
         for group in args.only:
             context.log(f"== {group}")

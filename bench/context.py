@@ -9,7 +9,8 @@ import contextlib
 import shutil
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
+from pathlib import Path
 
 import attrs
 
@@ -24,6 +25,7 @@ class Context:
     rounds: int
     duration: float  # seconds per throughput trial
     report: Report
+    profile_dir: Path | None = None
     group: str = ""
     folder: str = ""
     servers: list[Server] = attrs.Factory(list)
@@ -77,4 +79,4 @@ class Context:
                 workload.unavailable[target] = value
         runnable = {t: v for t, v in targets.items() if not isinstance(v, str)}
         self.log(f"{name}: {', '.join(runnable) or 'nothing to run'}")
-        return compare(workload, runnable, rounds or self.rounds, warmup, log=self.log)
+        return compare(workload, runnable, rounds or self.rounds, warmup, log=self.log, profile_dir=self.profile_dir)

@@ -10,12 +10,20 @@ records what the server spent: CPU per operation and peak RSS.
 from __future__ import annotations
 
 import math
+import re
+import resource
 import statistics
+import time
 import traceback
-from typing import Callable
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 
 import attrs
+import psutil
 
+from bench import load
+from bench import profile as profiling
 from bench.load import LoadResult, percentile
 from bench.meter import MIB
 from bench.servers import Server
@@ -53,24 +61,46 @@ class Trial:
     rss_mib: float | None = None
     peak_rss_mib: float | None = None
     rss_growth_mib: float | None = None
+    client_cpu_ms_per_op: float | None = None
+    # CPU the rest of the machine (other users' work) took during the
+    # trial, in percent of all cores: the noise indicator.
+    foreign_cpu_pct: float | None = None
 
 
 def measure(target: str, round_: int, server: Server | None, run: Callable[[], LoadResult]) -> Trial:
     """
     One trial: C{run()} against C{server}, with the server's CPU and peak
-    RSS over exactly that time.
+    RSS, and the rest of the machine's CPU, from the moment the load starts.
     """
-    before = None
+    marks: dict = {}
+
+    def started() -> None:
+        if server is not None:
+            server.meter.reset_peak()
+            marks["server"] = server.meter.sample()
+        marks["machine"], marks["clients"], marks["wall"] = _busy_seconds(), _children_cpu(), time.perf_counter()
+
+    load.start_hook = started
+    try:
+        result = run()
+    finally:
+        load.start_hook = None
+    if not marks:  # run() did not go through run_load
+        raise RuntimeError("a trial must run its load through bench.load.run_load")
+    wall = time.perf_counter() - marks["wall"]
+    machine = _busy_seconds() - marks["machine"]
+    ops = max(result.operations, 1)
+    costs: dict = {"client_cpu_ms_per_op": result.client_cpu * 1000 / ops}
     if server is not None:
-        server.meter.reset_peak()
-        before = server.meter.sample()
-    result = run()
-    costs: dict = {}
-    if server is not None and before is not None:
+        before = marks["server"]
         after = server.meter.sample()
         peak = max(server.meter.peak_rss(), after.rss)
-        ops = max(result.operations, 1)
-        costs = dict(
+        # Joined clients are reaped: their CPU is in RUSAGE_CHILDREN (set-up
+        # included, which is why it is subtracted here, not reported).
+        clients = _children_cpu() - marks["clients"]
+        foreign = machine - clients - (after.tree_cpu - before.tree_cpu)
+        costs.update(
+            foreign_cpu_pct=max(0.0, foreign) * 100 / (wall * (psutil.cpu_count() or 1)) if wall else None,
             cpu_ms_per_op=(after.cpu - before.cpu) * 1000 / ops,
             tree_cpu_ms_per_op=(after.tree_cpu - before.tree_cpu) * 1000 / ops,
             rss_mib=before.rss / MIB,
@@ -95,6 +125,16 @@ def measure(target: str, round_: int, server: Server | None, run: Callable[[], L
     )
 
 
+def _busy_seconds() -> float:
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 @attrs.frozen
 class Goal:
     """
@@ -110,7 +150,7 @@ class Goal:
     at_least: float | None = None
     below: float | None = None
 
-    def evaluate(self, workload: "Workload") -> tuple[float | None, bool | None]:
+    def evaluate(self, workload: Workload) -> tuple[float | None, bool | None]:
         value = workload.median(self.subject, self.metric)
         if value is None:
             return None, None
@@ -122,6 +162,8 @@ class Goal:
                 value = value - other
             else:
                 value = value / other if other else math.inf
+        if self.at_least is None and self.below is None:
+            return value, None  # a figure for reference, no target
         met = True
         if self.at_least is not None:
             met = met and value >= self.at_least
@@ -186,6 +228,8 @@ class Workload:
                         "rss_mib",
                         "peak_rss_mib",
                         "rss_growth_mib",
+                        "client_cpu_ms_per_op",
+                        "foreign_cpu_pct",
                     )
                 }
                 for target in self.trials
@@ -211,10 +255,13 @@ def compare(
     rounds: int,
     warmup: dict[str, Callable[[], object]] | None = None,
     log: Callable[[str], None] = print,
+    profile_dir: Path | None = None,
 ) -> Workload:
     """
     Run C{workload} against C{targets} interleaved (A B A B ...) for
-    C{rounds} rounds, after one untimed warm-up per target.
+    C{rounds} rounds, after one untimed warm-up per target. With
+    C{profile_dir}, RustStack's trials run under py-spy and the workload's
+    notes name its hot spots.
     """
     live = dict(targets)
     for name, run in (warmup or {}).items():
@@ -230,6 +277,9 @@ def compare(
                 workload.unavailable[name] = f"{server.name} died:\n{server.log_tail()}"
                 live.pop(name)
                 continue
+            if profile_dir is not None and name == "ruststack" and server is not None:
+                output = profile_dir / f"{_slug(workload.name)}-{round_ + 1}.txt"
+                run = partial(profiling.profiled, server.process.pid, output, run)
             try:
                 trial = measure(name, round_, server, run)
             except Exception as e:
@@ -243,11 +293,19 @@ def compare(
             if trial.errors:
                 log(f"    {trial.errors} error(s), first: {trial.first_error}")
                 live.pop(name)
+    if profile_dir is not None:
+        for output in sorted(profile_dir.glob(f"{_slug(workload.name)}-*.txt"))[:1]:
+            workload.notes += [f"profile {output.name}: {line}" for line in profiling.hot_spots(output)]
     return workload
 
 
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
 def _brief(trial: Trial, metric: str) -> str:
-    text = f"{getattr(trial, metric):,.2f} {METRIC_UNITS.get(metric, '')} ({trial.operations} ops, p50 {trial.p50_ms:.2f} ms"
+    unit = METRIC_UNITS.get(metric, "")
+    text = f"{getattr(trial, metric):,.2f} {unit} ({trial.operations} ops, p50 {trial.p50_ms:.2f} ms"
     if trial.cpu_ms_per_op is not None:
         text += f", server cpu {trial.cpu_ms_per_op:.3f} ms/op, peak rss {trial.peak_rss_mib:.0f} MiB"
     return text + ")"

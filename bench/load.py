@@ -11,7 +11,7 @@ import multiprocessing
 import queue as queue_module
 import time
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 import attrs
 
@@ -22,6 +22,11 @@ MAX_ERRORS_PER_CLIENT = 10
 
 _fork = multiprocessing.get_context("fork")
 
+# Called in this process once every client is set up, just before the load
+# starts: L{bench.harness.measure} samples the server there, so that set-up
+# (creating a function, importing boto3) is not charged to the operations.
+start_hook: Callable[[], None] | None = None
+
 
 @attrs.frozen
 class LoadResult:
@@ -31,6 +36,7 @@ class LoadResult:
     seconds: float
     latencies: list[float]  # seconds, sorted
     bytes: int
+    client_cpu: float = 0.0  # seconds the client processes spent in the timed window
 
     @property
     def rate(self) -> float:
@@ -59,6 +65,7 @@ def _worker(make_op, index, messages, go, start_at, duration, max_ops) -> None:
     while time.perf_counter() < start:
         pass
     deadline = start + duration
+    cpu_start = time.process_time()
     latencies = array.array("d")
     moved = errors = 0
     first_error = None
@@ -76,7 +83,8 @@ def _worker(make_op, index, messages, go, start_at, duration, max_ops) -> None:
             latencies.append(time.perf_counter() - now)
         count += 1
         now = time.perf_counter()
-    messages.put(("done", index, (latencies.tobytes(), errors, first_error, moved, now)))
+    cpu = time.process_time() - cpu_start
+    messages.put(("done", index, (latencies.tobytes(), errors, first_error, moved, now, cpu)))
 
 
 def run_load(make_op: Callable[[int], Operation], clients: int, duration: float, max_ops: int = 10**9) -> LoadResult:
@@ -98,6 +106,8 @@ def run_load(make_op: Callable[[int], Operation], clients: int, duration: float,
             kind, index, detail = messages.get(timeout=120)
             if kind == "failed":
                 raise RuntimeError(f"client {index} could not set up: {detail}")
+        if start_hook is not None:
+            start_hook()
         start_at.value = time.perf_counter() + 0.02
         go.set()
         results = []
@@ -114,9 +124,11 @@ def run_load(make_op: Callable[[int], Operation], clients: int, duration: float,
                 process.join()
     latencies: list[float] = []
     errors = moved = 0
+    client_cpu = 0.0
     first_error = None
     end = start_at.value
-    for raw, worker_errors, worker_error, worker_moved, worker_end in results:
+    for raw, worker_errors, worker_error, worker_moved, worker_end, worker_cpu in results:
+        client_cpu += worker_cpu
         chunk = array.array("d")
         chunk.frombytes(raw)
         latencies.extend(chunk)
@@ -132,4 +144,5 @@ def run_load(make_op: Callable[[int], Operation], clients: int, duration: float,
         seconds=end - start_at.value,
         latencies=latencies,
         bytes=moved,
+        client_cpu=client_cpu,
     )

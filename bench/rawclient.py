@@ -7,7 +7,7 @@ does after every response) costs a reconnect, as it would for any client.
 from __future__ import annotations
 
 import http.client
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from bench.signing import Signer, canonical_query, sha256_hex

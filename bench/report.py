@@ -18,7 +18,6 @@ import psutil
 from bench.harness import METRIC_UNITS, Workload
 
 RESULTS = Path(__file__).parent / "results"
-COLUMNS = ("ruststack", "moto", "ddb-local", "nginx")
 
 
 def _fmt(value: float | None, metric: str) -> str:
@@ -53,6 +52,7 @@ def environment() -> dict:
 class Report:
     quick: bool
     rounds: int
+    profiled: bool = False
     started: str = attrs.Factory(lambda: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     environment: dict = attrs.Factory(environment)
     workloads: list[Workload] = attrs.Factory(list)
@@ -64,11 +64,12 @@ class Report:
 
     def table(self) -> str:
         lines = []
-        header = f"{'workload':<40} {'unit':<6}" + "".join(f"{c:>11}" for c in COLUMNS) + "  goals"
+        columns = list(dict.fromkeys(t for w in self.workloads for t in w.targets()))
+        header = f"{'workload':<40} {'unit':<6}" + "".join(f"{c:>11}" for c in columns) + "  goals"
         lines += [header, "-" * len(header)]
         for w in self.workloads:
             cells = []
-            for column in COLUMNS:
+            for column in columns:
                 if column in w.trials or column in w.unavailable:
                     status = w.status(column)
                     cells.append("n/a" if status else _fmt(w.median(column, w.metric), w.metric))
@@ -81,10 +82,15 @@ class Report:
                     goals.append(f"{goal.text}: n/a")
                 else:
                     shown = f"{value:.2f}x" if goal.peer and not goal.difference else _fmt(value, goal.metric)
-                    goals.append(f"{goal.text}: {shown} {'met' if met else 'MISSED'}")
+                    verdict = "" if met is None else " met" if met else " MISSED"
+                    goals.append(f"{goal.text}: {shown}{verdict}")
             unit = METRIC_UNITS.get(w.metric, "")
             lines.append(f"{w.name:<40} {unit:<6}" + "".join(f"{c:>11}" for c in cells) + "  " + "; ".join(goals))
-        lines += ["", "Server cost (medians): CPU ms per operation (process / with children), RSS MiB before -> peak"]
+        lines += [
+            "",
+            "Cost (medians): server CPU ms/op (process / with children), client CPU ms/op,"
+            " server RSS MiB before -> peak, other users' CPU during the trial",
+        ]
         for w in self.workloads:
             for target in w.trials:
                 if w.status(target) or w.median(target, "cpu_ms_per_op") is None:
@@ -92,8 +98,11 @@ class Report:
                 lines.append(
                     f"  {w.name:<40} {target:<10} cpu {_fmt(w.median(target, 'cpu_ms_per_op'), 'ms')}"
                     f" / {_fmt(w.median(target, 'tree_cpu_ms_per_op'), 'ms')} ms/op,"
-                    f" rss {_fmt(w.median(target, 'rss_mib'), 'mib')} -> {_fmt(w.median(target, 'peak_rss_mib'), 'mib')}"
-                    f" (+{_fmt(w.median(target, 'rss_growth_mib'), 'mib')})"
+                    f" rss {_fmt(w.median(target, 'rss_mib'), 'mib')}"
+                    f" -> {_fmt(w.median(target, 'peak_rss_mib'), 'mib')}"
+                    f" (+{_fmt(w.median(target, 'rss_growth_mib'), 'mib')}),"
+                    f" client {_fmt(w.median(target, 'client_cpu_ms_per_op'), 'ms')} ms/op,"
+                    f" others {_fmt(w.median(target, 'foreign_cpu_pct'), 'pct')}%"
                 )
         problems = [
             f"  {w.name} / {target}: {w.status(target)}".splitlines()[0]
@@ -114,6 +123,7 @@ class Report:
             "started": self.started,
             "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "quick": self.quick,
+            "profiled": self.profiled,
             "rounds": self.rounds,
             "environment": {**self.environment, "load_average_at_end": os.getloadavg()},
             "groups": self.groups,

@@ -17,17 +17,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import attrs
 
 from bench.meter import ProcessMeter
 
 VENV_BIN = Path(sys.executable).parent
-DYNAMODB_LOCAL_DIR = Path(
-    os.environ.get("RUSTSTACK_CACHE_DIR", Path.home() / ".cache" / "ruststack")
-) / "dynamodb-local" / "10.3.0"
+DYNAMODB_LOCAL_DIR = (
+    Path(os.environ.get("RUSTSTACK_CACHE_DIR", Path.home() / ".cache" / "ruststack")) / "dynamodb-local" / "10.3.0"
+)
 MODULES = {
     "s3": "ruststack.s3.service",
     "dynamodb": "ruststack.dynamodb.service",
@@ -179,16 +179,41 @@ def dynamodb_local_argv(port: int, folder: Path = DYNAMODB_LOCAL_DIR) -> list[st
     ]
 
 
-def start_dynamodb_local(folder: str, timeout: float = 90.0) -> Server:
+def start_dynamodb_local(folder: str, like: Server | None = None, timeout: float = 90.0) -> Server:
     """
-    DynamoDB Local reached directly, with no JVM flags of ours.
+    DynamoDB Local reached directly: with no JVM flags of ours, or (C{like})
+    with the command line of the JVM that RustStack server C{like} runs, so
+    that the proxy's own cost can be told from the JVM's tuning.
     """
     if not (DYNAMODB_LOCAL_DIR / "DynamoDBLocal.jar").exists():
         raise NotAvailable(f"DynamoDB Local is not installed in {DYNAMODB_LOCAL_DIR}")
     port = free_port()
-    process, log_path = _spawn("dynamodb-local", dynamodb_local_argv(port), folder, cwd=folder)
-    wait_until(lambda: http_get(port, "/") is not None, process, timeout, "DynamoDB Local", log_path)
-    return Server("ddb-local", f"http://127.0.0.1:{port}", process, log_path)
+    name = "ddb-local"
+    argv = dynamodb_local_argv(port)
+    if like is not None:
+        name = "ddb-tuned"
+        argv = _same_jvm(like, port)
+    process, log_path = _spawn(name, argv, folder, cwd=folder)
+    wait_until(lambda: http_get(port, "/") is not None, process, timeout, name, log_path)
+    return Server(name, f"http://127.0.0.1:{port}", process, log_path)
+
+
+def _same_jvm(ruststack: Server, port: int) -> list[str]:
+    for child in ruststack.meter.process.children(recursive=True):
+        argv = child.cmdline()
+        if any(arg.endswith("DynamoDBLocal.jar") for arg in argv):
+            break
+    else:
+        raise NotAvailable("RustStack runs no DynamoDB Local JVM to copy")
+    out: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        if arg in ("-port", "-dbPath"):
+            next(args, None)
+            continue
+        if arg not in ("-inMemory", "-sharedDb"):
+            out.append(arg)
+    return [*out, "-inMemory", "-port", str(port)]
 
 
 NGINX_CONF = """\

@@ -143,6 +143,9 @@ def run(ctx: Context) -> None:
         "rate",
         target(partial(raw_invoke_op, name="bench-noop"), clients=8),
         description="8 client processes on one function (up to 8 environments), for reference",
+        warmup=None
+        if isinstance(rust, str)
+        else {"ruststack": partial(run_load, lambda i: raw_invoke_op(rust.url, "bench-noop", i), 8, 1.0)},
     )
     ctx.compare(
         "lambda cold start",

@@ -5,7 +5,7 @@ of a target map (each server, or the reason it is not there).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from bench.load import Operation, run_load
 from bench.servers import Server

@@ -33,7 +33,12 @@ def _start_once(services: tuple[str, ...], folder: str) -> tuple[float, float, f
     with open(os.path.join(folder, "twistd.log"), "ab") as log:
         started = time.perf_counter()
         process = subprocess.Popen(
-            argv, cwd=folder, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+            argv,
+            cwd=folder,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
         )
     try:
         while True:
@@ -93,12 +98,22 @@ def run(ctx: Context) -> None:
             startup.unavailable["ruststack"] = idle.unavailable["ruststack"] = str(e)
             return
         states = {name: s.get("state") for name, s in health.get("services", {}).items()}
-        ctx.log(f"  start-up {i + 1}: {seconds * 1000:.0f} ms to health, idle rss {rss:.1f} MiB (with children {tree:.0f}), {states}")
-        common = dict(target="ruststack", round=i, operations=1, errors=0, first_error=None, seconds=seconds, rate=1 / seconds, mb_per_s=0.0)
-        ms = seconds * 1000
-        startup.trials.setdefault("ruststack", []).append(
-            Trial(**common, p50_ms=ms, p90_ms=ms, p99_ms=ms, max_ms=ms)
+        ctx.log(
+            f"  start-up {i + 1}: {seconds * 1000:.0f} ms to health,"
+            f" idle rss {rss:.1f} MiB (with children {tree:.0f}), {states}"
         )
+        common = dict(
+            target="ruststack",
+            round=i,
+            operations=1,
+            errors=0,
+            first_error=None,
+            seconds=seconds,
+            rate=1 / seconds,
+            mb_per_s=0.0,
+        )
+        ms = seconds * 1000
+        startup.trials.setdefault("ruststack", []).append(Trial(**common, p50_ms=ms, p90_ms=ms, p99_ms=ms, max_ms=ms))
         idle.trials.setdefault("ruststack", []).append(
             Trial(**common, p50_ms=ms, p90_ms=ms, p99_ms=ms, max_ms=ms, rss_mib=rss, peak_rss_mib=tree)
         )

@@ -46,9 +46,9 @@ def _client(url: str, signed: bool = True) -> RawClient:
 
 def put_small(url: str, index: int):
     client = _client(url)
-    return lambda i: client.call(
-        "PUT", f"/{BUCKET}/put/{index}/{i % 100}", body=SMALL, payload_hash=SMALL_SHA256
-    ) and len(SMALL)
+    return lambda i: (
+        client.call("PUT", f"/{BUCKET}/put/{index}/{i % 100}", body=SMALL, payload_hash=SMALL_SHA256) and len(SMALL)
+    )
 
 
 def get_small(url: str, index: int):
@@ -118,9 +118,7 @@ def get_whole(url: str, path: str, size: int, signed: bool, index: int):
 
 def put_big(url: str, body: memoryview, index: int):
     client = _client(url)
-    return lambda i: client.call(
-        "PUT", f"/{BUCKET}/big-put", body=body, payload_hash=UNSIGNED_PAYLOAD
-    ) and len(body)
+    return lambda i: client.call("PUT", f"/{BUCKET}/big-put", body=body, payload_hash=UNSIGNED_PAYLOAD) and len(body)
 
 
 def get_ranges(url: str, size: int, index: int):
@@ -189,7 +187,9 @@ def list_pages(url: str, bucket: str, index: int):
 
 def put_empty(url: str, bucket: str, index: int):
     client = _client(url)
-    return lambda i: client.call("PUT", f"/{bucket}/key/{i:06d}", body=b"", payload_hash=hashlib.sha256(b"").hexdigest()) and 0
+    return lambda i: (
+        client.call("PUT", f"/{bucket}/key/{i:06d}", body=b"", payload_hash=hashlib.sha256(b"").hexdigest()) and 0
+    )
 
 
 def _prepare(server: Server, big: memoryview, list_keys: int) -> None:
@@ -211,6 +211,10 @@ def run(ctx: Context) -> None:
     os.makedirs(os.path.join(nginx_root, BUCKET))
     with open(os.path.join(nginx_root, BUCKET, "big"), "wb") as f:
         f.write(big)
+    os.makedirs(os.path.join(nginx_root, BUCKET, "small"))
+    for i in range(SMALL_KEYS):
+        with open(os.path.join(nginx_root, BUCKET, "small", str(i)), "wb") as f:
+            f.write(SMALL)
 
     servers: dict[str, Server | str] = {
         "ruststack": ctx.start(start_ruststack, ("s3",), ctx.folder),
@@ -225,7 +229,11 @@ def run(ctx: Context) -> None:
         out = {}
         for name in names:
             server = servers[name] if name in servers else extra.get(name)
-            out[name] = server if isinstance(server, str) else (server, partial(run_load, partial(make, server.url), clients, duration))
+            out[name] = (
+                server
+                if isinstance(server, str)
+                else (server, partial(run_load, partial(make, server.url), clients, duration))
+            )
         return out
 
     def warm(make, names=("ruststack", "moto")):
@@ -238,10 +246,19 @@ def run(ctx: Context) -> None:
     five_x = [Goal(">= 5x moto", "rate", peer="moto", at_least=5)]
     for clients in (1, 8):
         for label, make in (("PutObject", put_small), ("GetObject", get_small), ("HeadObject", head_small)):
+            compared = targets(make, clients)
+            if make is get_small:
+                # The same client against nginx serving files: the loopback
+                # and client ceiling.
+                compared["nginx"] = (
+                    nginx
+                    if isinstance(nginx, str)
+                    else (nginx, partial(run_load, partial(get_small, nginx.url), clients, d))
+                )
             ctx.compare(
                 f"s3 {label} 1 KiB x{clients}",
                 "rate",
-                targets(make, clients),
+                compared,
                 five_x,
                 f"raw signed requests, {clients} client process(es), keep-alive",
                 warmup=warm(make) if clients == 1 else None,
@@ -279,7 +296,10 @@ def run(ctx: Context) -> None:
         f"s3 PutObject {size_label}",
         "mb_per_s",
         targets(lambda url, i: put_big(url, big, i), duration=d),
-        [Goal(">= 3x moto", "mb_per_s", peer="moto", at_least=3), Goal("RSS growth < 64 MiB", "rss_growth_mib", below=64)],
+        [
+            Goal(">= 3x moto", "mb_per_s", peer="moto", at_least=3),
+            Goal("RSS growth < 64 MiB", "rss_growth_mib", below=64),
+        ],
         "one client, UNSIGNED-PAYLOAD, overwriting one key",
     )
     ctx.compare(
