@@ -1,6 +1,9 @@
 """
 Operations the proxy answers itself because DynamoDB Local lacks them or
-answers them unlike AWS: tagging, continuous backups, DescribeEndpoints.
+answers them unlike AWS: tagging, continuous backups, DescribeEndpoints, and
+the read-only views of features RustStack does not offer (backups, global
+tables, exports, imports, contributor insights, Kinesis destinations,
+resource policies), which infrastructure tools read when they refresh a table.
 """
 
 from __future__ import annotations
@@ -61,6 +64,15 @@ class Emulation:
                 "ResourceNotFoundException", f"Requested resource not found: ResourcArn: {resource_arn} not found"
             )
         return self.extras.get((identity.account, identity.region, name))
+
+    async def existing_table(self, identity: Identity, params: dict) -> str:
+        """
+        The name of the table C{TableName} names, which must exist.
+        """
+        name = table_name(str(params.get("TableName", "")))
+        if not await self.table_exists(identity, name):
+            raise AwsError("ResourceNotFoundException", f"Requested resource not found: Table: {name} not found")
+        return name
 
     async def backed_up_table(self, identity: Identity, params: dict) -> TableExtras:
         name = table_name(str(params.get("TableName", "")))
@@ -141,7 +153,48 @@ async def describe_endpoints(emulation: Emulation, identity: Identity, params: d
     return {"Endpoints": [{"Address": host, "CachePeriodInMinutes": 1440}]}
 
 
+async def describe_contributor_insights(emulation: Emulation, identity: Identity, params: dict, host: str) -> dict:
+    name = await emulation.existing_table(identity, params)
+    index = {"IndexName": params["IndexName"]} if params.get("IndexName") else {}
+    return {"TableName": name, **index, "ContributorInsightsStatus": "DISABLED"}
+
+
+async def describe_kinesis_streaming_destination(
+    emulation: Emulation, identity: Identity, params: dict, host: str
+) -> dict:
+    name = await emulation.existing_table(identity, params)
+    return {"TableName": name, "KinesisDataStreamDestinations": []}
+
+
+def _nothing_listed(member: str) -> Operation:
+    """
+    A listing of features RustStack does not offer (backups, global tables,
+    exports...): always empty, as for an account that never used them.
+    """
+
+    async def empty(emulation: Emulation, identity: Identity, params: dict, host: str) -> dict:
+        return {member: []}
+
+    return empty
+
+
+async def get_resource_policy(emulation: Emulation, identity: Identity, params: dict, host: str) -> dict:
+    await emulation.tagged_table(identity, params.get("ResourceArn"))
+    raise AwsError(
+        "PolicyNotFoundException",
+        f"Resource-based policy not found for the provided ResourceArn: {params.get('ResourceArn')}",
+    )
+
+
 OPERATIONS: dict[str, Operation] = {
+    "DescribeContributorInsights": describe_contributor_insights,
+    "DescribeKinesisStreamingDestination": describe_kinesis_streaming_destination,
+    "GetResourcePolicy": get_resource_policy,
+    "ListBackups": _nothing_listed("BackupSummaries"),
+    "ListContributorInsights": _nothing_listed("ContributorInsightsSummaries"),
+    "ListExports": _nothing_listed("ExportSummaries"),
+    "ListGlobalTables": _nothing_listed("GlobalTables"),
+    "ListImports": _nothing_listed("ImportSummaryList"),
     "TagResource": tag_resource,
     "UntagResource": untag_resource,
     "ListTagsOfResource": list_tags_of_resource,

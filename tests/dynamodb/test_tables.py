@@ -179,3 +179,20 @@ def test_resource_api(stack):
         table.put_item(Item={"id": "p1"}, ConditionExpression=Attr("id").not_exists())
     table.delete()
     table.wait_until_not_exists()
+
+
+def test_read_only_views_of_features_not_offered(client):
+    table_arn = make_table(client, gsi=False, lsi=False)["TableArn"]
+    assert client.list_backups()["BackupSummaries"] == []
+    assert client.list_global_tables()["GlobalTables"] == []
+    assert client.list_exports()["ExportSummaries"] == []
+    assert client.list_imports()["ImportSummaryList"] == []
+    assert client.list_contributor_insights()["ContributorInsightsSummaries"] == []
+    insights = client.describe_contributor_insights(TableName="items")
+    assert (insights["TableName"], insights["ContributorInsightsStatus"]) == ("items", "DISABLED")
+    kinesis = client.describe_kinesis_streaming_destination(TableName="items")
+    assert kinesis["KinesisDataStreamDestinations"] == []
+    with pytest.raises(client.exceptions.PolicyNotFoundException):
+        client.get_resource_policy(ResourceArn=table_arn)
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.describe_kinesis_streaming_destination(TableName="nope")
