@@ -65,7 +65,9 @@ class Call:
         try:
             body = json.loads(raw)
         except ValueError as e:
-            raise errors.AwsError("InvalidRequestContentException", f"Could not parse request body into json: {e}", 400)
+            raise errors.AwsError(
+                "InvalidRequestContentException", f"Could not parse request body into json: {e}", 400
+            ) from None
         if not isinstance(body, dict):
             raise errors.AwsError("InvalidRequestContentException", "Could not parse request body into json", 400)
         return body
@@ -100,14 +102,7 @@ class LambdaApiResource(Resource):
     def render(self, request) -> bytes | int:
         path, query = request.raw_path_and_query()
         text = path.decode("latin-1")
-        for method, pattern, name in _ROUTES:
-            match = pattern.match(text)
-            if match and request.method == method:
-                break
-        else:
-            raise errors.AwsError(
-                "UnknownOperationException", f"Unknown operation {request.method.decode()} {text}", 404
-            )
+        name, match = _operation(request.method, text)
         params = {key: unquote(value) for key, value in match.groupdict().items()}
         call = Call(request, request.caller.account, request.caller.region, params, parse_qs(query.decode("latin-1")))
         running = defer.ensureDeferred(getattr(self, name)(call))
@@ -432,7 +427,8 @@ class LambdaApiResource(Resource):
         reader = self.service.objects
         if reader is None:
             raise invalid(
-                f"Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: The S3 service is not running in this RustStack (bucket {bucket})."
+                "Error occurred while GetObject. S3 Error Code: NoSuchBucket."
+                f" S3 Error Message: The S3 service is not running in this RustStack (bucket {bucket})."
             )
         try:
             return await reader.read_object(call.account, bucket, key)
@@ -441,6 +437,14 @@ class LambdaApiResource(Resource):
             raise invalid(
                 f"Error occurred while GetObject. S3 Error Code: {error.code}. S3 Error Message: {error.message}"
             ) from None
+
+
+def _operation(method: bytes, path: str) -> tuple[str, re.Match]:
+    for route_method, pattern, name in _ROUTES:
+        match = pattern.match(path)
+        if match and method == route_method:
+            return name, match
+    raise errors.AwsError("UnknownOperationException", f"Unknown operation {method.decode()} {path}", 404)
 
 
 def _check_revision(function: LambdaFunction, revision: str | None) -> None:

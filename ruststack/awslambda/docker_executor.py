@@ -16,7 +16,8 @@ import os
 import sys
 import threading
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from twisted.internet import defer, threads
 from twisted.logger import Logger
@@ -42,7 +43,7 @@ class _Container:
     # Docker relays output through its daemon: it may trail the response.
     output_settle = 0.03
 
-    def __init__(self, executor: "DockerExecutor", container: Any, output: Callable[[bytes], None]) -> None:
+    def __init__(self, executor: DockerExecutor, container: Any, output: Callable[[bytes], None]) -> None:
         self.executor = executor
         self.container = container
         self.output = output
@@ -90,7 +91,7 @@ class DockerExecutor:
         self.host = config.runtime_api_address
         self.image_template = config.lambda_image
         self.edge_url = edge_url
-        self._client = None
+        self._client: Any = None
         self._images: dict[str, Any] = {}
         self._threads: ThreadPool | None = None
         self._swept = False

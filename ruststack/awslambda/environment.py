@@ -192,7 +192,7 @@ class ExecutionEnvironment:
         self.initialised_at: float | None = None
         self.dead = False
         self.current: Invocation | None = None
-        self._port = None
+        self._port: Any = None
         self._runtime: RunningRuntime | None = None
         self._polling: server.Request | None = None
         version = function.runtime.replace("python", "python:")
@@ -201,7 +201,7 @@ class ExecutionEnvironment:
         self._partial_line = b""
         self._timer = None
         self._init_error: tuple[bytes, str] | None = None
-        self._stopped = defer.Deferred()
+        self._stopped: defer.Deferred = defer.Deferred()
 
     async def start(self) -> None:
         host = self.executor.runtime_api_host()
@@ -252,7 +252,10 @@ class ExecutionEnvironment:
 
     def runtime_responded_too_much(self, request_id: str, size: int) -> None:
         # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
-        message = f"Response payload size ({size} bytes) exceeded maximum allowed payload size ({runtime_api.MAX_RESPONSE} bytes)."
+        message = (
+            f"Response payload size ({size} bytes) exceeded maximum allowed payload size"
+            f" ({runtime_api.MAX_RESPONSE} bytes)."
+        )
         self._finish(error_payload("Function.ResponseSizeTooLarge", message), "Unhandled")
 
     def runtime_failed(self, request_id: str, body: bytes, error_type: str) -> None:
@@ -280,13 +283,13 @@ class ExecutionEnvironment:
             if self._port is not None:
                 self._port.stopListening()
                 self._port = None
-        return _when(self._stopped)
+        return when_fired(self._stopped)
 
     def ended(self) -> defer.Deferred:
         """
         Fires once the runtime is gone (stopped, crashed or timed out).
         """
-        return _when(self._stopped)
+        return when_fired(self._stopped)
 
     def _deliver(self) -> None:
         invocation = self.current
@@ -426,12 +429,18 @@ def log_tail(entry: bytes) -> bytes:
     return entry[-TAIL_BYTES:]
 
 
-def _when(d: defer.Deferred) -> defer.Deferred:
+def when_fired(d: defer.Deferred) -> defer.Deferred:
+    """
+    A Deferred that fires (with C{None}) when C{d} does, leaving C{d}'s
+    result to its other callbacks.
+    """
     waiting: defer.Deferred = defer.Deferred()
-    if d.called:
+
+    def fire(result: object) -> object:
         waiting.callback(None)
-    else:
-        d.addBoth(lambda result: (waiting.callback(None), result)[1])
+        return result
+
+    d.addBoth(fire)
     return waiting
 
 

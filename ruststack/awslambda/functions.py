@@ -195,7 +195,7 @@ def settings(body: Mapping[str, Any], creating: bool) -> dict[str, Any]:
             raise validation(
                 role,
                 "role",
-                "Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+",
+                "Member must satisfy regular expression pattern: " + _ROLE.pattern[1:-1],
             )
         values["role"] = role
     if "Handler" in body or creating:

@@ -23,6 +23,7 @@ _OWN_RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 # setpriv(1) makes the kernel kill the runtime if RustStack itself is
 # SIGKILLed (PR_SET_PDEATHSIG), so no environment outlives it.
 _SETPRIV = shutil.which("setpriv")
+_ENV = shutil.which("env") or "/usr/bin/env"
 
 
 def unavailable_runtime(runtime: str, detail: str) -> AwsError:
@@ -52,9 +53,14 @@ class _RuntimeProcess(protocol.ProcessProtocol):
 
     # RunningRuntime
 
+    @property
+    def _process(self) -> Any:
+        # The process transport (twisted.internet.process.Process).
+        return self.transport
+
     def kill(self) -> None:
         try:
-            self.transport.signalProcess("KILL")
+            self._process.signalProcess("KILL")
         except error.ProcessExitedAlready:
             pass
 
@@ -63,13 +69,13 @@ class _RuntimeProcess(protocol.ProcessProtocol):
         # reactor may see the socket before the pipe: read what is there so
         # the invocation's log is complete.
         for fd in (1, 2):
-            reader = self.transport.pipes.get(fd)
+            reader = self._process.pipes.get(fd)
             if reader is not None:
                 reader.doRead()
 
     def max_memory_mb(self) -> int | None:
         try:
-            with open(f"/proc/{self.transport.pid}/status", "rb") as status:
+            with open(f"/proc/{self._process.pid}/status", "rb") as status:
                 for line in status:
                     if line.startswith(b"VmHWM:"):
                         return max(1, int(line.split()[1]) // 1024)
@@ -115,9 +121,11 @@ class ProcessExecutor:
         environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         environment.update(lambda_variables(function, log_stream, self.edge_url(), function.code_dir))
         environment["AWS_LAMBDA_RUNTIME_API"] = runtime_api_address
-        command = [sys.executable, "-m", "awslambdaric", function.handler]
+        # env(1) changes folder so that Twisted can use posix_spawn (a
+        # spawnProcess with a path forks RustStack's whole process).
+        command = [_ENV, "-C", function.code_dir, sys.executable, "-m", "awslambdaric", function.handler]
         if _SETPRIV:
             command = [_SETPRIV, "--pdeathsig", "KILL", "--", *command]
         runtime = _RuntimeProcess(output)
-        self.reactor.spawnProcess(runtime, command[0], command, env=environment, path=function.code_dir)
+        self.reactor.spawnProcess(runtime, command[0], command, env=environment)
         return defer.succeed(runtime)

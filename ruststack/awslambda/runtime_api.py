@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import endpoints
 from twisted.internet.interfaces import IListeningPort
@@ -46,7 +46,7 @@ class RuntimeApiResource(Resource):
             return server.NOT_DONE_YET
         if request.method != b"POST":
             return _answer(request, 404, {"errorMessage": "Not found", "errorType": "NotFound"})
-        body = request.content.read()
+        body = request.content.read() if request.content is not None else b""
         if path == _INIT_ERROR:
             error_type = (request.getHeader(b"lambda-runtime-function-error-type") or b"").decode("utf-8", "replace")
             self.environment.runtime_init_failed(body, error_type)
@@ -83,11 +83,12 @@ class _NoDelayChannel(http.HTTPChannel):
     # runtime's POST waits on a delayed ACK (about 40 ms).
     def connectionMade(self) -> None:
         super().connectionMade()
-        self.transport.setTcpNoDelay(True)
+        transport: Any = self.transport
+        transport.setTcpNoDelay(True)
 
 
 class RuntimeApiSite(server.Site):
-    protocol = _NoDelayChannel
+    protocol = _NoDelayChannel  # type: ignore[assignment]
     noisy = False
 
     def log(self, request) -> None:
@@ -108,4 +109,5 @@ def address(port: IListeningPort, host: str) -> str:
     """
     The C{AWS_LAMBDA_RUNTIME_API} value: C{host:port}.
     """
-    return f"{host}:{port.getHost().port}"
+    bound: Any = port.getHost()
+    return f"{host}:{bound.port}"

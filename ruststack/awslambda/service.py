@@ -17,7 +17,7 @@ from zope.interface import implementer
 
 from ruststack.aws import errors
 from ruststack.awslambda import names
-from ruststack.awslambda.environment import Executor, FunctionSnapshot, Invocation, log_tail
+from ruststack.awslambda.environment import Executor, FunctionSnapshot, Invocation, log_tail, when_fired
 from ruststack.awslambda.functions import LambdaFunction, not_found
 from ruststack.awslambda.pool import EnvironmentPool
 from ruststack.awslambda.store import FunctionStore
@@ -33,7 +33,7 @@ _EVENT_RETRIES = 120
 
 @implementer(IAwsService, ILambdaInvoker)
 class LambdaService(service.Service):
-    name = "lambda"
+    name = "lambda"  # type: ignore[assignment]  # Service declares None
 
     def __init__(
         self,
@@ -154,11 +154,12 @@ class LambdaService(service.Service):
         the invocation's request id.
         """
         if function in self.installing:
-            await _when(self.installing[function])
+            await when_fired(self.installing[function])
         if function.state == "Failed":
             raise errors.AwsError(
                 "ResourceConflictException",
-                f"The operation cannot be performed at this time. The function is currently in the following state: {function.state}",
+                "The operation cannot be performed at this time."
+                f" The function is currently in the following state: {function.state}",
                 409,
             )
         self.executor.check_runtime(function.runtime)
@@ -186,7 +187,7 @@ class LambdaService(service.Service):
         async def run_in_turn() -> None:
             try:
                 if previous is not None:
-                    await _when(previous)
+                    await when_fired(previous)
                 await self._run_event(function, payload)
             except Exception:
                 log.failure("Event invocation of {function} failed", function=function.name)
@@ -217,15 +218,6 @@ class LambdaService(service.Service):
                     payload=result.payload.decode("utf-8", "replace"),
                 )
             return
-
-
-def _when(d: defer.Deferred) -> defer.Deferred:
-    """
-    A Deferred that fires (with None) when C{d} does, without taking its result.
-    """
-    waiting: defer.Deferred = defer.Deferred()
-    d.addBoth(lambda result: (waiting.callback(None), result)[1])
-    return waiting
 
 
 def _abandonable(running: defer.Deferred) -> defer.Deferred:

@@ -14,10 +14,10 @@ from treq.testing import StubTreq
 from twisted.internet import defer
 from twisted.internet.testing import MemoryReactorClock
 
+from ruststack.aws.errors import AwsError
 from ruststack.awslambda.environment import ExecutionEnvironment, FunctionSnapshot, Invocation
 from ruststack.awslambda.pool import EnvironmentPool
 from ruststack.awslambda.runtime_api import RuntimeApiResource
-from ruststack.aws.errors import AwsError
 
 BASE = "http://runtime/2018-06-01/runtime"
 
@@ -130,8 +130,8 @@ def test_next_waits_for_an_invocation_and_carries_lambda_headers(reactor):
     assert "START RequestId: req-1 Version: $LATEST\n" in log
     assert "END RequestId: req-1\n" in log
     assert (
-        "REPORT RequestId: req-1\tDuration: 0.00 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 42 MB\tInit Duration: "
-        in log
+        "REPORT RequestId: req-1\tDuration: 0.00 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\t"
+        "Max Memory Used: 42 MB\tInit Duration: " in log
     )
 
 
@@ -181,7 +181,14 @@ def test_timeout_kills_the_runtime(reactor):
 def test_init_error_answers_the_waiting_invocation(reactor):
     environment, _, treq = started(reactor)
     result = environment.invoke(Invocation("req-1", b"{}"))
-    error = b'{"errorMessage": "Unable to import module \'app\': x", "errorType": "Runtime.ImportModuleError", "requestId": "", "stackTrace": []}'
+    error = json.dumps(
+        {
+            "errorMessage": "Unable to import module 'app': x",
+            "errorType": "Runtime.ImportModuleError",
+            "requestId": "",
+            "stackTrace": [],
+        }
+    ).encode()
     treq.post(
         f"{BASE}/init/error", data=error, headers={"Lambda-Runtime-Function-Error-Type": "Runtime.ImportModuleError"}
     )

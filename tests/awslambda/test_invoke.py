@@ -184,7 +184,7 @@ def test_fifty_concurrent_sleeps(lambda_client, stack, request):
     print(f"50 concurrent 200 ms sleeps: cold {cold:.2f} s, warm {warm:.2f} s")
     # Cold, 50 environments start at once (containers are slower to start);
     # warm, they are all reused.
-    assert cold < (30.0 if "docker" in request.node.name else 6.0), cold
+    assert cold < (60.0 if "docker" in request.node.name else 15.0), cold
     assert warm < 2.0, warm
 
 
