@@ -6,12 +6,12 @@ ListObjectVersions and ListMultipartUploads.
 from __future__ import annotations
 
 from urllib.parse import quote
+from xml.sax.saxutils import escape
 
 from ruststack.aws import ids
 from ruststack.s3 import listing, wire
 from ruststack.s3.buckets import owner_xml
 from ruststack.s3.call import S3Call, S3Context, invalid_argument
-from ruststack.s3.records import ObjectMeta
 
 MAX_KEYS = 1000
 
@@ -43,17 +43,17 @@ def _text(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogatepass")
 
 
-def _contents(tag: str, encode, row, fetch_owner: bool, account: str, extra: str = "") -> str:
-    key, size, etag, modified, meta_json = row
-    meta = ObjectMeta.from_json(meta_json)
-    checksum = ""
-    if meta.checksum:
-        checksum = wire.element("ChecksumAlgorithm", meta.checksum[0]) + wire.element("ChecksumType", meta.checksum[2])
+def _contents(tag: str, encode, row, owner: str, extra: str = "") -> str:
+    key, size, etag, modified, storage_class, algorithm, checksum_type = row
+    # Only the key needs escaping: ETags are hex in quotes, the rest are ours.
+    checksum = (
+        f"<ChecksumAlgorithm>{algorithm}</ChecksumAlgorithm><ChecksumType>{checksum_type}</ChecksumType>"
+        if algorithm
+        else ""
+    )
     return (
-        f"<{tag}>" + wire.element("Key", encode(_text(key))) + extra
-        + wire.element("LastModified", ids.iso8601(modified)) + wire.element("ETag", etag) + checksum
-        + wire.element("Size", size) + (owner_xml(account) if fetch_owner else "")
-        + wire.element("StorageClass", meta.storage_class) + f"</{tag}>"
+        f"<{tag}><Key>{escape(encode(_text(key)))}</Key>{extra}<LastModified>{modified}</LastModified>"
+        f"<ETag>{etag}</ETag>{checksum}<Size>{size}</Size>{owner}<StorageClass>{storage_class}</StorageClass></{tag}>"
     )
 
 
@@ -93,7 +93,8 @@ def list_objects_v2(ctx: S3Context, call: S3Call) -> bytes:
         wire.optional("NextContinuationToken", listing.encode_token(page.next_after) if page.truncated else None),
         wire.optional("StartAfter", encode(start_after)),
     ]
-    parts.extend(_contents("Contents", encode, row, fetch_owner, bucket.account) for row in page.rows)
+    owner = owner_xml(bucket.account) if fetch_owner else ""
+    parts.extend(_contents("Contents", encode, row, owner) for row in page.rows)
     parts.extend(_common_prefixes(encode, page))
     call.set_headers({"Content-Type": "application/xml"})
     return wire.document("ListBucketResult", parts)
@@ -119,7 +120,8 @@ def list_objects(ctx: S3Context, call: S3Call) -> bytes:
         wire.optional("EncodingType", query.get("encoding-type")),
         wire.element("IsTruncated", page.truncated),
     ]
-    parts.extend(_contents("Contents", encode, row, True, bucket.account) for row in page.rows)
+    owner = owner_xml(bucket.account)
+    parts.extend(_contents("Contents", encode, row, owner) for row in page.rows)
     parts.extend(_common_prefixes(encode, page))
     call.set_headers({"Content-Type": "application/xml"})
     return wire.document("ListBucketResult", parts)
@@ -148,7 +150,8 @@ def list_object_versions(ctx: S3Context, call: S3Call) -> bytes:
     ]
     # Unversioned: each object is its only version, "null", and the latest.
     extra = wire.element("VersionId", "null") + wire.element("IsLatest", True)
-    parts.extend(_contents("Version", encode, row, True, bucket.account, extra) for row in page.rows)
+    owner = owner_xml(bucket.account)
+    parts.extend(_contents("Version", encode, row, owner, extra) for row in page.rows)
     parts.extend(_common_prefixes(encode, page))
     call.set_headers({"Content-Type": "application/xml"})
     return wire.document("ListVersionsResult", parts)

@@ -214,12 +214,19 @@ class Store:
 
     def list_objects(self, bucket: str, prefix: str, delimiter: str, after: str | bytes, max_keys: int) -> listing.Page:
         """
-        A page of C{(key bytes, size, etag, modified, meta)} rows and common
-        prefixes; see L{listing.list_page}.
+        A page of C{(key bytes, size, etag, ISO 8601 modified, storage class,
+        checksum algorithm, checksum type)} rows and common prefixes; see
+        L{listing.list_page}.
         """
 
         def seek(lower: bytes, inclusive: bool, upper: bytes | None, limit: int) -> Iterator:
-            sql = "SELECT key, size, etag, modified, meta FROM objects WHERE bucket = ? AND key " + (
+            sql = (
+                # LastModified formatted by sqlite (ISO 8601 with milliseconds), the
+                # listed members read out of the metadata by sqlite's JSON functions.
+                "SELECT key, size, etag, strftime('%Y-%m-%dT%H:%M:%fZ', modified, 'unixepoch'),"
+                " json_extract(meta, '$.storage_class'), json_extract(meta, '$.checksum[0]'),"
+                " json_extract(meta, '$.checksum[2]') FROM objects WHERE bucket = ? AND key "
+            ) + (
                 ">= ?" if inclusive else "> ?"
             )
             parameters: list = [bucket, lower]
