@@ -48,9 +48,11 @@ class FunctionSnapshot:
     code_dir: str
     revision_id: str
     log_group: str
+    access_key: str = ""
+    secret_key: str = "ruststack"
 
     @classmethod
-    def of(cls, function: LambdaFunction, code_dir: str) -> FunctionSnapshot:
+    def of(cls, function: LambdaFunction, code_dir: str, credentials: tuple[str, str]) -> FunctionSnapshot:
         return cls(
             account=function.account,
             region=function.region,
@@ -64,6 +66,8 @@ class FunctionSnapshot:
             code_dir=code_dir,
             revision_id=function.revision_id,
             log_group=function.log_group,
+            access_key=credentials[0],
+            secret_key=credentials[1],
         )
 
 
@@ -87,10 +91,10 @@ def lambda_variables(
         "AWS_LAMBDA_LOG_GROUP_NAME": function.log_group,
         "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        # A 12-digit access key id is read as that account by RustStack's
-        # edge, so the function's own calls land in its account.
-        "AWS_ACCESS_KEY_ID": function.account,
-        "AWS_SECRET_ACCESS_KEY": "ruststack",
+        # In place of the execution role's temporary credentials: a key of
+        # the function's account (see ruststack.awslambda.service.credentials_for).
+        "AWS_ACCESS_KEY_ID": function.access_key or function.account,
+        "AWS_SECRET_ACCESS_KEY": function.secret_key,
         "AWS_SESSION_TOKEN": "ruststack",
         "_HANDLER": function.handler,
         "LAMBDA_TASK_ROOT": task_root,

@@ -6,7 +6,9 @@ API Gateway invokes (L{ILambdaInvoker}), and the environments it runs.
 from __future__ import annotations
 
 import base64
+import re
 import uuid
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from twisted.application import service
@@ -15,23 +17,35 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from ruststack.aws import errors
+from ruststack.aws import errors, identity
+from ruststack.aws.identity import Credential
 from ruststack.awslambda import names
 from ruststack.awslambda.environment import Executor, FunctionSnapshot, Invocation, log_tail, when_fired
 from ruststack.awslambda.functions import LambdaFunction, not_found
 from ruststack.awslambda.pool import EnvironmentPool
 from ruststack.awslambda.store import FunctionStore
-from ruststack.interfaces import RUNNING, IAwsService, ILambdaInvoker, InvokeResult, IObjectReader, ServiceStatus
+from ruststack.interfaces import (
+    RUNNING,
+    IAwsService,
+    ILambdaInvoker,
+    InvokeResult,
+    IObjectReader,
+    IPublicRequests,
+    ServiceStatus,
+)
 
 log = Logger()
 
+_ACCOUNT_KEY = re.compile(r"^\d{12}$")
+# Where GetFunction's Code.Location points (served by the control plane).
+CODE_PACKAGES = b"/2015-03-31/code-packages/"
 # Event invocations throttled by concurrency limits are retried, as Lambda's
 # asynchronous queue does (for up to six hours there; a minute here).
 _EVENT_RETRY_DELAY = 0.5
 _EVENT_RETRIES = 120
 
 
-@implementer(IAwsService, ILambdaInvoker)
+@implementer(IAwsService, ILambdaInvoker, IPublicRequests)
 class LambdaService(service.Service):
     name = "lambda"  # type: ignore[assignment]  # Service declares None
 
@@ -44,6 +58,7 @@ class LambdaService(service.Service):
         idle_timeout: float,
         edge_url: Any,
         services: dict | None = None,
+        credentials: Callable[[str], tuple[str, str]] | None = None,
     ) -> None:
         from ruststack.awslambda.control import LambdaApiResource
 
@@ -52,6 +67,7 @@ class LambdaService(service.Service):
         self.executor = executor
         self.edge_url = edge_url
         self._services = services if services is not None else {}
+        self.credentials = credentials or credentials_for(None)
         self.pool = EnvironmentPool(reactor, executor, concurrency, idle_timeout, self._current_revision)
         self.resource = LambdaApiResource(self)
         self.installing: dict[LambdaFunction, defer.Deferred] = {}
@@ -97,6 +113,13 @@ class LambdaService(service.Service):
         d.addBoth(lambda _: self.executor.close())
         d.addBoth(lambda _: self.store.close())
         return d
+
+    def is_public(self, request) -> bool:
+        """
+        L{IPublicRequests}: GetFunction's C{Code.Location} downloads without
+        credentials, as the presigned URL AWS gives does.
+        """
+        return request.method == b"GET" and request.uri.startswith(CODE_PACKAGES)
 
     # Functions
 
@@ -166,7 +189,7 @@ class LambdaService(service.Service):
         snapshot = self._snapshots.get(function.revision_id)
         if snapshot is None or snapshot.code_dir != self.store.code_dir(function.code.key):
             snapshot = self._snapshots[function.revision_id] = FunctionSnapshot.of(
-                function, self.store.code_dir(function.code.key)
+                function, self.store.code_dir(function.code.key), self.credentials(function.account)
             )
         invocation = Invocation(str(uuid.uuid4()), payload or b"{}", client_context, tail)
         outcome = await self.pool.invoke(snapshot, function.reserved_concurrency, invocation)
@@ -240,6 +263,28 @@ def _abandonable(running: defer.Deferred) -> defer.Deferred:
     return result
 
 
+def credentials_for(
+    keys: Mapping[str, Credential] | None, default_account: str = ""
+) -> Callable[[str], tuple[str, str]]:
+    """
+    The credentials a function's environment gets, in place of its execution
+    role's: with C{--auth verify}, a key of the function's account from
+    C{--credentials-file} (so that its calls to RustStack pass verification);
+    otherwise the account number itself as the key id, which RustStack's edge
+    reads as that account.
+    """
+    by_account: dict[str, tuple[str, str]] = {}
+    for key, credential in (keys or {}).items():
+        # The account the edge serves this key as (identity.Authenticator.account_for).
+        account = key if _ACCOUNT_KEY.match(key) else credential.account or default_account
+        by_account.setdefault(account, (key, credential.secret_key))
+
+    def choose(account: str) -> tuple[str, str]:
+        return by_account.get(account, (account, "ruststack"))
+
+    return choose
+
+
 def make_service(context: Any) -> LambdaService:
     """
     The Lambda service of a stack (L{ruststack.stack.SERVICE_FACTORIES}).
@@ -261,4 +306,8 @@ def make_service(context: Any) -> LambdaService:
         idle_timeout=config.lambda_idle_timeout,
         edge_url=context.edge_url,
         services=context.services,
+        credentials=credentials_for(
+            identity.load_credentials(config.credentials_file) if config.auth == "verify" else None,
+            config.account,
+        ),
     )
