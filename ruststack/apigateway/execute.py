@@ -27,6 +27,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from ruststack.apigateway import proxy
+from ruststack.apigateway.mock_integration import mock_response
 from ruststack.apigateway.model import RestApi
 from ruststack.apigateway.routing import Route
 from ruststack.apigateway.store import ApiStore
@@ -188,10 +189,14 @@ class ExecuteApiResource(Resource):
         assert target is not None
         integration = route.integration
         function = function_of(integration.uri or "", stage_variables) if integration else None
+        if integration is not None and integration.type == "MOCK":
+            response = mock_response(integration, (request.getHeader(b"content-type") or b"").decode("latin-1"))
+            exchange.answer(response.status, response.headers, response.body)
+            return NOT_DONE_YET
         invoker = self.invoker()
         if integration is None or integration.type != "AWS_PROXY" or function is None:
             log.warn(
-                "{api}/{stage} {path}: only Lambda proxy integrations are served (have {kind} {uri})",
+                "{api}/{stage} {path}: only Lambda proxy and MOCK integrations are served (have {kind} {uri})",
                 api=api.id,
                 stage=target.stage,
                 path=target.raw_path,

@@ -269,3 +269,35 @@ def test_invoker_raising_synchronously_is_500(store, lam, client):
     lam.invoke = throttled
     response, body = fetch(client, "GET", url(api_id, "/x"))
     assert (response.code, json.loads(body)) == (500, {"message": "Internal server error"})
+
+
+def test_mock_integration_answers_a_cors_preflight(store, lam, client):
+    api_id = deploy(store)
+    api = store.apis[api_id]
+    base = f"/restapis/{api_id}/resources"
+    notes = next(r for r in api.resources.values() if r.path == "/notes")
+    call(store, "PUT", f"{base}/{notes.id}/methods/OPTIONS", {"authorizationType": "NONE"})
+    call(
+        store,
+        "PUT",
+        f"{base}/{notes.id}/methods/OPTIONS/integration",
+        {"type": "MOCK", "requestTemplates": {"application/json": '{"statusCode": 200}'}},
+    )
+    call(
+        store,
+        "PUT",
+        f"{base}/{notes.id}/methods/OPTIONS/integration/responses/200",
+        {
+            "responseParameters": {
+                "method.response.header.Access-Control-Allow-Origin": "'*'",
+                "method.response.header.Access-Control-Allow-Methods": "'GET,OPTIONS'",
+            },
+            "responseTemplates": {"application/json": ""},
+        },
+    )
+    call(store, "POST", f"/restapis/{api_id}/deployments", {"stageName": "dev"})
+    response, body = fetch(client, "OPTIONS", url(api_id, "/notes"))
+    assert response.code == 200 and body == b""
+    assert response.headers.getRawHeaders("access-control-allow-origin") == ["*"]
+    assert response.headers.getRawHeaders("access-control-allow-methods") == ["GET,OPTIONS"]
+    assert lam.calls == []
