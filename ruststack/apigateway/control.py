@@ -23,6 +23,9 @@ _HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "AN
 _INTEGRATION_TYPES = ("HTTP", "AWS", "MOCK", "HTTP_PROXY", "AWS_PROXY")
 _PATH_PART = re.compile(r"^(?:[a-zA-Z0-9._:-]+|\{[a-zA-Z0-9._-]+\+?\})$")
 _STAGE_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
+_PROXY_URI_REFUSED = (
+    "Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations."
+)
 _LAMBDA_URI = re.compile(r"^arn:aws[a-z-]*:apigateway:[^:]+:lambda:path/2015-03-31/functions/.+/invocations$")
 
 
@@ -176,12 +179,11 @@ def get_resource(call: Call) -> Reply:
     return 200, resource.to_json(embed_methods=embed)
 
 
-def create_resource(call: Call) -> Reply:
-    api = call.api()
-    parent = api.resources.get(call.params["resource"])
-    if parent is None:
-        raise not_found("Invalid Resource identifier specified")
-    part = call.body.get("pathPart") or ""
+def _check_path_part(api: RestApi, parent: ApiResource, part: str, moving: ApiResource | None = None) -> None:
+    """
+    API Gateway's rules for a resource's place: a valid path part, nothing
+    below a greedy variable, a unique name and one variable per level.
+    """
     if not _PATH_PART.match(part):
         raise bad_request(
             "Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end"
@@ -189,7 +191,7 @@ def create_resource(call: Call) -> Reply:
         )
     if parent.path_part and parent.path_part.endswith("+}"):
         raise bad_request(f"Cannot create a child of a resource with a greedy path variable: {parent.path_part}")
-    siblings = [r for r in api.resources.values() if r.parent_id == parent.id]
+    siblings = [r for r in api.resources.values() if r.parent_id == parent.id and r is not moving]
     if any(s.path_part == part for s in siblings):
         raise conflict(f"Another resource with the same parent already has this name: {part}")
     if part.startswith("{"):
@@ -199,11 +201,48 @@ def create_resource(call: Call) -> Reply:
                 f"A sibling ({variable.path_part}) of this resource already has a variable path part"
                 " -- only one is allowed"
             )
+
+
+def create_resource(call: Call) -> Reply:
+    api = call.api()
+    parent = api.resources.get(call.params["resource"])
+    if parent is None:
+        raise not_found("Invalid Resource identifier specified")
+    part = call.body.get("pathPart") or ""
+    _check_path_part(api, parent, part)
     path = f"{parent.path.rstrip('/')}/{part}"
     resource = ApiResource(id=new_id(6), path=path, parent_id=parent.id, path_part=part)
     api.resources[resource.id] = resource
     call.store.save()
     return 201, resource.to_json()
+
+
+def update_resource(call: Call) -> Reply:
+    api, resource = call.resource()
+    if resource.id == api.root_id:
+        raise bad_request("Cannot update the root resource")
+    parent_id, part = resource.parent_id, resource.path_part
+    for op, path, value in _patch_operations(call):
+        if op == "replace" and path == "/pathPart":
+            part = value
+        elif op == "replace" and path == "/parentId":
+            parent_id = value
+        else:
+            raise bad_request(f"Invalid patch path '{path}' specified for op '{op}'. Must be one of: [replace]")
+    parent = api.resources.get(parent_id or "")
+    if parent is None:
+        raise not_found("Invalid Resource identifier specified")
+    _check_path_part(api, parent, part or "", moving=resource)
+    resource.parent_id, resource.path_part = parent.id, part
+    _repath(api, resource, f"{parent.path.rstrip('/')}/{part}")
+    call.store.save()
+    return 200, resource.to_json()
+
+
+def _repath(api: RestApi, resource: ApiResource, path: str) -> None:
+    resource.path = path
+    for child in [r for r in api.resources.values() if r.parent_id == resource.id]:
+        _repath(api, child, f"{path}/{child.path_part}")
 
 
 def delete_resource(call: Call) -> Reply:
@@ -260,6 +299,59 @@ def delete_method(call: Call) -> Reply:
     return 204, None
 
 
+def update_method(call: Call) -> Reply:
+    method = call.method()[2]
+    for op, path, value in _patch_operations(call):
+        if op != "replace":
+            raise bad_request(f"Invalid patch path '{path}' specified for op '{op}'. Must be one of: [replace]")
+        if path == "/authorizationType":
+            method.authorization_type = value
+        elif path == "/authorizerId":
+            method.authorizer_id = value or None
+        elif path == "/apiKeyRequired":
+            method.api_key_required = str(value).lower() == "true"
+        elif path == "/operationName":
+            method.operation_name = value or None
+        else:
+            raise bad_request(f"Invalid patch path '{path}' specified for op '{op}'")
+    call.store.save()
+    return 200, method.to_json()
+
+
+def update_integration(call: Call) -> Reply:
+    integration = _integration(call)
+    for op, path, value in _patch_operations(call):
+        if path.startswith("/requestTemplates/"):
+            templates = integration.request_templates = dict(integration.request_templates or {})
+            media_type = _unescape_patch_path(path[len("/requestTemplates/") :])
+            if op == "remove":
+                templates.pop(media_type, None)
+            else:
+                templates[media_type] = value or ""
+        elif op != "replace":
+            raise bad_request(f"Invalid patch path '{path}' specified for op '{op}'")
+        elif path == "/uri":
+            if integration.type == "AWS_PROXY" and not _LAMBDA_URI.match(value or ""):
+                raise bad_request(_PROXY_URI_REFUSED)
+            integration.uri = value
+        elif path == "/httpMethod":
+            integration.http_method = value
+        elif path == "/timeoutInMillis":
+            if not 50 <= int(value) <= 29000:
+                raise bad_request("Timeout should be between 50 ms and 29000 ms")
+            integration.timeout_ms = int(value)
+        elif path == "/passthroughBehavior":
+            integration.passthrough_behavior = value
+        elif path == "/contentHandling":
+            integration.content_handling = value or None
+        elif path == "/credentials":
+            integration.credentials = value or None
+        else:
+            raise bad_request(f"Invalid patch path '{path}' specified for op '{op}'")
+    call.store.save()
+    return 200, integration.to_json()
+
+
 def put_integration(call: Call) -> Reply:
     _, resource, method = call.method()
     kind = call.body.get("type")
@@ -275,9 +367,7 @@ def put_integration(call: Call) -> Reply:
     if kind in ("AWS", "AWS_PROXY") and uri and not uri.startswith("arn:"):
         raise bad_request("AWS ARN for integration must contain path or action")
     if kind == "AWS_PROXY" and not _LAMBDA_URI.match(uri or ""):
-        raise bad_request(
-            "Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations."
-        )
+        raise bad_request(_PROXY_URI_REFUSED)
     timeout = call.body.get("timeoutInMillis")
     if timeout is not None and not 50 <= int(timeout) <= 29000:
         raise bad_request("Timeout should be between 50 ms and 29000 ms")
@@ -530,12 +620,15 @@ _OPERATIONS: list[tuple[str, re.Pattern[str], Operation]] = [
         ("GET", _API + "/resources", get_resources),
         ("GET", _RESOURCE, get_resource),
         ("POST", _RESOURCE, create_resource),
+        ("PATCH", _RESOURCE, update_resource),
         ("DELETE", _RESOURCE, delete_resource),
         ("PUT", _METHOD, put_method),
         ("GET", _METHOD, get_method),
+        ("PATCH", _METHOD, update_method),
         ("DELETE", _METHOD, delete_method),
         ("PUT", _METHOD + "/integration", put_integration),
         ("GET", _METHOD + "/integration", get_integration),
+        ("PATCH", _METHOD + "/integration", update_integration),
         ("DELETE", _METHOD + "/integration", delete_integration),
         ("PUT", _METHOD + "/responses/(?P<status>[^/]+)", put_method_response),
         ("GET", _METHOD + "/responses/(?P<status>[^/]+)", get_method_response),

@@ -218,3 +218,36 @@ def test_bad_input_is_bad_request(apigw):
     with pytest.raises(ClientError) as excinfo:
         apigw.get_rest_apis(position="not-a-position")
     assert error_code(excinfo) == ("BadRequestException", 400)
+
+
+def test_update_resource_method_and_integration(apigw):
+    api, notes, note = build_api(apigw)
+    renamed = apigw.update_resource(
+        restApiId=api["id"],
+        resourceId=notes["id"],
+        patchOperations=[{"op": "replace", "path": "/pathPart", "value": "memos"}],
+    )
+    assert renamed["path"] == "/memos"
+    assert apigw.get_resource(restApiId=api["id"], resourceId=note["id"])["path"] == "/memos/{id}"
+    method = apigw.update_method(
+        restApiId=api["id"],
+        resourceId=note["id"],
+        httpMethod="GET",
+        patchOperations=[{"op": "replace", "path": "/apiKeyRequired", "value": "true"}],
+    )
+    assert method["apiKeyRequired"] is True
+    integration = apigw.update_integration(
+        restApiId=api["id"],
+        resourceId=note["id"],
+        httpMethod="GET",
+        patchOperations=[{"op": "replace", "path": "/timeoutInMillis", "value": "5000"}],
+    )
+    assert integration["timeoutInMillis"] == 5000
+    with pytest.raises(ClientError) as excinfo:
+        apigw.update_integration(
+            restApiId=api["id"],
+            resourceId=note["id"],
+            httpMethod="GET",
+            patchOperations=[{"op": "replace", "path": "/timeoutInMillis", "value": "90000"}],
+        )
+    assert error_code(excinfo) == ("BadRequestException", 400)
