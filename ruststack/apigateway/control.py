@@ -232,6 +232,11 @@ def update_resource(call: Call) -> Reply:
     parent = api.resources.get(parent_id or "")
     if parent is None:
         raise not_found("Invalid Resource identifier specified")
+    ancestor: ApiResource | None = parent
+    while ancestor is not None:
+        if ancestor is resource:
+            raise bad_request("A resource cannot be moved below itself")
+        ancestor = api.resources.get(ancestor.parent_id or "")
     _check_path_part(api, parent, part or "", moving=resource)
     resource.parent_id, resource.path_part = parent.id, part
     _repath(api, resource, f"{parent.path.rstrip('/')}/{part}")

@@ -251,3 +251,14 @@ def test_update_resource_method_and_integration(apigw):
             patchOperations=[{"op": "replace", "path": "/timeoutInMillis", "value": "90000"}],
         )
     assert error_code(excinfo) == ("BadRequestException", 400)
+
+
+def test_a_resource_cannot_move_below_itself(apigw):
+    api, notes, note = build_api(apigw)
+    with pytest.raises(ClientError) as excinfo:
+        apigw.update_resource(
+            restApiId=api["id"],
+            resourceId=notes["id"],
+            patchOperations=[{"op": "replace", "path": "/parentId", "value": note["id"]}],
+        )
+    assert error_code(excinfo) == ("BadRequestException", 400)
