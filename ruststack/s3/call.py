@@ -58,15 +58,16 @@ class S3Call:
 @attrs.define
 class S3Context:
     """
-    What every handler shares: the store and the clock.
+    What every handler shares: the store and the reactor (its clock, its
+    threads).
     """
 
     store: Store
-    clock: Any
+    reactor: Any
     default_region: str
 
     def now(self) -> float:
-        return self.clock.seconds()
+        return self.reactor.seconds()
 
     def bucket(self, call: S3Call) -> Bucket:
         """

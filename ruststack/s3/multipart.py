@@ -101,7 +101,10 @@ def upload_part(ctx: S3Context, call: S3Call) -> defer.Deferred:
     upload = _upload(ctx, call)
     number = _part_number(call)
     assert call.sink is not None
-    staged = call.sink.stage()
+    return call.sink.staged().addCallback(_upload_staged_part, ctx, call, upload, number)
+
+
+def _upload_staged_part(staged: Staged, ctx: S3Context, call: S3Call, upload: Upload, number: int) -> defer.Deferred:
     checksum = None
     if upload.checksum_algorithm:
         checksum = staged.checksums.get(upload.checksum_algorithm)

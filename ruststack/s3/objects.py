@@ -16,7 +16,7 @@ from twisted.web.server import NOT_DONE_YET
 
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import checksums, conditions, ranges, wire
+from ruststack.s3 import checksums, conditions, ranges, sendfile, wire
 from ruststack.s3.call import S3Call, S3Context, no_such_bucket, no_such_key
 from ruststack.s3.objectmeta import (
     check_key,
@@ -61,7 +61,12 @@ def put_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
     bucket = ctx.bucket(call)
     assert call.key is not None and call.sink is not None
     check_key(call.key)
-    staged = call.sink.stage()
+    sink = call.sink
+    return sink.staged().addCallback(_put_staged, ctx, call, bucket.name)
+
+
+def _put_staged(staged: Staged, ctx: S3Context, call: S3Call, bucket: str) -> defer.Deferred:
+    assert call.key is not None and call.sink is not None
     checksum = stored_checksum(staged, call.sink.announced_checksum())
     meta = meta_from_headers(call.headers, checksum)
     if "if-match" in call.headers or "if-none-match" in call.headers:
@@ -76,7 +81,7 @@ def put_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
             if file:
                 os.unlink(os.path.join(ctx.store.files, file))
             raise
-        record = ObjectRecord(bucket.name, call.key, staged.size, staged.etag, ctx.now(), meta, inline, file)
+        record = ObjectRecord(bucket, call.key, staged.size, staged.etag, ctx.now(), meta, inline, file)
         ctx.store.put_object(record)
         headers = {"ETag": record.etag}
         if checksum is not None:
@@ -155,6 +160,9 @@ def get_object(ctx: S3Context, call: S3Call) -> bytes | int:
     if record.inline is not None:
         return record.inline[first : first + length] if selected is not None else record.inline
     body = ctx.store.open_body(record)
+    if sendfile.usable(request):
+        sendfile.SendfileWriter(ctx.reactor, request, body, first, length).start()
+        return NOT_DONE_YET
     if first:
         body.seek(first)
     BodyProducer(request, body, length).start()

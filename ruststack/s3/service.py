@@ -52,7 +52,9 @@ class S3Service(service.Service):
         # the sink; it hashes and decodes aws-chunked on the way.
         if request.method not in (b"PUT", b"POST"):
             return None
-        return UploadSink(request.lower_headers(), self.store.temporary)
+        transport = getattr(request.channel, "transport", None)
+        connection = (self.context.reactor, transport) if transport is not None else None
+        return UploadSink(request.lower_headers(), self.store.temporary, connection)
 
     def read_object(self, account: str, bucket: str, key: str) -> defer.Deferred:
         found = self.store.get_bucket(bucket)

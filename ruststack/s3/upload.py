@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import queue
 import re
-from typing import Mapping
+import threading
+from typing import Callable, Mapping
+
+from twisted.internet import defer
 
 from ruststack.aws.errors import AwsError
 from ruststack.s3 import checksums
 from ruststack.s3.chunked import AwsChunkedDecoder, ChunkedEncodingError
 from ruststack.s3.records import Staged
-from ruststack.s3.spool import Spool
+from ruststack.s3.spool import SPILL_THRESHOLD, Spool
 
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html
 MAX_PUT_SIZE = 5 * 1024**3
@@ -54,9 +58,17 @@ class UploadSink:
     (see L{ruststack.interfaces.IBodySink}).
     """
 
-    def __init__(self, headers: Mapping[str, str], folder: str) -> None:
+    def __init__(self, headers: Mapping[str, str], folder: str, connection=None) -> None:
+        """
+        @param connection: the reactor and transport of the upload's
+            connection, when large bodies may be hashed in threads (see
+            L{_Lanes}); C{None} hashes everything inline.
+        """
         self.headers = headers
         self._spool = Spool(folder)
+        self._size = 0
+        self._connection = connection
+        self._lanes: _Lanes | None = None
         self._md5 = hashlib.md5()
         # S3 gives every new object a checksum: CRC64NVME unless the client
         # chose another (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html).
@@ -83,14 +95,29 @@ class UploadSink:
             self._error = AwsError("IncompleteBody", f"The request body is not valid aws-chunked: {e}", 400)
 
     def _payload(self, data: bytes) -> None:
-        if self._spool.size + len(data) > MAX_PUT_SIZE:
+        self._size += len(data)
+        if self._size > MAX_PUT_SIZE:
             self._error = AwsError(
                 "EntityTooLarge",
                 "Your proposed upload exceeds the maximum allowed size",
                 400,
-                {"ProposedSize": self._spool.size + len(data), "MaxSizeAllowed": MAX_PUT_SIZE},
+                {"ProposedSize": self._size, "MaxSizeAllowed": MAX_PUT_SIZE},
             )
+            self._stop_lanes()
             self._spool.discard()
+            return
+        if self._lanes is not None:
+            self._lanes.put(data)
+            return
+        if self._connection is not None and self._size > SPILL_THRESHOLD:
+            # A large body: hash and store it in threads from here on.
+            reactor, transport = self._connection
+            consumers = [hasher.update for hasher in self._hashers.values()]
+            if self._sha256 is not None:
+                consumers.append(self._sha256.update)
+            consumers.append(self._spool.write)
+            self._lanes = _Lanes(reactor, transport, [[self._md5.update], consumers])
+            self._lanes.put(data)
             return
         self._md5.update(data)
         if self._sha256 is not None:
@@ -100,13 +127,15 @@ class UploadSink:
         self._spool.write(data)
 
     def tell(self) -> int:
-        return self._spool.size
+        return self._size
 
     def seek(self, offset: int, whence: int = 0) -> int:
-        self._position = offset if whence == 0 else self._spool.size
+        self._position = offset if whence == 0 else self._size
         return self._position
 
     def read(self, size: int = -1) -> bytes:
+        if self._lanes is not None:
+            self._lanes.wait()
         data = self._spool.read_all()[self._position :]
         if size >= 0:
             data = data[:size]
@@ -114,7 +143,12 @@ class UploadSink:
         return data
 
     def close(self) -> None:
+        self._stop_lanes()
         self._spool.close()
+
+    def _stop_lanes(self) -> None:
+        if self._lanes is not None:
+            self._lanes.wait()
 
     # What the handlers use.
 
@@ -123,7 +157,16 @@ class UploadSink:
         The decoded body of a small request (XML documents).
         """
         self.check_framing()
+        self._stop_lanes()
         return self._spool.read_all()
+
+    def staged(self) -> defer.Deferred:
+        """
+        L{stage}, once the threads hashing a large body are done.
+        """
+        if self._lanes is None:
+            return defer.maybeDeferred(self.stage)
+        return self._lanes.finished().addCallback(lambda _: self.stage())
 
     def check_framing(self) -> None:
         """
@@ -144,8 +187,9 @@ class UploadSink:
         hand it over (the spool then belongs to the caller).
         """
         self.check_framing()
+        self._stop_lanes()
         headers = self.headers
-        size = self._spool.size
+        size = self._size
         decoded_length = headers.get("x-amz-decoded-content-length")
         if decoded_length is not None and decoded_length.isdigit() and int(decoded_length) != size:
             raise AwsError(
@@ -201,6 +245,7 @@ class UploadSink:
         Drop the spooled body unless a handler took it.
         """
         if not self.adopted:
+            self._stop_lanes()
             self._spool.discard()
 
     def announced_checksum(self) -> tuple[str, str] | None:
@@ -215,3 +260,101 @@ class UploadSink:
             if value:
                 return algorithm, value
         return None
+
+
+class _Lanes:
+    """
+    Threads that each feed every chunk of a large upload, in order, to their
+    consumers (one lane for MD5, one for the other hashes and the file), so
+    the hashing runs beside the reactor and in parallel (hashlib releases the
+    GIL). When a lane falls more than L{BACKLOG} bytes behind, reading from
+    the connection pauses until it catches up: memory stays bounded.
+    """
+
+    BACKLOG = 8 * 1024 * 1024
+
+    def __init__(self, reactor, transport, lanes: list[list[Callable[[bytes], object]]]) -> None:
+        self._reactor = reactor
+        self._transport = transport
+        self._lock = threading.Lock()
+        self._pending = 0  # bytes queued on the fullest lane, roughly
+        self._paused = False
+        self._queues: list[queue.SimpleQueue] = []
+        self._threads: list[threading.Thread] = []
+        self._done = 0
+        self._finished: list[defer.Deferred] = []
+        self._error: BaseException | None = None
+        for consumers in lanes:
+            q: queue.SimpleQueue = queue.SimpleQueue()
+            thread = threading.Thread(target=self._run, args=(q, consumers), name="s3-upload-hash", daemon=True)
+            self._queues.append(q)
+            self._threads.append(thread)
+            thread.start()
+
+    def put(self, data: bytes) -> None:
+        with self._lock:
+            self._pending += len(data)
+            pause = self._pending > self.BACKLOG and not self._paused
+            if pause:
+                self._paused = True
+        if pause:
+            self._transport.pauseProducing()
+        for q in self._queues:
+            q.put(data)
+
+    def _run(self, q: queue.SimpleQueue, consumers: list[Callable[[bytes], object]]) -> None:
+        first = q is self._queues[0]
+        while True:
+            data = q.get()
+            if data is None:
+                break
+            try:
+                for consume in consumers:
+                    consume(data)
+            except BaseException as e:  # a full disk, say: reported by stage()
+                self._error = e
+            if first:
+                # The MD5 lane is the slowest: it paces the connection.
+                with self._lock:
+                    self._pending -= len(data)
+                    resume = self._paused and self._pending < self.BACKLOG // 4
+                    if resume:
+                        self._paused = False
+                if resume:
+                    self._reactor.callFromThread(self._transport.resumeProducing)
+        self._reactor.callFromThread(self._lane_done)
+
+    def _lane_done(self) -> None:
+        self._done += 1
+        if self._done == len(self._threads):
+            waiting, self._finished = self._finished, []
+            for d in waiting:
+                d.callback(None)
+
+    def _close(self) -> None:
+        for q in self._queues:
+            q.put(None)
+        self._queues = []
+
+    def finished(self) -> defer.Deferred:
+        """
+        Fires once every lane has consumed every chunk.
+        """
+        self._close()
+        if self._done == len(self._threads):
+            return defer.succeed(None)
+        d: defer.Deferred = defer.Deferred()
+        self._finished.append(d)
+        return d
+
+    def wait(self) -> None:
+        """
+        Block until the lanes are done (bounded by L{BACKLOG}); for the
+        synchronous paths (errors, reads of the body).
+        """
+        self._close()
+        for thread in self._threads:
+            thread.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
