@@ -250,6 +250,32 @@ class LambdaApiResource(Resource):
         self.service.code_changed(function, self.service.installing.get(function))
         return Reply(200, function.configuration())
 
+    @route("GET", "/2015-03-31/functions/{function}/versions")
+    async def list_versions_by_function(self, call: Call) -> Reply:
+        # Only $LATEST exists here (no PublishVersion).
+        return Reply(200, {"Versions": [self._function(call).configuration()]})
+
+    # Tags (botocore lambda model: TagResource, UntagResource, ListTags)
+
+    @route("POST", "/2017-03-31/tags/(?P<name>[^/]+)")
+    async def tag_resource(self, call: Call) -> Reply:
+        function = self._function(call)
+        function.tags.update(call.json().get("Tags") or {})
+        self.store.save()
+        return Reply(204)
+
+    @route("DELETE", "/2017-03-31/tags/(?P<name>[^/]+)")
+    async def untag_resource(self, call: Call) -> Reply:
+        function = self._function(call)
+        for key in call.query.get("tagKeys", []):
+            function.tags.pop(key, None)
+        self.store.save()
+        return Reply(204)
+
+    @route("GET", "/2017-03-31/tags/(?P<name>[^/]+)")
+    async def list_tags(self, call: Call) -> Reply:
+        return Reply(200, {"Tags": dict(self._function(call).tags)})
+
     @route("GET", "/2015-03-31/code-packages/(?P<key>[0-9a-f]{64})\\.zip")
     async def download_code(self, call: Call) -> Reply:
         # GetFunction's Code.Location: in AWS a presigned S3 URL, here RustStack's own.

@@ -220,3 +220,12 @@ def test_functions_are_per_region(stack, lambda_client):
     assert elsewhere.list_functions()["Functions"] == []
     with pytest.raises(elsewhere.exceptions.ResourceNotFoundException):
         elsewhere.get_function(FunctionName="regional")
+
+
+def test_tags_and_versions(lambda_client):
+    arn = create(lambda_client, "tagged", functions.ECHO, Tags={"a": "1"})["FunctionArn"]
+    lambda_client.tag_resource(Resource=arn, Tags={"b": "2", "c": "3"})
+    lambda_client.untag_resource(Resource=arn, TagKeys=["c"])
+    assert lambda_client.list_tags(Resource=arn)["Tags"] == {"a": "1", "b": "2"}
+    versions = lambda_client.list_versions_by_function(FunctionName="tagged")["Versions"]
+    assert [v["Version"] for v in versions] == ["$LATEST"]

@@ -47,6 +47,19 @@ def test_invoke_returns_the_handler_result_with_context(lambda_client, stack):
     assert 6000 < body["remaining_ms"] <= 7000
 
 
+def test_client_context(lambda_client):
+    source = """
+def handler(event, context):
+    return {"custom": context.client_context.custom, "client": context.client_context.client.app_title}
+"""
+    create(lambda_client, "client-context", source)
+    context = {"custom": {"tenant": "t1"}, "client": {"app_title": "tests"}}
+    _, body = invoke(
+        lambda_client, "client-context", ClientContext=base64.b64encode(json.dumps(context).encode()).decode()
+    )
+    assert body == {"custom": {"tenant": "t1"}, "client": "tests"}
+
+
 def test_lambda_environment_variables(lambda_client, stack):
     create(lambda_client, "env", functions.ECHO, Environment={"Variables": {"MY_SETTING": "on"}})
     _, body = invoke(lambda_client, "env")
