@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, unquote
 
 import attrs
 
+from ruststack.apigateway import openapi
 from ruststack.apigateway.model import ApiResource, Deployment, Integration, Method, RestApi, Stage, new_id
 from ruststack.apigateway.store import ApiStore, bad_request, conflict, not_found
 from ruststack.aws.errors import AwsError
@@ -43,6 +44,7 @@ class Call:
     params: dict[str, str]
     query: dict[str, list[str]]
     body: dict[str, Any]
+    raw: bytes = b""
 
     def api(self) -> RestApi:
         return self.store.api(self.account, self.region, self.params["api"])
@@ -120,6 +122,72 @@ def create_rest_api(call: Call) -> Reply:
     call.store.apis[api.id] = api
     call.store.save()
     return 201, api.to_json()
+
+
+def import_rest_api(call: Call) -> Reply:
+    definition = openapi.read(openapi.parse(call.raw))
+    if not definition.title:
+        raise bad_request("Invalid OpenAPI input: the API needs a title (info.title)")
+    root = ApiResource(id=new_id(), path="/")
+    api = RestApi(
+        id=new_id(),
+        account=call.account,
+        region=call.region,
+        name=definition.title,
+        created=call.now,
+        root_id=root.id,
+        description=definition.description,
+        resources={root.id: root},
+    )
+    _apply_definition(api, definition, overwrite=True)
+    call.store.apis[api.id] = api
+    call.store.save()
+    return 201, api.to_json()
+
+
+def put_rest_api(call: Call) -> Reply:
+    api = call.api()
+    mode = (call.query.get("mode") or ["merge"])[0]
+    if mode not in ("merge", "overwrite"):
+        raise bad_request(f"Invalid mode {mode!r}: merge or overwrite")
+    _apply_definition(api, openapi.read(openapi.parse(call.raw)), overwrite=mode == "overwrite")
+    call.store.save()
+    return 200, api.to_json()
+
+
+def _apply_definition(api: RestApi, definition: openapi.Definition, overwrite: bool) -> None:
+    if overwrite:
+        api.resources = {api.root_id: ApiResource(id=api.root_id, path="/")}
+        api.binary_media_types = list(definition.binary_media_types)
+    else:
+        api.binary_media_types += [t for t in definition.binary_media_types if t not in api.binary_media_types]
+    for path, method in definition.methods:
+        resource = _resource_at(api, path)
+        integration = method.integration
+        if integration is not None:
+            if integration.type not in _INTEGRATION_TYPES:
+                raise bad_request(f"Invalid integration type {integration.type!r} for {method.http_method} {path}")
+            if integration.type == "AWS_PROXY" and not _LAMBDA_URI.match(integration.uri or ""):
+                raise bad_request(_PROXY_URI_REFUSED)
+            integration.cache_namespace = integration.cache_namespace or resource.id
+        resource.methods[method.http_method] = method
+
+
+def _resource_at(api: RestApi, path: str) -> ApiResource:
+    """
+    The resource at C{path}, created with its missing ancestors.
+    """
+    resource = api.resources[api.root_id]
+    for part in [p for p in path.split("/") if p]:
+        child = next((r for r in api.resources.values() if r.parent_id == resource.id and r.path_part == part), None)
+        if child is None:
+            _check_path_part(api, resource, part)
+            child = ApiResource(
+                id=new_id(6), path=f"{resource.path.rstrip('/')}/{part}", parent_id=resource.id, path_part=part
+            )
+            api.resources[child.id] = child
+        resource = child
+    return resource
 
 
 def get_rest_api(call: Call) -> Reply:
@@ -620,6 +688,7 @@ _OPERATIONS: list[tuple[str, re.Pattern[str], Operation]] = [
         ("POST", "/restapis", create_rest_api),
         ("GET", "/restapis", get_rest_apis),
         ("GET", _API, get_rest_api),
+        ("PUT", _API, put_rest_api),
         ("PATCH", _API, update_rest_api),
         ("DELETE", _API, delete_rest_api),
         ("GET", _API + "/resources", get_resources),
@@ -665,18 +734,27 @@ def dispatch(
     if found is None:
         raise AwsError("NotFoundException", f"No operation {verb} {path} in this API Gateway", 404)
     operation, params = found
+    parsed_query = parse_qs(query, keep_blank_values=True)
+    if operation is create_rest_api and parsed_query.get("mode") == ["import"]:
+        operation = import_rest_api
+    # An OpenAPI definition (JSON or YAML) is read by the operation itself.
+    parsed = {} if operation in (import_rest_api, put_rest_api) else _json_object(body)
+    call = Call(store, account, region, now, params, parsed_query, parsed, body)
+    try:
+        return operation(call)
+    except (ValueError, TypeError, AttributeError) as e:
+        # A member of the wrong type or an unparsable number.
+        raise bad_request(f"Invalid request input: {e}") from None
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
     try:
         parsed = json.loads(body) if body.strip() else {}
     except ValueError:
         raise bad_request("Could not parse request body into json") from None
     if not isinstance(parsed, dict):
         raise bad_request("Could not parse request body into json")
-    call = Call(store, account, region, now, params, parse_qs(query, keep_blank_values=True), parsed)
-    try:
-        return operation(call)
-    except (ValueError, TypeError, AttributeError) as e:
-        # A member of the wrong type or an unparsable number.
-        raise bad_request(f"Invalid request input: {e}") from None
+    return parsed
 
 
 def _find_operation(verb: str, path: str) -> tuple[Operation, dict[str, str]] | None:

@@ -3,6 +3,7 @@ The control plane through boto3 against a real RustStack process: shapes
 botocore parses, API Gateway's error codes, and --data-dir persistence.
 """
 
+import json
 import re
 
 import pytest
@@ -261,4 +262,66 @@ def test_a_resource_cannot_move_below_itself(apigw):
             resourceId=notes["id"],
             patchOperations=[{"op": "replace", "path": "/parentId", "value": note["id"]}],
         )
+    assert error_code(excinfo) == ("BadRequestException", 400)
+
+
+OPENAPI = {
+    "openapi": "3.0.1",
+    "info": {"title": "imported", "description": "from OpenAPI"},
+    "x-amazon-apigateway-binary-media-types": ["*/*"],
+    "paths": {
+        "/": {
+            "x-amazon-apigateway-any-method": {
+                "x-amazon-apigateway-integration": {"type": "aws_proxy", "httpMethod": "POST", "uri": LAMBDA_URI}
+            }
+        },
+        "/api/{proxy+}": {
+            "x-amazon-apigateway-any-method": {
+                "x-amazon-apigateway-integration": {"type": "aws_proxy", "httpMethod": "POST", "uri": LAMBDA_URI}
+            },
+            "options": {
+                "responses": {"200": {"description": "CORS"}},
+                "x-amazon-apigateway-integration": {
+                    "type": "mock",
+                    "requestTemplates": {"application/json": '{"statusCode": 200}'},
+                    "responses": {
+                        "default": {
+                            "statusCode": "200",
+                            "responseParameters": {"method.response.header.Access-Control-Allow-Origin": "'*'"},
+                        }
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def test_import_and_put_rest_api(apigw):
+    api = apigw.import_rest_api(body=json.dumps(OPENAPI).encode())
+    assert (api["name"], api["binaryMediaTypes"]) == ("imported", ["*/*"])
+    resources = {r["path"]: r for r in apigw.get_resources(restApiId=api["id"], embed=["methods"])["items"]}
+    assert set(resources) == {"/", "/api", "/api/{proxy+}"}
+    proxy = resources["/api/{proxy+}"]["resourceMethods"]
+    assert set(proxy) == {"ANY", "OPTIONS"}
+    assert proxy["ANY"]["methodIntegration"]["type"] == "AWS_PROXY"
+    assert proxy["OPTIONS"]["methodIntegration"]["integrationResponses"]["200"]["responseParameters"] == {
+        "method.response.header.Access-Control-Allow-Origin": "'*'"
+    }
+    # YAML, merged: the existing paths stay, /health is added.
+    yaml_body = b"""
+openapi: 3.0.1
+info: {title: imported}
+paths:
+  /health:
+    get:
+      x-amazon-apigateway-integration: {type: mock, requestTemplates: {application/json: '{"statusCode": 200}'}}
+"""
+    apigw.put_rest_api(restApiId=api["id"], mode="merge", body=yaml_body)
+    paths = {r["path"] for r in apigw.get_resources(restApiId=api["id"])["items"]}
+    assert paths == {"/", "/api", "/api/{proxy+}", "/health"}
+    apigw.put_rest_api(restApiId=api["id"], mode="overwrite", body=yaml_body)
+    assert {r["path"] for r in apigw.get_resources(restApiId=api["id"])["items"]} == {"/", "/health"}
+    with pytest.raises(ClientError) as excinfo:
+        apigw.import_rest_api(body=b'{"info": {"title": "x"}}')
     assert error_code(excinfo) == ("BadRequestException", 400)
