@@ -267,3 +267,21 @@ def test_errors_read_as_aws_writes_them(client, stack):
         "Message": "The provided key element does not match the schema",
     }
     assert len(raised.value.response["ResponseMetadata"]["RequestId"]) == 52
+
+
+def test_partiql_batches_and_transactions(client):
+    make_table(client, sort=False, gsi=False, lsi=False)
+    answers = client.batch_execute_statement(
+        Statements=[
+            {"Statement": "INSERT INTO \"items\" VALUE {'pk': ?}", "Parameters": [{"S": f"b{i}"}]} for i in range(3)
+        ]
+    )["Responses"]
+    assert [answer.get("Error") for answer in answers] == [None, None, None]
+    client.execute_transaction(
+        TransactStatements=[
+            {"Statement": 'UPDATE "items" SET v = ? WHERE pk = ?', "Parameters": [{"N": "5"}, {"S": "b0"}]},
+            {"Statement": 'DELETE FROM "items" WHERE pk = ?', "Parameters": [{"S": "b1"}]},
+        ]
+    )
+    items = {item["pk"]["S"]: item for item in client.scan(TableName="items")["Items"]}
+    assert sorted(items) == ["b0", "b2"] and items["b0"]["v"] == {"N": "5"}
