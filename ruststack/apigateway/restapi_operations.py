@@ -1,0 +1,130 @@
+"""
+Control-plane operations on REST APIs themselves, OpenAPI import included.
+"""
+
+from __future__ import annotations
+
+from ruststack.apigateway import openapi
+from ruststack.apigateway.calls import Call, Reply, page, patch_operations, unescape_patch_path
+from ruststack.apigateway.model import ApiResource, RestApi, new_id
+from ruststack.apigateway.resource_operations import INTEGRATION_TYPES, LAMBDA_URI, PROXY_URI_REFUSED, resource_at
+from ruststack.apigateway.store import bad_request
+
+
+def create_rest_api(call: Call) -> Reply:
+    name = call.body.get("name")
+    if not name:
+        raise bad_request("Invalid REST API name specified")
+    endpoint = call.body.get("endpointConfiguration") or {}
+    api = RestApi(
+        id=new_id(),
+        account=call.account,
+        region=call.region,
+        name=name,
+        created=call.now,
+        root_id=new_id(),
+        description=call.body.get("description"),
+        version=call.body.get("version"),
+        binary_media_types=list(call.body.get("binaryMediaTypes") or []),
+        minimum_compression_size=call.body.get("minimumCompressionSize"),
+        api_key_source=call.body.get("apiKeySource") or "HEADER",
+        endpoint_types=list(endpoint.get("types") or ["EDGE"]),
+        policy=call.body.get("policy"),
+        tags=dict(call.body.get("tags") or {}),
+        disable_execute_api_endpoint=bool(call.body.get("disableExecuteApiEndpoint", False)),
+    )
+    api.resources[api.root_id] = ApiResource(id=api.root_id, path="/")
+    call.store.apis[api.id] = api
+    call.store.save()
+    return 201, api.to_json()
+
+
+def import_rest_api(call: Call) -> Reply:
+    definition = openapi.read(openapi.parse(call.raw))
+    if not definition.title:
+        raise bad_request("Invalid OpenAPI input: the API needs a title (info.title)")
+    root = ApiResource(id=new_id(), path="/")
+    api = RestApi(
+        id=new_id(),
+        account=call.account,
+        region=call.region,
+        name=definition.title,
+        created=call.now,
+        root_id=root.id,
+        description=definition.description,
+        resources={root.id: root},
+    )
+    _apply_definition(api, definition, overwrite=True)
+    call.store.apis[api.id] = api
+    call.store.save()
+    return 201, api.to_json()
+
+
+def put_rest_api(call: Call) -> Reply:
+    api = call.api()
+    mode = (call.query.get("mode") or ["merge"])[0]
+    if mode not in ("merge", "overwrite"):
+        raise bad_request(f"Invalid mode {mode!r}: merge or overwrite")
+    _apply_definition(api, openapi.read(openapi.parse(call.raw)), overwrite=mode == "overwrite")
+    call.store.save()
+    return 200, api.to_json()
+
+
+def _apply_definition(api: RestApi, definition: openapi.Definition, overwrite: bool) -> None:
+    if overwrite:
+        api.resources = {api.root_id: ApiResource(id=api.root_id, path="/")}
+        api.binary_media_types = list(definition.binary_media_types)
+    else:
+        api.binary_media_types += [t for t in definition.binary_media_types if t not in api.binary_media_types]
+    for path, method in definition.methods:
+        resource = resource_at(api, path)
+        integration = method.integration
+        if integration is not None:
+            if integration.type not in INTEGRATION_TYPES:
+                raise bad_request(f"Invalid integration type {integration.type!r} for {method.http_method} {path}")
+            if integration.type == "AWS_PROXY" and not LAMBDA_URI.match(integration.uri or ""):
+                raise bad_request(PROXY_URI_REFUSED)
+            integration.cache_namespace = integration.cache_namespace or resource.id
+        resource.methods[method.http_method] = method
+
+
+def get_rest_api(call: Call) -> Reply:
+    return 200, call.api().to_json()
+
+
+def get_rest_apis(call: Call) -> Reply:
+    mine = [a for a in call.store.apis.values() if a.account == call.account and a.region == call.region]
+    return 200, page(call, [a.to_json() for a in mine])
+
+
+def update_rest_api(call: Call) -> Reply:
+    api = call.api()
+    for op, path, value in patch_operations(call):
+        if path == "/name" and op == "replace" and value:
+            api.name = value
+        elif path == "/description" and op in ("replace", "add", "remove"):
+            api.description = None if op == "remove" else value
+        elif path.startswith("/binaryMediaTypes/"):
+            media_type = unescape_patch_path(path[len("/binaryMediaTypes/") :])
+            if op == "add" and media_type not in api.binary_media_types:
+                api.binary_media_types.append(media_type)
+            elif op == "remove" and media_type in api.binary_media_types:
+                api.binary_media_types.remove(media_type)
+            elif op == "replace":
+                api.binary_media_types = [value if t == media_type else t for t in api.binary_media_types]
+        elif path == "/minimumCompressionSize" and op == "replace":
+            api.minimum_compression_size = int(value) if value not in (None, "") else None
+        else:
+            raise bad_request(
+                f"Invalid patch path '{path}' specified for op '{op}'. Must be one of: [add, remove, replace]"
+            )
+    call.store.save()
+    return 200, api.to_json()
+
+
+def delete_rest_api(call: Call) -> Reply:
+    api = call.api()
+    del call.store.apis[api.id]
+    call.store.forget_router(api.id)
+    call.store.save()
+    return 202, None

@@ -1,0 +1,154 @@
+"""
+Control-plane operations on deployments (snapshots of the resources) and
+the stages that serve them.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from ruststack.apigateway.calls import Call, Reply, page, patch_operations, unescape_patch_path
+from ruststack.apigateway.model import Deployment, RestApi, Stage, new_id
+from ruststack.apigateway.store import bad_request, conflict, not_found
+
+STAGE_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
+
+
+def _put_stage(call: Call, api: RestApi, name: str, deployment_id: str, body: dict[str, Any]) -> Stage:
+    if not STAGE_NAME.match(name):
+        raise bad_request("Stage name only allows a-zA-Z0-9_-")
+    stage = Stage(
+        name=name,
+        deployment_id=deployment_id,
+        created=call.now,
+        updated=call.now,
+        description=body.get("description"),
+        variables=dict(body.get("variables") or {}),
+        tags=dict(body.get("tags") or {}),
+        tracing_enabled=bool(body.get("tracingEnabled", False)),
+    )
+    api.stages[name] = stage
+    return stage
+
+
+def create_deployment(call: Call) -> Reply:
+    api = call.api()
+    methods = [m for r in api.resources.values() for m in r.methods.values()]
+    if not methods:
+        raise bad_request("The REST API doesn't contain any methods")
+    if any(m.integration is None for m in methods):
+        raise bad_request("No integration defined for method")
+    deployment = Deployment(
+        id=new_id(6),
+        created=call.now,
+        description=call.body.get("description"),
+        resources=copy.deepcopy(list(api.resources.values())),
+    )
+    api.deployments[deployment.id] = deployment
+    stage_name = call.body.get("stageName")
+    if stage_name:
+        existing = api.stages.get(stage_name)
+        if existing is None:
+            _put_stage(
+                call,
+                api,
+                stage_name,
+                deployment.id,
+                {"description": call.body.get("stageDescription"), "variables": call.body.get("variables")},
+            )
+        else:
+            existing.deployment_id = deployment.id
+            existing.updated = call.now
+            existing.variables.update(call.body.get("variables") or {})
+    call.store.save()
+    return 201, deployment.to_json()
+
+
+def get_deployments(call: Call) -> Reply:
+    return 200, page(call, [d.to_json() for d in call.api().deployments.values()])
+
+
+def _deployment(call: Call) -> tuple[RestApi, Deployment]:
+    api = call.api()
+    deployment = api.deployments.get(call.params["deployment"])
+    if deployment is None:
+        raise not_found("Invalid Deployment identifier specified")
+    return api, deployment
+
+
+def get_deployment(call: Call) -> Reply:
+    return 200, _deployment(call)[1].to_json()
+
+
+def delete_deployment(call: Call) -> Reply:
+    api, deployment = _deployment(call)
+    if any(s.deployment_id == deployment.id for s in api.stages.values()):
+        raise bad_request("Active stages pointing to this deployment must be moved or deleted")
+    del api.deployments[deployment.id]
+    call.store.forget_router(api.id, deployment.id)
+    call.store.save()
+    return 202, None
+
+
+def create_stage(call: Call) -> Reply:
+    api = call.api()
+    name = call.body.get("stageName") or ""
+    deployment_id = call.body.get("deploymentId") or ""
+    if deployment_id not in api.deployments:
+        raise not_found("Invalid Deployment identifier specified")
+    if name in api.stages:
+        raise conflict("Stage already exists")
+    stage = _put_stage(call, api, name, deployment_id, call.body)
+    call.store.save()
+    return 201, stage.to_json()
+
+
+def _stage(call: Call) -> tuple[RestApi, Stage]:
+    api = call.api()
+    stage = api.stages.get(call.params["stage"])
+    if stage is None:
+        raise not_found("Invalid Stage identifier specified")
+    return api, stage
+
+
+def get_stage(call: Call) -> Reply:
+    return 200, _stage(call)[1].to_json()
+
+
+def get_stages(call: Call) -> Reply:
+    api = call.api()
+    wanted: str | None = (call.query.get("deploymentId") or [""])[0] or None
+    return 200, {"item": [s.to_json() for s in api.stages.values() if wanted in (None, s.deployment_id)]}
+
+
+def update_stage(call: Call) -> Reply:
+    api, stage = _stage(call)
+    for op, path, value in patch_operations(call):
+        if path.startswith("/variables/"):
+            name = unescape_patch_path(path[len("/variables/") :])
+            if op == "remove":
+                stage.variables.pop(name, None)
+            else:
+                stage.variables[name] = value
+        elif path == "/deploymentId" and op == "replace":
+            if value not in api.deployments:
+                raise bad_request("Deployment id does not exist")
+            stage.deployment_id = value
+        elif path == "/description" and op == "replace":
+            stage.description = value
+        elif path == "/tracingEnabled" and op == "replace":
+            stage.tracing_enabled = str(value).lower() == "true"
+        else:
+            raise bad_request(f"Invalid patch path '{path}' specified for op '{op}'")
+    stage.updated = call.now
+    call.store.save()
+    return 200, stage.to_json()
+
+
+def delete_stage(call: Call) -> Reply:
+    api, stage = _stage(call)
+    del api.stages[stage.name]
+    call.store.save()
+    return 202, None
