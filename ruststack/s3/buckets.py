@@ -45,7 +45,12 @@ def canonical_user_id(account: str) -> str:
 
 
 def owner_xml(account: str, tag: str = "Owner") -> str:
-    return f"<{tag}>" + wire.element("ID", canonical_user_id(account)) + wire.element("DisplayName", "webfile") + f"</{tag}>"
+    return (
+        f"<{tag}>"
+        + wire.element("ID", canonical_user_id(account))
+        + wire.element("DisplayName", "webfile")
+        + f"</{tag}>"
+    )
 
 
 def create_bucket(ctx: S3Context, call: S3Call) -> bytes:
@@ -63,7 +68,9 @@ def create_bucket(ctx: S3Context, call: S3Call) -> bytes:
     endpoint_region = call.caller.region or ctx.default_region
     if constraint == _LEGACY_REGION:
         raise AwsError(
-            "InvalidLocationConstraint", "The specified location-constraint is not valid", 400,
+            "InvalidLocationConstraint",
+            "The specified location-constraint is not valid",
+            400,
             {"LocationConstraint": constraint},
         )
     if endpoint_region != _LEGACY_REGION and constraint != endpoint_region:
@@ -117,8 +124,11 @@ def delete_bucket(ctx: S3Context, call: S3Call) -> bytes:
 
 def list_buckets(ctx: S3Context, call: S3Call) -> bytes:
     entries = "".join(
-        "<Bucket>" + wire.element("Name", b.name) + wire.element("CreationDate", ids.iso8601(b.created))
-        + wire.element("BucketRegion", b.region) + "</Bucket>"
+        "<Bucket>"
+        + wire.element("Name", b.name)
+        + wire.element("CreationDate", ids.iso8601(b.created))
+        + wire.element("BucketRegion", b.region)
+        + "</Bucket>"
         for b in ctx.store.buckets_of(call.caller.account)
     )
     call.set_headers({"Content-Type": "application/xml"})

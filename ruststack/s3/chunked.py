@@ -12,7 +12,7 @@ https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 _MAX_LINE = 4096
 

@@ -11,8 +11,8 @@ See https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-requests.h
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
-from typing import Mapping
 
 
 class Outcome(enum.Enum):

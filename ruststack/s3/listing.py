@@ -8,7 +8,8 @@ ListObjectVersions and ListMultipartUploads.
 from __future__ import annotations
 
 import base64
-from typing import Callable, Generic, Iterable, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Generic, TypeVar
 
 import attrs
 

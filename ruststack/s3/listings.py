@@ -76,11 +76,14 @@ def list_objects_v2(ctx: S3Context, call: S3Call) -> bytes:
         try:
             after: str | bytes = listing.decode_token(token)
         except ValueError:
-            raise invalid_argument("The continuation token provided is incorrect", "continuation-token", token) from None
+            raise invalid_argument(
+                "The continuation token provided is incorrect", "continuation-token", token
+            ) from None
     else:
         after = start_after
     page = ctx.store.list_objects(bucket.name, prefix, delimiter, after, max_keys)
     fetch_owner = query.get("fetch-owner") == "true"
+    next_token = listing.encode_token(page.next_after) if page.truncated and page.next_after is not None else None
     parts = [
         wire.element("Name", bucket.name),
         wire.element("Prefix", encode(prefix)),
@@ -90,7 +93,7 @@ def list_objects_v2(ctx: S3Context, call: S3Call) -> bytes:
         wire.element("KeyCount", len(page.rows) + len(page.common_prefixes)),
         wire.element("IsTruncated", page.truncated),
         wire.optional("ContinuationToken", token),
-        wire.optional("NextContinuationToken", listing.encode_token(page.next_after) if page.truncated else None),
+        wire.optional("NextContinuationToken", next_token),
         wire.optional("StartAfter", encode(start_after)),
     ]
     owner = owner_xml(bucket.account) if fetch_owner else ""
@@ -188,14 +191,17 @@ def list_multipart_uploads(ctx: S3Context, call: S3Call) -> bytes:
     ]
     for _, upload in page.rows:
         parts.append(
-            "<Upload>" + wire.element("Key", encode(upload.key)) + wire.element("UploadId", upload.upload_id)
-            + owner_xml(upload.account, "Initiator") + owner_xml(upload.account)
+            "<Upload>"
+            + wire.element("Key", encode(upload.key))
+            + wire.element("UploadId", upload.upload_id)
+            + owner_xml(upload.account, "Initiator")
+            + owner_xml(upload.account)
             + wire.element("StorageClass", upload.meta.storage_class)
             + wire.element("Initiated", ids.iso8601(upload.initiated))
             + wire.optional("ChecksumAlgorithm", upload.checksum_algorithm)
-            + wire.optional("ChecksumType", upload.checksum_type) + "</Upload>"
+            + wire.optional("ChecksumType", upload.checksum_type)
+            + "</Upload>"
         )
     parts.extend(_common_prefixes(encode, page))
     call.set_headers({"Content-Type": "application/xml"})
     return wire.document("ListMultipartUploadsResult", parts)
-

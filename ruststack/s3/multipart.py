@@ -41,8 +41,17 @@ def create_multipart_upload(ctx: S3Context, call: S3Call) -> bytes:
     if algorithm is not None and checksum_type is None:
         # CRC64NVME only exists as a full object checksum; the others default to composite.
         checksum_type = "FULL_OBJECT" if algorithm == "CRC64NVME" else "COMPOSITE"
-    if checksum_type == "COMPOSITE" and algorithm == "CRC64NVME" or checksum_type == "FULL_OBJECT" and algorithm in ("SHA1", "SHA256"):
-        raise AwsError("InvalidRequest", f"The {checksum_type} checksum type cannot be used with the {algorithm} checksum algorithm.", 400)
+    if (
+        checksum_type == "COMPOSITE"
+        and algorithm == "CRC64NVME"
+        or checksum_type == "FULL_OBJECT"
+        and algorithm in ("SHA1", "SHA256")
+    ):
+        raise AwsError(
+            "InvalidRequest",
+            f"The {checksum_type} checksum type cannot be used with the {algorithm} checksum algorithm.",
+            400,
+        )
     upload = Upload(
         uuid.uuid4().hex + uuid.uuid4().hex,
         bucket.name,
@@ -61,7 +70,11 @@ def create_multipart_upload(ctx: S3Context, call: S3Call) -> bytes:
     call.set_headers(headers)
     return wire.document(
         "InitiateMultipartUploadResult",
-        [wire.element("Bucket", bucket.name), wire.element("Key", call.key), wire.element("UploadId", upload.upload_id)],
+        [
+            wire.element("Bucket", bucket.name),
+            wire.element("Key", call.key),
+            wire.element("UploadId", upload.upload_id),
+        ],
     )
 
 
@@ -164,9 +177,7 @@ def upload_part_copy(ctx: S3Context, call: S3Call) -> defer.Deferred:
             raise AwsError("InvalidArgument", str(e), 400) from None
         first, length = selected.first, selected.length
     body = ctx.store.open_body(source)
-    copying = ctx.store.run_in_thread(
-        _copy_range, body, first, length, ctx.store.temporary, upload.checksum_algorithm
-    )
+    copying = ctx.store.run_in_thread(_copy_range, body, first, length, ctx.store.temporary, upload.checksum_algorithm)
 
     def commit(staged: Staged) -> defer.Deferred:
         checksum = staged.checksums.get(upload.checksum_algorithm) if upload.checksum_algorithm else None
@@ -200,7 +211,7 @@ def _concatenate(bodies: list, folder: str, algorithm: str) -> tuple[Spool, str]
     try:
         for body in bodies:
             with body:
-                for chunk in iter(lambda: body.read(1024 * 1024), b""):
+                while chunk := body.read(1024 * 1024):
                     hasher.update(chunk)
                     spool.write(chunk)
     except BaseException:
@@ -250,7 +261,9 @@ def complete_multipart_upload(ctx: S3Context, call: S3Call) -> defer.Deferred:
             )
         chosen.append(part)
     full_algorithm = (
-        upload.checksum_algorithm if upload.checksum_type == "FULL_OBJECT" and upload.checksum_algorithm else "CRC64NVME"
+        upload.checksum_algorithm
+        if upload.checksum_type == "FULL_OBJECT" and upload.checksum_algorithm
+        else "CRC64NVME"
     )
     bodies = [ctx.store.open_body(part) for part in chosen]
     joined = ctx.store.run_in_thread(_concatenate, bodies, ctx.store.temporary, full_algorithm)
@@ -330,8 +343,10 @@ def list_parts(ctx: S3Context, call: S3Call) -> bytes:
     ]
     for part in found:
         parts.append(
-            "<Part>" + wire.element("PartNumber", part.number)
-            + wire.element("LastModified", ids.iso8601(part.last_modified)) + wire.element("ETag", part.etag)
+            "<Part>"
+            + wire.element("PartNumber", part.number)
+            + wire.element("LastModified", ids.iso8601(part.last_modified))
+            + wire.element("ETag", part.etag)
             + wire.element("Size", part.size)
             + (wire.element("Checksum" + (upload.checksum_algorithm or ""), part.checksum) if part.checksum else "")
             + "</Part>"

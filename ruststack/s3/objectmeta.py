@@ -5,7 +5,7 @@ multipart upload stores, and what GET/HEAD send back.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
 from ruststack.aws import ids
@@ -31,7 +31,12 @@ MAX_TAGS = 10
 def check_key(key: str) -> None:
     # https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html
     if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
-        raise AwsError("KeyTooLongError", "Your key is too long", 400, {"MaxSizeAllowed": MAX_KEY_BYTES, "Size": len(key.encode("utf-8", "surrogatepass"))})
+        raise AwsError(
+            "KeyTooLongError",
+            "Your key is too long",
+            400,
+            {"MaxSizeAllowed": MAX_KEY_BYTES, "Size": len(key.encode("utf-8", "surrogatepass"))},
+        )
 
 
 def meta_from_headers(headers: Mapping[str, str], checksum: tuple[str, str, str] | None = None) -> ObjectMeta:
@@ -107,7 +112,7 @@ def response_headers(record: ObjectRecord, query: Mapping[str, str], checksum_mo
         headers[checksums.header_name(algorithm)] = value
         headers["x-amz-checksum-type"] = checksum_type
     for parameter, header in RESPONSE_OVERRIDES.items():
-        value = query.get(parameter)
-        if value is not None:
-            headers[header] = value
+        override = query.get(parameter)
+        if override is not None:
+            headers[header] = override
     return headers

@@ -40,7 +40,10 @@ def _check_version(call: S3Call) -> None:
     version = call.query.get("versionId")
     if version is not None and version != "null":
         raise AwsError(
-            "InvalidArgument", "Invalid version id specified", 400, {"ArgumentName": "versionId", "ArgumentValue": version}
+            "InvalidArgument",
+            "Invalid version id specified",
+            400,
+            {"ArgumentName": "versionId", "ArgumentValue": version},
         )
 
 
@@ -81,6 +84,7 @@ def _put_staged(staged: Staged, ctx: S3Context, call: S3Call, bucket: str) -> de
             if file:
                 os.unlink(os.path.join(ctx.store.files, file))
             raise
+        assert call.key is not None
         record = ObjectRecord(bucket, call.key, staged.size, staged.etag, ctx.now(), meta, inline, file)
         ctx.store.put_object(record)
         headers = {"ETag": record.etag}
@@ -198,15 +202,21 @@ def delete_objects(ctx: S3Context, call: S3Call) -> bytes:
         version = wire.text(entry, "VersionId")
         if version is not None and version != "null":
             parts.append(
-                "<Error>" + wire.element("Key", key) + wire.element("VersionId", version)
+                "<Error>"
+                + wire.element("Key", key)
+                + wire.element("VersionId", version)
                 + wire.element("Code", "NoSuchVersion")
-                + wire.element("Message", "The specified version does not exist.") + "</Error>"
+                + wire.element("Message", "The specified version does not exist.")
+                + "</Error>"
             )
             continue
         if len(key.encode("utf-8", "surrogatepass")) > 1024:
             parts.append(
-                "<Error>" + wire.element("Key", key) + wire.element("Code", "KeyTooLongError")
-                + wire.element("Message", "Your key is too long") + "</Error>"
+                "<Error>"
+                + wire.element("Key", key)
+                + wire.element("Code", "KeyTooLongError")
+                + wire.element("Message", "Your key is too long")
+                + "</Error>"
             )
             continue
         ctx.store.delete_object(bucket.name, key)
@@ -298,6 +308,7 @@ def copy_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
             headers=meta.headers, user=meta.user, checksum=checksum, tags=tags, parts=None, storage_class=storage_class
         )
         now = ctx.now()
+        assert call.key is not None
         ctx.store.put_object(ObjectRecord(target.name, call.key, source.size, etag, now, final, source.inline, file))
         call.set_headers({"Content-Type": "application/xml"})
         return wire.document(
@@ -383,7 +394,9 @@ def get_object_attributes(ctx: S3Context, call: S3Call) -> bytes:
     if "Checksum" in wanted and record.meta.checksum:
         algorithm, value, checksum_type = record.meta.checksum
         parts.append(
-            "<Checksum>" + wire.element("Checksum" + algorithm, value) + wire.element("ChecksumType", checksum_type)
+            "<Checksum>"
+            + wire.element("Checksum" + algorithm, value)
+            + wire.element("ChecksumType", checksum_type)
             + "</Checksum>"
         )
     if "ObjectParts" in wanted and record.meta.parts:

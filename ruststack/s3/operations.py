@@ -5,7 +5,7 @@ handler per AWS operation.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ruststack.aws.errors import AwsError
 from ruststack.s3 import buckets, listings, multipart, objects

@@ -76,7 +76,5 @@ def parse_copy_range(header: str, size: int) -> ByteRange:
         raise ValueError("The x-amz-copy-source-range value must be of the form bytes=first-last")
     first, last = int(match.group(1)), int(match.group(2))
     if last < first or last >= size:
-        raise ValueError(
-            f"Range specified is not valid for source object of size: {size}"
-        )
+        raise ValueError(f"Range specified is not valid for source object of size: {size}")
     return ByteRange(first, last, size)

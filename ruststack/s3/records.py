@@ -54,7 +54,7 @@ class ObjectMeta:
         )
 
     @classmethod
-    def from_json(cls, text: str) -> "ObjectMeta":
+    def from_json(cls, text: str) -> ObjectMeta:
         return cls(**json.loads(text))
 
 

@@ -57,7 +57,7 @@ class S3Resource(Resource):
         # AwsErrors raised here are rendered by the edge with render_error.
         result = handler(self.context, call)
         if isinstance(result, defer.Deferred):
-            result.addCallbacks(self._finish, self._fail, (request,), None, (request, name))
+            result.addCallbacks(self._finish, self._fail, callbackArgs=(request,), errbackArgs=(request, name))
             return NOT_DONE_YET
         return result
 

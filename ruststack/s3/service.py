@@ -16,7 +16,6 @@ from ruststack.s3.resource import S3Resource, render_error
 from ruststack.s3.store import Store
 from ruststack.s3.upload import UploadSink
 
-
 _LARGE_BODY = 1024 * 1024
 _RECV_SIZE = 1024 * 1024
 
@@ -27,7 +26,7 @@ class S3Service(service.Service):
     S3 over a L{Store}: in memory with temporary files, or in C{folder}.
     """
 
-    name = "s3"
+    name = "s3"  # type: ignore[assignment]  # Service.name is None until set
 
     def __init__(self, store: Store, reactor, default_region: str) -> None:
         self.store = store
@@ -58,7 +57,7 @@ class S3Service(service.Service):
             return None
         transport = getattr(request.channel, "transport", None)
         connection = (self.context.reactor, transport) if transport is not None else None
-        if length is not None and length > _LARGE_BODY and hasattr(transport, "bufferSize"):
+        if length is not None and length > _LARGE_BODY and transport is not None and hasattr(transport, "bufferSize"):
             # Read a large body in 1 MiB recv calls rather than Twisted's 64 KiB.
             transport.bufferSize = _RECV_SIZE
         return UploadSink(request.lower_headers(), self.store.temporary, connection)

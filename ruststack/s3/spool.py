@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from typing import BinaryIO
 
 # Bodies up to this size stay in memory (and are kept inline in the index).
 SPILL_THRESHOLD = 256 * 1024
@@ -23,7 +24,7 @@ class Spool:
         self._folder = folder
         self._threshold = threshold
         self._memory: bytearray | None = bytearray()
-        self._file = None
+        self._file: BinaryIO | None = None
         self.path: str | None = None
         self.size = 0
 
@@ -36,6 +37,7 @@ class Spool:
             descriptor, self.path = tempfile.mkstemp(dir=self._folder, prefix="upload-")
             self._file = os.fdopen(descriptor, "wb", buffering=0)
             data, self._memory = bytes(self._memory), None
+        assert self._file is not None
         self._file.write(data)
 
     def close(self) -> None:
@@ -54,6 +56,7 @@ class Spool:
         """
         if self._memory is not None:
             return bytes(self._memory)
+        assert self._file is not None and self.path is not None
         self._file.flush()
         with open(self.path, "rb") as f:
             return f.read()

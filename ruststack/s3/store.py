@@ -18,7 +18,8 @@ import shutil
 import sqlite3
 import tempfile
 import uuid
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from twisted.internet import defer, threads
 
@@ -145,10 +146,12 @@ class Store:
             os.rename(staged.path, target)
             return defer.succeed((None, name))
 
+        path = staged.path
+
         def durable_rename() -> tuple[None, str]:
-            with open(staged.path, "rb+") as f:
+            with open(path, "rb+") as f:
                 os.fsync(f.fileno())
-            os.rename(staged.path, target)
+            os.rename(path, target)
             return None, name
 
         return self._in_thread(durable_rename)
@@ -226,9 +229,7 @@ class Store:
                 "SELECT key, size, etag, strftime('%Y-%m-%dT%H:%M:%fZ', modified, 'unixepoch'),"
                 " json_extract(meta, '$.storage_class'), json_extract(meta, '$.checksum[0]'),"
                 " json_extract(meta, '$.checksum[2]') FROM objects WHERE bucket = ? AND key "
-            ) + (
-                ">= ?" if inclusive else "> ?"
-            )
+            ) + (">= ?" if inclusive else "> ?")
             parameters: list = [bucket, lower]
             if upper is not None:
                 sql += " AND key < ?"
@@ -269,8 +270,14 @@ class Store:
     def _upload(self, row) -> Upload:
         upload_id, bucket, key, initiated, account, meta, algorithm, checksum_type = row
         return Upload(
-            upload_id, bucket, key.decode("utf-8", "surrogatepass"), initiated, account,
-            ObjectMeta.from_json(meta), algorithm, checksum_type,
+            upload_id,
+            bucket,
+            key.decode("utf-8", "surrogatepass"),
+            initiated,
+            account,
+            ObjectMeta.from_json(meta),
+            algorithm,
+            checksum_type,
         )
 
     def list_uploads(self, bucket: str, prefix: str, delimiter: str, after: bytes, max_uploads: int) -> listing.Page:
@@ -292,7 +299,9 @@ class Store:
             parameters.append(limit)
             # Several uploads of one key are one listing entry each but share
             # the key the listing seeks by; give each its own position.
-            return ((row[0] + b"\0" + row[1].encode(), self._upload(row[1:])) for row in self._db.execute(sql, parameters))
+            return (
+                (row[0] + b"\0" + row[1].encode(), self._upload(row[1:])) for row in self._db.execute(sql, parameters)
+            )
 
         return listing.list_page(seek, _key(prefix), _key(delimiter), after, max_uploads)
 

@@ -12,7 +12,7 @@ import hashlib
 import queue
 import re
 import threading
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from twisted.internet import defer
 
@@ -112,11 +112,12 @@ class UploadSink:
         if self._connection is not None and self._size > SPILL_THRESHOLD:
             # A large body: hash and store it in threads from here on.
             reactor, transport = self._connection
-            consumers = [hasher.update for hasher in self._hashers.values()]
+            consumers: list[Callable[[bytes], object]] = [hasher.update for hasher in self._hashers.values()]
             if self._sha256 is not None:
                 consumers.append(self._sha256.update)
             consumers.append(self._spool.write)
-            self._lanes = _Lanes(reactor, transport, [[self._md5.update], consumers])
+            md5_lane: list[Callable[[bytes], object]] = [self._md5.update]
+            self._lanes = _Lanes(reactor, transport, [md5_lane, consumers])
             self._lanes.put(data)
             return
         self._md5.update(data)
@@ -234,7 +235,12 @@ class UploadSink:
                     "BadDigest", f"The {algorithm} you specified did not match the calculated checksum.", 400
                 )
         trailer = headers.get("x-amz-trailer", "").strip().lower()
-        if trailer and self._decoder is not None and trailer not in self._decoder.trailers and trailer.startswith("x-amz-checksum-"):
+        if (
+            trailer
+            and self._decoder is not None
+            and trailer not in self._decoder.trailers
+            and trailer.startswith("x-amz-checksum-")
+        ):
             raise AwsError("IncompleteBody", f"The request did not send the trailer {trailer} it announced.", 400)
         self._spool.close()
         self.adopted = True

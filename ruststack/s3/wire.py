@@ -5,7 +5,7 @@ read with defusedxml (bodies are untrusted).
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
 

@@ -15,7 +15,7 @@ import http.client
 import os
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from awscrt import checksums as crt
@@ -45,6 +45,7 @@ def recording(s3) -> list[dict]:
     The headers of each request C{s3} sends, to prove how it sent them.
     """
     sent: list[dict] = []
+
     def record(request, **_):
         sent.append({k.lower(): v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()})
 
@@ -151,7 +152,7 @@ def streaming_signed_request(host: str, path: str, body: bytes, chunk: int, secr
     streaming documentation describes (seed signature, then one signature
     per chunk chained on the previous one).
     """
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     amz_date, date, region = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d"), "us-east-1"
     scope = f"{date}/{region}/s3/aws4_request"
     pieces = [body[i : i + chunk] for i in range(0, len(body), chunk)] + [b""]
@@ -226,7 +227,9 @@ def test_hand_signed_streaming_with_wrong_secret_is_refused(verifying_stack):
 
 
 def unsigned_trailer_body(body: bytes, chunk: int, trailer: str) -> bytes:
-    encoded = b"".join(f"{len(body[i:i + chunk]):x}\r\n".encode() + body[i : i + chunk] + b"\r\n" for i in range(0, len(body), chunk))
+    encoded = b"".join(
+        f"{len(body[i : i + chunk]):x}\r\n".encode() + body[i : i + chunk] + b"\r\n" for i in range(0, len(body), chunk)
+    )
     return encoded + b"0\r\n" + trailer.encode() + b"\r\n\r\n"
 
 
@@ -262,10 +265,11 @@ def test_truncated_aws_chunked_is_refused(stack, bucket):
     body = unsigned_trailer_body(b"abc", 10, "x-amz-checksum-crc32:AAAAAA==")[:-12]
     connection = http.client.HTTPConnection(host, timeout=10)
     connection.request(
-        "PUT", f"/{bucket}/t", body=body,
+        "PUT",
+        f"/{bucket}/t",
+        body=body,
         headers={"x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER", "content-encoding": "aws-chunked"},
     )
     response = connection.getresponse()
     assert response.status == 400
     assert b"IncompleteBody" in response.read()
-

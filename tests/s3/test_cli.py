@@ -60,7 +60,12 @@ def test_cp_100_mib(stack, tmp_path):
 def test_sync_folder(stack, tmp_path):
     aws(stack, "s3", "mb", "s3://cli-sync")
     folder = tmp_path / "site"
-    files = {"index.html": b"<h1>hi</h1>", "css/site.css": b"body{}", "img/a b.png": os.urandom(70_000), "deep/x/y/z.txt": b"z"}
+    files = {
+        "index.html": b"<h1>hi</h1>",
+        "css/site.css": b"body{}",
+        "img/a b.png": os.urandom(70_000),
+        "deep/x/y/z.txt": b"z",
+    }
     for name, body in files.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(body)

@@ -69,7 +69,9 @@ def test_delimiter_and_prefix(s3, tree):
     inner = s3.list_objects_v2(Bucket=tree, Prefix="a/", Delimiter="/")
     assert [o["Key"] for o in inner["Contents"]] == ["a/1", "a/2"]
     assert [p["Prefix"] for p in inner["CommonPrefixes"]] == ["a/b/"]
-    paged = list(s3.get_paginator("list_objects_v2").paginate(Bucket=tree, Delimiter="/", PaginationConfig={"PageSize": 2}))
+    paged = list(
+        s3.get_paginator("list_objects_v2").paginate(Bucket=tree, Delimiter="/", PaginationConfig={"PageSize": 2})
+    )
     entries = [o["Key"] for p in paged for o in p.get("Contents", [])] + [
         c["Prefix"] for p in paged for c in p.get("CommonPrefixes", [])
     ]

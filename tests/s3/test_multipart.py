@@ -50,9 +50,12 @@ def test_upload_complete(s3, bucket):
     assert got["ETag"] == done["ETag"]
     assert got["ContentType"] == "text/csv"
     assert got["Metadata"] == {"m": "1"}
-    assert s3.head_object(Bucket=bucket, Key="mp", PartNumber=1)["ResponseMetadata"]["HTTPHeaders"].get(
-        "x-amz-mp-parts-count"
-    ) == "3"
+    assert (
+        s3.head_object(Bucket=bucket, Key="mp", PartNumber=1)["ResponseMetadata"]["HTTPHeaders"].get(
+            "x-amz-mp-parts-count"
+        )
+        == "3"
+    )
     assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)
     with pytest.raises(ClientError) as excinfo:
         s3.list_parts(Bucket=bucket, Key="mp", UploadId=upload_id)
@@ -92,7 +95,10 @@ def test_part_number_limits(s3, bucket):
 def test_abort(s3, bucket):
     upload_id = s3.create_multipart_upload(Bucket=bucket, Key="a")["UploadId"]
     s3.upload_part(Bucket=bucket, Key="a", UploadId=upload_id, PartNumber=1, Body=part_bytes(0, 300_000))
-    assert s3.abort_multipart_upload(Bucket=bucket, Key="a", UploadId=upload_id)["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert (
+        s3.abort_multipart_upload(Bucket=bucket, Key="a", UploadId=upload_id)["ResponseMetadata"]["HTTPStatusCode"]
+        == 204
+    )
     with pytest.raises(ClientError) as excinfo:
         s3.upload_part(Bucket=bucket, Key="a", UploadId=upload_id, PartNumber=2, Body=b"x")
     assert error_of(excinfo)["Code"] == "NoSuchUpload"
@@ -106,22 +112,36 @@ def test_upload_part_copy_with_ranges(s3, bucket):
     s3.put_object(Bucket=bucket, Key="source", Body=source)
     upload_id = s3.create_multipart_upload(Bucket=bucket, Key="copied")["UploadId"]
     first = s3.upload_part_copy(
-        Bucket=bucket, Key="copied", UploadId=upload_id, PartNumber=1,
-        CopySource={"Bucket": bucket, "Key": "source"}, CopySourceRange=f"bytes=0-{5 * MIB - 1}",
+        Bucket=bucket,
+        Key="copied",
+        UploadId=upload_id,
+        PartNumber=1,
+        CopySource={"Bucket": bucket, "Key": "source"},
+        CopySourceRange=f"bytes=0-{5 * MIB - 1}",
     )["CopyPartResult"]["ETag"]
     second = s3.upload_part_copy(
-        Bucket=bucket, Key="copied", UploadId=upload_id, PartNumber=2,
-        CopySource={"Bucket": bucket, "Key": "source"}, CopySourceRange=f"bytes={5 * MIB}-{7 * MIB - 1}",
+        Bucket=bucket,
+        Key="copied",
+        UploadId=upload_id,
+        PartNumber=2,
+        CopySource={"Bucket": bucket, "Key": "source"},
+        CopySourceRange=f"bytes={5 * MIB}-{7 * MIB - 1}",
     )["CopyPartResult"]["ETag"]
     assert first == f'"{hashlib.md5(source[: 5 * MIB]).hexdigest()}"'
     with pytest.raises(ClientError) as excinfo:
         s3.upload_part_copy(
-            Bucket=bucket, Key="copied", UploadId=upload_id, PartNumber=3,
-            CopySource={"Bucket": bucket, "Key": "source"}, CopySourceRange=f"bytes=0-{8 * MIB}",
+            Bucket=bucket,
+            Key="copied",
+            UploadId=upload_id,
+            PartNumber=3,
+            CopySource={"Bucket": bucket, "Key": "source"},
+            CopySourceRange=f"bytes=0-{8 * MIB}",
         )
     assert error_of(excinfo)["Code"] == "InvalidArgument"
     s3.complete_multipart_upload(
-        Bucket=bucket, Key="copied", UploadId=upload_id,
+        Bucket=bucket,
+        Key="copied",
+        UploadId=upload_id,
         MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": first}, {"PartNumber": 2, "ETag": second}]},
     )
     assert s3.get_object(Bucket=bucket, Key="copied")["Body"].read() == source

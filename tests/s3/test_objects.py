@@ -10,8 +10,7 @@ import hashlib
 import http.client
 import re
 import time
-import urllib.parse
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
@@ -50,7 +49,7 @@ def test_put_get_round_trip_with_metadata(s3, bucket):
         ContentDisposition='attachment; filename="f.txt"',
         ContentLanguage="en",
         CacheControl="max-age=60",
-        Expires=datetime(2030, 1, 1, tzinfo=timezone.utc),
+        Expires=datetime(2030, 1, 1, tzinfo=UTC),
         Metadata={"colour": "blue", "Mixed-Case": "v"},
     )
     assert put["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
@@ -62,7 +61,7 @@ def test_put_get_round_trip_with_metadata(s3, bucket):
     assert got["ContentDisposition"] == 'attachment; filename="f.txt"'
     assert got["ContentLanguage"] == "en"
     assert got["CacheControl"] == "max-age=60"
-    assert got["Expires"] == datetime(2030, 1, 1, tzinfo=timezone.utc)
+    assert got["Expires"] == datetime(2030, 1, 1, tzinfo=UTC)
     assert got["Metadata"] == {"colour": "blue", "mixed-case": "v"}
     headers = got["ResponseMetadata"]["HTTPHeaders"]
     assert re.match(r"^[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$", headers["last-modified"])
@@ -105,7 +104,17 @@ def test_empty_object(s3, bucket):
 
 
 def test_unicode_and_odd_keys(s3, bucket):
-    keys = ["ünïcödé/ключ", "with space", "a+b", "percent%20", "/leading-slash", "trailing/", "q?x=1#frag", "..", "../etc"]
+    keys = [
+        "ünïcödé/ключ",
+        "with space",
+        "a+b",
+        "percent%20",
+        "/leading-slash",
+        "trailing/",
+        "q?x=1#frag",
+        "..",
+        "../etc",
+    ]
     for key in keys:
         s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
     for key in keys:
@@ -234,7 +243,14 @@ def test_delete_objects(s3, bucket):
         s3.put_object(Bucket=bucket, Key=key, Body=b"x")
     verbose = s3.delete_objects(
         Bucket=bucket,
-        Delete={"Objects": [{"Key": "a"}, {"Key": "b", "VersionId": "null"}, {"Key": "never"}, {"Key": "c", "VersionId": "v1"}]},
+        Delete={
+            "Objects": [
+                {"Key": "a"},
+                {"Key": "b", "VersionId": "null"},
+                {"Key": "never"},
+                {"Key": "c", "VersionId": "v1"},
+            ]
+        },
         BypassGovernanceRetention=True,
     )
     assert sorted(d["Key"] for d in verbose["Deleted"]) == ["a", "b", "never"]
@@ -246,14 +262,18 @@ def test_delete_objects(s3, bucket):
 
 def test_delete_objects_malformed_xml(stack, bucket):
     connection = http.client.HTTPConnection(stack.endpoint_url.split("//")[1], timeout=10)
-    connection.request("POST", f"/{bucket}?delete", body=b"<Delete><Object>", headers={"Content-Type": "application/xml"})
+    connection.request(
+        "POST", f"/{bucket}?delete", body=b"<Delete><Object>", headers={"Content-Type": "application/xml"}
+    )
     response = connection.getresponse()
     assert response.status == 400
     assert b"<Code>MalformedXML</Code>" in response.read()
 
 
 def test_copy_object(s3, bucket):
-    s3.put_object(Bucket=bucket, Key="src key+ü", Body=b"copied", Metadata={"a": "1"}, ContentType="text/plain", Tagging="t=1")
+    s3.put_object(
+        Bucket=bucket, Key="src key+ü", Body=b"copied", Metadata={"a": "1"}, ContentType="text/plain", Tagging="t=1"
+    )
     result = s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src key+ü"})
     assert result["CopyObjectResult"]["ETag"] == f'"{hashlib.md5(b"copied").hexdigest()}"'
     got = s3.get_object(Bucket=bucket, Key="dst")
@@ -365,7 +385,10 @@ def test_payload_sha256_mismatch(stack, bucket):
     host = stack.endpoint_url.split("//")[1]
     connection = http.client.HTTPConnection(host, timeout=10)
     connection.request(
-        "PUT", f"/{bucket}/sha", body=b"actual", headers={"x-amz-content-sha256": hashlib.sha256(b"claimed").hexdigest()}
+        "PUT",
+        f"/{bucket}/sha",
+        body=b"actual",
+        headers={"x-amz-content-sha256": hashlib.sha256(b"claimed").hexdigest()},
     )
     response = connection.getresponse()
     assert response.status == 400

@@ -36,7 +36,9 @@ def test_state_survives_restart(tmp_path):
         assert s3.get_object(Bucket="durable", Key="large")["Body"].read() == large
         assert s3.get_object(Bucket="durable", Key="replaced")["Body"].read() == b"second"
         s3.complete_multipart_upload(
-            Bucket="durable", Key="pending", UploadId=upload_id,
+            Bucket="durable",
+            Key="pending",
+            UploadId=upload_id,
             MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
         )
         assert s3.get_object(Bucket="durable", Key="pending")["Body"].read() == b"part"

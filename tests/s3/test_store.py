@@ -29,7 +29,8 @@ def record(key: str, inline: bytes | None = b"x", file: str | None = None) -> Ob
 
 def test_pages_of_100_000_keys_come_from_the_index(store):
     store._db.executemany(
-        "INSERT INTO objects (bucket, key, size, etag, modified, meta, body) VALUES ('bkt', ?, 1, '\"e\"', 0, '{}', x'78')",
+        "INSERT INTO objects (bucket, key, size, etag, modified, meta, body)"
+        " VALUES ('bkt', ?, 1, '\"e\"', 0, '{}', x'78')",
         ((b"key/%06d" % i,) for i in range(100_000)),
     )
     after, pages, slowest = "", 0, 0.0

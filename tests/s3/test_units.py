@@ -10,7 +10,6 @@ import pytest
 from ruststack.s3 import addressing, conditions, listing, ranges
 from ruststack.s3.chunked import AwsChunkedDecoder, ChunkedEncodingError
 
-
 # aws-chunked
 
 
@@ -159,9 +158,7 @@ def seek_over(keys: list[bytes]):
 
     def seek(lower, inclusive, upper, limit):
         calls.append(lower)
-        found = [
-            (k,) for k in ordered if (k >= lower if inclusive else k > lower) and (upper is None or k < upper)
-        ]
+        found = [(k,) for k in ordered if (k >= lower if inclusive else k > lower) and (upper is None or k < upper)]
         return iter(found[:limit])
 
     return seek, calls
