@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
 from ruststack.testing import RustStackProcess
@@ -195,6 +196,11 @@ def test_apis_survive_a_restart_with_data_dir(tmp_path):
         assert apigw.get_rest_api(restApiId=api["id"])["name"] == "app"
         assert apigw.get_method(restApiId=api["id"], resourceId=note["id"], httpMethod="GET")["httpMethod"] == "GET"
         assert apigw.get_stage(restApiId=api["id"], stageName="dev")["variables"] == {"a": "b"}
+        # The stage still routes: a known path reaches the integration (Lambda
+        # is not running here, hence 500), an unknown one is refused.
+        stage_url = f"{second.endpoint_url}/restapis/{api['id']}/dev/_user_request_"
+        assert requests.get(stage_url + "/notes/1", timeout=30).status_code == 500
+        assert requests.get(stage_url + "/other", timeout=30).status_code == 403
     finally:
         second.stop()
 
