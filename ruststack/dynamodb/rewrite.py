@@ -25,6 +25,11 @@ _CORAL_TYPES = {
     "ValidationException": "com.amazon.coral.validate#",
     "UnknownOperationException": "com.amazon.coral.service#",
     "SerializationException": "com.amazon.coral.service#",
+    "UnrecognizedClientException": "com.amazon.coral.service#",
+    "InvalidSignatureException": "com.amazon.coral.service#",
+    "IncompleteSignatureException": "com.amazon.coral.service#",
+    "MissingAuthenticationTokenException": "com.amazon.coral.service#",
+    "AccessDeniedException": "com.amazon.coral.service#",
 }
 # botocore's model names the text member of these errors "Message", of all
 # others "message" (dynamodb/2012-08-10/service-2.json).

@@ -98,9 +98,16 @@ def client(stack):
     return stack.client("dynamodb")
 
 
-def client_as(stack: RustStackProcess, access_key: str, region: str | None = None, service: str = "dynamodb"):
+def client_as(
+    stack: RustStackProcess,
+    access_key: str,
+    region: str | None = None,
+    service: str = "dynamodb",
+    secret_key: str | None = None,
+):
     """
-    A boto3 client of C{stack} signing with C{access_key} in C{region}.
+    A boto3 client of C{stack} signing with C{access_key} (and by default the
+    secret C{secret-<access key>}) in C{region}.
     """
     import boto3
     from botocore.config import Config as BotoConfig
@@ -110,6 +117,6 @@ def client_as(stack: RustStackProcess, access_key: str, region: str | None = Non
         endpoint_url=stack.endpoint_url,
         region_name=region or stack.region,
         aws_access_key_id=access_key,
-        aws_secret_access_key="secret-" + access_key,
+        aws_secret_access_key=secret_key or "secret-" + access_key,
         config=BotoConfig(retries={"max_attempts": 2, "mode": "standard"}),
     )
