@@ -66,6 +66,17 @@ def create_app(table_name: str | None = None, bucket_name: str | None = None) ->
         s3.put_object(Bucket=bucket, Key=name, Body=data, ContentType=content_type)
         return jsonify(name=name, size=len(data)), 201
 
+    @app.post("/files")
+    def upload_form():
+        # A browser-style multipart/form-data upload: one file field.
+        uploaded = request.files.get("file")
+        if uploaded is None or not uploaded.filename:
+            return jsonify(error="send a file in the 'file' field"), 400
+        data = uploaded.read()
+        content_type = uploaded.mimetype or "application/octet-stream"
+        s3.put_object(Bucket=bucket, Key=uploaded.filename, Body=data, ContentType=content_type)
+        return jsonify(name=uploaded.filename, size=len(data), note=request.form.get("note", "")), 201
+
     @app.get("/files/<name>")
     def download(name: str):
         try:

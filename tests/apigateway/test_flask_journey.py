@@ -112,6 +112,24 @@ def test_binary_upload_and_download(deployed, local):
     assert compare(deployed, local, "GET", "/files/missing.bin").status_code == 404
 
 
+def test_multipart_form_upload(deployed, local):
+    boundary = "ruststackboundary"
+    content = bytes(range(256))
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="note"\r\n\r\nhéllo\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="form.bin"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    uploaded = compare(deployed, local, "POST", "/files", headers, body)
+    assert uploaded.json() == {"name": "form.bin", "size": 256, "note": "héllo"}
+    assert compare(deployed, local, "GET", "/files/form.bin").content == content
+
+
 def test_flask_404(deployed, local):
     missing = compare(deployed, local, "GET", "/no/such/route")
     assert missing.status_code == 404 and b"Not Found" in missing.content
