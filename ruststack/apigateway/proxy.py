@@ -187,6 +187,8 @@ def _status(value: Any) -> int:
         raise MalformedProxyResponse("statusCode is a boolean")
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)
     if not isinstance(value, int) or not 100 <= value <= 599:
         raise MalformedProxyResponse(f"statusCode {value!r} is not an HTTP status")
     return value

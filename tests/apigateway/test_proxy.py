@@ -152,3 +152,7 @@ def test_malformed_responses(payload):
 def test_semicolons_split_the_query_string():
     event = build_event(request(query="a=1;b=2"), ROUTE, context())
     assert event["queryStringParameters"] == {"a": "1", "b": "2"}
+
+
+def test_integral_float_status_is_taken():
+    assert parse_response(b'{"statusCode": 204.0}', decode_binary=False).status == 204
