@@ -37,8 +37,6 @@ class S3Resource(Resource):
         setHeader(b"x-amz-id-2", [ids.s3_host_id().encode()])
         setHeader(b"server", [b"AmazonS3"])
         sink = request.content if isinstance(request.content, UploadSink) else None
-        if sink is not None:
-            request.notifyFinish().addBoth(lambda _: sink.discard())
         path, query = request.raw_path_and_query()
         target = addressing.address(request.host_header(), path, query)
         headers = request.lower_headers()

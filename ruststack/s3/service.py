@@ -60,7 +60,11 @@ class S3Service(service.Service):
         if length is not None and length > _LARGE_BODY and transport is not None and hasattr(transport, "bufferSize"):
             # Read a large body in 1 MiB recv calls rather than Twisted's 64 KiB.
             transport.bufferSize = _RECV_SIZE
-        return UploadSink(request.lower_headers(), self.store.temporary, connection)
+        sink = UploadSink(request.lower_headers(), self.store.temporary, connection)
+        # However the request ends (answered, or the client gone mid-body),
+        # a body no handler committed is dropped.
+        request.notifyFinish().addBoth(lambda _: sink.discard())
+        return sink
 
     def read_object(self, account: str, bucket: str, key: str) -> defer.Deferred:
         found = self.store.get_bucket(bucket)

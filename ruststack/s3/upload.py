@@ -52,6 +52,15 @@ def announced_algorithms(headers: Mapping[str, str]) -> set[str]:
     return found
 
 
+def _too_large(size: int) -> AwsError:
+    return AwsError(
+        "EntityTooLarge",
+        "Your proposed upload exceeds the maximum allowed size",
+        400,
+        {"ProposedSize": size, "MaxSizeAllowed": MAX_PUT_SIZE},
+    )
+
+
 class UploadSink:
     """
     A writable file-like object that twisted.web writes a request body into
@@ -97,12 +106,7 @@ class UploadSink:
     def _payload(self, data: bytes) -> None:
         self._size += len(data)
         if self._size > MAX_PUT_SIZE:
-            self._error = AwsError(
-                "EntityTooLarge",
-                "Your proposed upload exceeds the maximum allowed size",
-                400,
-                {"ProposedSize": self._size, "MaxSizeAllowed": MAX_PUT_SIZE},
-            )
+            self._error = _too_large(self._size)
             self._stop_lanes()
             self._spool.discard()
             return
@@ -192,6 +196,8 @@ class UploadSink:
         headers = self.headers
         size = self._size
         decoded_length = headers.get("x-amz-decoded-content-length")
+        if decoded_length is not None and decoded_length.isdigit() and int(decoded_length) > MAX_PUT_SIZE:
+            raise _too_large(int(decoded_length))
         if decoded_length is not None and decoded_length.isdigit() and int(decoded_length) != size:
             raise AwsError(
                 "IncompleteBody",

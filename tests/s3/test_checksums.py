@@ -273,3 +273,21 @@ def test_truncated_aws_chunked_is_refused(stack, bucket):
     response = connection.getresponse()
     assert response.status == 400
     assert b"IncompleteBody" in response.read()
+
+
+def test_declared_size_over_5_gib_is_entity_too_large(stack, bucket):
+    host = stack.endpoint_url.split("//")[1]
+    connection = http.client.HTTPConnection(host, timeout=10)
+    connection.request(
+        "PUT",
+        f"/{bucket}/huge",
+        body=unsigned_trailer_body(b"abc", 10, "x-amz-checksum-crc32:AAAAAA=="),
+        headers={
+            "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+            "content-encoding": "aws-chunked",
+            "x-amz-decoded-content-length": str(5 * 1024**3 + 1),
+        },
+    )
+    response = connection.getresponse()
+    assert response.status == 400
+    assert b"<Code>EntityTooLarge</Code>" in response.read()

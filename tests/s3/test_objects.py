@@ -8,7 +8,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.client
+import os
 import re
+import socket
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -419,3 +421,29 @@ def test_timestamps_are_recent(s3, bucket):
     s3.put_object(Bucket=bucket, Key="now", Body=b"x")
     modified = s3.head_object(Bucket=bucket, Key="now")["LastModified"]
     assert abs(modified.timestamp() - time.time()) < 60
+
+
+def test_clients_that_leave_mid_download(stack, s3, bucket):
+    body = os.urandom(64 * 1024 * 1024)
+    s3.put_object(Bucket=bucket, Key="big", Body=body)
+    host, port = stack.endpoint_url.split("//")[1].split(":")
+    for _ in range(5):
+        sock = socket.create_connection((host, int(port)), timeout=10)
+        sock.sendall(f"GET /{bucket}/big HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        sock.close()
+    # The server goes on serving, whole objects included.
+    assert s3.get_object(Bucket=bucket, Key="big")["Body"].read() == body
+    ranged = s3.get_object(Bucket=bucket, Key="big", Range="bytes=33554432-33554441")["Body"].read()
+    assert ranged == body[33554432:33554442]
+
+
+def test_concurrent_downloads(s3, bucket):
+    from concurrent.futures import ThreadPoolExecutor
+
+    bodies = {f"k{i}": os.urandom(3 * 1024 * 1024 + i) for i in range(4)}
+    for key, body in bodies.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda key: s3.get_object(Bucket=bucket, Key=key)["Body"].read(), list(bodies) * 2))
+    assert got == list(bodies.values()) * 2
