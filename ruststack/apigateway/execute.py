@@ -181,11 +181,17 @@ class ExecuteApiResource(Resource):
         raw_path, _, query = request.uri.decode("latin-1").partition("?")
         host = (request.getHeader(b"host") or b"").decode("latin-1")
         target = target_of(host, raw_path)
-        found = self._route(target, request.method.decode("latin-1")) if target else None
+        found = resolve(self.store, target, request.method.decode("latin-1")) if target else None
         if found is None:
             exchange.gateway_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
             return NOT_DONE_YET
         api, stage_variables, route = found
+        signer = _signer(request)
+        if route.method.authorization_type == "AWS_IAM" and signer is None:
+            # IAM-authorized methods want a SigV4 signature (the edge checks it
+            # under --auth verify); unsigned, API Gateway refuses them so.
+            exchange.gateway_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+            return NOT_DONE_YET
         assert target is not None
         integration = route.integration
         function = function_of(integration.uri or "", stage_variables) if integration else None
@@ -223,6 +229,7 @@ class ExecuteApiResource(Resource):
             source_ip=request.getClientAddress().host,
             protocol=request.clientproto.decode("latin-1"),
             domain_name=host.split(":", 1)[0] or f"{api.id}.execute-api.localhost",
+            signer=signer,
         )
         context = proxy.EventContext(
             account=api.account,
@@ -252,17 +259,6 @@ class ExecuteApiResource(Resource):
             self._answered, self._failed, callbackArgs=(exchange, decode_binary), errbackArgs=(exchange, target)
         )
         return NOT_DONE_YET
-
-    def _route(self, target: Target, method: str) -> tuple[RestApi, dict[str, str], Route] | None:
-        api = self.store.apis.get(target.api_id)
-        stage = api.stages.get(target.stage) if api is not None else None
-        deployment = api.deployments.get(stage.deployment_id) if api is not None and stage is not None else None
-        if api is None or stage is None or deployment is None:
-            return None
-        route = self.store.router(api, deployment).match(method, target.raw_path)
-        if route is None:
-            return None
-        return api, stage.variables, route
 
     @staticmethod
     def _event_headers(request, host: str) -> list[tuple[str, str]]:
@@ -322,6 +318,40 @@ class ExecuteApiResource(Resource):
         else:
             log.failure("invoking the function of {api}/{stage} failed", failure, api=target.api_id, stage=target.stage)
             exchange.gateway_error(500, "Internal server error", "InternalServerErrorException")
+
+
+def resolve(store: ApiStore, target: Target, method: str) -> tuple[RestApi, dict[str, str], Route] | None:
+    """
+    The API, stage variables and route serving C{method} on C{target}, or
+    C{None} (no such API, stage or route).
+    """
+    api = store.apis.get(target.api_id)
+    stage = api.stages.get(target.stage) if api is not None else None
+    deployment = api.deployments.get(stage.deployment_id) if api is not None and stage is not None else None
+    if api is None or stage is None or deployment is None:
+        return None
+    route = store.router(api, deployment).match(method, target.raw_path)
+    if route is None:
+        return None
+    return api, stage.variables, route
+
+
+def requires_signature(store: ApiStore, request) -> bool:
+    """
+    Whether C{request} is for a method with C{AWS_IAM} authorization, which
+    the edge must authenticate; every other stage request is public.
+    """
+    raw_path = request.uri.decode("latin-1").partition("?")[0]
+    target = target_of((request.getHeader(b"host") or b"").decode("latin-1"), raw_path)
+    found = resolve(store, target, request.method.decode("latin-1")) if target else None
+    return found is not None and found[2].method.authorization_type == "AWS_IAM"
+
+
+def _signer(request) -> tuple[str, str] | None:
+    caller = getattr(request, "caller", None)
+    if caller is None or getattr(request, "signature", None) is None:
+        return None
+    return caller.access_key, caller.account
 
 
 def _read_body(request) -> bytes | None:

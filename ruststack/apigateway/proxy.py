@@ -41,6 +41,8 @@ class HttpRequest:
     source_ip: str
     protocol: str
     domain_name: str
+    # The signer of a SigV4-signed request (AWS_IAM methods): (access key, account).
+    signer: tuple[str, str] | None = None
 
 
 @attrs.frozen
@@ -153,12 +155,12 @@ def build_event(request: HttpRequest, route: Route, context: EventContext) -> di
             "requestId": context.request_id,
             "identity": {
                 "cognitoIdentityPoolId": None,
-                "accountId": None,
+                "accountId": request.signer[1] if request.signer else None,
                 "cognitoIdentityId": None,
                 "caller": None,
                 "sourceIp": request.source_ip,
                 "principalOrgId": None,
-                "accessKey": None,
+                "accessKey": request.signer[0] if request.signer else None,
                 "cognitoAuthenticationType": None,
                 "cognitoAuthenticationProvider": None,
                 "userArn": None,

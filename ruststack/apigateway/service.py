@@ -12,7 +12,7 @@ from twisted.web.resource import Resource
 from zope.interface import implementer
 
 from ruststack.apigateway import control
-from ruststack.apigateway.execute import ExecuteApiResource, is_execute_request
+from ruststack.apigateway.execute import ExecuteApiResource, is_execute_request, requires_signature
 from ruststack.apigateway.store import ApiStore
 from ruststack.aws import errors, ids
 from ruststack.interfaces import RUNNING, IAwsService, ILambdaInvoker, IPublicRequests, ServiceStatus
@@ -75,9 +75,10 @@ class ApiGatewayService:
 
     def is_public(self, request) -> bool:
         # Stages are served unsigned, as AWS serves methods with authorization
-        # NONE (AWS_IAM authorization is not enforced here).
+        # NONE; AWS_IAM methods are authenticated by the edge like any call.
         path = request.uri.split(b"?", 1)[0].decode("latin-1")
-        return is_execute_request((request.getHeader(b"host") or b"").decode("latin-1"), path)
+        host = (request.getHeader(b"host") or b"").decode("latin-1")
+        return is_execute_request(host, path) and not requires_signature(self.store, request)
 
     def status(self) -> ServiceStatus:
         return RUNNING

@@ -301,3 +301,19 @@ def test_mock_integration_answers_a_cors_preflight(store, lam, client):
     assert response.headers.getRawHeaders("access-control-allow-origin") == ["*"]
     assert response.headers.getRawHeaders("access-control-allow-methods") == ["GET,OPTIONS"]
     assert lam.calls == []
+
+
+def test_iam_method_refuses_unsigned_requests(store, lam, client):
+    api_id = deploy(store)
+    api = store.apis[api_id]
+    notes = next(r for r in api.resources.values() if r.path == "/notes")
+    call(
+        store,
+        "PATCH",
+        f"/restapis/{api_id}/resources/{notes.id}/methods/GET",
+        {"patchOperations": [{"op": "replace", "path": "/authorizationType", "value": "AWS_IAM"}]},
+    )
+    call(store, "POST", f"/restapis/{api_id}/deployments", {"stageName": "dev"})
+    response, body = fetch(client, "GET", url(api_id, "/notes"))
+    assert (response.code, json.loads(body)) == (403, {"message": "Missing Authentication Token"})
+    assert lam.calls == []

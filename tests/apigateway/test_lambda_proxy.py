@@ -14,6 +14,9 @@ import zipfile
 
 import pytest
 import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from ruststack.testing import RustStackProcess
@@ -60,8 +63,11 @@ def deploy_echo(process: RustStackProcess, **clients) -> tuple[str, str]:
     items = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="items")
     item = apigw.create_resource(restApiId=api["id"], parentId=items["id"], pathPart="{id}")
     slow = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="slow")
-    for resource, timeout in ((item, 29000), (slow, 1000)):
-        apigw.put_method(restApiId=api["id"], resourceId=resource["id"], httpMethod="ANY", authorizationType="NONE")
+    private = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="private")
+    for resource, timeout, authorization in ((item, 29000, "NONE"), (slow, 1000, "NONE"), (private, 29000, "AWS_IAM")):
+        apigw.put_method(
+            restApiId=api["id"], resourceId=resource["id"], httpMethod="ANY", authorizationType=authorization
+        )
         apigw.put_integration(
             restApiId=api["id"],
             resourceId=resource["id"],
@@ -127,6 +133,22 @@ def test_method_on_another_resource_only_is_403(echo):
     assert (response.status_code, response.json()) == (403, {"message": "Missing Authentication Token"})
 
 
+def signed_get(url: str, key: str, secret: str, region: str = "us-east-1") -> requests.Response:
+    request = AWSRequest("GET", url)
+    SigV4Auth(Credentials(key, secret), "execute-api", region).add_auth(request)
+    return requests.get(url, headers=dict(request.headers), timeout=60)
+
+
+def test_iam_method_wants_a_signature_and_names_the_caller(echo):
+    _, url = echo
+    unsigned = requests.get(url + "/private", timeout=60)
+    assert (unsigned.status_code, unsigned.json()) == (403, {"message": "Missing Authentication Token"})
+    signed = signed_get(url + "/private", "111122223333", "secret")
+    assert signed.status_code == 200
+    identity = signed.json()["requestContext"]["identity"]
+    assert (identity["accessKey"], identity["accountId"]) == ("111122223333", "111122223333")
+
+
 def test_stages_are_served_unsigned_under_auth_verify(tmp_path):
     credentials = tmp_path / "credentials"
     credentials.write_text("[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = devsecret\n")
@@ -137,6 +159,9 @@ def test_stages_are_served_unsigned_under_auth_verify(tmp_path):
         keys = {"aws_access_key_id": "AKIADEV", "aws_secret_access_key": "devsecret"}
         _, url = deploy_echo(process, **keys)
         assert requests.get(url + "/items/1", timeout=60).json()["pathParameters"] == {"id": "1"}
+        # An AWS_IAM method is authenticated: a good signature passes, a bad one is refused.
+        assert signed_get(url + "/private", "AKIADEV", "devsecret").status_code == 200
+        assert signed_get(url + "/private", "AKIADEV", "wrong").status_code == 403
         # The control plane still wants a valid signature.
         with pytest.raises(ClientError) as excinfo:
             process.client("apigateway", aws_access_key_id="AKIADEV", aws_secret_access_key="wrong").get_rest_apis()
