@@ -287,7 +287,9 @@ def complete_multipart_upload(ctx: S3Context, call: S3Call) -> defer.Deferred:
                 os.unlink(os.path.join(ctx.store.files, file))
             raise no_such_upload(upload.upload_id)
         meta = upload.meta
-        final = ObjectMeta(meta.headers, meta.user, checksum, meta.tags, len(chosen), meta.storage_class)
+        final = ObjectMeta(
+            meta.headers, meta.user, checksum, meta.tags, len(chosen), meta.storage_class, [p.size for p in chosen]
+        )
         ctx.store.put_object(ObjectRecord(upload.bucket, upload.key, size, etag, ctx.now(), final, inline, file))
         ctx.store.drop_upload(upload.upload_id)
         call.set_headers({"Content-Type": "application/xml"})

@@ -11,6 +11,7 @@ import hashlib
 import os
 from urllib.parse import unquote
 
+import attrs
 from twisted.internet import defer
 from twisted.web.server import NOT_DONE_YET
 
@@ -139,8 +140,12 @@ def get_object(ctx: S3Context, call: S3Call) -> bytes | int:
     except _NotModified as e:
         return _not_modified(call, e.record)
     request = call.request
+    selected: ranges.ByteRange | None
     try:
-        selected = ranges.parse_range(call.headers.get("range"), record.size)
+        if "partNumber" in call.query:
+            selected = _part_range(call, record)
+        else:
+            selected = ranges.parse_range(call.headers.get("range"), record.size)
     except ranges.Unsatisfiable:
         raise AwsError(
             "InvalidRange",
@@ -171,6 +176,34 @@ def get_object(ctx: S3Context, call: S3Call) -> bytes | int:
         body.seek(first)
     BodyProducer(request, body, length).start()
     return NOT_DONE_YET
+
+
+def _part_range(call: S3Call, record: ObjectRecord) -> ranges.ByteRange:
+    """
+    The bytes of part C{partNumber} of a multipart object (a simple object
+    is its own part 1).
+    See https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_RequestSyntax
+    """
+    if "range" in call.headers:
+        raise AwsError("InvalidRequest", "Cannot specify both Range header and partNumber query parameter", 400)
+    text = call.query["partNumber"]
+    if not text.isdigit() or not 1 <= int(text) <= 10000:
+        raise AwsError(
+            "InvalidArgument",
+            "Part number must be an integer between 1 and 10000, inclusive",
+            400,
+            {"ArgumentName": "partNumber", "ArgumentValue": text},
+        )
+    number = int(text)
+    sizes = record.meta.part_sizes or [record.size]
+    if number > len(sizes):
+        raise AwsError(
+            "InvalidPartNumber", "The requested partnumber is not satisfiable", 416, {"PartNumberRequested": number}
+        )
+    first = sum(sizes[: number - 1])
+    if sizes[number - 1] == 0:
+        raise ranges.Unsatisfiable()
+    return ranges.ByteRange(first, first + sizes[number - 1] - 1, record.size)
 
 
 def delete_object(ctx: S3Context, call: S3Call) -> bytes:
@@ -354,12 +387,7 @@ def put_object_tagging(ctx: S3Context, call: S3Call) -> bytes:
 
 
 def _replace_tags(ctx: S3Context, record: ObjectRecord, tags: dict[str, str]) -> None:
-    meta = record.meta
-    ctx.store.update_meta(
-        record.bucket,
-        record.key,
-        ObjectMeta(meta.headers, meta.user, meta.checksum, tags, meta.parts, meta.storage_class),
-    )
+    ctx.store.update_meta(record.bucket, record.key, attrs.evolve(record.meta, tags=tags))
 
 
 def get_object_tagging(ctx: S3Context, call: S3Call) -> bytes:

@@ -30,6 +30,7 @@ class ObjectMeta:
     @ivar checksum: C{(algorithm, base64 value, type)} where type is
         C{FULL_OBJECT} or C{COMPOSITE}, or C{None}.
     @ivar parts: the part count of an object made by a multipart upload.
+    @ivar part_sizes: the sizes of those parts (GetObject's C{partNumber}).
     """
 
     headers: dict[str, str] = attrs.field(factory=dict)
@@ -38,6 +39,7 @@ class ObjectMeta:
     tags: dict[str, str] = attrs.field(factory=dict)
     parts: int | None = None
     storage_class: str = "STANDARD"
+    part_sizes: list[int] = attrs.field(factory=list)
 
     def to_json(self) -> str:
         # By hand: attrs.asdict costs more than the rest of a small PUT.
@@ -49,6 +51,7 @@ class ObjectMeta:
                 "tags": self.tags,
                 "parts": self.parts,
                 "storage_class": self.storage_class,
+                "part_sizes": self.part_sizes,
             },
             separators=(",", ":"),
         )

@@ -179,3 +179,26 @@ def test_high_level_transfer(s3, bucket, tmp_path):
     target = tmp_path / "target.bin"
     s3.download_file(bucket, "transfer", str(target), Config=config)
     assert target.read_bytes() == data
+
+
+def test_get_by_part_number(s3, bucket):
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key="pn")["UploadId"]
+    parts = [part_bytes(11, 5 * MIB), part_bytes(12, 777)]
+    etags = [
+        s3.upload_part(Bucket=bucket, Key="pn", UploadId=upload_id, PartNumber=n, Body=b)["ETag"]
+        for n, b in enumerate(parts, 1)
+    ]
+    s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key="pn",
+        UploadId=upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, 1)]},
+    )
+    second = s3.get_object(Bucket=bucket, Key="pn", PartNumber=2)
+    assert second["Body"].read() == parts[1]
+    assert second["PartsCount"] == 2
+    assert second["ContentRange"] == f"bytes {5 * MIB}-{5 * MIB + 776}/{5 * MIB + 777}"
+    assert s3.head_object(Bucket=bucket, Key="pn", PartNumber=1)["ContentLength"] == 5 * MIB
+    with pytest.raises(ClientError) as excinfo:
+        s3.get_object(Bucket=bucket, Key="pn", PartNumber=3)
+    assert error_of(excinfo)["Code"] == "InvalidPartNumber"
