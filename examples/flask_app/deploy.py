@@ -127,17 +127,30 @@ def _deploy_function(lam, name: str, code: bytes, environment: dict[str, str], r
 
 
 def _deploy_api(apigateway, lam, name: str, function_arn: str, region: str, stage: str) -> str:
-    for existing in apigateway.get_rest_apis(limit=500)["items"]:
-        if existing["name"] == name:
-            apigateway.delete_rest_api(restApiId=existing["id"])
-    # */*: every request body reaches the function base64-encoded and a
-    # base64 answer (apig-wsgi's binary responses) goes out decoded.
-    api = apigateway.create_rest_api(name=name, binaryMediaTypes=["*/*"], endpointConfiguration={"types": ["REGIONAL"]})
+    """
+    The REST API C{name}, created or brought up to date (so that its URL
+    stays the same across deploys), with a new deployment of C{stage}.
+    """
+    existing = [a for a in apigateway.get_rest_apis(limit=500)["items"] if a["name"] == name]
+    if existing:
+        api = existing[0]
+    else:
+        # */*: every request body reaches the function base64-encoded and a
+        # base64 answer (apig-wsgi's binary responses) goes out decoded.
+        api = apigateway.create_rest_api(
+            name=name, binaryMediaTypes=["*/*"], endpointConfiguration={"types": ["REGIONAL"]}
+        )
     api_id = api["id"]
-    proxy = apigateway.create_resource(restApiId=api_id, parentId=api["rootResourceId"], pathPart="{proxy+}")
+    resources = {r["path"]: r["id"] for r in apigateway.get_resources(restApiId=api_id, limit=500)["items"]}
+    if "/{proxy+}" not in resources:
+        proxy = apigateway.create_resource(restApiId=api_id, parentId=api["rootResourceId"], pathPart="{proxy+}")
+        resources["/{proxy+}"] = proxy["id"]
     uri = f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
-    for resource_id in (api["rootResourceId"], proxy["id"]):
-        apigateway.put_method(restApiId=api_id, resourceId=resource_id, httpMethod="ANY", authorizationType="NONE")
+    for resource_id in (resources["/"], resources["/{proxy+}"]):
+        try:
+            apigateway.put_method(restApiId=api_id, resourceId=resource_id, httpMethod="ANY", authorizationType="NONE")
+        except apigateway.exceptions.ConflictException:
+            pass  # there from an earlier deploy
         apigateway.put_integration(
             restApiId=api_id,
             resourceId=resource_id,
@@ -147,13 +160,16 @@ def _deploy_api(apigateway, lam, name: str, function_arn: str, region: str, stag
             uri=uri,
         )
     account = function_arn.split(":")[4]
-    lam.add_permission(
-        FunctionName=function_arn,
-        StatementId=f"apigateway-{api_id}",
-        Action="lambda:InvokeFunction",
-        Principal="apigateway.amazonaws.com",
-        SourceArn=f"arn:aws:execute-api:{region}:{account}:{api_id}/*/*/*",
-    )
+    try:
+        lam.add_permission(
+            FunctionName=function_arn,
+            StatementId=f"apigateway-{api_id}",
+            Action="lambda:InvokeFunction",
+            Principal="apigateway.amazonaws.com",
+            SourceArn=f"arn:aws:execute-api:{region}:{account}:{api_id}/*/*/*",
+        )
+    except lam.exceptions.ResourceConflictException:
+        pass  # granted by an earlier deploy
     apigateway.create_deployment(restApiId=api_id, stageName=stage)
     return api_id
 

@@ -35,13 +35,22 @@ def stack():
 
 
 @pytest.fixture(scope="module")
-def deployed(stack):
-    deploy = flask_app.load("deploy", {})
-    return deploy.deploy(stack.endpoint_url, stack.region)
+def deploy_module():
+    return flask_app.load("deploy", {})
 
 
 @pytest.fixture(scope="module")
-def local(stack, deployed):
+def code(deploy_module):
+    return deploy_module.package()
+
+
+@pytest.fixture(scope="module")
+def deployed(stack, deploy_module, code):
+    return deploy_module.deploy(stack.endpoint_url, stack.region, code=code)
+
+
+@pytest.fixture(scope="module")
+def local(stack, deployed, deploy_module):
     """
     The same app under Flask's test client, with its own table and bucket
     (created by deploy.py's helpers) in the same RustStack.
@@ -54,9 +63,8 @@ def local(stack, deployed):
         "TABLE_NAME": "local-notes",
         "BUCKET_NAME": "local-files",
     }
-    deploy = flask_app.load("deploy", {})
-    deploy._ensure_table(stack.client("dynamodb"), "local-notes")
-    deploy._ensure_bucket(stack.client("s3"), "local-files", stack.region)
+    deploy_module._ensure_table(stack.client("dynamodb"), "local-notes")
+    deploy_module._ensure_bucket(stack.client("s3"), "local-files", stack.region)
     app = flask_app.load("app", environment).app
     return app.test_client(use_cookies=False)
 
@@ -172,3 +180,9 @@ def test_host_form_and_gateway_headers(stack, deployed):
 def test_unknown_stage_is_missing_authentication_token(deployed):
     response = requests.get(deployed.url.replace(f"/{deployed.stage}/", "/nostage/") + "notes", timeout=60)
     assert (response.status_code, response.json()) == (403, {"message": "Missing Authentication Token"})
+
+
+def test_redeploy_keeps_the_url(stack, deployed, deploy_module, code):
+    again = deploy_module.deploy(stack.endpoint_url, stack.region, code=code)
+    assert (again.api_id, again.url) == (deployed.api_id, deployed.url)
+    assert requests.get(again.url + "hello/again", timeout=60).text == "Hello, again!\n"
