@@ -236,7 +236,7 @@ class Workload:
                 if self.good_trials(target)
             },
             "goals": [
-                {"goal": goal.text, "value": value, "met": met}
+                {"goal": goal.text, "value": value, "met": met, "ratio": goal.peer is not None and not goal.difference}
                 for goal in self.goals
                 for value, met in [goal.evaluate(self)]
             ],
@@ -295,7 +295,7 @@ def compare(
                 live.pop(name)
     if profile_dir is not None:
         for output in sorted(profile_dir.glob(f"{_slug(workload.name)}-*.txt"))[:1]:
-            workload.notes += [f"profile {output.name}: {line}" for line in profiling.hot_spots(output)]
+            workload.notes += [f"profile ({output.name}) {line}" for line in profiling.hot_spots(output)]
     return workload
 
 

@@ -137,3 +137,44 @@ class Report:
         path.write_text(text)
         (folder / "latest.json").write_text(text)
         return path
+
+
+def markdown(run: dict) -> str:
+    """
+    A written run (its JSON) as a Markdown table: medians, goals, noise.
+    """
+    workloads = run["workloads"]
+    columns = list(dict.fromkeys(t for w in workloads for t in [*w["medians"], *w["unavailable"]]))
+    lines = [
+        "| workload | unit | " + " | ".join(columns) + " | goals | others' CPU |",
+        "|---|---|" + "---:|" * len(columns) + "---|---:|",
+    ]
+    for w in workloads:
+        cells = []
+        for column in columns:
+            if column in w["medians"]:
+                cells.append(_fmt(w["medians"][column][w["metric"]], w["metric"]))
+            else:
+                cells.append("n/a" if column in w["unavailable"] else "")
+        goals = []
+        for goal in w["goals"]:
+            value = goal["value"]
+            if value is None:
+                goals.append(f"{goal['goal']}: n/a")
+                continue
+            shown = f"{value:.2f}" + ("x" if goal.get("ratio") else "")
+            verdict = "" if goal["met"] is None else " **met**" if goal["met"] else " **MISSED**"
+            goals.append(f"{goal['goal']}: {shown}{verdict}")
+        noise = [m.get("foreign_cpu_pct") for m in w["medians"].values() if m.get("foreign_cpu_pct") is not None]
+        lines.append(
+            f"| {w['name']} | {w['unit']} | " + " | ".join(cells) + f" | {'; '.join(goals)} | {max(noise):.0f}% |"
+            if noise
+            else f"| {w['name']} | {w['unit']} | " + " | ".join(cells) + f" | {'; '.join(goals)} | |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(markdown(json.loads(Path(sys.argv[1] if len(sys.argv) > 1 else RESULTS / "latest.json").read_text())))
