@@ -137,9 +137,10 @@ class BackendConnection(protocol.Protocol):
         else:
             length = self._length or 0
             if len(self._buffer) >= length:
-                self._body = self._buffer[:length]
+                with memoryview(self._buffer) as view:
+                    body = bytes(view[:length])
                 del self._buffer[:length]
-                self._done()
+                self._done(body)
 
     def _parse_chunks(self) -> None:
         while True:
@@ -152,15 +153,15 @@ class BackendConnection(protocol.Protocol):
                 if trailer_end < 0:
                     return
                 del self._buffer[: trailer_end + 4]
-                self._done()
+                self._done(bytes(self._body))
                 return
             if len(self._buffer) < end + 2 + size + 2:
                 return
             self._body += self._buffer[end + 2 : end + 2 + size]
             del self._buffer[: end + 2 + size + 2]
 
-    def _done(self) -> None:
-        response = BackendResponse(self._status, self._headers or {}, bytes(self._body))
+    def _done(self, body: bytes) -> None:
+        response = BackendResponse(self._status, self._headers or {}, body)
         self._headers, self._length, self._chunked, self._body = None, None, False, bytearray()
         waiting, self._waiting = self._waiting, None
         if waiting is not None:

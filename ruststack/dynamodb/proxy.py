@@ -86,7 +86,7 @@ class DynamoDBProxy(Resource):
         self._table_answers: dict[str, tuple[str, str | None]] = {
             "CreateTable": ("TableDescription", "CREATING"),
             "DescribeTable": ("Table", None),
-            "UpdateTable": ("TableDescription", None),
+            "UpdateTable": ("TableDescription", "UPDATING"),
             "DeleteTable": ("TableDescription", "DELETING"),
         }
 

@@ -63,6 +63,13 @@ def test_provisioned_throughput_without_epoch_dates(client):
     )
     throughput = client.describe_table(TableName="provisioned")["Table"]["ProvisionedThroughput"]
     assert throughput == {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 5, "WriteCapacityUnits": 3}
+    updated = client.update_table(
+        TableName="provisioned", ProvisionedThroughput={"ReadCapacityUnits": 7, "WriteCapacityUnits": 3}
+    )["TableDescription"]
+    assert updated["TableStatus"] == "UPDATING"
+    table = client.describe_table(TableName="provisioned")["Table"]
+    assert table["TableStatus"] == "ACTIVE"
+    assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 7
 
 
 def test_streams_name_the_callers_region_and_account(stack):
