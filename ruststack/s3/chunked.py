@@ -12,6 +12,7 @@ https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 _MAX_LINE = 4096
@@ -30,8 +31,16 @@ class AwsChunkedDecoder:
     case names) and C{signatures} the chunk signatures in order.
     """
 
-    def __init__(self, sink: Callable[[bytes], None]) -> None:
+    def __init__(self, sink: Callable[[bytes], None], on_chunk: Callable[[str, bytes], None] | None = None) -> None:
+        """
+        @param on_chunk: if given, called at the end of each chunk with its
+            C{chunk-signature} and the SHA-256 of its data (for checking
+            signed chunks).
+        """
         self._sink = sink
+        self._on_chunk = on_chunk
+        self._chunk_hash: hashlib._Hash | None = None
+        self._chunk_signature = ""
         self._buffer = b""
         self._remaining = 0  # payload bytes left in the current chunk
         self._state = "size"  # size | data | data-end | trailer | done
@@ -46,9 +55,7 @@ class AwsChunkedDecoder:
         if self._state == "data" and not self._buffer and len(data) <= self._remaining:
             # The hot path: a piece in the middle of a chunk.
             self._remaining -= len(data)
-            self._sink(data)
-            if not self._remaining:
-                self._state = "data-end"
+            self._data(data)
             return
         self._buffer += data
         while self._buffer:
@@ -56,10 +63,9 @@ class AwsChunkedDecoder:
                 piece = self._buffer[: self._remaining]
                 self._buffer = self._buffer[len(piece) :]
                 self._remaining -= len(piece)
-                self._sink(piece)
+                self._data(piece)
                 if self._remaining:
                     return
-                self._state = "data-end"
                 continue
             if self._state == "data-end":
                 if len(self._buffer) < 2:
@@ -81,6 +87,18 @@ class AwsChunkedDecoder:
                 self._size_line(line)
             else:
                 self._trailer_line(line)
+
+    def _data(self, piece: bytes) -> None:
+        if self._chunk_hash is not None:
+            self._chunk_hash.update(piece)
+        self._sink(piece)
+        if not self._remaining:
+            self._state = "data-end"
+            self._chunk_done()
+
+    def _chunk_done(self) -> None:
+        if self._on_chunk is not None and self._chunk_hash is not None:
+            self._on_chunk(self._chunk_signature, self._chunk_hash.digest())
 
     def finish(self) -> None:
         """
@@ -110,9 +128,14 @@ class AwsChunkedDecoder:
         if size < 0:
             raise ChunkedEncodingError("negative chunk size")
         name, _, value = extension.partition(b"=")
+        self._chunk_signature = ""
         if name.strip() == b"chunk-signature":
-            self.signatures.append(value.strip().decode("ascii", "replace"))
+            self._chunk_signature = value.strip().decode("ascii", "replace")
+            self.signatures.append(self._chunk_signature)
+        if self._on_chunk is not None:
+            self._chunk_hash = hashlib.sha256()
         if size == 0:
+            self._chunk_done()
             self._state = "trailer"
         else:
             self._remaining = size

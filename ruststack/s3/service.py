@@ -4,14 +4,18 @@ The S3 service: what the service tree builds and the edge talks to.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from twisted.application import service
 from twisted.internet import defer
 from zope.interface import implementer
 
-from ruststack.aws import errors
+from ruststack.aws import errors, identity
 from ruststack.aws.errors import AwsError
+from ruststack.aws.identity import Credential
 from ruststack.interfaces import RUNNING, IAwsService, IBodySink, IObjectReader, ServiceStatus
 from ruststack.s3.call import S3Context, no_such_bucket, no_such_key
+from ruststack.s3.chunksig import ChunkSignatures
 from ruststack.s3.resource import S3Resource, render_error
 from ruststack.s3.store import Store
 from ruststack.s3.upload import UploadSink
@@ -28,8 +32,15 @@ class S3Service(service.Service):
 
     name = "s3"  # type: ignore[assignment]  # Service.name is None until set
 
-    def __init__(self, store: Store, reactor, default_region: str) -> None:
+    def __init__(
+        self, store: Store, reactor, default_region: str, credentials: Mapping[str, Credential] | None = None
+    ) -> None:
+        """
+        @param credentials: the keys of C{--auth verify}, to check the chunk
+            signatures of signed streaming uploads; C{None} when not verifying.
+        """
         self.store = store
+        self.credentials = credentials
         self.context = S3Context(store, reactor, default_region)
         self.resource = S3Resource(self.context)
 
@@ -60,11 +71,25 @@ class S3Service(service.Service):
         if length is not None and length > _LARGE_BODY and transport is not None and hasattr(transport, "bufferSize"):
             # Read a large body in 1 MiB recv calls rather than Twisted's 64 KiB.
             transport.bufferSize = _RECV_SIZE
-        sink = UploadSink(request.lower_headers(), self.store.temporary, connection)
+        headers = request.lower_headers()
+        sink = UploadSink(headers, self.store.temporary, connection, self._chunk_signatures(request, headers))
         # However the request ends (answered, or the client gone mid-body),
         # a body no handler committed is dropped.
         request.notifyFinish().addBoth(lambda _: sink.discard())
         return sink
+
+    def _chunk_signatures(self, request, headers: Mapping[str, str]) -> ChunkSignatures | None:
+        signature = request.signature
+        if (
+            self.credentials is None
+            or signature is None
+            or signature.presigned
+            or not headers.get("x-amz-content-sha256", "").startswith("STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+        ):
+            return None
+        credential = self.credentials.get(signature.scope.access_key)
+        # An unknown key is refused by the edge before any handler runs.
+        return ChunkSignatures(credential.secret_key, signature) if credential is not None else None
 
     def read_object(self, account: str, bucket: str, key: str) -> defer.Deferred:
         found = self.store.get_bucket(bucket)
@@ -85,4 +110,6 @@ class S3Service(service.Service):
 
 
 def make_service(context) -> S3Service:
-    return S3Service(Store(context.state_dir("s3"), context.reactor), context.reactor, context.config.region)
+    config = context.config
+    credentials = identity.load_credentials(config.credentials_file) if config.auth == "verify" else None
+    return S3Service(Store(context.state_dir("s3"), context.reactor), context.reactor, config.region, credentials)

@@ -19,6 +19,7 @@ from twisted.internet import defer
 from ruststack.aws.errors import AwsError
 from ruststack.s3 import checksums
 from ruststack.s3.chunked import AwsChunkedDecoder, ChunkedEncodingError
+from ruststack.s3.chunksig import ChunkSignatures
 from ruststack.s3.records import Staged
 from ruststack.s3.spool import SPILL_THRESHOLD, Spool
 
@@ -67,11 +68,19 @@ class UploadSink:
     (see L{ruststack.interfaces.IBodySink}).
     """
 
-    def __init__(self, headers: Mapping[str, str], folder: str, connection=None) -> None:
+    def __init__(
+        self,
+        headers: Mapping[str, str],
+        folder: str,
+        connection=None,
+        chunk_signatures: ChunkSignatures | None = None,
+    ) -> None:
         """
         @param connection: the reactor and transport of the upload's
             connection, when large bodies may be hashed in threads (see
             L{_Lanes}); C{None} hashes everything inline.
+        @param chunk_signatures: checks the chunk signatures of a signed
+            aws-chunked body (with C{--auth verify}).
         """
         self.headers = headers
         self._spool = Spool(folder)
@@ -85,7 +94,12 @@ class UploadSink:
         self._hashers = {algorithm: checksums.new_hasher(algorithm) for algorithm in algorithms}
         signed_hash = headers.get("x-amz-content-sha256", "")
         self._sha256 = hashlib.sha256() if _HEX_SHA256.match(signed_hash) else None
-        self._decoder = AwsChunkedDecoder(self._payload) if is_aws_chunked(headers) else None
+        self._chunk_signatures = chunk_signatures
+        self._decoder = (
+            AwsChunkedDecoder(self._payload, chunk_signatures.chunk if chunk_signatures is not None else None)
+            if is_aws_chunked(headers)
+            else None
+        )
         self._error: AwsError | None = None
         self._position = 0
         self.adopted = False
@@ -183,6 +197,15 @@ class UploadSink:
                 self._decoder.finish()
             except ChunkedEncodingError as e:
                 self._error = AwsError("IncompleteBody", f"The request body is not valid aws-chunked: {e}", 400)
+        if self._error is None and self._chunk_signatures is not None and self._decoder is not None:
+            self._chunk_signatures.trailer(self._decoder.trailers)
+            if not self._chunk_signatures.valid:
+                self._error = AwsError(
+                    "SignatureDoesNotMatch",
+                    "The request signature we calculated does not match the signature you provided."
+                    " Check your key and signing method.",
+                    403,
+                )
         if self._error is not None:
             raise self._error
 

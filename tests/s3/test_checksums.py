@@ -214,6 +214,24 @@ def test_hand_signed_streaming_upload(verifying_stack, chunk):
     assert "ContentEncoding" not in got
 
 
+def test_tampered_chunk_is_refused(verifying_stack):
+    s3 = verifying_stack.client("s3")
+    s3.create_bucket(Bucket="streaming-tampered")
+    host = verifying_stack.endpoint_url.split("//")[1]
+    headers, encoded = streaming_signed_request(host, "/streaming-tampered/k", BODY, 65536)
+    # Change one byte of the second chunk's data: the header signature still
+    # matches, the chunk signature does not.
+    at = encoded.index(b"\r\n", encoded.index(b"\r\n") + 2 + 65536 + 2) + 10
+    tampered = encoded[:at] + bytes([encoded[at] ^ 1]) + encoded[at + 1 :]
+    connection = http.client.HTTPConnection(host, timeout=10)
+    connection.request("PUT", "/streaming-tampered/k", body=tampered, headers=headers)
+    response = connection.getresponse()
+    assert response.status == 403
+    assert b"<Code>SignatureDoesNotMatch</Code>" in response.read()
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket="streaming-tampered", Key="k")
+
+
 def test_hand_signed_streaming_with_wrong_secret_is_refused(verifying_stack):
     s3 = verifying_stack.client("s3")
     s3.create_bucket(Bucket="streaming-refused")

@@ -248,3 +248,48 @@ def test_subresources_and_query():
     assert target.query == {"uploadId": "x", "partNumber": "2"}
     assert addressing.address("h", b"/b", b"list-type=2&prefix=a%2Fb+c").query["prefix"] == "a/b c"
     assert addressing.address("h", b"/b", b"delete").subresource == "delete"
+
+
+# Chunk signatures: the example of
+# https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
+
+
+def test_chunk_signatures_of_the_aws_example():
+    import hashlib
+
+    from ruststack.aws import sigv4
+    from ruststack.s3.chunksig import ChunkSignatures
+
+    seed = sigv4.Signature(
+        scope=sigv4.CredentialScope("AKIAIOSFODNN7EXAMPLE", "20130524", "us-east-1", "s3"),
+        signed_headers=(),
+        signature="4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9",
+        amz_date="20130524T000000Z",
+    )
+    chunks = [
+        (b"a" * 65536, "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648"),
+        (b"a" * 1024, "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497"),
+        (b"", "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9"),
+    ]
+    good = ChunkSignatures("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", seed)
+    for data, signature in chunks:
+        good.chunk(signature, hashlib.sha256(data).digest())
+    assert good.valid
+    tampered = ChunkSignatures("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", seed)
+    tampered.chunk(chunks[0][1], hashlib.sha256(b"b" + chunks[0][0][1:]).digest())
+    assert not tampered.valid
+
+
+def test_decoder_reports_each_chunk():
+    import hashlib
+
+    seen = []
+    decoder = AwsChunkedDecoder(lambda data: None, lambda signature, digest: seen.append((signature, digest)))
+    for i in range(0, len(SIGNED), 3):
+        decoder.feed(SIGNED[i : i + 3])
+    decoder.finish()
+    assert seen == [
+        ("a" * 64, hashlib.sha256(b"hello").digest()),
+        ("b" * 64, hashlib.sha256(b" world").digest()),
+        ("c" * 64, hashlib.sha256(b"").digest()),
+    ]
