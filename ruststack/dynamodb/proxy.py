@@ -58,6 +58,11 @@ def error_answer(request, error: AwsError) -> bytes:
     return body
 
 
+def _compact(document: dict) -> bytes:
+    # AWS's JSON has no spaces.
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
 def _fix_throughput(throughput: dict) -> None:
     # AWS leaves out the dates of changes that never happened; DynamoDB
     # Local sends the epoch.
@@ -141,7 +146,7 @@ class DynamoDBProxy(Resource):
         document = json.loads(rewrite.response_from_local(body, identity) or body)
         table = document.get(member)
         if not table:
-            return json.dumps(document).encode()
+            return _compact(document)
         key = (identity.account, identity.region, table["TableName"])
         if operation == "CreateTable":
             tags = {tag["Key"]: tag["Value"] for tag in json.loads(sent).get("Tags", [])}
@@ -162,7 +167,7 @@ class DynamoDBProxy(Resource):
                 index["ProvisionedThroughput"] = dict(_ZERO_THROUGHPUT)
             if status == "CREATING":
                 index["IndexStatus"] = "CREATING"
-        return json.dumps(document).encode()
+        return _compact(document)
 
     async def _emulate(self, request, operation: Callable, identity: Identity, body: bytes) -> None:
         try:
@@ -172,7 +177,7 @@ class DynamoDBProxy(Resource):
         answer = await operation(
             self.emulation, identity, params, (request.getHeader(b"host") or b"").decode("latin-1")
         )
-        write_answer(request, 200, json.dumps(answer).encode())
+        write_answer(request, 200, _compact(answer))
 
     def _failed(self, failure: Failure, request) -> None:
         if failure.check(defer.CancelledError):
