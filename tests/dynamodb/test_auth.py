@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ruststack.testing import RustStackProcess
-from tests.dynamodb.conftest import JAR, client_as, requires_dynamodb_local, wait_running
+from tests.dynamodb.helpers import JAR, client_as, requires_dynamodb_local, wait_running
 
 pytestmark = requires_dynamodb_local
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.dynamodb.conftest import client_as, requires_dynamodb_local
-from tests.dynamodb.test_items import make_table
+from tests.dynamodb.helpers import client_as, make_table, requires_dynamodb_local
 
 pytestmark = requires_dynamodb_local
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest_twisted
 
 from ruststack.testing import start_stack
-from tests.dynamodb.conftest import JAR, alive, requires_dynamodb_local
+from tests.dynamodb.helpers import JAR, alive, requires_dynamodb_local
 
 pytestmark = requires_dynamodb_local
 

@@ -7,40 +7,9 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.dynamodb.conftest import requires_dynamodb_local
+from tests.dynamodb.helpers import make_table, requires_dynamodb_local
 
 pytestmark = requires_dynamodb_local
-
-
-def make_table(client, name: str = "items", sort: bool = True, gsi: bool = True, lsi: bool = True) -> dict:
-    keys = [{"AttributeName": "pk", "KeyType": "HASH"}] + (
-        [{"AttributeName": "sk", "KeyType": "RANGE"}] if sort else []
-    )
-    attributes = [{"AttributeName": "pk", "AttributeType": "S"}]
-    if sort:
-        attributes.append({"AttributeName": "sk", "AttributeType": "S"})
-    extra = {}
-    if gsi or lsi:
-        attributes.append({"AttributeName": "gk", "AttributeType": "S"})
-    if gsi:
-        extra["GlobalSecondaryIndexes"] = [
-            {
-                "IndexName": "by-gk",
-                "KeySchema": [{"AttributeName": "gk", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ]
-    if lsi and sort:
-        extra["LocalSecondaryIndexes"] = [
-            {
-                "IndexName": "by-pk-gk",
-                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "gk", "KeyType": "RANGE"}],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            }
-        ]
-    return client.create_table(
-        TableName=name, KeySchema=keys, AttributeDefinitions=attributes, BillingMode="PAY_PER_REQUEST", **extra
-    )["TableDescription"]
 
 
 def test_design_notes_conditional_put_and_update_with_attribute_names(client):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.dynamodb.conftest import requires_dynamodb_local
+from tests.dynamodb.helpers import requires_dynamodb_local
 
 pynamodb = pytest.importorskip("pynamodb", reason="pynamodb is not installed (pip install -e '.[test]')")
 

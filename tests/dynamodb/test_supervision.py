@@ -17,8 +17,7 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ruststack.testing import RustStackProcess
-from tests.dynamodb.conftest import JAR, alive, jvm_pids, requires_dynamodb_local, wait_running, wait_until
-from tests.dynamodb.test_items import make_table
+from tests.dynamodb.helpers import JAR, alive, jvm_pids, make_table, requires_dynamodb_local, wait_running, wait_until
 
 pytestmark = requires_dynamodb_local
 

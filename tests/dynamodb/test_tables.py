@@ -12,8 +12,7 @@ import boto3
 import pytest
 from boto3.dynamodb.conditions import Attr, Key
 
-from tests.dynamodb.conftest import client_as, requires_dynamodb_local
-from tests.dynamodb.test_items import make_table
+from tests.dynamodb.helpers import client_as, make_table, requires_dynamodb_local
 
 pytestmark = requires_dynamodb_local
 
