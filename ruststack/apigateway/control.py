@@ -11,6 +11,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from ruststack.apigateway import authorizer_operations as authorizers
 from ruststack.apigateway import resource_operations as resources
 from ruststack.apigateway import restapi_operations as restapis
 from ruststack.apigateway import stage_operations as stages
@@ -51,6 +52,11 @@ _OPERATIONS: list[tuple[str, re.Pattern[str], Operation]] = [
         ("PUT", _METHOD + "/integration/responses/(?P<status>[^/]+)", resources.put_integration_response),
         ("GET", _METHOD + "/integration/responses/(?P<status>[^/]+)", resources.get_integration_response),
         ("DELETE", _METHOD + "/integration/responses/(?P<status>[^/]+)", resources.delete_integration_response),
+        ("POST", _API + "/authorizers", authorizers.create_authorizer),
+        ("GET", _API + "/authorizers", authorizers.get_authorizers),
+        ("GET", _API + "/authorizers/(?P<authorizer>[^/]+)", authorizers.get_authorizer),
+        ("PATCH", _API + "/authorizers/(?P<authorizer>[^/]+)", authorizers.update_authorizer),
+        ("DELETE", _API + "/authorizers/(?P<authorizer>[^/]+)", authorizers.delete_authorizer),
         ("POST", _API + "/deployments", stages.create_deployment),
         ("GET", _API + "/deployments", stages.get_deployments),
         ("GET", _API + "/deployments/(?P<deployment>[^/]+)", stages.get_deployment),

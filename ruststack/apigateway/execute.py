@@ -26,14 +26,14 @@ from twisted.python.failure import Failure
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from ruststack.apigateway import proxy
+from ruststack.apigateway import lambda_authorizer, proxy
 from ruststack.apigateway.mock_integration import mock_response
 from ruststack.apigateway.model import RestApi
 from ruststack.apigateway.routing import Route
 from ruststack.apigateway.store import ApiStore
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
-from ruststack.interfaces import ILambdaInvoker, InvokeResult
+from ruststack.interfaces import ILambdaInvoker
 
 log = Logger()
 
@@ -43,6 +43,8 @@ _FUNCTION_URI = re.compile(
     r"^arn:aws[a-z-]*:apigateway:[^:]+:lambda:path/2015-03-31/functions/(?P<function>.+)/invocations$"
 )
 _STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
+# How long an authorizer function may take (the integration limit).
+_AUTHORIZER_TIMEOUT = 29.0
 # API Gateway's payload quota ("API Gateway quotas": 10 MB).
 MAX_PAYLOAD = 10 * 1024 * 1024
 # Headers of the function's answer the gateway owns: it sends its own and
@@ -149,14 +151,16 @@ class _Exchange:
             request.write(body)
         request.finish()
 
-    def gateway_error(self, status: int, message: str, error_type: str | None = None) -> None:
+    def gateway_error(
+        self, status: int, message: str | None, error_type: str | None = None, key: str = "message"
+    ) -> None:
         """
         One of API Gateway's own responses (its "gateway responses").
         """
         headers = [("Content-Type", "application/json")]
         if error_type:
             headers.append(("x-amzn-ErrorType", error_type))
-        self.answer(status, headers, json.dumps({"message": message}).encode())
+        self.answer(status, headers, json.dumps({key: message}).encode())
 
 
 class ExecuteApiResource(Resource):
@@ -174,6 +178,7 @@ class ExecuteApiResource(Resource):
         self.store = store
         self.invoker = invoker
         self.clock = clock
+        self.answers = lambda_authorizer.AnswerCache(clock)
 
     def render(self, request) -> bytes | int:
         now = self.clock.seconds()
@@ -241,45 +246,47 @@ class ExecuteApiResource(Resource):
             extended_request_id=exchange.apigw_id,
             received_at=now,
         )
-        event = json.dumps(proxy.build_event(http_request, route, context)).encode()
-        name, qualifier = function
-        account, region = _account_and_region(name, api)
-        invocation = defer.maybeDeferred(invoker.invoke, account, region, name, event, qualifier)
-        invocation.addTimeout(integration.timeout_ms / 1000.0, self.clock)
-
-        def lost(_reason: Failure) -> None:
-            exchange.gone = True
-            invocation.cancel()
-
-        request.notifyFinish().addErrback(lost)
+        event = proxy.build_event(http_request, route, context)
         # The first Accept type decides whether a base64 body goes out decoded.
         accept = (request.getHeader(b"accept") or b"").decode("latin-1").split(",", 1)[0]
         decode_binary = proxy.media_type_matches(accept, api.binary_media_types)
-        invocation.addCallbacks(
-            self._answered, self._failed, callbackArgs=(exchange, decode_binary), errbackArgs=(exchange, target)
+        serving = defer.ensureDeferred(
+            self._serve(exchange, invoker, api, target, route, function, event, decode_binary)
         )
+
+        def lost(_reason: Failure) -> None:
+            exchange.gone = True
+            serving.cancel()
+
+        request.notifyFinish().addErrback(lost)
+        serving.addErrback(self._failed, exchange, target)
         return NOT_DONE_YET
 
-    @staticmethod
-    def _event_headers(request, host: str) -> list[tuple[str, str]]:
-        # API Gateway adds the forwarding headers a load balancer would.
-        headers: list[tuple[str, str]] = []
-        forwarded = None
-        for name, values in request.requestHeaders.getAllRawHeaders():
-            text = name.decode("latin-1")
-            lower = text.lower()
-            if lower == "x-forwarded-for":
-                forwarded = values[-1].decode("latin-1")
-            elif lower not in ("x-forwarded-port", "x-forwarded-proto"):
-                headers.extend((text, value.decode("latin-1")) for value in values)
-        source = request.getClientAddress().host
-        secure = request.isSecure()
-        headers.append(("X-Forwarded-For", f"{forwarded}, {source}" if forwarded else source))
-        headers.append(("X-Forwarded-Port", host.rpartition(":")[2] if ":" in host else ("443" if secure else "80")))
-        headers.append(("X-Forwarded-Proto", "https" if secure else "http"))
-        return headers
-
-    def _answered(self, result: InvokeResult, exchange: _Exchange, decode_binary: bool) -> None:
+    async def _serve(
+        self,
+        exchange: _Exchange,
+        invoker: ILambdaInvoker,
+        api: RestApi,
+        target: Target,
+        route: Route,
+        function: tuple[str, str | None],
+        event: dict[str, Any],
+        decode_binary: bool,
+    ) -> None:
+        integration = route.integration
+        assert integration is not None
+        if route.method.authorization_type in ("CUSTOM", "COGNITO_USER_POOLS"):
+            try:
+                grant = await self._authorize(invoker, api, target, route, event)
+            except lambda_authorizer.Refused as refused:
+                refusal = refused.refusal
+                exchange.gateway_error(refusal.status, refusal.message, refusal.error_type, refusal.key)
+                return
+            event["requestContext"]["authorizer"] = grant
+        name, qualifier = function
+        account, region = _account_and_region(name, api)
+        invocation = defer.maybeDeferred(invoker.invoke, account, region, name, json.dumps(event).encode(), qualifier)
+        result = await invocation.addTimeout(integration.timeout_ms / 1000.0, self.clock)
         if exchange.gone:
             return
         if result.function_error:
@@ -301,6 +308,63 @@ class ExecuteApiResource(Resource):
             exchange.gateway_error(502, "Internal server error", "InternalServerErrorException")
             return
         exchange.answer(response.status, response.headers, response.body)
+
+    async def _authorize(
+        self, invoker: ILambdaInvoker, api: RestApi, target: Target, route: Route, event: dict[str, Any]
+    ) -> dict[str, Any]:
+        """
+        Run the method's Lambda authorizer (or reuse its cached answer); the
+        C{requestContext.authorizer} for the integration, or L{Refused}.
+        """
+        authorizer = api.authorizers.get(route.method.authorizer_id or "")
+        stage_variables = event.get("stageVariables") or {}
+        function = function_of(authorizer.authorizer_uri or "", stage_variables) if authorizer else None
+        if authorizer is None or authorizer.type not in ("TOKEN", "REQUEST") or function is None:
+            log.warn("{api}: only Lambda TOKEN and REQUEST authorizers are served", api=api.id)
+            raise lambda_authorizer.Refused(lambda_authorizer.CONFIGURATION_ERROR)
+        arn = lambda_authorizer.method_arn(
+            api.region, api.account, api.id, target.stage, event["httpMethod"], target.raw_path
+        )
+        identity = lambda_authorizer.identity(authorizer, event)
+        if identity is None and (authorizer.type == "TOKEN" or authorizer.identity_source):
+            raise lambda_authorizer.Refused(lambda_authorizer.UNAUTHORIZED)
+        key = (authorizer.id, identity or "")
+        started = self.clock.seconds()
+        grant = self.answers.get(key) if identity else None
+        if grant is None:
+            name, qualifier = function
+            account, region = _account_and_region(name, api)
+            payload = json.dumps(lambda_authorizer.authorizer_event(authorizer, identity or "", event, arn)).encode()
+            invocation = defer.maybeDeferred(invoker.invoke, account, region, name, payload, qualifier)
+            try:
+                result = await invocation.addTimeout(_AUTHORIZER_TIMEOUT, self.clock)
+            except (defer.TimeoutError, AwsError) as e:
+                log.warn("{api}: the authorizer {name} failed: {error}", api=api.id, name=authorizer.name, error=str(e))
+                raise lambda_authorizer.Refused(lambda_authorizer.CONFIGURATION_ERROR) from None
+            grant = lambda_authorizer.read_answer(result)
+            if identity:
+                self.answers.put(key, grant, authorizer.ttl)
+        grant.check(arn)
+        return grant.request_context(int((self.clock.seconds() - started) * 1000))
+
+    @staticmethod
+    def _event_headers(request, host: str) -> list[tuple[str, str]]:
+        # API Gateway adds the forwarding headers a load balancer would.
+        headers: list[tuple[str, str]] = []
+        forwarded = None
+        for name, values in request.requestHeaders.getAllRawHeaders():
+            text = name.decode("latin-1")
+            lower = text.lower()
+            if lower == "x-forwarded-for":
+                forwarded = values[-1].decode("latin-1")
+            elif lower not in ("x-forwarded-port", "x-forwarded-proto"):
+                headers.extend((text, value.decode("latin-1")) for value in values)
+        source = request.getClientAddress().host
+        secure = request.isSecure()
+        headers.append(("X-Forwarded-For", f"{forwarded}, {source}" if forwarded else source))
+        headers.append(("X-Forwarded-Port", host.rpartition(":")[2] if ":" in host else ("443" if secure else "80")))
+        headers.append(("X-Forwarded-Proto", "https" if secure else "http"))
+        return headers
 
     def _failed(self, failure: Failure, exchange: _Exchange, target: Target) -> None:
         if exchange.gone:

@@ -254,6 +254,61 @@ class Stage:
 
 
 @attrs.define
+class Authorizer:
+    """
+    A Lambda (TOKEN or REQUEST) or Cognito authorizer of an API; only the
+    Lambda kinds are served by the data plane.
+
+    @ivar ttl: seconds a function's answer is reused for the same identity
+        (C{authorizerResultTtlInSeconds}; 0 turns caching off).
+    """
+
+    id: str
+    name: str
+    type: str
+    authorizer_uri: str | None = None
+    identity_source: str | None = None
+    identity_validation_expression: str | None = None
+    ttl: int = 300
+    provider_arns: list[str] = attrs.field(factory=list)
+    auth_type: str | None = None
+    credentials: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return _without_none(
+            {
+                "id": self.id,
+                "name": self.name,
+                "type": self.type,
+                "providerARNs": list(self.provider_arns) or None,
+                "authType": self.auth_type,
+                "authorizerUri": self.authorizer_uri,
+                "authorizerCredentials": self.credentials,
+                "identitySource": self.identity_source,
+                "identityValidationExpression": self.identity_validation_expression,
+                "authorizerResultTtlInSeconds": self.ttl,
+            }
+        )
+
+    to_state = to_json
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Authorizer:
+        return cls(
+            id=state["id"],
+            name=state["name"],
+            type=state["type"],
+            authorizer_uri=state.get("authorizerUri"),
+            identity_source=state.get("identitySource"),
+            identity_validation_expression=state.get("identityValidationExpression"),
+            ttl=state.get("authorizerResultTtlInSeconds", 300),
+            provider_arns=list(state.get("providerARNs", [])),
+            auth_type=state.get("authType"),
+            credentials=state.get("authorizerCredentials"),
+        )
+
+
+@attrs.define
 class RestApi:
     """
     One REST API of one account and region, with its resources,
@@ -278,6 +333,7 @@ class RestApi:
     resources: dict[str, ApiResource] = attrs.field(factory=dict)
     deployments: dict[str, Deployment] = attrs.field(factory=dict)
     stages: dict[str, Stage] = attrs.field(factory=dict)
+    authorizers: dict[str, Authorizer] = attrs.field(factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -309,6 +365,7 @@ class RestApi:
             "resources": [r.to_state() for r in self.resources.values()],
             "deployments": [d.to_state() for d in self.deployments.values()],
             "stages": [s.to_state() for s in self.stages.values()],
+            "authorizers": [a.to_state() for a in self.authorizers.values()],
         }
 
     @classmethod
@@ -332,4 +389,5 @@ class RestApi:
             resources={r["id"]: ApiResource.from_state(r) for r in state["resources"]},
             deployments={d["id"]: Deployment.from_state(d) for d in state["deployments"]},
             stages={s["stageName"]: Stage.from_state(s) for s in state["stages"]},
+            authorizers={a["id"]: Authorizer.from_state(a) for a in state.get("authorizers", [])},
         )

@@ -133,6 +133,11 @@ def put_method(call: Call) -> Reply:
         raise bad_request("Invalid authorizationType specified")
     if http_method in resource.methods:
         raise conflict("Method already exists for this resource")
+    authorization = call.body["authorizationType"]
+    if authorization not in ("NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS"):
+        raise bad_request("Invalid authorizationType specified: NONE, AWS_IAM, CUSTOM or COGNITO_USER_POOLS")
+    if authorization in ("CUSTOM", "COGNITO_USER_POOLS") and call.body.get("authorizerId") not in api.authorizers:
+        raise bad_request("Invalid authorizer ID specified")
     method = Method(
         http_method=http_method,
         authorization_type=call.body["authorizationType"],

@@ -331,3 +331,47 @@ paths:
     with pytest.raises(ClientError) as excinfo:
         apigw.import_rest_api(body=b'{"info": {"title": "x"}}')
     assert error_code(excinfo) == ("BadRequestException", 400)
+
+
+def test_authorizers(apigw):
+    api, _, note = build_api(apigw)
+    authorizer = apigw.create_authorizer(
+        restApiId=api["id"],
+        name="jwt",
+        type="TOKEN",
+        authorizerUri=LAMBDA_URI,
+        identitySource="method.request.header.Authorization",
+    )
+    assert re.fullmatch(r"[a-z0-9]{6}", authorizer["id"])
+    assert authorizer["authorizerResultTtlInSeconds"] == 300
+    assert [a["name"] for a in apigw.get_authorizers(restApiId=api["id"])["items"]] == ["jwt"]
+    updated = apigw.update_authorizer(
+        restApiId=api["id"],
+        authorizerId=authorizer["id"],
+        patchOperations=[{"op": "replace", "path": "/authorizerResultTtlInSeconds", "value": "0"}],
+    )
+    assert updated["authorizerResultTtlInSeconds"] == 0
+    with pytest.raises(ClientError) as excinfo:
+        apigw.put_method(
+            restApiId=api["id"],
+            resourceId=note["id"],
+            httpMethod="POST",
+            authorizationType="CUSTOM",
+            authorizerId="nope00",
+        )
+    assert error_code(excinfo) == ("BadRequestException", 400)
+    apigw.put_method(
+        restApiId=api["id"],
+        resourceId=note["id"],
+        httpMethod="POST",
+        authorizationType="CUSTOM",
+        authorizerId=authorizer["id"],
+    )
+    with pytest.raises(ClientError) as excinfo:
+        apigw.delete_authorizer(restApiId=api["id"], authorizerId=authorizer["id"])
+    assert error_code(excinfo) == ("BadRequestException", 400)
+    apigw.delete_method(restApiId=api["id"], resourceId=note["id"], httpMethod="POST")
+    apigw.delete_authorizer(restApiId=api["id"], authorizerId=authorizer["id"])
+    with pytest.raises(ClientError) as excinfo:
+        apigw.get_authorizer(restApiId=api["id"], authorizerId=authorizer["id"])
+    assert error_code(excinfo) == ("NotFoundException", 404)

@@ -317,3 +317,145 @@ def test_iam_method_refuses_unsigned_requests(store, lam, client):
     response, body = fetch(client, "GET", url(api_id, "/notes"))
     assert (response.code, json.loads(body)) == (403, {"message": "Missing Authentication Token"})
     assert lam.calls == []
+
+
+AUTHORIZER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:auth"
+AUTHORIZER_URI = f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{AUTHORIZER_ARN}/invocations"
+
+
+def policy(effect, resource, principal="ana", context=None):
+    return InvokeResult(
+        200,
+        json.dumps(
+            {
+                "principalId": principal,
+                "policyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
+                },
+                "context": context or {},
+            }
+        ).encode(),
+    )
+
+
+def protect(store, api_id, kind="TOKEN", **authorizer):
+    """
+    Put a Lambda authorizer in front of GET /notes and redeploy.
+    """
+    created = call(
+        store,
+        "POST",
+        f"/restapis/{api_id}/authorizers",
+        {"name": "auth", "type": kind, "authorizerUri": AUTHORIZER_URI, **authorizer},
+    )
+    notes = next(r for r in store.apis[api_id].resources.values() if r.path == "/notes")
+    call(
+        store,
+        "PATCH",
+        f"/restapis/{api_id}/resources/{notes.id}/methods/GET",
+        {
+            "patchOperations": [
+                {"op": "replace", "path": "/authorizationType", "value": "CUSTOM"},
+                {"op": "replace", "path": "/authorizerId", "value": created["id"]},
+            ]
+        },
+    )
+    call(store, "POST", f"/restapis/{api_id}/deployments", {"stageName": "dev"})
+
+
+def authorizer_calls(lam):
+    return [c[4] for c in lam.calls if c[2] == AUTHORIZER_ARN]
+
+
+def test_token_authorizer_allows_and_passes_its_context(store, lam, client):
+    api_id = deploy(store)
+    protect(store, api_id)
+    app_answer = lam.answer
+    lam.answer = lambda event: (
+        policy("Allow", f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/dev/GET/*", context={"tier": "gold", "n": 3})
+        if event.get("type") == "TOKEN"
+        else app_answer(event)
+    )
+    response, body = fetch(client, "GET", url(api_id, "/notes"), headers={"Authorization": "Bearer t1"})
+    assert (response.code, body) == (200, b"ok")
+    (auth_event,) = authorizer_calls(lam)
+    assert auth_event == {
+        "type": "TOKEN",
+        "methodArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/dev/GET/notes",
+        "authorizationToken": "Bearer t1",
+    }
+    authorizer = lam.calls[-1][4]["requestContext"]["authorizer"]
+    assert (authorizer["principalId"], authorizer["tier"], authorizer["n"]) == ("ana", "gold", "3")
+    # The answer is cached for the token: the authorizer is not called again.
+    fetch(client, "GET", url(api_id, "/notes"), headers={"Authorization": "Bearer t1"})
+    assert len(authorizer_calls(lam)) == 1
+
+
+def test_token_authorizer_refusals(store, lam, client):
+    api_id = deploy(store)
+    protect(store, api_id, identityValidationExpression="Bearer .+", authorizerResultTtlInSeconds=0)
+    response, body = fetch(client, "GET", url(api_id, "/notes"))
+    assert (response.code, json.loads(body)) == (401, {"message": "Unauthorized"})
+    response, body = fetch(client, "GET", url(api_id, "/notes"), headers={"Authorization": "Basic x"})
+    assert response.code == 401
+    assert authorizer_calls(lam) == []
+
+    lam.answer = lambda event: policy("Deny", "*")
+    response, body = fetch(client, "GET", url(api_id, "/notes"), headers={"Authorization": "Bearer t"})
+    assert (response.code, json.loads(body)) == (
+        403,
+        {"Message": "User is not authorized to access this resource with an explicit deny"},
+    )
+    lam.answer = lambda event: policy("Allow", "arn:aws:execute-api:*:*:*/dev/POST/*")
+    response, body = fetch(client, "GET", url(api_id, "/notes"), headers={"Authorization": "Bearer t"})
+    assert (response.code, json.loads(body)) == (403, {"Message": "User is not authorized to access this resource"})
+    lam.answer = lambda event: InvokeResult(200, b'{"errorMessage": "Unauthorized"}', function_error="Unhandled")
+    response, body = fetch(client, "GET", url(api_id, "/notes"), headers={"Authorization": "Bearer t"})
+    assert (response.code, json.loads(body)) == (401, {"message": "Unauthorized"})
+    lam.answer = lambda event: InvokeResult(200, b'{"no": "policy"}')
+    response, body = fetch(client, "GET", url(api_id, "/notes"), headers={"Authorization": "Bearer t"})
+    assert (response.code, json.loads(body)) == (500, {"message": None})
+    assert response.headers.getRawHeaders("x-amzn-errortype") == ["AuthorizerConfigurationException"]
+
+
+def test_request_authorizer_reads_its_identity_sources(store, lam, client):
+    api_id = deploy(store)
+    protect(store, api_id, "REQUEST", identitySource="method.request.header.X-Key, method.request.querystring.user")
+    app_answer = lam.answer
+    lam.answer = lambda event: policy("Allow", "*") if event.get("type") == "REQUEST" else app_answer(event)
+    response, _ = fetch(client, "GET", url(api_id, "/notes?user=ana"))
+    assert response.code == 401  # X-Key is missing
+    response, body = fetch(client, "GET", url(api_id, "/notes?user=ana"), headers={"X-Key": "k"})
+    assert (response.code, body) == (200, b"ok")
+    (auth_event,) = authorizer_calls(lam)
+    assert auth_event["type"] == "REQUEST"
+    assert auth_event["queryStringParameters"] == {"user": "ana"}
+    assert auth_event["headers"]["X-Key"] == "k"
+    assert "body" not in auth_event
+
+
+def test_cognito_methods_are_not_served_unauthenticated(store, lam, client):
+    api_id = deploy(store)
+    created = call(
+        store,
+        "POST",
+        f"/restapis/{api_id}/authorizers",
+        {"name": "pool", "type": "COGNITO_USER_POOLS", "providerARNs": ["arn:aws:cognito-idp:us-east-1:0:userpool/x"]},
+    )
+    notes = next(r for r in store.apis[api_id].resources.values() if r.path == "/notes")
+    call(
+        store,
+        "PATCH",
+        f"/restapis/{api_id}/resources/{notes.id}/methods/GET",
+        {
+            "patchOperations": [
+                {"op": "replace", "path": "/authorizationType", "value": "COGNITO_USER_POOLS"},
+                {"op": "replace", "path": "/authorizerId", "value": created["id"]},
+            ]
+        },
+    )
+    call(store, "POST", f"/restapis/{api_id}/deployments", {"stageName": "dev"})
+    response, body = fetch(client, "GET", url(api_id, "/notes"), headers={"Authorization": "token"})
+    assert (response.code, json.loads(body)) == (500, {"message": None})
+    assert lam.calls == []

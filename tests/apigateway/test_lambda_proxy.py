@@ -40,10 +40,25 @@ def handler(event, context):
 """
 
 
-def package(source: str) -> bytes:
+AUTHORIZER = """
+def handler(event, context):
+    if event["authorizationToken"] != "Bearer good":
+        raise Exception("Unauthorized")
+    return {
+        "principalId": "ana",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event["methodArn"]}],
+        },
+        "context": {"team": "blue"},
+    }
+"""
+
+
+def package(source: str, module: str = "echo") -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("echo.py", source)
+        archive.writestr(f"{module}.py", source)
     return buffer.getvalue()
 
 
@@ -82,13 +97,15 @@ def deploy_echo(process: RustStackProcess, **clients) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def echo():
+def echo_stack():
     process = RustStackProcess.start("--services", "lambda,apigateway")
-    try:
-        api_id, url = deploy_echo(process)
-        yield api_id, url
-    finally:
-        process.stop()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def echo(echo_stack):
+    return deploy_echo(echo_stack)
 
 
 def test_the_event_a_function_receives(echo):
@@ -168,3 +185,38 @@ def test_stages_are_served_unsigned_under_auth_verify(tmp_path):
         assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     finally:
         process.stop()
+
+
+def test_lambda_token_authorizer(echo_stack, echo):
+    api_id, url = echo
+    lam, apigw = echo_stack.client("lambda"), echo_stack.client("apigateway")
+    runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    arn = lam.create_function(
+        FunctionName="authorizer",
+        Runtime=runtime,
+        Role="arn:aws:iam::000000000000:role/echo",
+        Handler="auth.handler",
+        Code={"ZipFile": package(AUTHORIZER, "auth")},
+    )["FunctionArn"]
+    lam.get_waiter("function_active_v2").wait(FunctionName="authorizer")
+    lambda_uri = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{}/invocations"
+    authorizer = apigw.create_authorizer(
+        restApiId=api_id,
+        name="token",
+        type="TOKEN",
+        authorizerUri=lambda_uri.format(arn),
+        identitySource="method.request.header.Authorization",
+    )
+    root = apigw.get_rest_api(restApiId=api_id)["rootResourceId"]
+    guarded = apigw.create_resource(restApiId=api_id, parentId=root, pathPart="guarded")
+    ids = {"restApiId": api_id, "resourceId": guarded["id"], "httpMethod": "GET"}
+    apigw.put_method(**ids, authorizationType="CUSTOM", authorizerId=authorizer["id"])
+    echo_arn = lam.get_function(FunctionName="echo")["Configuration"]["FunctionArn"]
+    apigw.put_integration(**ids, type="AWS_PROXY", integrationHttpMethod="POST", uri=lambda_uri.format(echo_arn))
+    apigw.create_deployment(restApiId=api_id, stageName="test")
+
+    assert requests.get(url + "/guarded", headers={"Authorization": "Bearer bad"}, timeout=60).status_code == 401
+    allowed = requests.get(url + "/guarded", headers={"Authorization": "Bearer good"}, timeout=60)
+    assert allowed.status_code == 200
+    authorizer_context = allowed.json()["requestContext"]["authorizer"]
+    assert (authorizer_context["principalId"], authorizer_context["team"]) == ("ana", "blue")
