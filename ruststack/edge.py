@@ -7,7 +7,7 @@ resource.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from twisted.internet.interfaces import ITCPTransport
 from twisted.logger import Logger
@@ -73,7 +73,7 @@ class EdgeRequest(server.Request):
     signature: sigv4.Signature | None = None
     caller: identity.Caller | None = None
     routing_error: Exception | None = None
-    _hidden_content_type: list[bytes] | None = None
+    _hidden_content_type: Sequence[bytes] | None = None
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
         # twisted.web parses the Content-Type of every POST with the email
