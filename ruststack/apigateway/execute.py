@@ -200,12 +200,10 @@ class ExecuteApiResource(Resource):
         assert target is not None
         integration = route.integration
         function = function_of(integration.uri or "", stage_variables) if integration else None
-        if integration is not None and integration.type == "MOCK":
-            response = mock_response(integration, (request.getHeader(b"content-type") or b"").decode("latin-1"))
-            exchange.answer(response.status, response.headers, response.body)
-            return NOT_DONE_YET
-        invoker = self.invoker()
-        if integration is None or integration.type != "AWS_PROXY" or function is None:
+        servable = integration is not None and (
+            integration.type == "MOCK" or (integration.type == "AWS_PROXY" and function is not None)
+        )
+        if integration is None or not servable:
             log.warn(
                 "{api}/{stage} {path}: only Lambda proxy and MOCK integrations are served (have {kind} {uri})",
                 api=api.id,
@@ -216,7 +214,9 @@ class ExecuteApiResource(Resource):
             )
             exchange.gateway_error(500, "Internal server error", "InternalServerErrorException")
             return NOT_DONE_YET
-        if invoker is None:
+        invoker = self.invoker()
+        authorized = route.method.authorization_type in ("CUSTOM", "COGNITO_USER_POOLS")
+        if invoker is None and (integration.type == "AWS_PROXY" or authorized):
             log.warn("{api}/{stage}: Lambda is not running in this RustStack", api=api.id, stage=target.stage)
             exchange.gateway_error(500, "Internal server error", "InternalServerErrorException")
             return NOT_DONE_YET
@@ -265,17 +265,18 @@ class ExecuteApiResource(Resource):
     async def _serve(
         self,
         exchange: _Exchange,
-        invoker: ILambdaInvoker,
+        invoker: ILambdaInvoker | None,
         api: RestApi,
         target: Target,
         route: Route,
-        function: tuple[str, str | None],
+        function: tuple[str, str | None] | None,
         event: dict[str, Any],
         decode_binary: bool,
     ) -> None:
         integration = route.integration
         assert integration is not None
         if route.method.authorization_type in ("CUSTOM", "COGNITO_USER_POOLS"):
+            assert invoker is not None  # render checked
             try:
                 grant = await self._authorize(invoker, api, target, route, event)
             except lambda_authorizer.Refused as refused:
@@ -283,6 +284,12 @@ class ExecuteApiResource(Resource):
                 exchange.gateway_error(refusal.status, refusal.message, refusal.error_type, refusal.key)
                 return
             event["requestContext"]["authorizer"] = grant
+        if integration.type == "MOCK":
+            content_type = (event["headers"] or {}).get("Content-Type", "")
+            response = mock_response(integration, content_type)
+            exchange.answer(response.status, response.headers, response.body)
+            return
+        assert invoker is not None and function is not None
         name, qualifier = function
         account, region = _account_and_region(name, api)
         invocation = defer.maybeDeferred(invoker.invoke, account, region, name, json.dumps(event).encode(), qualifier)
