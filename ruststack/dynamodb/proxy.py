@@ -112,6 +112,8 @@ class DynamoDBProxy(Resource):
         d: Any
         if emulated is not None:
             d = defer.ensureDeferred(self._emulate(request, emulated, identity, body))
+        elif operation == "UpdateTable" and b'"TableClass"' in body:
+            d = defer.ensureDeferred(self._update_table_class(request, identity, body))
         else:
             d = self.client.call(
                 identity.authorization,
@@ -137,6 +139,35 @@ class DynamoDBProxy(Resource):
                 body, crc = changed, None
         write_answer(request, response.status, body, crc)
 
+    async def _update_table_class(self, request, identity: Identity, body: bytes) -> None:
+        """
+        UpdateTable with a C{TableClass}, which DynamoDB Local ignores (and
+        refuses with "Nothing to update" when it is the only change): the
+        proxy keeps the class and forwards the rest.
+        """
+        params = json.loads(body)
+        table_class = params.pop("TableClass")
+        if set(params) - {"TableName"}:
+            response = await self.client.call(
+                identity.authorization,
+                b"DynamoDB_20120810.UpdateTable",
+                rewrite.request_to_local(_compact(params), identity),
+            )
+        else:
+            response = await self.client.call(
+                identity.authorization,
+                b"DynamoDB_20120810.DescribeTable",
+                rewrite.request_to_local(_compact({"TableName": params.get("TableName", "")}), identity),
+            )
+            if response.status == 200:
+                table = json.loads(response.body)["Table"]
+                response = BackendResponse(200, {}, _compact({"TableDescription": table}))
+        if response.status == 200:
+            name = rewrite.table_name(str(params.get("TableName", "")))
+            self.extras.get((identity.account, identity.region, name)).table_class = table_class
+            self.extras.save()
+        self._answer(response, request, "UpdateTable", identity, body)
+
     def _complete_table(self, operation: str, identity: Identity, sent: bytes, body: bytes) -> bytes:
         """
         A table description as AWS gives it: ARNs, C{TableId}, the status
@@ -149,11 +180,14 @@ class DynamoDBProxy(Resource):
             return _compact(document)
         key = (identity.account, identity.region, table["TableName"])
         if operation == "CreateTable":
-            tags = {tag["Key"]: tag["Value"] for tag in json.loads(sent).get("Tags", [])}
-            extras = self.extras.created(key, tags)
+            params = json.loads(sent)
+            tags = {tag["Key"]: tag["Value"] for tag in params.get("Tags", [])}
+            extras = self.extras.created(key, tags, params.get("TableClass"))
         else:
             extras = self.extras.get(key)
         table["TableId"] = extras.table_id
+        if extras.table_class:
+            table["TableClassSummary"] = {"TableClass": extras.table_class}
         if operation == "DeleteTable":
             self.extras.deleted(key)
         if status is not None:

@@ -1,7 +1,7 @@
 """
 What the proxy keeps about tables because DynamoDB Local does not: table
-ids, tags and point-in-time recovery settings, per account, region and
-table; in a JSON file in the state folder when RustStack keeps state.
+ids, tags, table classes and point-in-time recovery settings, per account,
+region and table; in a JSON file in the state folder when RustStack keeps state.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ class TableExtras:
     point_in_time_recovery: bool = False
     recovery_period_days: int = 35
     recovery_enabled_at: float | None = None
+    table_class: str | None = None
 
 
 TableKey = tuple[str, str, str]  # account, region, table name
@@ -53,8 +54,8 @@ class TableExtrasStore:
             self.save()
         return extras
 
-    def created(self, key: TableKey, tags: dict[str, str]) -> TableExtras:
-        self._tables[key] = extras = TableExtras(tags=tags)
+    def created(self, key: TableKey, tags: dict[str, str], table_class: str | None = None) -> TableExtras:
+        self._tables[key] = extras = TableExtras(tags=tags, table_class=table_class)
         self.save()
         return extras
 

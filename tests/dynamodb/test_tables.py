@@ -202,3 +202,27 @@ def test_read_only_views_of_features_not_offered(client):
         client.get_resource_policy(ResourceArn=table_arn)
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.describe_kinesis_streaming_destination(TableName="nope")
+
+
+def test_table_class_kept_by_the_proxy(client):
+    created = client.create_table(
+        TableName="classy",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        TableClass="STANDARD_INFREQUENT_ACCESS",
+    )["TableDescription"]
+    assert created["TableClassSummary"] == {"TableClass": "STANDARD_INFREQUENT_ACCESS"}
+    updated = client.update_table(TableName="classy", TableClass="STANDARD")["TableDescription"]
+    assert (updated["TableStatus"], updated["TableClassSummary"]) == ("UPDATING", {"TableClass": "STANDARD"})
+    both = client.update_table(
+        TableName="classy",
+        TableClass="STANDARD_INFREQUENT_ACCESS",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    )["TableDescription"]
+    assert both["StreamSpecification"]["StreamEnabled"] is True
+    table = client.describe_table(TableName="classy")["Table"]
+    assert table["TableClassSummary"] == {"TableClass": "STANDARD_INFREQUENT_ACCESS"}
+    assert table["LatestStreamArn"].startswith(created["TableArn"] + "/stream/")
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.update_table(TableName="nope", TableClass="STANDARD")
