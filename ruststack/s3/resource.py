@@ -55,24 +55,35 @@ class S3Resource(Resource):
         # AwsErrors raised here are rendered by the edge with render_error.
         result = handler(self.context, call)
         if isinstance(result, defer.Deferred):
-            result.addCallbacks(self._finish, self._fail, callbackArgs=(request,), errbackArgs=(request, name))
+            # If the client goes away first, the work is cancelled (what can
+            # be: a copy running in a thread finishes, then is dropped).
+            gone: list[Failure] = []
+
+            def disconnected(reason: Failure) -> None:
+                gone.append(reason)
+                result.cancel()
+
+            request.notifyFinish().addErrback(disconnected)
+            result.addCallbacks(
+                self._finish, self._fail, callbackArgs=(request, gone), errbackArgs=(request, gone, name)
+            )
             return NOT_DONE_YET
         return result
 
-    def _finish(self, body: bytes, request) -> None:
-        if request._disconnected:
+    def _finish(self, body: bytes, request, gone: list[Failure]) -> None:
+        if gone:
             return
         request.setHeader(b"content-length", b"%d" % len(body))
         request.write(body)
         request.finish()
 
-    def _fail(self, failure: Failure, request, operation: str) -> None:
+    def _fail(self, failure: Failure, request, gone: list[Failure], operation: str) -> None:
+        if gone:
+            return
         error = failure.value
         if not isinstance(error, AwsError):
             log.failure("S3 {operation} failed", failure, operation=operation)
             error = _internal_error()
-        if request._disconnected:
-            return
         body = render_error(request, error)
         request.setHeader(b"content-length", b"%d" % len(body))
         request.write(body)

@@ -173,10 +173,10 @@ class UploadSink:
 
     def body(self) -> bytes:
         """
-        The decoded body of a small request (XML documents).
+        The decoded body of a small request (XML documents), checked as an
+        upload is (Content-MD5, checksums, signed payload hash).
         """
-        self.check_framing()
-        self._stop_lanes()
+        self._verify()
         return self._spool.read_all()
 
     def staged(self) -> defer.Deferred:
@@ -213,6 +213,16 @@ class UploadSink:
         """
         Check the body against everything the request says about it and
         hand it over (the spool then belongs to the caller).
+        """
+        md5, computed = self._verify()
+        self._spool.close()
+        self.adopted = True
+        return Staged(self._size, md5, self._spool.in_memory(), self._spool.path, computed)
+
+    def _verify(self) -> tuple[bytes, dict[str, str]]:
+        """
+        Raise the L{AwsError} S3 answers a body with that is not what its
+        request says; return its MD5 and its flexible checksums.
         """
         self.check_framing()
         self._stop_lanes()
@@ -271,9 +281,7 @@ class UploadSink:
             and trailer.startswith("x-amz-checksum-")
         ):
             raise AwsError("IncompleteBody", f"The request did not send the trailer {trailer} it announced.", 400)
-        self._spool.close()
-        self.adopted = True
-        return Staged(size, md5, self._spool.in_memory(), self._spool.path, computed)
+        return md5, computed
 
     def discard(self) -> None:
         """

@@ -447,3 +447,14 @@ def test_concurrent_downloads(s3, bucket):
     with ThreadPoolExecutor(4) as pool:
         got = list(pool.map(lambda key: s3.get_object(Bucket=bucket, Key=key)["Body"].read(), list(bodies) * 2))
     assert got == list(bodies.values()) * 2
+
+
+def test_delete_objects_checks_content_md5(stack, bucket):
+    body = b"<Delete><Object><Key>k</Key></Object></Delete>"
+    host = stack.endpoint_url.split("//")[1]
+    connection = http.client.HTTPConnection(host, timeout=10)
+    wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    connection.request("POST", f"/{bucket}?delete", body=body, headers={"Content-MD5": wrong})
+    response = connection.getresponse()
+    assert response.status == 400
+    assert b"<Code>BadDigest</Code>" in response.read()
