@@ -80,6 +80,20 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        if self.durable:
+            self._sweep()
+
+    def _sweep(self) -> None:
+        # A crash between placing a body and committing the index leaves a
+        # file nothing points at: remove those at startup.
+        referenced = {
+            name
+            for table in ("objects", "parts")
+            for (name,) in self._db.execute(f"SELECT file FROM {table} WHERE file IS NOT NULL")
+        }
+        for name in os.listdir(self.files):
+            if name not in referenced:
+                self._unlink(name)
 
     def close(self) -> None:
         self._db.close()

@@ -80,3 +80,21 @@ def test_reset_empties_everything(store):
     store.reset()
     assert store.get_bucket("bkt") is None
     assert store.get_object("bkt", "k") is None
+
+
+def test_a_durable_store_survives_reopening_and_sweeps_orphans(tmp_path):
+    first = Store(str(tmp_path))
+    first.create_bucket(Bucket("bkt", "000000000000", "us-east-1", 0.0))
+    _, name = first.place(Staged(3, b"", path=_temporary(first, b"one"))).result
+    first.put_object(record("k", None, name))
+    # A body placed but never committed, as a crash would leave it.
+    _, orphan = first.place(Staged(3, b"", path=_temporary(first, b"two"))).result
+    first.close()
+    again = Store(str(tmp_path))
+    try:
+        assert again.open_body(again.get_object("bkt", "k")).read() == b"one"
+        assert os.listdir(again.files) == [name]
+        assert orphan != name
+    finally:
+        again.close()
+    assert os.path.exists(os.path.join(str(tmp_path), "index.sqlite"))
