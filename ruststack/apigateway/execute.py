@@ -314,6 +314,8 @@ class ExecuteApiResource(Resource):
             )
             exchange.gateway_error(502, "Internal server error", "InternalServerErrorException")
             return
+        accept_encoding = (exchange.request.getHeader(b"accept-encoding") or b"").decode("latin-1")
+        response = proxy.compressed(response, accept_encoding, api.minimum_compression_size)
         exchange.answer(response.status, response.headers, response.body)
 
     async def _authorize(

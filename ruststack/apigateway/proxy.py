@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gzip
 import json
 import time
 from collections.abc import Iterable
@@ -243,3 +244,21 @@ def parse_response(payload: bytes, decode_binary: bool) -> HttpResponse:
     else:
         data = body.encode("utf-8")
     return HttpResponse(status, headers, data)
+
+
+def compressed(response: HttpResponse, accept_encoding: str, minimum_size: int | None) -> HttpResponse:
+    """
+    C{response} gzip-compressed when the API enables compression
+    (C{minimumCompressionSize}), the client accepts gzip and the body is at
+    least that large; as it is otherwise, or when the function encoded it.
+    """
+    if minimum_size is None or len(response.body) < minimum_size:
+        return response
+    accepted = {part.split(";", 1)[0].strip().lower() for part in accept_encoding.split(",")}
+    if "gzip" not in accepted or any(name.lower() == "content-encoding" for name, _ in response.headers):
+        return response
+    return HttpResponse(
+        response.status,
+        [*response.headers, ("Content-Encoding", "gzip")],
+        gzip.compress(response.body, compresslevel=6, mtime=0),
+    )

@@ -3,6 +3,7 @@ The v1 proxy event and the proxy response mapping, as pure functions.
 """
 
 import base64
+import gzip
 import json
 
 import attrs
@@ -12,6 +13,8 @@ from ruststack.apigateway.model import ApiResource, Method
 from ruststack.apigateway.proxy import (
     EventContext,
     HttpRequest,
+    HttpResponse,
+    compressed,
     MalformedProxyResponse,
     build_event,
     media_type_matches,
@@ -156,3 +159,14 @@ def test_semicolons_split_the_query_string():
 
 def test_integral_float_status_is_taken():
     assert parse_response(b'{"statusCode": 204.0}', decode_binary=False).status == 204
+
+
+def test_compression_follows_minimum_size_and_accept_encoding():
+    big = HttpResponse(200, [("Content-Type", "text/plain")], b"x" * 200)
+    done = compressed(big, "br, gzip;q=0.8", 100)
+    assert ("Content-Encoding", "gzip") in done.headers and gzip.decompress(done.body) == big.body
+    assert compressed(big, "gzip", None) is big  # compression not enabled
+    assert compressed(big, "br", 100) is big  # gzip not accepted
+    assert compressed(big, "gzip", 1000) is big  # too small
+    encoded = HttpResponse(200, [("Content-Encoding", "br")], b"x" * 200)
+    assert compressed(encoded, "gzip", 100) is encoded  # the function encoded it itself
