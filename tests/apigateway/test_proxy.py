@@ -14,9 +14,9 @@ from ruststack.apigateway.proxy import (
     EventContext,
     HttpRequest,
     HttpResponse,
-    compressed,
     MalformedProxyResponse,
     build_event,
+    compressed,
     media_type_matches,
     parse_response,
 )
