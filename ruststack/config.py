@@ -204,3 +204,24 @@ def parse_value(field: attrs.Attribute, raw: str) -> Any:
             f"{option_name(field.name)}: "
             + (reason or f"invalid value {raw!r}" + (f" (expected {expected})" if expected else ""))
         ) from None
+
+
+def options_table() -> str:
+    """
+    The README's options table (C{python -m ruststack.config} prints it).
+    """
+    rows = ["| option | environment | default | meaning |", "|---|---|---|---|"]
+    for field in attrs.fields(Config):
+        default = field.default
+        if field.name == "cache_dir":
+            default = "~/.cache/ruststack"
+        elif isinstance(default, tuple):
+            default = ",".join(default)
+        shown = "—" if default is None else f"`{default}`"
+        meaning = field.metadata["help"].replace("|", "\\|")
+        rows.append(f"| `{option_name(field.name)}` | `{env_name(field.name)}` | {shown} | {meaning} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(options_table())

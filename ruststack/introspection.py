@@ -50,13 +50,13 @@ class IntrospectionResource(Resource):
     def health(self) -> dict:
         services = {}
         for name in ALL_SERVICES:
-            service = self.stack.services.get(name)
+            service = self.stack.aws_services.get(name)
             services[name] = (service.status() if service is not None else DISABLED).to_json()
         return {"version": ruststack.__version__, "services": services}
 
     def render_reset(self, request) -> bytes | int:
         wanted = [value.decode() for value in request.args.get(b"service", [])]
-        unknown = [name for name in wanted if name not in self.stack.services]
+        unknown = [name for name in wanted if name not in self.stack.aws_services]
         if unknown:
             return _json(request, 400, {"error": f"service {unknown[0]!r} is not running"})
         d = defer.ensureDeferred(self.stack.reset(wanted or None))

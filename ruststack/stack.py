@@ -85,41 +85,21 @@ class RustStack(service.MultiService):
         if config.auth == "verify":
             assert config.credentials_file is not None  # Config.check
             credentials = identity.load_credentials(config.credentials_file)
-        # MultiService keeps its children in a list named `services`, the
-        # name this class gives its AWS services by name: the children live
-        # in `_children` (see addService, removeService, __iter__).
-        self._children: list[service.IService] = []
-        self.services: dict[str, IAwsService] = {}  # type: ignore[assignment]
+        # Not `services`: MultiService keeps its children under that name.
+        self.aws_services: dict[str, IAwsService] = {}
         self.edge = EdgeResource(
             identity.Authenticator(config.account, config.region, credentials, clock=reactor),
             IntrospectionResource(self),
             known=tuple(SERVICE_FACTORIES),
         )
-        context = StackContext(config, reactor, self.services, lambda: self.edge_url)
+        context = StackContext(config, reactor, self.aws_services, lambda: self.edge_url)
         for name in config.services:
             module_name, _, factory = SERVICE_FACTORIES[name].partition(":")
             built = getattr(importlib.import_module(module_name), factory)(context)
-            self.services[name] = built
+            self.aws_services[name] = built
             self.edge.register(built)
             if isinstance(built, service.Service):
                 built.setServiceParent(self)
-
-    def __iter__(self):
-        return iter(self._children)
-
-    def addService(self, child: service.IService) -> None:
-        aws_services, self.services = self.services, self._children  # type: ignore[assignment]
-        try:
-            super().addService(child)
-        finally:
-            self.services = aws_services
-
-    def removeService(self, child: service.IService):
-        aws_services, self.services = self.services, self._children  # type: ignore[assignment]
-        try:
-            return super().removeService(child)
-        finally:
-            self.services = aws_services
 
     def setServiceParent(self, parent) -> None:
         # twistd starts logging after makeService, from the application's
@@ -164,7 +144,7 @@ class RustStack(service.MultiService):
             "RustStack listening on {url}{tls}; services: {services}",
             url=self.edge_url,
             tls=f" and {self.tls_edge_url}" if self.tls_edge_url else "",
-            services=", ".join(self.services) or "none",
+            services=", ".join(self.aws_services) or "none",
         )
         return self
 
@@ -180,9 +160,9 @@ class RustStack(service.MultiService):
         """
         Forget the state of the named services (all enabled ones by default).
         """
-        chosen = list(self.services) if names is None else names
+        chosen = list(self.aws_services) if names is None else names
         for name in chosen:
-            await defer.maybeDeferred(self.services[name].reset)
+            await defer.maybeDeferred(self.aws_services[name].reset)
         return chosen
 
 

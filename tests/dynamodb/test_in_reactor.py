@@ -17,7 +17,7 @@ pytestmark = requires_dynamodb_local
 @pytest_twisted.ensureDeferred
 async def test_in_reactor_stack_serves_then_leaves_no_jvm():
     stack = await start_stack(services=("dynamodb",), dynamodb_local_jar=JAR)
-    local = stack.stack.services["dynamodb"].local
+    local = stack.stack.aws_services["dynamodb"].local
     try:
         # The edge listens before the JVM answers: this request waits for it.
         assert local.status().state == "starting"

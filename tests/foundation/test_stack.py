@@ -82,7 +82,7 @@ async def test_health_and_reset():
             name: {"state": "disabled"} for name in ("s3", "dynamodb", "lambda", "apigateway")
         }
         echo = EchoService()
-        stack.stack.services["dynamodb"] = echo
+        stack.stack.aws_services["dynamodb"] = echo
         stack.stack.edge.register(echo)
         health = await (await treq.get(stack.endpoint_url + "/_ruststack/health")).json()
         assert health["services"]["dynamodb"] == {"state": "running"}
