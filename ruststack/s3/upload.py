@@ -320,24 +320,25 @@ class _Lanes:
         self._reactor = reactor
         self._transport = transport
         self._lock = threading.Lock()
-        self._pending = 0  # bytes queued on the fullest lane, roughly
+        self._pending = [0] * len(lanes)  # bytes queued on each lane
         self._paused = False
         self._queues: list[queue.SimpleQueue] = []
         self._threads: list[threading.Thread] = []
         self._done = 0
         self._finished: list[defer.Deferred] = []
         self._error: BaseException | None = None
-        for consumers in lanes:
+        for index, consumers in enumerate(lanes):
             q: queue.SimpleQueue = queue.SimpleQueue()
-            thread = threading.Thread(target=self._run, args=(q, consumers), name="s3-upload-hash", daemon=True)
+            thread = threading.Thread(target=self._run, args=(index, q, consumers), name="s3-upload-hash", daemon=True)
             self._queues.append(q)
             self._threads.append(thread)
             thread.start()
 
     def put(self, data: bytes) -> None:
         with self._lock:
-            self._pending += len(data)
-            pause = self._pending > self.BACKLOG and not self._paused
+            for index in range(len(self._pending)):
+                self._pending[index] += len(data)
+            pause = max(self._pending) > self.BACKLOG and not self._paused
             if pause:
                 self._paused = True
         if pause:
@@ -345,8 +346,7 @@ class _Lanes:
         for q in self._queues:
             q.put(data)
 
-    def _run(self, q: queue.SimpleQueue, consumers: list[Callable[[bytes], object]]) -> None:
-        first = q is self._queues[0]
+    def _run(self, index: int, q: queue.SimpleQueue, consumers: list[Callable[[bytes], object]]) -> None:
         while True:
             data = q.get()
             if data is None:
@@ -356,15 +356,14 @@ class _Lanes:
                     consume(data)
             except BaseException as e:  # a full disk, say: reported by stage()
                 self._error = e
-            if first:
-                # The MD5 lane is the slowest: it paces the connection.
-                with self._lock:
-                    self._pending -= len(data)
-                    resume = self._paused and self._pending < self.BACKLOG // 4
-                    if resume:
-                        self._paused = False
+            # The slowest lane paces the connection.
+            with self._lock:
+                self._pending[index] -= len(data)
+                resume = self._paused and max(self._pending) < self.BACKLOG // 4
                 if resume:
-                    self._reactor.callFromThread(self._transport.resumeProducing)
+                    self._paused = False
+            if resume:
+                self._reactor.callFromThread(self._transport.resumeProducing)
         self._reactor.callFromThread(self._lane_done)
 
     def _lane_done(self) -> None:
