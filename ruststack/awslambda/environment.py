@@ -214,18 +214,28 @@ class ExecutionEnvironment:
         try:
             self._runtime = await self.executor.launch(self.function, address, self.log_stream, self._output)
         except BaseException:
-            await self._port.stopListening()
+            port, self._port = self._port, None
+            if port is not None:
+                await port.stopListening()
             self.dead = True
-            self._stopped.callback(None)
+            if not self._stopped.called:
+                self._stopped.callback(None)
             raise
         self._runtime.exited.addBoth(self._exited)
+        if self.dead:
+            # Stopped (reset, shutdown) while the runtime was starting.
+            self._runtime.kill()
 
     def invoke(self, invocation: Invocation) -> defer.Deferred:
         """
         Hand C{invocation} to the runtime (now if it is polling, else when it
         polls); a Deferred firing with its L{Outcome}.
         """
-        assert self.current is None and not self.dead
+        assert self.current is None
+        if self.dead:
+            # Stopped (reset, shutdown) before it could run anything.
+            message = f"RequestId: {invocation.request_id} Error: Runtime exited with error: signal: killed"
+            return defer.succeed(Outcome(error_payload("Runtime.ExitError", message), "Unhandled", b"", fatal=True))
         self.current = invocation
         if self.initialised_at is None:
             self._timer = self.reactor.callLater(INIT_TIMEOUT, self._init_timed_out)
@@ -329,7 +339,9 @@ class ExecutionEnvironment:
             self._runtime.flush_output()
             if invocation.tail:
                 settle = self._runtime.output_settle
-        memory = self._runtime.max_memory_mb() if self._runtime is not None and not self.dead else None
+        # Reading the peak memory costs a /proc read: only for a log someone asked for.
+        runtime = self._runtime
+        memory = runtime.max_memory_mb() if runtime is not None and not self.dead and invocation.tail else None
         if fatal:
             self.stop()
         report = (invocation, payload, function_error, fatal, status, finished_at, memory)

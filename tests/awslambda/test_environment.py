@@ -109,7 +109,7 @@ def test_next_waits_for_an_invocation_and_carries_lambda_headers(reactor):
     polled = treq.get(f"{BASE}/invocation/next")
     treq.flush()
     assert not _has_result(polled)
-    result = environment.invoke(Invocation("req-1", b'{"a": 1}', client_context='{"c": 1}'))
+    result = environment.invoke(Invocation("req-1", b'{"a": 1}', client_context='{"c": 1}', tail=True))
     treq.flush()
     response = result_of(polled)
     headers = response.headers
