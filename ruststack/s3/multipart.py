@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import uuid
 
 from twisted.internet import defer
@@ -101,7 +100,7 @@ def _commit_part(ctx: S3Context, call: S3Call, upload: Upload, number: int, stag
         inline, file = placed
         if ctx.store.get_upload(upload.upload_id) is None:
             if file:
-                os.unlink(os.path.join(ctx.store.files, file))
+                ctx.store.unlink(file)
             raise no_such_upload(upload.upload_id)
         part = Part(number, staged.size, staged.etag, ctx.now(), checksum, inline, file)
         ctx.store.put_part(upload.upload_id, part)
@@ -284,7 +283,7 @@ def complete_multipart_upload(ctx: S3Context, call: S3Call) -> defer.Deferred:
         inline, file = placed
         if ctx.store.get_upload(upload.upload_id) is None:
             if file:
-                os.unlink(os.path.join(ctx.store.files, file))
+                ctx.store.unlink(file)
             raise no_such_upload(upload.upload_id)
         meta = upload.meta
         final = ObjectMeta(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from urllib.parse import unquote
 
 import attrs
@@ -83,7 +82,7 @@ def _put_staged(staged: Staged, ctx: S3Context, call: S3Call, bucket: str) -> de
                 _check_write_conditions(ctx, call)
         except AwsError:
             if file:
-                os.unlink(os.path.join(ctx.store.files, file))
+                ctx.store.unlink(file)
             raise
         assert call.key is not None
         record = ObjectRecord(bucket, call.key, staged.size, staged.etag, ctx.now(), meta, inline, file)
@@ -354,7 +353,12 @@ def copy_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
             ],
         )
 
-    return hashed.addCallback(commit)
+    def drop_link(failure):
+        if file is not None:
+            ctx.store.unlink(file)
+        return failure
+
+    return hashed.addCallback(commit).addErrback(drop_link)
 
 
 def _existing(ctx: S3Context, call: S3Call) -> ObjectRecord:

@@ -55,15 +55,11 @@ class S3Resource(Resource):
         # AwsErrors raised here are rendered by the edge with render_error.
         result = handler(self.context, call)
         if isinstance(result, defer.Deferred):
-            # If the client goes away first, the work is cancelled (what can
-            # be: a copy running in a thread finishes, then is dropped).
+            # The asynchronous operations are writes: if the client goes away
+            # before the answer, the write still completes (as in S3, where a
+            # fully received upload is committed), only the answer is dropped.
             gone: list[Failure] = []
-
-            def disconnected(reason: Failure) -> None:
-                gone.append(reason)
-                result.cancel()
-
-            request.notifyFinish().addErrback(disconnected)
+            request.notifyFinish().addErrback(gone.append)
             result.addCallbacks(
                 self._finish, self._fail, callbackArgs=(request, gone), errbackArgs=(request, gone, name)
             )

@@ -370,6 +370,12 @@ class Store:
         """
         return self._in_thread(function, *args)
 
+    def unlink(self, name: str) -> None:
+        """
+        Remove a body file that was placed but will not be committed.
+        """
+        self._unlink(name)
+
     def _unlink(self, name: str) -> None:
         try:
             os.unlink(os.path.join(self.files, name))
