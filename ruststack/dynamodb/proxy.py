@@ -25,13 +25,24 @@ from ruststack.dynamodb.tables import TableExtrasStore
 
 log = Logger()
 
+# Operations whose answer carries a table description to complete:
+# operation -> (member, the status AWS reports at that point).
+_TABLE_ANSWERS: dict[str, tuple[str, str | None]] = {
+    "CreateTable": ("TableDescription", "CREATING"),
+    "DescribeTable": ("Table", None),
+    "UpdateTable": ("TableDescription", "UPDATING"),
+    "DeleteTable": ("TableDescription", "DELETING"),
+}
 _ZERO_THROUGHPUT = {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteCapacityUnits": 0}
 
 
 def write_answer(request, status: int, body: bytes, crc: bytes | None = None) -> None:
     """
-    Send a whole DynamoDB answer with AWS's headers.
+    Send a whole DynamoDB answer with AWS's headers (unless the client has
+    gone: twisted.web drops the channel of a lost connection).
     """
+    if request.finished or request.channel is None:
+        return
     request.setResponseCode(status)
     headers = request.responseHeaders
     headers.setRawHeaders(b"server", [b"Server"])
@@ -86,14 +97,6 @@ class DynamoDBProxy(Resource):
         self.extras = extras
         self.emulation = Emulation(client, extras, clock)
         self.identities: dict[tuple[str, str], Identity] = {}
-        # Operations whose answer carries a table description to complete:
-        # operation -> (member, status AWS reports at that point).
-        self._table_answers: dict[str, tuple[str, str | None]] = {
-            "CreateTable": ("TableDescription", "CREATING"),
-            "DescribeTable": ("Table", None),
-            "UpdateTable": ("TableDescription", "UPDATING"),
-            "DeleteTable": ("TableDescription", "DELETING"),
-        }
 
     def identity(self, account: str, region: str) -> Identity:
         identity = self.identities.get((account, region))
@@ -131,7 +134,7 @@ class DynamoDBProxy(Resource):
         crc = response.headers.get(b"x-amz-crc32")
         if response.status >= 400:
             body, crc = rewrite.error_from_local(body, operation, sent, identity), None
-        elif operation in self._table_answers:
+        elif operation in _TABLE_ANSWERS:
             body, crc = self._complete_table(operation, identity, sent, body), None
         else:
             changed = rewrite.response_from_local(body, identity)
@@ -173,7 +176,7 @@ class DynamoDBProxy(Resource):
         A table description as AWS gives it: ARNs, C{TableId}, the status
         of a table being created or deleted, throughput of on-demand indexes.
         """
-        member, status = self._table_answers[operation]
+        member, status = _TABLE_ANSWERS[operation]
         document = json.loads(rewrite.response_from_local(body, identity) or body)
         table = document.get(member)
         if not table:
