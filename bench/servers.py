@@ -129,15 +129,17 @@ def missing_services(services: tuple[str, ...]) -> list[str]:
     return [name for name in services if importlib.util.find_spec(MODULES[name]) is None]
 
 
-def start_ruststack(services: tuple[str, ...], folder: str, timeout: float = 120.0) -> Server:
+def start_ruststack(services: tuple[str, ...], folder: str, *options: str, timeout: float = 120.0) -> Server:
     """
-    RustStack with C{services}, once every one of them is C{running}.
+    RustStack with C{services} (and more command-line C{options}), once
+    every one of them is C{running}.
     """
     missing = missing_services(services)
     if missing:
         raise NotAvailable(f"RustStack service(s) not built yet: {', '.join(missing)}")
     url_file = os.path.join(folder, "ruststack.url")
     argv = [sys.executable, "-m", "ruststack", "--port", "0", "--url-file", url_file, "--services", ",".join(services)]
+    argv += options
     process, log_path = _spawn("ruststack", argv, folder, cwd=folder)
     wait_until(lambda: os.path.exists(url_file), process, timeout, "RustStack", log_path)
     url = Path(url_file).read_text().strip()
