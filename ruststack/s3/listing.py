@@ -47,13 +47,19 @@ def successor(prefix: bytes) -> bytes | None:
     return stripped[:-1] + bytes([stripped[-1] + 1])
 
 
-def list_page(seek: Seek, prefix: bytes, delimiter: bytes, after: bytes, max_keys: int) -> Page:
+def list_page(
+    seek: Seek, prefix: bytes, delimiter: bytes, after: bytes, max_keys: int, key_of: Callable | None = None
+) -> Page:
     """
     The page of at most C{max_keys} entries (keys and common prefixes)
     after C{after} among keys starting with C{prefix}.
 
     A common prefix at or below C{after} is not repeated (so a marker that
     is a common prefix resumes past it, as in S3).
+
+    @param key_of: the key of a row, when its first item is a position that
+        extends the key (several multipart uploads of one key); by default
+        the position is the key.
     """
     if max_keys == 0:
         return Page([], [], False, None)
@@ -67,7 +73,7 @@ def list_page(seek: Seek, prefix: bytes, delimiter: bytes, after: bytes, max_key
         seen = 0
         for row in seek(lower, inclusive, upper, batch):
             seen += 1
-            key = row[0]
+            key = row[0] if key_of is None else key_of(row)
             if delimiter:
                 at = key.find(delimiter, len(prefix))
                 if at >= 0:
@@ -85,8 +91,8 @@ def list_page(seek: Seek, prefix: bytes, delimiter: bytes, after: bytes, max_key
             if len(rows) + len(prefixes) == max_keys:
                 return Page(rows, prefixes, True, last)
             rows.append(row)
-            last = key
-            lower, inclusive = key, False
+            last = row[0]
+            lower, inclusive = last, False
         else:
             if seen < batch:
                 return Page(rows, prefixes, False, None)

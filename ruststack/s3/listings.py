@@ -12,6 +12,7 @@ from ruststack.aws import ids
 from ruststack.s3 import listing, wire
 from ruststack.s3.buckets import owner_xml
 from ruststack.s3.call import S3Call, S3Context, invalid_argument
+from ruststack.s3.store import upload_position
 
 MAX_KEYS = 1000
 
@@ -168,15 +169,22 @@ def list_multipart_uploads(ctx: S3Context, call: S3Call) -> bytes:
     prefix, delimiter = query.get("prefix", ""), query.get("delimiter", "")
     key_marker = query.get("key-marker", "")
     upload_marker = query.get("upload-id-marker", "")
-    # Entries are positioned at key + NUL + upload id; a key marker alone skips all uploads of that key.
-    after = key_marker.encode("utf-8", "surrogatepass")
+    after = b""
     if key_marker:
-        after += b"\0" + (upload_marker.encode() if upload_marker else b"\xff")
+        # Resume after the marker upload, or after every upload of the marker key.
+        marked = ctx.store.get_upload(upload_marker) if upload_marker else None
+        if marked is not None and marked.key == key_marker:
+            after = upload_position(marked)
+        else:
+            after = key_marker.encode("utf-8", "surrogatepass") + b"\0\xff"
     page = ctx.store.list_uploads(bucket.name, prefix, delimiter, after, max_uploads)
     next_key = next_upload = None
     if page.truncated and page.next_after:
-        next_key_raw, _, next_upload_raw = page.next_after.partition(b"\0")
-        next_key, next_upload = _text(next_key_raw), next_upload_raw.decode() or None
+        if page.rows and page.next_after == page.rows[-1][0]:
+            last = page.rows[-1][1]
+            next_key, next_upload = last.key, last.upload_id
+        else:
+            next_key = _text(page.next_after)
     parts = [
         wire.element("Bucket", bucket.name),
         wire.element("KeyMarker", encode(key_marker)),

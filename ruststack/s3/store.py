@@ -53,6 +53,14 @@ def _key(key: str) -> bytes:
     return key.encode("utf-8", "surrogatepass")
 
 
+def upload_position(upload: Upload) -> bytes:
+    """
+    Where a multipart upload sits in ListMultipartUploads' order: its key,
+    then its initiation time, then its id.
+    """
+    return b"%s\0%020d\0%s" % (_key(upload.key), int(upload.initiated * 1e6), upload.upload_id.encode())
+
+
 class Store:
     """
     Buckets, objects and multipart uploads of one RustStack.
@@ -296,28 +304,33 @@ class Store:
 
     def list_uploads(self, bucket: str, prefix: str, delimiter: str, after: bytes, max_uploads: int) -> listing.Page:
         """
-        A page of C{(key bytes, Upload)} rows, one row per upload, in key
-        then initiation order; see L{listing.list_page}.
+        A page of C{(position, Upload)} rows, one per upload, in key then
+        initiation order; see L{listing.list_page} and L{upload_position}.
         """
 
         def seek(lower: bytes, inclusive: bool, upper: bytes | None, limit: int) -> Iterator:
             sql = (
-                "SELECT key, upload_id, bucket, key, initiated, account, meta, checksum_algorithm, checksum_type"
-                " FROM uploads WHERE bucket = ? AND key " + (">= ?" if inclusive else "> ?")
+                "SELECT upload_id, bucket, key, initiated, account, meta, checksum_algorithm, checksum_type"
+                " FROM uploads WHERE bucket = ? AND key >= ?"
             )
-            parameters: list = [bucket, lower]
+            parameters: list = [bucket, lower.split(b"\0", 1)[0]]
             if upper is not None:
                 sql += " AND key < ?"
                 parameters.append(upper)
-            sql += " ORDER BY key, initiated LIMIT ?"
-            parameters.append(limit)
-            # Several uploads of one key are one listing entry each but share
-            # the key the listing seeks by; give each its own position.
-            return (
-                (row[0] + b"\0" + row[1].encode(), self._upload(row[1:])) for row in self._db.execute(sql, parameters)
-            )
+            sql += " ORDER BY key, initiated, upload_id"
+            found = 0
+            for row in self._db.execute(sql, parameters):
+                upload = self._upload(row)
+                position = upload_position(upload)
+                if position > lower or (inclusive and position == lower):
+                    yield position, upload
+                    found += 1
+                    if found == limit:
+                        return
 
-        return listing.list_page(seek, _key(prefix), _key(delimiter), after, max_uploads)
+        return listing.list_page(
+            seek, _key(prefix), _key(delimiter), after, max_uploads, key_of=lambda row: _key(row[1].key)
+        )
 
     def put_part(self, upload_id: str, part: Part) -> None:
         previous = self._db.execute(

@@ -202,3 +202,20 @@ def test_get_by_part_number(s3, bucket):
     with pytest.raises(ClientError) as excinfo:
         s3.get_object(Bucket=bucket, Key="pn", PartNumber=3)
     assert error_of(excinfo)["Code"] == "InvalidPartNumber"
+
+
+def test_list_multipart_uploads_pages(s3, bucket):
+    created = []
+    for key in ("a/1", "a/1", "b", "c/2"):
+        created.append((key, s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]))
+    seen = []
+    pages = s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, PaginationConfig={"PageSize": 1})
+    for page in pages:
+        seen += [(u["Key"], u["UploadId"]) for u in page.get("Uploads", [])]
+    assert sorted(seen) == sorted(created)
+    assert len(seen) == len(set(seen)) == 4
+    top = s3.list_multipart_uploads(Bucket=bucket, Delimiter="/")
+    assert [u["Key"] for u in top["Uploads"]] == ["b"]
+    assert [p["Prefix"] for p in top["CommonPrefixes"]] == ["a/", "c/"]
+    for key, upload_id in created:
+        s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
