@@ -458,3 +458,22 @@ def test_delete_objects_checks_content_md5(stack, bucket):
     response = connection.getresponse()
     assert response.status == 400
     assert b"<Code>BadDigest</Code>" in response.read()
+
+
+def test_concurrent_writers_last_complete_write_wins(stack, s3, bucket):
+    host, port = stack.endpoint_url.split("//")[1].split(":")
+    slow = os.urandom(4 * 1024 * 1024)
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    sock.sendall(f"PUT /{bucket}/contested HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(slow)}\r\n\r\n".encode())
+    sock.sendall(slow[: len(slow) // 2])
+    # Another writer starts later and finishes first...
+    s3.put_object(Bucket=bucket, Key="contested", Body=b"fast writer")
+    assert s3.get_object(Bucket=bucket, Key="contested")["Body"].read() == b"fast writer"
+    # ...then the slow one completes: it is the last complete write.
+    sock.sendall(slow[len(slow) // 2 :])
+    response = b""
+    while b"\r\n\r\n" not in response:
+        response += sock.recv(4096)
+    assert response.startswith(b"HTTP/1.1 200")
+    sock.close()
+    assert s3.get_object(Bucket=bucket, Key="contested")["Body"].read() == slow
