@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 export RUSTSTACK_CACHE_DIR ?= $(HOME)/.cache/ruststack
 
-.PHONY: run test test-fast bench deps system-deps dynamodb-local lambda-image lint clean
+.PHONY: run test bench deploy-example deps system-deps dynamodb-local lambda-image lint clean
 
 run: deps
 	$(VENV)/bin/twistd --nodaemon --pidfile= ruststack $(ARGS)
@@ -18,6 +18,10 @@ test: deps
 
 bench: deps
 	$(PY) -m bench $(ARGS)
+
+# Deploy the Flask example to a running RustStack (`make run` in another shell).
+deploy-example: $(STAMP)
+	$(PY) examples/flask_app/deploy.py $(ARGS)
 
 deps: system-deps $(STAMP) dynamodb-local
 
