@@ -13,7 +13,9 @@ for the process executor.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable
@@ -24,6 +26,7 @@ from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
 from ruststack.aws.errors import AwsError
+from ruststack.awslambda import runtime_path
 from ruststack.awslambda.environment import FunctionSnapshot, lambda_variables
 from ruststack.awslambda.functions import PYTHON_RUNTIME
 from ruststack.awslambda.process_executor import unavailable_runtime
@@ -95,6 +98,7 @@ class DockerExecutor:
         self._images: dict[str, Any] = {}
         self._threads: ThreadPool | None = None
         self._swept = False
+        self._links: str | None = runtime_path.link_runtime(tempfile.mkdtemp(prefix="ruststack-lambda-runtime-"))
 
     def runtime_api_host(self) -> str:
         return self.host
@@ -115,7 +119,14 @@ class DockerExecutor:
         if self._threads is not None:
             self._threads.stop()
             self._threads = None
+        if self._links is not None:
+            shutil.rmtree(self._links, ignore_errors=True)
+            self._links = None
         return defer.succeed(None)
+
+    def _runtime_dir(self) -> str:
+        assert self._links is not None, "the executor is closed"
+        return self._links
 
     def launch(
         self, function: FunctionSnapshot, runtime_api_address: str, log_stream: str, output: Callable[[bytes], None]
@@ -169,7 +180,7 @@ class DockerExecutor:
     def _start(self, function: FunctionSnapshot, runtime_api_address: str, log_stream: str, edge_url: str | None):
         image = self._image(function.runtime)
         mode = image.labels.get("ruststack.lambda.mode", "rootfs")
-        variables = lambda_variables(function, log_stream, edge_url, "/var/task")
+        variables = lambda_variables(function, log_stream, edge_url, "/var/task", "/var/runtime")
         variables["AWS_LAMBDA_RUNTIME_API"] = runtime_api_address
         volumes = {function.code_dir: {"bind": "/var/task", "mode": "ro"}}
         if mode == "host":
@@ -179,12 +190,13 @@ class DockerExecutor:
             for path in {sys.prefix, sys.base_prefix, *_HOST_MOUNTS}:
                 if os.path.exists(path):
                     volumes[path] = {"bind": path, "mode": "ro"}
-            command = [sys.executable, "-m", "awslambdaric", function.handler]
+            # The runtime's packages only (their links point into sys.prefix,
+            # mounted at the same place), not the host's site-packages.
+            volumes[self._runtime_dir()] = {"bind": "/var/runtime", "mode": "ro"}
+            command = [sys.executable, "-S", "-m", "awslambdaric", function.handler]
             variables["PATH"] = "/usr/bin:/bin"
         else:
             command = ["/usr/bin/python3", "-m", "awslambdaric", function.handler]
-            # /var/task first: a boto3 bundled in the zip wins over /var/runtime's.
-            variables["PYTHONPATH"] = "/var/task:/var/runtime"
         container = self._docker().containers.create(
             image.id,
             command=command,

@@ -72,7 +72,7 @@ class FunctionSnapshot:
 
 
 def lambda_variables(
-    function: FunctionSnapshot, log_stream: str, edge_url: str | None, task_root: str
+    function: FunctionSnapshot, log_stream: str, edge_url: str | None, task_root: str, runtime_dir: str
 ) -> dict[str, str]:
     """
     The environment Lambda gives a function
@@ -98,10 +98,11 @@ def lambda_variables(
         "AWS_SESSION_TOKEN": "ruststack",
         "_HANDLER": function.handler,
         "LAMBDA_TASK_ROOT": task_root,
-        "LAMBDA_RUNTIME_DIR": "/var/runtime",
+        "LAMBDA_RUNTIME_DIR": runtime_dir,
         "TZ": ":UTC",
         "LANG": "en_US.UTF-8",
-        "PYTHONPATH": task_root,
+        # The task root first: a boto3 bundled in the zip wins.
+        "PYTHONPATH": f"{task_root}:{runtime_dir}",
     }
     if edge_url:
         variables["AWS_ENDPOINT_URL"] = edge_url

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from twisted.internet import defer, error, protocol
 from twisted.python.failure import Failure
 
 from ruststack.aws.errors import AwsError
+from ruststack.awslambda import runtime_path
 from ruststack.awslambda.environment import FunctionSnapshot, lambda_variables
 from ruststack.awslambda.functions import PYTHON_RUNTIME
 
@@ -87,18 +89,22 @@ class _RuntimeProcess(protocol.ProcessProtocol):
 class ProcessExecutor:
     """
     Runs functions whose runtime is this interpreter's Python version with
-    this interpreter, which has awslambdaric, boto3 and botocore installed.
+    this interpreter (which has awslambdaric, boto3 and botocore installed),
+    without its site-packages: C{sys.path} is the task root, then the
+    runtime's packages (L{runtime_path}), then the standard library.
     """
 
     def __init__(self, reactor: Any, host: str, edge_url: Callable[[], str | None]) -> None:
         self.reactor = reactor
         self.host = host
         self.edge_url = edge_url
+        self.runtime_dir = runtime_path.link_runtime(tempfile.mkdtemp(prefix="ruststack-lambda-runtime-"))
 
     def runtime_api_host(self) -> str:
         return self.host
 
     def close(self) -> defer.Deferred:
+        shutil.rmtree(self.runtime_dir, ignore_errors=True)
         return defer.succeed(None)
 
     def check_runtime(self, runtime: str) -> None:
@@ -119,11 +125,12 @@ class ProcessExecutor:
         except AwsError:
             return defer.fail()
         environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        environment.update(lambda_variables(function, log_stream, self.edge_url(), function.code_dir))
+        environment.update(lambda_variables(function, log_stream, self.edge_url(), function.code_dir, self.runtime_dir))
         environment["AWS_LAMBDA_RUNTIME_API"] = runtime_api_address
         # env(1) changes folder so that Twisted can use posix_spawn (a
-        # spawnProcess with a path forks RustStack's whole process).
-        command = [_ENV, "-C", function.code_dir, sys.executable, "-m", "awslambdaric", function.handler]
+        # spawnProcess with a path forks RustStack's whole process); -S
+        # leaves out site-packages.
+        command = [_ENV, "-C", function.code_dir, sys.executable, "-S", "-m", "awslambdaric", function.handler]
         if _SETPRIV:
             command = [_SETPRIV, "--pdeathsig", "KILL", "--", *command]
         runtime = _RuntimeProcess(output)

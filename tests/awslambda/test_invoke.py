@@ -335,6 +335,25 @@ def test_unavailable_runtime_is_named(lambda_client):
     assert "python3.9" in raised.value.response["Error"]["Message"]
 
 
+def test_only_what_the_runtime_provides_is_importable(lambda_client):
+    # Lambda's Python runtime has boto3 but not, say, Flask: RustStack's own
+    # packages must not make a function work that would fail on AWS.
+    source = """
+import boto3, botocore, dateutil, urllib3
+
+def handler(event, context):
+    import importlib
+    return importlib.import_module(event["module"]).__name__
+"""
+    create(lambda_client, "imports", source)
+    _, body = invoke(lambda_client, "imports", {"module": "s3transfer"})
+    assert body == "s3transfer"
+    for module in ("flask", "twisted", "ruststack", "pytest"):
+        response, body = invoke(lambda_client, "imports", {"module": module})
+        assert response["FunctionError"] == "Unhandled"
+        assert body["errorType"] == "ModuleNotFoundError", body
+
+
 def test_bundled_boto3_wins(lambda_client):
     source = """
 import boto3
