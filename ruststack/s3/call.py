@@ -5,6 +5,7 @@ receive.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -29,7 +30,7 @@ class S3Call:
     key: str | None
     subresource: str | None
     query: dict[str, str]
-    headers: dict[str, str]
+    headers: Mapping[str, str]
     caller: Caller
     sink: UploadSink | None
 

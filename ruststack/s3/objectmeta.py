@@ -5,6 +5,7 @@ multipart upload stores, and what GET/HEAD send back.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
@@ -87,6 +88,18 @@ def check_tags(tags: Mapping[str, str]) -> None:
             raise AwsError("InvalidTag", "The TagKey you have provided is invalid", 400)
 
 
+@functools.lru_cache(maxsize=1024)
+def _http_date(second: int) -> str:
+    return ids.http_date(second)
+
+
+def http_date(when: float) -> str:
+    """
+    L{ids.http_date}, remembered: objects written in the same second share it.
+    """
+    return _http_date(int(when))
+
+
 def response_headers(record: ObjectRecord, query: Mapping[str, str], checksum_mode: bool) -> dict[str, str]:
     """
     The headers GetObject/HeadObject send for C{record} (without
@@ -95,7 +108,7 @@ def response_headers(record: ObjectRecord, query: Mapping[str, str], checksum_mo
     meta = record.meta
     headers = {
         "ETag": record.etag,
-        "Last-Modified": ids.http_date(record.last_modified),
+        "Last-Modified": http_date(record.last_modified),
         "Accept-Ranges": "bytes",
     }
     headers.update(meta.headers)

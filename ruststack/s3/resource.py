@@ -39,7 +39,7 @@ class S3Resource(Resource):
         sink = request.content if isinstance(request.content, UploadSink) else None
         path, query = request.raw_path_and_query()
         target = addressing.address(request.host_header(), path, query)
-        headers = request.lower_headers()
+        headers = sink.headers if sink is not None else request.lower_headers()
         call = S3Call(
             request,
             request.method.decode("ascii", "replace"),

@@ -84,6 +84,7 @@ class Store:
         shutil.rmtree(self.temporary, ignore_errors=True)
         os.makedirs(self.temporary)
         self._db = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+        self._buckets: dict[str, Bucket] = {}
         if self.durable:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -110,14 +111,22 @@ class Store:
 
     def reset(self) -> None:
         self._db.executescript("DELETE FROM buckets; DELETE FROM objects; DELETE FROM uploads; DELETE FROM parts;")
+        self._buckets.clear()
         shutil.rmtree(self.files, ignore_errors=True)
         os.makedirs(self.files, exist_ok=True)
 
     # Buckets
 
     def get_bucket(self, name: str) -> Bucket | None:
-        row = self._db.execute("SELECT name, account, region, created FROM buckets WHERE name = ?", (name,)).fetchone()
-        return Bucket(*row) if row else None
+        # Every request asks; buckets are few and change rarely: keep them at hand.
+        if name not in self._buckets:
+            row = self._db.execute(
+                "SELECT name, account, region, created FROM buckets WHERE name = ?", (name,)
+            ).fetchone()
+            if row is None:
+                return None
+            self._buckets[name] = Bucket(*row)
+        return self._buckets[name]
 
     def create_bucket(self, bucket: Bucket) -> None:
         self._db.execute(
@@ -127,6 +136,7 @@ class Store:
 
     def delete_bucket(self, name: str) -> None:
         self._db.execute("DELETE FROM buckets WHERE name = ?", (name,))
+        self._buckets.pop(name, None)
 
     def buckets_of(self, account: str) -> list[Bucket]:
         rows = self._db.execute(
