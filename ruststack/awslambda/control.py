@@ -23,6 +23,7 @@ from twisted.web.resource import Resource
 
 from ruststack.aws import errors, ids
 from ruststack.awslambda import functions, names, policy
+from ruststack.awslambda.environment import abandonable
 from ruststack.awslambda.functions import LambdaFunction, invalid
 
 if TYPE_CHECKING:
@@ -325,7 +326,9 @@ class LambdaApiResource(Resource):
                 client_context = base64.b64decode(client_context, validate=True).decode()
             except (binascii.Error, UnicodeDecodeError):
                 raise invalid("Client context must be a valid Base64-encoded JSON object.") from None
-        result, request_id = await self.service.run(function, payload, tail, client_context)
+        # A client that goes away abandons its wait, not the invocation.
+        running = defer.ensureDeferred(self.service.run(function, payload, tail, client_context))
+        result, request_id = await abandonable(running)
         headers = {
             "x-amzn-requestid": request_id,
             "x-amz-executed-version": result.executed_version,

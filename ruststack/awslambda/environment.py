@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import attrs
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.web import server
 
 from ruststack.awslambda import runtime_api
@@ -242,7 +243,7 @@ class ExecutionEnvironment:
             self._timer = self.reactor.callLater(INIT_TIMEOUT, self._init_timed_out)
         elif self._polling is not None:
             self._deliver()
-        return invocation.result
+        return abandonable(invocation.result)
 
     # The Runtime API's side.
 
@@ -444,6 +445,26 @@ def log_tail(entry: bytes) -> bytes:
     The last 4 KB of an invocation's log, as C{X-Amz-Log-Result} carries it.
     """
     return entry[-TAIL_BYTES:]
+
+
+def abandonable(running: defer.Deferred) -> defer.Deferred:
+    """
+    A Deferred for C{running}'s result whose cancellation abandons the wait
+    but not the work: an invocation runs to its end even when its caller
+    goes away, as in Lambda.
+    """
+    result: defer.Deferred = defer.Deferred()
+
+    def deliver(outcome: Any) -> None:
+        if result.called:
+            return
+        if isinstance(outcome, Failure):
+            result.errback(outcome)
+        else:
+            result.callback(outcome)
+
+    running.addBoth(deliver)
+    return result
 
 
 def when_fired(d: defer.Deferred) -> defer.Deferred:

@@ -14,13 +14,12 @@ from typing import Any
 from twisted.application import service
 from twisted.internet import defer, task
 from twisted.logger import Logger
-from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from ruststack.aws import errors, identity
 from ruststack.aws.identity import Credential
 from ruststack.awslambda import names
-from ruststack.awslambda.environment import Executor, FunctionSnapshot, Invocation, log_tail, when_fired
+from ruststack.awslambda.environment import Executor, FunctionSnapshot, Invocation, abandonable, log_tail, when_fired
 from ruststack.awslambda.functions import LambdaFunction, not_found
 from ruststack.awslambda.pool import EnvironmentPool
 from ruststack.awslambda.store import FunctionStore
@@ -167,7 +166,7 @@ class LambdaService(service.Service):
         except errors.AwsError:
             return defer.fail()
         running = defer.ensureDeferred(self.run(found, payload))
-        return _abandonable(running.addCallback(lambda result: result[0]))
+        return abandonable(running.addCallback(lambda result: result[0]))
 
     async def run(
         self, function: LambdaFunction, payload: bytes, tail: bool = False, client_context: str | None = None
@@ -241,26 +240,6 @@ class LambdaService(service.Service):
                     payload=result.payload.decode("utf-8", "replace"),
                 )
             return
-
-
-def _abandonable(running: defer.Deferred) -> defer.Deferred:
-    """
-    A Deferred for C{running}'s result whose cancellation abandons the
-    caller's wait but not the invocation, which runs to its end as it does
-    in Lambda.
-    """
-    result: defer.Deferred = defer.Deferred()
-
-    def deliver(outcome: Any) -> None:
-        if result.called:
-            return
-        if isinstance(outcome, Failure):
-            result.errback(outcome)
-        else:
-            result.callback(outcome)
-
-    running.addBoth(deliver)
-    return result
 
 
 def credentials_for(

@@ -201,6 +201,18 @@ def test_fifty_concurrent_sleeps(lambda_client, stack, request):
     assert warm < 2.0, warm
 
 
+def test_a_caller_that_goes_away_does_not_stop_the_invocation(lambda_client, stack):
+    create(lambda_client, "abandoned", functions.ECHO)
+    invoke(lambda_client, "abandoned")
+    impatient = stack.client("lambda", config=Config(read_timeout=0.5, retries={"max_attempts": 0}))
+    with pytest.raises(Exception, match="Read timeout"):
+        impatient.invoke(FunctionName="abandoned", Payload=b'{"sleep": 1.0}')
+    time.sleep(2.0)
+    # The environment finished that invocation and is reused: its third call.
+    _, body = invoke(lambda_client, "abandoned")
+    assert body["calls"] == 3
+
+
 def test_update_code_gets_fresh_environments(lambda_client):
     create(lambda_client, "updated", functions.ECHO)
     _, before = invoke(lambda_client, "updated")
