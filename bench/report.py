@@ -75,15 +75,10 @@ class Report:
                     cells.append("n/a" if status else _fmt(w.median(column, w.metric), w.metric))
                 else:
                     cells.append("")
-            goals = []
-            for goal in w.goals:
-                value, met = goal.evaluate(w)
-                if value is None:
-                    goals.append(f"{goal.text}: n/a")
-                else:
-                    shown = f"{value:.2f}x" if goal.peer and not goal.difference else _fmt(value, goal.metric)
-                    verdict = "" if met is None else " met" if met else " MISSED"
-                    goals.append(f"{goal.text}: {shown}{verdict}")
+            goals = [
+                _goal(goal.text, *goal.evaluate(w), bool(goal.peer and not goal.difference), goal.metric)
+                for goal in w.goals
+            ]
             unit = METRIC_UNITS.get(w.metric, "")
             lines.append(f"{w.name:<40} {unit:<6}" + "".join(f"{c:>11}" for c in cells) + "  " + "; ".join(goals))
         lines += [
@@ -141,7 +136,8 @@ class Report:
 
 def markdown(run: dict) -> str:
     """
-    A written run (its JSON) as a Markdown table: medians, goals, noise.
+    A written run (its JSON) as a Markdown table: medians, goals, and the
+    most CPU other users took during one of the workload's targets.
     """
     workloads = run["workloads"]
     columns = list(dict.fromkeys(t for w in workloads for t in [*w["medians"], *w["unavailable"]]))
@@ -156,22 +152,21 @@ def markdown(run: dict) -> str:
                 cells.append(_fmt(w["medians"][column][w["metric"]], w["metric"]))
             else:
                 cells.append("n/a" if column in w["unavailable"] else "")
-        goals = []
-        for goal in w["goals"]:
-            value = goal["value"]
-            if value is None:
-                goals.append(f"{goal['goal']}: n/a")
-                continue
-            shown = f"{value:.2f}" + ("x" if goal.get("ratio") else "")
-            verdict = "" if goal["met"] is None else " **met**" if goal["met"] else " **MISSED**"
-            goals.append(f"{goal['goal']}: {shown}{verdict}")
-        noise = [m.get("foreign_cpu_pct") for m in w["medians"].values() if m.get("foreign_cpu_pct") is not None]
-        lines.append(
-            f"| {w['name']} | {w['unit']} | " + " | ".join(cells) + f" | {'; '.join(goals)} | {max(noise):.0f}% |"
-            if noise
-            else f"| {w['name']} | {w['unit']} | " + " | ".join(cells) + f" | {'; '.join(goals)} | |"
-        )
+        goals = [_goal(g["goal"], g["value"], g["met"], g.get("ratio", False), "", bold=True) for g in w["goals"]]
+        noise = [m["foreign_cpu_pct"] for m in w["medians"].values() if m.get("foreign_cpu_pct") is not None]
+        shown_noise = f"{max(noise):.0f}%" if noise else ""
+        lines.append(f"| {w['name']} | {w['unit']} | {' | '.join(cells)} | {'; '.join(goals)} | {shown_noise} |")
     return "\n".join(lines)
+
+
+def _goal(text: str, value: float | None, met: bool | None, ratio: bool, metric: str, bold: bool = False) -> str:
+    if value is None:
+        return f"{text}: n/a"
+    shown = f"{value:.2f}x" if ratio else _fmt(value, metric)
+    verdict = "" if met is None else " met" if met else " MISSED"
+    if bold and verdict:
+        verdict = f" **{verdict.strip()}**"
+    return f"{text}: {shown}{verdict}"
 
 
 if __name__ == "__main__":
