@@ -206,6 +206,7 @@ class DockerExecutor:
             tmpfs={"/tmp": "size=512m"},
             working_dir="/var/task",
             mem_limit=f"{function.memory_size}m",
+            memswap_limit=f"{function.memory_size}m",
             labels={LABEL: str(os.getpid()), "ruststack.lambda.function": function.arn},
             name=f"ruststack-lambda-{function.name}-{uuid.uuid4().hex[:12]}",
         )

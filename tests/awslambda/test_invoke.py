@@ -144,6 +144,22 @@ def test_crash_is_runtime_exit_error(lambda_client):
     assert body["errorMessage"].endswith("Runtime exited with error: exit status 3")
 
 
+def test_out_of_memory_in_a_container(lambda_client, stack, request):
+    if "docker" not in request.node.name:
+        pytest.skip("the process executor does not limit memory (docs/lambda.md)")
+    source = """
+def handler(event, context):
+    hog = []
+    while True:
+        hog.append(bytearray(16 * 1024 * 1024))
+"""
+    create(lambda_client, "hog", source, MemorySize=128)
+    response, body = invoke(lambda_client, "hog")
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.ExitError"
+    assert body["errorMessage"].endswith("Runtime exited with error: signal: killed")
+
+
 def test_log_type_tail(lambda_client):
     create(lambda_client, "logs", functions.ECHO)
     response, _ = invoke(lambda_client, "logs", {"print": "a line from the handler"}, LogType="Tail")
