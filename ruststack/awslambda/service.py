@@ -19,6 +19,7 @@ from zope.interface import implementer
 from ruststack.aws import errors, identity
 from ruststack.aws.identity import Credential
 from ruststack.awslambda import names
+from ruststack.awslambda.control import LambdaApiResource
 from ruststack.awslambda.environment import Executor, FunctionSnapshot, Invocation, abandonable, log_tail, when_fired
 from ruststack.awslambda.functions import LambdaFunction, not_found
 from ruststack.awslambda.pool import EnvironmentPool
@@ -59,8 +60,6 @@ class LambdaService(service.Service):
         services: dict | None = None,
         credentials: Callable[[str], tuple[str, str]] | None = None,
     ) -> None:
-        from ruststack.awslambda.control import LambdaApiResource
-
         self.reactor = reactor
         self.store = store
         self.executor = executor
@@ -100,6 +99,7 @@ class LambdaService(service.Service):
         self._closing = False
         self._event_tails.clear()
         self._snapshots.clear()
+        self.installing.clear()
         self.store.clear()
 
     def reset(self) -> defer.Deferred:
@@ -169,11 +169,16 @@ class LambdaService(service.Service):
         return abandonable(running.addCallback(lambda result: result[0]))
 
     async def run(
-        self, function: LambdaFunction, payload: bytes, tail: bool = False, client_context: str | None = None
+        self,
+        function: LambdaFunction,
+        payload: bytes,
+        tail: bool = False,
+        client_context: str | None = None,
+        request_id: str | None = None,
     ) -> tuple[InvokeResult, str]:
         """
         Invoke C{function} and wait for its answer; the L{InvokeResult} and
-        the invocation's request id.
+        the invocation's request id (the function's C{context.aws_request_id}).
         """
         if function in self.installing:
             await when_fired(self.installing[function])
@@ -190,7 +195,7 @@ class LambdaService(service.Service):
             snapshot = self._snapshots[function.revision_id] = FunctionSnapshot.of(
                 function, self.store.code_dir(function.code.key), self.credentials(function.account)
             )
-        invocation = Invocation(str(uuid.uuid4()), payload or b"{}", client_context, tail)
+        invocation = Invocation(request_id or str(uuid.uuid4()), payload or b"{}", client_context, tail)
         outcome = await self.pool.invoke(snapshot, function.reserved_concurrency, invocation)
         log_result = base64.b64encode(log_tail(outcome.log)).decode() if tail else None
         return InvokeResult(200, outcome.payload, outcome.function_error, log_result), invocation.request_id
@@ -210,7 +215,7 @@ class LambdaService(service.Service):
             try:
                 if previous is not None:
                     await when_fired(previous)
-                await self._run_event(function, payload)
+                await self._run_event(function, payload, request_id)
             except Exception:
                 log.failure("Event invocation of {function} failed", function=function.name)
             finally:
@@ -221,12 +226,12 @@ class LambdaService(service.Service):
         defer.ensureDeferred(run_in_turn())
         return request_id
 
-    async def _run_event(self, function: LambdaFunction, payload: bytes) -> None:
+    async def _run_event(self, function: LambdaFunction, payload: bytes, request_id: str) -> None:
         for _ in range(_EVENT_RETRIES):
             if self._closing or self.store.get(function.account, function.region, function.name) is not function:
                 return
             try:
-                result, request_id = await self.run(function, payload)
+                result, _ = await self.run(function, payload, request_id=request_id)
             except errors.AwsError as error:
                 if error.code != "TooManyRequestsException":
                     raise

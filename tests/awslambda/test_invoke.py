@@ -283,17 +283,22 @@ def test_event_invocations_run_in_order(lambda_client, collector):
 import json, os, urllib.request
 
 def handler(event, context):
-    urllib.request.urlopen(urllib.request.Request(os.environ["COLLECTOR"], data=json.dumps(event["n"]).encode()))
+    report = {"n": event["n"], "request_id": context.aws_request_id}
+    urllib.request.urlopen(urllib.request.Request(os.environ["COLLECTOR"], data=json.dumps(report).encode()))
 """
     create(lambda_client, "events", source, Environment={"Variables": {"COLLECTOR": url}})
+    request_ids = []
     for n in range(10):
         response = lambda_client.invoke(FunctionName="events", InvocationType="Event", Payload=json.dumps({"n": n}))
         assert response["StatusCode"] == 202
         assert response["Payload"].read() == b""
+        request_ids.append(response["ResponseMetadata"]["RequestId"])
     deadline = time.monotonic() + 20
     while len(received) < 10 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert [int(body) for body in received] == list(range(10))
+    reports = [json.loads(body) for body in received]
+    assert [report["n"] for report in reports] == list(range(10))
+    assert [report["request_id"] for report in reports] == request_ids
 
 
 def test_dry_run(lambda_client):
