@@ -124,6 +124,8 @@ class LambdaApiResource(Resource):
 
     def _encode(self, request, reply: Reply) -> bytes:
         request.setResponseCode(reply.status)
+        if "x-amzn-requestid" not in reply.headers:
+            request.setHeader(b"x-amzn-requestid", ids.request_id().encode())
         for name, value in reply.headers.items():
             request.setHeader(name.encode(), value.encode())
         if reply.body is None:

@@ -32,6 +32,7 @@ def test_create_get_list_delete(lambda_client):
         Tags={"team": "x"},
     )
     assert created["ResponseMetadata"]["HTTPStatusCode"] == 201
+    assert len(created["ResponseMetadata"]["RequestId"]) == 36
     assert created["State"] == "Pending"
     assert created["FunctionArn"] == "arn:aws:lambda:us-east-1:000000000000:function:shapes"
     assert created["Version"] == "$LATEST" and created["PackageType"] == "Zip"
