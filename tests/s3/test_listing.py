@@ -114,3 +114,16 @@ def test_max_keys_zero(s3, tree):
     listed = s3.list_objects_v2(Bucket=tree, MaxKeys=0)
     assert listed["KeyCount"] == 0
     assert "Contents" not in listed
+
+
+def test_v1_and_versions_paginate_with_delimiter(s3, tree):
+    v1 = list(s3.get_paginator("list_objects").paginate(Bucket=tree, Delimiter="/", PaginationConfig={"PageSize": 2}))
+    entries = [o["Key"] for p in v1 for o in p.get("Contents", [])] + [
+        c["Prefix"] for p in v1 for c in p.get("CommonPrefixes", [])
+    ]
+    assert sorted(entries) == sorted(["c", "e%f", "é", "a/", "b/", "d/"])
+    assert all("NextMarker" in p for p in v1 if p["IsTruncated"])
+    versions = list(s3.get_paginator("list_object_versions").paginate(Bucket=tree, PaginationConfig={"PageSize": 3}))
+    keys = [v["Key"] for p in versions for v in p.get("Versions", [])]
+    assert keys == ["a/1", "a/2", "a/b/3", "b/1", "c", "d/", "d/x", "e%f", "é"]
+    assert len(versions) == 3
