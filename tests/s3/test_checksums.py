@@ -309,3 +309,17 @@ def test_declared_size_over_5_gib_is_entity_too_large(stack, bucket):
     response = connection.getresponse()
     assert response.status == 400
     assert b"<Code>EntityTooLarge</Code>" in response.read()
+
+
+def test_large_upload_over_https_is_paced_and_whole(tls_stack):
+    # 40 MiB aws-chunked over TLS: hashed in threads, reading paused when they
+    # fall behind, and the stored bytes are the bytes sent.
+    _, url, cert = tls_stack
+    s3 = client(url, verify=cert)
+    s3.create_bucket(Bucket="https-large")
+    body = os.urandom(1024 * 1024) * 40
+    put = s3.put_object(Bucket="https-large", Key="k", Body=body, ChecksumAlgorithm="CRC32C")
+    assert put["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
+    got = s3.get_object(Bucket="https-large", Key="k", ChecksumMode="ENABLED")
+    assert got["Body"].read() == body
+    assert got["ChecksumCRC32C"] == expected_checksum("CRC32C", body)
