@@ -78,6 +78,10 @@ class S3Context:
         found = self.store.get_bucket(call.bucket)
         if found is None:
             raise no_such_bucket(call.bucket)
+        expected_owner = call.headers.get("x-amz-expected-bucket-owner")
+        if expected_owner is not None and expected_owner != found.account:
+            # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html
+            raise AwsError("AccessDenied", "Access Denied", 403)
         return found
 
 

@@ -53,7 +53,13 @@ class S3Resource(Resource):
         )
         name, handler = operations.resolve(call)
         # AwsErrors raised here are rendered by the edge with render_error.
-        result = handler(self.context, call)
+        try:
+            result = handler(self.context, call)
+        except AwsError:
+            raise
+        except Exception:
+            log.failure("S3 {operation} failed", operation=name)
+            raise _internal_error() from None
         if isinstance(result, defer.Deferred):
             # The asynchronous operations are writes: if the client goes away
             # before the answer, the write still completes (as in S3, where a

@@ -120,3 +120,11 @@ def test_virtual_host_addressing(stack, bucket):
     urllib.request.urlopen(put, timeout=10).read()
     with urllib.request.urlopen(f"{stack.endpoint_url}/{bucket}/vkey", timeout=10) as response:
         assert response.read() == b"virtual"
+
+
+def test_expected_bucket_owner(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", ExpectedBucketOwner="000000000000")
+    with pytest.raises(ClientError) as excinfo:
+        s3.get_object(Bucket=bucket, Key="k", ExpectedBucketOwner="111122223333")
+    assert error_of(excinfo)["Code"] == "AccessDenied"
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403

@@ -96,3 +96,16 @@ def test_method_not_allowed(edge):
     status, _, body = edge.request("PATCH", "/bucket-one/k")
     assert status == 405
     assert b"<Code>MethodNotAllowed</Code>" in body
+
+
+def test_a_handler_bug_is_an_s3_internal_error(edge, monkeypatch):
+    from ruststack.s3 import operations
+
+    def broken(ctx, call):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(operations.OPERATIONS, ("service", "GET", None), ("ListBuckets", broken))
+    status, headers, body = edge.request("GET", "/")
+    assert status == 500
+    assert b"<Code>InternalError</Code>" in body
+    assert headers["x-amz-request-id"]
