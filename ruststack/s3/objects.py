@@ -361,7 +361,7 @@ def copy_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
     return hashed.addCallback(commit).addErrback(drop_link)
 
 
-def _existing(ctx: S3Context, call: S3Call) -> ObjectRecord:
+def existing_object(ctx: S3Context, call: S3Call) -> ObjectRecord:
     ctx.bucket(call)
     assert call.bucket is not None and call.key is not None
     _check_version(call)
@@ -372,7 +372,7 @@ def _existing(ctx: S3Context, call: S3Call) -> ObjectRecord:
 
 
 def put_object_tagging(ctx: S3Context, call: S3Call) -> bytes:
-    record = _existing(ctx, call)
+    record = existing_object(ctx, call)
     root = wire.parse(call.body())
     tag_set = root.find("TagSet")
     if root.tag != "Tagging" or tag_set is None:
@@ -395,7 +395,7 @@ def _replace_tags(ctx: S3Context, record: ObjectRecord, tags: dict[str, str]) ->
 
 
 def get_object_tagging(ctx: S3Context, call: S3Call) -> bytes:
-    record = _existing(ctx, call)
+    record = existing_object(ctx, call)
     tags = "".join(
         "<Tag>" + wire.element("Key", key) + wire.element("Value", value) + "</Tag>"
         for key, value in record.meta.tags.items()
@@ -405,7 +405,7 @@ def get_object_tagging(ctx: S3Context, call: S3Call) -> bytes:
 
 
 def delete_object_tagging(ctx: S3Context, call: S3Call) -> bytes:
-    record = _existing(ctx, call)
+    record = existing_object(ctx, call)
     _replace_tags(ctx, record, {})
     call.request.setResponseCode(204)
     return b""
@@ -419,7 +419,7 @@ def get_object_attributes(ctx: S3Context, call: S3Call) -> bytes:
     unknown = wanted - set(_ATTRIBUTES)
     if not wanted or unknown:
         raise AwsError("InvalidArgument", "Invalid attribute name specified.", 400)
-    record = _existing(ctx, call)
+    record = existing_object(ctx, call)
     parts = []
     if "ETag" in wanted:
         parts.append(wire.element("ETag", record.etag.strip('"')))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import buckets, listings, multipart, objects
+from ruststack.s3 import bucketconfig, buckets, listings, multipart, objects
 from ruststack.s3.call import S3Call
 
 Handler = Callable
@@ -25,6 +25,16 @@ OPERATIONS: dict[tuple[str, str, str | None], tuple[str, Handler]] = {
     ("bucket", "GET", "versions"): ("ListObjectVersions", listings.list_object_versions),
     ("bucket", "GET", "uploads"): ("ListMultipartUploads", listings.list_multipart_uploads),
     ("bucket", "POST", "delete"): ("DeleteObjects", objects.delete_objects),
+    ("bucket", "GET", "acl"): ("GetBucketAcl", bucketconfig.get_bucket_acl),
+    ("bucket", "GET", "encryption"): ("GetBucketEncryption", bucketconfig.get_bucket_encryption),
+    ("bucket", "GET", "ownershipControls"): ("GetBucketOwnershipControls", bucketconfig.get_bucket_ownership_controls),
+    ("bucket", "GET", "tagging"): ("GetBucketTagging", bucketconfig.get_bucket_tagging),
+    ("bucket", "GET", "policy"): ("GetBucketPolicy", bucketconfig.get_bucket_policy),
+    ("bucket", "GET", "cors"): ("GetBucketCors", bucketconfig.get_bucket_cors),
+    ("bucket", "GET", "lifecycle"): ("GetBucketLifecycleConfiguration", bucketconfig.get_bucket_lifecycle),
+    ("bucket", "GET", "website"): ("GetBucketWebsite", bucketconfig.get_bucket_website),
+    ("bucket", "GET", "publicAccessBlock"): ("GetPublicAccessBlock", bucketconfig.get_public_access_block),
+    ("object", "GET", "acl"): ("GetObjectAcl", bucketconfig.get_object_acl),
     ("object", "PUT", None): ("PutObject", objects.put_object),
     ("object", "GET", None): ("GetObject", objects.get_object),
     ("object", "HEAD", None): ("HeadObject", objects.get_object),

@@ -128,3 +128,28 @@ def test_expected_bucket_owner(s3, bucket):
         s3.get_object(Bucket=bucket, Key="k", ExpectedBucketOwner="111122223333")
     assert error_of(excinfo)["Code"] == "AccessDenied"
     assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_unconfigured_bucket_configuration(s3, bucket):
+    acl = s3.get_bucket_acl(Bucket=bucket)
+    assert acl["Grants"][0]["Permission"] == "FULL_CONTROL"
+    assert acl["Grants"][0]["Grantee"]["Type"] == "CanonicalUser"
+    assert acl["Grants"][0]["Grantee"]["ID"] == acl["Owner"]["ID"]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    assert s3.get_object_acl(Bucket=bucket, Key="k")["Grants"][0]["Permission"] == "FULL_CONTROL"
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
+    assert ownership == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    for call, code in (
+        (s3.get_bucket_tagging, "NoSuchTagSet"),
+        (s3.get_bucket_policy, "NoSuchBucketPolicy"),
+        (s3.get_bucket_cors, "NoSuchCORSConfiguration"),
+        (s3.get_bucket_lifecycle_configuration, "NoSuchLifecycleConfiguration"),
+        (s3.get_bucket_website, "NoSuchWebsiteConfiguration"),
+        (s3.get_public_access_block, "NoSuchPublicAccessBlockConfiguration"),
+    ):
+        with pytest.raises(ClientError) as excinfo:
+            call(Bucket=bucket)
+        assert error_of(excinfo)["Code"] == code
+        assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404

@@ -400,7 +400,7 @@ def test_payload_sha256_mismatch(stack, bucket):
 def test_unsupported_operation_is_not_implemented(stack, bucket):
     host = stack.endpoint_url.split("//")[1]
     connection = http.client.HTTPConnection(host, timeout=10)
-    connection.request("GET", f"/{bucket}?cors")
+    connection.request("PUT", f"/{bucket}?cors", body=b"<CORSConfiguration/>")
     response = connection.getresponse()
     assert response.status == 501
     assert b"<Code>NotImplemented</Code>" in response.read()
