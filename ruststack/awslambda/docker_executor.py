@@ -115,6 +115,9 @@ class DockerExecutor:
             self._threads.start()
         return threads.deferToThreadPool(self.reactor, self._threads, function, *args)
 
+    def start(self) -> None:
+        pass
+
     def close(self) -> defer.Deferred:
         if self._threads is not None:
             self._threads.stop()

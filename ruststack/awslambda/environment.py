@@ -148,6 +148,11 @@ class Executor(Protocol):
         The address an environment's Runtime API listens on.
         """
 
+    def start(self) -> None:
+        """
+        Prepare what cold starts need (with RustStack).
+        """
+
     def close(self) -> defer.Deferred:
         """
         Release what the executor holds, once every environment has stopped.

@@ -1,31 +1,40 @@
 """
 The C{process} executor: each environment is a child process running
-C{python -m awslambdaric <handler>} in the function's unpacked code, with the
-code first on C{sys.path} as Lambda's C{/var/task} is.
+awslambdaric in the function's unpacked code, with the code first on
+C{sys.path} as Lambda's C{/var/task} is.
+
+Runtimes are forked by a fork server (L{ruststack.awslambda.forkserver}) that
+has imported awslambdaric once: a cold start costs a fork, not an interpreter
+start. Their output comes back through a FIFO per environment.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable
 from typing import Any
 
-from twisted.internet import defer, error, protocol
+from twisted.internet import abstract, defer, fdesc, protocol
+from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from ruststack.aws.errors import AwsError
-from ruststack.awslambda import runtime_path
+from ruststack.awslambda import forkserver, runtime_path
 from ruststack.awslambda.environment import FunctionSnapshot, lambda_variables
 from ruststack.awslambda.functions import PYTHON_RUNTIME
 
+log = Logger()
+
 _OWN_RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
-# setpriv(1) makes the kernel kill the runtime if RustStack itself is
-# SIGKILLed (PR_SET_PDEATHSIG), so no environment outlives it.
+# setpriv(1) makes the kernel kill the fork server if RustStack itself is
+# SIGKILLed (PR_SET_PDEATHSIG); the server's runtimes die with the server.
 _SETPRIV = shutil.which("setpriv")
-_ENV = shutil.which("env") or "/usr/bin/env"
 
 
 def unavailable_runtime(runtime: str, detail: str) -> AwsError:
@@ -33,57 +42,124 @@ def unavailable_runtime(runtime: str, detail: str) -> AwsError:
     return AwsError("InvalidRuntimeException", f"The runtime {runtime} is not available: {detail}", 502)
 
 
-class _RuntimeProcess(protocol.ProcessProtocol):
+class _OutputReader(abstract.FileDescriptor):
+    """
+    The read end of an environment's output FIFO, in the reactor.
+    """
+
+    def __init__(self, reactor: Any, fd: int, output: Callable[[bytes], None]) -> None:
+        super().__init__(reactor)
+        self.fd = fd
+        self.output = output
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def doRead(self) -> Any:
+        return fdesc.readFromFD(self.fd, self.output)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            self.stopReading()
+            os.close(self.fd)
+            self.fd = -1
+
+
+class _ForkedRuntime:
+    """
+    A runtime the fork server started (L{RunningRuntime}).
+    """
+
     output_settle = 0.0
 
-    def __init__(self, output: Callable[[bytes], None]) -> None:
-        self.output = output
+    def __init__(self, pid: int, reader: _OutputReader, keep_open: int, fifo: str) -> None:
+        self.pid = pid
         self.exited: defer.Deferred = defer.Deferred()
+        self._reader = reader
+        # Our own write end keeps the FIFO from reporting end-of-file before
+        # the runtime has opened it.
+        self._keep_open = keep_open
+        self._fifo = fifo
 
-    def outReceived(self, data: bytes) -> None:
-        self.output(data)
-
-    errReceived = outReceived
-
-    def processEnded(self, reason: Failure) -> None:
-        value = reason.value
-        if isinstance(value, error.ProcessTerminated) and value.signal is not None:
-            description = "signal: killed" if value.signal == 9 else f"signal: {value.signal}"
-        else:
-            description = f"exit status {getattr(value, 'exitCode', 0) or 0}"
+    def ended(self, description: str) -> None:
+        self.flush_output()
+        self._reader.close()
+        os.close(self._keep_open)
+        os.unlink(self._fifo)
         self.exited.callback(description)
-
-    # RunningRuntime
-
-    @property
-    def _process(self) -> Any:
-        # The process transport (twisted.internet.process.Process).
-        return self.transport
 
     def kill(self) -> None:
         try:
-            self._process.signalProcess("KILL")
-        except error.ProcessExitedAlready:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
             pass
 
     def flush_output(self) -> None:
         # The runtime writes its output before it posts the response, but the
-        # reactor may see the socket before the pipe: read what is there so
+        # reactor may see the socket before the FIFO: read what is there so
         # the invocation's log is complete.
-        for fd in (1, 2):
-            reader = self._process.pipes.get(fd)
-            if reader is not None:
-                reader.doRead()
+        if self._reader.fd >= 0:
+            self._reader.doRead()
 
     def max_memory_mb(self) -> int | None:
         try:
-            with open(f"/proc/{self._process.pid}/status", "rb") as status:
+            with open(f"/proc/{self.pid}/status", "rb") as status:
                 for line in status:
                     if line.startswith(b"VmHWM:"):
                         return max(1, int(line.split()[1]) // 1024)
-        except (OSError, ValueError, TypeError):
+        except (OSError, ValueError):
             pass
         return None
+
+
+class _ForkServer(protocol.ProcessProtocol):
+    """
+    RustStack's side of the fork server: requests down its stdin, answers up
+    its stdout.
+    """
+
+    def __init__(self, on_end: Callable[[], None]) -> None:
+        self.on_end = on_end
+        self.ended: defer.Deferred = defer.Deferred()
+        self._buffer = b""
+        self._spawning: dict[str, tuple[defer.Deferred, Callable[[int], _ForkedRuntime]]] = {}
+        self._running: dict[int, _ForkedRuntime] = {}
+
+    def spawn(self, request: dict, runtime: Callable[[int], _ForkedRuntime]) -> defer.Deferred:
+        waiting: defer.Deferred = defer.Deferred()
+        self._spawning[request["spawn"]] = (waiting, runtime)
+        self.transport.write(json.dumps(request).encode() + b"\n")  # type: ignore[union-attr]
+        return waiting
+
+    def outReceived(self, data: bytes) -> None:
+        *lines, self._buffer = (self._buffer + data).split(b"\n")
+        for line in lines:
+            message = json.loads(line)
+            if "spawned" in message:
+                waiting, make = self._spawning.pop(message["spawned"])
+                if "error" in message:
+                    waiting.errback(AwsError("ServiceException", f"Could not start a runtime: {message['error']}", 500))
+                else:
+                    runtime = self._running[message["pid"]] = make(message["pid"])
+                    waiting.callback(runtime)
+            elif "exited" in message:
+                ended = self._running.pop(message["exited"], None)
+                if ended is not None:
+                    ended.ended(message["status"])
+
+    def errReceived(self, data: bytes) -> None:
+        log.warn("Lambda fork server: {text}", text=data.decode("utf-8", "replace").rstrip())
+
+    def processEnded(self, reason: Failure) -> None:
+        # Its runtimes die with it (PR_SET_PDEATHSIG).
+        for waiting, _ in self._spawning.values():
+            waiting.errback(AwsError("ServiceException", "The Lambda fork server ended", 500))
+        self._spawning.clear()
+        for runtime in self._running.values():
+            runtime.ended("signal: killed")
+        self._running.clear()
+        self.on_end()
+        self.ended.callback(None)
 
 
 class ProcessExecutor:
@@ -98,14 +174,28 @@ class ProcessExecutor:
         self.reactor = reactor
         self.host = host
         self.edge_url = edge_url
-        self.runtime_dir = runtime_path.link_runtime(tempfile.mkdtemp(prefix="ruststack-lambda-runtime-"))
+        self.folder = tempfile.mkdtemp(prefix="ruststack-lambda-runtime-")
+        self.runtime_dir = runtime_path.link_runtime(os.path.join(self.folder, "runtime"))
+        self._server: _ForkServer | None = None
 
     def runtime_api_host(self) -> str:
         return self.host
 
+    def start(self) -> None:
+        """
+        Start the fork server ahead of the first invocation.
+        """
+        self._fork_server()
+
     def close(self) -> defer.Deferred:
-        shutil.rmtree(self.runtime_dir, ignore_errors=True)
-        return defer.succeed(None)
+        server, self._server = self._server, None
+        if server is None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return defer.succeed(None)
+        # Closing its stdin ends the server (its runtimes are stopped by now).
+        server.transport.closeStdin()  # type: ignore[union-attr]
+        server.ended.addBoth(lambda _: shutil.rmtree(self.folder, ignore_errors=True))
+        return server.ended
 
     def check_runtime(self, runtime: str) -> None:
         if not PYTHON_RUNTIME.match(runtime):
@@ -127,12 +217,44 @@ class ProcessExecutor:
         environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         environment.update(lambda_variables(function, log_stream, self.edge_url(), function.code_dir, self.runtime_dir))
         environment["AWS_LAMBDA_RUNTIME_API"] = runtime_api_address
-        # env(1) changes folder so that Twisted can use posix_spawn (a
-        # spawnProcess with a path forks RustStack's whole process); -S
-        # leaves out site-packages.
-        command = [_ENV, "-C", function.code_dir, sys.executable, "-S", "-m", "awslambdaric", function.handler]
-        if _SETPRIV:
-            command = [_SETPRIV, "--pdeathsig", "KILL", "--", *command]
-        runtime = _RuntimeProcess(output)
-        self.reactor.spawnProcess(runtime, command[0], command, env=environment)
-        return defer.succeed(runtime)
+        name = uuid.uuid4().hex
+        fifo = os.path.join(self.folder, name)
+        os.mkfifo(fifo, 0o600)
+        reader = _OutputReader(self.reactor, os.open(fifo, os.O_RDONLY | os.O_NONBLOCK), output)
+        keep_open = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        reader.startReading()
+        request = {
+            "spawn": name,
+            "cwd": function.code_dir,
+            "env": environment,
+            "handler": function.handler,
+            "output": fifo,
+        }
+
+        def failed(failure: Failure) -> Failure:
+            reader.close()
+            os.close(keep_open)
+            os.unlink(fifo)
+            return failure
+
+        spawning = self._fork_server().spawn(request, lambda pid: _ForkedRuntime(pid, reader, keep_open, fifo))
+        return spawning.addErrback(failed)
+
+    def _fork_server(self) -> _ForkServer:
+        if self._server is None:
+            server = _ForkServer(on_end=lambda: self._forget(server))
+            command = [sys.executable, "-S", forkserver.__file__]
+            if _SETPRIV:
+                command = [_SETPRIV, "--pdeathsig", "KILL", "--", *command]
+            self.reactor.spawnProcess(
+                server,
+                command[0],
+                command,
+                env={"PYTHONPATH": self.runtime_dir, "PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+            )
+            self._server = server
+        return self._server
+
+    def _forget(self, server: _ForkServer) -> None:
+        if self._server is server:
+            self._server = None

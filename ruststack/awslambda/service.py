@@ -105,6 +105,10 @@ class LambdaService(service.Service):
     def reset(self) -> defer.Deferred:
         return defer.ensureDeferred(self._reset())
 
+    def startService(self) -> None:
+        super().startService()
+        self.executor.start()
+
     def stopService(self) -> defer.Deferred:
         super().stopService()
         self._closing = True

@@ -73,6 +73,9 @@ class StandInExecutor:
         self.runtimes.append(runtime)
         return defer.succeed(runtime)
 
+    def start(self) -> None:
+        pass
+
     def close(self):
         return defer.succeed(None)
 
