@@ -64,3 +64,27 @@ def test_environments_die_when_ruststack_is_killed():
     stack.process.send_signal(signal.SIGKILL)
     stack.process.wait()
     assert _wait_gone(pid)
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(child) for child in f.read().split()]
+
+
+def test_a_fork_server_that_dies_takes_its_runtimes_and_is_replaced():
+    stack, pid = _start_and_invoke()
+    try:
+        (server,) = [child for child in _children(stack.process.pid) if pid in _children(child)]
+        os.kill(server, signal.SIGKILL)
+        assert _wait_gone(pid)
+        client = stack.client("lambda")
+        deadline = time.monotonic() + 10
+        while True:
+            response = client.invoke(FunctionName="pid", Payload=b"{}")
+            body = json.loads(response["Payload"].read())
+            if "FunctionError" not in response or time.monotonic() > deadline:
+                break
+        assert "FunctionError" not in response, body
+        assert body != pid and _alive(body)
+    finally:
+        stack.stop()
