@@ -22,6 +22,9 @@ import selectors
 import signal
 import sys
 
+if __name__ != "__main__":
+    raise ImportError("ruststack.awslambda.forkserver is a script, run by the process executor")
+
 # Not this folder: a function's "import code" must not find RustStack's.
 del sys.path[0]
 

@@ -25,7 +25,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from ruststack.aws.errors import AwsError
-from ruststack.awslambda import forkserver, runtime_path
+from ruststack.awslambda import runtime_path
 from ruststack.awslambda.environment import FunctionSnapshot, lambda_variables
 from ruststack.awslambda.functions import PYTHON_RUNTIME
 
@@ -35,6 +35,8 @@ _OWN_RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 # setpriv(1) makes the kernel kill the fork server if RustStack itself is
 # SIGKILLed (PR_SET_PDEATHSIG); the server's runtimes die with the server.
 _SETPRIV = shutil.which("setpriv")
+# A script, never imported by RustStack (it changes sys.path as it starts).
+_FORK_SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "forkserver.py")
 
 
 def unavailable_runtime(runtime: str, detail: str) -> AwsError:
@@ -243,7 +245,7 @@ class ProcessExecutor:
     def _fork_server(self) -> _ForkServer:
         if self._server is None:
             server = _ForkServer(on_end=lambda: self._forget(server))
-            command = [sys.executable, "-S", forkserver.__file__]
+            command = [sys.executable, "-S", _FORK_SERVER]
             if _SETPRIV:
                 command = [_SETPRIV, "--pdeathsig", "KILL", "--", *command]
             self.reactor.spawnProcess(
