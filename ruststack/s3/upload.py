@@ -121,7 +121,7 @@ class UploadSink:
         self._size += len(data)
         if self._size > MAX_PUT_SIZE:
             self._error = _too_large(self._size)
-            self._stop_lanes()
+            self._stop_lanes(report=False)
             self._spool.discard()
             return
         if self._lanes is not None:
@@ -162,12 +162,19 @@ class UploadSink:
         return data
 
     def close(self) -> None:
-        self._stop_lanes()
+        self._stop_lanes(report=False)
         self._spool.close()
 
-    def _stop_lanes(self) -> None:
-        if self._lanes is not None:
-            self._lanes.wait()
+    def _stop_lanes(self, report: bool = True) -> None:
+        """
+        Wait for the hashing threads; with C{report}, raise what failed in
+        them (a full disk, say) as S3's InternalError.
+        """
+        if self._lanes is None:
+            return
+        error = self._lanes.wait()
+        if error is not None and report:
+            raise AwsError("InternalError", "We encountered an internal error. Please try again.", 500) from error
 
     # What the handlers use.
 
@@ -288,7 +295,7 @@ class UploadSink:
         Drop the spooled body unless a handler took it.
         """
         if not self.adopted:
-            self._stop_lanes()
+            self._stop_lanes(report=False)
             self._spool.discard()
 
     def announced_checksum(self) -> tuple[str, str] | None:
@@ -389,14 +396,13 @@ class _Lanes:
         self._finished.append(d)
         return d
 
-    def wait(self) -> None:
+    def wait(self) -> BaseException | None:
         """
         Block until the lanes are done (bounded by L{BACKLOG}); for the
-        synchronous paths (errors, reads of the body).
+        synchronous paths (errors, reads of the body). Returns what a
+        consumer raised, if anything did.
         """
         self._close()
         for thread in self._threads:
             thread.join()
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
+        return self._error
