@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import typing
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -38,12 +39,22 @@ class BackendError(Exception):
 class BackendResponse:
     """
     An HTTP answer: status, headers (lower-case names to the last value) and
-    the whole body.
+    the whole body, or C{b""} if it was C{streamed} to a body sink.
     """
 
     status: int
     headers: dict[bytes, bytes]
     body: bytes
+    streamed: bool = False
+
+
+class BodySink(typing.Protocol):
+    def write(self, data: bytes) -> None: ...
+
+
+# Given the status and headers of an answer, a sink to pass its body on to
+# as it arrives, or None to have it whole in the BackendResponse.
+HeadHandler = Callable[[int, dict[bytes, bytes]], BodySink | None]
 
 
 class BackendConnection(protocol.Protocol):
@@ -61,6 +72,9 @@ class BackendConnection(protocol.Protocol):
         self._length: int | None = None
         self._chunked = False
         self._body = bytearray()
+        self._on_head: HeadHandler | None = None
+        self._sink: BodySink | None = None
+        self._streamed = 0
         self.connected_ok = False
         self.reusable = True
         self.lost: defer.Deferred = defer.Deferred()
@@ -72,11 +86,13 @@ class BackendConnection(protocol.Protocol):
         except (AttributeError, NotImplementedError):
             pass
 
-    def request(self, data: bytes) -> defer.Deferred:
+    def request(self, data: bytes, on_head: HeadHandler | None = None) -> defer.Deferred:
         """
         Send a whole serialized request; fire with its L{BackendResponse}.
+        C{on_head} may choose to receive a Content-Length body as it arrives.
         """
         assert self._waiting is None, "one request at a time"
+        self._on_head = on_head
         self._waiting = defer.Deferred(self._cancel)
         self._write(data)
         return self._waiting
@@ -132,8 +148,12 @@ class BackendConnection(protocol.Protocol):
             self._chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()
             if not self._chunked:
                 self._length = int(headers.get(b"content-length", b"0"))
+                if self._on_head is not None:
+                    self._sink = self._on_head(self._status, headers)
         if self._chunked:
             self._parse_chunks()
+        elif self._sink is not None:
+            self._pass_on(self._sink, self._length or 0)
         else:
             length = self._length or 0
             if len(self._buffer) >= length:
@@ -141,6 +161,17 @@ class BackendConnection(protocol.Protocol):
                     body = bytes(view[:length])
                 del self._buffer[:length]
                 self._done(body)
+
+    def _pass_on(self, sink: BodySink, length: int) -> None:
+        take = min(len(self._buffer), length - self._streamed)
+        if take:
+            with memoryview(self._buffer) as view:
+                piece = bytes(view[:take])
+            del self._buffer[:take]
+            self._streamed += take
+            sink.write(piece)
+        if self._streamed == length:
+            self._done(b"", streamed=True)
 
     def _parse_chunks(self) -> None:
         while True:
@@ -160,9 +191,10 @@ class BackendConnection(protocol.Protocol):
             self._body += self._buffer[end + 2 : end + 2 + size]
             del self._buffer[: end + 2 + size + 2]
 
-    def _done(self, body: bytes) -> None:
-        response = BackendResponse(self._status, self._headers or {}, body)
+    def _done(self, body: bytes, streamed: bool = False) -> None:
+        response = BackendResponse(self._status, self._headers or {}, body, streamed)
         self._headers, self._length, self._chunked, self._body = None, None, False, bytearray()
+        self._on_head, self._sink, self._streamed = None, None, 0
         waiting, self._waiting = self._waiting, None
         if waiting is not None:
             waiting.callback(response)
@@ -199,7 +231,7 @@ class BackendPool:
     _open: set = attrs.field(factory=set)
     _closed: bool = False
 
-    def request(self, head: bytes, body: bytes) -> defer.Deferred:
+    def request(self, head: bytes, body: bytes, on_head: HeadHandler | None = None) -> defer.Deferred:
         """
         Send C{head} (request line and headers, ending with the blank line)
         and C{body}; fire with a L{BackendResponse} or fail with
@@ -208,10 +240,10 @@ class BackendPool:
         if self._closed:
             return defer.fail(BackendError("the connection pool is closed"))
         if self._idle:
-            return self._send(self._idle.pop(), head + body)
+            return self._send(self._idle.pop(), head + body, on_head)
         d: Any = TCP4ClientEndpoint(self.reactor, self.host, self.port, timeout=5).connect(BackendFactory())
         d.addErrback(lambda f: Failure(BackendError(f"cannot reach DynamoDB Local: {f.getErrorMessage()}")))
-        return d.addCallback(self._opened).addCallback(self._send, head + body)
+        return d.addCallback(self._opened).addCallback(self._send, head + body, on_head)
 
     def _opened(self, connection: BackendConnection) -> BackendConnection:
         self._open.add(connection)
@@ -225,8 +257,8 @@ class BackendPool:
         except ValueError:
             pass
 
-    def _send(self, connection: BackendConnection, data: bytes) -> defer.Deferred:
-        d = connection.request(data)
+    def _send(self, connection: BackendConnection, data: bytes, on_head: HeadHandler | None) -> defer.Deferred:
+        d = connection.request(data, on_head)
 
         def release(result: Any) -> Any:
             if connection.reusable and not self._closed and len(self._idle) < self.max_idle:
@@ -269,21 +301,29 @@ class DynamoDBLocalClient:
     host: str = "127.0.0.1"
     _pool: BackendPool | None = None
 
-    def call(self, authorization: bytes, target: bytes, body: bytes, content_type: bytes = JSON_10) -> defer.Deferred:
+    def call(
+        self,
+        authorization: bytes,
+        target: bytes,
+        body: bytes,
+        content_type: bytes = JSON_10,
+        on_head: HeadHandler | None = None,
+    ) -> defer.Deferred:
         """
-        POST one operation; fire with the L{BackendResponse}.
+        POST one operation; fire with the L{BackendResponse} (see
+        L{BackendConnection.request} for C{on_head}).
         """
         port = self.local.port
         if port is None:
             waiting = self.local.when_ready(self.wait_timeout)
-            return waiting.addCallback(lambda _: self.call(authorization, target, body, content_type))
+            return waiting.addCallback(lambda _: self.call(authorization, target, body, content_type, on_head))
         pool = self._pool
         if pool is None or pool.port != port:
             if pool is not None:
                 pool.close()
             pool = self._pool = BackendPool(self.reactor, self.host, port)
         head = _REQUEST_HEAD % (self.host.encode(), port, content_type, target, authorization, len(body))
-        return pool.request(head, body)
+        return pool.request(head, body, on_head)
 
     async def operation(self, authorization: bytes, name: str, params: dict) -> tuple[int, dict]:
         """

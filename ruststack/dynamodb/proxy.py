@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from twisted.internet import defer
@@ -33,6 +34,11 @@ _TABLE_ANSWERS: dict[str, tuple[str, str | None]] = {
     "UpdateTable": ("TableDescription", "UPDATING"),
     "DeleteTable": ("TableDescription", "DELETING"),
 }
+# Item reads whose answers hold no ARN unless the request named one: when it
+# did not, they are passed on as they arrive instead of read whole.
+_STREAMED = frozenset(
+    {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems", "ExecuteStatement", "BatchExecuteStatement"}
+)
 _ZERO_THROUGHPUT = {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteCapacityUnits": 0}
 
 
@@ -52,6 +58,25 @@ def write_answer(request, status: int, body: bytes, crc: bytes | None = None) ->
     headers.setRawHeaders(b"content-length", [b"%d" % len(body)])
     request.write(body)
     request.finish()
+
+
+def _stream_answer(request, status: int, headers: dict[bytes, bytes]) -> Any:
+    """
+    Pass a successful answer on as it arrives: its body is DynamoDB Local's
+    unchanged, CRC32 included. Anything else is read whole and rewritten.
+    """
+    crc = headers.get(b"x-amz-crc32")
+    length = headers.get(b"content-length")
+    if status != 200 or crc is None or length is None or request.channel is None:
+        return None
+    request.setResponseCode(200)
+    response_headers = request.responseHeaders
+    response_headers.setRawHeaders(b"server", [b"Server"])
+    response_headers.setRawHeaders(b"content-type", [JSON_10])
+    response_headers.setRawHeaders(b"x-amzn-requestid", [rewrite.aws_request_id().encode()])
+    response_headers.setRawHeaders(b"x-amz-crc32", [crc])
+    response_headers.setRawHeaders(b"content-length", [length])
+    return request
 
 
 def error_answer(request, error: AwsError) -> bytes:
@@ -118,11 +143,13 @@ class DynamoDBProxy(Resource):
         elif operation == "UpdateTable" and b'"TableClass"' in body:
             d = defer.ensureDeferred(self._update_table_class(request, identity, body))
         else:
+            streams = operation in _STREAMED and identity.arn_prefix not in body
             d = self.client.call(
                 identity.authorization,
                 target,
                 rewrite.request_to_local(body, identity),
                 request.getHeader(b"content-type") or JSON_10,
+                partial(_stream_answer, request) if streams else None,
             )
             d.addCallback(self._answer, request, operation, identity, body)
         d.addErrback(self._failed, request)
@@ -130,6 +157,10 @@ class DynamoDBProxy(Resource):
         return NOT_DONE_YET
 
     def _answer(self, response: BackendResponse, request, operation: str, identity: Identity, sent: bytes) -> None:
+        if response.streamed:
+            if not request.finished and request.channel is not None:
+                request.finish()
+            return
         body = response.body
         crc = response.headers.get(b"x-amz-crc32")
         if response.status >= 400:
@@ -140,6 +171,10 @@ class DynamoDBProxy(Resource):
             changed = rewrite.response_from_local(body, identity)
             if changed is not None:
                 body, crc = changed, None
+            if identity.arn_prefix in sent:
+                named = rewrite.tables_by_arn(body, sent, identity)
+                if named is not None:
+                    body, crc = named, None
         write_answer(request, response.status, body, crc)
 
     async def _update_table_class(self, request, identity: Identity, body: bytes) -> None:
@@ -218,6 +253,14 @@ class DynamoDBProxy(Resource):
 
     def _failed(self, failure: Failure, request) -> None:
         if failure.check(defer.CancelledError):
+            return
+        if request.startedWriting:
+            # The answer was being streamed when DynamoDB Local failed: cut
+            # the connection, so that the client sees a broken answer (and
+            # retries) rather than a short one.
+            log.warn("DynamoDB Local failed mid-answer: {error}", error=failure.getErrorMessage())
+            if request.channel is not None:
+                request.channel.transport.abortConnection()
             return
         if failure.check(AwsError):
             error = failure.value

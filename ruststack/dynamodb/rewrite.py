@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import zlib
 from typing import Any
 
@@ -65,13 +66,20 @@ class Identity:
     region: str
     arn_prefix: bytes
     authorization: bytes
+    request_arns: re.Pattern[bytes]
+    table_arns: re.Pattern[bytes]
 
     @classmethod
     def of(cls, account: str, region: str) -> Identity:
+        arn_prefix = f"arn:aws:dynamodb:{region}:{account}:".encode()
         return cls(
             account=account,
             region=region,
-            arn_prefix=f"arn:aws:dynamodb:{region}:{account}:".encode(),
+            arn_prefix=arn_prefix,
+            request_arns=re.compile(_resource_positions(re.escape(arn_prefix)) + re.escape(arn_prefix)),
+            table_arns=re.compile(
+                _resource_positions(re.escape(arn_prefix)) + re.escape(arn_prefix) + rb"table/([A-Za-z0-9_.-]+)"
+            ),
             authorization=(
                 f"AWS4-HMAC-SHA256 Credential={account}/20120810/{region}/dynamodb/aws4_request, "
                 "SignedHeaders=host, Signature=0"
@@ -82,14 +90,26 @@ class Identity:
         return self.arn_prefix.decode() + resource
 
 
+def _resource_positions(prefix: bytes) -> bytes:
+    """
+    Where requests name resources by ARN: the members below, and the keys of
+    BatchGetItem's and BatchWriteItem's RequestItems (a string after "{" or
+    "," that a ":" follows; a list element is followed by "," or "]").
+    """
+    members = rb'"(?:TableName|ResourceArn|StreamArn|ShardIterator|ExclusiveStartStreamArn)"\s*:\s*"'
+    map_keys = rb'[{,]\s*"(?=' + prefix + rb'[^"]*"\s*:)'
+    return rb"(" + members + rb"|" + map_keys + rb")"
+
+
 def request_to_local(body: bytes, identity: Identity) -> bytes:
     """
-    The caller's ARNs (tables, indexes, streams, shard iterators) as DynamoDB
-    Local names them.
+    The caller's ARNs where a request names a resource (tables, indexes,
+    streams, shard iterators, the table keys of batch requests) as DynamoDB
+    Local names them; ARNs in item data stay as they are.
     """
-    if identity.arn_prefix in body:
-        return body.replace(identity.arn_prefix, LOCAL_ARN_PREFIX)
-    return body
+    if identity.arn_prefix not in body:
+        return body
+    return identity.request_arns.sub(lambda found: found.group(1) + LOCAL_ARN_PREFIX, body)
 
 
 def response_from_local(body: bytes, identity: Identity) -> bytes | None:
@@ -102,6 +122,37 @@ def response_from_local(body: bytes, identity: Identity) -> bytes | None:
     return body.replace(LOCAL_ARN_PREFIX, identity.arn_prefix).replace(
         b'"awsRegion":"ddblocal"', b'"awsRegion":"' + identity.region.encode() + b'"'
     )
+
+
+# Batch answers keyed by table: "a map of table name or table ARN to ...".
+_TABLE_MAPS = ("Responses", "UnprocessedKeys", "UnprocessedItems", "ItemCollectionMetrics")
+
+
+def tables_by_arn(body: bytes, sent: bytes, identity: Identity) -> bytes | None:
+    """
+    An answer names a table by its ARN where the request did (see
+    ConsumedCapacity.TableName and BatchGetItem's Responses in the API
+    reference); DynamoDB Local always gives the name. C{None} when there is
+    nothing to change.
+    """
+    named = {name.decode() for _, name in identity.table_arns.findall(sent)}
+    document = json.loads(body)
+    if not isinstance(document, dict):
+        return None
+    changed = False
+    consumed = document.get("ConsumedCapacity")
+    for entry in consumed if isinstance(consumed, list) else [consumed]:
+        if isinstance(entry, dict) and entry.get("TableName") in named:
+            entry["TableName"] = identity.arn("table/" + entry["TableName"])
+            changed = True
+    for member in _TABLE_MAPS:
+        tables = document.get(member)
+        if isinstance(tables, dict) and named & set(tables):
+            document[member] = {
+                (identity.arn("table/" + name) if name in named else name): value for name, value in tables.items()
+            }
+            changed = True
+    return json.dumps(document, separators=(",", ":")).encode() if changed else None
 
 
 def crc32(body: bytes) -> bytes:

@@ -79,3 +79,35 @@ def test_cancel_aborts_the_connection():
     assert answer[0].check(defer.CancelledError)
     assert not connection.reusable
     connection.connectionLost(Failure(error.ConnectionDone()))
+
+
+def test_a_body_passed_on_as_it_arrives():
+    connection, _ = connected()
+    pieces: list[bytes] = []
+    heads: list[int] = []
+
+    class Sink:
+        def write(self, data: bytes) -> None:
+            pieces.append(data)
+
+    def on_head(status: int, headers: dict) -> Sink:
+        heads.append(status)
+        return Sink()
+
+    answer = results(connection.request(b"x", on_head))
+    connection.dataReceived(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nab")
+    assert (heads, pieces, answer) == ([200], [b"ab"], [])
+    connection.dataReceived(b"cdef")
+    assert pieces == [b"ab", b"cdef"]
+    assert (answer[0].status, answer[0].body, answer[0].streamed) == (200, b"", True)
+    # The next answer on the connection is read whole again.
+    again = results(connection.request(b"y"))
+    connection.dataReceived(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+    assert (again[0].body, again[0].streamed) == (b"{}", False)
+
+
+def test_a_head_handler_may_decline():
+    connection, _ = connected()
+    answer = results(connection.request(b"x", lambda status, headers: None))
+    connection.dataReceived(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 2\r\n\r\n{}")
+    assert (answer[0].body, answer[0].streamed) == (b"{}", False)

@@ -254,3 +254,17 @@ def test_partiql_batches_and_transactions(client):
     )
     items = {item["pk"]["S"]: item for item in client.scan(TableName="items")["Items"]}
     assert sorted(items) == ["b0", "b2"] and items["b0"]["v"] == {"N": "5"}
+
+
+def test_arns_in_item_data_are_kept_and_tables_may_be_named_by_arn(client):
+    table_arn = make_table(client, sort=False, gsi=False, lsi=False)["TableArn"]
+    item = {"pk": {"S": "a"}, "ref": {"S": table_arn}, "refs": {"L": [{"S": "x"}, {"S": table_arn}]}}
+    client.put_item(TableName="items", Item=item)
+    # Read by name (passed on as it arrives) and by ARN (read whole, rewritten).
+    assert client.get_item(TableName="items", Key={"pk": {"S": "a"}})["Item"] == item
+    by_arn = client.get_item(TableName=table_arn, Key={"pk": {"S": "a"}}, ReturnConsumedCapacity="TOTAL")
+    assert by_arn["Item"] == item
+    assert by_arn["ConsumedCapacity"]["TableName"] == table_arn
+    assert client.scan(TableName="items")["Items"] == [item]
+    batch = client.batch_get_item(RequestItems={table_arn: {"Keys": [{"pk": {"S": "a"}}]}})
+    assert batch["Responses"] == {table_arn: [item]}

@@ -108,3 +108,36 @@ def test_an_unreadable_error_is_an_internal_error():
         "__type": "com.amazonaws.dynamodb.v20120810#InternalServerError",
         "message": "Internal server error",
     }
+
+
+def test_only_resource_names_are_rewritten_not_item_data():
+    arn = b"arn:aws:dynamodb:eu-west-1:123456789012:table/t"
+    local = b"arn:aws:dynamodb:ddblocal:000000000000:table/t"
+    sent = (
+        b'{"TableName": "' + arn + b'", "Item": {"a": {"S": "' + arn + b'"}, "s": {"SS": ["x", "' + arn + b'"]},'
+        b' "m": {"M": {"k": {"S": "' + arn + b'"}}}}}'
+    )
+    assert rewrite.request_to_local(sent, CALLER) == sent.replace(b'"TableName": "' + arn, b'"TableName": "' + local)
+    batch = b'{"RequestItems":{"' + arn + b'":{"Keys":[]},"' + arn + b'2":[]}}'
+    assert rewrite.request_to_local(batch, CALLER) == batch.replace(arn, local)
+    for member in (b"ResourceArn", b"StreamArn", b"ShardIterator", b"ExclusiveStartStreamArn"):
+        assert rewrite.request_to_local(b'{"' + member + b'":"' + arn + b'"}', CALLER) == (
+            b'{"' + member + b'":"' + local + b'"}'
+        )
+
+
+def test_tables_named_by_arn_in_the_request_are_named_so_in_the_answer():
+    arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/t"
+    sent = json.dumps({"RequestItems": {arn: {"Keys": []}, "u": {"Keys": []}}}).encode()
+    local = {
+        "Responses": {"t": [], "u": []},
+        "UnprocessedKeys": {},
+        "ConsumedCapacity": [{"TableName": "t", "CapacityUnits": 1.0}, {"TableName": "u", "CapacityUnits": 1.0}],
+    }
+    answer = json.loads(rewrite.tables_by_arn(json.dumps(local).encode(), sent, CALLER))
+    assert answer["Responses"] == {arn: [], "u": []}
+    assert [entry["TableName"] for entry in answer["ConsumedCapacity"]] == [arn, "u"]
+    # An ARN that is only item data names nothing.
+    put = json.dumps({"TableName": "t", "Item": {"ref": {"S": arn}}}).encode()
+    consumed = json.dumps({"ConsumedCapacity": {"TableName": "t", "CapacityUnits": 1.0}}).encode()
+    assert rewrite.tables_by_arn(consumed, put, CALLER) is None
