@@ -53,12 +53,6 @@ def new_hasher(algorithm: str) -> Hasher:
     raise ValueError(algorithm)
 
 
-def checksum_b64(algorithm: str, data: bytes) -> str:
-    hasher = new_hasher(algorithm)
-    hasher.update(data)
-    return base64.b64encode(hasher.digest()).decode()
-
-
 def header_name(algorithm: str) -> str:
     return "x-amz-checksum-" + algorithm.lower()
 

@@ -47,10 +47,6 @@ class AwsChunkedDecoder:
         self.trailers: dict[str, str] = {}
         self.signatures: list[str] = []
 
-    @property
-    def done(self) -> bool:
-        return self._state == "done"
-
     def feed(self, data: bytes) -> None:
         if self._state == "data" and not self._buffer and len(data) <= self._remaining:
             # The hot path: a piece in the middle of a chunk.

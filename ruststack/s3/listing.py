@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Iterable
-from typing import Generic, TypeVar
 
 import attrs
-
-Row = TypeVar("Row")
 
 # seek(lower, inclusive, upper, limit) -> rows whose key (bytes, first item
 # of each row) is above `lower` (or at it, if inclusive) and below `upper`
@@ -22,7 +19,7 @@ Seek = Callable[[bytes, bool, "bytes | None", int], Iterable]
 
 
 @attrs.frozen
-class Page(Generic[Row]):
+class Page:
     """
     One page: rows and common prefixes, and where the next page starts.
 

@@ -186,7 +186,7 @@ class Store:
             os.rename(path, target)
             return None, name
 
-        return self._in_thread(durable_rename)
+        return self.run_in_thread(durable_rename)
 
     def put_object(self, record: ObjectRecord) -> None:
         """
@@ -373,25 +373,20 @@ class Store:
         self._db.execute("DELETE FROM parts WHERE upload_id = ?", (upload_id,))
         self._db.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
 
-    def part_path(self, part: Part) -> str | None:
-        return os.path.join(self.files, part.file) if part.file else None
-
     # Helpers
 
     def new_temporary(self) -> tuple[BinaryIO, str]:
         descriptor, path = tempfile.mkstemp(dir=self.temporary, prefix="copy-")
         return os.fdopen(descriptor, "wb"), path
 
-    def _in_thread(self, function, *args) -> defer.Deferred:
+    def run_in_thread(self, function, *args) -> defer.Deferred:
+        """
+        Run blocking file work (copies, fsync) off the reactor thread (in
+        it, when the store has no reactor: tests).
+        """
         if self._reactor is None:
             return defer.maybeDeferred(function, *args)
         return threads.deferToThreadPool(self._reactor, self._reactor.getThreadPool(), function, *args)
-
-    def run_in_thread(self, function, *args) -> defer.Deferred:
-        """
-        Run blocking file work (copies, fsync) off the reactor thread.
-        """
-        return self._in_thread(function, *args)
 
     def unlink(self, name: str) -> None:
         """
