@@ -78,6 +78,8 @@ def _put_staged(staged: Staged, ctx: S3Context, call: S3Call, bucket: str) -> de
     def commit(placed: tuple[bytes | None, str | None]) -> bytes:
         inline, file = placed
         try:
+            # The bucket may have gone (a reset) while the body was placed.
+            ctx.bucket(call)
             if "if-match" in call.headers or "if-none-match" in call.headers:
                 _check_write_conditions(ctx, call)
         except AwsError:
