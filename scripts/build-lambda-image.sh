@@ -9,7 +9,7 @@
 #   Lambda's images keep them), imported as ruststack/lambda:<runtime>.
 #   Debian bookworm gives python3.11, trixie python3.13. Needs root, debootstrap
 #   and a Debian mirror (DEBIAN_MIRROR) and PyPI.
-# host: an empty image, ruststack/lambda-host:<runtime>, labelled so that the
+# host: an empty image (/tmp and mount points only), ruststack/lambda-host:<runtime>, labelled so that the
 #   executor bind-mounts this machine's Python (the interpreter RustStack runs
 #   under, with its awslambdaric) read-only and runs it there: built in a
 #   second, offline, for the host's Python version only. Use it with
@@ -65,10 +65,15 @@ build_host() {
     python_version=$("$python" -c 'import sys; print(f"python{sys.version_info[0]}.{sys.version_info[1]}")')
     runtime=$python_version
     image="ruststack/lambda-host:$runtime"
-    tar -c --files-from /dev/null | docker import \
+    local skeleton
+    skeleton=$(mktemp -d /tmp/ruststack-lambda-host.XXXXXX)
+    mkdir -p "$skeleton/tmp" "$skeleton/var/task" "$skeleton/var/runtime"
+    chmod 1777 "$skeleton/tmp"
+    tar -C "$skeleton" -c . | docker import \
         --change "LABEL ruststack.lambda.mode=host ruststack.lambda.runtime=$runtime" \
         --change "WORKDIR /var/task" \
         - "$image" >/dev/null
+    rm -rf "$skeleton"
     echo "build-lambda-image: built $image (runs the host's $python_version, mounted read-only)"
 }
 

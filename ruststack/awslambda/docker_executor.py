@@ -206,7 +206,6 @@ class DockerExecutor:
             environment=variables,
             network_mode="host",
             volumes=volumes,
-            tmpfs={"/tmp": "size=512m"},
             working_dir="/var/task",
             mem_limit=f"{function.memory_size}m",
             memswap_limit=f"{function.memory_size}m",

@@ -35,9 +35,10 @@ def process_stack():
 
 def docker_image() -> str:
     """
-    The image template the Docker tests use: the Debian root filesystem image
-    when built (make lambda-image), else the host-Python one, built here
-    (offline, in a second); skip with the reason when no engine answers.
+    The image template the Docker tests use: C{RUSTSTACK_TEST_LAMBDA_IMAGE}
+    if set, else the Debian root filesystem image when built (make
+    lambda-image), else the host-Python one, built here (offline, in a
+    second); skip with the reason when no engine answers.
     """
     try:
         import docker
@@ -46,7 +47,8 @@ def docker_image() -> str:
         client.ping()
     except Exception as e:
         pytest.skip(f"no Docker engine answers ({e}); scripts/start-docker-engine.sh starts one")
-    for template in ("ruststack/lambda:{runtime}", "ruststack/lambda-host:{runtime}"):
+    chosen = os.environ.get("RUSTSTACK_TEST_LAMBDA_IMAGE")
+    for template in [chosen] if chosen else ("ruststack/lambda:{runtime}", "ruststack/lambda-host:{runtime}"):
         try:
             client.images.get(template.format(runtime="python3.11"))
             return template

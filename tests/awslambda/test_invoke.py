@@ -387,6 +387,25 @@ def handler(event, context):
         assert body["errorType"] == "ModuleNotFoundError", body
 
 
+def test_tmp_is_writable_and_task_root_is_the_package(lambda_client):
+    source = """
+import os, tempfile
+
+def handler(event, context):
+    path = os.path.join(tempfile.gettempdir(), context.aws_request_id)
+    with open(path, "w") as f:
+        f.write("scratch")
+    with open(path) as f:
+        written = f.read()
+    os.unlink(path)
+    return {"written": written, "files": sorted(os.listdir(os.environ["LAMBDA_TASK_ROOT"]))}
+"""
+    create(lambda_client, "scratch", source)
+    _, body = invoke(lambda_client, "scratch")
+    assert body["written"] == "scratch"
+    assert [name for name in body["files"] if name != "__pycache__"] == ["app.py"]
+
+
 def test_bundled_boto3_wins(lambda_client):
     source = """
 import boto3
