@@ -99,6 +99,16 @@ def _compact(document: dict) -> bytes:
     return json.dumps(document, separators=(",", ":")).encode()
 
 
+def _parameters(body: bytes) -> dict:
+    try:
+        params = json.loads(body or b"{}")
+    except ValueError:
+        params = None
+    if not isinstance(params, dict):
+        raise AwsError("SerializationException", "Start of structure or map found where not expected.")
+    return params
+
+
 def _fix_throughput(throughput: dict) -> None:
     # AWS leaves out the dates of changes that never happened; DynamoDB
     # Local sends the epoch.
@@ -183,7 +193,7 @@ class DynamoDBProxy(Resource):
         refuses with "Nothing to update" when it is the only change): the
         proxy keeps the class and forwards the rest.
         """
-        params = json.loads(body)
+        params = _parameters(body)
         table_class = params.pop("TableClass")
         if set(params) - {"TableName"}:
             response = await self.client.call(
@@ -242,10 +252,7 @@ class DynamoDBProxy(Resource):
         return _compact(document)
 
     async def _emulate(self, request, operation: Callable, identity: Identity, body: bytes) -> None:
-        try:
-            params = json.loads(body or b"{}")
-        except ValueError:
-            raise AwsError("SerializationException", "Start of structure or map found where not expected.") from None
+        params = _parameters(body)
         answer = await operation(
             self.emulation, identity, params, (request.getHeader(b"host") or b"").decode("latin-1")
         )
