@@ -211,7 +211,7 @@ class ExecutionEnvironment:
         self._init_reported = False
         self._partial_line = b""
         self._timer = None
-        self._init_error: tuple[bytes, str] | None = None
+        self._init_error: bytes | None = None
         self._stopped: defer.Deferred = defer.Deferred()
 
     async def start(self) -> None:
@@ -279,13 +279,14 @@ class ExecutionEnvironment:
         )
         self._finish(error_payload("Function.ResponseSizeTooLarge", message), "Unhandled")
 
-    def runtime_failed(self, request_id: str, body: bytes, error_type: str) -> None:
+    def runtime_failed(self, request_id: str, body: bytes) -> None:
+        # The body has the errorType (Lambda-Runtime-Function-Error-Type repeats it).
         self._finish(body, "Unhandled")
 
-    def runtime_init_failed(self, body: bytes, error_type: str) -> None:
+    def runtime_init_failed(self, body: bytes) -> None:
         # awslambdaric exits right after; the invocation that waited for
         # init gets the error the runtime reported, as Lambda answers it.
-        self._init_error = (body, error_type)
+        self._init_error = body
         if self.current is not None:
             self._finish(body, "Unhandled", fatal=True)
 
@@ -419,7 +420,7 @@ class ExecutionEnvironment:
         invocation = self.current
         if invocation is not None:
             if self._init_error is not None:
-                self._finish(self._init_error[0], "Unhandled", fatal=True)
+                self._finish(self._init_error, "Unhandled", fatal=True)
             else:
                 message = f"RequestId: {invocation.request_id} Error: Runtime exited with error: {description}"
                 self._finish(error_payload("Runtime.ExitError", message), "Unhandled", fatal=True, status="error")

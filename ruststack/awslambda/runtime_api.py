@@ -48,8 +48,7 @@ class RuntimeApiResource(Resource):
             return _answer(request, 404, {"errorMessage": "Not found", "errorType": "NotFound"})
         body = request.content.read() if request.content is not None else b""
         if path == _INIT_ERROR:
-            error_type = (request.getHeader(b"lambda-runtime-function-error-type") or b"").decode("utf-8", "replace")
-            self.environment.runtime_init_failed(body, error_type)
+            self.environment.runtime_init_failed(body)
             return _answer(request, 202, {"status": "OK"})
         match = _INVOCATION.match(path)
         if match is None:
@@ -67,8 +66,7 @@ class RuntimeApiResource(Resource):
                 )
             self.environment.runtime_responded(request_id, body)
         else:
-            error_type = (request.getHeader(b"lambda-runtime-function-error-type") or b"").decode("utf-8", "replace")
-            self.environment.runtime_failed(request_id, body, error_type)
+            self.environment.runtime_failed(request_id, body)
         return _answer(request, 202, {"status": "OK"})
 
 
