@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import threading
@@ -34,6 +35,7 @@ from ruststack.awslambda.process_executor import unavailable_runtime
 log = Logger()
 
 LABEL = "ruststack.lambda.owner"
+HOST_LABEL = "ruststack.lambda.host"
 _HOST_MOUNTS = ("/usr", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/localtime")
 
 
@@ -157,7 +159,9 @@ class DockerExecutor:
 
     def _remove_orphans(self) -> None:
         # Containers of a RustStack that died without stopping them.
-        for container in self._client.containers.list(all=True, filters={"label": LABEL}):
+        # Process ids mean something only on this host (and pid namespace).
+        mine = {"label": [LABEL, f"{HOST_LABEL}={socket.gethostname()}"]}
+        for container in self._client.containers.list(all=True, filters=mine):
             owner = container.labels.get(LABEL, "")
             if owner.isdigit() and not _alive(int(owner)):
                 try:
@@ -209,7 +213,11 @@ class DockerExecutor:
             working_dir="/var/task",
             mem_limit=f"{function.memory_size}m",
             memswap_limit=f"{function.memory_size}m",
-            labels={LABEL: str(os.getpid()), "ruststack.lambda.function": function.arn},
+            labels={
+                LABEL: str(os.getpid()),
+                HOST_LABEL: socket.gethostname(),
+                "ruststack.lambda.function": function.arn,
+            },
             name=f"ruststack-lambda-{function.name}-{uuid.uuid4().hex[:12]}",
         )
         container.start()

@@ -88,3 +88,40 @@ def test_a_fork_server_that_dies_takes_its_runtimes_and_is_replaced():
         assert body != pid and _alive(body)
     finally:
         stack.stop()
+
+
+def _containers_of(engine, stack: RustStackProcess) -> list:
+    return engine.containers.list(all=True, filters={"label": f"ruststack.lambda.owner={stack.process.pid}"})
+
+
+def test_containers_end_with_ruststack():
+    import docker
+
+    from tests.awslambda.conftest import docker_image
+
+    image = docker_image()
+    engine = docker.from_env()
+
+    def start() -> RustStackProcess:
+        stack = RustStackProcess.start("--services", "lambda", "--lambda-executor", "docker", "--lambda-image", image)
+        client = stack.client("lambda")
+        functions.create(client, "pid", REPORTS_PID)
+        assert "FunctionError" not in client.invoke(FunctionName="pid", Payload=b"{}")
+        assert len(_containers_of(engine, stack)) == 1
+        return stack
+
+    stack = start()
+    stack.stop()
+    assert _containers_of(engine, stack) == []
+
+    # SIGKILLed, RustStack cannot remove its containers: the next one does.
+    killed = start()
+    killed.process.send_signal(signal.SIGKILL)
+    killed.process.wait()
+    assert len(_containers_of(engine, killed)) == 1
+    stack = start()
+    try:
+        assert _containers_of(engine, killed) == []
+    finally:
+        stack.stop()
+    assert _containers_of(engine, stack) == []
