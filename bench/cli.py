@@ -26,8 +26,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.strip().splitlines()[0])
     parser.add_argument("--only", default=",".join(GROUPS), help=f"comma-separated groups ({', '.join(GROUPS)})")
     parser.add_argument("--quick", action="store_true", help="one round, short trials, smaller data sets")
-    parser.add_argument("--rounds", type=int, help="interleaved rounds per workload (default 3, quick 1)")
-    parser.add_argument("--duration", type=float, help="seconds per throughput trial (default 3, quick 1)")
+    # More, shorter rounds: on a shared machine the noise comes in bursts
+    # (someone's test run), which a median of five rides out.
+    parser.add_argument("--rounds", type=int, help="interleaved rounds per workload (default 5, quick 1)")
+    parser.add_argument("--duration", type=float, help="seconds per throughput trial (default 2, quick 1)")
     parser.add_argument("--output", default=str(RESULTS), help="folder for the JSON results")
     parser.add_argument(
         "--profile",
@@ -39,8 +41,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = [g for g in args.only if g not in GROUPS]
     if unknown:
         parser.error(f"unknown group {unknown[0]!r} (known: {', '.join(GROUPS)})")
-    args.rounds = args.rounds or (1 if args.quick else 3)
-    args.duration = args.duration or (1.0 if args.quick else 3.0)
+    args.rounds = args.rounds or (1 if args.quick else 5)
+    args.duration = args.duration or (1.0 if args.quick else 2.0)
     return args
 
 

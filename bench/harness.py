@@ -78,7 +78,7 @@ def measure(target: str, round_: int, server: Server | None, run: Callable[[], L
         if server is not None:
             server.meter.reset_peak()
             marks["server"] = server.meter.sample()
-        marks["machine"], marks["clients"], marks["wall"] = _busy_seconds(), _children_cpu(), time.perf_counter()
+        marks["machine"], marks["clients"], marks["wall"] = busy_seconds(), _children_cpu(), time.perf_counter()
 
     load.start_hook = started
     try:
@@ -88,7 +88,7 @@ def measure(target: str, round_: int, server: Server | None, run: Callable[[], L
     if not marks:  # run() did not go through run_load
         raise RuntimeError("a trial must run its load through bench.load.run_load")
     wall = time.perf_counter() - marks["wall"]
-    machine = _busy_seconds() - marks["machine"]
+    machine = busy_seconds() - marks["machine"]
     ops = max(result.operations, 1)
     costs: dict = {"client_cpu_ms_per_op": result.client_cpu * 1000 / ops}
     if server is not None:
@@ -125,7 +125,7 @@ def measure(target: str, round_: int, server: Server | None, run: Callable[[], L
     )
 
 
-def _busy_seconds() -> float:
+def busy_seconds() -> float:
     times = psutil.cpu_times()
     return sum(times) - times.idle - getattr(times, "iowait", 0.0)
 

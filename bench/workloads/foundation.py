@@ -15,22 +15,24 @@ import time
 import psutil
 
 from bench.context import Context
-from bench.harness import Goal, Trial, Workload
+from bench.harness import Goal, Trial, Workload, busy_seconds
 from bench.meter import MIB
 from bench.servers import MODULES, VENV_BIN, _die_with_parent, free_port, http_get, missing_services
 
 SETTLE_SECONDS = 3.0
 
 
-def _start_once(services: tuple[str, ...], folder: str) -> tuple[float, float, float, dict]:
+def _start_once(services: tuple[str, ...], folder: str) -> tuple[float, float, float, dict, float]:
     """
     Start twistd, time the first 200 from health, let it settle, and return
-    (seconds to health, idle RSS MiB, RSS with children MiB, health).
+    (seconds to health, idle RSS MiB, RSS with children MiB, health, CPU
+    others took meanwhile in percent of all cores).
     """
     port = free_port()
     argv = [str(VENV_BIN / "twistd"), "-n", "--pidfile=", "ruststack", "--port", str(port)]
     argv += ["--services", ",".join(services)]
     with open(os.path.join(folder, "twistd.log"), "ab") as log:
+        busy = busy_seconds()
         started = time.perf_counter()
         process = subprocess.Popen(
             argv,
@@ -45,6 +47,9 @@ def _start_once(services: tuple[str, ...], folder: str) -> tuple[float, float, f
             answer = http_get(port, "/_ruststack/health", timeout=1)
             if answer is not None and answer[0] == 200:
                 elapsed = time.perf_counter() - started
+                root = psutil.Process(process.pid)
+                own = sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)])
+                others = max(0.0, busy_seconds() - busy - own) * 100 / (elapsed * (psutil.cpu_count() or 1))
                 break
             if process.poll() is not None or time.perf_counter() - started > 30:
                 raise RuntimeError(f"twistd did not answer (exit {process.poll()}); see {folder}/twistd.log")
@@ -52,10 +57,9 @@ def _start_once(services: tuple[str, ...], folder: str) -> tuple[float, float, f
         time.sleep(SETTLE_SECONDS)
         answer = http_get(port, "/_ruststack/health", timeout=5)
         health = json.loads(answer[1]) if answer else {}
-        root = psutil.Process(process.pid)
         rss = root.memory_info().rss
         tree = rss + sum(p.memory_info().rss for p in root.children(recursive=True))
-        return elapsed, rss / MIB, tree / MIB, health
+        return elapsed, rss / MIB, tree / MIB, health, others
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -93,14 +97,14 @@ def run(ctx: Context) -> None:
     runs = 2 if ctx.quick else 5
     for i in range(runs):
         try:
-            seconds, rss, tree, health = _start_once(available, ctx.folder)
+            seconds, rss, tree, health, others = _start_once(available, ctx.folder)
         except RuntimeError as e:
             startup.unavailable["ruststack"] = idle.unavailable["ruststack"] = str(e)
             return
         states = {name: s.get("state") for name, s in health.get("services", {}).items()}
         ctx.log(
             f"  start-up {i + 1}: {seconds * 1000:.0f} ms to health,"
-            f" idle rss {rss:.1f} MiB (with children {tree:.0f}), {states}"
+            f" idle rss {rss:.1f} MiB (with children {tree:.0f}), {states}, others' CPU {others:.0f}%"
         )
         common = dict(
             target="ruststack",
@@ -111,6 +115,7 @@ def run(ctx: Context) -> None:
             seconds=seconds,
             rate=1 / seconds,
             mb_per_s=0.0,
+            foreign_cpu_pct=others,
         )
         ms = seconds * 1000
         startup.trials.setdefault("ruststack", []).append(Trial(**common, p50_ms=ms, p90_ms=ms, p99_ms=ms, max_ms=ms))
