@@ -5,7 +5,8 @@ C{sys.path} as Lambda's C{/var/task} is.
 
 Runtimes are forked by a fork server (L{ruststack.awslambda.forkserver}) that
 has imported awslambdaric once: a cold start costs a fork, not an interpreter
-start. Their output comes back through a FIFO per environment.
+start. Their output comes back through a FIFO per environment
+(L{ruststack.awslambda.output}).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from twisted.internet import abstract, defer, fdesc, protocol
+from twisted.internet import defer, protocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -28,6 +29,7 @@ from ruststack.aws.errors import AwsError
 from ruststack.awslambda import runtime_path
 from ruststack.awslambda.environment import FunctionSnapshot, lambda_variables
 from ruststack.awslambda.functions import PYTHON_RUNTIME
+from ruststack.awslambda.output import OutputFifo
 
 log = Logger()
 
@@ -44,29 +46,6 @@ def unavailable_runtime(runtime: str, detail: str) -> AwsError:
     return AwsError("InvalidRuntimeException", f"The runtime {runtime} is not available: {detail}", 502)
 
 
-class _OutputReader(abstract.FileDescriptor):
-    """
-    The read end of an environment's output FIFO, in the reactor.
-    """
-
-    def __init__(self, reactor: Any, fd: int, output: Callable[[bytes], None]) -> None:
-        super().__init__(reactor)
-        self.fd = fd
-        self.output = output
-
-    def fileno(self) -> int:
-        return self.fd
-
-    def doRead(self) -> Any:
-        return fdesc.readFromFD(self.fd, self.output)
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            self.stopReading()
-            os.close(self.fd)
-            self.fd = -1
-
-
 class _ForkedRuntime:
     """
     A runtime the fork server started (L{RunningRuntime}).
@@ -74,20 +53,13 @@ class _ForkedRuntime:
 
     output_settle = 0.0
 
-    def __init__(self, pid: int, reader: _OutputReader, keep_open: int, fifo: str) -> None:
+    def __init__(self, pid: int, output: OutputFifo) -> None:
         self.pid = pid
         self.exited: defer.Deferred = defer.Deferred()
-        self._reader = reader
-        # Our own write end keeps the FIFO from reporting end-of-file before
-        # the runtime has opened it.
-        self._keep_open = keep_open
-        self._fifo = fifo
+        self._output = output
 
     def ended(self, description: str) -> None:
-        self.flush_output()
-        self._reader.close()
-        os.close(self._keep_open)
-        os.unlink(self._fifo)
+        self._output.close()
         self.exited.callback(description)
 
     def kill(self) -> None:
@@ -97,11 +69,7 @@ class _ForkedRuntime:
             pass
 
     def flush_output(self) -> None:
-        # The runtime writes its output before it posts the response, but the
-        # reactor may see the socket before the FIFO: read what is there so
-        # the invocation's log is complete.
-        if self._reader.fd >= 0:
-            self._reader.doRead()
+        self._output.flush()
 
     def max_memory_mb(self) -> int | None:
         try:
@@ -219,27 +187,20 @@ class ProcessExecutor:
         environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         environment.update(lambda_variables(function, log_stream, self.edge_url(), function.code_dir, self.runtime_dir))
         environment["AWS_LAMBDA_RUNTIME_API"] = runtime_api_address
-        name = uuid.uuid4().hex
-        fifo = os.path.join(self.folder, name)
-        os.mkfifo(fifo, 0o600)
-        reader = _OutputReader(self.reactor, os.open(fifo, os.O_RDONLY | os.O_NONBLOCK), output)
-        keep_open = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-        reader.startReading()
+        output_fifo = OutputFifo(self.reactor, self.folder, output)
         request = {
-            "spawn": name,
+            "spawn": uuid.uuid4().hex,
             "cwd": function.code_dir,
             "env": environment,
             "handler": function.handler,
-            "output": fifo,
+            "output": output_fifo.path,
         }
 
         def failed(failure: Failure) -> Failure:
-            reader.close()
-            os.close(keep_open)
-            os.unlink(fifo)
+            output_fifo.close()
             return failure
 
-        spawning = self._fork_server().spawn(request, lambda pid: _ForkedRuntime(pid, reader, keep_open, fifo))
+        spawning = self._fork_server().spawn(request, lambda pid: _ForkedRuntime(pid, output_fifo))
         return spawning.addErrback(failed)
 
     def _fork_server(self) -> _ForkServer:
