@@ -61,17 +61,26 @@ def find_java() -> str | None:
 @functools.cache
 def pdeathsig_wrapper() -> tuple[str, ...]:
     """
-    C{setpriv --pdeathsig KILL --} when util-linux's setpriv supports it: the
-    kernel then kills the JVM when RustStack dies, even by SIGKILL.
+    What the JVM runs under, from util-linux when it is there (both exec, so
+    the JVM keeps the child's pid):
+
+      - C{setpriv --pdeathsig KILL --}: the kernel kills the JVM when
+        RustStack dies, even by SIGKILL;
+      - C{setsid}: a session of its own, so that a Ctrl-C in RustStack's
+        terminal reaches RustStack only, which then stops the JVM itself
+        rather than seeing it die.
     """
+    wrapper: tuple[str, ...] = ()
     setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        return ()
-    try:
-        usage = subprocess.run([setpriv, "--help"], capture_output=True, timeout=5).stdout
-    except (OSError, subprocess.SubprocessError):
-        return ()
-    return (setpriv, "--pdeathsig", "KILL", "--") if b"--pdeathsig" in usage else ()
+    if setpriv is not None:
+        try:
+            usage = subprocess.run([setpriv, "--help"], capture_output=True, timeout=5).stdout
+        except (OSError, subprocess.SubprocessError):
+            usage = b""
+        if b"--pdeathsig" in usage:
+            wrapper = (setpriv, "--pdeathsig", "KILL", "--")
+    setsid = shutil.which("setsid")
+    return (*wrapper, setsid) if setsid is not None else wrapper
 
 
 def free_port(host: str = HOST) -> int:
