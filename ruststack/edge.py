@@ -15,7 +15,7 @@ from twisted.web import http, server
 from twisted.web.resource import IResource, Resource
 from zope.interface import implementer
 
-from ruststack.aws import errors, identity, sigv4
+from ruststack.aws import errors, identity, sigv2, sigv4
 from ruststack.interfaces import IAwsService, IBodySink, IPublicRequests
 
 log = Logger()
@@ -203,8 +203,11 @@ class EdgeResource(Resource):
             request.signature = sigv4.parse_request(headers, sigv4.split_query(query))
         except sigv4.MalformedSignature as e:
             request.routing_error = e
+        legacy = None
+        if request.signature is None:
+            legacy = sigv2.parse_request(headers, dict(sigv4.split_query(query)))
         request.service_name = route(request.host_header(), path, headers, request.signature)
-        request.caller = self.authenticator.identify(request.signature)
+        request.caller = self.authenticator.identify(request.signature, legacy)
 
     def render(self, request: EdgeRequest) -> bytes | int:
         if request.uri.startswith(INTROSPECTION_PREFIX):
@@ -237,6 +240,16 @@ class EdgeResource(Resource):
             return
         signature = request.signature
         path, query = request.raw_path_and_query()
+        legacy = request.caller.legacy_signature if request.caller is not None else None
+        if signature is None and legacy is not None:
+            self.authenticator.authenticate_v2(
+                legacy,
+                request.method.decode("ascii"),
+                _sigv2_resources(request.host_header(), path.decode("latin-1")),
+                query.decode("latin-1"),
+                request.header_pairs(),
+            )
+            return
         headers = request.lower_headers()
         if signature is not None and signature.presigned and signature.scope.service == "s3":
             payload_hash = sigv4.UNSIGNED_PAYLOAD
@@ -269,3 +282,20 @@ class EdgeResource(Resource):
         if request.getHeader(b"x-amz-target"):
             return errors.write_json_error(request, error)
         return errors.write_xml_error(request, error)
+
+
+def _sigv2_resources(host: str, path: str) -> list[str]:
+    """
+    The canonical resources a SigV2 signature may cover: C{/bucket/key}, where
+    a bucket alone is C{/bucket/} (as S3 and botocore write it), and for a
+    virtual-host request (C{bucket.s3...}, C{bucket.localhost}) the path under
+    the bucket that the host names.
+    """
+    candidates = [path]
+    if path.count("/") == 1 and len(path) > 1:
+        candidates.append(path + "/")
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    label = name.split(".", 1)[0]
+    if "." in name and not label.isdigit():
+        candidates.append(f"/{label}{path}")
+    return candidates

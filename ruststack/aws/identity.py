@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 import attrs
 from twisted.internet.interfaces import IReactorTime
 
-from ruststack.aws import sigv4
+from ruststack.aws import sigv2, sigv4
 
 _ACCOUNT_KEY = re.compile(r"^\d{12}$")
 
@@ -29,6 +29,7 @@ class Caller:
     region: str
     access_key: str = ""
     signature: sigv4.Signature | None = None
+    legacy_signature: sigv2.SignatureV2 | None = None
 
 
 class AuthFailure(enum.Enum):
@@ -106,10 +107,17 @@ class Authenticator:
                 return listed
         return self.default_account
 
-    def identify(self, signature: sigv4.Signature | None) -> Caller:
+    def identify(self, signature: sigv4.Signature | None, legacy: sigv2.SignatureV2 | None = None) -> Caller:
         """
         The caller a request is served as, before any verification.
         """
+        if signature is None and legacy is not None:
+            return Caller(
+                account=self.account_for(legacy.access_key),
+                region=self.default_region,
+                access_key=legacy.access_key,
+                legacy_signature=legacy,
+            )
         if signature is None:
             return Caller(account=self.default_account, region=self.default_region)
         return Caller(
@@ -148,6 +156,28 @@ class Authenticator:
             raise AuthenticationError(AuthFailure.MALFORMED, str(e), signature) from None
         if not good:
             raise AuthenticationError(AuthFailure.BAD_SIGNATURE, "", signature)
+
+    def authenticate_v2(
+        self,
+        signature: sigv2.SignatureV2,
+        method: str,
+        resources: list[str],
+        raw_query: str,
+        headers: list[tuple[str, str]],
+    ) -> None:
+        """
+        L{authenticate} for S3's legacy SigV2 signatures.
+        """
+        if not self.verifying:
+            return
+        assert self.credentials is not None
+        credential = self.credentials.get(signature.access_key)
+        if credential is None:
+            raise AuthenticationError(AuthFailure.UNKNOWN_KEY, signature.access_key)
+        if self.clock is not None and signature.expired(self.clock.seconds()):
+            raise AuthenticationError(AuthFailure.EXPIRED)
+        if not sigv2.verify(signature, credential.secret_key, method, resources, raw_query, headers):
+            raise AuthenticationError(AuthFailure.BAD_SIGNATURE)
 
 
 def body_sha256(body: bytes) -> str:
