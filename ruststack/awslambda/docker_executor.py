@@ -8,6 +8,11 @@ builds either a Debian root filesystem with python3 and awslambdaric
 machine's Python is bind-mounted read-only (C{mode=host}). Containers use the
 host's network, so the Runtime API and the edge are on loopback as they are
 for the process executor.
+
+A container costs two Docker calls (create, start): its output comes back
+through a FIFO bind-mounted into it (L{ruststack.awslambda.output}), its end
+through one event stream shared by all containers, and Docker removes it
+once it exits.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from ruststack.aws.errors import AwsError
 from ruststack.awslambda import runtime_path
 from ruststack.awslambda.environment import FunctionSnapshot, lambda_variables
 from ruststack.awslambda.functions import PYTHON_RUNTIME
+from ruststack.awslambda.output import OutputFifo
 from ruststack.awslambda.process_executor import unavailable_runtime
 
 log = Logger()
@@ -37,54 +43,47 @@ log = Logger()
 LABEL = "ruststack.lambda.owner"
 HOST_LABEL = "ruststack.lambda.host"
 _HOST_MOUNTS = ("/usr", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/localtime")
+_OUTPUT = "/var/ruststack/output"
+_DESTROY_GRACE = 10.0
+# Run by the container's python: output to the FIFO, then awslambdaric as
+# "python -m awslambdaric <handler>" would.
+_BOOT = (
+    "import os, runpy, sys\n"
+    f"fd = os.open({_OUTPUT!r}, os.O_WRONLY)\n"
+    "os.dup2(fd, 1)\n"
+    "os.dup2(fd, 2)\n"
+    "os.close(fd)\n"
+    "sys.argv = ['awslambdaric', sys.argv[1]]\n"
+    "runpy.run_module('awslambdaric', run_name='__main__', alter_sys=True)\n"
+)
 
 
 class _Container:
     """
-    A started container, watched by a thread of its own that relays its
-    output and notices its end.
+    A started container (L{RunningRuntime}).
     """
 
-    # Docker relays output through its daemon: it may trail the response.
-    output_settle = 0.03
-
-    def __init__(self, executor: DockerExecutor, container: Any, output: Callable[[bytes], None]) -> None:
+    def __init__(self, executor: DockerExecutor, container_id: str, output: OutputFifo) -> None:
         self.executor = executor
-        self.container = container
-        self.output = output
+        self.id = container_id
         self.exited: defer.Deferred = defer.Deferred()
-        threading.Thread(target=self._watch, name=f"ruststack-lambda-{container.short_id}", daemon=True).start()
+        self._output = output
+        self._status: int | None = None
 
-    def _watch(self) -> None:
-        reactor = self.executor.reactor
-        try:
-            for chunk in self.container.attach(stdout=True, stderr=True, stream=True, logs=True):
-                reactor.callFromThread(self.output, chunk)
-        except Exception:  # the container may be gone already
-            pass
-        try:
-            status = self.container.wait().get("StatusCode", -1)
-        except Exception:
-            status = 137
+    def died(self, status: int) -> None:
+        self._status = status
+
+    def destroyed(self) -> None:
+        self._output.close()
+        status = 137 if self._status is None else self._status
         # 128 + 9: SIGKILL, ours (timeout, stop) or the kernel's (OOM).
-        description = "signal: killed" if status == 137 else f"exit status {status}"
-        try:
-            self.container.remove(force=True)
-        except Exception:
-            pass
-        reactor.callFromThread(self.exited.callback, description)
+        self.exited.callback("signal: killed" if status == 137 else f"exit status {status}")
 
     def kill(self) -> None:
-        self.executor.in_thread(self._kill)
-
-    def _kill(self) -> None:
-        try:
-            self.container.kill()
-        except Exception:
-            pass
+        self.executor.in_thread(self.executor.kill_container, self.id)
 
     def flush_output(self) -> None:
-        pass
+        self._output.flush()
 
     def max_memory_mb(self) -> int | None:
         return None
@@ -96,11 +95,15 @@ class DockerExecutor:
         self.host = config.runtime_api_address
         self.image_template = config.lambda_image
         self.edge_url = edge_url
+        self.folder = tempfile.mkdtemp(prefix="ruststack-lambda-docker-")
+        self.runtime_dir = runtime_path.link_runtime(os.path.join(self.folder, "runtime"))
         self._client: Any = None
+        self._client_lock = threading.Lock()
+        self._events: Any = None
         self._images: dict[str, Any] = {}
         self._threads: ThreadPool | None = None
-        self._swept = False
-        self._links: str | None = runtime_path.link_runtime(tempfile.mkdtemp(prefix="ruststack-lambda-runtime-"))
+        self._containers: dict[str, _Container] = {}
+        self._early: dict[str, list[tuple[str, int]]] = {}
 
     def runtime_api_host(self) -> str:
         return self.host
@@ -121,47 +124,97 @@ class DockerExecutor:
         pass
 
     def close(self) -> defer.Deferred:
+        # Every container has ended by now (the pool stopped them first).
+        if self._events is not None:
+            self._events.close()
+            self._events = None
         if self._threads is not None:
             self._threads.stop()
             self._threads = None
-        if self._links is not None:
-            shutil.rmtree(self._links, ignore_errors=True)
-            self._links = None
+        shutil.rmtree(self.folder, ignore_errors=True)
         return defer.succeed(None)
-
-    def _runtime_dir(self) -> str:
-        assert self._links is not None, "the executor is closed"
-        return self._links
 
     def launch(
         self, function: FunctionSnapshot, runtime_api_address: str, log_stream: str, output: Callable[[bytes], None]
     ) -> defer.Deferred:
+        output_fifo = OutputFifo(self.reactor, self.folder, output)
         edge_url = self.edge_url()
-        d = self.in_thread(self._start, function, runtime_api_address, log_stream, edge_url)
-        return d.addCallback(lambda container: _Container(self, container, output))
+        d = self.in_thread(self._start, function, runtime_api_address, log_stream, edge_url, output_fifo.path)
+
+        def started(container_id: str) -> _Container:
+            container = self._containers[container_id] = _Container(self, container_id, output_fifo)
+            for action, status in self._early.pop(container_id, []):
+                self._event(container_id, action, status)
+            return container
+
+        def failed(failure: Any) -> Any:
+            output_fifo.close()
+            return failure
+
+        return d.addCallbacks(started, failed)
+
+    def kill_container(self, container_id: str) -> None:
+        try:
+            self._client.api.kill(container_id)
+        except Exception:  # gone already
+            pass
+
+    def _event(self, container_id: str, action: str, status: int) -> None:
+        container = self._containers.get(container_id)
+        if container is None:
+            # The container ended before start() returned.
+            self._early.setdefault(container_id, []).append((action, status))
+        elif action == "die":
+            container.died(status)
+            # Docker removes it next ("destroy"); should that event not come,
+            # the environment still ends.
+            self.reactor.callLater(_DESTROY_GRACE, self._forget, container_id)
+        else:
+            self._forget(container_id)
+
+    def _forget(self, container_id: str) -> None:
+        container = self._containers.pop(container_id, None)
+        if container is not None:
+            container.destroyed()
+
+    def _watch(self, events: Any) -> None:
+        try:
+            for event in events:
+                action = event.get("Action") or event.get("status")
+                if action in ("die", "destroy"):
+                    status = int(event.get("Actor", {}).get("Attributes", {}).get("exitCode", 0) or 0)
+                    self.reactor.callFromThread(self._event, event["id"], action, status)
+        except Exception:  # the stream was closed (close()) or the engine went away
+            pass
 
     def _docker(self) -> Any:
-        if self._client is None:
-            import docker
+        with self._client_lock:
+            if self._client is None:
+                import docker
 
-            try:
-                self._client = docker.from_env()
-                self._client.ping()
-            except Exception as e:
-                self._client = None
-                raise AwsError(
-                    "ServiceException", f"The docker executor cannot reach a Docker engine: {e}", 500
-                ) from None
-        if not self._swept:
-            self._swept = True
-            self._remove_orphans()
+                try:
+                    client = docker.from_env()
+                    client.ping()
+                except Exception as e:
+                    raise AwsError(
+                        "ServiceException", f"The docker executor cannot reach a Docker engine: {e}", 500
+                    ) from None
+                self._remove_orphans(client)
+                # Subscribed before any container starts, so no end is missed.
+                self._events = client.events(
+                    decode=True, filters={"type": "container", "label": f"{LABEL}={os.getpid()}"}
+                )
+                threading.Thread(
+                    target=self._watch, args=(self._events,), name="ruststack-lambda-docker-events", daemon=True
+                ).start()
+                self._client = client
         return self._client
 
-    def _remove_orphans(self) -> None:
+    def _remove_orphans(self, client: Any) -> None:
         # Containers of a RustStack that died without stopping them.
         # Process ids mean something only on this host (and pid namespace).
         mine = {"label": [LABEL, f"{HOST_LABEL}={socket.gethostname()}"]}
-        for container in self._client.containers.list(all=True, filters=mine):
+        for container in client.containers.list(all=True, filters=mine):
             owner = container.labels.get(LABEL, "")
             if owner.isdigit() and not _alive(int(owner)):
                 try:
@@ -184,44 +237,55 @@ class DockerExecutor:
             self._images[name] = image
         return image
 
-    def _start(self, function: FunctionSnapshot, runtime_api_address: str, log_stream: str, edge_url: str | None):
+    def _start(
+        self, function: FunctionSnapshot, runtime_api_address: str, log_stream: str, edge_url: str | None, fifo: str
+    ) -> str:
         image = self._image(function.runtime)
+        api = self._docker().api
         mode = image.labels.get("ruststack.lambda.mode", "rootfs")
         variables = lambda_variables(function, log_stream, edge_url, "/var/task", "/var/runtime")
         variables["AWS_LAMBDA_RUNTIME_API"] = runtime_api_address
-        volumes = {function.code_dir: {"bind": "/var/task", "mode": "ro"}}
+        binds = {function.code_dir: {"bind": "/var/task", "mode": "ro"}, fifo: {"bind": _OUTPUT, "mode": "rw"}}
         if mode == "host":
             own = f"python{sys.version_info.major}.{sys.version_info.minor}"
             if function.runtime != own:
                 raise unavailable_runtime(function.runtime, f"image {image.tags} runs the host's {own}")
             for path in {sys.prefix, sys.base_prefix, *_HOST_MOUNTS}:
                 if os.path.exists(path):
-                    volumes[path] = {"bind": path, "mode": "ro"}
+                    binds[path] = {"bind": path, "mode": "ro"}
             # The runtime's packages only (their links point into sys.prefix,
             # mounted at the same place), not the host's site-packages.
-            volumes[self._runtime_dir()] = {"bind": "/var/runtime", "mode": "ro"}
-            command = [sys.executable, "-S", "-m", "awslambdaric", function.handler]
+            binds[self.runtime_dir] = {"bind": "/var/runtime", "mode": "ro"}
+            command = [sys.executable, "-S", "-c", _BOOT, function.handler]
             variables["PATH"] = "/usr/bin:/bin"
         else:
-            command = ["/usr/bin/python3", "-m", "awslambdaric", function.handler]
-        container = self._docker().containers.create(
+            command = ["/usr/bin/python3", "-c", _BOOT, function.handler]
+        created = api.create_container(
             image.id,
             command=command,
             environment=variables,
-            network_mode="host",
-            volumes=volumes,
             working_dir="/var/task",
-            mem_limit=f"{function.memory_size}m",
-            memswap_limit=f"{function.memory_size}m",
+            volumes=[bind["bind"] for bind in binds.values()],
             labels={
                 LABEL: str(os.getpid()),
                 HOST_LABEL: socket.gethostname(),
                 "ruststack.lambda.function": function.arn,
             },
             name=f"ruststack-lambda-{function.name}-{uuid.uuid4().hex[:12]}",
+            host_config=api.create_host_config(
+                binds=binds,
+                network_mode="host",
+                mem_limit=f"{function.memory_size}m",
+                memswap_limit=f"{function.memory_size}m",
+                auto_remove=True,
+            ),
         )
-        container.start()
-        return container
+        try:
+            api.start(created["Id"])
+        except Exception:
+            api.remove_container(created["Id"], force=True)
+            raise
+        return created["Id"]
 
 
 def _alive(pid: int) -> bool:

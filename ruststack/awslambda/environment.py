@@ -120,7 +120,6 @@ class RunningRuntime(Protocol):
     """
 
     exited: defer.Deferred
-    output_settle: float
 
     def kill(self) -> None: ...
 
@@ -342,23 +341,15 @@ class ExecutionEnvironment:
             self._timer.cancel()
         self._timer = None
         finished_at = self.reactor.seconds()
-        settle = 0.0
-        if self._runtime is not None and not self.dead:
-            self._runtime.flush_output()
-            if invocation.tail:
-                settle = self._runtime.output_settle
-        # Reading the peak memory costs a /proc read: only for a log someone asked for.
         runtime = self._runtime
-        memory = runtime.max_memory_mb() if runtime is not None and not self.dead and invocation.tail else None
+        memory = None
+        if runtime is not None and not self.dead:
+            runtime.flush_output()
+            # Reading the peak memory costs a /proc read: only for a log someone asked for.
+            memory = runtime.max_memory_mb() if invocation.tail else None
         if fatal:
             self.stop()
-        report = (invocation, payload, function_error, fatal, status, finished_at, memory)
-        if settle:
-            # Output relayed by another process (Docker) may trail the
-            # response: give it a moment to reach the log.
-            self.reactor.callLater(settle, self._report, *report)
-        else:
-            self._report(*report)
+        self._report(invocation, payload, function_error, fatal, status, finished_at, memory)
 
     def _report(
         self,

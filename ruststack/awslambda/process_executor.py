@@ -51,8 +51,6 @@ class _ForkedRuntime:
     A runtime the fork server started (L{RunningRuntime}).
     """
 
-    output_settle = 0.0
-
     def __init__(self, pid: int, output: OutputFifo) -> None:
         self.pid = pid
         self.exited: defer.Deferred = defer.Deferred()

@@ -44,7 +44,6 @@ class StandInRuntime:
     output: object
     exited: defer.Deferred = attrs.field(factory=defer.Deferred)
     killed: bool = False
-    output_settle: float = 0.0
 
     def kill(self) -> None:
         if not self.killed:
