@@ -103,6 +103,8 @@ class DockerExecutor:
         self._images: dict[str, Any] = {}
         self._threads: ThreadPool | None = None
         self._containers: dict[str, _Container] = {}
+        # Why environments cannot start, once an attempt has shown it (health).
+        self.problem: str | None = None
         self._early: dict[str, list[tuple[str, int]]] = {}
 
     def runtime_api_host(self) -> str:
@@ -196,9 +198,9 @@ class DockerExecutor:
                     client = docker.from_env()
                     client.ping()
                 except Exception as e:
-                    raise AwsError(
-                        "ServiceException", f"The docker executor cannot reach a Docker engine: {e}", 500
-                    ) from None
+                    self.problem = f"the docker executor cannot reach a Docker engine: {e}"
+                    raise AwsError("ServiceException", f"The {self.problem}", 500) from None
+                self.problem = None
                 self._remove_orphans(client)
                 # Subscribed before any container starts, so no end is missed.
                 self._events = client.events(

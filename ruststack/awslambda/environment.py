@@ -129,6 +129,8 @@ class RunningRuntime(Protocol):
 
 
 class Executor(Protocol):
+    problem: str | None
+
     def check_runtime(self, runtime: str) -> None:
         """
         Raise an L{AwsError} if functions of C{runtime} cannot run here.

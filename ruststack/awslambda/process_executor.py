@@ -145,6 +145,7 @@ class ProcessExecutor:
         self.folder = tempfile.mkdtemp(prefix="ruststack-lambda-runtime-")
         self.runtime_dir = runtime_path.link_runtime(os.path.join(self.folder, "runtime"))
         self._server: _ForkServer | None = None
+        self.problem: str | None = None
 
     def runtime_api_host(self) -> str:
         return self.host

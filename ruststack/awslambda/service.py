@@ -85,6 +85,8 @@ class LambdaService(service.Service):
     # IAwsService
 
     def status(self) -> ServiceStatus:
+        if self.executor.problem:
+            return ServiceStatus("unavailable", self.executor.problem)
         return RUNNING
 
     def render_error(self, request, error: errors.AwsError) -> bytes:

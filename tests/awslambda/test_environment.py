@@ -60,6 +60,7 @@ class StandInRuntime:
 @attrs.define
 class StandInExecutor:
     runtimes: list[StandInRuntime] = attrs.field(factory=list)
+    problem: str | None = None
 
     def runtime_api_host(self) -> str:
         return "127.0.0.1"
