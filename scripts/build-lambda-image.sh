@@ -8,7 +8,7 @@
 #   the distribution's python3 and awslambdaric + boto3 in /var/runtime (as
 #   Lambda's images keep them), imported as ruststack/lambda:<runtime>.
 #   Debian bookworm gives python3.11, trixie python3.13. Needs root, debootstrap
-#   and a Debian mirror (DEBIAN_MIRROR) and PyPI.
+#   and a Debian mirror (DEBIAN_MIRROR, default: the one apt uses here) and PyPI.
 # host: an empty image (/tmp and mount points only), ruststack/lambda-host:<runtime>, labelled so that the
 #   executor bind-mounts this machine's Python (the interpreter RustStack runs
 #   under, with its awslambdaric) read-only and runs it there: built in a
@@ -24,7 +24,13 @@ runtimes=("$@")
 [ ${#runtimes[@]} -gt 0 ] || runtimes=(python3.11)
 here=$(cd "$(dirname "$0")/.." && pwd)
 python=${PYTHON:-$here/.venv/bin/python}
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The Debian mirror this machine's apt already uses (deb822 or one-line sources).
+apt_mirror() {
+    { grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}'
+      grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}'; } \
+        | grep -v security | head -n 1 || true
+}
+mirror=${DEBIAN_MIRROR:-$(apt_mirror)}
 
 docker info >/dev/null 2>&1 || { echo "build-lambda-image: no Docker engine answers (scripts/start-docker-engine.sh)" >&2; exit 1; }
 
@@ -44,6 +50,7 @@ build_rootfs() {
     work=$(mktemp -d /tmp/ruststack-lambda-rootfs.XXXXXX)
     trap 'rm -rf "$work"' RETURN
     echo "build-lambda-image: debootstrap $suite ($runtime) into $work"
+    [ -n "$mirror" ] || { echo "build-lambda-image: no Debian mirror found in apt's sources; set DEBIAN_MIRROR" >&2; exit 1; }
     debootstrap --variant=minbase --include=python3 "$suite" "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
         || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
     "$python" -m pip install --quiet --no-compile --target "$work/rootfs/var/runtime" \
