@@ -28,7 +28,7 @@ log = Logger()
 
 HOST = "127.0.0.1"
 
-# Measured on 2 cores (docs/dynamodb.md): the JIT limited to C1 and the
+# Measured on 2 cores (README, DynamoDB): the JIT limited to C1 and the
 # serial collector halve start-up (2.8 s -> 1.5 s) and resident memory
 # (210 -> 125 MiB) at no cost in throughput for a proxy-bound load.
 JVM_FLAGS = (

@@ -146,7 +146,7 @@ def test_crash_is_runtime_exit_error(lambda_client):
 
 def test_out_of_memory_in_a_container(lambda_client, stack, request):
     if "docker" not in request.node.name:
-        pytest.skip("the process executor does not limit memory (docs/lambda.md)")
+        pytest.skip("the process executor does not limit memory (README, Lambda)")
     source = """
 def handler(event, context):
     hog = []
