@@ -110,12 +110,7 @@ def _check_write_conditions(ctx: S3Context, call: S3Call) -> None:
 
 
 def _readable_object(ctx: S3Context, call: S3Call) -> ObjectRecord:
-    ctx.bucket(call)
-    assert call.bucket is not None and call.key is not None
-    _check_version(call)
-    record = ctx.store.get_object(call.bucket, call.key)
-    if record is None:
-        raise no_such_key(call.key)
+    record = existing_object(ctx, call)
     outcome = conditions.evaluate_read(call.headers, record.etag, record.last_modified)
     if outcome is conditions.Outcome.PRECONDITION_FAILED:
         raise precondition_failed("If-Match" if "if-match" in call.headers else "If-Unmodified-Since")
