@@ -74,6 +74,7 @@ class EdgeRequest(server.Request):
     caller: identity.Caller | None = None
     routing_error: Exception | None = None
     _hidden_content_type: Sequence[bytes] | None = None
+    _sent_names: dict[bytes, bytes] | None = None
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
         # twisted.web parses the Content-Type of every POST with the email
@@ -130,11 +131,33 @@ class EdgeRequest(server.Request):
         return (self.getHeader(b"host") or b"").decode("latin-1").lower()
 
 
+def sent_header_name(request: server.Request, name: bytes) -> str:
+    """
+    A header's name as the client wrote it: twisted.web keeps names in a
+    canonical case, API Gateway hands them on as they were sent. (Requests
+    that did not come through the edge give the canonical name.)
+    """
+    sent = request._sent_names if isinstance(request, EdgeRequest) else None
+    if sent is not None:
+        name = sent.get(name.lower(), name)
+    return name.decode("latin-1")
+
+
 class _NoDelayChannel(http.HTTPChannel):
     """
     Small AWS exchanges are latency-bound: without TCP_NODELAY a response
     written in pieces waits on the client's delayed ACK (about 40 ms).
     """
+
+    def headerReceived(self, line: bytes) -> bool:
+        accepted = super().headerReceived(line)
+        if accepted:
+            request = self.requests[-1]
+            name = line.split(b":", 1)[0].strip()
+            if request._sent_names is None:
+                request._sent_names = {}
+            request._sent_names[name.lower()] = name
+        return accepted
 
     def connectionMade(self) -> None:
         super().connectionMade()

@@ -33,6 +33,7 @@ from ruststack.apigateway.routing import Route
 from ruststack.apigateway.store import ApiStore
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
+from ruststack.edge import sent_header_name
 from ruststack.interfaces import ILambdaInvoker
 
 log = Logger()
@@ -362,7 +363,7 @@ class ExecuteApiResource(Resource):
         headers: list[tuple[str, str]] = []
         forwarded = None
         for name, values in request.requestHeaders.getAllRawHeaders():
-            text = name.decode("latin-1")
+            text = sent_header_name(request, name)
             lower = text.lower()
             if lower == "x-forwarded-for":
                 forwarded = values[-1].decode("latin-1")

@@ -113,7 +113,7 @@ def test_the_event_a_function_receives(echo):
     response = requests.post(
         url + "/items/caf%C3%A9?tag=a&tag=b",
         data=b"\x00\x01binary",
-        headers={"Content-Type": "application/octet-stream", "X-Trace": "one"},
+        headers={"Content-Type": "application/octet-stream", "X-Trace": "one", "x-lower-case": "yes"},
         timeout=60,
     )
     assert response.status_code == 200
@@ -127,6 +127,8 @@ def test_the_event_a_function_receives(echo):
     assert event["queryStringParameters"] == {"tag": "b"}
     assert event["stageVariables"] == {"flavour": "plain"}
     assert event["headers"]["X-Trace"] == "one"
+    # Header names reach the function as the client wrote them.
+    assert event["headers"]["x-lower-case"] == "yes" and "X-Lower-Case" not in event["headers"]
     assert event["headers"]["X-Forwarded-For"] == "127.0.0.1"
     assert event["isBase64Encoded"] is True and event["body"] == "AAFiaW5hcnk="
     context = event["requestContext"]
