@@ -36,7 +36,7 @@ setup(
             "mypy>=1.10",
             "mypy-zope>=1.0",
         ],
-        "bench": ["moto[server]>=5.0.0", "psutil>=5.9"],
+        "bench": ["moto[server]>=5.0.0", "psutil>=5.9", "py-spy>=0.3.14"],
     },
     entry_points={
         "console_scripts": ["ruststack = ruststack.cli:main"],
