@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from twisted.internet import defer, protocol
 from twisted.internet.interfaces import ITCPTransport
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.web import http, server
 from twisted.web.resource import IResource, Resource
 from zope.interface import implementer
@@ -149,6 +151,8 @@ class _NoDelayChannel(http.HTTPChannel):
     written in pieces waits on the client's delayed ACK (about 40 ms).
     """
 
+    site: EdgeSite  # set by Site.buildProtocol
+
     def headerReceived(self, line: bytes) -> bool:
         accepted = super().headerReceived(line)
         if accepted:
@@ -163,6 +167,13 @@ class _NoDelayChannel(http.HTTPChannel):
         super().connectionMade()
         if ITCPTransport.providedBy(self.transport):
             self.transport.setTcpNoDelay(True)
+        self.gone: defer.Deferred[None] = defer.Deferred()
+        self.site.channels.add(self)
+
+    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
+        super().connectionLost(reason)
+        self.site.channels.discard(self)
+        self.gone.callback(None)
 
 
 class EdgeSite(server.Site):
@@ -175,6 +186,18 @@ class EdgeSite(server.Site):
     def __init__(self, edge: EdgeResource, **kwargs) -> None:
         super().__init__(edge, **kwargs)
         self.edge = edge
+        self.channels: set[_NoDelayChannel] = set()
+
+    def close_connections(self) -> defer.Deferred:
+        """
+        Close every open connection (a stopped stack leaves none behind, even
+        those a client keeps alive); fires once all are gone.
+        """
+        gone = [channel.gone for channel in self.channels]
+        for channel in list(self.channels):
+            if channel.transport is not None:
+                channel.transport.loseConnection()
+        return defer.DeferredList(gone)
 
     def log(self, request) -> None:
         # Access logs cost a formatted line per request; AWS SDK traffic is

@@ -77,6 +77,7 @@ class RustStack(service.MultiService):
         self.config = config
         self.reactor = reactor
         self.ports: list[IListeningPort] = []
+        self.site: EdgeSite | None = None
         self.edge_url: str | None = None
         self.tls_edge_url: str | None = None
         self.tls_cert_path: str | None = None
@@ -118,7 +119,7 @@ class RustStack(service.MultiService):
         defer.ensureDeferred(self._listen()).chainDeferred(self.ready)
 
     async def _listen(self) -> RustStack:
-        site = EdgeSite(self.edge, reactor=self.reactor)
+        site = self.site = EdgeSite(self.edge, reactor=self.reactor)
         port = await endpoints.TCP4ServerEndpoint(self.reactor, self.config.port, interface=self.config.host).listen(
             site
         )
@@ -151,6 +152,8 @@ class RustStack(service.MultiService):
     def stopService(self) -> defer.Deferred:
         stopping = [defer.maybeDeferred(port.stopListening) for port in self.ports]
         self.ports = []
+        if self.site is not None:
+            stopping.append(self.site.close_connections())
         if self.config.url_file and os.path.exists(self.config.url_file):
             os.unlink(self.config.url_file)
         stopping.append(defer.maybeDeferred(super().stopService))
