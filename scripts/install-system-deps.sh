@@ -7,10 +7,10 @@ set -euo pipefail
 
 want=()
 python3 -c "import ensurepip, venv" 2>/dev/null || want+=(python3-venv)
-command -v java >/dev/null || want+=(openjdk-17-jre-headless)
+command -v java >/dev/null || want+=(default-jre-headless)  # OpenJDK 17 on bookworm
 command -v npm >/dev/null || want+=(npm)
 command -v dockerd >/dev/null || want+=(docker.io)
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || want+=(nginx-light)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || want+=(nginx)
 command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || want+=(debootstrap)
 command -v setpriv >/dev/null || want+=(util-linux)
 
