@@ -129,22 +129,33 @@ def run(ctx: Context) -> None:
     run_docker_executor(ctx)
 
 
-def run_docker_executor(ctx: Context) -> None:
-    rust: Server | str = docker_engine() or ctx.start(
-        start_ruststack, ("lambda",), ctx.folder, "--lambda-executor", "docker"
-    )
+def _start_with_noop(ctx: Context, *args: str) -> Server | str:
+    """
+    RustStack's Lambda with a warm no-op function "bench-noop", or why not.
+    """
+    rust: Server | str = ctx.start(start_ruststack, ("lambda",), ctx.folder, *args)
     if isinstance(rust, Server):
         try:
             create_function(rust.url, "bench-noop", "noop.handler")
             boto3_invoke(rust.url, "bench-noop", 0)(0)
         except Exception as e:
-            rust = f"set-up failed: {type(e).__name__}: {e}"
+            rust.stop()
+            return f"set-up failed: {type(e).__name__}: {e}"
+    return rust
+
+
+def _target(rust: Server | str, make, clients: int, duration: float, max_ops: int = 10**9) -> dict:
+    if isinstance(rust, str):
+        return {"ruststack": rust}
+    url = rust.url
+    return {"ruststack": (rust, partial(run_load, lambda i: make(url, index=i), clients, duration, max_ops))}
+
+
+def run_docker_executor(ctx: Context) -> None:
+    rust = docker_engine() or _start_with_noop(ctx, "--lambda-executor", "docker")
 
     def target(make, duration: float = ctx.duration, max_ops: int = 10**9):
-        if isinstance(rust, str):
-            return {"ruststack": rust}
-        url = rust.url
-        return {"ruststack": (rust, partial(run_load, lambda i: make(url, index=i), 1, duration, max_ops))}
+        return _target(rust, make, 1, duration, max_ops)
 
     ctx.compare(
         "lambda docker warm invoke no-op boto3",
@@ -165,20 +176,11 @@ def run_docker_executor(ctx: Context) -> None:
 
 
 def run_process_executor(ctx: Context) -> None:
-    rust: Server | str = ctx.start(start_ruststack, ("lambda",), ctx.folder)
+    rust = _start_with_noop(ctx)
     d = ctx.duration
-    if isinstance(rust, Server):
-        try:
-            create_function(rust.url, "bench-noop", "noop.handler")
-            boto3_invoke(rust.url, "bench-noop", 0)(0)
-        except Exception as e:
-            rust = f"set-up failed: {type(e).__name__}: {e}"
 
     def target(make, clients: int = 1, duration: float = d, max_ops: int = 10**9):
-        if isinstance(rust, str):
-            return {"ruststack": rust}
-        url = rust.url
-        return {"ruststack": (rust, partial(run_load, lambda i: make(url, index=i), clients, duration, max_ops))}
+        return _target(rust, make, clients, duration, max_ops)
 
     ctx.compare(
         "lambda warm invoke no-op boto3",
