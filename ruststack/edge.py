@@ -15,7 +15,6 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web import http, server
 from twisted.web.resource import IResource, Resource
-from zope.interface import implementer
 
 from ruststack.aws import errors, identity, sigv2, sigv4
 from ruststack.interfaces import IAwsService, IBodySink, IPublicRequests
@@ -205,7 +204,6 @@ class EdgeSite(server.Site):
         pass
 
 
-@implementer(IResource)
 class EdgeResource(Resource):
     """
     The root resource of the edge port.
@@ -245,13 +243,14 @@ class EdgeResource(Resource):
     def _route(self, request: EdgeRequest) -> None:
         path, query = request.raw_path_and_query()
         headers = request.lower_headers()
+        params = sigv4.split_query(query)
         try:
-            request.signature = sigv4.parse_request(headers, sigv4.split_query(query))
+            request.signature = sigv4.parse_request(headers, params)
         except sigv4.MalformedSignature as e:
             request.routing_error = e
         legacy = None
         if request.signature is None:
-            legacy = sigv2.parse_request(headers, dict(sigv4.split_query(query)))
+            legacy = sigv2.parse_request(headers, dict(params))
         request.service_name = route(request.host_header(), path, headers, request.signature)
         request.caller = self.authenticator.identify(request.signature, legacy)
 
