@@ -17,7 +17,8 @@ from twisted.web import http, server
 from twisted.web.resource import IResource, Resource
 
 from ruststack.aws import errors, identity, sigv2, sigv4
-from ruststack.interfaces import IAwsService, IBodySink, IPublicRequests
+from ruststack.fastlane import FastLane
+from ruststack.interfaces import IAwsService, IBodySink, IExchanges, IPublicRequests
 
 log = Logger()
 
@@ -185,7 +186,18 @@ class EdgeSite(server.Site):
     def __init__(self, edge: EdgeResource, **kwargs) -> None:
         super().__init__(edge, **kwargs)
         self.edge = edge
-        self.channels: set[_NoDelayChannel] = set()
+        self.channels: set[FastLane | _NoDelayChannel] = set()
+
+    def buildProtocol(self, addr) -> FastLane:  # type: ignore[override]  # the lane hands off to a channel
+        return FastLane(self, addr)
+
+    def web_channel(self, addr) -> _NoDelayChannel:
+        """
+        A twisted.web channel, for a connection the fast lane hands off.
+        """
+        channel = super().buildProtocol(addr)
+        assert isinstance(channel, _NoDelayChannel)
+        return channel
 
     def close_connections(self) -> defer.Deferred:
         """
@@ -228,6 +240,14 @@ class EdgeResource(Resource):
 
     def register(self, service: IAwsService) -> None:
         self.services[service.name] = service
+
+    def exchange_service(self, headers: Mapping[str, str], signature: sigv4.Signature | None) -> IExchanges | None:
+        """
+        The service a C{POST /} with C{headers} is for, if it serves
+        exchanges (for the fast lane).
+        """
+        service = self.services.get(route(headers.get("host", "").lower(), b"/", headers, signature))
+        return service if IExchanges.providedBy(service) else None
 
     def prepare(self, request: EdgeRequest, length: int | None):
         """

@@ -94,6 +94,71 @@ class IPublicRequests(Interface):
         """
 
 
+class IExchange(Interface):
+    """
+    One request, whole, and the means to answer it: what the edge's fast lane
+    (L{ruststack.fastlane}) hands a service instead of a twisted.web request;
+    L{ruststack.exchange.WebExchange} gives a twisted.web request this face.
+    """
+
+    caller = Attribute("The L{ruststack.aws.identity.Caller}.")
+    body = Attribute("The whole request body (bytes).")
+    started = Attribute("Whether the head of the answer has been sent.")
+    done = Attribute("Whether the exchange is over: answered, aborted, or the client gone.")
+
+    def header(name):
+        """
+        The value (bytes) of the request header C{name} (lower-case bytes),
+        or C{None}.
+        """
+
+    def respond(status, headers, body):
+        """
+        Send a whole answer: C{headers} are (name, value) byte pairs without
+        C{Content-Length}, which is C{body}'s.
+        """
+
+    def start(status, headers):
+        """
+        Send the head of an answer whose body follows through C{write};
+        C{headers} include its C{Content-Length}.
+        """
+
+    def write(data):
+        """
+        Send a piece of the body of a started answer.
+        """
+
+    def finish():
+        """
+        End a started answer.
+        """
+
+    def abort():
+        """
+        Cut the connection: for an answer that cannot be completed, so that
+        the client sees a broken answer rather than a short one.
+        """
+
+    def notify_gone():
+        """
+        A Deferred that fires if the client goes away before the answer is
+        finished (and never otherwise).
+        """
+
+
+class IExchanges(Interface):
+    """
+    Optional, on a service: it serves whole requests as L{IExchange}s, which
+    lets the edge's fast lane serve its routine requests without twisted.web.
+    """
+
+    def serve(exchange):
+        """
+        Answer the L{IExchange} C{exchange} (now or later).
+        """
+
+
 @attrs.frozen
 class InvokeResult:
     """

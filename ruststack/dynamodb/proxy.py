@@ -23,6 +23,8 @@ from ruststack.dynamodb.emulated import OPERATIONS, Emulation
 from ruststack.dynamodb.local import Unavailable
 from ruststack.dynamodb.rewrite import Identity
 from ruststack.dynamodb.tables import TableExtrasStore
+from ruststack.exchange import WebExchange
+from ruststack.interfaces import IExchange
 
 log = Logger()
 
@@ -42,55 +44,50 @@ _STREAMED = frozenset(
 _ZERO_THROUGHPUT = {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteCapacityUnits": 0}
 
 
-def write_answer(request, status: int, body: bytes, crc: bytes | None = None) -> None:
+def answer_headers(crc: bytes) -> list[tuple[bytes, bytes]]:
     """
-    Send a whole DynamoDB answer with AWS's headers (unless the client has
-    gone: twisted.web drops the channel of a lost connection).
+    The headers of every DynamoDB answer, as AWS sends them.
     """
-    if request.finished or request.channel is None:
-        return
-    request.setResponseCode(status)
-    headers = request.responseHeaders
-    headers.setRawHeaders(b"server", [b"Server"])
-    headers.setRawHeaders(b"content-type", [JSON_10])
-    headers.setRawHeaders(b"x-amzn-requestid", [rewrite.aws_request_id().encode()])
-    headers.setRawHeaders(b"x-amz-crc32", [crc or rewrite.crc32(body)])
-    headers.setRawHeaders(b"content-length", [b"%d" % len(body)])
-    request.write(body)
-    request.finish()
+    return [
+        (b"Server", b"Server"),
+        (b"Content-Type", JSON_10),
+        (b"x-amzn-RequestId", rewrite.aws_request_id().encode()),
+        (b"x-amz-crc32", crc),
+    ]
 
 
-def _stream_answer(request, status: int, headers: dict[bytes, bytes]) -> Any:
+def write_answer(exchange, status: int, body: bytes, crc: bytes | None = None) -> None:
+    """
+    Send a whole DynamoDB answer (unless the client has gone).
+    """
+    if not exchange.done:
+        exchange.respond(status, answer_headers(crc or rewrite.crc32(body)), body)
+
+
+def _stream_answer(exchange, status: int, headers: dict[bytes, bytes]) -> Any:
     """
     Pass a successful answer on as it arrives: its body is DynamoDB Local's
     unchanged, CRC32 included. Anything else is read whole and rewritten.
     """
     crc = headers.get(b"x-amz-crc32")
     length = headers.get(b"content-length")
-    if status != 200 or crc is None or length is None or request.channel is None:
+    if status != 200 or crc is None or length is None or exchange.done:
         return None
-    request.setResponseCode(200)
-    response_headers = request.responseHeaders
-    response_headers.setRawHeaders(b"server", [b"Server"])
-    response_headers.setRawHeaders(b"content-type", [JSON_10])
-    response_headers.setRawHeaders(b"x-amzn-requestid", [rewrite.aws_request_id().encode()])
-    response_headers.setRawHeaders(b"x-amz-crc32", [crc])
-    response_headers.setRawHeaders(b"content-length", [length])
-    return request
+    exchange.start(200, [*answer_headers(crc), (b"Content-Length", length)])
+    return exchange
 
 
 def error_answer(request, error: AwsError) -> bytes:
     """
-    Set up C{request} for C{error} and return the body (for C{render_error}).
+    Set up the twisted.web C{request} for C{error} and return the body (for
+    C{render_error}).
     """
     body = rewrite.error_body(error.code, error.message, **error.fields)
     request.setResponseCode(error.status)
-    request.setHeader(b"server", b"Server")
-    request.setHeader(b"content-type", JSON_10)
-    request.setHeader(b"x-amzn-requestid", rewrite.aws_request_id().encode())
-    request.setHeader(b"x-amz-crc32", rewrite.crc32(body))
-    for name, value in error.headers.items():
-        request.setHeader(name.encode(), value.encode())
+    for name, value in answer_headers(rewrite.crc32(body)):
+        request.setHeader(name, value)
+    for extra, text in error.headers.items():
+        request.setHeader(extra.encode(), text.encode())
     return body
 
 
@@ -140,36 +137,36 @@ class DynamoDBProxy(Resource):
         return identity
 
     def render(self, request) -> int:
-        caller = request.caller
-        identity = self.identity(caller.account, caller.region)
-        target = request.getHeader(b"x-amz-target") or b""
+        self.serve(WebExchange(request))
+        return NOT_DONE_YET
+
+    def serve(self, exchange: IExchange) -> None:
+        identity = self.identity(exchange.caller.account, exchange.caller.region)
+        target = exchange.header(b"x-amz-target") or b""
         operation = target.rpartition(b".")[2].decode("latin-1")
-        request.content.seek(0)
-        body = request.content.read()
+        body = exchange.body
         emulated = OPERATIONS.get(operation)
         d: Any
         if emulated is not None:
-            d = defer.ensureDeferred(self._emulate(request, emulated, identity, body))
+            d = defer.ensureDeferred(self._emulate(exchange, emulated, identity, body))
         elif operation == "UpdateTable" and b'"TableClass"' in body:
-            d = defer.ensureDeferred(self._update_table_class(request, identity, body))
+            d = defer.ensureDeferred(self._update_table_class(exchange, identity, body))
         else:
             streams = operation in _STREAMED and identity.arn_prefix not in body
             d = self.client.call(
                 identity.authorization,
                 target,
                 rewrite.request_to_local(body, identity),
-                request.getHeader(b"content-type") or JSON_10,
-                partial(_stream_answer, request) if streams else None,
+                exchange.header(b"content-type") or JSON_10,
+                partial(_stream_answer, exchange) if streams else None,
             )
-            d.addCallback(self._answer, request, operation, identity, body)
-        d.addErrback(self._failed, request)
-        request.notifyFinish().addErrback(lambda _: d.cancel())
-        return NOT_DONE_YET
+            d.addCallback(self._answer, exchange, operation, identity, body)
+        d.addErrback(self._failed, exchange)
+        exchange.notify_gone().addCallback(lambda _: d.cancel())
 
-    def _answer(self, response: BackendResponse, request, operation: str, identity: Identity, sent: bytes) -> None:
+    def _answer(self, response: BackendResponse, exchange, operation: str, identity: Identity, sent: bytes) -> None:
         if response.streamed:
-            if not request.finished and request.channel is not None:
-                request.finish()
+            exchange.finish()
             return
         body = response.body
         crc = response.headers.get(b"x-amz-crc32")
@@ -185,9 +182,9 @@ class DynamoDBProxy(Resource):
                 named = rewrite.tables_by_arn(body, sent, identity)
                 if named is not None:
                     body, crc = named, None
-        write_answer(request, response.status, body, crc)
+        write_answer(exchange, response.status, body, crc)
 
-    async def _update_table_class(self, request, identity: Identity, body: bytes) -> None:
+    async def _update_table_class(self, exchange, identity: Identity, body: bytes) -> None:
         """
         UpdateTable with a C{TableClass}, which DynamoDB Local ignores (and
         refuses with "Nothing to update" when it is the only change): the
@@ -214,7 +211,7 @@ class DynamoDBProxy(Resource):
             name = rewrite.table_name(str(params.get("TableName", "")))
             self.extras.get((identity.account, identity.region, name)).table_class = table_class
             self.extras.save()
-        self._answer(response, request, "UpdateTable", identity, body)
+        self._answer(response, exchange, "UpdateTable", identity, body)
 
     def _complete_table(self, operation: str, identity: Identity, sent: bytes, body: bytes) -> bytes:
         """
@@ -251,23 +248,20 @@ class DynamoDBProxy(Resource):
                 index["IndexStatus"] = "CREATING"
         return _compact(document)
 
-    async def _emulate(self, request, operation: Callable, identity: Identity, body: bytes) -> None:
+    async def _emulate(self, exchange, operation: Callable, identity: Identity, body: bytes) -> None:
         params = _parameters(body)
-        answer = await operation(
-            self.emulation, identity, params, (request.getHeader(b"host") or b"").decode("latin-1")
-        )
-        write_answer(request, 200, _compact(answer))
+        answer = await operation(self.emulation, identity, params, (exchange.header(b"host") or b"").decode("latin-1"))
+        write_answer(exchange, 200, _compact(answer))
 
-    def _failed(self, failure: Failure, request) -> None:
+    def _failed(self, failure: Failure, exchange) -> None:
         if failure.check(defer.CancelledError):
             return
-        if request.startedWriting:
+        if exchange.started:
             # The answer was being streamed when DynamoDB Local failed: cut
             # the connection, so that the client sees a broken answer (and
             # retries) rather than a short one.
             log.warn("DynamoDB Local failed mid-answer: {error}", error=failure.getErrorMessage())
-            if request.channel is not None:
-                request.channel.transport.abortConnection()
+            exchange.abort()
             return
         if failure.check(AwsError):
             error = failure.value
@@ -280,4 +274,4 @@ class DynamoDBProxy(Resource):
         else:
             log.failure("DynamoDB request failed", failure)
             error = AwsError("InternalServerError", "Internal server error", 500)
-        write_answer(request, error.status, rewrite.error_body(error.code, error.message, **error.fields))
+        write_answer(exchange, error.status, rewrite.error_body(error.code, error.message, **error.fields))

@@ -19,7 +19,7 @@ from ruststack.dynamodb.local import DynamoDBLocal
 from ruststack.dynamodb.proxy import DynamoDBProxy, error_answer
 from ruststack.dynamodb.rewrite import Identity
 from ruststack.dynamodb.tables import TableExtrasStore
-from ruststack.interfaces import IAwsService, ServiceStatus
+from ruststack.interfaces import IAwsService, IExchanges, ServiceStatus
 
 DYNAMODB_LOCAL_VERSION = "10.3.0"
 EXTRAS_FILE = "ruststack-tables.json"
@@ -31,7 +31,7 @@ def default_jar(cache_dir: str) -> str:
     return os.path.join(cache_dir, "dynamodb-local", DYNAMODB_LOCAL_VERSION, "DynamoDBLocal.jar")
 
 
-@implementer(IAwsService)
+@implementer(IAwsService, IExchanges)
 class DynamoDBService(service.MultiService):
     name = "dynamodb"  # type: ignore[assignment]  # Service declares None
 
@@ -45,6 +45,9 @@ class DynamoDBService(service.MultiService):
 
     def status(self) -> ServiceStatus:
         return self.local.status()
+
+    def serve(self, exchange) -> None:
+        self.resource.serve(exchange)
 
     def render_error(self, request, error: errors.AwsError) -> bytes:
         return error_answer(request, error)

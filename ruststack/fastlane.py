@@ -1,0 +1,333 @@
+"""
+The edge's fast lane: routine requests to services that serve exchanges
+(DynamoDB) answered straight from a connection's bytes, without twisted.web.
+
+Profiling the DynamoDB proxy put twisted.web's request machinery (line-by-line
+parsing, Headers, Request, resource lookup, writes buffered to the next
+reactor turn) above everything else the proxy does. Every connection starts
+in the lane. A request whose head is routine -- C{POST /} over HTTP/1.1 with
+a Content-Length, for a service providing L{IExchanges}, with a valid
+signature when signatures are verified -- is served here as an
+L{IExchange}. The first request that is not (a GET, chunked or large bodies,
+a bad signature, C{/_ruststack/health}) hands the connection, from that
+request on, to twisted.web's HTTPChannel for good, which answers it (and any
+error) the ordinary way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+from twisted.internet import defer, protocol, tcp
+from twisted.internet.interfaces import IPullProducer, ITCPTransport
+from twisted.python.failure import Failure
+from twisted.web import http
+from zope.interface import implementer
+
+from ruststack.aws import identity, sigv4
+from ruststack.interfaces import IExchange, IExchanges
+
+# Requests larger than this take twisted.web's path, which spools bodies.
+MAX_BODY = 1 << 20
+# A head longer than this is no routine request: twisted.web rejects it.
+MAX_HEAD = 16 << 10
+_REFUSED_HEADERS = frozenset({"transfer-encoding", "expect", "upgrade"})
+
+
+def parse_head(head: bytes) -> tuple[str, str, dict[str, str]] | None:
+    """
+    A request head (without its blank line) as method, target and headers
+    (lower-case names to values), if it is HTTP/1.1 with each header once.
+    """
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or parts[2] != "HTTP/1.1":
+        return None
+    headers = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        key = name.lower()
+        if not colon or key in headers or key != key.strip():
+            return None
+        headers[key] = value.strip()
+    return parts[0], parts[1], headers
+
+
+_date: tuple[int, bytes] = (0, b"")
+
+
+def _date_header() -> bytes:
+    global _date
+    now = int(time.time())
+    if _date[0] != now:
+        _date = (now, http.datetimeToString(now))
+    return _date[1]
+
+
+def _answer_head(status: int, headers: Sequence[tuple[bytes, bytes]], length: int | None) -> bytes:
+    parts = [b"HTTP/1.1 %d %s\r\nDate: %s\r\n" % (status, http.RESPONSES.get(status, b"Unknown"), _date_header())]
+    for name, value in headers:
+        parts.append(b"%s: %s\r\n" % (name, value))
+    if length is not None:
+        parts.append(b"Content-Length: %d\r\n" % length)
+    parts.append(b"\r\n")
+    return b"".join(parts)
+
+
+@attrs.frozen
+class _Routine:
+    """
+    A routine request whose body may still be arriving.
+    """
+
+    headers: dict[str, str]
+    signature: sigv4.Signature | None
+    service: IExchanges
+    length: int
+    body_start: int
+
+
+@implementer(IExchange)
+class RawExchange:
+    """
+    A request served by the fast lane; its answer goes straight to the
+    connection.
+    """
+
+    def __init__(self, lane: FastLane, caller: identity.Caller, headers: dict[str, str], body: bytes) -> None:
+        self.lane = lane
+        self.caller = caller
+        self.headers = headers
+        self.body = body
+        self.started = False
+        self.done = False
+        self._head = b""
+        self._gone: defer.Deferred | None = None
+
+    def header(self, name: bytes) -> bytes | None:
+        value = self.headers.get(name.decode("latin-1"))
+        return None if value is None else value.encode("latin-1")
+
+    def respond(self, status: int, headers: Sequence[tuple[bytes, bytes]], body: bytes) -> None:
+        if self.done:
+            return
+        self.started = True
+        self.lane.send(_answer_head(status, headers, len(body)) + body)
+        self._end()
+
+    def start(self, status: int, headers: Sequence[tuple[bytes, bytes]]) -> None:
+        # Held back to leave with the first piece of the body: one packet.
+        self.started = True
+        self._head = _answer_head(status, headers, None)
+
+    def write(self, data: bytes) -> None:
+        if self.done:
+            return
+        if self._head:
+            data, self._head = self._head + data, b""
+        self.lane.send(data)
+
+    def finish(self) -> None:
+        if self.done:
+            return
+        if self._head:
+            self.lane.send(self._head)
+        self._end()
+
+    def abort(self) -> None:
+        if not self.done:
+            self.done = True
+            self.lane.transport.abortConnection()
+
+    def notify_gone(self) -> defer.Deferred:
+        if self._gone is None:
+            self._gone = defer.Deferred()
+        return self._gone
+
+    def connection_lost(self) -> None:
+        if not self.done:
+            self.done = True
+            if self._gone is not None:
+                self._gone.callback(None)
+
+    def _end(self) -> None:
+        self.done = True
+        self.lane.exchange_ended(self)
+
+
+@implementer(IPullProducer)
+class FastLane(protocol.Protocol):
+    """
+    An edge connection: serves routine requests itself until the first that
+    is not, then hands the connection to twisted.web.
+
+    @ivar channel: the twisted.web channel the connection was handed to.
+    """
+
+    transport: Any = None
+
+    def __init__(self, site: Any, addr: Any) -> None:
+        self.site = site
+        self.addr = addr
+        self.channel: protocol.Protocol | None = None
+        self.gone: defer.Deferred[None] = defer.Deferred()
+        self._buffer = b""
+        self._pending: _Routine | None = None
+        self._exchange: RawExchange | None = None
+        self._socket: Any = None
+        self._draining = self._registering = False
+
+    def connectionMade(self) -> None:
+        if ITCPTransport.providedBy(self.transport):
+            # Small AWS exchanges are latency-bound: without TCP_NODELAY an
+            # answer written in pieces waits on the client's delayed ACK.
+            self.transport.setTcpNoDelay(True)
+        if isinstance(self.transport, tcp.Connection):
+            self._socket = self.transport.getHandle()
+        self.site.channels.add(self)
+
+    def dataReceived(self, data: bytes) -> None:
+        if self.channel is not None:
+            self.channel.dataReceived(data)
+            return
+        self._buffer += data
+        if self._exchange is None:
+            self._serve_buffered()
+
+    def _serve_buffered(self) -> None:
+        # A loop rather than recursion: an exchange answered at once lets the
+        # next pipelined request in.
+        while self._buffer and self._exchange is None and self.channel is None:
+            if not self._serve_next():
+                return
+
+    def _serve_next(self) -> bool:
+        """
+        Serve the request at the start of the buffer, or hand off; C{False}
+        if its bytes are not all in yet.
+        """
+        buffer = self._buffer
+        if self._pending is None:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(buffer) > MAX_HEAD:
+                    self._hand_off()
+                return False
+            pending = self._routine(buffer[:end], end + 4)
+            if pending is None:
+                self._hand_off()
+                return False
+            self._pending = pending
+        head = self._pending
+        end = head.body_start + head.length
+        if len(buffer) < end:
+            return False
+        body = buffer[head.body_start : end]
+        caller = self._caller(head, body)
+        if caller is None:
+            self._hand_off()
+            return False
+        self._pending = None
+        self._buffer = buffer[end:]
+        exchange = self._exchange = RawExchange(self, caller, head.headers, body)
+        head.service.serve(exchange)
+        return True
+
+    def _routine(self, head: bytes, body_start: int) -> _Routine | None:
+        """
+        What the lane needs of a request it serves; C{None} if it is not
+        routine.
+        """
+        parsed = parse_head(head)
+        if parsed is None:
+            return None
+        method, target, headers = parsed
+        if method != "POST" or target != "/" or not _REFUSED_HEADERS.isdisjoint(headers):
+            return None
+        if headers.get("connection", "").lower() == "close":
+            return None
+        length = headers.get("content-length", "")
+        if not length.isdigit() or int(length) > MAX_BODY:
+            return None
+        try:
+            signature = sigv4.parse_request(headers, ())
+        except sigv4.MalformedSignature:
+            return None
+        service = self.site.edge.exchange_service(headers, signature)
+        if service is None:
+            return None
+        return _Routine(headers, signature, service, int(length), body_start)
+
+    def _caller(self, head: _Routine, body: bytes) -> identity.Caller | None:
+        """
+        Who sends the request; C{None} if it fails verification (for
+        twisted.web's path to refuse).
+        """
+        authenticator = self.site.edge.authenticator
+        if authenticator.verifying:
+            payload_hash = head.headers.get("x-amz-content-sha256") or identity.body_sha256(body)
+            try:
+                authenticator.authenticate(head.signature, "POST", "/", (), head.headers.items(), payload_hash)
+            except identity.AuthenticationError:
+                return None
+        return authenticator.identify(head.signature)
+
+    def send(self, data: bytes) -> None:
+        """
+        Write to the connection. Between answers Twisted's buffer is empty, so
+        the socket is tried at once, saving the reactor turn (two epoll
+        changes and a wake-up) that C{transport.write} costs. What it does not
+        take is queued behind Twisted's buffer, and the socket is left alone
+        until that buffer is empty again (L{resumeProducing}).
+        """
+        if self._socket is not None and not self._draining:
+            try:
+                sent = self._socket.send(data)
+            except OSError:
+                sent = 0  # the transport notices a broken connection itself
+            if sent == len(data):
+                return
+            self.transport.write(data[sent:])
+            # A pull producer is asked for more whenever the transport has
+            # written all it holds (and once at once, which is ignored).
+            self._draining = self._registering = True
+            self.transport.registerProducer(self, False)
+            self._registering = False
+            return
+        self.transport.write(data)
+
+    def resumeProducing(self) -> None:
+        if self._draining and not self._registering:
+            self._draining = False
+            self.transport.unregisterProducer()
+
+    def stopProducing(self) -> None:
+        pass
+
+    def exchange_ended(self, exchange: RawExchange) -> None:
+        if exchange is self._exchange:
+            self._exchange = None
+            self._serve_buffered()
+
+    def _hand_off(self) -> None:
+        if self._draining:
+            self._draining = False
+            self.transport.unregisterProducer()
+        self._socket = None
+        channel = self.channel = self.site.web_channel(self.addr)
+        channel.makeConnection(self.transport)
+        data, self._buffer, self._pending = self._buffer, b"", None
+        if data:
+            channel.dataReceived(data)
+
+    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
+        if self.channel is not None:
+            self.channel.connectionLost(reason)
+        if self._exchange is not None:
+            self._exchange.connection_lost()
+            self._exchange = None
+        self.site.channels.discard(self)
+        self.gone.callback(None)
