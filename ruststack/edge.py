@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
+import attrs
 from twisted.internet import defer, protocol
 from twisted.internet.interfaces import ITCPTransport
 from twisted.logger import Logger
@@ -216,6 +218,21 @@ class EdgeSite(server.Site):
         pass
 
 
+class LaneRoute(NamedTuple):
+    """
+    Where the fast lane sends a request: the C{service}, and the C{caller}
+    when it is known before the signature is verified (else the
+    C{signature} to verify).
+    """
+
+    service: IExchanges
+    caller: identity.Caller | None
+    signature: sigv4.Signature | None
+
+
+_MAX_LANE_ROUTES = 1024
+
+
 class EdgeResource(Resource):
     """
     The root resource of the edge port.
@@ -237,17 +254,42 @@ class EdgeResource(Resource):
         self.introspection = introspection
         self.services: dict[str, IAwsService] = {}
         self.known = known
+        self._lane_routes: dict[tuple[str, str], LaneRoute] = {}
 
     def register(self, service: IAwsService) -> None:
         self.services[service.name] = service
 
-    def exchange_service(self, headers: Mapping[str, str], signature: sigv4.Signature | None) -> IExchanges | None:
+    def lane_route(self, headers: Mapping[str, str]) -> LaneRoute | None:
         """
-        The service a C{POST /} with C{headers} is for, if it serves
-        exchanges (for the fast lane).
+        For the fast lane: the service a C{POST /} with C{headers} is for, if
+        it serves exchanges, and who sends it. Both follow from the host and
+        the signature's credential scope, the same for every request of a
+        client, so they are worked out once -- unless signatures are
+        verified, which needs each request's own.
         """
+        authorization = headers.get("authorization", "")
+        scope, signed, _ = authorization.rpartition("Signature=")
+        key = None
+        if signed and not self.authenticator.verifying:
+            key = (headers.get("host", ""), scope)
+            known = self._lane_routes.get(key)
+            if known is not None:
+                return known
+        try:
+            signature = sigv4.parse_request(headers, ())
+        except sigv4.MalformedSignature:
+            return None
         service = self.services.get(route(headers.get("host", "").lower(), b"/", headers, signature))
-        return service if IExchanges.providedBy(service) else None
+        if not IExchanges.providedBy(service):
+            return None
+        if key is None:
+            return LaneRoute(service, None, signature)
+        if len(self._lane_routes) >= _MAX_LANE_ROUTES:
+            self._lane_routes.clear()
+        # The caller of many requests carries no one request's signature.
+        caller = attrs.evolve(self.authenticator.identify(signature), signature=None)
+        known = self._lane_routes[key] = LaneRoute(service, caller, None)
+        return known
 
     def prepare(self, request: EdgeRequest, length: int | None):
         """

@@ -18,17 +18,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-import attrs
 from twisted.internet import defer, protocol, tcp
 from twisted.internet.interfaces import IPullProducer, ITCPTransport
 from twisted.python.failure import Failure
-from twisted.web import http
+from twisted.web.http import RESPONSES, datetimeToString
 from zope.interface import implementer
 
-from ruststack.aws import identity, sigv4
-from ruststack.interfaces import IExchange, IExchanges
+from ruststack.aws import identity
+from ruststack.interfaces import IExchange
 
 # Requests larger than this take twisted.web's path, which spools bodies.
 MAX_BODY = 1 << 20
@@ -56,6 +55,7 @@ def parse_head(head: bytes) -> tuple[str, str, dict[str, str]] | None:
     return parts[0], parts[1], headers
 
 
+_STATUS_LINES = {code: b"HTTP/1.1 %d %s\r\n" % (code, phrase) for code, phrase in RESPONSES.items()}
 _date: tuple[int, bytes] = (0, b"")
 
 
@@ -63,12 +63,12 @@ def _date_header() -> bytes:
     global _date
     now = int(time.time())
     if _date[0] != now:
-        _date = (now, http.datetimeToString(now))
+        _date = (now, b"Date: %s\r\n" % datetimeToString(now))
     return _date[1]
 
 
 def _answer_head(status: int, headers: Sequence[tuple[bytes, bytes]], length: int | None) -> bytes:
-    parts = [b"HTTP/1.1 %d %s\r\nDate: %s\r\n" % (status, http.RESPONSES.get(status, b"Unknown"), _date_header())]
+    parts = [_STATUS_LINES.get(status) or b"HTTP/1.1 %d Unknown\r\n" % status, _date_header()]
     for name, value in headers:
         parts.append(b"%s: %s\r\n" % (name, value))
     if length is not None:
@@ -77,15 +77,13 @@ def _answer_head(status: int, headers: Sequence[tuple[bytes, bytes]], length: in
     return b"".join(parts)
 
 
-@attrs.frozen
-class _Routine:
+class _Routine(NamedTuple):
     """
     A routine request whose body may still be arriving.
     """
 
     headers: dict[str, str]
-    signature: sigv4.Signature | None
-    service: IExchanges
+    route: Any  # ruststack.edge.LaneRoute
     length: int
     body_start: int
 
@@ -226,14 +224,14 @@ class FastLane(protocol.Protocol):
         if len(buffer) < end:
             return False
         body = buffer[head.body_start : end]
-        caller = self._caller(head, body)
+        caller = head.route.caller or self._verified_caller(head, body)
         if caller is None:
             self._hand_off()
             return False
         self._pending = None
         self._buffer = buffer[end:]
         exchange = self._exchange = RawExchange(self, caller, head.headers, body)
-        head.service.serve(exchange)
+        head.route.service.serve(exchange)
         return True
 
     def _routine(self, head: bytes, body_start: int) -> _Routine | None:
@@ -252,28 +250,24 @@ class FastLane(protocol.Protocol):
         length = headers.get("content-length", "")
         if not length.isdigit() or int(length) > MAX_BODY:
             return None
-        try:
-            signature = sigv4.parse_request(headers, ())
-        except sigv4.MalformedSignature:
+        route = self.site.edge.lane_route(headers)
+        if route is None:
             return None
-        service = self.site.edge.exchange_service(headers, signature)
-        if service is None:
-            return None
-        return _Routine(headers, signature, service, int(length), body_start)
+        return _Routine(headers, route, int(length), body_start)
 
-    def _caller(self, head: _Routine, body: bytes) -> identity.Caller | None:
+    def _verified_caller(self, head: _Routine, body: bytes) -> identity.Caller | None:
         """
-        Who sends the request; C{None} if it fails verification (for
-        twisted.web's path to refuse).
+        Who sends a request whose signature is verified; C{None} if it fails
+        (for twisted.web's path to refuse).
         """
         authenticator = self.site.edge.authenticator
-        if authenticator.verifying:
-            payload_hash = head.headers.get("x-amz-content-sha256") or identity.body_sha256(body)
-            try:
-                authenticator.authenticate(head.signature, "POST", "/", (), head.headers.items(), payload_hash)
-            except identity.AuthenticationError:
-                return None
-        return authenticator.identify(head.signature)
+        signature = head.route.signature
+        payload_hash = head.headers.get("x-amz-content-sha256") or identity.body_sha256(body)
+        try:
+            authenticator.authenticate(signature, "POST", "/", (), head.headers.items(), payload_hash)
+        except identity.AuthenticationError:
+            return None
+        return authenticator.identify(signature)
 
     def send(self, data: bytes) -> None:
         """

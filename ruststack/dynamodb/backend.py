@@ -35,8 +35,7 @@ class BackendError(Exception):
     """
 
 
-@attrs.frozen
-class BackendResponse:
+class BackendResponse(typing.NamedTuple):
     """
     An HTTP answer: status, headers (lower-case names to the last value) and
     the whole body, or C{b""} if it was C{streamed} to a body sink.
