@@ -176,7 +176,7 @@ class FastLane(protocol.Protocol):
         self._pending: _Routine | None = None
         self._exchange: RawExchange | None = None
         self._socket: Any = None
-        self._draining = self._registering = False
+        self._draining = self._registering = self._paused = self._serving = False
 
     def connectionMade(self) -> None:
         if ITCPTransport.providedBy(self.transport):
@@ -194,13 +194,23 @@ class FastLane(protocol.Protocol):
         self._buffer += data
         if self._exchange is None:
             self._serve_buffered()
+        elif len(self._buffer) > MAX_BODY + MAX_HEAD and not self._paused:
+            # A client that sends faster than it is answered waits.
+            self._paused = True
+            self.transport.pauseProducing()
 
     def _serve_buffered(self) -> None:
-        # A loop rather than recursion: an exchange answered at once lets the
-        # next pipelined request in.
-        while self._buffer and self._exchange is None and self.channel is None:
-            if not self._serve_next():
-                return
+        # A loop rather than recursion: an exchange answered at once (while
+        # this runs) lets the next pipelined request in on the next turn.
+        if self._serving:
+            return
+        self._serving = True
+        try:
+            while self._buffer and self._exchange is None and self.channel is None:
+                if not self._serve_next():
+                    return
+        finally:
+            self._serving = False
 
     def _serve_next(self) -> bool:
         """
@@ -304,6 +314,9 @@ class FastLane(protocol.Protocol):
     def exchange_ended(self, exchange: RawExchange) -> None:
         if exchange is self._exchange:
             self._exchange = None
+            if self._paused:
+                self._paused = False
+                self.transport.resumeProducing()
             self._serve_buffered()
 
     def _hand_off(self) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import attrs
-from twisted.internet import defer, protocol
+from twisted.internet import defer, protocol, tcp
 from twisted.internet.endpoints import TCP4ClientEndpoint
 from twisted.python.failure import Failure
 
@@ -74,16 +74,17 @@ class BackendConnection(protocol.Protocol):
         self._on_head: HeadHandler | None = None
         self._sink: BodySink | None = None
         self._streamed = 0
+        self._socket: Any = None
+        self.pool: BackendPool | None = None
         self.connected_ok = False
         self.reusable = True
         self.lost: defer.Deferred = defer.Deferred()
 
     def connectionMade(self) -> None:
         self.connected_ok = True
-        try:
+        if isinstance(self.transport, tcp.Connection):
             self.transport.setTcpNoDelay(True)
-        except (AttributeError, NotImplementedError):
-            pass
+            self._socket = self.transport.getHandle()
 
     def request(self, data: bytes, on_head: HeadHandler | None = None) -> defer.Deferred:
         """
@@ -102,10 +103,9 @@ class BackendConnection(protocol.Protocol):
         # this connection has nothing buffered, so try the socket at once;
         # whatever it does not take goes through Twisted, and the connection
         # is then not reused, so that no later request can overtake it.
-        handle = getattr(self.transport, "getHandle", None)
-        if handle is not None:
+        if self._socket is not None:
             try:
-                sent = handle().send(data)
+                sent = self._socket.send(data)
             except OSError:
                 sent = 0
             if sent == len(data):
@@ -195,6 +195,10 @@ class BackendConnection(protocol.Protocol):
         self._headers, self._length, self._chunked, self._body = None, None, False, bytearray()
         self._on_head, self._sink, self._streamed = None, None, 0
         waiting, self._waiting = self._waiting, None
+        # Back to the pool before the answer is handled, which may send the
+        # next request.
+        if self.pool is not None:
+            self.pool.release(self)
         if waiting is not None:
             waiting.callback(response)
 
@@ -202,6 +206,8 @@ class BackendConnection(protocol.Protocol):
         self.reusable = False
         waiting, self._waiting = self._waiting, None
         if waiting is not None:
+            if self.pool is not None:
+                self.pool.release(self)
             waiting.errback(Failure(error))
 
     def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
@@ -239,13 +245,14 @@ class BackendPool:
         if self._closed:
             return defer.fail(BackendError("the connection pool is closed"))
         if self._idle:
-            return self._send(self._idle.pop(), head + body, on_head)
+            return self._idle.pop().request(head + body, on_head)
         d: Any = TCP4ClientEndpoint(self.reactor, self.host, self.port, timeout=5).connect(BackendFactory())
         d.addErrback(lambda f: Failure(BackendError(f"cannot reach DynamoDB Local: {f.getErrorMessage()}")))
-        return d.addCallback(self._opened).addCallback(self._send, head + body, on_head)
+        return d.addCallback(self._opened).addCallback(BackendConnection.request, head + body, on_head)
 
     def _opened(self, connection: BackendConnection) -> BackendConnection:
         self._open.add(connection)
+        connection.pool = self
         connection.lost.addCallback(lambda _: self._forget(connection))
         return connection
 
@@ -256,17 +263,15 @@ class BackendPool:
         except ValueError:
             pass
 
-    def _send(self, connection: BackendConnection, data: bytes, on_head: HeadHandler | None) -> defer.Deferred:
-        d = connection.request(data, on_head)
-
-        def release(result: Any) -> Any:
-            if connection.reusable and not self._closed and len(self._idle) < self.max_idle:
-                self._idle.append(connection)
-            elif connection.transport is not None and connection in self._open:
-                connection.transport.loseConnection()
-            return result
-
-        return d.addBoth(release)
+    def release(self, connection: BackendConnection) -> None:
+        """
+        Take back a connection whose request is over: kept if it can serve
+        another, else closed.
+        """
+        if connection.reusable and not self._closed and len(self._idle) < self.max_idle:
+            self._idle.append(connection)
+        elif connection.transport is not None and connection in self._open:
+            connection.transport.loseConnection()
 
     def close(self) -> defer.Deferred:
         """
