@@ -200,6 +200,28 @@ def start_dynamodb_local(folder: str, like: Server | None = None, timeout: float
     return Server(name, f"http://127.0.0.1:{port}", process, log_path)
 
 
+def start_forwarder(folder: str, backend: Server, timeout: float = 20.0) -> Server:
+    """
+    L{bench.forwarder} in front of C{backend}: a Twisted proxy that does
+    nothing but pass bytes, for reference.
+    """
+    port = free_port()
+    backend_port = backend.url.rsplit(":", 1)[1]
+    argv = [sys.executable, "-m", "bench.forwarder", backend_port, str(port)]
+    repository = str(Path(__file__).resolve().parent.parent)
+    process, log_path = _spawn("twisted-fwd", argv, folder, cwd=repository)
+    wait_until(lambda: _accepts(port), process, timeout, "the forwarder", log_path)
+    return Server("twisted-fwd", f"http://127.0.0.1:{port}", process, log_path)
+
+
+def _accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 def _same_jvm(ruststack: Server, port: int) -> list[str]:
     for child in ruststack.meter.process.children(recursive=True):
         argv = child.cmdline()

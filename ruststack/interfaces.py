@@ -101,7 +101,10 @@ class IExchange(Interface):
     L{ruststack.exchange.WebExchange} gives a twisted.web request this face.
     """
 
-    caller = Attribute("The L{ruststack.aws.identity.Caller}.")
+    caller = Attribute(
+        "The L{ruststack.aws.identity.Caller} (in the fast lane without its C{signature}: "
+        "one caller serves every request of a credential scope)."
+    )
     body = Attribute("The whole request body (bytes).")
     started = Attribute("Whether the head of the answer has been sent.")
     done = Attribute("Whether the exchange is over: answered, aborted, or the client gone.")

@@ -24,7 +24,7 @@ from bench.harness import Goal, Trial, Workload
 from bench.load import run_load
 from bench.meter import MIB
 from bench.rawclient import RawClient, RequestFailed
-from bench.servers import Server, start_dynamodb_local, start_moto, start_ruststack
+from bench.servers import Server, start_dynamodb_local, start_forwarder, start_moto, start_ruststack
 from bench.signing import sha256_hex
 from bench.workloads.common import each, populate
 
@@ -211,6 +211,8 @@ def run(ctx: Context) -> None:
         "ddb-tuned": ctx.start(start_dynamodb_local, ctx.folder, rust) if isinstance(rust, Server) else rust,
         "moto": ctx.start(start_moto, ctx.folder),
     }
+    tuned = servers["ddb-tuned"]
+    forwarder = ctx.start(start_forwarder, ctx.folder, tuned) if isinstance(tuned, Server) else tuned
     baseline = rust.meter.sample().rss if isinstance(rust, Server) else None
     ctx.log("preparing tables (1,000 + 100 items of 1 KiB, 10,000 items to scan)")
     servers = each(servers, _prepare)
@@ -223,10 +225,11 @@ def run(ctx: Context) -> None:
             for make in (put_item, get_item, query):
                 run_load(partial(make, servers[name].url), 2, warm_seconds)
 
-    def targets(make, clients: int = 1):
+    def targets(make, clients: int = 1, forwarded: bool = False):
+        chosen = {**servers, "twisted-fwd": forwarder} if forwarded else servers
         return {
             n: s if isinstance(s, str) else (s, partial(run_load, partial(make, s.url), clients, d))
-            for n, s in servers.items()
+            for n, s in chosen.items()
         }
 
     def goals(direct: float, added_p50: bool = False) -> list[Goal]:
@@ -241,13 +244,15 @@ def run(ctx: Context) -> None:
     workloads = []
     for clients in (1, 8):
         for label, make in (("PutItem", put_item), ("GetItem", get_item)):
+            reference = [Goal("vs a bare Twisted forwarder", "rate", peer="twisted-fwd")] if clients == 1 else []
             workloads.append(
                 ctx.compare(
                     f"dynamodb {label} 1 KiB x{clients}",
                     "rate",
-                    targets(make, clients),
-                    goals(0.7 if clients == 1 else 0.5, added_p50=clients == 1),
-                    f"raw signed requests, {clients} client process(es)",
+                    targets(make, clients, forwarded=clients == 1),
+                    goals(0.7 if clients == 1 else 0.5, added_p50=clients == 1) + reference,
+                    f"raw signed requests, {clients} client process(es)"
+                    + ("; twisted-fwd: bench/forwarder.py in front of ddb-tuned" if clients == 1 else ""),
                 )
             )
     workloads.append(
