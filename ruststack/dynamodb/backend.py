@@ -122,6 +122,17 @@ class BackendConnection(protocol.Protocol):
         self.transport.abortConnection()
 
     def dataReceived(self, data: bytes) -> None:
+        sink = self._sink
+        if sink is not None and not self._buffer:
+            # The body of a streamed answer, passed on without copies.
+            take = min(len(data), (self._length or 0) - self._streamed)
+            self._streamed += take
+            sink.write(data if take == len(data) else data[:take])
+            data = data[take:]
+            if self._streamed == self._length:
+                self._done(b"", streamed=True)
+            if not data:
+                return
         self._buffer += data
         try:
             self._parse()

@@ -323,6 +323,9 @@ class SmallSocket:
         self.sent += taken
         return len(taken)
 
+    def sendmsg(self, buffers: list[bytes]) -> int:
+        return self.send(b"".join(buffers))
+
 
 def test_answers_queue_behind_twisted_until_it_has_written_all():
     """
