@@ -102,7 +102,7 @@ def _parameters(body: bytes) -> dict:
     except ValueError:
         params = None
     if not isinstance(params, dict):
-        raise AwsError("SerializationException", "Start of structure or map found where not expected.")
+        raise AwsError("SerializationException", "")
     return params
 
 
@@ -168,10 +168,10 @@ class DynamoDBProxy(Resource):
         if response.streamed:
             exchange.finish()
             return
-        body = response.body
+        status, body = response.status, response.body
         crc = response.headers.get(b"x-amz-crc32")
-        if response.status >= 400:
-            body, crc = rewrite.error_from_local(body, operation, sent, identity), None
+        if status >= 400:
+            (status, body), crc = rewrite.error_from_local(status, body, operation, sent, identity), None
         elif operation in _TABLE_ANSWERS:
             body, crc = self._complete_table(operation, identity, sent, body), None
         else:
@@ -182,7 +182,7 @@ class DynamoDBProxy(Resource):
                 named = rewrite.tables_by_arn(body, sent, identity)
                 if named is not None:
                     body, crc = named, None
-        write_answer(exchange, response.status, body, crc)
+        write_answer(exchange, status, body, crc)
 
     async def _update_table_class(self, exchange, identity: Identity, body: bytes) -> None:
         """

@@ -186,28 +186,46 @@ def error_body(code: str, message: str, **fields: Any) -> bytes:
     key = "Message" if code in _CAPITALISED_MESSAGE else "message"
     document: dict[str, Any] = {"__type": _CORAL_TYPES.get(code, TYPE_PREFIX) + code}
     document.update(fields)
-    document[key] = message
+    if message:
+        document[key] = message
     return json.dumps(document, separators=(",", ":")).encode()
 
 
-def error_from_local(body: bytes, operation: str, request_body: bytes, identity: Identity) -> bytes:
+def is_json_object(body: bytes) -> bool:
+    try:
+        return isinstance(json.loads(body), dict)
+    except ValueError:
+        return False
+
+
+# AWS's answer to a body that is not a JSON object: a bare type, no message.
+SERIALIZATION_ERROR = error_body("SerializationException", "")
+
+
+def error_from_local(
+    status: int, body: bytes, operation: str, request_body: bytes, identity: Identity
+) -> tuple[int, bytes]:
     """
-    DynamoDB Local's error body as AWS writes it: the namespaced C{__type},
-    the model's message member name, AWS's message text, other members
-    (C{Item}, C{CancellationReasons}) kept.
+    DynamoDB Local's error as AWS gives it: the namespaced C{__type}, the
+    model's message member name, AWS's message text, other members (C{Item},
+    C{CancellationReasons}) kept. DynamoDB Local fails a body that is not a
+    JSON object with a 500 C{InternalFailure}; AWS refuses it with a 400
+    C{SerializationException}.
     """
     try:
         document = json.loads(body)
         code = document.pop("__type").rpartition("#")[2]
     except (ValueError, KeyError, AttributeError):
-        return error_body("InternalServerError", "Internal server error")
+        return 500, error_body("InternalServerError", "Internal server error")
+    if code == "InternalFailure" and not is_json_object(request_body):
+        return 400, SERIALIZATION_ERROR
     message = document.pop("Message", None) or document.pop("message", "")
     if (code, message) in _MESSAGES:
         message = _MESSAGES[(code, message)] or _computed_message(code, operation, request_body)
     elif (code, message) == _CONDITION_COUNT and operation != "Query":
         message = _KEY_MISMATCH
     rewritten = error_body(code, message, **document)
-    return response_from_local(rewritten, identity) or rewritten
+    return status, response_from_local(rewritten, identity) or rewritten
 
 
 def _computed_message(code: str, operation: str, request_body: bytes) -> str:

@@ -268,3 +268,30 @@ def test_arns_in_item_data_are_kept_and_tables_may_be_named_by_arn(client):
     assert client.scan(TableName="items")["Items"] == [item]
     batch = client.batch_get_item(RequestItems={table_arn: {"Keys": [{"pk": {"S": "a"}}]}})
     assert batch["Responses"] == {table_arn: [item]}
+
+
+@pytest.mark.parametrize("body", [b'{"TableName": ', b"[1, 2]", b""], ids=["truncated", "array", "empty"])
+def test_a_body_that_is_no_json_object_is_refused_as_aws_does(stack, body):
+    """
+    DynamoDB Local fails these with a 500 InternalFailure (which SDKs retry);
+    AWS answers 400 SerializationException, a bare type.
+    """
+    import http.client
+    import json
+    import zlib
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.GetItem"}
+    request = AWSRequest("POST", stack.endpoint_url + "/", data=body, headers=headers)
+    SigV4Auth(Credentials("111122223333", "x"), "dynamodb", "us-east-1").add_auth(request)
+    connection = http.client.HTTPConnection(stack.endpoint_url.split("//", 1)[1], timeout=10)
+    connection.request("POST", "/", body=body, headers=dict(request.headers.items()))
+    answer = connection.getresponse()
+    data = answer.read()
+    connection.close()
+    assert answer.status == 400
+    assert json.loads(data) == {"__type": "com.amazon.coral.service#SerializationException"}
+    assert answer.getheader("x-amz-crc32") == str(zlib.crc32(data))

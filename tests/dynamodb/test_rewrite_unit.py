@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import zlib
 
+import pytest
+
 from ruststack.dynamodb import rewrite
 from ruststack.dynamodb.rewrite import Identity
 
@@ -58,7 +60,21 @@ def local_error(code: str, message: str, **fields) -> bytes:
 
 
 def translated(body: bytes, operation: str = "GetItem", sent: bytes = b'{"TableName":"t"}') -> dict:
-    return json.loads(rewrite.error_from_local(body, operation, sent, CALLER))
+    _, answer = rewrite.error_from_local(400, body, operation, sent, CALLER)
+    return json.loads(answer)
+
+
+@pytest.mark.parametrize("sent", [b'{"TableName": ', b"not json", b"[1,2]", b""])
+def test_a_body_that_is_no_json_object_is_a_serialization_error(sent):
+    internal = local_error("InternalFailure", "The request processing has failed because of an unknown error")
+    status, answer = rewrite.error_from_local(500, internal, "GetItem", sent, CALLER)
+    assert (status, json.loads(answer)) == (400, {"__type": "com.amazon.coral.service#SerializationException"})
+
+
+def test_other_internal_failures_stay():
+    internal = local_error("InternalFailure", "boom")
+    status, answer = rewrite.error_from_local(500, internal, "GetItem", b"{}", CALLER)
+    assert (status, json.loads(answer)["message"]) == (500, "boom")
 
 
 def test_missing_table_messages_are_awss():
@@ -104,6 +120,7 @@ def test_other_members_and_the_models_message_name_are_kept():
 
 
 def test_an_unreadable_error_is_an_internal_error():
+    assert rewrite.error_from_local(400, b"<html>oops</html>", "GetItem", b"{}", CALLER)[0] == 500
     assert translated(b"<html>oops</html>") == {
         "__type": "com.amazonaws.dynamodb.v20120810#InternalServerError",
         "message": "Internal server error",
