@@ -126,7 +126,8 @@ def test_timeout_kills_the_environment(lambda_client):
     started = time.monotonic()
     response, body = invoke(lambda_client, "slow", {"sleep": 5}, LogType="Tail")
     elapsed = time.monotonic() - started
-    assert 1.0 <= elapsed < 3.0
+    # Killed at its 1 s timeout, well before the 5 s sleep would end.
+    assert 1.0 <= elapsed < 4.5
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Sandbox.Timedout"
     assert body["errorMessage"].endswith("Task timed out after 1.00 seconds")
@@ -212,9 +213,10 @@ def test_fifty_concurrent_sleeps(lambda_client, stack, request):
     warm = fifty()
     print(f"50 concurrent 200 ms sleeps: cold {cold:.2f} s, warm {warm:.2f} s")
     # Cold, 50 environments start at once (containers are slower to start);
-    # warm, they are all reused.
+    # warm, they are all reused. One after the other they would take 10 s:
+    # the bounds show concurrency (bench/ measures the speed).
     assert cold < (60.0 if "docker" in request.node.name else 15.0), cold
-    assert warm < 2.0, warm
+    assert warm < 5.0, warm
 
 
 def test_a_caller_that_goes_away_does_not_stop_the_invocation(lambda_client, stack):
