@@ -81,6 +81,10 @@ class Front(protocol.Protocol):
         else:
             self.backend.write(data)
 
+    def connectionLost(self, reason=None) -> None:
+        if self.backend is not None:
+            self.backend.transport.loseConnection()
+
 
 def main() -> None:
     Front.backend_port = int(sys.argv[1])

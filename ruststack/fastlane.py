@@ -202,8 +202,8 @@ class FastLane(protocol.Protocol):
             self.transport.pauseProducing()
 
     def _serve_buffered(self) -> None:
-        # A loop rather than recursion: an exchange answered at once (while
-        # this runs) lets the next pipelined request in on the next turn.
+        # A loop rather than recursion: an exchange answered at once ends
+        # while this runs, and leaves the next pipelined request to the loop.
         if self._serving:
             return
         self._serving = True
