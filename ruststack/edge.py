@@ -11,10 +11,8 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import attrs
-from twisted.internet import defer, protocol
-from twisted.internet.interfaces import ITCPTransport
+from twisted.internet import defer
 from twisted.logger import Logger
-from twisted.python.failure import Failure
 from twisted.web import http, server
 from twisted.web.resource import IResource, Resource
 
@@ -147,13 +145,12 @@ def sent_header_name(request: server.Request, name: bytes) -> str:
     return name.decode("latin-1")
 
 
-class _NoDelayChannel(http.HTTPChannel):
+class _EdgeChannel(http.HTTPChannel):
     """
-    Small AWS exchanges are latency-bound: without TCP_NODELAY a response
-    written in pieces waits on the client's delayed ACK (about 40 ms).
+    The twisted.web channel a fast lane hands its connection to (which set
+    TCP_NODELAY and tracks the connection): it keeps each header's name as
+    the client wrote it.
     """
-
-    site: EdgeSite  # set by Site.buildProtocol
 
     def headerReceived(self, line: bytes) -> bool:
         accepted = super().headerReceived(line)
@@ -165,40 +162,28 @@ class _NoDelayChannel(http.HTTPChannel):
             request._sent_names[name.lower()] = name
         return accepted
 
-    def connectionMade(self) -> None:
-        super().connectionMade()
-        if ITCPTransport.providedBy(self.transport):
-            self.transport.setTcpNoDelay(True)
-        self.gone: defer.Deferred[None] = defer.Deferred()
-        self.site.channels.add(self)
-
-    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
-        super().connectionLost(reason)
-        self.site.channels.discard(self)
-        self.gone.callback(None)
-
 
 class EdgeSite(server.Site):
     requestFactory = EdgeRequest
     # A plain HTTP/1.1 channel (no HTTP/2 negotiation: AWS SDKs speak 1.1).
-    protocol = _NoDelayChannel  # type: ignore[assignment]
+    protocol = _EdgeChannel  # type: ignore[assignment]
     displayTracebacks = False
     noisy = False
 
     def __init__(self, edge: EdgeResource, **kwargs) -> None:
         super().__init__(edge, **kwargs)
         self.edge = edge
-        self.channels: set[FastLane | _NoDelayChannel] = set()
+        self.channels: set[FastLane] = set()
 
     def buildProtocol(self, addr) -> FastLane:  # type: ignore[override]  # the lane hands off to a channel
         return FastLane(self, addr)
 
-    def web_channel(self, addr) -> _NoDelayChannel:
+    def web_channel(self, addr) -> _EdgeChannel:
         """
         A twisted.web channel, for a connection the fast lane hands off.
         """
         channel = super().buildProtocol(addr)
-        assert isinstance(channel, _NoDelayChannel)
+        assert isinstance(channel, _EdgeChannel)
         return channel
 
     def close_connections(self) -> defer.Deferred:
@@ -206,10 +191,10 @@ class EdgeSite(server.Site):
         Close every open connection (a stopped stack leaves none behind, even
         those a client keeps alive); fires once all are gone.
         """
-        gone = [channel.gone for channel in self.channels]
-        for channel in list(self.channels):
-            if channel.transport is not None:
-                channel.transport.loseConnection()
+        gone = [lane.gone for lane in self.channels]
+        for lane in list(self.channels):
+            if lane.transport is not None:
+                lane.transport.loseConnection()
         return defer.DeferredList(gone)
 
     def log(self, request) -> None:
