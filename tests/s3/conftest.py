@@ -23,6 +23,18 @@ def stack():
 
 
 @pytest.fixture(scope="module")
+def verifying_stack(tmp_path_factory):
+    """
+    An S3-only RustStack that verifies signatures (key "test", secret "test").
+    """
+    credentials = tmp_path_factory.mktemp("auth") / "credentials"
+    credentials.write_text("[default]\naws_access_key_id = test\naws_secret_access_key = test\n")
+    process = RustStackProcess.start("--services", "s3", "--auth", "verify", "--credentials-file", str(credentials))
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
 def s3(stack):
     return stack.client("s3")
 

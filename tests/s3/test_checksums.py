@@ -187,15 +187,6 @@ def streaming_signed_request(host: str, path: str, body: bytes, chunk: int, secr
     return headers, encoded
 
 
-@pytest.fixture(scope="module")
-def verifying_stack(tmp_path_factory):
-    credentials = tmp_path_factory.mktemp("auth") / "credentials"
-    credentials.write_text("[default]\naws_access_key_id = test\naws_secret_access_key = test\n")
-    process = RustStackProcess.start("--services", "s3", "--auth", "verify", "--credentials-file", str(credentials))
-    yield process
-    process.stop()
-
-
 @pytest.mark.parametrize("chunk", [65536, 1000, 300_000])
 def test_hand_signed_streaming_upload(verifying_stack, chunk):
     s3 = verifying_stack.client("s3")
