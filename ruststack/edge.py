@@ -243,6 +243,7 @@ class EdgeResource(Resource):
 
     def register(self, service: IAwsService) -> None:
         self.services[service.name] = service
+        self._lane_routes.clear()
 
     def lane_route(self, headers: Mapping[str, str]) -> LaneRoute | None:
         """
@@ -267,14 +268,16 @@ class EdgeResource(Resource):
         service = self.services.get(route(headers.get("host", "").lower(), b"/", headers, signature))
         if not IExchanges.providedBy(service):
             return None
-        if key is None:
+        if self.authenticator.verifying:
             return LaneRoute(service, None, signature)
-        if len(self._lane_routes) >= _MAX_LANE_ROUTES:
-            self._lane_routes.clear()
         # The caller of many requests carries no one request's signature.
         caller = attrs.evolve(self.authenticator.identify(signature), signature=None)
-        known = self._lane_routes[key] = LaneRoute(service, caller, None)
-        return known
+        found = LaneRoute(service, caller, None)
+        if key is not None:
+            if len(self._lane_routes) >= _MAX_LANE_ROUTES:
+                self._lane_routes.clear()
+            self._lane_routes[key] = found
+        return found
 
     def prepare(self, request: EdgeRequest, length: int | None):
         """

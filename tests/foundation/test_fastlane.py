@@ -389,3 +389,20 @@ def test_a_client_pipelining_faster_than_it_is_answered_is_paused():
     exchange.respond(200, [], b"{}")
     assert transport.producerState == "producing"
     assert transport.value().count(b"HTTP/1.1 200 OK") == pipelined + 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_unsigned_requests_are_served_as_the_default_account():
+    stack, port = await echo_stack(EchoExchanges(), account="210987654321", region="ap-south-1")
+    try:
+        body = b'{"unsigned":1}'
+        data = (
+            f"POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+        [(status, answer)] = await converse(port, [data], 1)
+        assert status == 200
+        echoed = json.loads(answer)
+        assert (echoed["lane"], echoed["account"], echoed["region"]) == (True, "210987654321", "ap-south-1")
+    finally:
+        await stack.stop()
