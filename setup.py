@@ -26,6 +26,7 @@ setup(
         "test": [
             "pytest>=8.0",
             "pytest-twisted>=1.14.1",
+            "hypothesis>=6.100",
             "docker>=7.1.0",
             "awscli>=1.33.0",
             "requests>=2.31",

@@ -13,6 +13,7 @@ command -v dockerd >/dev/null || want+=(docker.io)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || want+=(nginx)
 command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || want+=(debootstrap)
 command -v setpriv >/dev/null || want+=(util-linux)
+command -v bwrap >/dev/null || want+=(bubblewrap)
 
 [ ${#want[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
