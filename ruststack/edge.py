@@ -16,6 +16,7 @@ from twisted.logger import Logger
 from twisted.web import http, server
 from twisted.web.resource import IResource, Resource
 
+from ruststack import http11
 from ruststack.aws import errors, identity, sigv2, sigv4
 from ruststack.fastlane import FastLane
 from ruststack.interfaces import IAwsService, IBodySink, IExchanges, IPublicRequests
@@ -149,8 +150,13 @@ class _EdgeChannel(http.HTTPChannel):
     """
     The twisted.web channel a fast lane hands its connection to (which set
     TCP_NODELAY and tracks the connection): it keeps each header's name as
-    the client wrote it.
+    the client wrote it, and writes response heads as the lane does.
     """
+
+    def writeHeaders(self, version: bytes, code: bytes, reason: bytes, headers) -> None:
+        pairs = [(name, value) for name, values in headers.getAllRawHeaders() for value in values]
+        assert self.transport is not None
+        self.transport.write(http11.response_head(int(code), pairs, version, reason))
 
     def headerReceived(self, line: bytes) -> bool:
         accepted = super().headerReceived(line)

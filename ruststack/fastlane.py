@@ -11,70 +11,28 @@ signature when signatures are verified -- is served here as an
 L{IExchange}. The first request that is not (a GET, chunked or large bodies,
 a bad signature, C{/_ruststack/health}) hands the connection, from that
 request on, to twisted.web's HTTPChannel for good, which answers it (and any
-error) the ordinary way.
+error) the ordinary way. Heads are read and written by L{ruststack.http11},
+whose grammar is a strict subset of twisted.web's: a request the lane reads
+is one twisted.web would read the same way.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from twisted.internet import defer, protocol, tcp
 from twisted.internet.interfaces import IPullProducer, ITCPTransport
 from twisted.python.failure import Failure
-from twisted.web.http import RESPONSES, datetimeToString
 from zope.interface import implementer
 
 from ruststack.aws import identity
+from ruststack.http11 import MAX_HEAD, content_length, read_head, response_head
 from ruststack.interfaces import IExchange
 
 # Requests larger than this take twisted.web's path, which spools bodies.
 MAX_BODY = 1 << 20
-# A head longer than this is no routine request: twisted.web rejects it.
-MAX_HEAD = 16 << 10
 _REFUSED_HEADERS = frozenset({"transfer-encoding", "expect", "upgrade"})
-
-
-def parse_head(head: bytes) -> tuple[str, str, dict[str, str]] | None:
-    """
-    A request head (without its blank line) as method, target and headers
-    (lower-case names to values), if it is HTTP/1.1 with each header once.
-    """
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ")
-    if len(parts) != 3 or parts[2] != "HTTP/1.1":
-        return None
-    headers = {}
-    for line in lines[1:]:
-        name, colon, value = line.partition(":")
-        key = name.lower()
-        if not colon or key in headers or key != key.strip():
-            return None
-        headers[key] = value.strip()
-    return parts[0], parts[1], headers
-
-
-_STATUS_LINES = {code: b"HTTP/1.1 %d %s\r\n" % (code, phrase) for code, phrase in RESPONSES.items()}
-_date: tuple[int, bytes] = (0, b"")
-
-
-def _date_header() -> bytes:
-    global _date
-    now = int(time.time())
-    if _date[0] != now:
-        _date = (now, b"Date: %s\r\n" % datetimeToString(now))
-    return _date[1]
-
-
-def _answer_head(status: int, headers: Sequence[tuple[bytes, bytes]], length: int | None) -> bytes:
-    parts = [_STATUS_LINES.get(status) or b"HTTP/1.1 %d Unknown\r\n" % status, _date_header()]
-    for name, value in headers:
-        parts.append(b"%s: %s\r\n" % (name, value))
-    if length is not None:
-        parts.append(b"Content-Length: %d\r\n" % length)
-    parts.append(b"\r\n")
-    return b"".join(parts)
 
 
 class _Routine(NamedTuple):
@@ -113,13 +71,13 @@ class RawExchange:
         if self.done:
             return
         self.started = True
-        self.lane.send(_answer_head(status, headers, len(body)), body)
+        self.lane.send(response_head(status, [*headers, (b"Content-Length", b"%d" % len(body))]), body)
         self._end()
 
     def start(self, status: int, headers: Sequence[tuple[bytes, bytes]]) -> None:
         # Held back to leave with the first piece of the body: one packet.
         self.started = True
-        self._head = _answer_head(status, headers, None)
+        self._head = response_head(status, headers)
 
     def write(self, data: bytes) -> None:
         if self.done:
@@ -251,7 +209,7 @@ class FastLane(protocol.Protocol):
         What the lane needs of a request it serves; C{None} if it is not
         routine.
         """
-        parsed = parse_head(head)
+        parsed = read_head(head)
         if parsed is None:
             return None
         method, target, headers = parsed
@@ -259,13 +217,13 @@ class FastLane(protocol.Protocol):
             return None
         if headers.get("connection", "").lower() == "close":
             return None
-        length = headers.get("content-length", "")
-        if not length.isdigit() or int(length) > MAX_BODY:
+        length = content_length(headers)
+        if length is None or length > MAX_BODY:
             return None
         route = self.site.edge.lane_route(headers)
         if route is None:
             return None
-        return _Routine(headers, route, int(length), body_start)
+        return _Routine(headers, route, length, body_start)
 
     def _verified_caller(self, head: _Routine, body: bytes) -> identity.Caller | None:
         """

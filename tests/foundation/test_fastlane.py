@@ -23,7 +23,6 @@ from zope.interface import implementer
 
 from ruststack.aws import errors
 from ruststack.exchange import WebExchange
-from ruststack.fastlane import parse_head
 from ruststack.interfaces import RUNNING, IAwsService, IExchanges
 from ruststack.testing import start_stack
 
@@ -282,28 +281,6 @@ def deferLater(seconds: float) -> defer.Deferred:
     from twisted.internet import reactor, task
 
     return task.deferLater(reactor, seconds, lambda: None)
-
-
-@pytest.mark.parametrize(
-    "head",
-    [
-        b"POST / HTTP/1.0\r\nHost: x",
-        b"POST / HTTP/1.1\r\nHost: x\r\nhost: y",
-        b"POST / HTTP/1.1\r\nHost : x",
-        b"POST / HTTP/1.1\r\nno colon",
-        b"POST /  HTTP/1.1\r\nHost: x",
-    ],
-)
-def test_heads_the_lane_leaves_to_twisted_web(head):
-    assert parse_head(head) is None
-
-
-def test_a_routine_head():
-    assert parse_head(b"POST / HTTP/1.1\r\nHost: a:1\r\nX-Amz-Target:  T.Op \r\nContent-Length: 2") == (
-        "POST",
-        "/",
-        {"host": "a:1", "x-amz-target": "T.Op", "content-length": "2"},
-    )
 
 
 class SmallSocket:
