@@ -55,7 +55,7 @@ def read_head(head: bytes) -> RequestHead | None:
     for line in lines[1:]:
         name, colon, value = line.partition(b":")
         # A bare CR or LF fails here: neither is a tchar nor a value char.
-        if not colon or not _is_token(name) or value.translate(None, _VALUE_CHARS):
+        if not colon or not _is_token(name) or not is_field_value(value):
             return None
         key = name.decode("ascii").lower()
         if key in headers:
@@ -73,6 +73,14 @@ def content_length(headers: dict[str, str]) -> int | None:
     if value is None or not value.isascii() or not value.isdigit():
         return None
     return int(value)
+
+
+def is_field_value(value: bytes) -> bool:
+    """
+    Whether C{value} may be written as a field value: visible ASCII, spaces
+    and tabs, and nothing that could end a line.
+    """
+    return not value.translate(None, _VALUE_CHARS)
 
 
 def _is_token(data: bytes) -> bool:

@@ -22,11 +22,29 @@ from twisted.internet import defer, protocol, tcp
 from twisted.internet.endpoints import TCP4ClientEndpoint
 from twisted.python.failure import Failure
 
+from ruststack.http11 import is_field_value
+
 JSON_10 = b"application/x-amz-json-1.0"
+JSON_11 = b"application/x-amz-json-1.1"
 _REQUEST_HEAD = (
     b"POST / HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: %s\r\nX-Amz-Target: %s\r\n"
     b"Authorization: %s\r\nContent-Length: %d\r\n\r\n"
 )
+
+
+def request_head(
+    host: bytes, port: int, content_type: bytes, target: bytes, authorization: bytes, length: int
+) -> bytes:
+    """
+    The head of a request to DynamoDB Local. Its values come from RustStack
+    (the identity's authorization) or were checked by the proxy, and are
+    checked again here: a value that could end its line would let a client
+    write fields, or a whole request, of its own.
+    """
+    for value in (host, content_type, target, authorization):
+        if not is_field_value(value):
+            raise ValueError(f"refusing to send {value!r} in a request head")
+    return _REQUEST_HEAD % (host, port, content_type, target, authorization, length)
 
 
 class BackendError(Exception):
@@ -337,7 +355,10 @@ class DynamoDBLocalClient:
             if pool is not None:
                 pool.close()
             pool = self._pool = BackendPool(self.reactor, self.host, port)
-        head = _REQUEST_HEAD % (self.host.encode(), port, content_type, target, authorization, len(body))
+        try:
+            head = request_head(self.host.encode(), port, content_type, target, authorization, len(body))
+        except ValueError as e:
+            return defer.fail(BackendError(str(e)))
         return pool.request(head, body, on_head)
 
     async def operation(self, authorization: bytes, name: str, params: dict) -> tuple[int, dict]:

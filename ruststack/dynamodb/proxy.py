@@ -6,6 +6,7 @@ caller's account and region and makes the answer AWS's.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -18,7 +19,7 @@ from twisted.web.server import NOT_DONE_YET
 
 from ruststack.aws.errors import AwsError
 from ruststack.dynamodb import rewrite
-from ruststack.dynamodb.backend import JSON_10, BackendError, BackendResponse, DynamoDBLocalClient
+from ruststack.dynamodb.backend import JSON_10, JSON_11, BackendError, BackendResponse, DynamoDBLocalClient
 from ruststack.dynamodb.emulated import OPERATIONS, Emulation
 from ruststack.dynamodb.local import Unavailable
 from ruststack.dynamodb.rewrite import Identity
@@ -41,6 +42,9 @@ _TABLE_ANSWERS: dict[str, tuple[str, str | None]] = {
 _STREAMED = frozenset(
     {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems", "ExecuteStatement", "BatchExecuteStatement"}
 )
+# X-Amz-Target: the JSON protocols' service prefix and operation name.
+_TARGET = re.compile(rb"\A(?:DynamoDB_20120810|DynamoDBStreams_20120810)\.[A-Za-z]{1,64}\Z")
+_UNKNOWN_OPERATION = rewrite.error_body("UnknownOperationException", "")
 _ZERO_THROUGHPUT = {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteCapacityUnits": 0}
 
 
@@ -141,9 +145,13 @@ class DynamoDBProxy(Resource):
         return NOT_DONE_YET
 
     def serve(self, exchange: IExchange) -> None:
-        identity = self.identity(exchange.caller.account, exchange.caller.region)
         target = exchange.header(b"x-amz-target") or b""
-        operation = target.rpartition(b".")[2].decode("latin-1")
+        if not _TARGET.match(target):
+            # Only a well-formed operation name reaches DynamoDB Local.
+            write_answer(exchange, 400, _UNKNOWN_OPERATION)
+            return
+        identity = self.identity(exchange.caller.account, exchange.caller.region)
+        operation = target.rpartition(b".")[2].decode("ascii")
         body = exchange.body
         emulated = OPERATIONS.get(operation)
         d: Any
@@ -157,7 +165,7 @@ class DynamoDBProxy(Resource):
                 identity.authorization,
                 target,
                 rewrite.request_to_local(body, identity),
-                exchange.header(b"content-type") or JSON_10,
+                JSON_11 if exchange.header(b"content-type") == JSON_11 else JSON_10,
                 partial(_stream_answer, exchange) if streams else None,
             )
             d.addCallback(self._answer, exchange, operation, identity, body)
