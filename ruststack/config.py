@@ -17,6 +17,8 @@ from typing import Any
 
 import attrs
 
+from ruststack.aws import regions
+
 ALL_SERVICES = ("s3", "dynamodb", "lambda", "apigateway")
 
 
@@ -70,8 +72,8 @@ def _services(text: str) -> tuple[str, ...]:
 
 
 def _region(text: str) -> str:
-    if not re.match(r"^[a-z]{2}(-[a-z]+)+-\d+$", text):
-        raise ValueError
+    if not regions.is_region(text):
+        raise ValueError(f"{text!r} is not an AWS region")
     return text
 
 

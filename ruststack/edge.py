@@ -17,7 +17,7 @@ from twisted.web import http, server
 from twisted.web.resource import IResource, Resource
 
 from ruststack import http11
-from ruststack.aws import errors, identity, sigv2, sigv4
+from ruststack.aws import errors, identity, regions, sigv2, sigv4
 from ruststack.fastlane import FastLane
 from ruststack.interfaces import IAwsService, IBodySink, IExchanges, IPublicRequests
 
@@ -271,6 +271,8 @@ class EdgeResource(Resource):
             signature = sigv4.parse_request(headers, ())
         except sigv4.MalformedSignature:
             return None
+        if signature is not None and not regions.is_region(signature.scope.region):
+            return None  # refused by twisted.web's path, in the service's words
         service = self.services.get(route(headers.get("host", "").lower(), b"/", headers, signature))
         if not IExchanges.providedBy(service):
             return None
@@ -321,6 +323,8 @@ class EdgeResource(Resource):
         try:
             if request.routing_error is not None:
                 raise identity.AuthenticationError(identity.AuthFailure.MALFORMED, str(request.routing_error))
+            legacy = request.caller.legacy_signature if request.caller is not None else None
+            self.authenticator.check(request.signature, legacy)
             if not (IPublicRequests.providedBy(service) and service.is_public(request)):
                 self._authenticate(request)
         except identity.AuthenticationError as failure:

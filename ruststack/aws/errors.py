@@ -7,6 +7,7 @@ REST-JSON (Lambda, API Gateway).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from xml.sax.saxutils import escape
 
@@ -139,13 +140,38 @@ def s3_auth_error(failure) -> AwsError:
             403,
             {"AWSAccessKeyId": failure.detail},
         )
+    signature = failure.signature
+    presigned = signature is not None and signature.presigned
     if failure.failure is AuthFailure.BAD_SIGNATURE:
         return AwsError("SignatureDoesNotMatch", _SIGNATURE_MISMATCH + " Check your key and signing method.", 403)
     if failure.failure is AuthFailure.EXPIRED:
-        return AwsError("AccessDenied", "Request has expired", 403)
+        fields: dict[str, object] = {}
+        if presigned:
+            fields = {"X-Amz-Expires": signature.expires, "Expires": _iso(signature.signed_at() + signature.expires)}
+        return AwsError("AccessDenied", "Request has expired", 403, {**fields, "ServerTime": _iso(failure.now)})
+    if failure.failure is AuthFailure.SKEWED:
+        return AwsError(
+            "RequestTimeTooSkewed",
+            "The difference between the request time and the current time is too large.",
+            403,
+            {"RequestTime": signature.amz_date, "ServerTime": _iso(failure.now), "MaxAllowedSkewMilliseconds": 900000},
+        )
+    if failure.failure is AuthFailure.BAD_REGION:
+        expected = failure.detail.rpartition("expecting ")[2].strip("'")
+        if presigned:
+            message = "Error parsing the X-Amz-Credential parameter; " + failure.detail
+            return AwsError("AuthorizationQueryParametersError", message, 400, {"Region": expected})
+        message = "The authorization header is malformed; " + failure.detail
+        return AwsError("AuthorizationHeaderMalformed", message, 400, {"Region": expected})
+    if failure.failure is AuthFailure.BAD_EXPIRES:
+        return AwsError("AuthorizationQueryParametersError", failure.detail, 400)
     if failure.failure is AuthFailure.MALFORMED:
         return AwsError("AuthorizationHeaderMalformed", failure.detail, 400)
     return AwsError("AccessDenied", "Access Denied", 403)
+
+
+def _iso(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
 def json_auth_error(failure, status: int) -> AwsError:
@@ -157,7 +183,14 @@ def json_auth_error(failure, status: int) -> AwsError:
 
     if failure.failure is AuthFailure.UNKNOWN_KEY:
         return AwsError("UnrecognizedClientException", "The security token included in the request is invalid.", status)
-    if failure.failure in (AuthFailure.BAD_SIGNATURE, AuthFailure.EXPIRED):
+    if failure.failure is AuthFailure.SKEWED:
+        return AwsError("InvalidSignatureException", failure.detail, status)
+    if failure.failure is AuthFailure.BAD_REGION:
+        region = failure.signature.scope.region if failure.signature is not None else ""
+        return AwsError(
+            "InvalidSignatureException", f"Credential should be scoped to a valid region, not '{region}'. ", status
+        )
+    if failure.failure in (AuthFailure.BAD_SIGNATURE, AuthFailure.EXPIRED, AuthFailure.BAD_EXPIRES):
         return AwsError(
             "InvalidSignatureException",
             _SIGNATURE_MISMATCH

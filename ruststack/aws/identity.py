@@ -9,12 +9,13 @@ import configparser
 import enum
 import hashlib
 import re
+import time
 from collections.abc import Iterable, Mapping
 
 import attrs
 from twisted.internet.interfaces import IReactorTime
 
-from ruststack.aws import sigv2, sigv4
+from ruststack.aws import regions, sigv2, sigv4
 
 _ACCOUNT_KEY = re.compile(r"^\d{12}$")
 
@@ -40,15 +41,24 @@ class AuthFailure(enum.Enum):
     UNKNOWN_KEY = "unknown access key"
     BAD_SIGNATURE = "signature does not match"
     EXPIRED = "request has expired"
+    SKEWED = "request time too far from the server's"
+    BAD_REGION = "credential scope names no AWS region"
+    BAD_EXPIRES = "presigned URL validity out of range"
     MALFORMED = "malformed authorization"
     MISSING = "request is not signed"
 
 
 @attrs.define(eq=False)
 class AuthenticationError(Exception):
+    """
+    @ivar detail: what AWS says of the failure, where its words depend on it.
+    @ivar now: the server's time when the request was refused.
+    """
+
     failure: AuthFailure
     detail: str = ""
     signature: sigv4.Signature | None = None
+    now: float = 0.0
 
 
 @attrs.frozen
@@ -127,6 +137,56 @@ class Authenticator:
             signature=signature,
         )
 
+    def now(self) -> float:
+        return self.clock.seconds() if self.clock is not None else time.time()
+
+    def check(self, signature: sigv4.Signature | None, legacy: sigv2.SignatureV2 | None = None) -> None:
+        """
+        What AWS refuses of a signature whether or not it is verified: a
+        credential scope outside AWS's regions, a presigned URL valid for
+        more than seven days or no longer valid. Raise L{AuthenticationError}.
+        """
+        now = self.now()
+        if legacy is not None and legacy.expired(now):
+            raise AuthenticationError(AuthFailure.EXPIRED, "", None, now)
+        if signature is None:
+            return
+        region = signature.scope.region
+        if not regions.is_region(region):
+            detail = f"the region '{region}' is wrong; expecting '{self.default_region}'"
+            raise AuthenticationError(AuthFailure.BAD_REGION, detail, signature, now)
+        if signature.presigned:
+            assert signature.expires is not None
+            if signature.expires < 0:
+                raise AuthenticationError(AuthFailure.BAD_EXPIRES, "X-Amz-Expires must be non-negative", signature, now)
+            if signature.expires > sigv4.MAX_EXPIRES:
+                detail = f"X-Amz-Expires must be less than a week (in seconds) that is {sigv4.MAX_EXPIRES}"
+                raise AuthenticationError(AuthFailure.BAD_EXPIRES, detail, signature, now)
+            try:
+                expired = signature.expired(now)
+            except sigv4.MalformedSignature as e:
+                raise AuthenticationError(AuthFailure.MALFORMED, str(e), signature, now) from None
+            if expired:
+                raise AuthenticationError(AuthFailure.EXPIRED, "", signature, now)
+
+    def _check_time(self, signature: sigv4.Signature) -> None:
+        # https://docs.aws.amazon.com/IAM/latest/UserGuide/signature-v4-troubleshooting.html
+        now = self.now()
+        signed_at = signature.signed_at()
+        if abs(now - signed_at) <= sigv4.MAX_SKEW:
+            return
+        if signed_at < now:
+            detail = (
+                f"Signature expired: {_basic(signed_at)} is now earlier than {_basic(now - sigv4.MAX_SKEW)}"
+                f" ({_basic(now)} - 15 min.)"
+            )
+        else:
+            detail = (
+                f"Signature not yet current: {_basic(signed_at)} is still later than"
+                f" {_basic(now + sigv4.MAX_SKEW)} ({_basic(now)} + 15 min.)"
+            )
+        raise AuthenticationError(AuthFailure.SKEWED, detail, signature, now)
+
     def authenticate(
         self,
         signature: sigv4.Signature | None,
@@ -149,8 +209,8 @@ class Authenticator:
         if credential is None:
             raise AuthenticationError(AuthFailure.UNKNOWN_KEY, signature.scope.access_key, signature)
         try:
-            if signature.presigned and self.clock is not None and signature.expired(self.clock.seconds()):
-                raise AuthenticationError(AuthFailure.EXPIRED, "", signature)
+            if not signature.presigned:
+                self._check_time(signature)
             good = sigv4.verify(signature, credential.secret_key, method, path, query, headers, payload_hash)
         except sigv4.MalformedSignature as e:
             raise AuthenticationError(AuthFailure.MALFORMED, str(e), signature) from None
@@ -174,10 +234,13 @@ class Authenticator:
         credential = self.credentials.get(signature.access_key)
         if credential is None:
             raise AuthenticationError(AuthFailure.UNKNOWN_KEY, signature.access_key)
-        if self.clock is not None and signature.expired(self.clock.seconds()):
-            raise AuthenticationError(AuthFailure.EXPIRED)
         if not sigv2.verify(signature, credential.secret_key, method, resources, raw_query, headers):
             raise AuthenticationError(AuthFailure.BAD_SIGNATURE)
+
+
+def _basic(seconds: float) -> str:
+    # ISO 8601 basic format, as X-Amz-Date.
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(seconds))
 
 
 def body_sha256(body: bytes) -> str:

@@ -11,11 +11,17 @@ import calendar
 import hmac
 import time
 from collections.abc import Iterable, Mapping
+from email.utils import parsedate_to_datetime
 from urllib.parse import unquote
 
 import attrs
 
 ALGORITHM = "AWS4-HMAC-SHA256"
+# How far a header signature's time may be from the server's, and the
+# longest validity of a presigned URL (seven days).
+# https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html
+MAX_SKEW = 15 * 60
+MAX_EXPIRES = 7 * 24 * 3600
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -63,11 +69,16 @@ class Signature:
 
     def signed_at(self) -> float:
         """
-        The signing time in POSIX seconds.
+        The signing time in POSIX seconds (from C{X-Amz-Date}, or an HTTP
+        C{Date}).
         """
         try:
             return float(calendar.timegm(time.strptime(self.amz_date, "%Y%m%dT%H%M%SZ")))
         except ValueError:
+            pass
+        try:
+            return parsedate_to_datetime(self.amz_date).timestamp()
+        except (TypeError, ValueError):
             raise MalformedSignature(f"malformed X-Amz-Date {self.amz_date!r}") from None
 
     def expired(self, now: float) -> bool:
@@ -114,7 +125,7 @@ def parse_query(query: Mapping[str, str]) -> Signature:
     if query.get("X-Amz-Algorithm") != ALGORITHM:
         raise MalformedSignature("unsupported X-Amz-Algorithm")
     try:
-        expires = int(query.get("X-Amz-Expires", "604800"))
+        expires = int(query.get("X-Amz-Expires", str(MAX_EXPIRES)))
         return Signature(
             scope=CredentialScope.parse(query["X-Amz-Credential"]),
             signed_headers=tuple(query["X-Amz-SignedHeaders"].split(";")),

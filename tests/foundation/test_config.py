@@ -51,5 +51,5 @@ def test_bad_values_name_the_option(args, message):
 
 
 def test_bad_environment_value_names_the_option():
-    with pytest.raises(ConfigError, match="^--region: invalid value 'nowhere'"):
+    with pytest.raises(ConfigError, match="^--region: 'nowhere' is not an AWS region"):
         resolve([], {"RUSTSTACK_REGION": "nowhere"})
