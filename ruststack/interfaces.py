@@ -191,16 +191,33 @@ class IObjectReader(Interface):
         """
 
 
+@attrs.frozen
+class InvokeSource:
+    """
+    An AWS service invoking a function for one of its resources, as a
+    function's resource policy sees it: the service principal
+    (C{apigateway.amazonaws.com}) and the resource's ARN (C{aws:SourceArn}).
+    """
+
+    principal: str
+    arn: str
+
+
 class ILambdaInvoker(Interface):
     """
     What Lambda offers the other services: invoking a function (API Gateway's
     proxy integrations use it).
     """
 
-    def invoke(account, region, function, payload, qualifier=None):
+    def invoke(account, region, function, payload, qualifier=None, source=None):
         """
-        Invoke C{function} (name, partial or full ARN) synchronously
-        (RequestResponse) with C{payload} (bytes); a Deferred firing with an
-        L{InvokeResult}, failing with an L{AwsError} for a missing function
-        or throttling. Cancelling the Deferred abandons the invocation.
+        Invoke C{function} (name, partial or full ARN; a name is in
+        C{account} and C{region}) synchronously (RequestResponse) with
+        C{payload} (bytes); a Deferred firing with an L{InvokeResult},
+        failing with an L{AwsError} for a missing function, throttling, or
+        an invocation the function's resource policy does not allow
+        (C{AccessDeniedException}). C{source}: the L{InvokeSource} when a
+        service invokes for a resource of C{account}; C{None} when
+        C{account} itself invokes. Cancelling the Deferred abandons the
+        invocation.
         """

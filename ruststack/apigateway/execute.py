@@ -26,7 +26,7 @@ from twisted.python.failure import Failure
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from ruststack.apigateway import lambda_authorizer, proxy
+from ruststack.apigateway import lambda_authorizer, lambda_caller, proxy
 from ruststack.apigateway.mock_integration import mock_response
 from ruststack.apigateway.model import RestApi
 from ruststack.apigateway.routing import Route
@@ -252,7 +252,7 @@ class ExecuteApiResource(Resource):
         accept = (request.getHeader(b"accept") or b"").decode("latin-1").split(",", 1)[0]
         decode_binary = proxy.media_type_matches(accept, api.binary_media_types)
         serving = defer.ensureDeferred(
-            self._serve(exchange, invoker, api, target, route, function, event, decode_binary)
+            self._serve(exchange, invoker, api, target, route, function, event, decode_binary, signer)
         )
 
         def lost(_reason: Failure) -> None:
@@ -273,13 +273,17 @@ class ExecuteApiResource(Resource):
         function: tuple[str, str | None] | None,
         event: dict[str, Any],
         decode_binary: bool,
+        signer: tuple[str, str] | None,
     ) -> None:
         integration = route.integration
         assert integration is not None
+        arn = lambda_authorizer.method_arn(
+            api.region, api.account, api.id, target.stage, event["httpMethod"], target.raw_path
+        )
         if route.method.authorization_type in ("CUSTOM", "COGNITO_USER_POOLS"):
             assert invoker is not None  # render checked
             try:
-                grant = await self._authorize(invoker, api, target, route, event)
+                grant = await self._authorize(invoker, api, route, event, arn, signer)
             except lambda_authorizer.Refused as refused:
                 refusal = refused.refusal
                 exchange.gateway_error(refusal.status, refusal.message, refusal.error_type, refusal.key)
@@ -292,8 +296,13 @@ class ExecuteApiResource(Resource):
             return
         assert invoker is not None and function is not None
         name, qualifier = function
-        account, region = _account_and_region(name, api)
-        invocation = defer.maybeDeferred(invoker.invoke, account, region, name, json.dumps(event).encode(), qualifier)
+        try:
+            call = lambda_caller.lambda_call(api, name, qualifier, integration.credentials, arn, signer)
+        except lambda_caller.CannotAssumeRole as e:
+            log.warn("{api}/{stage}: {reason}", api=api.id, stage=target.stage, reason=str(e))
+            exchange.gateway_error(500, "Internal server error", "InternalServerErrorException")
+            return
+        invocation = _invoke(invoker, call, json.dumps(event).encode())
         result = await invocation.addTimeout(integration.timeout_ms / 1000.0, self.clock)
         if exchange.gone:
             return
@@ -320,11 +329,18 @@ class ExecuteApiResource(Resource):
         exchange.answer(response.status, response.headers, response.body)
 
     async def _authorize(
-        self, invoker: ILambdaInvoker, api: RestApi, target: Target, route: Route, event: dict[str, Any]
+        self,
+        invoker: ILambdaInvoker,
+        api: RestApi,
+        route: Route,
+        event: dict[str, Any],
+        arn: str,
+        signer: tuple[str, str] | None,
     ) -> dict[str, Any]:
         """
-        Run the method's Lambda authorizer (or reuse its cached answer); the
-        C{requestContext.authorizer} for the integration, or L{Refused}.
+        Run the method's Lambda authorizer (or reuse its cached answer) for
+        the method ARN C{arn}; the C{requestContext.authorizer} for the
+        integration, or L{Refused}.
         """
         authorizer = api.authorizers.get(route.method.authorizer_id or "")
         stage_variables = event.get("stageVariables") or {}
@@ -332,9 +348,6 @@ class ExecuteApiResource(Resource):
         if authorizer is None or authorizer.type not in ("TOKEN", "REQUEST") or function is None:
             log.warn("{api}: only Lambda TOKEN and REQUEST authorizers are served", api=api.id)
             raise lambda_authorizer.Refused(lambda_authorizer.CONFIGURATION_ERROR)
-        arn = lambda_authorizer.method_arn(
-            api.region, api.account, api.id, target.stage, event["httpMethod"], target.raw_path
-        )
         identity = lambda_authorizer.identity(authorizer, event)
         if identity is None and (authorizer.type == "TOKEN" or authorizer.identity_source):
             raise lambda_authorizer.Refused(lambda_authorizer.UNAUTHORIZED)
@@ -342,14 +355,19 @@ class ExecuteApiResource(Resource):
         started = self.clock.seconds()
         grant = self.answers.get(key) if identity else None
         if grant is None:
-            name, qualifier = function
-            account, region = _account_and_region(name, api)
             payload = json.dumps(lambda_authorizer.authorizer_event(authorizer, identity or "", event, arn)).encode()
-            invocation = defer.maybeDeferred(invoker.invoke, account, region, name, payload, qualifier)
+            name, qualifier = function
+            source_arn = lambda_caller.authorizer_source_arn(api, authorizer.id)
             try:
-                result = await invocation.addTimeout(_AUTHORIZER_TIMEOUT, self.clock)
-            except (defer.TimeoutError, AwsError) as e:
-                log.warn("{api}: the authorizer {name} failed: {error}", api=api.id, name=authorizer.name, error=str(e))
+                call = lambda_caller.lambda_call(api, name, qualifier, authorizer.credentials, source_arn, signer)
+                result = await _invoke(invoker, call, payload).addTimeout(_AUTHORIZER_TIMEOUT, self.clock)
+            except (defer.TimeoutError, AwsError, lambda_caller.CannotAssumeRole) as e:
+                log.warn(
+                    "{api}: the authorizer {name} failed: {error}",
+                    api=api.id,
+                    name=authorizer.name,
+                    error=_execution_failure(e),
+                )
                 raise lambda_authorizer.Refused(lambda_authorizer.CONFIGURATION_ERROR) from None
             grant = lambda_authorizer.read_answer(result)
             if identity:
@@ -386,7 +404,7 @@ class ExecuteApiResource(Resource):
                 "invoking the function of {api}/{stage} failed: {error}",
                 api=target.api_id,
                 stage=target.stage,
-                error=str(failure.value),
+                error=_execution_failure(failure.value),
             )
             exchange.gateway_error(500, "Internal server error", "InternalServerErrorException")
         else:
@@ -442,8 +460,15 @@ def _read_body(request) -> bytes | None:
     return content.read()
 
 
-def _account_and_region(function: str, api: RestApi) -> tuple[str, str]:
-    parts = function.split(":")
-    if function.startswith("arn:") and len(parts) >= 5:
-        return parts[4], parts[3]
-    return api.account, api.region
+def _invoke(invoker: ILambdaInvoker, call: lambda_caller.LambdaCall, payload: bytes) -> defer.Deferred:
+    return defer.maybeDeferred(
+        invoker.invoke, call.account, call.region, call.function, payload, call.qualifier, source=call.source
+    )
+
+
+def _execution_failure(error: Exception) -> str:
+    # What API Gateway's execution log says: Lambda's refusal is a
+    # configuration error of the API.
+    if isinstance(error, AwsError) and error.code == "AccessDeniedException":
+        return f"{lambda_caller.INVALID_PERMISSIONS} ({error.message})"
+    return str(error)

@@ -22,9 +22,10 @@ from twisted.web import server
 from twisted.web.resource import Resource
 
 from ruststack.aws import errors, ids
-from ruststack.awslambda import functions, names, policy
+from ruststack.awslambda import access, functions, names, policy
 from ruststack.awslambda.environment import abandonable
 from ruststack.awslambda.functions import LambdaFunction, invalid
+from ruststack.awslambda.policy_match import Requester
 
 if TYPE_CHECKING:
     from ruststack.awslambda.service import LambdaService
@@ -54,6 +55,8 @@ class Call:
     region: str
     params: dict[str, str]
     query: dict[str, list[str]]
+    # The IAM action the operation needs on the function it names.
+    action: str | None = None
 
     def arg(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -76,14 +79,18 @@ class Call:
 
 Operation = Callable[["LambdaApiResource", Call], Awaitable[Reply]]
 _FUNCTION = r"(?P<name>[^/]+)"
-_ROUTES: list[tuple[bytes, re.Pattern, str]] = []
+_ROUTES: list[tuple[bytes, re.Pattern, str, str | None]] = []
 
 
-def route(method: str, pattern: str) -> Callable[[Operation], Operation]:
+def route(method: str, pattern: str, action: str | None = None) -> Callable[[Operation], Operation]:
+    """
+    Register an operation; C{action} is the IAM action it needs on the
+    function it names ("Resources and conditions for Lambda actions").
+    """
+
     def register(operation: Operation) -> Operation:
-        _ROUTES.append(
-            (method.encode(), re.compile(f"^{pattern}/?$".replace("{function}", _FUNCTION)), operation.__name__)
-        )
+        compiled = re.compile(f"^{pattern}/?$".replace("{function}", _FUNCTION))
+        _ROUTES.append((method.encode(), compiled, operation.__name__, action))
         return operation
 
     return register
@@ -103,9 +110,10 @@ class LambdaApiResource(Resource):
     def render(self, request) -> bytes | int:
         path, query = request.raw_path_and_query()
         text = path.decode("latin-1")
-        name, match = _operation(request.method, text)
+        name, match, action = _operation(request.method, text)
         params = {key: unquote(value) for key, value in match.groupdict().items()}
-        call = Call(request, request.caller.account, request.caller.region, params, parse_qs(query.decode("latin-1")))
+        caller = request.caller
+        call = Call(request, caller.account, caller.region, params, parse_qs(query.decode("latin-1")), action)
         running = defer.ensureDeferred(getattr(self, name)(call))
         if running.called:
             # Most operations never wait: answer without a round trip
@@ -198,7 +206,7 @@ class LambdaApiResource(Resource):
             body["NextMarker"] = base64.urlsafe_b64encode(page[-1].name.encode()).decode()
         return Reply(200, body)
 
-    @route("GET", "/2015-03-31/functions/{function}")
+    @route("GET", "/2015-03-31/functions/{function}", "lambda:GetFunction")
     async def get_function(self, call: Call) -> Reply:
         function = self._function(call)
         location = f"{self.service.edge_url()}/2015-03-31/code-packages/{function.code.key}.zip"
@@ -212,18 +220,18 @@ class LambdaApiResource(Resource):
             body["Concurrency"] = {"ReservedConcurrentExecutions": function.reserved_concurrency}
         return Reply(200, body)
 
-    @route("GET", "/2015-03-31/functions/{function}/configuration")
+    @route("GET", "/2015-03-31/functions/{function}/configuration", "lambda:GetFunctionConfiguration")
     async def get_function_configuration(self, call: Call) -> Reply:
         return Reply(200, self._function(call).configuration())
 
-    @route("DELETE", "/2015-03-31/functions/{function}")
+    @route("DELETE", "/2015-03-31/functions/{function}", "lambda:DeleteFunction")
     async def delete_function(self, call: Call) -> Reply:
         function = self._function(call)
         self.store.remove(function)
         self.service.code_changed(function, None)
         return Reply(204)
 
-    @route("PUT", "/2015-03-31/functions/{function}/code")
+    @route("PUT", "/2015-03-31/functions/{function}/code", "lambda:UpdateFunctionCode")
     async def update_function_code(self, call: Call) -> Reply:
         function = self._function(call)
         body = call.json()
@@ -241,7 +249,7 @@ class LambdaApiResource(Resource):
         self._install(function, data, on_success=lambda: setattr(function, "last_update_status", "Successful"))
         return Reply(200, function.configuration())
 
-    @route("PUT", "/2015-03-31/functions/{function}/configuration")
+    @route("PUT", "/2015-03-31/functions/{function}/configuration", "lambda:UpdateFunctionConfiguration")
     async def update_function_configuration(self, call: Call) -> Reply:
         function = self._function(call)
         body = call.json()
@@ -253,21 +261,21 @@ class LambdaApiResource(Resource):
         self.service.code_changed(function, self.service.installing.get(function))
         return Reply(200, function.configuration())
 
-    @route("GET", "/2015-03-31/functions/{function}/versions")
+    @route("GET", "/2015-03-31/functions/{function}/versions", "lambda:ListVersionsByFunction")
     async def list_versions_by_function(self, call: Call) -> Reply:
         # Only $LATEST exists here (no PublishVersion).
         return Reply(200, {"Versions": [self._function(call).configuration()]})
 
     # Tags (botocore lambda model: TagResource, UntagResource, ListTags)
 
-    @route("POST", "/2017-03-31/tags/(?P<name>[^/]+)")
+    @route("POST", "/2017-03-31/tags/(?P<name>[^/]+)", "lambda:TagResource")
     async def tag_resource(self, call: Call) -> Reply:
         function = self._function(call)
         function.tags.update(call.json().get("Tags") or {})
         self.store.save()
         return Reply(204)
 
-    @route("DELETE", "/2017-03-31/tags/(?P<name>[^/]+)")
+    @route("DELETE", "/2017-03-31/tags/(?P<name>[^/]+)", "lambda:UntagResource")
     async def untag_resource(self, call: Call) -> Reply:
         function = self._function(call)
         for key in call.query.get("tagKeys", []):
@@ -275,7 +283,7 @@ class LambdaApiResource(Resource):
         self.store.save()
         return Reply(204)
 
-    @route("GET", "/2017-03-31/tags/(?P<name>[^/]+)")
+    @route("GET", "/2017-03-31/tags/(?P<name>[^/]+)", "lambda:ListTags")
     async def list_tags(self, call: Call) -> Reply:
         return Reply(200, {"Tags": dict(self._function(call).tags)})
 
@@ -294,7 +302,7 @@ class LambdaApiResource(Resource):
 
     # Invoke
 
-    @route("POST", "/2015-03-31/functions/{function}/invocations")
+    @route("POST", "/2015-03-31/functions/{function}/invocations", "lambda:InvokeFunction")
     async def invoke(self, call: Call) -> Reply:
         function = self._function(call)
         request = call.request
@@ -342,7 +350,7 @@ class LambdaApiResource(Resource):
             headers["x-amz-log-result"] = result.log_result
         return Reply(result.status, result.payload, headers)
 
-    @route("POST", "/2014-11-13/functions/{function}/invoke-async")
+    @route("POST", "/2014-11-13/functions/{function}/invoke-async", "lambda:InvokeFunction")
     async def invoke_async(self, call: Call) -> Reply:
         function = self._function(call)
         payload = call.request.content.read()
@@ -351,27 +359,27 @@ class LambdaApiResource(Resource):
 
     # Resource policy
 
-    @route("POST", "/2015-03-31/functions/{function}/policy")
+    @route("POST", "/2015-03-31/functions/{function}/policy", "lambda:AddPermission")
     async def add_permission(self, call: Call) -> Reply:
         function = self._function(call)
         entry = policy.add_permission(function, call.json())
         self.store.save()
         return Reply(201, {"Statement": json.dumps(entry, separators=(",", ":"))})
 
-    @route("DELETE", "/2015-03-31/functions/{function}/policy/(?P<sid>[^/]+)")
+    @route("DELETE", "/2015-03-31/functions/{function}/policy/(?P<sid>[^/]+)", "lambda:RemovePermission")
     async def remove_permission(self, call: Call) -> Reply:
         function = self._function(call)
         policy.remove_permission(function, call.params["sid"], call.arg("RevisionId"))
         self.store.save()
         return Reply(204)
 
-    @route("GET", "/2015-03-31/functions/{function}/policy")
+    @route("GET", "/2015-03-31/functions/{function}/policy", "lambda:GetPolicy")
     async def get_policy(self, call: Call) -> Reply:
         return Reply(200, policy.get_policy(self._function(call)))
 
     # Concurrency
 
-    @route("PUT", "/2017-10-31/functions/{function}/concurrency")
+    @route("PUT", "/2017-10-31/functions/{function}/concurrency", "lambda:PutFunctionConcurrency")
     async def put_function_concurrency(self, call: Call) -> Reply:
         function = self._function(call)
         value = call.json().get("ReservedConcurrentExecutions")
@@ -383,14 +391,14 @@ class LambdaApiResource(Resource):
         self.store.save()
         return Reply(200, {"ReservedConcurrentExecutions": value})
 
-    @route("GET", "/2019-09-30/functions/{function}/concurrency")
+    @route("GET", "/2019-09-30/functions/{function}/concurrency", "lambda:GetFunctionConcurrency")
     async def get_function_concurrency(self, call: Call) -> Reply:
         function = self._function(call)
         if function.reserved_concurrency is None:
             return Reply(200, {})
         return Reply(200, {"ReservedConcurrentExecutions": function.reserved_concurrency})
 
-    @route("DELETE", "/2017-10-31/functions/{function}/concurrency")
+    @route("DELETE", "/2017-10-31/functions/{function}/concurrency", "lambda:DeleteFunctionConcurrency")
     async def delete_function_concurrency(self, call: Call) -> Reply:
         function = self._function(call)
         function.reserved_concurrency = None
@@ -419,7 +427,10 @@ class LambdaApiResource(Resource):
     # Helpers
 
     def _function(self, call: Call) -> LambdaFunction:
-        return self.service.find(call.account, call.region, call.params["name"], call.arg("Qualifier"))
+        assert call.action is not None, "an operation on a function names its IAM action"
+        return self.service.find(
+            Requester(call.account), call.region, call.params["name"], call.action, call.arg("Qualifier")
+        )
 
     def _updated(self, function: LambdaFunction) -> None:
         function.revision_id = str(uuid.uuid4())
@@ -470,11 +481,11 @@ class LambdaApiResource(Resource):
             ) from None
 
 
-def _operation(method: bytes, path: str) -> tuple[str, re.Match]:
-    for route_method, pattern, name in _ROUTES:
+def _operation(method: bytes, path: str) -> tuple[str, re.Match, str | None]:
+    for route_method, pattern, name, action in _ROUTES:
         match = pattern.match(path)
         if match and method == route_method:
-            return name, match
+            return name, match, action
     raise errors.AwsError("UnknownOperationException", f"Unknown operation {method.decode()} {path}", 404)
 
 
@@ -486,6 +497,7 @@ def _check_revision(function: LambdaFunction, revision: str | None) -> None:
 def _plain_name(value: Any, call: Call) -> str:
     if isinstance(value, str) and ":" in value:
         ref = names.parse(value, call.account, call.region)
+        access.check_creation(Requester(call.account), ref)
         return functions.check_name(ref.name)
     return functions.check_name(value)
 

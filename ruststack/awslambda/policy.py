@@ -12,11 +12,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from ruststack.aws.errors import AwsError
-from ruststack.awslambda.functions import LambdaFunction, invalid
+from ruststack.awslambda.functions import LambdaFunction, invalid, validation
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ACTION = re.compile(r"^(lambda:[*]|lambda:[a-zA-Z]+|[*])$")
 _STATEMENT_ID = re.compile(r"^([a-zA-Z0-9-_.]+)$")
+# botocore lambda model, AddPermissionRequest: SourceArn (shape Arn) and
+# SourceAccount (shape SourceOwner); what the policy's conditions match on.
+_SOURCE_ARN = (
+    r"arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)"
+)
+_SOURCE_ACCOUNT = r"\d{12}"
 
 
 def _principal(principal: str) -> Any:
@@ -43,6 +49,8 @@ def statement(function: LambdaFunction, body: Mapping[str, Any]) -> dict:
         raise invalid(f"Invalid Action: {action!r}. Actions must be lambda:<Operation> or lambda:*")
     if not isinstance(principal, str) or not principal:
         raise invalid("Principal is required")
+    _check(body.get("SourceArn"), "sourceArn", _SOURCE_ARN, 10000)
+    _check(body.get("SourceAccount"), "sourceAccount", _SOURCE_ACCOUNT, 12)
     entry: dict[str, Any] = {
         "Sid": sid,
         "Effect": "Allow",
@@ -64,6 +72,16 @@ def statement(function: LambdaFunction, body: Mapping[str, Any]) -> dict:
     if conditions:
         entry["Condition"] = conditions
     return entry
+
+
+def _check(value: Any, member: str, pattern: str, longest: int) -> None:
+    # The model's constraints, checked as Lambda checks them (ValidationException).
+    if value is None:
+        return
+    if not isinstance(value, str) or len(value) > longest:
+        raise validation(value, member, f"Member must have length less than or equal to {longest}")
+    if not re.fullmatch(pattern, value):
+        raise validation(value, member, f"Member must satisfy regular expression pattern: {pattern}")
 
 
 def add_permission(function: LambdaFunction, body: Mapping[str, Any]) -> dict:

@@ -18,10 +18,11 @@ from zope.interface import implementer
 
 from ruststack.aws import errors, identity
 from ruststack.aws.identity import Credential
-from ruststack.awslambda import names
+from ruststack.awslambda import access, names
 from ruststack.awslambda.control import LambdaApiResource
 from ruststack.awslambda.environment import Executor, FunctionSnapshot, Invocation, abandonable, log_tail, when_fired
-from ruststack.awslambda.functions import LambdaFunction, not_found
+from ruststack.awslambda.functions import LambdaFunction
+from ruststack.awslambda.policy_match import Requester
 from ruststack.awslambda.pool import EnvironmentPool
 from ruststack.awslambda.store import FunctionStore
 from ruststack.interfaces import (
@@ -29,6 +30,7 @@ from ruststack.interfaces import (
     IAwsService,
     ILambdaInvoker,
     InvokeResult,
+    InvokeSource,
     IObjectReader,
     IPublicRequests,
     ServiceStatus,
@@ -128,16 +130,14 @@ class LambdaService(service.Service):
 
     # Functions
 
-    def find(self, account: str, region: str, name: str, qualifier: str | None = None) -> LambdaFunction:
+    def find(
+        self, requester: Requester, region: str, name: str, action: str, qualifier: str | None = None
+    ) -> LambdaFunction:
         """
-        The function C{name} (any of its forms) names; only C{$LATEST} has
-        a qualifier here.
+        The function C{name} (any of its forms) names, if C{requester} may
+        perform C{action} on it (L{access.find_function}).
         """
-        ref = names.parse(name, account, region, qualifier)
-        function = self.store.get(ref.account, ref.region, ref.name)
-        if function is None or ref.qualifier not in (None, "$LATEST"):
-            raise not_found(ref.arn)
-        return function
+        return access.find_function(self.store, requester, region, name, action, qualifier)
 
     def _current_revision(self, arn: str) -> str | None:
         ref = names.parse(arn, "", "")
@@ -163,12 +163,21 @@ class LambdaService(service.Service):
 
     # Invocations
 
-    def invoke(self, account: str, region: str, function: str, payload: bytes, qualifier: str | None = None):
+    def invoke(
+        self,
+        account: str,
+        region: str,
+        function: str,
+        payload: bytes,
+        qualifier: str | None = None,
+        source: InvokeSource | None = None,
+    ):
         """
         L{ILambdaInvoker}: a RequestResponse invocation.
         """
+        requester = Requester(account) if source is None else Requester(account, source.principal, source.arn)
         try:
-            found = self.find(account, region, function, qualifier)
+            found = self.find(requester, region, function, access.INVOKE, qualifier)
         except errors.AwsError:
             return defer.fail()
         running = defer.ensureDeferred(self.run(found, payload))

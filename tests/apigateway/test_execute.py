@@ -18,7 +18,7 @@ from ruststack.apigateway import control
 from ruststack.apigateway.execute import ExecuteApiResource, function_of, target_of
 from ruststack.apigateway.store import ApiStore
 from ruststack.aws.errors import AwsError
-from ruststack.interfaces import ILambdaInvoker, InvokeResult
+from ruststack.interfaces import ILambdaInvoker, InvokeResult, InvokeSource
 
 ACCOUNT, REGION = "000000000000", "us-east-1"
 FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:app"
@@ -34,11 +34,13 @@ class FakeLambda:
 
     def __init__(self):
         self.calls = []
+        self.sources = []
         self.answer = lambda event: InvokeResult(200, json.dumps({"statusCode": 200, "body": "ok"}).encode())
 
-    def invoke(self, account, region, function, payload, qualifier=None):
+    def invoke(self, account, region, function, payload, qualifier=None, source=None):
         event = json.loads(payload)
         self.calls.append((account, region, function, qualifier, event))
+        self.sources.append(source)
         return defer.maybeDeferred(self.answer, event)
 
 
@@ -135,6 +137,10 @@ def test_proxy_round_trip_path_form(store, lam, client):
     assert len(response.headers.getRawHeaders("x-amz-apigw-id")[0]) == 16
     account, region, function, qualifier, event = lam.calls[0]
     assert (account, region, function, qualifier) == (ACCOUNT, REGION, FUNCTION_ARN, None)
+    # API Gateway invokes as itself, for the method ARN of the request's own path.
+    assert lam.sources[0] == InvokeSource(
+        "apigateway.amazonaws.com", f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/dev/POST/things/a%20b"
+    )
     assert event["resource"] == "/{proxy+}"
     assert event["pathParameters"] == {"proxy": "things/a b"}
     assert event["multiValueQueryStringParameters"] == {"x": ["1", "2"]}

@@ -55,6 +55,13 @@ async def test_stage_served_by_an_in_reactor_stack():
             integrationHttpMethod="POST",
             uri=f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function['FunctionArn']}/invocations",
         )
+        await lam.add_permission(
+            FunctionName="inreactor",
+            StatementId="apigateway",
+            Action="lambda:InvokeFunction",
+            Principal="apigateway.amazonaws.com",
+            SourceArn=f"arn:aws:execute-api:us-east-1:000000000000:{api['id']}/*/GET/*",
+        )
         await apigw.create_deployment(restApiId=api["id"], stageName="live")
 
         response = await treq.get(f"{stack.endpoint_url}/restapis/{api['id']}/live/_user_request_/42")

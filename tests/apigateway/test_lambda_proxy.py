@@ -92,6 +92,15 @@ def deploy_echo(process: RustStackProcess, **clients) -> tuple[str, str]:
             uri=uri,
             timeoutInMillis=timeout,
         )
+    # As deploy tools (SAM, Serverless) do: API Gateway may invoke the function for this API.
+    account = arn.split(":")[4]
+    lam.add_permission(
+        FunctionName="echo",
+        StatementId=f"apigateway-{api['id']}",
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:{process.region}:{account}:{api['id']}/*",
+    )
     apigw.create_deployment(restApiId=api["id"], stageName="test", variables={"flavour": "plain"})
     return api["id"], f"{process.endpoint_url}/restapis/{api['id']}/test/_user_request_"
 
@@ -201,6 +210,13 @@ def test_lambda_token_authorizer(echo_stack, echo):
         Code={"ZipFile": package(AUTHORIZER, "auth")},
     )["FunctionArn"]
     lam.get_waiter("function_active_v2").wait(FunctionName="authorizer")
+    lam.add_permission(
+        FunctionName="authorizer",
+        StatementId="apigateway-authorizers",
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:us-east-1:000000000000:{api_id}/authorizers/*",
+    )
     lambda_uri = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{}/invocations"
     authorizer = apigw.create_authorizer(
         restApiId=api_id,

@@ -5,10 +5,13 @@ Function name forms and policy statements, without a stack.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ruststack.aws.errors import AwsError
 from ruststack.awslambda import names, policy
 from ruststack.awslambda.functions import FunctionCode, LambdaFunction
+from ruststack.awslambda.policy_match import arn_like
 
 
 @pytest.mark.parametrize(
@@ -81,3 +84,52 @@ def test_conditions_and_revision_checks():
     with pytest.raises(AwsError) as raised:
         policy.statement(function, {"StatementId": "s", "Action": "s3:GetObject", "Principal": "*"})
     assert raised.value.code == "InvalidParameterValueException"
+
+
+@pytest.mark.parametrize(
+    "member, value, constraint",
+    [
+        # Wildcards stand for a resource, never for a region or an account.
+        ("SourceArn", "arn:aws:execute-api:*:111111111111:abc/*", "regular expression pattern: arn:"),
+        ("SourceArn", "arn:aws:execute-api:us-east-1:*:abc/*", "regular expression pattern: arn:"),
+        ("SourceArn", "execute-api/abc", "regular expression pattern: arn:"),
+        ("SourceArn", "arn:aws:s3:::" + "b" * 10000, "length less than or equal to 10000"),
+        ("SourceAccount", "1234", "regular expression pattern: \\d{12}"),
+        ("SourceAccount", "1234567890123", "length less than or equal to 12"),
+    ],
+)
+def test_source_arn_and_account_are_checked_as_the_model_says(member, value, constraint):
+    body = {"StatementId": "s", "Action": "lambda:InvokeFunction", "Principal": "apigateway.amazonaws.com"}
+    with pytest.raises(AwsError) as raised:
+        policy.statement(_function(), {**body, member: value})
+    assert raised.value.code == "ValidationException" and raised.value.status == 400
+    member_name = member[0].lower() + member[1:]
+    assert raised.value.message.startswith(f"1 validation error detected: Value '{value}' at '{member_name}'")
+    assert constraint in raised.value.message
+
+
+SOURCE_ARNS = st.one_of(
+    st.text(alphabet="arnws:-*/?ex.ci1p2", max_size=40),
+    st.builds(
+        "arn:{}:{}:{}:{}:{}".format,
+        st.sampled_from(["aws", "aws-cn", "*", ""]),
+        st.sampled_from(["execute-api", "s3", "", "*"]),
+        st.sampled_from(["us-east-1", "eu-west-3", "", "*", "us-east"]),
+        st.sampled_from(["111111111111", "", "*", "1111"]),
+        st.text(alphabet="ab/*?:{}\n", max_size=12),
+    ),
+)
+
+
+@given(SOURCE_ARNS)
+def test_an_accepted_source_arn_is_an_arn_the_policy_can_match(text):
+    body = {"StatementId": "s", "Action": "lambda:InvokeFunction", "Principal": "apigateway.amazonaws.com"}
+    try:
+        entry = policy.statement(_function(), {**body, "SourceArn": text})
+    except AwsError as error:
+        assert error.code == "ValidationException"
+        return
+    pattern = entry["Condition"]["ArnLike"]["AWS:SourceArn"]
+    assert pattern == text and len(pattern.split(":", 5)) == 6
+    # And it matches itself, wildcards or not.
+    assert arn_like(pattern, pattern)
