@@ -10,6 +10,7 @@ import datetime
 import re
 
 import botocore.auth
+import botocore.crt.auth
 import pytest
 import requests
 from botocore.auth import SigV4Auth
@@ -62,8 +63,6 @@ def shift_clock(monkeypatch, minutes: int) -> None:
     Sign as if this machine's clock were C{minutes} off (botocore's signers,
     and the CRT ones that boto3 prefers for S3 when awscrt is installed).
     """
-    import botocore.crt.auth
-
     real = botocore.auth.get_current_datetime
 
     def shifted(*args, **kwargs):
