@@ -340,6 +340,22 @@ class EdgeResource(Resource):
         except errors.AwsError as error:
             return service.render_error(request, error)
 
+    def is_operator(self, request: EdgeRequest) -> bool:
+        """
+        Whether C{request} comes from an operator: with C{--auth verify}, it
+        carries a valid signature by a key the credentials file marks as an
+        operator's (any credential scope); otherwise anyone is.
+        """
+        if not self.authenticator.verifying:
+            return True
+        try:
+            self.authenticator.check(request.signature)
+            self._authenticate(request)
+        except identity.AuthenticationError:
+            return False
+        assert request.signature is not None  # a verified request is signed
+        return self.authenticator.is_operator(request.signature.scope.access_key)
+
     def _authenticate(self, request: EdgeRequest) -> None:
         if not self.authenticator.verifying:
             return

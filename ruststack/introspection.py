@@ -3,7 +3,8 @@ RustStack's own endpoints, outside the AWS namespace:
 
   - C{GET /_ruststack/health}: version and each service's state;
   - C{POST /_ruststack/reset[?service=s3]}: forget the state of all services
-    or of one, so that a test suite can isolate its tests.
+    or of one, so that a test suite can isolate its tests; with C{--auth
+    verify}, only for a request signed by an operator's key.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class IntrospectionResource(Resource):
         return {"version": ruststack.__version__, "services": services}
 
     def render_reset(self, request) -> bytes | int:
+        if not self.stack.edge.is_operator(request):
+            # Resetting forgets every tenant's state: an operator's act.
+            return _json(request, 403, {"error": "reset needs a request signed by an operator's key"})
         wanted = [value.decode() for value in request.args.get(b"service", [])]
         unknown = [name for name in wanted if name not in self.stack.aws_services]
         if unknown:

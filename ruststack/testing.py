@@ -187,11 +187,15 @@ class RustStackProcess:
         with urllib.request.urlopen(self.endpoint_url + "/_ruststack/health", timeout=10) as response:
             return json.load(response)
 
-    def reset(self, *services: str) -> None:
+    def reset(self, *services: str, operator: tuple[str, str] | None = None) -> None:
+        """
+        Forget the state of the named services (all by default); under
+        C{--auth verify}, sign as the C{operator} (access key, secret key).
+        """
         query = "".join(f"&service={name}" for name in services).lstrip("&")
-        request = urllib.request.Request(
-            self.endpoint_url + "/_ruststack/reset" + (f"?{query}" if query else ""), method="POST"
-        )
+        url = self.endpoint_url + "/_ruststack/reset" + (f"?{query}" if query else "")
+        headers = signed_headers("POST", url, operator, self.region) if operator else {}
+        request = urllib.request.Request(url, method="POST", headers=headers)
         with urllib.request.urlopen(request, timeout=60) as response:
             response.read()
 
@@ -203,6 +207,20 @@ class RustStackProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def signed_headers(method: str, url: str, credentials: tuple[str, str], region: str) -> dict[str, str]:
+    """
+    The headers that sign a body-less request to RustStack's own endpoints
+    (credential scope service C{ruststack}).
+    """
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method, url, data=b"")
+    SigV4Auth(Credentials(*credentials), "ruststack", region).add_auth(request)
+    return dict(request.headers)
 
 
 def _die_with_parent() -> None:

@@ -63,15 +63,21 @@ class AuthenticationError(Exception):
 
 @attrs.frozen
 class Credential:
+    """
+    @ivar operator: whether the key may reset RustStack (C{ruststack_operator
+        = true} in its section).
+    """
+
     secret_key: str
     account: str | None = None
+    operator: bool = False
 
 
 def load_credentials(path: str) -> dict[str, Credential]:
     """
     Read an AWS shared-credentials style file: each section holds
     C{aws_access_key_id}, C{aws_secret_access_key} and optionally
-    C{aws_account_id}.
+    C{aws_account_id} and C{ruststack_operator}.
     """
     parser = configparser.ConfigParser(interpolation=None)
     with open(path, encoding="utf-8") as f:
@@ -81,7 +87,13 @@ def load_credentials(path: str) -> dict[str, Credential]:
         entry = parser[section]
         if "aws_access_key_id" not in entry or "aws_secret_access_key" not in entry:
             raise ValueError(f"section [{section}] needs aws_access_key_id and aws_secret_access_key")
-        keys[entry["aws_access_key_id"]] = Credential(entry["aws_secret_access_key"], entry.get("aws_account_id"))
+        try:
+            operator = entry.getboolean("ruststack_operator", fallback=False)
+        except ValueError:
+            raise ValueError(f"section [{section}]: ruststack_operator must be true or false") from None
+        keys[entry["aws_access_key_id"]] = Credential(
+            entry["aws_secret_access_key"], entry.get("aws_account_id"), operator
+        )
     return keys
 
 
@@ -136,6 +148,16 @@ class Authenticator:
             access_key=signature.scope.access_key,
             signature=signature,
         )
+
+    def is_operator(self, access_key: str) -> bool:
+        """
+        Whether C{access_key} may act on RustStack itself (reset it): any
+        key when not verifying, else those the credentials file marks.
+        """
+        if self.credentials is None:
+            return True
+        credential = self.credentials.get(access_key)
+        return credential is not None and credential.operator
 
     def now(self) -> float:
         return self.clock.seconds() if self.clock is not None else time.time()
