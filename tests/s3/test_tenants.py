@@ -505,3 +505,46 @@ def test_policies_persist_and_reset(tmp_path):
         assert _policy_of(s3, "kept") is None
     finally:
         second.stop()
+
+
+def test_lambda_reads_code_only_from_buckets_it_may_read(tmp_path):
+    # Other services read S3 through IObjectReader, as the caller's account.
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        "".join(
+            f"[{key}]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\naws_account_id = {account}\n"
+            for key, secret, account in (ALICE, BOB)
+        )
+    )
+    process = RustStackProcess.start(
+        "--services", "s3,lambda", "--auth", "verify", "--credentials-file", str(credentials)
+    )
+    try:
+        alice = client(process, ALICE)
+        alice.create_bucket(Bucket="alice-code")
+        alice.put_object(Bucket="alice-code", Key="app.zip", Body=_zip())
+        key, secret, _ = BOB
+        lambda_client = process.client("lambda", aws_access_key_id=key, aws_secret_access_key=secret)
+        with pytest.raises(ClientError) as raised:
+            lambda_client.create_function(
+                FunctionName="borrowed",
+                Runtime="python3.11",
+                Role=f"arn:aws:iam::{BOB[2]}:role/lambda",
+                Handler="app.handler",
+                Code={"S3Bucket": "alice-code", "S3Key": "app.zip"},
+            )
+        assert raised.value.response["Error"]["Code"] == "InvalidParameterValueException"
+        assert "S3 Error Code: AccessDenied" in raised.value.response["Error"]["Message"]
+        assert "borrowed" not in [f["FunctionName"] for f in lambda_client.list_functions()["Functions"]]
+    finally:
+        process.stop()
+
+
+def _zip() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
