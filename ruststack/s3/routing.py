@@ -189,6 +189,47 @@ def route(
     model has operations the wire cannot tell apart (GetBucketLifecycle and
     GetBucketLifecycleConfiguration); empty when it is none.
     """
+    known = _known()
+    # Only what the model names can matter: the answer is cached by that.
+    return _route(
+        method,
+        scope,
+        bucket if bucket in known.literals else None,
+        frozenset(
+            (name, value if name in known.pinned else "") for name, value in query.items() if name in known.query
+        ),
+        frozenset(name for name in headers if name in known.headers),
+    )
+
+
+@attrs.frozen
+class _Known:
+    query: frozenset[str]
+    pinned: frozenset[str]
+    headers: frozenset[str]
+    literals: frozenset[str]
+
+
+@functools.cache
+def _known() -> _Known:
+    operations = model_operations()
+    return _Known(
+        frozenset(
+            name
+            for operation in operations
+            for name in operation.subresources | operation.query_members | {pin for pin, _ in operation.pinned}
+        ),
+        frozenset(pin for operation in operations for pin, _ in operation.pinned),
+        frozenset(name for operation in operations for name in operation.required_headers),
+        frozenset(operation.literal for operation in operations if operation.literal is not None),
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _route(
+    method: str, scope: str, bucket: str | None, query_items: frozenset[tuple[str, str]], headers: frozenset[str]
+) -> tuple[ModelOperation, ...]:
+    query = dict(query_items)
     candidates = [
         operation
         for operation in _by_target().get((method, scope, named_subresources(query)), ())
