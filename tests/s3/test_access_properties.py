@@ -182,3 +182,12 @@ def test_request_uris_parse_back(path, subresources, pinned):
     parts = sorted(subresources) + [f"{name}={value}" for name, value in sorted(pinned.items())] + ["x-id=Marker"]
     parsed_path, parsed_subresources, parsed_pinned = routing.parse_request_uri(path + "?" + "&".join(parts))
     assert (parsed_path, parsed_subresources, dict(parsed_pinned)) == (path, frozenset(subresources), pinned)
+
+
+def test_every_operation_on_a_bucket_has_its_action():
+    from ruststack.s3.operations import HANDLERS
+
+    # An operation missing here would be its owner's alone (deny-safe), but
+    # a policy could not grant it: keep the table whole.
+    assert set(HANDLERS) - set(access.ACTIONS) == {"ListBuckets", "CreateBucket"}
+    assert set(access.ACTIONS) <= set(HANDLERS)
