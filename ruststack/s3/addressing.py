@@ -1,5 +1,5 @@
 """
-Which bucket, key and subresource an S3 request addresses: path style
+Which bucket and key an S3 request addresses: path style
 (C{/bucket/key}) or virtual-host style (C{Host: bucket.s3.<anything>},
 C{Host: bucket.localhost[:port]}).
 See https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html
@@ -17,54 +17,17 @@ from ruststack.aws.errors import AwsError
 _VIRTUAL_S3 = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.\-_]*?)\.s3[.-]")
 _VIRTUAL_LOCALHOST = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.\-_]*)\.localhost$")
 
-# Query parameters that name an S3 subresource (an operation of its own),
-# most specific first: `?uploadId&partNumber` is a part, not the upload.
-SUBRESOURCES = (
-    "uploads",
-    "uploadId",
-    "tagging",
-    "attributes",
-    "location",
-    "versioning",
-    "versions",
-    "delete",
-    "acl",
-    "policy",
-    "cors",
-    "lifecycle",
-    "website",
-    "encryption",
-    "notification",
-    "replication",
-    "logging",
-    "requestPayment",
-    "object-lock",
-    "legal-hold",
-    "retention",
-    "ownershipControls",
-    "publicAccessBlock",
-    "accelerate",
-    "analytics",
-    "inventory",
-    "metrics",
-    "intelligent-tiering",
-    "policyStatus",
-    "restore",
-    "select",
-    "torrent",
-)
-
 
 @attrs.frozen
 class Address:
     """
     C{bucket} is C{None} for the service (ListBuckets), C{key} C{None} for
-    a bucket.
+    a bucket. Which operation the query names is L{ruststack.s3.routing}'s
+    to say.
     """
 
     bucket: str | None
     key: str | None
-    subresource: str | None
     query: dict[str, str]
 
 
@@ -106,14 +69,13 @@ def address(host: str, path: bytes, raw_query: bytes) -> Address:
     Parse a request's target.
     """
     query = parse_query(raw_query)
-    subresource = next((name for name in SUBRESOURCES if name in query), None)
     virtual = bucket_from_host(host)
     if virtual is not None:
         key_part = path[1:] if path.startswith(b"/") else path
-        return Address(virtual, _decode(key_part) if key_part else None, subresource, query)
+        return Address(virtual, _decode(key_part) if key_part else None, query)
     stripped = path.lstrip(b"/")
     if not stripped:
-        return Address(None, None, subresource, query)
+        return Address(None, None, query)
     bucket, slash, key_part = stripped.partition(b"/")
     key = _decode(key_part) if slash and key_part else None
-    return Address(_decode(bucket), key, subresource, query)
+    return Address(_decode(bucket), key, query)

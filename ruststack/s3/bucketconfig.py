@@ -4,17 +4,17 @@ configuration operations, which deployment and cleanup tools call on every
 bucket they look at: ACLs (the owner has FULL_CONTROL), encryption (SSE-S3,
 the default of every bucket since January 2023), object ownership
 (BucketOwnerEnforced, the default since April 2023), and the "not
-configured" errors of tagging, policy, CORS, lifecycle, website and public
-access block. Writing these configurations is not built (501).
+configured" errors of tagging, CORS, lifecycle, website and public access
+block. Writing these configurations is not built (501).
 """
 
 from __future__ import annotations
 
 from ruststack.aws.errors import AwsError
 from ruststack.s3 import wire
-from ruststack.s3.buckets import owner_xml
 from ruststack.s3.call import S3Call, S3Context
 from ruststack.s3.objects import existing_object
+from ruststack.s3.owners import owner_xml
 
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
@@ -71,7 +71,6 @@ def _not_configured(code: str, message: str):
 
 
 get_bucket_tagging = _not_configured("NoSuchTagSet", "The TagSet does not exist")
-get_bucket_policy = _not_configured("NoSuchBucketPolicy", "The bucket policy does not exist")
 get_bucket_cors = _not_configured("NoSuchCORSConfiguration", "The CORS configuration does not exist")
 get_bucket_lifecycle = _not_configured("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist")
 get_bucket_website = _not_configured(

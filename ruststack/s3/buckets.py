@@ -5,7 +5,6 @@ ListBuckets, GetBucketLocation, GetBucketVersioning.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import re
 
@@ -13,6 +12,7 @@ from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
 from ruststack.s3 import wire
 from ruststack.s3.call import S3Call, S3Context
+from ruststack.s3.owners import owner_xml
 from ruststack.s3.records import Bucket
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -35,22 +35,6 @@ def valid_bucket_name(name: str) -> bool:
     prefixes = ("xn--", "sthree-", "amzn-s3-demo-")
     suffixes = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
     return not name.startswith(prefixes) and not name.endswith(suffixes)
-
-
-def canonical_user_id(account: str) -> str:
-    """
-    A stable 64-hex-digit canonical user id for an account.
-    """
-    return hashlib.sha256(f"ruststack:{account}".encode()).hexdigest()
-
-
-def owner_xml(account: str, tag: str = "Owner") -> str:
-    return (
-        f"<{tag}>"
-        + wire.element("ID", canonical_user_id(account))
-        + wire.element("DisplayName", "webfile")
-        + f"</{tag}>"
-    )
 
 
 def create_bucket(ctx: S3Context, call: S3Call) -> bytes:

@@ -12,6 +12,7 @@ import attrs
 
 from ruststack.aws.errors import AwsError
 from ruststack.aws.identity import Caller
+from ruststack.s3 import access
 from ruststack.s3.records import Bucket
 from ruststack.s3.store import Store
 from ruststack.s3.upload import UploadSink
@@ -22,17 +23,19 @@ class S3Call:
     """
     @ivar headers: request headers by lower case name (first value).
     @ivar sink: the streamed body of a PUT/POST, else C{None}.
+    @ivar operation: the AWS operation it is, once resolved (what the
+        caller is authorized for).
     """
 
     request: Any
     method: str
     bucket: str | None
     key: str | None
-    subresource: str | None
     query: dict[str, str]
     headers: Mapping[str, str]
     caller: Caller
     sink: UploadSink | None
+    operation: str = ""
 
     def body(self) -> bytes:
         """
@@ -72,7 +75,9 @@ class S3Context:
 
     def bucket(self, call: S3Call) -> Bucket:
         """
-        The bucket C{call} addresses; NoSuchBucket if there is none.
+        The bucket C{call} addresses, once its caller is authorized for its
+        operation there; NoSuchBucket if there is none, AccessDenied if the
+        caller may not.
         """
         assert call.bucket is not None
         found = self.store.get_bucket(call.bucket)
@@ -81,7 +86,8 @@ class S3Context:
         expected_owner = call.headers.get("x-amz-expected-bucket-owner")
         if expected_owner is not None and expected_owner != found.account:
             # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html
-            raise AwsError("AccessDenied", "Access Denied", 403)
+            raise access.access_denied()
+        access.authorize_operation(found, call.caller.account, call.operation, call.key)
         return found
 
 

@@ -10,8 +10,8 @@ from xml.sax.saxutils import escape
 
 from ruststack.aws import ids
 from ruststack.s3 import listing, wire
-from ruststack.s3.buckets import owner_xml
 from ruststack.s3.call import S3Call, S3Context, invalid_argument
+from ruststack.s3.owners import owner_xml
 from ruststack.s3.store import upload_position
 
 MAX_KEYS = 1000

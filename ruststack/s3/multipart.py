@@ -16,10 +16,10 @@ from twisted.internet import defer
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
 from ruststack.s3 import checksums, ranges, wire
-from ruststack.s3.buckets import owner_xml
 from ruststack.s3.call import S3Call, S3Context, invalid_argument, no_such_upload
 from ruststack.s3.objectmeta import check_key, meta_from_headers
 from ruststack.s3.objects import copy_source
+from ruststack.s3.owners import owner_xml
 from ruststack.s3.records import ObjectMeta, ObjectRecord, Part, Staged, Upload
 from ruststack.s3.spool import Spool
 

@@ -16,7 +16,7 @@ from twisted.web.server import NOT_DONE_YET
 
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import checksums, conditions, ranges, sendfile, wire
+from ruststack.s3 import access, checksums, conditions, ranges, sendfile, wire
 from ruststack.s3.call import S3Call, S3Context, no_such_bucket, no_such_key
 from ruststack.s3.objectmeta import (
     check_key,
@@ -26,7 +26,7 @@ from ruststack.s3.objectmeta import (
     tags_from_header,
 )
 from ruststack.s3.producer import BodyProducer
-from ruststack.s3.records import ObjectMeta, ObjectRecord, Staged
+from ruststack.s3.records import Bucket, ObjectMeta, ObjectRecord, Staged
 
 _PRECONDITION_FAILED = "At least one of the pre-conditions you specified did not hold"
 
@@ -248,6 +248,15 @@ def delete_objects(ctx: S3Context, call: S3Call) -> bytes:
                 + "</Error>"
             )
             continue
+        if not access.permits(bucket, call.caller.account, "s3:DeleteObject", key):
+            parts.append(
+                "<Error>"
+                + wire.element("Key", key)
+                + wire.element("Code", "AccessDenied")
+                + wire.element("Message", "Access Denied")
+                + "</Error>"
+            )
+            continue
         ctx.store.delete_object(bucket.name, key)
         if not quiet:
             parts.append("<Deleted>" + wire.element("Key", key) + wire.optional("VersionId", version) + "</Deleted>")
@@ -274,11 +283,14 @@ def copy_source(ctx: S3Context, call: S3Call) -> ObjectRecord:
     The object C{x-amz-copy-source} names, under the copy-source conditions.
     """
     bucket, key = parse_copy_source(call.headers["x-amz-copy-source"])
-    if ctx.store.get_bucket(bucket) is None:
+    found = ctx.store.get_bucket(bucket)
+    if found is None:
         raise no_such_bucket(bucket)
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html: s3:GetObject on the source.
+    access.authorize(found, call.caller.account, "s3:GetObject", key)
     record = ctx.store.get_object(bucket, key)
     if record is None:
-        raise no_such_key(key)
+        raise missing_key(found, call.caller.account, key)
     if not conditions.evaluate_copy_source(call.headers, record.etag, record.last_modified):
         raise precondition_failed("x-amz-copy-source-If-Match")
     return record
@@ -359,13 +371,24 @@ def copy_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
 
 
 def existing_object(ctx: S3Context, call: S3Call) -> ObjectRecord:
-    ctx.bucket(call)
-    assert call.bucket is not None and call.key is not None
+    bucket = ctx.bucket(call)
+    assert call.key is not None
     _check_version(call)
-    record = ctx.store.get_object(call.bucket, call.key)
+    record = ctx.store.get_object(bucket.name, call.key)
     if record is None:
-        raise no_such_key(call.key)
+        raise missing_key(bucket, call.caller.account, call.key)
     return record
+
+
+def missing_key(bucket: Bucket, account: str, key: str) -> AwsError:
+    """
+    What a caller learns of a key that does not exist: NoSuchKey if it may
+    list the bucket, else AccessDenied.
+    See https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_RequestSyntax
+    """
+    if access.permits(bucket, account, "s3:ListBucket"):
+        return no_such_key(key)
+    return access.access_denied()
 
 
 def put_object_tagging(ctx: S3Context, call: S3Call) -> bytes:

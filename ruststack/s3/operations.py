@@ -1,6 +1,7 @@
 """
-The table of S3 operations: (scope, method, subresource) -> handler, one
-handler per AWS operation.
+The S3 operations RustStack implements, one handler per AWS operation, and
+how a request finds its own: L{routing} names the model operation, this
+table its handler; a model operation without a handler is 501.
 """
 
 from __future__ import annotations
@@ -8,76 +9,81 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import bucketconfig, buckets, listings, multipart, objects
+from ruststack.s3 import bucketconfig, bucketpolicy, buckets, listings, multipart, objects, routing
 from ruststack.s3.call import S3Call
 
 Handler = Callable
 
-# scope: "service" (no bucket), "bucket", "object".
-OPERATIONS: dict[tuple[str, str, str | None], tuple[str, Handler]] = {
-    ("service", "GET", None): ("ListBuckets", buckets.list_buckets),
-    ("bucket", "PUT", None): ("CreateBucket", buckets.create_bucket),
-    ("bucket", "HEAD", None): ("HeadBucket", buckets.head_bucket),
-    ("bucket", "DELETE", None): ("DeleteBucket", buckets.delete_bucket),
-    ("bucket", "GET", None): ("ListObjects", listings.list_objects),
-    ("bucket", "GET", "location"): ("GetBucketLocation", buckets.get_bucket_location),
-    ("bucket", "GET", "versioning"): ("GetBucketVersioning", buckets.get_bucket_versioning),
-    ("bucket", "GET", "versions"): ("ListObjectVersions", listings.list_object_versions),
-    ("bucket", "GET", "uploads"): ("ListMultipartUploads", listings.list_multipart_uploads),
-    ("bucket", "POST", "delete"): ("DeleteObjects", objects.delete_objects),
-    ("bucket", "GET", "acl"): ("GetBucketAcl", bucketconfig.get_bucket_acl),
-    ("bucket", "GET", "encryption"): ("GetBucketEncryption", bucketconfig.get_bucket_encryption),
-    ("bucket", "GET", "ownershipControls"): ("GetBucketOwnershipControls", bucketconfig.get_bucket_ownership_controls),
-    ("bucket", "GET", "tagging"): ("GetBucketTagging", bucketconfig.get_bucket_tagging),
-    ("bucket", "GET", "policy"): ("GetBucketPolicy", bucketconfig.get_bucket_policy),
-    ("bucket", "GET", "cors"): ("GetBucketCors", bucketconfig.get_bucket_cors),
-    ("bucket", "GET", "lifecycle"): ("GetBucketLifecycleConfiguration", bucketconfig.get_bucket_lifecycle),
-    ("bucket", "GET", "website"): ("GetBucketWebsite", bucketconfig.get_bucket_website),
-    ("bucket", "GET", "publicAccessBlock"): ("GetPublicAccessBlock", bucketconfig.get_public_access_block),
-    ("object", "GET", "acl"): ("GetObjectAcl", bucketconfig.get_object_acl),
-    ("object", "PUT", None): ("PutObject", objects.put_object),
-    ("object", "GET", None): ("GetObject", objects.get_object),
-    ("object", "HEAD", None): ("HeadObject", objects.get_object),
-    ("object", "DELETE", None): ("DeleteObject", objects.delete_object),
-    ("object", "PUT", "tagging"): ("PutObjectTagging", objects.put_object_tagging),
-    ("object", "GET", "tagging"): ("GetObjectTagging", objects.get_object_tagging),
-    ("object", "DELETE", "tagging"): ("DeleteObjectTagging", objects.delete_object_tagging),
-    ("object", "GET", "attributes"): ("GetObjectAttributes", objects.get_object_attributes),
-    ("object", "POST", "uploads"): ("CreateMultipartUpload", multipart.create_multipart_upload),
-    ("object", "PUT", "uploadId"): ("UploadPart", multipart.upload_part),
-    ("object", "POST", "uploadId"): ("CompleteMultipartUpload", multipart.complete_multipart_upload),
-    ("object", "DELETE", "uploadId"): ("AbortMultipartUpload", multipart.abort_multipart_upload),
-    ("object", "GET", "uploadId"): ("ListParts", multipart.list_parts),
+HANDLERS: dict[str, Handler] = {
+    "ListBuckets": buckets.list_buckets,
+    "CreateBucket": buckets.create_bucket,
+    "HeadBucket": buckets.head_bucket,
+    "DeleteBucket": buckets.delete_bucket,
+    "ListObjects": listings.list_objects,
+    "ListObjectsV2": listings.list_objects_v2,
+    "GetBucketLocation": buckets.get_bucket_location,
+    "GetBucketVersioning": buckets.get_bucket_versioning,
+    "ListObjectVersions": listings.list_object_versions,
+    "ListMultipartUploads": listings.list_multipart_uploads,
+    "DeleteObjects": objects.delete_objects,
+    "GetBucketAcl": bucketconfig.get_bucket_acl,
+    "GetBucketEncryption": bucketconfig.get_bucket_encryption,
+    "GetBucketOwnershipControls": bucketconfig.get_bucket_ownership_controls,
+    "GetBucketTagging": bucketconfig.get_bucket_tagging,
+    "PutBucketPolicy": bucketpolicy.put_bucket_policy,
+    "GetBucketPolicy": bucketpolicy.get_bucket_policy,
+    "DeleteBucketPolicy": bucketpolicy.delete_bucket_policy,
+    "GetBucketCors": bucketconfig.get_bucket_cors,
+    "GetBucketLifecycleConfiguration": bucketconfig.get_bucket_lifecycle,
+    "GetBucketWebsite": bucketconfig.get_bucket_website,
+    "GetPublicAccessBlock": bucketconfig.get_public_access_block,
+    "GetObjectAcl": bucketconfig.get_object_acl,
+    "PutObject": objects.put_object,
+    "CopyObject": objects.copy_object,
+    "GetObject": objects.get_object,
+    "HeadObject": objects.get_object,
+    "DeleteObject": objects.delete_object,
+    "PutObjectTagging": objects.put_object_tagging,
+    "GetObjectTagging": objects.get_object_tagging,
+    "DeleteObjectTagging": objects.delete_object_tagging,
+    "GetObjectAttributes": objects.get_object_attributes,
+    "CreateMultipartUpload": multipart.create_multipart_upload,
+    "UploadPart": multipart.upload_part,
+    "UploadPartCopy": multipart.upload_part_copy,
+    "CompleteMultipartUpload": multipart.complete_multipart_upload,
+    "AbortMultipartUpload": multipart.abort_multipart_upload,
+    "ListParts": multipart.list_parts,
 }
 
-# Operations that become another when the request names a copy source.
-_COPIES = {
-    "PutObject": ("CopyObject", objects.copy_object),
-    "UploadPart": ("UploadPartCopy", multipart.upload_part_copy),
-}
+
+def not_implemented() -> AwsError:
+    return AwsError(
+        "NotImplemented", "A header or query you provided implies functionality that is not implemented.", 501
+    )
+
+
+def scope_of(call: S3Call) -> str:
+    return "service" if call.bucket is None else "bucket" if call.key is None else "object"
 
 
 def resolve(call: S3Call) -> tuple[str, Handler]:
     """
-    The operation C{call} asks for; NotImplemented (501) for S3 operations
-    RustStack does not have, MethodNotAllowed for others.
+    The operation C{call} is and its handler. An operation of S3's model
+    that RustStack does not have, or a request naming a subresource that no
+    operation has, is NotImplemented (501): never another operation. A
+    method S3 has nowhere at this scope is MethodNotAllowed (405).
     """
-    scope = "service" if call.bucket is None else "bucket" if call.key is None else "object"
-    subresource = call.subresource
-    if scope == "bucket" and call.method == "GET" and subresource is None and call.query.get("list-type") == "2":
-        return "ListObjectsV2", listings.list_objects_v2
-    found = OPERATIONS.get((scope, call.method, subresource))
-    if found is None:
-        if subresource is not None or (scope, call.method) in {(s, m) for s, m, _ in OPERATIONS}:
-            raise AwsError(
-                "NotImplemented", "A header or query you provided implies functionality that is not implemented.", 501
-            )
-        raise AwsError(
-            "MethodNotAllowed",
-            "The specified method is not allowed against this resource.",
-            405,
-            {"Method": call.method, "ResourceType": scope.upper()},
-        )
-    if "x-amz-copy-source" in call.headers and found[0] in _COPIES:
-        return _COPIES[found[0]]
-    return found
+    scope = scope_of(call)
+    matches = routing.route(call.method, scope, call.bucket, call.query, call.headers)
+    for operation in matches:
+        handler = HANDLERS.get(operation.name)
+        if handler is not None:
+            return operation.name, handler
+    if matches or routing.named_subresources(call.query) or scope in routing.scopes_of(call.method):
+        raise not_implemented()
+    raise AwsError(
+        "MethodNotAllowed",
+        "The specified method is not allowed against this resource.",
+        405,
+        {"Method": call.method, "ResourceType": scope.upper()},
+    )

@@ -11,10 +11,16 @@ import attrs
 
 @attrs.frozen
 class Bucket:
+    """
+    @ivar account: the owner, the account that created it.
+    @ivar policy: its bucket policy document (checked when it was put).
+    """
+
     name: str
     account: str
     region: str
     created: float
+    policy: str | None = None
 
 
 @attrs.frozen

@@ -45,13 +45,13 @@ class S3Resource(Resource):
             request.method.decode("ascii", "replace"),
             target.bucket,
             target.key,
-            target.subresource,
             target.query,
             headers,
             request.caller,
             sink,
         )
         name, handler = operations.resolve(call)
+        call.operation = name
         # AwsErrors raised here are rendered by the edge with render_error.
         try:
             result = handler(self.context, call)

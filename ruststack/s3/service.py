@@ -14,8 +14,10 @@ from ruststack.aws import errors, identity
 from ruststack.aws.errors import AwsError
 from ruststack.aws.identity import Credential
 from ruststack.interfaces import RUNNING, IAwsService, IBodySink, IObjectReader, ServiceStatus
-from ruststack.s3.call import S3Context, no_such_bucket, no_such_key
+from ruststack.s3 import access, routing
+from ruststack.s3.call import S3Context, no_such_bucket
 from ruststack.s3.chunksig import ChunkSignatures
+from ruststack.s3.objects import missing_key
 from ruststack.s3.resource import S3Resource, render_error
 from ruststack.s3.store import Store
 from ruststack.s3.upload import UploadSink
@@ -41,6 +43,8 @@ class S3Service(service.Service):
         """
         self.store = store
         self.credentials = credentials
+        # Read S3's model now rather than on the first request.
+        routing.model_operations()
         self.context = S3Context(store, reactor, default_region)
         self.resource = S3Resource(self.context)
 
@@ -92,12 +96,16 @@ class S3Service(service.Service):
         return ChunkSignatures(credential.secret_key, signature) if credential is not None else None
 
     def read_object(self, account: str, bucket: str, key: str) -> defer.Deferred:
+        # As a GetObject by C{account}: another account's bucket is refused
+        # unless its policy grants s3:GetObject.
         found = self.store.get_bucket(bucket)
         if found is None:
             return defer.fail(no_such_bucket(bucket))
+        if not access.permits(found, account, "s3:GetObject", key):
+            return defer.fail(access.access_denied())
         record = self.store.get_object(bucket, key)
         if record is None:
-            return defer.fail(no_such_key(key))
+            return defer.fail(missing_key(found, account, key))
         if record.inline is not None:
             return defer.succeed(record.inline)
         body = self.store.open_body(record)

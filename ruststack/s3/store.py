@@ -30,6 +30,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS buckets (
     name TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, created REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS bucket_policies (bucket TEXT PRIMARY KEY, policy TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS objects (
     bucket TEXT NOT NULL, key BLOB NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
     modified REAL NOT NULL, meta TEXT NOT NULL, file TEXT, body BLOB
@@ -110,7 +111,10 @@ class Store:
             shutil.rmtree(self.folder, ignore_errors=True)
 
     def reset(self) -> None:
-        self._db.executescript("DELETE FROM buckets; DELETE FROM objects; DELETE FROM uploads; DELETE FROM parts;")
+        self._db.executescript(
+            "DELETE FROM buckets; DELETE FROM bucket_policies; DELETE FROM objects; DELETE FROM uploads;"
+            " DELETE FROM parts;"
+        )
         self._buckets.clear()
         shutil.rmtree(self.files, ignore_errors=True)
         os.makedirs(self.files, exist_ok=True)
@@ -121,7 +125,9 @@ class Store:
         # Every request asks; buckets are few and change rarely: keep them at hand.
         if name not in self._buckets:
             row = self._db.execute(
-                "SELECT name, account, region, created FROM buckets WHERE name = ?", (name,)
+                "SELECT name, account, region, created, policy FROM buckets"
+                " LEFT JOIN bucket_policies ON bucket_policies.bucket = buckets.name WHERE name = ?",
+                (name,),
             ).fetchone()
             if row is None:
                 return None
@@ -136,11 +142,24 @@ class Store:
 
     def delete_bucket(self, name: str) -> None:
         self._db.execute("DELETE FROM buckets WHERE name = ?", (name,))
+        self._db.execute("DELETE FROM bucket_policies WHERE bucket = ?", (name,))
+        self._buckets.pop(name, None)
+
+    def set_bucket_policy(self, name: str, policy: str | None) -> None:
+        """
+        Keep C{policy} as the bucket's policy (C{None}: remove it).
+        """
+        if policy is None:
+            self._db.execute("DELETE FROM bucket_policies WHERE bucket = ?", (name,))
+        else:
+            self._db.execute("INSERT OR REPLACE INTO bucket_policies (bucket, policy) VALUES (?, ?)", (name, policy))
         self._buckets.pop(name, None)
 
     def buckets_of(self, account: str) -> list[Bucket]:
         rows = self._db.execute(
-            "SELECT name, account, region, created FROM buckets WHERE account = ? ORDER BY name", (account,)
+            "SELECT name, account, region, created, policy FROM buckets"
+            " LEFT JOIN bucket_policies ON bucket_policies.bucket = buckets.name WHERE account = ? ORDER BY name",
+            (account,),
         )
         return [Bucket(*row) for row in rows]
 

@@ -148,6 +148,13 @@ class UploadSink:
     def tell(self) -> int:
         return self._size
 
+    @property
+    def size(self) -> int:
+        """
+        The (decoded) bytes received so far.
+        """
+        return self._size
+
     def seek(self, offset: int, whence: int = 0) -> int:
         self._position = offset if whence == 0 else self._size
         return self._position

@@ -34,6 +34,28 @@ def verifying_stack(tmp_path_factory):
     process.stop()
 
 
+ALICE = ("AKIAALICE", "alice-secret", "111111111111")
+BOB = ("AKIABOB", "bob-secret", "222222222222")
+
+
+@pytest.fixture(scope="module")
+def tenants_stack(tmp_path_factory):
+    """
+    An S3-only RustStack that verifies signatures, with two people's keys
+    in two accounts: L{ALICE} and L{BOB}.
+    """
+    credentials = tmp_path_factory.mktemp("auth") / "credentials"
+    credentials.write_text(
+        "".join(
+            f"[{name}]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\naws_account_id = {account}\n"
+            for name, (key, secret, account) in (("alice", ALICE), ("bob", BOB))
+        )
+    )
+    process = RustStackProcess.start("--services", "s3", "--auth", "verify", "--credentials-file", str(credentials))
+    yield process
+    process.stop()
+
+
 @pytest.fixture(scope="module")
 def s3(stack):
     return stack.client("s3")

@@ -55,3 +55,19 @@ def test_missing_bucket_and_key_fail_as_s3_does(service):
     assert isinstance(failure.value, AwsError) and failure.value.code == "NoSuchBucket"
     failure = result_of(service.read_object("000000000000", "code", "missing"))
     assert isinstance(failure.value, AwsError) and failure.value.code == "NoSuchKey"
+
+
+def test_another_accounts_bucket_is_refused_unless_its_policy_grants(service):
+    store = service.store
+    store.put_object(ObjectRecord("code", "app.zip", 3, '"e"', 0.0, ObjectMeta(), b"zip"))
+    failure = result_of(service.read_object("222222222222", "code", "app.zip"))
+    assert isinstance(failure.value, AwsError) and (failure.value.code, failure.value.status) == ("AccessDenied", 403)
+    failure = result_of(service.read_object("222222222222", "code", "missing.zip"))
+    assert failure.value.code == "AccessDenied"
+    store.set_bucket_policy(
+        "code",
+        '{"Statement": [{"Effect": "Allow", "Principal": {"AWS": "222222222222"}, "Action": "s3:GetObject",'
+        ' "Resource": "arn:aws:s3:::code/*"}]}',
+    )
+    assert result_of(service.read_object("222222222222", "code", "app.zip")) == b"zip"
+    assert result_of(service.read_object("333333333333", "code", "app.zip")).value.code == "AccessDenied"

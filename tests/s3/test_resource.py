@@ -104,7 +104,7 @@ def test_a_handler_bug_is_an_s3_internal_error(edge, monkeypatch):
     def broken(ctx, call):
         raise RuntimeError("a bug")
 
-    monkeypatch.setitem(operations.OPERATIONS, ("service", "GET", None), ("ListBuckets", broken))
+    monkeypatch.setitem(operations.HANDLERS, "ListBuckets", broken)
     status, headers, body = edge.request("GET", "/")
     assert status == 500
     assert b"<Code>InternalError</Code>" in body

@@ -242,12 +242,11 @@ def test_addressing(host, path, bucket, key):
     assert (target.bucket, target.key) == (bucket, key)
 
 
-def test_subresources_and_query():
+def test_query():
     target = addressing.address("h", b"/b/k", b"uploadId=x&partNumber=2")
-    assert target.subresource == "uploadId"
     assert target.query == {"uploadId": "x", "partNumber": "2"}
     assert addressing.address("h", b"/b", b"list-type=2&prefix=a%2Fb+c").query["prefix"] == "a/b c"
-    assert addressing.address("h", b"/b", b"delete").subresource == "delete"
+    assert addressing.address("h", b"/b", b"delete").query == {"delete": ""}
 
 
 # Chunk signatures: the example of

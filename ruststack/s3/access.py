@@ -1,0 +1,123 @@
+"""
+Who may do what to a bucket: every operation's IAM action, and the check of
+a caller's account against the bucket's owner and its bucket policy.
+
+A bucket belongs to the account that created it. Its owner may do anything
+an explicit Deny of the bucket policy does not forbid (and may always
+manage the policy itself, as an account's root user can); another account
+may do only what the policy grants. S3 answers a refusal with 403
+AccessDenied, never saying more.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from ruststack.aws.errors import AwsError
+from ruststack.s3 import policy
+from ruststack.s3.records import Bucket
+
+
+class On(enum.Enum):
+    """
+    What an operation's action applies to.
+    """
+
+    BUCKET = "bucket"
+    OBJECT = "object"  # the request's key
+    KEYS = "keys"  # each key the request body names (DeleteObjects)
+    POLICY = "policy"  # the bucket policy: its owner's alone
+
+
+# Each operation's IAM action, from
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
+# (ListBuckets and CreateBucket act on no existing bucket and are not here).
+ACTIONS: dict[str, tuple[str, On]] = {
+    "HeadBucket": ("s3:ListBucket", On.BUCKET),
+    "DeleteBucket": ("s3:DeleteBucket", On.BUCKET),
+    "ListObjects": ("s3:ListBucket", On.BUCKET),
+    "ListObjectsV2": ("s3:ListBucket", On.BUCKET),
+    "ListObjectVersions": ("s3:ListBucketVersions", On.BUCKET),
+    "ListMultipartUploads": ("s3:ListBucketMultipartUploads", On.BUCKET),
+    "GetBucketLocation": ("s3:GetBucketLocation", On.BUCKET),
+    "GetBucketVersioning": ("s3:GetBucketVersioning", On.BUCKET),
+    "GetBucketAcl": ("s3:GetBucketAcl", On.BUCKET),
+    "GetBucketEncryption": ("s3:GetEncryptionConfiguration", On.BUCKET),
+    "GetBucketOwnershipControls": ("s3:GetBucketOwnershipControls", On.BUCKET),
+    "GetBucketTagging": ("s3:GetBucketTagging", On.BUCKET),
+    "GetBucketCors": ("s3:GetBucketCORS", On.BUCKET),
+    "GetBucketLifecycleConfiguration": ("s3:GetLifecycleConfiguration", On.BUCKET),
+    "GetBucketWebsite": ("s3:GetBucketWebsite", On.BUCKET),
+    "GetPublicAccessBlock": ("s3:GetBucketPublicAccessBlock", On.BUCKET),
+    "PutBucketPolicy": ("s3:PutBucketPolicy", On.POLICY),
+    "GetBucketPolicy": ("s3:GetBucketPolicy", On.POLICY),
+    "DeleteBucketPolicy": ("s3:DeleteBucketPolicy", On.POLICY),
+    "DeleteObjects": ("s3:DeleteObject", On.KEYS),
+    "GetObjectAcl": ("s3:GetObjectAcl", On.OBJECT),
+    "PutObject": ("s3:PutObject", On.OBJECT),
+    "CopyObject": ("s3:PutObject", On.OBJECT),  # and s3:GetObject on the source
+    "GetObject": ("s3:GetObject", On.OBJECT),
+    "HeadObject": ("s3:GetObject", On.OBJECT),
+    "DeleteObject": ("s3:DeleteObject", On.OBJECT),
+    "PutObjectTagging": ("s3:PutObjectTagging", On.OBJECT),
+    "GetObjectTagging": ("s3:GetObjectTagging", On.OBJECT),
+    "DeleteObjectTagging": ("s3:DeleteObjectTagging", On.OBJECT),
+    "GetObjectAttributes": ("s3:GetObjectAttributes", On.OBJECT),
+    "CreateMultipartUpload": ("s3:PutObject", On.OBJECT),
+    "UploadPart": ("s3:PutObject", On.OBJECT),
+    "UploadPartCopy": ("s3:PutObject", On.OBJECT),  # and s3:GetObject on the source
+    "CompleteMultipartUpload": ("s3:PutObject", On.OBJECT),
+    "AbortMultipartUpload": ("s3:AbortMultipartUpload", On.OBJECT),
+    "ListParts": ("s3:ListMultipartUploadParts", On.OBJECT),
+}
+
+
+def access_denied() -> AwsError:
+    return AwsError("AccessDenied", "Access Denied", 403)
+
+
+def permits(bucket: Bucket, account: str, action: str, key: str | None = None) -> bool:
+    """
+    Whether C{account} may do C{action} on C{bucket} (or on its object
+    C{key}).
+    """
+    if bucket.policy is None:
+        return account == bucket.account
+    resource = policy.bucket_arn(bucket.name) if key is None else policy.object_arn(bucket.name, key)
+    return policy.decide(policy.stored(bucket.policy, bucket.name), account, bucket.account, action, resource)
+
+
+def authorize(bucket: Bucket, account: str, action: str, key: str | None = None) -> None:
+    """
+    L{permits}, or AccessDenied.
+    """
+    if not permits(bucket, account, action, key):
+        raise access_denied()
+
+
+def authorize_operation(bucket: Bucket, account: str, operation: str, key: str | None) -> None:
+    """
+    Check that C{account} may run C{operation} on C{bucket}. An operation
+    without a known action is its owner's alone.
+    """
+    if operation not in ACTIONS:
+        if account != bucket.account:
+            raise access_denied()
+        return
+    action, on = ACTIONS[operation]
+    if on is On.BUCKET:
+        authorize(bucket, account, action)
+    elif on is On.OBJECT:
+        authorize(bucket, account, action, key)
+    elif on is On.KEYS:
+        # Each key is checked by the handler; without a policy, nothing can
+        # be granted to another account.
+        if bucket.policy is None and account != bucket.account:
+            raise access_denied()
+    elif account != bucket.account:
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html: another
+        # account is refused (403), or if the policy grants it the action, told that only the
+        # owner's account may (405).
+        if not permits(bucket, account, action):
+            raise access_denied()
+        raise AwsError("MethodNotAllowed", "The specified method is not allowed against this resource.", 405)
