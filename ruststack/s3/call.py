@@ -47,16 +47,12 @@ class S3Call:
         return self.request.content.read()
 
     def set_headers(self, headers: dict[str, str]) -> None:
+        # Names leave as AWS spells them (user metadata in lower case):
+        # ruststack.http11 writes every response head.
         response_headers = self.request.responseHeaders
         for name, value in headers.items():
             raw = value.encode("utf-8") if isinstance(value, str) else value
-            if name.startswith("x-amz-meta-"):
-                # twisted.web writes names in Header-Case, but clients take
-                # user metadata names from the header as sent, and S3 sends
-                # them in lower case: store this one as it must go out.
-                response_headers._rawHeaders[name.encode("latin-1")] = [raw]
-            else:
-                response_headers.setRawHeaders(name, [raw])
+            response_headers.setRawHeaders(name, [raw])
 
 
 @attrs.define
