@@ -148,6 +148,12 @@ class Config:
         None, _path, "DynamoDBLocal.jar to run (default: the copy installed in --cache-dir)."
     )
     url_file: str | None = setting(None, _path, "Write the edge URL to this file once listening.")
+    idle_timeout: float = setting(
+        60.0,
+        _positive,
+        "Seconds a client connection may stay silent (between requests, or within one being sent) before it is"
+        " closed; a request head must arrive whole within it.",
+    )
 
     @property
     def runtime_api_address(self) -> str:

@@ -19,7 +19,8 @@ from twisted.web.resource import IResource, Resource
 from ruststack import http11
 from ruststack.aws import errors, identity, regions, sigv2, sigv4
 from ruststack.fastlane import FastLane
-from ruststack.interfaces import IAwsService, IBodySink, IExchanges, IPublicRequests
+from ruststack.interfaces import IAwsService, IBodyLimit, IBodySink, IExchanges, IPublicRequests
+from ruststack.limits import BoundedBody
 
 log = Logger()
 
@@ -76,6 +77,7 @@ class EdgeRequest(server.Request):
     signature: sigv4.Signature | None = None
     caller: identity.Caller | None = None
     routing_error: Exception | None = None
+    refused = False
     _hidden_content_type: Sequence[bytes] | None = None
     _sent_names: dict[bytes, bytes] | None = None
 
@@ -90,10 +92,28 @@ class EdgeRequest(server.Request):
         super().requestReceived(command, path, version)
 
     def process(self) -> None:
+        if self.refused:
+            return  # answered already (refuse_now)
         if self._hidden_content_type is not None:
             self.requestHeaders.setRawHeaders(b"content-type", self._hidden_content_type)
             self._hidden_content_type = None
         super().process()
+
+    def refuse_now(self, service: IAwsService, error: errors.AwsError) -> None:
+        """
+        Answer C{error} before the body is in, and close the connection: the
+        rest of what the client sends is never read.
+        """
+        if self.refused:
+            return
+        self.refused = True
+        self.clientproto = getattr(self.channel, "_version", b"HTTP/1.1")
+        body = service.render_error(self, error)
+        self.setHeader(b"content-length", b"%d" % len(body))
+        self.setHeader(b"connection", b"close")
+        self.write(body)
+        assert self.channel is not None and self.channel.transport is not None
+        self.channel.transport.loseConnection()
 
     def gotLength(self, length: int | None) -> None:
         edge = getattr(getattr(self.channel, "site", None), "edge", None)
@@ -294,6 +314,11 @@ class EdgeResource(Resource):
         """
         self._route(request)
         service = self.services.get(request.service_name or "")
+        if IBodyLimit.providedBy(service):
+            if length is not None and length > service.max_body:
+                request.refuse_now(service, service.body_too_large())
+                return BoundedBody(0, lambda: None)
+            return BoundedBody(service.max_body, lambda: request.refuse_now(service, service.body_too_large()))
         if service is not None and IBodySink.providedBy(service) and request.routing_error is None:
             return service.body_sink(request, length)
         return None

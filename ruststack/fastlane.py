@@ -137,6 +137,7 @@ class FastLane(protocol.Protocol):
         self._exchange: RawExchange | None = None
         self._socket: Any = None
         self._draining = self._registering = self._paused = self._serving = False
+        self._deadline: Any = None
 
     def connectionMade(self) -> None:
         if ITCPTransport.providedBy(self.transport):
@@ -146,11 +147,34 @@ class FastLane(protocol.Protocol):
         if isinstance(self.transport, tcp.Connection):
             self._socket = self.transport.getHandle()
         self.site.channels.add(self)
+        self._set_deadline()
+
+    def _set_deadline(self) -> None:
+        """
+        Close the connection unless the next request has arrived whole
+        within the site's timeout: from the connection or the end of the
+        last answer while idle, from its first byte once it starts. Data
+        trickling in does not extend it.
+        """
+        self._clear_deadline()
+        if self.site.timeOut:
+            self._deadline = self.site.reactor.callLater(self.site.timeOut, self._timed_out)
+
+    def _clear_deadline(self) -> None:
+        if self._deadline is not None and self._deadline.active():
+            self._deadline.cancel()
+        self._deadline = None
+
+    def _timed_out(self) -> None:
+        self._deadline = None
+        self.transport.loseConnection()
 
     def dataReceived(self, data: bytes) -> None:
         if self.channel is not None:
             self.channel.dataReceived(data)
             return
+        if not self._buffer and self._exchange is None:
+            self._set_deadline()  # a request starts
         self._buffer += data
         if self._exchange is None:
             self._serve_buffered()
@@ -200,6 +224,7 @@ class FastLane(protocol.Protocol):
             return False
         self._pending = None
         self._buffer = buffer[end:]
+        self._clear_deadline()  # the server's turn: no deadline on the client
         exchange = self._exchange = RawExchange(self, caller, head.headers, body)
         head.route.service.serve(exchange)
         return True
@@ -282,12 +307,14 @@ class FastLane(protocol.Protocol):
     def exchange_ended(self, exchange: RawExchange) -> None:
         if exchange is self._exchange:
             self._exchange = None
+            self._set_deadline()
             if self._paused:
                 self._paused = False
                 self.transport.resumeProducing()
             self._serve_buffered()
 
     def _hand_off(self) -> None:
+        self._clear_deadline()  # twisted.web's channel keeps its own
         if self._draining:
             self._draining = False
             self.transport.unregisterProducer()
@@ -299,6 +326,7 @@ class FastLane(protocol.Protocol):
             channel.dataReceived(data)
 
     def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
+        self._clear_deadline()
         if self.channel is not None:
             self.channel.connectionLost(reason)
         if self._exchange is not None:

@@ -81,6 +81,21 @@ class IBodySink(Interface):
         """
 
 
+class IBodyLimit(Interface):
+    """
+    Optional, on a service: the largest request body it reads. The edge
+    refuses a larger one as soon as its length is known (from the head, or
+    as a chunked body passes the limit), without reading the rest.
+    """
+
+    max_body = Attribute("The largest request body, in bytes.")
+
+    def body_too_large():
+        """
+        The L{AwsError} a body over C{max_body} is refused with.
+        """
+
+
 class IPublicRequests(Interface):
     """
     Optional, on a service: requests it serves without AWS credentials even

@@ -119,7 +119,7 @@ class RustStack(service.MultiService):
         defer.ensureDeferred(self._listen()).chainDeferred(self.ready)
 
     async def _listen(self) -> RustStack:
-        site = self.site = EdgeSite(self.edge, reactor=self.reactor)
+        site = self.site = EdgeSite(self.edge, reactor=self.reactor, timeout=self.config.idle_timeout)
         port = await endpoints.TCP4ServerEndpoint(self.reactor, self.config.port, interface=self.config.host).listen(
             site
         )

@@ -4,8 +4,12 @@ The twistd program: C{twistd -n ruststack [options]}.
 
 from __future__ import annotations
 
+import os
+import sys
+
 import attrs
 from twisted.application.service import IService
+from twisted.internet.error import CannotListenError
 from twisted.logger import Logger
 from twisted.python import usage
 
@@ -57,6 +61,28 @@ def makeService(options: Options) -> IService:
 
 
 def _stop_on_failure(failure, built) -> None:
-    log.failure("RustStack could not start", failure)
-    if built.reactor.running:
-        built.reactor.stop()
+    """
+    RustStack cannot serve (its port is taken, say): say why, stop what did
+    start (DynamoDB Local...), and exit with status 1, so that systemd
+    restarts it and a test harness that started it sees it fail at once.
+    """
+    if failure.check(CannotListenError):
+        log.critical("RustStack could not start: {error}", error=failure.getErrorMessage())
+    else:
+        log.failure("RustStack could not start", failure)
+    reactor = built.reactor
+
+    def stop() -> None:
+        reactor.addSystemEventTrigger("after", "shutdown", _exit_failed)
+        reactor.stop()
+
+    # twistd starts services before the reactor runs: stop once it does.
+    reactor.callWhenRunning(stop)
+
+
+def _exit_failed() -> None:
+    # twistd has no exit status of its own to set; the services have
+    # stopped (a "before" shutdown trigger) by the time this runs.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(1)

@@ -19,7 +19,7 @@ from ruststack.dynamodb.local import DynamoDBLocal
 from ruststack.dynamodb.proxy import DynamoDBProxy, error_answer
 from ruststack.dynamodb.rewrite import Identity
 from ruststack.dynamodb.tables import TableExtrasStore
-from ruststack.interfaces import IAwsService, IExchanges, ServiceStatus
+from ruststack.interfaces import IAwsService, IBodyLimit, IExchanges, ServiceStatus
 
 DYNAMODB_LOCAL_VERSION = "10.3.0"
 EXTRAS_FILE = "ruststack-tables.json"
@@ -31,7 +31,7 @@ def default_jar(cache_dir: str) -> str:
     return os.path.join(cache_dir, "dynamodb-local", DYNAMODB_LOCAL_VERSION, "DynamoDBLocal.jar")
 
 
-@implementer(IAwsService, IExchanges)
+@implementer(IAwsService, IExchanges, IBodyLimit)
 class DynamoDBService(service.MultiService):
     name = "dynamodb"  # type: ignore[assignment]  # Service declares None
 
@@ -42,6 +42,15 @@ class DynamoDBService(service.MultiService):
         self.extras = extras
         self.resource = DynamoDBProxy(client, extras, reactor)
         local.setServiceParent(self)
+
+    # DynamoDB's largest request (a BatchWriteItem of 16 MB).
+    # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html
+    max_body = 16 * 1024 * 1024
+
+    def body_too_large(self) -> errors.AwsError:
+        return errors.AwsError(
+            "RequestEntityTooLarge", f"Request content length limit of {self.max_body} bytes exceeded", 413
+        )
 
     def status(self) -> ServiceStatus:
         return self.local.status()

@@ -36,6 +36,7 @@ def handler(event, context):
 class Tenants:
     stack: RustStackProcess
     keys: dict[str, tuple[str, str]]
+    operator: tuple[str, str] | None = None
 
     def client(self, account: str, service: str = "lambda"):
         key, secret = self.keys[account]
@@ -60,6 +61,7 @@ def tenants(request, tmp_path_factory):
             f"aws_account_id = {BOB}\n"
             "[carol]\naws_access_key_id = AKIACAROL\naws_secret_access_key = carol-secret\n"
             f"aws_account_id = {CAROL}\n"
+            "[ops]\naws_access_key_id = AKIAOPS\naws_secret_access_key = ops-secret\nruststack_operator = true\n"
         )
         stack = RustStackProcess.start(
             "--services", "lambda", "--auth", "verify", "--credentials-file", str(credentials)
@@ -72,13 +74,13 @@ def tenants(request, tmp_path_factory):
     else:
         stack = RustStackProcess.start("--services", "lambda")
         keys = {account: (account, "any") for account in (ALICE, BOB, CAROL)}
-    yield Tenants(stack, keys)
+    yield Tenants(stack, keys, ("AKIAOPS", "ops-secret") if request.param == "verify" else None)
     stack.stop()
 
 
 @pytest.fixture
 def alice(tenants):
-    tenants.stack.reset("lambda")
+    tenants.stack.reset("lambda", operator=tenants.operator)
     return tenants.client(ALICE)
 
 

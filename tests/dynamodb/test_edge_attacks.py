@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -170,3 +171,43 @@ def test_the_same_answer_leaves_both_paths_alike(two_tenants):
     ]
     assert [name for name, _ in _head(lane)] == [name for name, _ in _head(web)]
     assert b"\r\nx-amzn-RequestId: " in lane
+
+
+def test_a_body_over_dynamodbs_limit_is_refused_from_its_length(two_tenants):
+    """
+    A 100 MB PutItem announced but never sent: refused at once from the
+    head, and the connection closed (nothing of the body is read).
+    """
+    head = signed(two_tenants, MALLORY, "DynamoDB_20120810.PutItem", b"{}").replace(
+        b"Content-Length: 2\r\n", b"Content-Length: 100000000\r\n"
+    )[:-2]
+    started = time.monotonic()
+    answer = exchange(two_tenants, head)
+    assert time.monotonic() - started < 5
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert b"\r\nConnection: close\r\n" in answer
+    assert b"RequestEntityTooLarge" in answer
+
+
+def test_a_chunked_body_is_cut_off_at_dynamodbs_limit(two_tenants):
+    raw = signed(two_tenants, MALLORY, "DynamoDB_20120810.PutItem", b"{}")
+    head = raw.split(b"\r\n\r\n", 1)[0].replace(b"Content-Length: 2", b"Transfer-Encoding: chunked") + b"\r\n\r\n"
+    address = urlsplit(two_tenants.endpoint_url)
+    chunk = b"%x\r\n%s\r\n" % (1 << 20, b" " * (1 << 20))
+    sent = 0
+    with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
+        connection.sendall(head)
+        try:
+            for _ in range(64):  # up to 64 MiB; refused past 16
+                connection.sendall(chunk)
+                sent += 1
+        except OSError:
+            pass
+        answer = b""
+        try:
+            while data := connection.recv(65536):
+                answer += data
+        except OSError:
+            pass
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:100]
+    assert sent < 64

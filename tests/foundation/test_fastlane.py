@@ -16,7 +16,7 @@ import pytest_twisted
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from twisted.internet import defer, threads
+from twisted.internet import defer, task, threads
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 from zope.interface import implementer
@@ -278,7 +278,7 @@ async def test_a_client_that_leaves_is_noticed_and_stop_closes_kept_connections(
 
 
 def deferLater(seconds: float) -> defer.Deferred:
-    from twisted.internet import reactor, task
+    from twisted.internet import reactor
 
     return task.deferLater(reactor, seconds, lambda: None)
 
@@ -316,7 +316,7 @@ def test_answers_queue_behind_twisted_until_it_has_written_all():
 
     edge = EdgeResource(Authenticator("000000000000", "us-east-1"), Resource())
     edge.register(EchoExchanges(size=1000))
-    lane = EdgeSite(edge).buildProtocol(None)
+    lane = EdgeSite(edge, reactor=task.Clock()).buildProtocol(None)
     transport = StringTransport()
     lane.makeConnection(transport)
     lane._socket = socket_ = SmallSocket(room=100)
@@ -349,7 +349,7 @@ def test_a_client_pipelining_faster_than_it_is_answered_is_paused():
     service = EchoExchanges(hold=True)
     edge = EdgeResource(Authenticator("000000000000", "us-east-1"), Resource())
     edge.register(service)
-    lane = EdgeSite(edge).buildProtocol(None)
+    lane = EdgeSite(edge, reactor=task.Clock()).buildProtocol(None)
     transport = StringTransport()
     lane.makeConnection(transport)
     request = signed_request(4566, b"{}")

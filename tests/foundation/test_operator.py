@@ -73,8 +73,9 @@ def test_the_test_helper_resets_as_an_operator(shared_box):
 def test_curl_signs_a_reset_as_the_readme_shows(shared_box):
     shared_box.client("s3", aws_access_key_id=DEV[0], aws_secret_access_key=DEV[1]).create_bucket(Bucket="curled")
     status = subprocess.run(
-        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "--aws-sigv4", "aws:amz:us-east-1:ruststack",
-         "--user", f"{OPS[0]}:{OPS[1]}", shared_box.endpoint_url + "/_ruststack/reset"],
+        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+         "--aws-sigv4", "aws:amz:us-east-1:ruststack", "--user", f"{OPS[0]}:{OPS[1]}",
+         shared_box.endpoint_url + "/_ruststack/reset"],
         capture_output=True, text=True, timeout=30, check=True,
     ).stdout  # fmt: skip
     assert status == "200"

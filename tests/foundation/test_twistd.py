@@ -120,3 +120,39 @@ def test_help_lists_every_option():
     text = result.stdout.decode()
     for field in attrs.fields(Config):
         assert "--" + field.name.replace("_", "-") in text
+
+
+@pytest.mark.parametrize("command", [["twistd", "--nodaemon", "--pidfile=", "ruststack"], ["ruststack"]])
+def test_a_port_in_use_ends_start_up_with_status_1(tmp_path, command):
+    """
+    RustStack that cannot listen says why and exits non-zero at once (so
+    systemd restarts it and a harness does not hang), leaving no child
+    (DynamoDB Local) behind.
+    """
+    import socket
+
+    from tests.dynamodb.helpers import JAR, dynamodb_local_missing
+
+    services = "s3" if dynamodb_local_missing() else "s3,dynamodb"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        data = tmp_path / "unique-data-dir"
+        process = subprocess.run(
+            [str(BIN / command[0]), *command[1:], "--port", str(port), "--services", services,
+             "--data-dir", str(data), "--dynamodb-local-jar", JAR],
+            cwd=tmp_path, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+    assert process.returncode == 1, process.stdout + process.stderr
+    assert f"RustStack could not start: Couldn't listen on 127.0.0.1:{port}" in process.stdout
+    time.sleep(0.5)
+    left = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if str(data).encode() in f.read():
+                    left.append(entry)
+        except OSError:
+            pass
+    assert not left, f"processes outlived RustStack: {left}"
