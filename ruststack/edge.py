@@ -16,7 +16,7 @@ from twisted.logger import Logger
 from twisted.web import http, server
 from twisted.web.resource import IResource, Resource
 
-from ruststack import http11
+from ruststack import http11, twisted_private
 from ruststack.aws import errors, identity, regions, sigv2, sigv4
 from ruststack.fastlane import FastLane
 from ruststack.interfaces import IAwsService, IBodyLimit, IBodySink, IExchanges, IPublicRequests
@@ -107,7 +107,8 @@ class EdgeRequest(server.Request):
         if self.refused:
             return
         self.refused = True
-        self.clientproto = getattr(self.channel, "_version", b"HTTP/1.1")
+        line = twisted_private.request_line(self.channel)
+        self.clientproto = line[2] if line is not None else b"HTTP/1.1"
         body = service.render_error(self, error)
         self.setHeader(b"content-length", b"%d" % len(body))
         self.setHeader(b"connection", b"close")
@@ -119,11 +120,10 @@ class EdgeRequest(server.Request):
         edge = getattr(getattr(self.channel, "site", None), "edge", None)
         # The request line is not on the request yet: HTTPChannel keeps it
         # until the body is in, so read it from there.
-        path = getattr(self.channel, "_path", None)
-        method = getattr(self.channel, "_command", None)
+        line = twisted_private.request_line(self.channel)
         sink = None
-        if edge is not None and path is not None and method is not None:
-            self.method, self.uri = method, path
+        if edge is not None and line is not None:
+            self.method, self.uri = line[0], line[1]
             sink = edge.prepare(self, length)
         if sink is None:
             super().gotLength(length)

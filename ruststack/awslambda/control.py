@@ -26,6 +26,7 @@ from ruststack.awslambda import access, functions, names, policy
 from ruststack.awslambda.environment import abandonable
 from ruststack.awslambda.functions import LambdaFunction, invalid
 from ruststack.awslambda.policy_match import Requester
+from ruststack.twisted_private import client_gone
 
 if TYPE_CHECKING:
     from ruststack.awslambda.service import LambdaService
@@ -152,13 +153,13 @@ class LambdaApiResource(Resource):
         )
 
     def _write(self, reply: Reply, request) -> None:
-        if request.finished or request._disconnected:
+        if request.finished or client_gone(request):
             return
         request.write(self._encode(request, reply))
         request.finish()
 
     def _write_error(self, failure, request) -> None:
-        if failure.check(defer.CancelledError) or request.finished or request._disconnected:
+        if failure.check(defer.CancelledError) or request.finished or client_gone(request):
             return
         request.write(self._error_body(request, failure))
         request.finish()

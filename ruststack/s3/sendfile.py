@@ -21,6 +21,8 @@ from twisted.internet.interfaces import IWriteDescriptor
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from ruststack.twisted_private import unsent
+
 log = Logger()
 
 # At most this much per call, so that one large response does not keep the
@@ -68,7 +70,7 @@ class SendfileWriter:
 
     def doWrite(self) -> None:
         transport = self._transport
-        if len(transport.dataBuffer) - transport.offset or transport._tempDataLen:
+        if unsent(transport):
             return  # the headers are still going out
         source = self._body.fileno()
         while self._remaining:
