@@ -19,7 +19,11 @@ import attrs
 
 from ruststack.aws import regions
 
-ALL_SERVICES = ("s3", "dynamodb", "lambda", "apigateway")
+# RustStack's services, in the order they are built (a service may use those
+# built before it), and the package of each: its CLAIMS (ruststack.routing)
+# and its service module's make_service (ruststack.stack).
+SERVICE_PACKAGES = {"s3": "s3", "dynamodb": "dynamodb", "lambda": "awslambda", "apigateway": "apigateway"}
+ALL_SERVICES = tuple(SERVICE_PACKAGES)
 
 
 class ConfigError(ValueError):

@@ -6,7 +6,6 @@ resource.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -16,51 +15,17 @@ from twisted.logger import Logger
 from twisted.web import http, server
 from twisted.web.resource import IResource, Resource
 
-from ruststack import http11, twisted_private
+from ruststack import http11, routing, twisted_private
 from ruststack.aws import errors, identity, regions, sigv2, sigv4
 from ruststack.fastlane import FastLane
-from ruststack.interfaces import IAwsService, IBodyLimit, IBodySink, IExchanges, IPublicRequests
+from ruststack.interfaces import Claims, IAwsService, IBodyLimit, IBodySink, IExchanges, IPublicRequests
 from ruststack.limits import BoundedBody
 
 log = Logger()
 
 INTROSPECTION_PREFIX = b"/_ruststack/"
 
-# Credential-scope service names -> RustStack service.
-_SCOPE_SERVICES = {
-    "s3": "s3",
-    "dynamodb": "dynamodb",
-    "lambda": "lambda",
-    "apigateway": "apigateway",
-    "execute-api": "apigateway",
-}
-# X-Amz-Target prefixes (JSON protocols) -> RustStack service.
-_TARGET_SERVICES = {"DynamoDB_20120810": "dynamodb", "DynamoDBStreams_20120810": "dynamodb"}
-_LAMBDA_PATH = re.compile(rb"^/20\d\d-\d\d-\d\d/")
 _FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
-_EXECUTE_API_HOST = re.compile(r"^[a-z0-9]+\.execute-api\.", re.I)
-
-
-def route(host: str, path: bytes, headers: Mapping[str, str], signature: sigv4.Signature | None) -> str:
-    """
-    The name of the service a request is for: by host for API Gateway's
-    execute-api form, then by the SigV4 credential scope, then by
-    C{X-Amz-Target}, then by path; anything else (unsigned included) is S3.
-    Unknown services come back by their own name, for the edge to refuse.
-    """
-    if _EXECUTE_API_HOST.match(host):
-        return "apigateway"
-    if signature is not None:
-        return _SCOPE_SERVICES.get(signature.scope.service, signature.scope.service)
-    target = headers.get("x-amz-target")
-    if target:
-        prefix = target.split(".", 1)[0]
-        return _TARGET_SERVICES.get(prefix, prefix)
-    if _LAMBDA_PATH.match(path):
-        return "lambda"
-    if path.startswith(b"/restapis"):
-        return "apigateway"
-    return "s3"
 
 
 class EdgeRequest(server.Request):
@@ -249,7 +214,7 @@ class EdgeResource(Resource):
     The root resource of the edge port.
 
     @ivar services: enabled services by name.
-    @ivar known: every service name RustStack has, enabled or not.
+    @ivar claims: what every service RustStack has claims, enabled or not.
     """
 
     isLeaf = True
@@ -258,13 +223,14 @@ class EdgeResource(Resource):
         self,
         authenticator: identity.Authenticator,
         introspection: IResource,
-        known: tuple[str, ...] = (),
+        claims: Mapping[str, Claims] | None = None,
     ) -> None:
         super().__init__()
         self.authenticator = authenticator
         self.introspection = introspection
         self.services: dict[str, IAwsService] = {}
-        self.known = known
+        self.claims = routing.known_claims() if claims is None else claims
+        self.router = routing.Router.of(self.claims)
         self._lane_routes: dict[tuple[str, str], LaneRoute] = {}
 
     def register(self, service: IAwsService) -> None:
@@ -293,7 +259,7 @@ class EdgeResource(Resource):
             return None
         if signature is not None and not regions.is_region(signature.scope.region):
             return None  # refused by twisted.web's path, in the service's words
-        service = self.services.get(route(headers.get("host", "").lower(), b"/", headers, signature))
+        service = self.services.get(self.router.route(headers.get("host", "").lower(), b"/", headers, signature))
         if not IExchanges.providedBy(service):
             return None
         if self.authenticator.verifying:
@@ -331,10 +297,11 @@ class EdgeResource(Resource):
             request.signature = sigv4.parse_request(headers, params)
         except sigv4.MalformedSignature as e:
             request.routing_error = e
+        name = request.service_name = self.router.route(request.host_header(), path, headers, request.signature)
         legacy = None
-        if request.signature is None:
+        claims = self.claims.get(name)
+        if request.signature is None and claims is not None and claims.sigv2:
             legacy = sigv2.parse_request(headers, dict(params))
-        request.service_name = route(request.host_header(), path, headers, request.signature)
         request.caller = self.authenticator.identify(request.signature, legacy)
 
     def render(self, request: EdgeRequest) -> bytes | int:
@@ -418,7 +385,7 @@ class EdgeResource(Resource):
 
     def _render_no_service(self, request: EdgeRequest) -> bytes:
         name = request.service_name
-        state = "not enabled" if name in self.known else "not provided"
+        state = "not enabled" if name in self.claims else "not provided"
         error = errors.AwsError(
             "NotImplemented",
             f"The service {name!r} is {state} in this RustStack"

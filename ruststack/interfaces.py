@@ -22,6 +22,28 @@ class ServiceStatus:
         return {"state": self.state, **({"reason": self.reason} if self.reason else {})}
 
 
+@attrs.frozen
+class Claims:
+    """
+    Which requests a service answers, as the edge routes them
+    (L{ruststack.routing.Router}): a package's C{CLAIMS}, known whether or not
+    the service runs.
+
+    @ivar signing_names: SigV4 credential scope service names.
+    @ivar target_prefixes: C{X-Amz-Target} prefixes (the JSON protocols).
+    @ivar hosts: a pattern of C{Host} values (API Gateway's C{execute-api}).
+    @ivar unsigned_paths: a pattern of the paths of unsigned requests that
+        belong to the service beyond doubt; any other unsigned request is S3's.
+    @ivar sigv2: whether S3's legacy SigV2 signatures are accepted.
+    """
+
+    signing_names: tuple[str, ...] = ()
+    target_prefixes: tuple[str, ...] = ()
+    hosts: str | None = None
+    unsigned_paths: str | None = None
+    sigv2: bool = False
+
+
 RUNNING = ServiceStatus("running")
 STARTING = ServiceStatus("starting")
 DISABLED = ServiceStatus("disabled")

@@ -18,21 +18,13 @@ from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger
 
 from ruststack import config as _config
+from ruststack import routing
 from ruststack.aws import identity
 from ruststack.edge import EdgeResource, EdgeSite
 from ruststack.interfaces import IAwsService
 from ruststack.introspection import IntrospectionResource
 
 log = Logger()
-
-# Service name -> "module:factory"; a factory takes a StackContext and returns
-# an IAwsService. Order matters: a service may use those built before it.
-SERVICE_FACTORIES = {
-    "s3": "ruststack.s3.service:make_service",
-    "dynamodb": "ruststack.dynamodb.service:make_service",
-    "lambda": "ruststack.awslambda.service:make_service",
-    "apigateway": "ruststack.apigateway.service:make_service",
-}
 
 
 @attrs.define
@@ -91,12 +83,12 @@ class RustStack(service.MultiService):
         self.edge = EdgeResource(
             identity.Authenticator(config.account, config.region, credentials, clock=reactor),
             IntrospectionResource(self),
-            known=tuple(SERVICE_FACTORIES),
+            routing.known_claims(),
         )
         context = StackContext(config, reactor, self.aws_services, lambda: self.edge_url)
         for name in config.services:
-            module_name, _, factory = SERVICE_FACTORIES[name].partition(":")
-            built = getattr(importlib.import_module(module_name), factory)(context)
+            package = _config.SERVICE_PACKAGES[name]
+            built = importlib.import_module(f"ruststack.{package}.service").make_service(context)
             self.aws_services[name] = built
             self.edge.register(built)
             if isinstance(built, service.Service):

@@ -3,3 +3,8 @@ Lambda: the control plane (REST-JSON C{/2015-03-31/functions...}), Invoke,
 the Runtime API that execution environments poll, and the executors that run
 them (child processes or Docker containers running the real awslambdaric).
 """
+
+from ruststack.interfaces import Claims
+
+# What the edge routes here (ruststack.routing).
+CLAIMS = Claims(signing_names=("lambda",))

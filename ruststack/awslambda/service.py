@@ -286,7 +286,7 @@ def credentials_for(
 
 def make_service(context: Any) -> LambdaService:
     """
-    The Lambda service of a stack (L{ruststack.stack.SERVICE_FACTORIES}).
+    The Lambda service of a stack (L{ruststack.config.SERVICE_PACKAGES}).
     """
     config = context.config
     if config.lambda_executor == "docker":

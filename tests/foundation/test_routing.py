@@ -5,7 +5,9 @@ The edge's choice of service for a request.
 import pytest
 
 from ruststack.aws import sigv4
-from ruststack.edge import route
+from ruststack.routing import Router, known_claims
+
+route = Router.of(known_claims()).route
 
 
 def signed(service: str) -> sigv4.Signature:
@@ -26,7 +28,11 @@ def signed(service: str) -> sigv4.Signature:
         ("127.0.0.1:4566", b"/", {"x-amz-target": "DynamoDB_20120810.GetItem"}, None, "dynamodb"),
         ("127.0.0.1:4566", b"/", {"x-amz-target": "DynamoDBStreams_20120810.GetRecords"}, None, "dynamodb"),
         ("127.0.0.1:4566", b"/2015-03-31/functions", {}, signed("lambda"), "lambda"),
-        ("127.0.0.1:4566", b"/2015-03-31/functions/f/invocations", {}, None, "lambda"),
+        # Unsigned requests belong to S3 unless a service claims them beyond doubt.
+        ("127.0.0.1:4566", b"/2015-03-31/functions/f/invocations", {}, None, "s3"),
+        ("127.0.0.1:4566", b"/restapis-logs/key.txt", {}, None, "s3"),
+        ("127.0.0.1:4566", b"/restapis", {}, None, "s3"),
+        ("127.0.0.1:4566", b"/restapis/abc/prod/key.txt", {}, None, "s3"),
         ("127.0.0.1:4566", b"/restapis", {}, signed("apigateway"), "apigateway"),
         ("127.0.0.1:4566", b"/restapis/abc/prod/_user_request_/x", {}, None, "apigateway"),
         ("abc123.execute-api.localhost:4566", b"/prod/x", {}, None, "apigateway"),
@@ -44,3 +50,34 @@ def test_scope_wins_over_path():
     A signed S3 request whose key looks like a Lambda path is still S3.
     """
     assert route("127.0.0.1", b"/2015-03-31/functions", {}, signed("s3")) == "s3"
+
+
+# S3 keys that look like other services' paths, read unsigned (a presigned
+# URL's signature is in its query; with --auth off an unsigned read is the
+# default account's) and presigned.
+LOOKALIKES = ["restapis-logs/key.txt", "2024-01-01/key.txt", "2015-03-31/functions/f/invocations", "restapis/a/b/c"]
+
+
+@pytest.fixture(scope="module")
+def every_service():
+    from ruststack.testing import RustStackProcess
+
+    stack = RustStackProcess.start("--services", "s3,lambda,apigateway")
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.mark.parametrize("key", LOOKALIKES)
+def test_s3_keys_that_look_like_other_services_paths(every_service, key):
+    import requests
+
+    s3 = every_service.client("s3")
+    bucket, _, name = key.partition("/")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key=name, Body=b"mine")
+    unsigned = requests.get(f"{every_service.endpoint_url}/{key}", timeout=10)
+    assert (unsigned.status_code, unsigned.content) == (200, b"mine")
+    presigned = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": name})
+    assert requests.get(presigned, timeout=10).content == b"mine"
