@@ -399,7 +399,7 @@ class ExecuteApiResource(Resource):
             return
         if failure.check(defer.TimeoutError):
             exchange.gateway_error(504, "Endpoint request timed out")
-        elif failure.check(AwsError):
+        elif isinstance(failure.value, AwsError):
             log.warn(
                 "invoking the function of {api}/{stage} failed: {error}",
                 api=target.api_id,

@@ -20,6 +20,8 @@ def load(name: str, environment: dict[str, str]) -> ModuleType:
     table, bucket and endpoint then).
     """
     spec = importlib.util.spec_from_file_location(f"_example_{name}", os.path.join(EXAMPLE_DIR, f"{name}.py"))
+    # None only for a file no loader claims; a .py file always has one.
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     saved = {key: os.environ.get(key) for key in environment}
     os.environ.update(environment)

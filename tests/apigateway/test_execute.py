@@ -6,6 +6,7 @@ in test_flask_journey.py) and a task.Clock for the 29 s timeout.
 
 import base64
 import json
+from typing import TypeVar
 
 import pytest
 from treq.testing import StubTreq
@@ -19,6 +20,8 @@ from ruststack.apigateway.execute import ExecuteApiResource, function_of, target
 from ruststack.apigateway.store import ApiStore
 from ruststack.aws.errors import AwsError
 from ruststack.interfaces import ILambdaInvoker, InvokeResult, InvokeSource
+
+T = TypeVar("T")
 
 ACCOUNT, REGION = "000000000000", "us-east-1"
 FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:app"
@@ -90,13 +93,14 @@ def url(api_id, path):
     return f"http://127.0.0.1:4566/restapis/{api_id}/dev/_user_request_{path}"
 
 
-def done(d):
-    results = []
+def done(d: defer.Deferred[T]) -> T:
+    results: list[T | Failure] = []
     d.addBoth(results.append)
     assert results, "the request is still pending"
-    if isinstance(results[0], Failure):
-        results[0].raiseException()
-    return results[0]
+    result = results[0]
+    if isinstance(result, Failure):
+        result.raiseException()
+    return result
 
 
 def fetch(client, method, target, **kwargs):
@@ -200,11 +204,16 @@ def test_missing_function_is_500(store, lam, client):
 
 def test_slow_function_times_out_after_29_seconds(store, lam, client, clock):
     api_id = deploy(store)
-    pending = defer.Deferred()
+    pending: defer.Deferred[InvokeResult] = defer.Deferred()
     lam.answer = lambda event: pending
     d = client.request("GET", url(api_id, "/slow"))
-    answered = []
-    d.addCallback(lambda r: answered.append(r) or r)
+    answered: list[object] = []
+
+    def note(response: T) -> T:
+        answered.append(response)
+        return response
+
+    d.addCallback(note)
     clock.advance(28.9)
     client.flush()
     assert answered == []
@@ -254,8 +263,10 @@ def test_function_of_substitutes_stage_variables_and_splits_qualifiers():
 
 
 def test_target_of_both_url_forms():
-    assert target_of("abc123defg.execute-api.localhost:4566", "/dev/a/b").raw_path == "/a/b"
+    target = target_of("abc123defg.execute-api.localhost:4566", "/dev/a/b")
+    assert target is not None and target.raw_path == "/a/b"
     target = target_of("127.0.0.1:4566", "/restapis/abc123defg/dev/_user_request_/a%2Fb")
+    assert target is not None
     assert (target.api_id, target.stage, target.raw_path) == ("abc123defg", "dev", "/a%2Fb")
     assert target_of("abc.execute-api.localhost", "/") is None
 

@@ -37,6 +37,7 @@ def example():
 
 def invoke(handler, method, raw_path, query="", headers=(), body=b""):
     route = ROUTER.match(method, raw_path)
+    assert route is not None
     request = HttpRequest(
         method,
         raw_path,
