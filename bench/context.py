@@ -9,7 +9,7 @@ import contextlib
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import attrs
@@ -64,7 +64,7 @@ class Context:
         name: str,
         metric: str,
         targets: dict[str, Target | str],
-        goals: list[Goal] = (),
+        goals: Sequence[Goal] = (),
         description: str = "",
         warmup: dict[str, Callable[[], object]] | None = None,
         rounds: int | None = None,

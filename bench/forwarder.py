@@ -10,10 +10,13 @@ price of reading and rewriting the requests and answers.
 
 from __future__ import annotations
 
+import socket
 import sys
 
 from twisted.internet import protocol, reactor
 from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint
+from twisted.internet.interfaces import ISystemHandle, ITCPTransport
+from twisted.python.failure import Failure
 
 
 class Pipe:
@@ -22,9 +25,11 @@ class Pipe:
     then through its transport for good (so that nothing overtakes).
     """
 
-    def __init__(self, transport) -> None:
+    def __init__(self, transport: ITCPTransport) -> None:
         self.transport = transport
-        self.socket = transport.getHandle()
+        handle = ISystemHandle(transport).getHandle()
+        assert isinstance(handle, socket.socket)
+        self.socket: socket.socket | None = handle
 
     def write(self, data: bytes) -> None:
         if self.socket is not None:
@@ -39,34 +44,37 @@ class Pipe:
 
 
 class Backend(protocol.Protocol):
-    def __init__(self, front: Front) -> None:
+    def __init__(self, front: Front, to_front: Pipe) -> None:
         self.front = front
+        self.to_front = to_front
 
     def connectionMade(self) -> None:
-        self.transport.setTcpNoDelay(True)
-        self.front.backend_connected(Pipe(self.transport))
+        # Adapting checks what the TCP endpoints guarantee: a TCP transport.
+        transport = ITCPTransport(self.transport)
+        transport.setTcpNoDelay(True)
+        self.front.backend_connected(Pipe(transport))
 
     def dataReceived(self, data: bytes) -> None:
-        self.front.pipe.write(data)
+        self.to_front.write(data)
 
-    def connectionLost(self, reason=None) -> None:
-        self.front.transport.loseConnection()
+    def connectionLost(self, reason: Failure | None = None) -> None:
+        self.to_front.transport.loseConnection()
 
 
 class Front(protocol.Protocol):
     backend_port = 0
 
     def __init__(self) -> None:
-        self.pipe: Pipe | None = None
         self.backend: Pipe | None = None
         self.pending = b""
 
     def connectionMade(self) -> None:
-        self.transport.setTcpNoDelay(True)
-        self.pipe = Pipe(self.transport)
+        transport = ITCPTransport(self.transport)
+        transport.setTcpNoDelay(True)
+        to_front = Pipe(transport)
         endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", self.backend_port)
-        endpoint.connect(protocol.Factory.forProtocol(lambda: Backend(self))).addErrback(
-            lambda _: self.transport.loseConnection()
+        endpoint.connect(protocol.Factory.forProtocol(lambda: Backend(self, to_front))).addErrback(
+            lambda _: transport.loseConnection()
         )
 
     def backend_connected(self, backend: Pipe) -> None:
@@ -81,7 +89,7 @@ class Front(protocol.Protocol):
         else:
             self.backend.write(data)
 
-    def connectionLost(self, reason=None) -> None:
+    def connectionLost(self, reason: Failure | None = None) -> None:
         if self.backend is not None:
             self.backend.transport.loseConnection()
 

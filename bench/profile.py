@@ -14,8 +14,11 @@ import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from bench.servers import VENV_BIN
+
+T = TypeVar("T")
 
 _FRAME = re.compile(r"^(?P<function>[^ ]+) \((?P<file>[^:)]+)(?::\d+)?\)$")
 
@@ -25,14 +28,16 @@ def py_spy() -> str | None:
     return str(candidate) if candidate.exists() else shutil.which("py-spy")
 
 
-def profiled(pid: int, output: Path, run: Callable[[], object]) -> object:
+def profiled(pid: int, output: Path, run: Callable[[], T]) -> T:
     """
     C{run()} while py-spy samples C{pid} into C{output} (collapsed stacks).
     """
+    executable = py_spy()
+    assert executable is not None, "bench.cli refuses --profile without py-spy"
     output.parent.mkdir(parents=True, exist_ok=True)
     spy = subprocess.Popen(
         [
-            py_spy(),
+            executable,
             "record",
             "--pid",
             str(pid),

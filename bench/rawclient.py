@@ -36,7 +36,7 @@ class RawClient:
         query: Iterable[tuple[str, str]] = (),
         headers: Mapping[str, str] | None = None,
         payload_hash: str | None = None,
-        body: bytes = b"",
+        body: bytes | memoryview = b"",
     ) -> dict[str, str]:
         """
         The request headers, signed when the client has a service.

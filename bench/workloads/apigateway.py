@@ -27,6 +27,8 @@ def _deploy_module():
     if not DEPLOY_SCRIPT.exists():
         raise FileNotFoundError(f"{DEPLOY_SCRIPT} is not there yet")
     spec = importlib.util.spec_from_file_location("flask_app_deploy", DEPLOY_SCRIPT)
+    # None only for a file no loader claims; a .py file always has one.
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

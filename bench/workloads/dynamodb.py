@@ -220,10 +220,11 @@ def run(ctx: Context) -> None:
     d = ctx.duration
     warm_seconds = 0.5 if ctx.quick else 2.0
     for name in names:
-        if not isinstance(servers[name], str):
+        server = servers[name]
+        if not isinstance(server, str):
             # The JVMs compile their hot paths in the first seconds.
             for make in (put_item, get_item, query):
-                run_load(partial(make, servers[name].url), 2, warm_seconds)
+                run_load(partial(make, server.url), 2, warm_seconds)
 
     def targets(make, clients: int = 1, forwarded: bool = False):
         chosen = {**servers, "twisted-fwd": forwarder} if forwarded else servers

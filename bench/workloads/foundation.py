@@ -12,6 +12,7 @@ import signal
 import subprocess
 import time
 
+import attrs
 import psutil
 
 from bench.context import Context
@@ -106,7 +107,8 @@ def run(ctx: Context) -> None:
             f"  start-up {i + 1}: {seconds * 1000:.0f} ms to health,"
             f" idle rss {rss:.1f} MiB (with children {tree:.0f}), {states}, others' CPU {others:.0f}%"
         )
-        common = dict(
+        ms = seconds * 1000
+        trial = Trial(
             target="ruststack",
             round=i,
             operations=1,
@@ -115,10 +117,11 @@ def run(ctx: Context) -> None:
             seconds=seconds,
             rate=1 / seconds,
             mb_per_s=0.0,
+            p50_ms=ms,
+            p90_ms=ms,
+            p99_ms=ms,
+            max_ms=ms,
             foreign_cpu_pct=others,
         )
-        ms = seconds * 1000
-        startup.trials.setdefault("ruststack", []).append(Trial(**common, p50_ms=ms, p90_ms=ms, p99_ms=ms, max_ms=ms))
-        idle.trials.setdefault("ruststack", []).append(
-            Trial(**common, p50_ms=ms, p90_ms=ms, p99_ms=ms, max_ms=ms, rss_mib=rss, peak_rss_mib=tree)
-        )
+        startup.trials.setdefault("ruststack", []).append(trial)
+        idle.trials.setdefault("ruststack", []).append(attrs.evolve(trial, rss_mib=rss, peak_rss_mib=tree))

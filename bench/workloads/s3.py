@@ -20,7 +20,7 @@ import re
 from functools import partial
 
 from bench.context import Context
-from bench.harness import Goal
+from bench.harness import Goal, Target
 from bench.load import run_load
 from bench.rawclient import RawClient, RequestFailed
 from bench.servers import Server, start_moto, start_nginx, start_ruststack
@@ -229,17 +229,15 @@ def run(ctx: Context) -> None:
 
     def targets(make, clients: int = 1, names=("ruststack", "moto"), duration: float = d):
         return {
-            name: servers[name]
-            if isinstance(servers[name], str)
-            else (servers[name], partial(run_load, partial(make, servers[name].url), clients, duration))
+            name: s
+            if isinstance(s := servers[name], str)
+            else (s, partial(run_load, partial(make, s.url), clients, duration))
             for name in names
         }
 
     def warm(make, names=("ruststack", "moto")):
         return {
-            n: partial(run_load, partial(make, servers[n].url), 1, 0.3)
-            for n in names
-            if not isinstance(servers[n], str)
+            n: partial(run_load, partial(make, s.url), 1, 0.3) for n in names if not isinstance(s := servers[n], str)
         }
 
     five_x = [Goal(">= 5x moto", "rate", peer="moto", at_least=5)]
@@ -302,6 +300,7 @@ def run(ctx: Context) -> None:
     )
 
     rust = servers["ruststack"]
+    deep: Target | str
     if isinstance(rust, str):
         deep = rust
     else:
