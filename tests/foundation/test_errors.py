@@ -20,7 +20,9 @@ def test_s3_xml_error():
     assert root.tag == "Error"
     assert [child.tag for child in root] == ["Code", "Message", "Key", "RequestId", "HostId"]
     assert root.findtext("Key") == "a&b"
-    assert root.findtext("RequestId") == request.responseHeaders.getRawHeaders(b"x-amz-request-id")[0].decode()
+    request_ids = request.responseHeaders.getRawHeaders(b"x-amz-request-id")
+    assert request_ids is not None
+    assert root.findtext("RequestId") == request_ids[0].decode()
     assert request.responseHeaders.getRawHeaders(b"x-amz-id-2")
 
 

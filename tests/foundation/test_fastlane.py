@@ -100,7 +100,7 @@ def read_answers(connection: socket.socket, count: int, delay: float = 0.0) -> l
     """
     time.sleep(delay)
     data = b""
-    answers = []
+    answers: list[tuple[int, bytes]] = []
     while len(answers) < count:
         end = data.find(b"\r\n\r\n")
         if end >= 0:

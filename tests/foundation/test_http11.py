@@ -32,15 +32,27 @@ class Parsed:
     body: bytes
 
 
+class _RecordingChannel(http.HTTPChannel):
+    """
+    twisted.web's channel, keeping what its requests read.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[Parsed | None] = []
+
+
 class _Recorder(http.Request):
     def process(self) -> None:
         fields: dict[str, list[str]] = {}
         for name, values in self.requestHeaders.getAllRawHeaders():
             fields.setdefault(name.decode("latin-1").lower(), []).extend(v.decode("latin-1") for v in values)
+        assert self.content is not None  # set while the request is read
         self.content.seek(0)
         body = self.content.read()
         # Repeated fields cannot equal a lane parse: keep them visibly apart.
         headers = {name: values[0] if len(values) == 1 else repr(values) for name, values in fields.items()}
+        assert isinstance(self.channel, _RecordingChannel)
         self.channel.seen.append(
             Parsed(self.method.decode("latin-1"), self.uri.decode("latin-1"), headers, body)
             if self.clientproto == b"HTTP/1.1"
@@ -55,13 +67,13 @@ def twisted_reads(pieces: list[bytes]) -> list[Parsed | None]:
     The requests twisted.web's channel reads from C{pieces}, in order, until
     it refuses one or the bytes end.
     """
-    channel = http.HTTPChannel()
+    channel = _RecordingChannel()
     channel.timeOut = None
     channel.requestFactory = _Recorder
-    channel.seen = []  # type: ignore[attr-defined]
-    channel.makeConnection(StringTransport())
+    transport = StringTransport()
+    channel.makeConnection(transport)
     for piece in pieces:
-        if channel.transport.disconnecting:
+        if transport.disconnecting:
             break
         try:
             channel.dataReceived(piece)
@@ -69,7 +81,7 @@ def twisted_reads(pieces: list[bytes]) -> list[Parsed | None]:
             # twisted.web's Request parses a POST's Content-Type with the
             # email package, which raises on control characters: not read.
             break
-    return channel.seen  # type: ignore[attr-defined]
+    return channel.seen
 
 
 @implementer(IExchanges)

@@ -68,4 +68,5 @@ def test_missing_signature_when_verifying():
 
 def test_anything_goes_when_not_verifying():
     auth = identity.Authenticator("000000000000", "us-east-1")
-    assert auth.authenticate(signature("ANY"), "GET", "/", [], [], "x") is None
+    # No AuthenticationError: any signature passes.
+    auth.authenticate(signature("ANY"), "GET", "/", [], [], "x")

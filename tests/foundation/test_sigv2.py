@@ -29,6 +29,7 @@ def test_header_form():
     request.headers["x-amz-meta-colour"] = "blue"
     HmacV1Auth(Credentials(KEY, SECRET)).add_auth(request)
     signature = sigv2.parse_request({"authorization": request.headers["Authorization"]}, {})
+    assert signature is not None
     assert signature.access_key == KEY and signature.expires is None
     assert verify(request)
     assert not verify(request, secret="other")
@@ -53,8 +54,9 @@ def test_query_form_and_expiry():
     HmacV1QueryAuth(Credentials(KEY, SECRET), expires=60).add_auth(request)
     query = dict(sigv4.split_query(urlsplit(request.url).query))
     signature = sigv2.parse_request({}, query)
-    assert signature.expires == int(query["Expires"])
-    assert not signature.expired(signature.expires - 1) and signature.expired(signature.expires + 1)
+    expires = int(query["Expires"])
+    assert signature is not None and signature.expires == expires
+    assert not signature.expired(expires - 1) and signature.expired(expires + 1)
     assert verify(request)
     request.url = request.url.replace("/bucket/key", "/bucket/other")
     assert not verify(request)

@@ -48,6 +48,7 @@ def sigv4_body_hash(body) -> str:
 def test_parse_authorization_header():
     request = sign(AWSRequest("POST", "http://127.0.0.1:4566/", data=b"{}"), "dynamodb", "eu-west-3")
     signature = sigv4.parse_request({k.lower(): v for k, v in request.headers.items()}, [])
+    assert signature is not None
     assert signature.scope == sigv4.CredentialScope(KEY, signature.amz_date[:8], "eu-west-3", "dynamodb")
     assert "host" in signature.signed_headers and "x-amz-date" in signature.signed_headers
     assert len(signature.signature) == 64 and not signature.presigned
@@ -110,6 +111,7 @@ def test_presigned_url():
     S3SigV4QueryAuth(Credentials(KEY, SECRET), "s3", "us-east-1", expires=60).add_auth(request)
     parts = urlsplit(request.url)
     signature = sigv4.parse_request({}, sigv4.split_query(parts.query))
+    assert signature is not None
     assert signature.presigned and signature.expires == 60
     assert check(request, payload_hash=sigv4.UNSIGNED_PAYLOAD)
     signed_at = signature.signed_at()

@@ -9,15 +9,11 @@ import socket
 
 import pytest_twisted
 from twisted.internet import defer, protocol, reactor
+from twisted.internet.address import IPv4Address
 from twisted.internet.testing import StringTransport
 from twisted.web import http
 
 from ruststack import twisted_private
-
-
-class _Waiting(http.Request):
-    def process(self) -> None:
-        self.channel.processed.append(self)  # answered by the test
 
 
 def test_the_request_line_is_readable_while_the_body_arrives():
@@ -37,12 +33,17 @@ def test_the_request_line_is_readable_while_the_body_arrives():
 
 
 def test_a_client_that_left_is_seen_gone():
+    processed: list[http.Request] = []
+
+    class Waiting(http.Request):
+        def process(self) -> None:
+            processed.append(self)  # answered by the test
+
     channel = http.HTTPChannel()
-    channel.requestFactory = _Waiting
-    channel.processed = []  # type: ignore[attr-defined]
+    channel.requestFactory = Waiting
     channel.makeConnection(StringTransport())
     channel.dataReceived(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-    (request,) = channel.processed  # type: ignore[attr-defined]
+    (request,) = processed
     assert not twisted_private.client_gone(request)
     channel.connectionLost(protocol.connectionDone)
     assert twisted_private.client_gone(request)
@@ -56,8 +57,12 @@ async def test_unsent_bytes_of_a_tcp_transport():
         def connectionMade(self):
             connected.callback(self.transport)
 
-    port = reactor.listenTCP(0, protocol.Factory.forProtocol(Server), interface="127.0.0.1")
-    client = socket.create_connection(("127.0.0.1", port.getHost().port))
+    factory = protocol.ServerFactory()
+    factory.protocol = Server
+    port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+    address = port.getHost()
+    assert isinstance(address, IPv4Address)
+    client = socket.create_connection(("127.0.0.1", address.port))
     transport = None
     try:
         client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -75,4 +80,4 @@ async def test_unsent_bytes_of_a_tcp_transport():
         if transport is not None:
             transport.abortConnection()
         client.close()
-        await port.stopListening()
+        await defer.maybeDeferred(port.stopListening)

@@ -9,7 +9,9 @@ from ruststack.testing import start_stack
 
 
 class BucketTests(unittest.TestCase):
-    async def setUp(self):
+    # trial awaits a coroutine setUp; typeshed's unittest.TestCase.setUp
+    # returns None, which trial's TestCase inherits.
+    async def setUp(self):  # type: ignore[override]
         self.stack = await start_stack(services=("s3",))
         self.addCleanup(self.stack.stop)
 
