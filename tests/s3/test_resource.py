@@ -9,11 +9,13 @@ import re
 
 import pytest
 from twisted.internet.address import IPv4Address
+from twisted.internet.protocol import connectionDone
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
 from ruststack import config, stack
 from ruststack.edge import EdgeSite
+from ruststack.s3.service import S3Service
 
 
 class Edge:
@@ -37,7 +39,7 @@ class Edge:
         for line in header_lines:
             name, _, value = line.partition(": ")
             response_headers[name.lower()] = value
-        protocol.connectionLost(None)
+        protocol.connectionLost(connectionDone)
         return int(status_line.split()[1]), response_headers, rest
 
 
@@ -45,7 +47,9 @@ class Edge:
 def edge():
     made = Edge()
     yield made
-    made.stack.aws_services["s3"].store.close()
+    s3 = made.stack.aws_services["s3"]
+    assert isinstance(s3, S3Service)
+    s3.store.close()
 
 
 def test_missing_key_is_s3_xml(edge):

@@ -56,17 +56,26 @@ def test_pages_of_100_000_keys_come_from_the_index(store):
 
 
 def test_replacing_a_file_backed_object_keeps_open_readers_whole(store, tmp_path):
-    first = Staged(3, b"", path=_temporary(store, b"one"))
-    placed = store.place(first)
-    inline, name = placed.result
+    name = _placed(store, b"one")
     store.put_object(record("k", None, name))
     reader = store.open_body(store.get_object("bkt", "k"))
-    second = store.place(Staged(3, b"", path=_temporary(store, b"two"))).result
-    store.put_object(record("k", None, second[1]))
+    store.put_object(record("k", None, _placed(store, b"two")))
     assert not os.path.exists(os.path.join(store.files, name))
     assert reader.read() == b"one"
     reader.close()
     assert store.open_body(store.get_object("bkt", "k")).read() == b"two"
+
+
+def _placed(store: Store, data: bytes) -> str:
+    """
+    Place C{data} as a body file (a store without a reactor does it at once)
+    and return the file's name.
+    """
+    placed: list[tuple[bytes | None, str | None]] = []
+    store.place(Staged(len(data), b"", path=_temporary(store, data))).addCallback(placed.append)
+    ((_, name),) = placed
+    assert name is not None
+    return name
 
 
 def _temporary(store: Store, data: bytes) -> str:
@@ -92,14 +101,16 @@ def test_reset_empties_everything(store):
 def test_a_durable_store_survives_reopening_and_sweeps_orphans(tmp_path):
     first = Store(str(tmp_path))
     first.create_bucket(Bucket("bkt", "000000000000", "us-east-1", 0.0))
-    _, name = first.place(Staged(3, b"", path=_temporary(first, b"one"))).result
+    name = _placed(first, b"one")
     first.put_object(record("k", None, name))
     # A body placed but never committed, as a crash would leave it.
-    _, orphan = first.place(Staged(3, b"", path=_temporary(first, b"two"))).result
+    orphan = _placed(first, b"two")
     first.close()
     again = Store(str(tmp_path))
     try:
-        assert again.open_body(again.get_object("bkt", "k")).read() == b"one"
+        kept = again.get_object("bkt", "k")
+        assert kept is not None
+        assert again.open_body(kept).read() == b"one"
         assert os.listdir(again.files) == [name]
         assert orphan != name
     finally:

@@ -78,6 +78,7 @@ def test_malformed_chunks(raw):
 )
 def test_satisfiable_ranges(header, expected):
     selected = ranges.parse_range(header, 1000)
+    assert selected is not None
     assert (selected.first, selected.last) == expected
     assert selected.content_range() == f"bytes {expected[0]}-{expected[1]}/1000"
     assert selected.length == expected[1] - expected[0] + 1
@@ -175,6 +176,7 @@ def walk(keys, prefix=b"", delimiter=b"", page_size=2):
         entries += [row[0] for row in page.rows] + [b"P:" + p for p in page.common_prefixes]
         if not page.truncated:
             return entries
+        assert page.next_after is not None  # a truncated page says where it ended
         after = page.next_after
 
 
