@@ -43,9 +43,10 @@ dynamodb-local: $(STAMP)
 lambda-image: $(STAMP)
 	@scripts/build-lambda-image.sh
 
+# ruff and mypy come with the test extra, which the stamp installs.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check ruststack tests bench
-	$(VENV)/bin/mypy ruststack
+	$(VENV)/bin/mypy ruststack tests bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info
