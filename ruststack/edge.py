@@ -157,6 +157,8 @@ class _EdgeChannel(http.HTTPChannel):
 class EdgeSite(server.Site):
     requestFactory = EdgeRequest
     # A plain HTTP/1.1 channel (no HTTP/2 negotiation: AWS SDKs speak 1.1).
+    # Twisted annotates this as its HTTP/2-negotiating wrapper only, though
+    # any HTTPChannel serves.
     protocol = _EdgeChannel  # type: ignore[assignment]
     displayTracebacks = False
     noisy = False

@@ -199,6 +199,7 @@ def verify(
     base = S3SigV4Auth if is_s3 else SigV4Auth
     signed = set(signature.signed_headers)
 
+    # mypy cannot take a base class chosen at run time.
     class Recomputer(base):  # type: ignore[misc, valid-type]
         def headers_to_sign(self, request):
             header_map = HTTPHeaders()

@@ -156,7 +156,7 @@ def _strings(value: object, message: str) -> tuple[str, ...]:
     values = value if isinstance(value, list) else [value]
     if not values or not all(isinstance(v, str) for v in values):
         raise malformed(message)
-    return tuple(values)  # type: ignore[arg-type]
+    return tuple(values)
 
 
 def _principals(value: object) -> Principals:

@@ -32,7 +32,7 @@ class S3Service(service.Service):
     S3 over a L{Store}: in memory with temporary files, or in C{folder}.
     """
 
-    name = "s3"  # type: ignore[assignment]  # Service.name is None until set
+    name = "s3"
 
     def __init__(
         self, store: Store, reactor, default_region: str, credentials: Mapping[str, Credential] | None = None
