@@ -17,9 +17,10 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from ruststack.aws.errors import AwsError
-from ruststack.dynamodb import rewrite
+from ruststack.dynamodb import rewrite, shapes
 from ruststack.dynamodb.backend import JSON_10, BackendError, BackendResponse, DynamoDBLocalClient
 from ruststack.dynamodb.emulated import OPERATIONS, Emulation
+from ruststack.dynamodb.json_depth import too_deep
 from ruststack.dynamodb.local import Unavailable
 from ruststack.dynamodb.rewrite import Identity
 from ruststack.dynamodb.tables import TableExtrasStore
@@ -42,6 +43,10 @@ _STREAMED = frozenset(
     {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems", "ExecuteStatement", "BatchExecuteStatement"}
 )
 _ZERO_THROUGHPUT = {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteCapacityUnits": 0}
+# Requests the proxy reads besides forwarding them (CreateTable's tags and
+# class complete its answer): checked against the model first, as DynamoDB
+# Local takes members it ignores without looking at them.
+_CHECKED_FIRST = frozenset({"CreateTable"})
 
 
 def answer_headers(crc: bytes) -> list[tuple[bytes, bytes]]:
@@ -98,11 +103,21 @@ def _compact(document: dict) -> bytes:
 
 def _parameters(body: bytes) -> dict:
     try:
-        params = json.loads(body or b"{}")
+        params = rewrite.load_json(body or b"{}")
     except ValueError:
         params = None
     if not isinstance(params, dict):
         raise AwsError("SerializationException", "")
+    return params
+
+
+def _checked(operation: str, body: bytes) -> dict:
+    """
+    The request document, which must hold the model's types and required
+    members (L{shapes.check}).
+    """
+    params = _parameters(body)
+    shapes.check(operation, params)
     return params
 
 
@@ -123,17 +138,18 @@ class DynamoDBProxy(Resource):
 
     isLeaf = True
 
-    def __init__(self, client: DynamoDBLocalClient, extras: TableExtrasStore, clock: Any) -> None:
+    def __init__(self, client: DynamoDBLocalClient, extras: TableExtrasStore, clock: Any, token: str) -> None:
         super().__init__()
         self.client = client
         self.extras = extras
+        self.token = token
         self.emulation = Emulation(client, extras, clock)
         self.identities: dict[tuple[str, str], Identity] = {}
 
     def identity(self, account: str, region: str) -> Identity:
         identity = self.identities.get((account, region))
         if identity is None:
-            identity = self.identities[(account, region)] = Identity.of(account, region)
+            identity = self.identities[(account, region)] = Identity.of(account, region, self.token)
         return identity
 
     def render(self, request) -> int:
@@ -141,28 +157,37 @@ class DynamoDBProxy(Resource):
         return NOT_DONE_YET
 
     def serve(self, exchange: IExchange) -> None:
+        body = exchange.body
+        if too_deep(body):
+            # Neither Python's json nor DynamoDB Local may read it (both
+            # recurse per level); AWS's parser refuses it.
+            write_answer(exchange, 400, rewrite.SERIALIZATION_ERROR)
+            return
         identity = self.identity(exchange.caller.account, exchange.caller.region)
         target = exchange.header(b"x-amz-target") or b""
         operation = target.rpartition(b".")[2].decode("latin-1")
-        body = exchange.body
         emulated = OPERATIONS.get(operation)
         d: Any
         if emulated is not None:
-            d = defer.ensureDeferred(self._emulate(exchange, emulated, identity, body))
+            d = defer.ensureDeferred(self._emulate(exchange, operation, emulated, identity, body))
         elif operation == "UpdateTable" and b'"TableClass"' in body:
             d = defer.ensureDeferred(self._update_table_class(exchange, identity, body))
         else:
-            streams = operation in _STREAMED and identity.arn_prefix not in body
-            d = self.client.call(
-                identity.authorization,
-                target,
-                rewrite.request_to_local(body, identity),
-                exchange.header(b"content-type") or JSON_10,
-                partial(_stream_answer, exchange) if streams else None,
-            )
-            d.addCallback(self._answer, exchange, operation, identity, body)
+            d = defer.maybeDeferred(_checked, operation, body) if operation in _CHECKED_FIRST else defer.succeed(None)
+            d.addCallback(lambda _: self._forward(exchange, target, operation, identity, body))
         d.addErrback(self._failed, exchange)
         exchange.notify_gone().addCallback(lambda _: d.cancel())
+
+    def _forward(self, exchange, target: bytes, operation: str, identity: Identity, body: bytes) -> defer.Deferred:
+        streams = operation in _STREAMED and identity.arn_prefix not in body
+        d = self.client.call(
+            identity.authorization,
+            target,
+            rewrite.request_to_local(body, identity),
+            exchange.header(b"content-type") or JSON_10,
+            partial(_stream_answer, exchange) if streams else None,
+        )
+        return d.addCallback(self._answer, exchange, operation, identity, body)
 
     def _answer(self, response: BackendResponse, exchange, operation: str, identity: Identity, sent: bytes) -> None:
         if response.streamed:
@@ -190,7 +215,7 @@ class DynamoDBProxy(Resource):
         refuses with "Nothing to update" when it is the only change): the
         proxy keeps the class and forwards the rest.
         """
-        params = _parameters(body)
+        params = _checked("UpdateTable", body)
         table_class = params.pop("TableClass")
         if set(params) - {"TableName"}:
             response = await self.client.call(
@@ -226,7 +251,7 @@ class DynamoDBProxy(Resource):
         key = (identity.account, identity.region, table["TableName"])
         if operation == "CreateTable":
             params = json.loads(sent)
-            tags = {tag["Key"]: tag["Value"] for tag in params.get("Tags", [])}
+            tags = {tag["Key"]: tag["Value"] for tag in params.get("Tags") or []}
             extras = self.extras.created(key, tags, params.get("TableClass"))
         else:
             extras = self.extras.get(key)
@@ -248,8 +273,8 @@ class DynamoDBProxy(Resource):
                 index["IndexStatus"] = "CREATING"
         return _compact(document)
 
-    async def _emulate(self, exchange, operation: Callable, identity: Identity, body: bytes) -> None:
-        params = _parameters(body)
+    async def _emulate(self, exchange, name: str, operation: Callable, identity: Identity, body: bytes) -> None:
+        params = _checked(name, body)
         answer = await operation(self.emulation, identity, params, (exchange.header(b"host") or b"").decode("latin-1"))
         write_answer(exchange, 200, _compact(answer))
 
