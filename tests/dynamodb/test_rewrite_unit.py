@@ -98,7 +98,8 @@ def test_other_internal_failures_stay():
             b'{"Key":{}}',
             (
                 "ValidationException",
-                "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null",
+                "1 validation error detected: "
+                "Value null at 'tableName' failed to satisfy constraint: Member must not be null",
             ),
         ),
         (
