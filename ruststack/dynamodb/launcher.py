@@ -45,6 +45,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import software.amazon.dynamodb.services.local.main.ServerRunner;
 import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
@@ -95,7 +96,10 @@ public final class RustStackDynamoDBLocal {
             String authorization = request.getHeaders().get(HttpHeader.AUTHORIZATION);
             if (authorization == null || authorization.length() < expected.length
                     || !MessageDigest.isEqual(expected, tail(authorization, expected.length))) {
-                Response.writeError(request, response, callback, 403);
+                // No error page: it would name Jetty and its version.
+                response.setStatus(403);
+                response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 0L);
+                response.write(true, BufferUtil.EMPTY_BUFFER, callback);
                 return true;
             }
             return super.handle(request, response, callback);

@@ -128,7 +128,7 @@ async def test_dynamodb_local_serves_ruststack_alone(address):
         for signature in ("0", "f" * 64, local.token[:-1] + "x", local.token[1:]):
             status, body = await threads.deferToThread(list_tables_directly, port, signature)
             assert status == 403, (status, body)
-            assert b"kept" not in body and b"TableNames" not in body
+            assert body == b""
 
         # Through RustStack, everything works.
         assert (await client.list_tables())["TableNames"] == ["kept"]
