@@ -154,8 +154,7 @@ def tables_by_arn(body: bytes, sent: bytes, identity: Identity) -> bytes | None:
     nothing to change.
     """
     named = {name.decode() for _, name in identity.table_arns.findall(sent)}
-    # DynamoDB Local's answer: no deeper than the items it took.
-    document = json.loads(body)
+    document = load_json(body)
     if not isinstance(document, dict):
         return None
     changed = False
@@ -241,9 +240,11 @@ def error_from_local(
     (a C{ValidationException} for a required member missing).
     """
     try:
-        document = json.loads(body)
-        code = document.pop("__type").rpartition("#")[2]
+        document = load_json(body)
+        code = document.pop("__type").rpartition("#")[2] if isinstance(document, dict) else None
     except (ValueError, KeyError, AttributeError):
+        code = None
+    if not code:
         return 500, error_body("InternalServerError", "Internal server error")
     if code == "InternalFailure":
         try:
@@ -257,6 +258,8 @@ def error_from_local(
         if refused is not None:
             return 400, error_body(refused.code, refused.message)
     message = document.pop("Message", None) or document.pop("message", "")
+    if not isinstance(message, str):
+        message = json.dumps(message)
     if (code, message) in _MESSAGES:
         message = _MESSAGES[(code, message)] or _computed_message(code, operation, request_body)
     elif (code, message) == _CONDITION_COUNT and operation != "Query":
