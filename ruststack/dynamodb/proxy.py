@@ -216,8 +216,13 @@ class DynamoDBProxy(Resource):
         proxy keeps the class and forwards the rest.
         """
         params = _checked("UpdateTable", body)
-        table_class = params.pop("TableClass")
-        if set(params) - {"TableName"}:
+        table_class = params.pop("TableClass", None)
+        if table_class is None:
+            # "TableClass" was only a name or value somewhere in the request.
+            response = await self.client.call(
+                identity.authorization, b"DynamoDB_20120810.UpdateTable", rewrite.request_to_local(body, identity)
+            )
+        elif set(params) - {"TableName"}:
             response = await self.client.call(
                 identity.authorization,
                 b"DynamoDB_20120810.UpdateTable",
@@ -232,7 +237,7 @@ class DynamoDBProxy(Resource):
             if response.status == 200:
                 table = json.loads(response.body)["Table"]
                 response = BackendResponse(200, {}, _compact({"TableDescription": table}))
-        if response.status == 200:
+        if response.status == 200 and table_class is not None:
             name = rewrite.table_name(str(params.get("TableName", "")))
             self.extras.get((identity.account, identity.region, name)).table_class = table_class
             self.extras.save()

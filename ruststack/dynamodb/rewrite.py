@@ -258,6 +258,8 @@ def error_from_local(
         if refused is not None:
             return 400, error_body(refused.code, refused.message)
     message = document.pop("Message", None) or document.pop("message", "")
+    for taken in ("message", "code"):  # error_body's own arguments
+        document.pop(taken, None)
     if not isinstance(message, str):
         message = json.dumps(message)
     if (code, message) in _MESSAGES:

@@ -128,6 +128,13 @@ def test_attribute_nesting_is_refused_as_aws_does(client, stack):
         }
 
 
+def test_table_class_named_elsewhere_in_an_update_is_no_table_class(client, stack):
+    make_table(client, sort=False, gsi=False, lsi=False)
+    body = {"TableName": "items", "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "TableClass"}}]}
+    status, headers, data = post(stack, "UpdateTable", json.dumps(body).encode())
+    assert assert_aws_error(status, headers, data)["__type"].endswith("#ResourceNotFoundException")
+
+
 OPERATIONS = [
     "PutItem",
     "GetItem",

@@ -74,7 +74,7 @@ def test_the_model_check_takes_any_document(operation, params):
             | st.sampled_from(
                 ["Cannot do operations on a non-existent table", "Value null at 'x' failed to satisfy constraint: y"]
             ),
-            st.dictionaries(st.sampled_from(["Item", "CancellationReasons"]), JSON, max_size=1),
+            st.dictionaries(st.sampled_from(["Item", "CancellationReasons", "message", "code"]), JSON, max_size=2),
         ),
     ),
     operation=OPERATIONS,
