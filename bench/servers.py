@@ -235,6 +235,13 @@ def _same_jvm(ruststack: Server, port: int) -> list[str]:
         if arg in ("-port", "-dbPath"):
             next(args, None)
             continue
+        if arg == "-cp":
+            # RustStack runs DynamoDB Local through its launcher (a socket
+            # and a token handed over); reached directly, the jar runs itself.
+            classpath = next(args, "")
+            next(args, None)  # the launcher's class
+            out += ["-jar", classpath.rsplit(os.pathsep, 1)[-1]]
+            continue
         if arg not in ("-inMemory", "-sharedDb"):
             out.append(arg)
     return [*out, "-inMemory", "-port", str(port)]

@@ -37,8 +37,13 @@ class Emulation:
         status, document = await self.client.operation(identity.authorization, "DescribeTable", {"TableName": name})
         if status == 200:
             return True
-        if document.get("__type", "").endswith("#ResourceNotFoundException"):
+        code = str(document.get("__type", "")).rpartition("#")[2]
+        if code == "ResourceNotFoundException":
             return False
+        if status == 400:
+            # A name DynamoDB Local refuses (empty, too long, bad characters)
+            # is refused by AWS in the same words.
+            raise AwsError(code, str(document.get("Message") or document.get("message", "")))
         raise AwsError("InternalServerError", "Internal server error", 500)
 
     async def tagged_table(self, identity: Identity, resource_arn: Any) -> TableExtras:

@@ -18,9 +18,10 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from ruststack.aws.errors import AwsError
-from ruststack.dynamodb import rewrite
+from ruststack.dynamodb import rewrite, shapes
 from ruststack.dynamodb.backend import JSON_10, JSON_11, BackendError, BackendResponse, DynamoDBLocalClient
 from ruststack.dynamodb.emulated import OPERATIONS, Emulation
+from ruststack.dynamodb.json_depth import too_deep
 from ruststack.dynamodb.local import Unavailable
 from ruststack.dynamodb.rewrite import Identity
 from ruststack.dynamodb.tables import TableExtrasStore
@@ -46,6 +47,10 @@ _STREAMED = frozenset(
 _TARGET = re.compile(rb"\A(?:DynamoDB_20120810|DynamoDBStreams_20120810)\.[A-Za-z]{1,64}\Z")
 _UNKNOWN_OPERATION = rewrite.error_body("UnknownOperationException", "")
 _ZERO_THROUGHPUT = {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteCapacityUnits": 0}
+# Requests the proxy reads besides forwarding them (CreateTable's tags and
+# class complete its answer): checked against the model first, as DynamoDB
+# Local takes members it ignores without looking at them.
+_CHECKED_FIRST = frozenset({"CreateTable"})
 
 
 def answer_headers(crc: bytes) -> list[tuple[bytes, bytes]]:
@@ -102,11 +107,21 @@ def _compact(document: dict) -> bytes:
 
 def _parameters(body: bytes) -> dict:
     try:
-        params = json.loads(body or b"{}")
+        params = rewrite.load_json(body or b"{}")
     except ValueError:
         params = None
     if not isinstance(params, dict):
         raise AwsError("SerializationException", "")
+    return params
+
+
+def _checked(operation: str, body: bytes) -> dict:
+    """
+    The request document, which must hold the model's types and required
+    members (L{shapes.check}).
+    """
+    params = _parameters(body)
+    shapes.check(operation, params)
     return params
 
 
@@ -127,17 +142,18 @@ class DynamoDBProxy(Resource):
 
     isLeaf = True
 
-    def __init__(self, client: DynamoDBLocalClient, extras: TableExtrasStore, clock: Any) -> None:
+    def __init__(self, client: DynamoDBLocalClient, extras: TableExtrasStore, clock: Any, token: str) -> None:
         super().__init__()
         self.client = client
         self.extras = extras
+        self.token = token
         self.emulation = Emulation(client, extras, clock)
         self.identities: dict[tuple[str, str], Identity] = {}
 
     def identity(self, account: str, region: str) -> Identity:
         identity = self.identities.get((account, region))
         if identity is None:
-            identity = self.identities[(account, region)] = Identity.of(account, region)
+            identity = self.identities[(account, region)] = Identity.of(account, region, self.token)
         return identity
 
     def render(self, request) -> int:
@@ -150,27 +166,36 @@ class DynamoDBProxy(Resource):
             # Only a well-formed operation name reaches DynamoDB Local.
             write_answer(exchange, 400, _UNKNOWN_OPERATION)
             return
+        body = exchange.body
+        if too_deep(body):
+            # Neither Python's json nor DynamoDB Local may read it (both
+            # recurse per level); AWS's parser refuses it.
+            write_answer(exchange, 400, rewrite.SERIALIZATION_ERROR)
+            return
         identity = self.identity(exchange.caller.account, exchange.caller.region)
         operation = target.rpartition(b".")[2].decode("ascii")
-        body = exchange.body
         emulated = OPERATIONS.get(operation)
         d: Any
         if emulated is not None:
-            d = defer.ensureDeferred(self._emulate(exchange, emulated, identity, body))
+            d = defer.ensureDeferred(self._emulate(exchange, operation, emulated, identity, body))
         elif operation == "UpdateTable" and b'"TableClass"' in body:
             d = defer.ensureDeferred(self._update_table_class(exchange, identity, body))
         else:
-            streams = operation in _STREAMED and identity.arn_prefix not in body
-            d = self.client.call(
-                identity.authorization,
-                target,
-                rewrite.request_to_local(body, identity),
-                JSON_11 if exchange.header(b"content-type") == JSON_11 else JSON_10,
-                partial(_stream_answer, exchange) if streams else None,
-            )
-            d.addCallback(self._answer, exchange, operation, identity, body)
+            d = defer.maybeDeferred(_checked, operation, body) if operation in _CHECKED_FIRST else defer.succeed(None)
+            d.addCallback(lambda _: self._forward(exchange, target, operation, identity, body))
         d.addErrback(self._failed, exchange)
         exchange.notify_gone().addCallback(lambda _: d.cancel())
+
+    def _forward(self, exchange, target: bytes, operation: str, identity: Identity, body: bytes) -> defer.Deferred:
+        streams = operation in _STREAMED and identity.arn_prefix not in body
+        d = self.client.call(
+            identity.authorization,
+            target,
+            rewrite.request_to_local(body, identity),
+            JSON_11 if exchange.header(b"content-type") == JSON_11 else JSON_10,
+            partial(_stream_answer, exchange) if streams else None,
+        )
+        return d.addCallback(self._answer, exchange, operation, identity, body)
 
     def _answer(self, response: BackendResponse, exchange, operation: str, identity: Identity, sent: bytes) -> None:
         if response.streamed:
@@ -198,9 +223,14 @@ class DynamoDBProxy(Resource):
         refuses with "Nothing to update" when it is the only change): the
         proxy keeps the class and forwards the rest.
         """
-        params = _parameters(body)
-        table_class = params.pop("TableClass")
-        if set(params) - {"TableName"}:
+        params = _checked("UpdateTable", body)
+        table_class = params.pop("TableClass", None)
+        if table_class is None:
+            # "TableClass" was only a name or value somewhere in the request.
+            response = await self.client.call(
+                identity.authorization, b"DynamoDB_20120810.UpdateTable", rewrite.request_to_local(body, identity)
+            )
+        elif set(params) - {"TableName"}:
             response = await self.client.call(
                 identity.authorization,
                 b"DynamoDB_20120810.UpdateTable",
@@ -215,7 +245,7 @@ class DynamoDBProxy(Resource):
             if response.status == 200:
                 table = json.loads(response.body)["Table"]
                 response = BackendResponse(200, {}, _compact({"TableDescription": table}))
-        if response.status == 200:
+        if response.status == 200 and table_class is not None:
             name = rewrite.table_name(str(params.get("TableName", "")))
             self.extras.get((identity.account, identity.region, name)).table_class = table_class
             self.extras.save()
@@ -234,7 +264,7 @@ class DynamoDBProxy(Resource):
         key = (identity.account, identity.region, table["TableName"])
         if operation == "CreateTable":
             params = json.loads(sent)
-            tags = {tag["Key"]: tag["Value"] for tag in params.get("Tags", [])}
+            tags = {tag["Key"]: tag["Value"] for tag in params.get("Tags") or []}
             extras = self.extras.created(key, tags, params.get("TableClass"))
         else:
             extras = self.extras.get(key)
@@ -256,8 +286,8 @@ class DynamoDBProxy(Resource):
                 index["IndexStatus"] = "CREATING"
         return _compact(document)
 
-    async def _emulate(self, exchange, operation: Callable, identity: Identity, body: bytes) -> None:
-        params = _parameters(body)
+    async def _emulate(self, exchange, name: str, operation: Callable, identity: Identity, body: bytes) -> None:
+        params = _checked(name, body)
         answer = await operation(self.emulation, identity, params, (exchange.header(b"host") or b"").decode("latin-1"))
         write_answer(exchange, 200, _compact(answer))
 
@@ -271,7 +301,8 @@ class DynamoDBProxy(Resource):
             log.warn("DynamoDB Local failed mid-answer: {error}", error=failure.getErrorMessage())
             exchange.abort()
             return
-        if failure.check(AwsError):
+        error: AwsError
+        if isinstance(failure.value, AwsError):
             error = failure.value
         elif failure.check(Unavailable):
             # 503 is retried by every AWS SDK.

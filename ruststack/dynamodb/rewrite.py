@@ -16,6 +16,9 @@ from typing import Any
 
 import attrs
 
+from ruststack.dynamodb import shapes
+from ruststack.dynamodb.json_depth import too_deep
+
 # DynamoDB Local names every resource in this fake region and account.
 LOCAL_ARN_PREFIX = b"arn:aws:dynamodb:ddblocal:000000000000:"
 LOCAL_MARKER = b"ddblocal"
@@ -51,6 +54,23 @@ _MESSAGES: dict[tuple[str, str], str | None] = {
 }
 # Said of a key missing its sort key; AWS says so only of Query conditions.
 _CONDITION_COUNT = ("ValidationException", "The number of conditions on the keys is invalid")
+# DynamoDB Local words a constraint on a member as AWS does, without the
+# count AWS puts first ("1 validation error detected: Value null at
+# 'tableName' failed to satisfy constraint: Member must not be null").
+_CONSTRAINT = re.compile(r"^Value .* at '[^']*' failed to satisfy constraint: ", re.S)
+
+
+def authorization(access_key: str, region: str, token: str) -> bytes:
+    """
+    The C{Authorization} header of a request to DynamoDB Local: it reads the
+    access key and region from the credential scope and ignores the
+    signature, where RustStack's launcher wants the backend's C{token}
+    (L{ruststack.dynamodb.launcher}).
+    """
+    return (
+        f"AWS4-HMAC-SHA256 Credential={access_key}/20120810/{region}/dynamodb/aws4_request, "
+        f"SignedHeaders=host, Signature={token}"
+    ).encode()
 
 
 @attrs.frozen
@@ -59,7 +79,8 @@ class Identity:
     Who DynamoDB Local sees: it keys its databases by access key and region,
     so the proxy sends the account id as the access key. Two keys of one
     account then share tables; accounts and regions stay apart. It does not
-    verify signatures, so no re-signing is needed.
+    verify signatures: the signature carries the token that proves a
+    request comes from RustStack (see L{authorization}).
     """
 
     account: str
@@ -70,7 +91,7 @@ class Identity:
     table_arns: re.Pattern[bytes]
 
     @classmethod
-    def of(cls, account: str, region: str) -> Identity:
+    def of(cls, account: str, region: str, token: str) -> Identity:
         arn_prefix = f"arn:aws:dynamodb:{region}:{account}:".encode()
         return cls(
             account=account,
@@ -80,10 +101,7 @@ class Identity:
             table_arns=re.compile(
                 _resource_positions(re.escape(arn_prefix)) + re.escape(arn_prefix) + rb"table/([A-Za-z0-9_.-]+)"
             ),
-            authorization=(
-                f"AWS4-HMAC-SHA256 Credential={account}/20120810/{region}/dynamodb/aws4_request, "
-                "SignedHeaders=host, Signature=0"
-            ).encode(),
+            authorization=authorization(account, region, token),
         )
 
     def arn(self, resource: str) -> str:
@@ -136,7 +154,7 @@ def tables_by_arn(body: bytes, sent: bytes, identity: Identity) -> bytes | None:
     nothing to change.
     """
     named = {name.decode() for _, name in identity.table_arns.findall(sent)}
-    document = json.loads(body)
+    document = load_json(body)
     if not isinstance(document, dict):
         return None
     changed = False
@@ -191,11 +209,19 @@ def error_body(code: str, message: str, **fields: Any) -> bytes:
     return json.dumps(document, separators=(",", ":")).encode()
 
 
-def is_json_object(body: bytes) -> bool:
-    try:
-        return isinstance(json.loads(body), dict)
-    except ValueError:
-        return False
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def load_json(body: bytes) -> Any:
+    """
+    The JSON document C{body}; C{ValueError} if it is not one (Python's
+    C{NaN} and C{Infinity} included) or is nested too deep to read
+    (L{ruststack.dynamodb.json_depth}).
+    """
+    if too_deep(body):
+        raise ValueError("JSON nested too deep")
+    return json.loads(body, parse_constant=_not_json)
 
 
 # AWS's answer to a body that is not a JSON object: a bare type, no message.
@@ -209,28 +235,46 @@ def error_from_local(
     DynamoDB Local's error as AWS gives it: the namespaced C{__type}, the
     model's message member name, AWS's message text, other members (C{Item},
     C{CancellationReasons}) kept. DynamoDB Local fails a body that is not a
-    JSON object with a 500 C{InternalFailure}; AWS refuses it with a 400
-    C{SerializationException}.
+    JSON object, or whose members have the wrong JSON types, with a 500
+    C{InternalFailure}; AWS refuses it with a 400 C{SerializationException}
+    (a C{ValidationException} for a required member missing).
     """
     try:
-        document = json.loads(body)
-        code = document.pop("__type").rpartition("#")[2]
+        document = load_json(body)
+        code = document.pop("__type").rpartition("#")[2] if isinstance(document, dict) else None
     except (ValueError, KeyError, AttributeError):
+        code = None
+    if not code:
         return 500, error_body("InternalServerError", "Internal server error")
-    if code == "InternalFailure" and not is_json_object(request_body):
-        return 400, SERIALIZATION_ERROR
+    if code == "InternalFailure":
+        try:
+            params = load_json(request_body)
+        except ValueError:
+            params = None
+        if not isinstance(params, dict):
+            return 400, SERIALIZATION_ERROR
+        # DynamoDB Local also fails this way on some missing members.
+        refused = shapes.refusal(operation, params)
+        if refused is not None:
+            return 400, error_body(refused.code, refused.message)
     message = document.pop("Message", None) or document.pop("message", "")
+    for taken in ("message", "code"):  # error_body's own arguments
+        document.pop(taken, None)
+    if not isinstance(message, str):
+        message = json.dumps(message)
     if (code, message) in _MESSAGES:
         message = _MESSAGES[(code, message)] or _computed_message(code, operation, request_body)
     elif (code, message) == _CONDITION_COUNT and operation != "Query":
         message = _KEY_MISMATCH
+    elif code == "ValidationException" and _CONSTRAINT.match(message):
+        message = "1 validation error detected: " + message
     rewritten = error_body(code, message, **document)
     return status, response_from_local(rewritten, identity) or rewritten
 
 
 def _computed_message(code: str, operation: str, request_body: bytes) -> str:
     try:
-        name = table_name(json.loads(request_body).get("TableName", ""))
+        name = table_name(str(load_json(request_body).get("TableName", "")))
     except (ValueError, AttributeError):
         name = ""
     if code == "ResourceInUseException":

@@ -31,6 +31,13 @@ def default_jar(cache_dir: str) -> str:
     return os.path.join(cache_dir, "dynamodb-local", DYNAMODB_LOCAL_VERSION, "DynamoDBLocal.jar")
 
 
+def launcher_cache(cache_dir: str) -> str:
+    """
+    Where the launcher compiled for each JVM and jar is kept.
+    """
+    return os.path.join(cache_dir, "dynamodb-local", "launcher")
+
+
 @implementer(IAwsService, IExchanges, IBodyLimit)
 class DynamoDBService(service.MultiService):
     name = "dynamodb"  # type: ignore[assignment]  # Service declares None
@@ -40,7 +47,7 @@ class DynamoDBService(service.MultiService):
         self.local = local
         self.client = client
         self.extras = extras
-        self.resource = DynamoDBProxy(client, extras, reactor)
+        self.resource = DynamoDBProxy(client, extras, reactor, local.token)
         local.setServiceParent(self)
 
     # DynamoDB's largest request (a BatchWriteItem of 16 MB).
@@ -87,7 +94,7 @@ class DynamoDBService(service.MultiService):
                 found = _DATABASE_FILE.match(file_name)
                 if found:
                     account, region = found.group(1), found.group(2)
-                    identities.setdefault((account, region), Identity.of(account, region))
+                    identities.setdefault((account, region), Identity.of(account, region, self.local.token))
         results: Any = await defer.DeferredList(
             [defer.ensureDeferred(self._delete_tables(identity)) for identity in identities.values()],
             consumeErrors=True,
@@ -118,6 +125,7 @@ def make_service(context) -> DynamoDBService:
         reactor=context.reactor,
         jar=config.dynamodb_local_jar or default_jar(config.cache_dir),
         db_path=db_path,
+        launcher_cache=launcher_cache(config.cache_dir),
     )
     client = DynamoDBLocalClient(context.reactor, local)
     extras = TableExtrasStore.load(os.path.join(db_path, EXTRAS_FILE) if db_path else None)

@@ -12,7 +12,7 @@ import pytest
 from ruststack.dynamodb import rewrite
 from ruststack.dynamodb.rewrite import Identity
 
-CALLER = Identity.of("123456789012", "eu-west-1")
+CALLER = Identity.of("123456789012", "eu-west-1", "0" * 64)
 
 
 def test_identity_names_the_account_as_access_key_and_the_region():
@@ -73,8 +73,65 @@ def test_a_body_that_is_no_json_object_is_a_serialization_error(sent):
 
 def test_other_internal_failures_stay():
     internal = local_error("InternalFailure", "boom")
-    status, answer = rewrite.error_from_local(500, internal, "GetItem", b"{}", CALLER)
+    sent = b'{"TableName":"t","Key":{"pk":{"S":"a"}}}'
+    status, answer = rewrite.error_from_local(500, internal, "GetItem", sent, CALLER)
     assert (status, json.loads(answer)["message"]) == (500, "boom")
+
+
+@pytest.mark.parametrize(
+    "sent, error",
+    [
+        (
+            b'{"TableName":{},"Key":{}}',
+            ("SerializationException", "Start of structure or map found where not expected"),
+        ),
+        (b'{"TableName":"t","Key":[]}', ("SerializationException", "Unrecognized collection type class java.util.Map")),
+        (b'{"TableName":5,"Key":{}}', ("SerializationException", "NUMBER_VALUE cannot be converted to String")),
+        (
+            b'{"TableName":"t","Key":{},"ConsistentRead":"yes"}',
+            ("SerializationException", "Unexpected token received from parser"),
+        ),
+        (b'{"TableName":"t","Key":{"k":{"B":"not base64!"}}}', ("SerializationException", None)),
+        (b'{"TableName":"t","Key":{"k":5}}', ("SerializationException", "Unexpected field type")),
+        (b'{"TableName":"t","Key":{},"Limit":1e10}', None),
+        (
+            b'{"Key":{}}',
+            (
+                "ValidationException",
+                "1 validation error detected: "
+                "Value null at 'tableName' failed to satisfy constraint: Member must not be null",
+            ),
+        ),
+        (
+            b'{"TableName":"t","Key":{},"ReturnConsumedCapacity":"ALL"}',
+            (
+                "ValidationException",
+                "1 validation error detected: Value 'ALL' at 'returnConsumedCapacity' failed to satisfy constraint: "
+                "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]",
+            ),
+        ),
+    ],
+)
+def test_internal_failures_of_a_request_aws_refuses_are_awss_refusal(sent, error):
+    """
+    DynamoDB Local fails members of the wrong JSON type (and some missing
+    ones) with a 500; AWS refuses them as its JSON framework reads them.
+    """
+    internal = local_error("InternalFailure", "The request processing has failed because of an unknown error")
+    status, answer = rewrite.error_from_local(500, internal, "GetItem", sent, CALLER)
+    document = json.loads(answer)
+    if error is None:  # GetItem has no Limit: an unknown member is ignored
+        assert status == 500
+        return
+    assert status == 400
+    assert (document["__type"].rpartition("#")[2], document.get("message")) == error
+
+
+def test_constraint_messages_get_awss_count():
+    message = "Value null at 'tableName' failed to satisfy constraint: Member must not be null"
+    assert (
+        translated(local_error("ValidationException", message))["message"] == "1 validation error detected: " + message
+    )
 
 
 def test_missing_table_messages_are_awss():

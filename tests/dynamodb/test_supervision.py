@@ -117,15 +117,20 @@ def test_no_jvm_outlives_a_sigkilled_ruststack():
     wait_until(lambda: not alive(jvm), timeout=10)
 
 
-def test_a_jvm_that_cannot_start_leaves_dynamodb_unavailable(tmp_path):
+def test_a_jar_that_cannot_run_leaves_dynamodb_unavailable(tmp_path):
     broken = tmp_path / "DynamoDBLocal.jar"
     broken.write_bytes(b"not a jar")
-    stack = RustStackProcess.start("--services", "dynamodb", "--dynamodb-local-jar", str(broken))
+    stack = RustStackProcess.start(
+        "--services", "dynamodb", "--dynamodb-local-jar", str(broken), "--cache-dir", str(tmp_path / "cache")
+    )
     try:
         state = wait_until(
             lambda: (s := stack.health()["services"]["dynamodb"])["state"] == "unavailable" and s, timeout=60
         )
-        assert state["reason"].startswith("crashed 5 times")
+        # The launcher cannot be compiled against it (crashes of a JVM that
+        # cannot start are counted by test_local_unit.py).
+        assert state["reason"].startswith("cannot compile DynamoDB Local's launcher: ")
+        assert "DynamoDBLocal.jar" in state["reason"]
         client = stack.client("dynamodb", config=BotoConfig(retries={"max_attempts": 1}))
         started = time.monotonic()
         with pytest.raises(ClientError) as raised:
