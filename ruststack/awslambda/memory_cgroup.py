@@ -98,9 +98,7 @@ class MemoryCgroups:
             if "memory" not in enabled:
                 _write(os.path.join(self.folder, "cgroup.subtree_control"), "+memory")
         except OSError as e:
-            raise CgroupUnavailable(
-                f"the memory controller is not delegated to {self.folder}: {e.strerror}"
-            ) from None
+            raise CgroupUnavailable(f"the memory controller is not delegated to {self.folder}: {e.strerror}") from None
         return self._writable()
 
 

@@ -408,5 +408,3 @@ class ProcessExecutor:
     def _forget(self, server: _ForkServer) -> None:
         if self._server is server:
             self._server = None
-
-

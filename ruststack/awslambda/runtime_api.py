@@ -45,7 +45,7 @@ class RuntimeApiResource(Resource):
 
     def render(self, request: server.Request) -> bytes | int:
         channel: Any = request.channel
-        if channel.runtime_verdict is None:
+        if getattr(channel, "runtime_verdict", None) is None:
             client, local = request.getClientAddress(), request.getHost()
             checked = self.environment.admits((client.host, client.port), (local.host, local.port))  # type: ignore[attr-defined]
             if isinstance(checked, defer.Deferred):
