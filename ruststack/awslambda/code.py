@@ -77,6 +77,11 @@ def check_members(names: list[str], links: dict[str, str]) -> None:
         for depth in range(1, len(parts) + 1):
             if "/".join(parts[:depth]) in links:
                 raise bad_zip(f"member {name!r} is beneath or in place of a symbolic link")
+    for name in links:
+        parts = name.split("/")
+        for depth in range(1, len(parts)):
+            if "/".join(parts[:depth]) in links:
+                raise bad_zip(f"member {name!r} is beneath a symbolic link")
     for name, target in links.items():
         if target.startswith("/") or "\x00" in target:
             raise bad_zip(f"member {name!r} points outside the package")
@@ -128,6 +133,9 @@ def unpack(data: bytes, folder: str) -> None:
         shutil.rmtree(folder, ignore_errors=True)
         if isinstance(e, (zipfile.BadZipFile, EOFError, NotImplementedError, UnicodeDecodeError)):
             raise bad_zip(str(e)) from None
+        if isinstance(e, (NotADirectoryError, IsADirectoryError, FileExistsError)):
+            # Two members of one name, a file and a folder.
+            raise bad_zip(f"{e.strerror}: {os.path.relpath(e.filename or folder, folder)}") from None
         raise
 
 
@@ -153,7 +161,11 @@ def _unpack(data: bytes, folder: str) -> None:
             mode = (member.external_attr >> 16) & 0o777
             os.chmod(target, 0o755 if mode & 0o111 else 0o644, follow_symlinks=False)
     for name, target, link in links:
-        os.makedirs(os.path.dirname(target), exist_ok=True)
+        parent = os.path.dirname(target)
+        # Never made through another link (whose target could be anywhere).
+        if os.path.realpath(parent) != parent:
+            raise bad_zip(f"member {name!r} is beneath a symbolic link")
+        os.makedirs(parent, exist_ok=True)
         try:
             os.symlink(link, target)
         except FileExistsError:

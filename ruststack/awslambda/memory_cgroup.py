@@ -39,10 +39,10 @@ class MemoryCgroups:
     version: int
 
     @classmethod
-    def find(cls, proc: str = "/proc/self") -> MemoryCgroups:
+    def find(cls, proc: str = "/proc/self", try_it: bool = True) -> MemoryCgroups:
         """
         The memory cgroup folder of this process, if this process may create
-        cgroups in it; else L{CgroupUnavailable}.
+        cgroups in it (tried when C{try_it}); else L{CgroupUnavailable}.
         """
         with open(f"{proc}/cgroup", encoding="utf-8") as f:
             memberships = [line.rstrip("\n").split(":", 2) for line in f if line.count(":") >= 2]
@@ -52,12 +52,12 @@ class MemoryCgroups:
             if "memory" in controllers.split(","):
                 folder = _mounted(mounts, path, lambda fs: fs[0] == "cgroup" and "memory" in fs[2].split(","))
                 if folder is not None:
-                    return cls(folder, 1)._writable()
+                    return cls(folder, 1)._writable() if try_it else cls(folder, 1)
         for hierarchy, controllers, path in memberships:
             if hierarchy == "0" and controllers == "":
                 folder = _mounted(mounts, path, lambda fs: fs[0] == "cgroup2")
                 if folder is not None:
-                    return cls(folder, 2)._delegated()
+                    return cls(folder, 2)._delegated() if try_it else cls(folder, 2)
         raise CgroupUnavailable("no memory cgroup controller is mounted")
 
     def create(self, limit_mb: int) -> EnvironmentCgroup:

@@ -226,4 +226,6 @@ def _hide(path: str, shown: Sequence[str]) -> list[str]:
         return []
     if os.path.isdir(path):
         return ["--tmpfs", path]
-    return ["--ro-bind", "/dev/null", path]
+    # A device bind: the tree's own binds are nodev, and a file reading
+    # nothing is less surprising than one that cannot be opened.
+    return ["--dev-bind", "/dev/null", path]
