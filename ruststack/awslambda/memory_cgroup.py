@@ -60,11 +60,40 @@ class MemoryCgroups:
                     return cls(folder, 2)._delegated() if try_it else cls(folder, 2)
         raise CgroupUnavailable("no memory cgroup controller is mounted")
 
+    def own_folder(self) -> MemoryCgroups:
+        """
+        A folder of this process's own (C{ruststack-lambda-<pid>}) for its
+        environments' cgroups, after removing those that RustStacks no
+        longer running left behind (SIGKILLed, they could not).
+        """
+        for name in os.listdir(self.folder):
+            pid = name.removeprefix("ruststack-lambda-")
+            if name.startswith("ruststack-lambda-") and pid.isdigit() and not _alive(int(pid)):
+                MemoryCgroups(os.path.join(self.folder, name), self.version).remove_all()
+        folder = os.path.join(self.folder, f"ruststack-lambda-{os.getpid()}")
+        os.makedirs(folder, exist_ok=True)
+        if self.version == 2:
+            _write(os.path.join(folder, "cgroup.subtree_control"), "+memory")
+        return MemoryCgroups(folder, self.version)
+
+    def remove_all(self) -> bool:
+        """
+        Remove this folder and the cgroups in it, killing what is left in
+        them; C{False} while some processes are still dying.
+        """
+        done = True
+        for name in os.listdir(self.folder):
+            child = EnvironmentCgroup(os.path.join(self.folder, name), self.version)
+            if os.path.isdir(child.path):
+                child.kill()
+                done = child.remove() and done
+        return done and EnvironmentCgroup(self.folder, self.version).remove()
+
     def create(self, limit_mb: int) -> EnvironmentCgroup:
         """
         A new cgroup capped at C{limit_mb} MB (memory and swap together).
         """
-        path = os.path.join(self.folder, f"ruststack-lambda-{uuid.uuid4().hex}")
+        path = os.path.join(self.folder, f"environment-{uuid.uuid4().hex}")
         os.mkdir(path)
         cgroup = EnvironmentCgroup(path, self.version)
         limit = str(limit_mb * 1024 * 1024)
@@ -172,6 +201,16 @@ class EnvironmentCgroup:
                 return False
             raise
         return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 def _mounted(mounts: list[list[str]], path: str, wanted: Callable[[list[str]], bool]) -> str | None:

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from twisted.internet import defer, protocol, utils
+from twisted.internet import defer, protocol, task, utils
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -240,11 +240,22 @@ class ProcessExecutor:
         server, self._server = self._server, None
         if server is None:
             shutil.rmtree(self.folder, ignore_errors=True)
-            return defer.succeed(None)
+            return defer.ensureDeferred(self._remove_cgroups())
         # Closing its stdin ends the server (its runtimes are stopped by now).
         server.transport.closeStdin()  # type: ignore[union-attr]
         server.ended.addBoth(lambda _: shutil.rmtree(self.folder, ignore_errors=True))
-        return server.ended
+        return server.ended.addBoth(lambda _: defer.ensureDeferred(self._remove_cgroups()))
+
+    async def _remove_cgroups(self) -> None:
+        # The last sandboxes may take a moment to die: a second at most.
+        cgroups, self._cgroups = self._cgroups, None
+        if cgroups is None:
+            return
+        for _ in range(20):
+            if cgroups.remove_all():
+                return
+            await task.deferLater(self.reactor, 0.05, lambda: None)
+        log.warn("Could not remove the Lambda memory cgroups in {folder}", folder=cgroups.folder)
 
     def check_runtime(self, runtime: str) -> None:
         if not PYTHON_RUNTIME.match(runtime):
@@ -377,7 +388,7 @@ class ProcessExecutor:
             self._unsandboxed(f"bubblewrap could not build a sandbox: {detail}")
             return
         try:
-            self._cgroups = MemoryCgroups.find()
+            self._cgroups = MemoryCgroups.find().own_folder()
             self.memory_limit = "cgroup"
         except (CgroupUnavailable, OSError) as e:
             self.memory_limit = "rlimit"

@@ -217,3 +217,17 @@ def test_uids_are_handed_out_once_and_come_back():
     uids.give_back(first)
     assert uids.take() == 1000
     assert uids.take() == 1002
+
+
+def test_cgroups_left_by_a_dead_ruststack_are_removed(tmp_path):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (tmp_path / f"ruststack-lambda-{dead.pid}" / "environment-1").mkdir(parents=True)
+    (tmp_path / "ruststack-lambda-1" / "environment-2").mkdir(parents=True)  # init: alive
+    (tmp_path / "unrelated").mkdir()
+    own = MemoryCgroups(str(tmp_path), 1).own_folder()
+    assert own.folder == str(tmp_path / f"ruststack-lambda-{os.getpid()}")
+    left = ["ruststack-lambda-1", "unrelated", f"ruststack-lambda-{os.getpid()}"]
+    assert sorted(os.listdir(tmp_path)) == sorted(left)
+    assert own.remove_all()
+    assert not os.path.exists(own.folder)
