@@ -163,7 +163,7 @@ def _unpack(data: bytes, folder: str) -> None:
     for name, target, link in links:
         parent = os.path.dirname(target)
         # Never made through another link (whose target could be anywhere).
-        if os.path.realpath(parent) != parent:
+        if _through_link(root, parent):
             raise bad_zip(f"member {name!r} is beneath a symbolic link")
         os.makedirs(parent, exist_ok=True)
         try:
@@ -172,6 +172,15 @@ def _unpack(data: bytes, folder: str) -> None:
             raise bad_zip(f"member {name!r} is both a link and a file or folder") from None
     for name, target, _ in links:
         _inside(root, os.path.realpath(target), name)
+
+
+def _through_link(root: str, path: str) -> bool:
+    # Whether a folder between root and path (included) is a link.
+    while path != root and path.startswith(root + os.sep):
+        if os.path.islink(path):
+            return True
+        path = os.path.dirname(path)
+    return False
 
 
 def _is_symlink(member: zipfile.ZipInfo) -> bool:

@@ -14,6 +14,7 @@ import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import zipfile
 
 import pytest
@@ -231,3 +232,32 @@ def test_cgroups_left_by_a_dead_ruststack_are_removed(tmp_path):
     assert sorted(os.listdir(tmp_path)) == sorted(left)
     assert own.remove_all()
     assert not os.path.exists(own.folder)
+
+
+def test_an_unprivileged_ruststack_sandboxes_as_its_own_uid():
+    # RustStack under systemd runs as a user of its own: bubblewrap then maps
+    # that user into a user namespace (no uid of its own per environment).
+    if shutil.which("bwrap") is None or shutil.which("setpriv") is None:
+        pytest.skip("bubblewrap or setpriv is not installed")
+    # Where the unprivileged user can reach it (pytest's folders are root's only).
+    task = tempfile.mkdtemp(prefix="ruststack-task-")
+    os.chmod(task, 0o755)
+    unprivileged = sandbox.Sandbox(
+        bwrap=shutil.which("bwrap") or "", setpriv=None, python="/bin/true", python_home="/usr", runtime_modules={}
+    )
+    drop = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
+    script = "id -u; ls /proc | grep -c '^[0-9]'; touch /tmp/x && echo tmp; touch /var/task/x 2>/dev/null || echo ro"
+    try:
+        result = subprocess.run(
+            [*drop, *unprivileged.wrapper(None, task, 16), "/bin/sh", "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    finally:
+        os.rmdir(task)
+    assert result.returncode == 0, result.stderr
+    uid, processes, tmp, read_only = result.stdout.split()
+    assert int(uid) == (65534 if drop else os.geteuid())
+    assert int(processes) <= 4
+    assert (tmp, read_only) == ("tmp", "ro")
