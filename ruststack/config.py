@@ -123,6 +123,12 @@ class Config:
     lambda_executor: str = setting("process", _choice("process", "docker"), "Where Lambda code runs: process | docker.")
     lambda_idle_timeout: float = setting(600.0, _positive, "Seconds a warm Lambda environment is kept idle.")
     lambda_concurrency: int = setting(100, _count, "Most Lambda environments running at once.")
+    lambda_bwrap: str = setting(
+        "bwrap",
+        str,
+        "bubblewrap program that sandboxes Lambda functions of the process executor; where it cannot run, they"
+        " run unsandboxed (health says why).",
+    )
     lambda_image: str = setting(
         "ruststack/lambda:{runtime}",
         str,

@@ -12,7 +12,9 @@ from zope.interface import Attribute, Interface
 class ServiceStatus:
     """
     A service's state as C{/_ruststack/health} reports it: C{running},
-    C{starting}, C{disabled}, or C{unavailable} with the reason.
+    C{starting}, C{disabled}, C{unavailable} with the reason, or (Lambda)
+    C{unsandboxed} with the reason: it runs, but functions run with
+    RustStack's own rights (README, Lambda).
     """
 
     state: str

@@ -174,7 +174,7 @@ class LambdaApiResource(Resource):
             raise errors.AwsError("ResourceConflictException", f"Function already exist: {name}", 409)
         values = functions.settings(body, creating=True)
         data = await self._code_bytes(call, body.get("Code") or {})
-        package = self.store.describe(data)
+        package = await self.store.describe(data)
         if self.store.get(call.account, call.region, name) is not None:
             raise errors.AwsError("ResourceConflictException", f"Function already exist: {name}", 409)
         function = LambdaFunction(
@@ -238,7 +238,7 @@ class LambdaApiResource(Resource):
         body = call.json()
         _check_revision(function, body.get("RevisionId"))
         data = await self._code_bytes(call, body)
-        package = self.store.describe(data)
+        package = await self.store.describe(data)
         if body.get("DryRun"):
             return Reply(200, function.configuration())
         function.code = package

@@ -51,6 +51,7 @@ class FunctionSnapshot:
     log_group: str
     access_key: str = ""
     secret_key: str = "ruststack"
+    ephemeral_storage: int = 512
 
     @classmethod
     def of(cls, function: LambdaFunction, code_dir: str, credentials: tuple[str, str]) -> FunctionSnapshot:
@@ -69,6 +70,7 @@ class FunctionSnapshot:
             log_group=function.log_group,
             access_key=credentials[0],
             secret_key=credentials[1],
+            ephemeral_storage=function.ephemeral_storage,
         )
 
 
@@ -214,6 +216,7 @@ class ExecutionEnvironment:
         self._timer = None
         self._init_error: bytes | None = None
         self._stopped: defer.Deferred = defer.Deferred()
+        self._launched: defer.Deferred = defer.Deferred()
 
     async def start(self) -> None:
         host = self.executor.runtime_api_host()
@@ -228,7 +231,9 @@ class ExecutionEnvironment:
             self.dead = True
             if not self._stopped.called:
                 self._stopped.callback(None)
+            self._launched.callback(None)
             raise
+        self._launched.callback(None)
         self._runtime.exited.addBoth(self._exited)
         if self.dead:
             # Stopped (reset, shutdown) while the runtime was starting.
@@ -252,6 +257,21 @@ class ExecutionEnvironment:
         return abandonable(invocation.result)
 
     # The Runtime API's side.
+
+    def admits(self, client: tuple[str, int], server: tuple[str, int]) -> bool | defer.Deferred:
+        """
+        Whether the connection from C{client} to this environment's Runtime
+        API (at C{server}) is its runtime's: a Deferred when the runtime is
+        still being started. Runtimes that cannot tell (containers, whose
+        listener only their network reaches) are trusted.
+        """
+        runtime = self._runtime
+        if runtime is None:
+            if self.dead:
+                return False
+            return when_fired(self._launched).addCallback(lambda _: self.admits(client, server))
+        owns = getattr(runtime, "owns_connection", None)
+        return owns is None or bool(owns(client, server))
 
     def runtime_polls(self, request: server.Request) -> None:
         if self.initialised_at is None:
@@ -334,7 +354,9 @@ class ExecutionEnvironment:
         request.write(invocation.payload)
         request.finish()
 
-    def _finish(self, payload: bytes, function_error: str | None, fatal: bool = False, status: str = "") -> None:
+    def _finish(
+        self, payload: bytes, function_error: str | None, fatal: bool = False, status: str = "", error_type: str = ""
+    ) -> None:
         invocation = self.current
         if invocation is None:
             return
@@ -351,7 +373,9 @@ class ExecutionEnvironment:
             memory = runtime.max_memory_mb() if invocation.tail else None
         if fatal:
             self.stop()
-        self._report(invocation, payload, function_error, fatal, status, finished_at, memory)
+        if memory is None and error_type == "Runtime.OutOfMemory":
+            memory = self.function.memory_size
+        self._report(invocation, payload, function_error, fatal, status, finished_at, memory, error_type)
 
     def _report(
         self,
@@ -362,6 +386,7 @@ class ExecutionEnvironment:
         status: str,
         finished_at: float,
         memory: int | None,
+        error_type: str = "",
     ) -> None:
         request_id = invocation.request_id
         duration = (finished_at - invocation.delivered_at) * 1000 if invocation.delivered_at else 0.0
@@ -376,6 +401,8 @@ class ExecutionEnvironment:
             report += f"Init Duration: {(self.initialised_at - self.started_at) * 1000:.2f} ms\t"
         if status:
             report += f"Status: {status}\t"
+        if error_type:
+            report += f"Error Type: {error_type}\t"
         self._log += f"END RequestId: {request_id}\n{report}\n".encode()
         entry = bytes(self._log)
         self._log = bytearray()
@@ -416,7 +443,16 @@ class ExecutionEnvironment:
                 self._finish(self._init_error, "Unhandled", fatal=True)
             else:
                 message = f"RequestId: {invocation.request_id} Error: Runtime exited with error: {description}"
-                self._finish(error_payload("Runtime.ExitError", message), "Unhandled", fatal=True, status="error")
+                # Killed for passing MemorySize: Lambda's Runtime.OutOfMemory
+                # (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html).
+                error_type = "Runtime.OutOfMemory" if getattr(self._runtime, "out_of_memory", False) else ""
+                self._finish(
+                    error_payload(error_type or "Runtime.ExitError", message),
+                    "Unhandled",
+                    fatal=True,
+                    status="error",
+                    error_type=error_type,
+                )
         elif not was_dead:
             log.info(
                 "Lambda environment of {function} ended: {reason}", function=self.function.name, reason=description

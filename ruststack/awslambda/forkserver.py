@@ -8,7 +8,12 @@ Run as C{python -S forkserver.py} with C{PYTHONPATH} the runtime folder
 reads requests from stdin and answers on stdout, one JSON object a line:
 
   - C{{"spawn": id, "cwd": ..., "env": {...}, "handler": ..., "output": fifo}}
-    -> C{{"spawned": id, "pid": pid}} (or C{{"spawned": id, "error": text}});
+    -> C{{"spawned": id, "pid": pid}} (or C{{"spawned": id, "error": text}}):
+    the forked child becomes the runtime (unsandboxed);
+  - C{{"spawn": id, "argv": [...], "env": {...}, "output": fifo, "cgroup":
+    procs-file or null, "data_limit": bytes or null}}: the forked child joins
+    the cgroup (or takes the limit on its data segment) and executes C{argv}
+    (a sandbox, L{ruststack.awslambda.sandbox});
   - and, when a runtime ends: C{{"exited": pid, "status": "exit status 1"}}.
 
 A runtime's output goes to the FIFO named in its request. Each runtime dies
@@ -18,6 +23,7 @@ with the server (PR_SET_PDEATHSIG), which dies with RustStack.
 import ctypes
 import json
 import os
+import resource
 import selectors
 import signal
 import sys
@@ -42,15 +48,19 @@ import awslambdaric.lambda_runtime_marshaller  # noqa: E402, F401
 _PR_SET_PDEATHSIG = 1
 
 
-def _describe(status: int) -> str:
+def _describe(status: int, sandboxed: bool) -> str:
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
-        return "signal: killed" if number == signal.SIGKILL else f"signal: {number}"
-    return f"exit status {os.WEXITSTATUS(status)}"
+    elif sandboxed and os.WEXITSTATUS(status) > 128:
+        # bwrap exits with 128 + the signal that ended its command.
+        number = os.WEXITSTATUS(status) - 128
+    else:
+        return f"exit status {os.WEXITSTATUS(status)}"
+    return "signal: killed" if number == signal.SIGKILL else f"signal: {number}"
 
 
-def _run_runtime(request: dict, task_root_first: list) -> None:
-    # In the child: become the environment's runtime.
+def _become_child(request: dict) -> None:
+    # In the child: die with the server, output to the environment's FIFO.
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.set_wakeup_fd(-1)
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -60,6 +70,23 @@ def _run_runtime(request: dict, task_root_first: list) -> None:
     os.dup2(output, 1)
     os.dup2(output, 2)
     os.closerange(3, 1024)
+
+
+def _exec_sandbox(request: dict) -> None:
+    # Joined before the exec, so that everything the sandbox starts is counted.
+    if request.get("cgroup"):
+        with open(request["cgroup"], "w") as procs:
+            procs.write(str(os.getpid()))
+    if request.get("data_limit"):
+        resource.setrlimit(resource.RLIMIT_DATA, (request["data_limit"], request["data_limit"]))
+    _become_child(request)
+    os.chdir("/")
+    os.execve(request["argv"][0], request["argv"], request["env"])
+
+
+def _run_runtime(request: dict, task_root_first: list) -> None:
+    # In the child: become the environment's runtime.
+    _become_child(request)
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
@@ -82,6 +109,7 @@ def main() -> None:
     selector.register(wake_read, selectors.EVENT_READ, "children")
     requests = os.fdopen(sys.stdin.fileno(), "rb", buffering=0)
     pending = b""
+    sandboxes: set[int] = set()
 
     def answer(message: dict) -> None:
         sys.stdout.write(json.dumps(message) + "\n")
@@ -98,7 +126,8 @@ def main() -> None:
                         break
                     if pid == 0:
                         break
-                    answer({"exited": pid, "status": _describe(status)})
+                    answer({"exited": pid, "status": _describe(status, pid in sandboxes)})
+                    sandboxes.discard(pid)
                 continue
             data = requests.read(65536)
             if not data:
@@ -116,6 +145,8 @@ def main() -> None:
                 if pid == 0:
                     code = 1
                     try:
+                        if "argv" in request:
+                            _exec_sandbox(request)
                         _run_runtime(request, task_root)
                     except SystemExit as e:  # awslambdaric exits so after an init error
                         code = e.code if isinstance(e.code, int) else 1
@@ -125,6 +156,8 @@ def main() -> None:
                         sys.stdout.flush()
                         sys.stderr.flush()
                         os._exit(code)
+                if "argv" in request:
+                    sandboxes.add(pid)
                 answer({"spawned": request["spawn"], "pid": pid})
 
 

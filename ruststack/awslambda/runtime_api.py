@@ -3,7 +3,11 @@ The Lambda Runtime API one execution environment polls
 (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html).
 
 Every environment gets its own listener, so it can only ever see its own
-invocations: C{AWS_LAMBDA_RUNTIME_API} is that listener's C{host:port}.
+invocations: C{AWS_LAMBDA_RUNTIME_API} is that listener's C{host:port}. Any
+local process could connect to that port: each connection is first checked
+to come from the environment's own runtime
+(L{ruststack.awslambda.socket_owner}), and any other is refused (403) before
+it can take or answer an invocation.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet import endpoints
+from twisted.internet import defer, endpoints
 from twisted.internet.interfaces import IListeningPort
 from twisted.web import http, server
 from twisted.web.resource import Resource
@@ -40,6 +44,30 @@ class RuntimeApiResource(Resource):
         self.environment = environment
 
     def render(self, request: server.Request) -> bytes | int:
+        channel: Any = request.channel
+        if getattr(channel, "runtime_verdict", None) is None:
+            client, local = request.getClientAddress(), request.getHost()
+            checked = self.environment.admits((client.host, client.port), (local.host, local.port))  # type: ignore[attr-defined]
+            if isinstance(checked, defer.Deferred):
+                checked.addCallback(self._decided, request)
+                return server.NOT_DONE_YET
+            channel.runtime_verdict = checked
+        if not channel.runtime_verdict:
+            return _refused(request)
+        return self._serve(request)
+
+    def _decided(self, verdict: bool, request: server.Request) -> None:
+        channel: Any = request.channel
+        channel.runtime_verdict = verdict
+        if request.finished or request._disconnected:
+            return
+        body = self._serve(request) if verdict else _refused(request)
+        if body is not server.NOT_DONE_YET:
+            assert isinstance(body, bytes)
+            request.write(body)
+            request.finish()
+
+    def _serve(self, request: server.Request) -> bytes | int:
         path = request.path
         if path == _NEXT and request.method == b"GET":
             self.environment.runtime_polls(request)
@@ -70,6 +98,12 @@ class RuntimeApiResource(Resource):
         return _answer(request, 202, {"status": "OK"})
 
 
+def _refused(request: server.Request) -> bytes:
+    request.setHeader(b"connection", b"close")
+    message = "This Runtime API answers its own execution environment's runtime only"
+    return _answer(request, 403, {"errorMessage": message, "errorType": "Forbidden"})
+
+
 def _answer(request: server.Request, status: int, body: dict) -> bytes:
     request.setResponseCode(status)
     request.setHeader(b"content-type", b"application/json")
@@ -77,6 +111,9 @@ def _answer(request: server.Request, status: int, body: dict) -> bytes:
 
 
 class _NoDelayChannel(http.HTTPChannel):
+    # Whether the connection is the environment's runtime's: checked once.
+    runtime_verdict: bool | None = None
+
     # A warm invoke is one small exchange each way: without TCP_NODELAY the
     # runtime's POST waits on a delayed ACK (about 40 ms).
     def connectionMade(self) -> None:

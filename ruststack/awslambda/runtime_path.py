@@ -26,12 +26,12 @@ RUNTIME_DISTRIBUTIONS = (
 )
 
 
-def link_runtime(folder: str) -> str:
+def runtime_modules() -> dict[str, str]:
     """
-    Fill C{folder} with links to the top-level modules of the runtime's
-    distributions (those installed); return it.
+    The top-level modules and packages of the runtime's distributions (those
+    installed): name -> path.
     """
-    os.makedirs(folder, exist_ok=True)
+    modules: dict[str, str] = {}
     for name in RUNTIME_DISTRIBUTIONS:
         try:
             distribution = importlib.metadata.distribution(name)
@@ -43,8 +43,19 @@ def link_runtime(folder: str) -> str:
             if not file.parts[0].endswith((".dist-info", ".data")) and file.parts[0] not in ("..", "__pycache__")
         }
         for top in tops:
-            source = str(distribution.locate_file(top))
-            link = os.path.join(folder, top)
-            if os.path.exists(source) and not os.path.lexists(link):
-                os.symlink(source, link)
+            source = os.path.realpath(str(distribution.locate_file(top)))
+            if os.path.exists(source):
+                modules.setdefault(top, source)
+    return modules
+
+
+def link_runtime(folder: str) -> str:
+    """
+    Fill C{folder} with links to L{runtime_modules}; return it.
+    """
+    os.makedirs(folder, exist_ok=True)
+    for top, source in runtime_modules().items():
+        link = os.path.join(folder, top)
+        if not os.path.lexists(link):
+            os.symlink(source, link)
     return folder

@@ -89,7 +89,10 @@ class LambdaService(service.Service):
     def status(self) -> ServiceStatus:
         if self.executor.problem:
             return ServiceStatus("unavailable", self.executor.problem)
-        return RUNNING
+        # The process executor's sandbox (the docker executor has none to report).
+        sandbox_status = getattr(self.executor, "sandbox_status", None)
+        status = sandbox_status() if sandbox_status is not None else None
+        return status or RUNNING
 
     def render_error(self, request, error: errors.AwsError) -> bytes:
         return errors.write_rest_json_error(request, error)
@@ -296,7 +299,11 @@ def make_service(context: Any) -> LambdaService:
     else:
         from ruststack.awslambda.process_executor import ProcessExecutor
 
-        executor = ProcessExecutor(context.reactor, config.runtime_api_address, context.edge_url)
+        # What a function must never see, even where it lies in a tree the sandbox shows.
+        hidden = (config.data_dir, config.cache_dir, config.credentials_file, config.tls_key, config.url_file)
+        executor = ProcessExecutor(
+            context.reactor, config.runtime_api_address, context.edge_url, hidden, config.lambda_bwrap
+        )
     return LambdaService(
         reactor=context.reactor,
         store=FunctionStore(context.reactor, context.state_dir("lambda")),

@@ -83,10 +83,16 @@ class FunctionStore:
     def code_dir(self, key: str) -> str:
         return os.path.join(self.code_folder, key)
 
-    def describe(self, data: bytes) -> FunctionCode:
+    def describe(self, data: bytes):
         """
-        Check a zip (raising L{AwsError} as Lambda does) and name it.
+        Check a zip (failing with L{AwsError} as Lambda does) and name it; a
+        Deferred firing with its L{FunctionCode}. In a thread: a package of
+        many entries takes a second to check.
         """
+        return threads.deferToThreadPool(self.reactor, self.reactor.getThreadPool(), self._describe, data)
+
+    @staticmethod
+    def _describe(data: bytes) -> FunctionCode:
         code.check_zip(data)
         return FunctionCode(sha256=code.code_sha256(data), size=len(data), key=hashlib.sha256(data).hexdigest())
 
@@ -108,9 +114,13 @@ class FunctionStore:
             # Another function with the same package got there first.
             shutil.rmtree(staging, ignore_errors=True)
         zip_staging = f"{self.zip_path(package.key)}.{uuid.uuid4().hex}.tmp"
-        with open(zip_staging, "wb") as f:
-            f.write(data)
-        os.replace(zip_staging, self.zip_path(package.key))
+        try:
+            with open(zip_staging, "wb") as f:
+                f.write(data)
+            os.replace(zip_staging, self.zip_path(package.key))
+        finally:
+            if os.path.exists(zip_staging):
+                os.unlink(zip_staging)
 
     def _load(self) -> None:
         if not os.path.exists(self._index):
