@@ -7,6 +7,8 @@ a stand-in runtime whose end the test decides.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 import pytest
@@ -41,7 +43,7 @@ def snapshot(timeout: int = 3, revision: str = "r1", name: str = "f") -> Functio
 
 @attrs.define
 class StandInRuntime:
-    output: object
+    output: Callable[[bytes], None]
     exited: defer.Deferred = attrs.field(factory=defer.Deferred)
     killed: bool = False
 
@@ -85,7 +87,8 @@ def reactor():
     return MemoryReactorClock()
 
 
-def started(reactor, function=None) -> tuple[ExecutionEnvironment, StandInExecutor, StubTreq]:
+def started(reactor, function=None) -> tuple[ExecutionEnvironment, StandInExecutor, Any]:
+    # Any: StubTreq makes its request methods (get, post, content) at run time.
     executor = StandInExecutor()
     environment = ExecutionEnvironment(reactor, function or snapshot(), executor)
     done = defer.ensureDeferred(environment.start())
@@ -95,7 +98,12 @@ def started(reactor, function=None) -> tuple[ExecutionEnvironment, StandInExecut
 
 def _has_result(d: defer.Deferred) -> bool:
     box: list = []
-    d.addBoth(lambda result: (box.append(result), result)[1])
+
+    def keep(result):
+        box.append(result)
+        return result
+
+    d.addBoth(keep)
     return bool(box)
 
 
@@ -238,8 +246,10 @@ def _invoke(pool, function, request_id: str):
 
 
 def _answer(environment: ExecutionEnvironment) -> None:
-    request_id = environment.current.request_id
-    environment.current.delivered_at = environment.reactor.seconds()
+    current = environment.current
+    assert current is not None
+    request_id = current.request_id
+    current.delivered_at = environment.reactor.seconds()
     environment.runtime_responded(request_id, b"null")
 
 
@@ -279,7 +289,7 @@ def test_pool_reserved_concurrency(reactor):
 
 
 def test_pool_does_not_reuse_an_environment_of_an_old_revision(reactor):
-    revisions = {}
+    revisions: dict[str, str] = {}
     pool, _ = _answering_pool(reactor, revisions=revisions)
     d, old = _invoke(pool, snapshot(revision="r1"), "a")
     revisions[old.function.arn] = "r2"

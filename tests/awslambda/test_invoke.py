@@ -12,6 +12,7 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from botocore.config import Config
@@ -28,7 +29,7 @@ def stack(request):
     return request.getfixturevalue(f"{request.param}_stack")
 
 
-def invoke(client, name: str, event=None, **kwargs) -> tuple[dict, object]:
+def invoke(client, name: str, event=None, **kwargs) -> tuple[dict, Any]:
     response = client.invoke(FunctionName=name, Payload=json.dumps(event or {}).encode(), **kwargs)
     return response, json.loads(response["Payload"].read())
 

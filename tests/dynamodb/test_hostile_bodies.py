@@ -10,6 +10,7 @@ import functools
 import http.client
 import json
 import zlib
+from typing import Any
 
 import pytest
 from botocore.auth import SigV4Auth
@@ -230,7 +231,7 @@ def _model_value(shape, depth: int):
         return st.none()
     if kind == "structure":
         members = {name: _model_value(member, depth + 1) for name, member in shape.members.items()}
-        right = st.fixed_dictionaries({}, optional=members) if members else st.just({})
+        right: st.SearchStrategy[Any] = st.fixed_dictionaries({}, optional=members) if members else st.just({})
     elif kind == "list":
         right = st.lists(_model_value(shape.member, depth + 1), max_size=2)
     elif kind == "map":
@@ -244,7 +245,7 @@ def _model_value(shape, depth: int):
     elif kind == "boolean":
         right = st.booleans()
     else:
-        right = st.integers(0, 2_000_000_000) | st.floats(0, 2e9)
+        right = st.one_of(st.integers(0, 2_000_000_000), st.floats(0, 2e9))
     return st.one_of(right, right, right, wrong)
 
 

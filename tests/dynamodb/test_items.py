@@ -154,7 +154,7 @@ def test_query_and_scan_pagination_over_1000_items(client):
         start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
     assert pages >= 3
     assert seen == [f"{i:05d}" for i in range(1200)]
-    scanned = []
+    scanned: list[str] = []
     paginator = client.get_paginator("scan")
     for page in paginator.paginate(TableName="items", PaginationConfig={"PageSize": 300}):
         scanned.extend(item["sk"]["S"] for item in page["Items"])

@@ -74,6 +74,7 @@ def probe(reactor: ProcessReactor) -> tuple:
     """
     host, port, factory, timeout, bind = reactor.tcpClients[-1]
     protocol = factory.buildProtocol(None)
+    assert protocol is not None
     transport = StringTransport()
     protocol.makeConnection(transport)
     return protocol, transport
@@ -119,13 +120,13 @@ def test_missing_java_or_jar_makes_it_unavailable(tmp_path):
     local, _ = supervisor(tmp_path, java=None)
     local.startService()
     assert local.status().state == "unavailable"
-    assert local.status().reason.startswith("java missing")
+    assert (local.status().reason or "").startswith("java missing")
     failed = results(local.when_ready(10))
     assert failed[0].check(Unavailable)
     local, _ = supervisor(tmp_path)
     local.jar = str(tmp_path / "nowhere.jar")
     local.startService()
-    assert local.status().reason.startswith("jar missing")
+    assert (local.status().reason or "").startswith("jar missing")
 
 
 def test_running_once_it_answers_listtables_with_the_token(tmp_path):
@@ -164,7 +165,7 @@ def test_probe_retries_until_listtables_succeeds(tmp_path):
     local, reactor = supervisor(tmp_path)
     local.startService()
     host, port, factory, timeout, bind = reactor.tcpClients[-1]
-    factory.clientConnectionFailed(None, Failure(error.ConnectionRefusedError()))
+    factory.clientConnectionFailed(None, Failure(error.ConnectionRefusedError()))  # type: ignore[arg-type]  # unused by the factory
     assert len(reactor.tcpClients) == 1
     reactor.advance(local.poll_interval)
     assert len(reactor.tcpClients) == 2

@@ -40,7 +40,9 @@ def test_stream_records_name_the_region():
         b'{"Records":[{"awsRegion":"ddblocal",'
         b'"eventSourceARN":"arn:aws:dynamodb:ddblocal:000000000000:table/t/stream/x"}]}'
     )
-    records = json.loads(rewrite.response_from_local(local, CALLER))["Records"]
+    changed = rewrite.response_from_local(local, CALLER)
+    assert changed is not None
+    records = json.loads(changed)["Records"]
     assert records == [
         {"awsRegion": "eu-west-1", "eventSourceARN": "arn:aws:dynamodb:eu-west-1:123456789012:table/t/stream/x"}
     ]
@@ -208,7 +210,9 @@ def test_tables_named_by_arn_in_the_request_are_named_so_in_the_answer():
         "UnprocessedKeys": {},
         "ConsumedCapacity": [{"TableName": "t", "CapacityUnits": 1.0}, {"TableName": "u", "CapacityUnits": 1.0}],
     }
-    answer = json.loads(rewrite.tables_by_arn(json.dumps(local).encode(), sent, CALLER))
+    named = rewrite.tables_by_arn(json.dumps(local).encode(), sent, CALLER)
+    assert named is not None
+    answer = json.loads(named)
     assert answer["Responses"] == {arn: [], "u": []}
     assert [entry["TableName"] for entry in answer["ConsumedCapacity"]] == [arn, "u"]
     # An ARN that is only item data names nothing.
