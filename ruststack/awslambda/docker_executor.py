@@ -69,6 +69,8 @@ class _Container:
         self.exited: defer.Deferred = defer.Deferred()
         self._output = output
         self._status: int | None = None
+        # Docker reports a kill by the container's memory limit ("oom").
+        self.out_of_memory = False
 
     def died(self, status: int) -> None:
         self._status = status
@@ -166,6 +168,8 @@ class DockerExecutor:
         if container is None:
             # The container ended before start() returned.
             self._early.setdefault(container_id, []).append((action, status))
+        elif action == "oom":
+            container.out_of_memory = True
         elif action == "die":
             container.died(status)
             # Docker removes it next ("destroy"); should that event not come,
@@ -183,7 +187,7 @@ class DockerExecutor:
         try:
             for event in events:
                 action = event.get("Action") or event.get("status")
-                if action in ("die", "destroy"):
+                if action in ("oom", "die", "destroy"):
                     status = int(event.get("Actor", {}).get("Attributes", {}).get("exitCode", 0) or 0)
                     self.reactor.callFromThread(self._event, event["id"], action, status)
         except Exception:  # the stream was closed (close()) or the engine went away
