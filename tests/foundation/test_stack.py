@@ -242,6 +242,35 @@ async def test_stop_aborts_kept_alive_connections(tmp_path, tls):
 
 
 @pytest_twisted.ensureDeferred
+async def test_stop_does_not_wait_for_a_client_that_stopped_reading():
+    """
+    A client that stops reading a large download cannot hold a stop up
+    (a graceful close would first send what is queued and produced).
+    """
+    from twisted.internet import reactor, threads
+
+    stack = await start_stack(services=("s3",))
+    s3 = stack.deferred_client("s3")
+    await s3.create_bucket(Bucket="big")
+    await s3.put_object(Bucket="big", Key="object", Body=b"x" * (32 << 20))
+
+    def start_download() -> socket.socket:
+        connection = socket.create_connection(("127.0.0.1", urlsplit(stack.endpoint_url).port), timeout=10)
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        connection.sendall(b"GET /big/object HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        assert connection.recv(100).startswith(b"HTTP/1.1 200 ")
+        return connection
+
+    connection = await threads.deferToThread(start_download)
+    try:
+        started = time.monotonic()
+        await stack.stop().addTimeout(10, reactor)
+        assert time.monotonic() - started < 2
+    finally:
+        connection.close()
+
+
+@pytest_twisted.ensureDeferred
 async def test_stop_closes_the_port():
     stack = await start_stack(services=())
     url = stack.endpoint_url
