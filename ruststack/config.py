@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from ruststack.aws import regions
+from ruststack.endpoint_strings import split_list
 
 # RustStack's services, in the order they are built (a service may use those
 # built before it), and the package of each: its CLAIMS (ruststack.routing)
@@ -111,6 +112,14 @@ def setting(default: Any, parse: Callable[[str], Any], help: str, short: str | N
 class Config:
     host: str = setting("127.0.0.1", str, "Address the edge listens on.")
     port: int = setting(4566, _port, "Edge port (0: a free port).", "p")
+    listen: tuple[str, ...] = setting(
+        (),
+        split_list,
+        "Twisted endpoint strings the edge listens on, instead of --host/--port/--tls-port:"
+        " tcp:4566:interface=127.0.0.1, ssl:4443 (serving --tls-cert or the self-signed certificate unless it"
+        " names privateKey=), systemd:domain=INET:index=0 (a socket systemd hands over). Repeatable, or"
+        " comma-separated (a comma inside one: \\,).",
+    )
     runtime_api_host: str | None = setting(
         None, _text, "Address Lambda environments use to reach RustStack (default: --host)."
     )
@@ -147,7 +156,9 @@ class Config:
         None, _optional_port, "Also serve the edge over HTTPS on this port (0: a free port)."
     )
     tls_cert: str | None = setting(
-        None, _path, "PEM certificate for --tls-port (default: self-signed, generated once)."
+        None,
+        _path,
+        "PEM certificate for --tls-port and ssl: listeners that name none (default: self-signed, generated once).",
     )
     tls_key: str | None = setting(None, _path, "PEM private key for --tls-cert.")
     log_format: str = setting("text", _choice("text", "json"), "Log format: text | json.")
@@ -234,7 +245,7 @@ def options_table() -> str:
         if field.name == "cache_dir":
             default = "~/.cache/ruststack"
         elif isinstance(default, tuple):
-            default = ",".join(default)
+            default = ",".join(default) or None
         shown = "—" if default is None else f"`{default}`"
         meaning = field.metadata["help"].replace("|", "\\|")
         rows.append(f"| `{option_name(field.name)}` | `{env_name(field.name)}` | {shown} | {meaning} |")

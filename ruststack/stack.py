@@ -13,12 +13,12 @@ from typing import Any
 
 import attrs
 from twisted.application import service
-from twisted.internet import defer, endpoints
+from twisted.internet import defer
 from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger
 
 from ruststack import config as _config
-from ruststack import routing
+from ruststack import listeners, routing, tls
 from ruststack.aws import identity
 from ruststack.edge import EdgeResource, EdgeSite
 from ruststack.interfaces import IAwsService
@@ -58,8 +58,15 @@ class StackContext:
 class RustStack(service.MultiService):
     """
     One running RustStack: its services are children; the edge listens once
-    they have started.
+    they have started, on the endpoints its listeners name.
 
+    @ivar listeners: the edge's L{listeners.Listener}s, in the order given.
+    @ivar ports: the ports listening, in the same order.
+    @ivar edge_url: the URL of the first plain HTTP listener (the first
+        HTTPS one if none is plain): the one handed to Lambda functions as
+        C{AWS_ENDPOINT_URL} and written to C{--url-file}.
+    @ivar tls_edge_url: the URL of the first HTTPS listener, if any.
+    @ivar tls_cert_path: the certificate that listener serves.
     @ivar ready: fires with C{self} once every port listens, or fails with
         the reason it could not.
     """
@@ -68,6 +75,10 @@ class RustStack(service.MultiService):
         super().__init__()
         self.config = config
         self.reactor = reactor
+        # Endpoint strings are read now, so that a bad one stops start-up
+        # before anything runs.
+        self.listeners = listeners.from_config(config, lambda: tls.certificate_paths(config))
+        self._endpoints = [listener.endpoint(reactor) for listener in self.listeners]
         self.ports: list[IListeningPort] = []
         self.site: EdgeSite | None = None
         self.edge_url: str | None = None
@@ -112,31 +123,28 @@ class RustStack(service.MultiService):
 
     async def _listen(self) -> RustStack:
         site = self.site = EdgeSite(self.edge, reactor=self.reactor, timeout=self.config.idle_timeout)
-        port = await endpoints.TCP4ServerEndpoint(self.reactor, self.config.port, interface=self.config.host).listen(
-            site
-        )
-        self.ports.append(port)
-        self.edge_url = f"http://{_url_host(self.config.host)}:{port.getHost().port}"
-        if self.config.tls_port is not None:
-            from ruststack import tls
-
-            cert, key = tls.certificate_paths(self.config)
-            self.tls_cert_path = cert
-            tls_endpoint = endpoints.SSL4ServerEndpoint(
-                self.reactor,
-                self.config.tls_port,
-                tls.context_factory(cert, key),
-                interface=self.config.host,
-            )
-            tls_port = await tls_endpoint.listen(site)
-            self.ports.append(tls_port)
-            self.tls_edge_url = f"https://localhost:{tls_port.getHost().port}"
+        named = []
+        for listener, endpoint in zip(self.listeners, self._endpoints, strict=True):
+            port = await endpoint.listen(site)
+            self.ports.append(port)
+            url = listener.url(port.getHost())
+            named.append(url or listener.description)
+            if url is None:
+                continue
+            if not listener.tls:
+                self.edge_url = self.edge_url or url
+            elif self.tls_edge_url is None:
+                self.tls_edge_url, self.tls_cert_path = url, listener.certificate
+        self.edge_url = self.edge_url or self.tls_edge_url
         if self.config.url_file:
-            _write_atomically(self.config.url_file, self.edge_url + "\n")
+            if self.edge_url is not None:
+                _write_atomically(self.config.url_file, self.edge_url + "\n")
+            else:
+                log.warn("--url-file not written: no listener has an IP address, so the edge has no URL")
         log.info(
-            "RustStack listening on {url}{tls}; services: {services}",
+            "RustStack listening on {listening}; services: {services}",
+            listening=" and ".join(named),
             url=self.edge_url,
-            tls=f" and {self.tls_edge_url}" if self.tls_edge_url else "",
             services=", ".join(self.aws_services) or "none",
         )
         return self
@@ -161,12 +169,6 @@ class RustStack(service.MultiService):
         return chosen
 
 
-def _url_host(host: str) -> str:
-    if host in ("", "0.0.0.0"):
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host else host
-
-
 def _write_atomically(path: str, text: str) -> None:
     temporary = f"{path}.{os.getpid()}.tmp"
     with open(temporary, "w", encoding="utf-8") as f:
@@ -174,12 +176,11 @@ def _write_atomically(path: str, text: str) -> None:
     os.replace(temporary, path)
 
 
-def build(config: _config.Config, reactor: Any = None) -> RustStack:
+def build(config: _config.Config, reactor: Any) -> RustStack:
     """
-    The service tree for C{config}.
-    """
-    if reactor is None:
-        from twisted.internet import reactor as default_reactor
+    The service tree for C{config}, to run in C{reactor}.
 
-        reactor = default_reactor
+    @raise ruststack.config.ConfigError: a listener's endpoint string names
+        no endpoint this process can have.
+    """
     return RustStack(config, reactor)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import attrs
 from twisted.application.service import IService
@@ -14,6 +15,7 @@ from twisted.logger import Logger
 from twisted.python import usage
 
 from ruststack import config as _config
+from ruststack.endpoint_strings import split_list
 
 log = Logger()
 
@@ -22,7 +24,7 @@ def _parameters() -> list[list]:
     rows = []
     for field in attrs.fields(_config.Config):
         default = field.default
-        shown = ",".join(default) if isinstance(default, tuple) else default
+        shown = (",".join(default) or None) if isinstance(default, tuple) else default
         help = f"{field.metadata['help']} [env {_config.env_name(field.name)}]"
         if shown is not None:
             help += f" [default: {shown}]"
@@ -40,22 +42,39 @@ class Options(usage.Options):
     )
     optParameters = _parameters()
 
+    def opt_listen(self, description: str) -> None:
+        # Repeatable, as `twistd web --listen` is: each one adds listeners.
+        try:
+            # A lone backslash at the end would escape the comma joining the next.
+            split_list(description)
+        except ValueError as e:
+            raise SystemExit(f"ruststack: --listen: {e}") from None
+        given = self.get("listen")
+        self["listen"] = description if given is None else f"{given},{description}"
+
     def given(self) -> dict[str, str | None]:
         return {field.name: self.get(field.name.replace("_", "-")) for field in attrs.fields(_config.Config)}
 
 
-def makeService(options: Options) -> IService:
+def makeService(options: Options, reactor: Any = None) -> IService:
     """
     twistd's entry point. A bad setting ends start-up with one line naming
     the option (twistd would print its whole usage for a UsageError).
+
+    @param reactor: the reactor to run in; twistd passes none, and gets the
+        one it runs (the only place RustStack takes the global reactor).
     """
     from ruststack import stack
 
+    if reactor is None:
+        from twisted.internet import reactor as running
+
+        reactor = running
     try:
         config = _config.Config.resolve(options.given())
+        built = stack.build(config, reactor)
     except _config.ConfigError as e:
         raise SystemExit(f"ruststack: {e}") from None
-    built = stack.build(config)
     built.ready.addErrback(_stop_on_failure, built)
     return built
 

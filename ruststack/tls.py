@@ -1,6 +1,8 @@
 """
-The TLS edge: a certificate given by the user, or a self-signed one for
-localhost and *.localhost generated once and kept.
+The certificate of the TLS edge (C{--tls-port}, and C{ssl:} listeners that
+name none): the one given by the user, or a self-signed one for localhost
+and *.localhost generated once and kept. Twisted's C{ssl:} endpoint serves it
+(L{ruststack.listeners}).
 """
 
 from __future__ import annotations
@@ -9,23 +11,28 @@ import datetime
 import ipaddress
 import os
 
-from twisted.internet import ssl
-
-from ruststack.config import Config
+from ruststack.config import Config, ConfigError
 
 
 def certificate_paths(config: Config) -> tuple[str, str]:
     """
     The (certificate, key) PEM files to serve: the configured ones, or the
     self-signed pair in the data dir (or cache dir), generated if missing.
+
+    @raise ConfigError: the self-signed pair cannot be written.
     """
     if config.tls_cert and config.tls_key:
         return config.tls_cert, config.tls_key
     folder = os.path.join(config.data_dir or config.cache_dir, "tls")
     cert, key = os.path.join(folder, "localhost.crt"), os.path.join(folder, "localhost.key")
     if not (os.path.exists(cert) and os.path.exists(key)):
-        os.makedirs(folder, exist_ok=True)
-        generate_self_signed(cert, key)
+        try:
+            os.makedirs(folder, exist_ok=True)
+            generate_self_signed(cert, key)
+        except OSError as e:
+            option = "--data-dir" if config.data_dir else "--cache-dir"
+            reason = f"cannot keep the self-signed certificate in {folder!r}: {e.strerror}"
+            raise ConfigError(f"{option}: {reason}") from None
     return cert, key
 
 
@@ -71,11 +78,3 @@ def generate_self_signed(cert_path: str, key_path: str) -> None:
     with open(cert_path + ".tmp", "wb") as f:
         f.write(certificate.public_bytes(serialization.Encoding.PEM))
     os.replace(cert_path + ".tmp", cert_path)
-
-
-def context_factory(cert_path: str, key_path: str) -> ssl.CertificateOptions:
-    with open(cert_path, "rb") as f:
-        cert = f.read()
-    with open(key_path, "rb") as f:
-        key = f.read()
-    return ssl.PrivateCertificate.loadPEM(key + cert).options()

@@ -6,6 +6,7 @@ settings are ruststack.config.Config fields.
 """
 
 from twisted.application import service
+from twisted.internet import reactor
 
 from ruststack.config import Config
 from ruststack.stack import build
@@ -13,4 +14,4 @@ from ruststack.stack import build
 # Settings not given here come from RUSTSTACK_* variables, then the defaults.
 config = Config.resolve({})
 application = service.Application("ruststack")
-build(config).setServiceParent(application)
+build(config, reactor).setServiceParent(application)

@@ -4,6 +4,11 @@ refusal of disabled services, SigV4 verification at the edge, the TLS edge.
 """
 
 import json
+import re
+import socket
+import ssl
+import time
+from urllib.parse import urlsplit
 
 import attrs
 import pytest
@@ -13,6 +18,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from twisted.internet import error
+from twisted.web.http_headers import Headers
 from twisted.web.resource import Resource
 from zope.interface import implementer
 
@@ -105,7 +111,7 @@ async def test_disabled_service_is_named():
         assert response.code == 501
         assert "<Code>NotImplemented</Code>" in body and "'s3' is not enabled" in body
         response = await treq.post(
-            stack.endpoint_url + "/", headers={"X-Amz-Target": "AmazonSQS.SendMessage"}, data=b"{}"
+            stack.endpoint_url + "/", headers=Headers({b"X-Amz-Target": [b"AmazonSQS.SendMessage"]}), data=b"{}"
         )
         assert response.code == 501
         assert (await response.json())["message"].startswith("The service 'AmazonSQS' is not provided")
@@ -180,6 +186,91 @@ async def test_tls_edge(tmp_path):
         await stack.stop()
     # The certificate is generated once and kept.
     assert (tmp_path / "tls" / "localhost.crt").exists()
+
+
+def kept_alive(url: str, cafile: str | None) -> socket.socket:
+    """
+    A client connection (TLS for an https URL) that has had one answer and
+    stays open, as an SDK's connection pool keeps it.
+    """
+    parts = urlsplit(url)
+    connection = socket.create_connection((parts.hostname, parts.port), timeout=10)
+    if parts.scheme == "https":
+        connection = ssl.create_default_context(cafile=cafile).wrap_socket(connection, server_hostname=parts.hostname)
+    connection.sendall(b"GET /_ruststack/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    received = b""
+    while b"\r\n\r\n" not in received:
+        received += connection.recv(65536)
+    head, _, body = received.partition(b"\r\n\r\n")
+    found = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+    assert found is not None
+    length = int(found.group(1))
+    while len(body) < length:
+        body += connection.recv(65536)
+    assert head.startswith(b"HTTP/1.1 200 ")
+    return connection
+
+
+def closed_by_server(connection: socket.socket) -> bool:
+    try:
+        return connection.recv(1) == b""
+    except (ConnectionResetError, ssl.SSLError):
+        return True
+    except TimeoutError:
+        return False
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+@pytest_twisted.ensureDeferred
+async def test_stop_aborts_kept_alive_connections(tmp_path, tls):
+    """
+    Stopping does not wait on clients: a kept-alive connection is cut at
+    once, a TLS one too (a graceful TLS close would wait for the client's
+    close_notify, and for twisted.web's idle timeout while its channel is
+    registered as the transport's producer: 75 s).
+    """
+    from twisted.internet import reactor, threads
+
+    stack = await start_stack(services=(), tls_port=0, cache_dir=str(tmp_path))
+    url = stack.tls_endpoint_url if tls else stack.endpoint_url
+    connection = await threads.deferToThread(kept_alive, url, stack.tls_cert_path)
+    try:
+        started = time.monotonic()
+        await stack.stop().addTimeout(10, reactor)
+        assert time.monotonic() - started < 2
+        connection.settimeout(5)
+        assert await threads.deferToThread(closed_by_server, connection)
+    finally:
+        connection.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_stop_does_not_wait_for_a_client_that_stopped_reading():
+    """
+    A client that stops reading a large download cannot hold a stop up
+    (a graceful close would first send what is queued and produced).
+    """
+    from twisted.internet import reactor, threads
+
+    stack = await start_stack(services=("s3",))
+    s3 = stack.deferred_client("s3")
+    await s3.create_bucket(Bucket="big")
+    await s3.put_object(Bucket="big", Key="object", Body=b"x" * (32 << 20))
+
+    def start_download() -> socket.socket:
+        connection = socket.create_connection(("127.0.0.1", urlsplit(stack.endpoint_url).port), timeout=10)
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        connection.sendall(b"GET /big/object HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        assert connection.recv(100).startswith(b"HTTP/1.1 200 ")
+        return connection
+
+    connection = await threads.deferToThread(start_download)
+    try:
+        started = time.monotonic()
+        await stack.stop().addTimeout(10, reactor)
+        assert time.monotonic() - started < 2
+    finally:
+        connection.close()
 
 
 @pytest_twisted.ensureDeferred

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def wait_for(path: Path, process: subprocess.Popen, timeout: float = 20.0) -> str:
     deadline = time.monotonic() + timeout
     while not path.exists():
-        assert process.poll() is None, process.stdout.read().decode()
+        assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
         assert time.monotonic() < deadline, "no URL file"
         time.sleep(0.02)
     return path.read_text().strip()
@@ -122,12 +122,20 @@ def test_help_lists_every_option():
         assert "--" + field.name.replace("_", "-") in text
 
 
-@pytest.mark.parametrize("command", [["twistd", "--nodaemon", "--pidfile=", "ruststack"], ["ruststack"]])
-def test_a_port_in_use_ends_start_up_with_status_1(tmp_path, command):
+@pytest.mark.parametrize(
+    "command, given",
+    [
+        (["twistd", "--nodaemon", "--pidfile=", "ruststack"], "--port"),
+        (["ruststack"], "--port"),
+        (["ruststack"], "--listen"),
+    ],
+)
+def test_a_port_in_use_ends_start_up_with_status_1(tmp_path, command, given):
     """
     RustStack that cannot listen says why and exits non-zero at once (so
     systemd restarts it and a harness does not hang), leaving no child
-    (DynamoDB Local) behind.
+    (DynamoDB Local) behind; with the port given by --port or as an endpoint
+    string.
     """
     import socket
 
@@ -139,8 +147,11 @@ def test_a_port_in_use_ends_start_up_with_status_1(tmp_path, command):
         taken.listen()
         port = taken.getsockname()[1]
         data = tmp_path / "unique-data-dir"
+        # Two listeners, the second on the taken port.
+        listen = ["--listen", "tcp:0:interface=127.0.0.1", "--listen", f"tcp:{port}:interface=127.0.0.1"]
         process = subprocess.run(
-            [str(BIN / command[0]), *command[1:], "--port", str(port), "--services", services,
+            [str(BIN / command[0]), *command[1:], *(["--port", str(port)] if given == "--port" else listen),
+             "--services", services,
              "--data-dir", str(data), "--dynamodb-local-jar", JAR],
             cwd=tmp_path, capture_output=True, text=True, timeout=30,
         )  # fmt: skip
