@@ -103,8 +103,37 @@ def error_code(shape: Shape) -> str:
     return shape.metadata.get("error", {}).get("code", shape.name)
 
 
-def operation_names(model: ServiceModel) -> list[str]:
-    return list(model.operation_names)
+# A marker some models append for code generators (S3's C{?x-id=GetObject}).
+QUERY_MARKER = "x-id"
+
+
+def parse_request_uri(uri: str) -> tuple[str, frozenset[str], tuple[tuple[str, str], ...]]:
+    """
+    A model C{requestUri} as (path template, subresources, pinned values):
+    C{/{Bucket}?list-type=2} -> C{("/{Bucket}", frozenset(), (("list-type", "2"),))}.
+    The code generators' marker (C{x-id}) is left out: AWS ignores it.
+    """
+    path, _, query = uri.partition("?")
+    subresources: set[str] = set()
+    pinned: list[tuple[str, str]] = []
+    for part in query.split("&"):
+        if not part:
+            continue
+        name, equals, value = part.partition("=")
+        if not equals:
+            subresources.add(name)
+        elif name != QUERY_MARKER:
+            pinned.append((name, value))
+    return path, frozenset(subresources), tuple(pinned)
+
+
+def static_query_names(operation: OperationModel) -> frozenset[str]:
+    """
+    The query names an operation's C{requestUri} fixes (C{tagging},
+    C{list-type}, C{x-id}): no member's.
+    """
+    _, subresources, pinned = parse_request_uri(operation.http.get("requestUri", "/"))
+    return subresources | {name for name, _ in pinned} | {QUERY_MARKER}
 
 
 __all__ = [
@@ -117,7 +146,9 @@ __all__ = [
     "error_status",
     "is_raw_payload",
     "is_streaming",
+    "parse_request_uri",
     "payload_member",
     "service_model",
+    "static_query_names",
     "wire_name",
 ]

@@ -25,10 +25,9 @@ from botocore.model import OperationModel, ServiceModel
 
 from ruststack.aws.errors import AwsError
 from ruststack.protocol import errors
+from ruststack.protocol.model import parse_request_uri
 from ruststack.protocol.request import ProtocolRequest, query_pairs
 
-# A marker some models append for code generators (C{?x-id=GetObject}).
-_MARKER = "x-id"
 _LABEL = re.compile(r"\{([^}]+)\}")
 
 
@@ -86,25 +85,6 @@ class Route:
             sum(1 for name in self.query_members if name in query),
             -missing,
         )
-
-
-def parse_request_uri(uri: str) -> tuple[str, frozenset[str], tuple[tuple[str, str], ...]]:
-    """
-    A model C{requestUri} as (path template, subresources, pinned values):
-    C{/{Bucket}?list-type=2} -> C{("/{Bucket}", frozenset(), (("list-type", "2"),))}.
-    """
-    path, _, query = uri.partition("?")
-    subresources: set[str] = set()
-    pinned: list[tuple[str, str]] = []
-    for part in query.split("&"):
-        if not part:
-            continue
-        name, equals, value = part.partition("=")
-        if not equals:
-            subresources.add(name)
-        elif name != _MARKER:
-            pinned.append((name, value))
-    return path, frozenset(subresources), tuple(pinned)
 
 
 def _path_regex(template: str) -> tuple[re.Pattern[str], tuple[str, ...], int, int]:
@@ -204,6 +184,13 @@ class OperationIndex:
 
     def by_name(self, name: str) -> OperationModel | None:
         return self._by_name.get(name)
+
+    def shares_uri(self, name: str) -> bool:
+        """
+        Whether another REST operation has the same method and URI (so that
+        its required query members and headers tell them apart).
+        """
+        return any(route.shared for routes in self._routes.values() for route in routes if route.name == name)
 
     def find(self, request: ProtocolRequest) -> Sequence[Match]:
         """

@@ -33,7 +33,7 @@ from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
 from ruststack.protocol import timestamps
-from ruststack.protocol.model import is_raw_payload, is_streaming, payload_member, wire_name
+from ruststack.protocol.model import is_raw_payload, is_streaming, payload_member, static_query_names, wire_name
 from ruststack.protocol.request import ProtocolRequest, decode_label, query_pairs
 
 
@@ -459,7 +459,8 @@ def rest_input(
     if query_map is not None and query is not None:
         name, member = query_map
         values_shape = member.value
-        entries = {key: values for key, values in query.items() if key not in claimed}
+        fixed = static_query_names(operation)
+        entries = {key: values for key, values in query.items() if key not in claimed and key not in fixed}
         if values_shape.type_name == "list":
             found[name] = entries
         elif entries:

@@ -298,6 +298,9 @@ def _serialize_rest(
     if payload is not None:
         member = shape.members[payload]
         value = output.get(payload)
+        if member.serialization.get("eventstream"):
+            # The handler writes its events: the body is what it gave.
+            return Response(status, headers, b"" if value is None else value)
         if is_raw_payload(shape):
             body = value.encode("utf-8") if isinstance(value, str) else value
             return Response(status, headers, b"" if body is None else body)

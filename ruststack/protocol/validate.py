@@ -48,6 +48,7 @@ class Violation:
     @ivar member: the name of the top-level input member it is in.
     @ivar top: whether it is that member itself (not a value inside it).
     @ivar sensitive: whether the value must not be echoed.
+    @ivar shape: the name of the shape whose constraint it is.
     """
 
     path: str
@@ -57,6 +58,7 @@ class Violation:
     member: str
     top: bool
     sensitive: bool = False
+    shape: str = ""
 
     def describe(self) -> str:
         """
@@ -133,7 +135,7 @@ def _structure(
 def _value(shape: Shape, value: Any, path: str, found: list[Violation], member: str, top: bool) -> None:
     sensitive = bool(shape.metadata.get("sensitive"))
     for kind, constraint in constraints_broken(shape, value):
-        found.append(Violation(path, value, constraint, kind, member, top, sensitive))
+        found.append(Violation(path, value, constraint, kind, member, top, sensitive, shape.name))
     type_name = shape.type_name
     if type_name == "structure" and not shape.metadata.get("document"):
         if isinstance(value, Mapping):
@@ -144,7 +146,7 @@ def _value(shape: Shape, value: Any, path: str, found: list[Violation], member: 
             broken = _scalars_broken(item_shape, value)
             if broken:
                 constraint = "Member must satisfy constraint: [" + ", ".join(broken) + "]"
-                found.append(Violation(path, value, constraint, "elements", member, top, sensitive))
+                found.append(Violation(path, value, constraint, "elements", member, top, sensitive, item_shape.name))
         else:
             for index, item in enumerate(value, 1):
                 if item is not None:
@@ -153,13 +155,13 @@ def _value(shape: Shape, value: Any, path: str, found: list[Violation], member: 
         keys_broken = _scalars_broken(shape.key, list(value))
         if keys_broken:
             constraint = "Map keys must satisfy constraint: [" + ", ".join(keys_broken) + "]"
-            found.append(Violation(path, value, constraint, "elements", member, top, sensitive))
+            found.append(Violation(path, value, constraint, "elements", member, top, sensitive, shape.key.name))
         value_shape = shape.value
         if value_shape.type_name in _SCALARS:
             values_broken = _scalars_broken(value_shape, [item for item in value.values() if item is not None])
             if values_broken:
                 constraint = "Map value must satisfy constraint: [" + ", ".join(values_broken) + "]"
-                found.append(Violation(path, value, constraint, "elements", member, top, sensitive))
+                found.append(Violation(path, value, constraint, "elements", member, top, sensitive, value_shape.name))
         else:
             for key, item in value.items():
                 if item is not None:
