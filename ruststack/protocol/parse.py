@@ -423,7 +423,7 @@ def rest_input(
                 try:
                     text = decode_label(raw)
                 except UnicodeDecodeError:
-                    raise Malformed("The request URI is not valid UTF-8.", name) from None
+                    raise Malformed("The request URI is not valid UTF-8.", name, kind="uri") from None
                 found[name] = scalar_from_text(member, text, protocol, "uri", name, wire)
         elif location == "querystring":
             if query is None:
@@ -473,7 +473,7 @@ def _query_lists(raw: str) -> dict[str, list[str]]:
     try:
         pairs = query_pairs(raw)
     except UnicodeDecodeError:
-        raise Malformed("The query string is not valid UTF-8.") from None
+        raise Malformed("The query string is not valid UTF-8.", kind="uri") from None
     lists: dict[str, list[str]] = {}
     for name, value in pairs:
         lists.setdefault(name, []).append(value)
@@ -560,9 +560,12 @@ def json_input(operation: OperationModel, request: ProtocolRequest) -> dict[str,
     A json protocol request's input: its body, which must be a JSON object.
     """
     body = request.body_bytes()
-    document = json_body(body) if body.strip() else None
+    try:
+        document = json_body(body) if body.strip() else None
+    except Malformed:
+        document = None
     if not isinstance(document, dict):
-        # DynamoDB's answer to a body that is not an object.
+        # As DynamoDB answers a body that is not a JSON object: a type, no message.
         raise Malformed("")
     shape = operation.input_shape
     return json_members(shape, document, "json") if shape is not None else {}

@@ -100,6 +100,8 @@ class Protocol:
         return Match(operation)
 
     def _malformed(self, malformed: parse.Malformed) -> AwsError:
+        if malformed.kind == "uri":
+            return errors.malformed_uri(self.model)
         if self.name == "rest-xml" and malformed.argument:
             if malformed.kind in ("integer", "long"):
                 message = f"Provided {malformed.argument} not an integer or within integer range."
