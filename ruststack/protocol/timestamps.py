@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from email.utils import format_datetime, parsedate_to_datetime
 
 ISO8601 = "iso8601"
@@ -19,6 +20,8 @@ RFC822 = "rfc822"
 EPOCH = "unixtimestamp"
 
 _EPOCH_START = datetime(1970, 1, 1, tzinfo=UTC)
+# Beyond year 9999 either way: no datetime holds it.
+_EPOCH_LIMIT = 253402300800
 _ISO = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d\d):?(\d\d))\Z", re.ASCII
 )
@@ -80,14 +83,17 @@ def from_epoch(value: object) -> datetime:
     """
     Epoch seconds (a number, or its text) as an aware UTC datetime.
     """
-    if isinstance(value, bool):
-        raise ValueError("a boolean is not a timestamp")
-    if isinstance(value, str):
-        value = float(value)
-    if not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"not epoch seconds: {value!r}")
-    whole = math.floor(value)
-    microseconds = round((value - whole) * 1_000_000)
+    # As decimal text, so that 8615030400.001 keeps its millisecond.
+    try:
+        seconds = Decimal(value if isinstance(value, str) else repr(value))
+    except InvalidOperation:
+        raise ValueError(f"not epoch seconds: {value!r}") from None
+    if not seconds.is_finite() or abs(seconds) > _EPOCH_LIMIT:
+        raise ValueError(f"epoch seconds out of range: {value!r}")
+    whole = math.floor(seconds)
+    microseconds = round((seconds - whole) * 1_000_000)
     try:
         return _EPOCH_START + timedelta(seconds=whole, microseconds=microseconds)
     except OverflowError:
