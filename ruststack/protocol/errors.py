@@ -71,6 +71,18 @@ def not_running(model: ServiceModel, message: str = "") -> AwsError:
     )
 
 
+def internal_error(model: ServiceModel) -> AwsError:
+    """
+    The answer when RustStack itself fails: S3's InternalError, the common
+    InternalFailure elsewhere (a 500, which clients retry).
+    """
+    if model.protocol == "rest-xml":
+        return AwsError("InternalError", "We encountered an internal error. Please try again.", 500)
+    return AwsError(
+        "InternalFailure", "The request processing has failed because of an unknown error, exception or failure.", 500
+    )
+
+
 def unknown_operation(model: ServiceModel, request: ProtocolRequest) -> AwsError:
     """
     No operation of a json or rest-json service is this request.
@@ -146,7 +158,9 @@ def render(
         # Members bound to headers (API Gateway's Retry-After) travel there.
         for name, member in shape.members.items():
             if member.serialization.get("location") == "header" and fields.get(name) is not None:
-                headers.append((member.serialization.get("name", name), header_value(member, fields.pop(name), protocol)))
+                headers.append(
+                    (member.serialization.get("name", name), header_value(member, fields.pop(name), protocol))
+                )
     headers.extend(error.headers.items())
     if protocol == "rest-xml":
         request_id = request_id or ids.s3_request_id()
@@ -155,7 +169,9 @@ def render(
         if method == "HEAD":
             return Response(error.status, headers, b"")
         headers.append(("Content-Type", "application/xml"))
-        return Response(error.status, headers, AwsError(error.code, error.message, error.status, fields).to_xml(request_id, host_id))
+        return Response(
+            error.status, headers, AwsError(error.code, error.message, error.status, fields).to_xml(request_id, host_id)
+        )
     request_id = request_id or ids.request_id()
     headers.insert(0, ("x-amzn-RequestId", request_id))
     if protocol == "query":
@@ -197,7 +213,9 @@ def _json_body(shape: Shape | None, error: AwsError, fields: dict[str, Any], pro
     return body
 
 
-def _query_body(model: ServiceModel, shape: Shape | None, error: AwsError, fields: dict[str, Any], request_id: str) -> bytes:
+def _query_body(
+    model: ServiceModel, shape: Shape | None, error: AwsError, fields: dict[str, Any], request_id: str
+) -> bytes:
     kind = "Sender" if error.sender_fault else "Receiver"
     parts = [
         f"<ErrorResponse xmlns={quoteattr(model.metadata.get('xmlNamespace', ''))}>",

@@ -58,6 +58,7 @@ class Route:
     required_headers: frozenset[str]
     query_members: frozenset[str]
     shared: bool = False
+    prefix: str = ""
 
     def labels_of(self, match: re.Match[str]) -> dict[str, str]:
         return {label: match.group(index) for index, label in enumerate(self.labels, 1)}
@@ -131,6 +132,8 @@ def _route(operation: OperationModel) -> Route:
                     required_query.add(wire)
             elif location == "header" and member_name in required:
                 required_headers.add(wire.lower())
+    # The literal text every matching path starts with (a cheap test first).
+    prefix = template.split("{", 1)[0] if "{" in template else template.rstrip("/")
     return Route(
         operation.name,
         operation.http["method"],
@@ -144,6 +147,7 @@ def _route(operation: OperationModel) -> Route:
         frozenset(required_query),
         frozenset(required_headers),
         frozenset(query),
+        prefix=prefix,
     )
 
 
@@ -167,6 +171,7 @@ class OperationIndex:
         self.protocol = model.protocol
         self._by_name = {name: model.operation_model(name) for name in model.operation_names}
         self._routes: dict[str, list[Route]] = {}
+        self._by_target: dict[tuple[str, frozenset[str]], list[tuple[int, Route]]] = {}
         self._subresources: frozenset[str] = frozenset()
         if self.protocol in ("rest-json", "rest-xml"):
             self._index_routes()
@@ -180,6 +185,11 @@ class OperationIndex:
         for route in routes:
             shared = groups[(route.method, route.template, route.subresources, route.pinned)] > 1
             self._routes.setdefault(route.method, []).append(attrs.evolve(route, shared=shared))
+        # By method and subresources: a request names its subresources, so
+        # only the routes that name the same ones need their pattern tried.
+        for method, method_routes in self._routes.items():
+            for order, route in enumerate(method_routes):
+                self._by_target.setdefault((method, route.subresources), []).append((order, route))
         self._subresources = frozenset(name for route in routes for name in route.subresources)
 
     def by_name(self, name: str) -> OperationModel | None:
@@ -230,13 +240,16 @@ class OperationIndex:
             pairs = query_pairs(request.query)
         except UnicodeDecodeError:
             raise errors.malformed_uri(self.model) from None
-        query = {}
+        query: dict[str, str] = {}
         for name, value in pairs:
             query.setdefault(name, value)
         named = frozenset(name for name in query if name in self._subresources)
         candidates: list[tuple[tuple[int, ...], int, Route, re.Match[str]]] = []
-        for order, route in enumerate(self._routes.get(request.method, ())):
-            found = route.regex.fullmatch(request.path)
+        path = request.path
+        for order, route in self._by_target.get((request.method, named), ()):
+            if not path.startswith(route.prefix):
+                continue
+            found = route.regex.fullmatch(path)
             if found is not None and route.admits(query, named):
                 candidates.append((route.score(query, request.headers), -order, route, found))
         if not candidates:

@@ -378,8 +378,14 @@ def query_value(shape: Shape, node: Mapping[str, Any], path: str) -> Any:
     if kind == "structure":
         return query_structure(shape, node, path)
     if kind == "list":
-        items = node if shape.serialization.get("flattened") else node.get(shape.member.serialization.get("name", "member"), {})
-        return [query_value(shape.member, item, f"{path}.{index}.member") for index, item in enumerate(_indexed(items), 1)]
+        items = (
+            node
+            if shape.serialization.get("flattened")
+            else node.get(shape.member.serialization.get("name", "member"), {})
+        )
+        return [
+            query_value(shape.member, item, f"{path}.{index}.member") for index, item in enumerate(_indexed(items), 1)
+        ]
     if kind == "map":
         entries = node if shape.serialization.get("flattened") else node.get("entry", {})
         key_name = shape.key.serialization.get("name", "key")
@@ -441,10 +447,10 @@ def rest_input(
                 else:
                     found[name] = scalar_from_text(member, values[0], protocol, "querystring", name, wire)
         elif location == "header":
-            text = request.headers.get(wire.lower())
-            if text is not None:
+            header = request.headers.get(wire.lower())
+            if header is not None:
                 try:
-                    found[name] = _header(member, text, protocol, name, wire)
+                    found[name] = _header(member, header, protocol, name, wire)
                 except Malformed:
                     # RFC 9110 13.1.3: a conditional's invalid date is ignored (S3 ignores it).
                     if member.type_name != "timestamp" or not wire.lower().startswith("if-"):

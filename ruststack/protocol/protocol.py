@@ -19,13 +19,19 @@ from typing import Any
 
 from botocore import xform_name
 from botocore.model import OperationModel, ServiceModel
+from twisted.internet.defer import CancelledError
+from twisted.logger import Logger
 
 from ruststack.aws.errors import AwsError
 from ruststack.protocol import errors, parse, serialize, validate
 from ruststack.protocol.dialects import Dialect, dialect_for
 from ruststack.protocol.model import service_model
 from ruststack.protocol.operations import Match, OperationIndex, index_for, query_params
+from ruststack.protocol.parse import Malformed
 from ruststack.protocol.request import ProtocolRequest, Response
+from ruststack.protocol.validate import Violation
+
+log = Logger()
 
 Handler = Callable[[Any, dict[str, Any]], "Mapping[str, Any] | None | Awaitable[Mapping[str, Any] | None]"]
 
@@ -88,7 +94,7 @@ class Protocol:
             if self.name == "query":
                 return parse.query_input(match.operation, query_params(request))
             return parse.rest_input(match.operation, request, match.labels, self.name)
-        except parse.Malformed as malformed:
+        except Malformed as malformed:
             raise self._malformed(malformed) from None
 
     def _match_of(self, operation: OperationModel, request: ProtocolRequest) -> Match:
@@ -99,7 +105,7 @@ class Protocol:
                 return match
         return Match(operation)
 
-    def _malformed(self, malformed: parse.Malformed) -> AwsError:
+    def _malformed(self, malformed: Malformed) -> AwsError:
         if malformed.kind == "uri":
             return errors.malformed_uri(self.model)
         if self.name == "rest-xml" and malformed.argument:
@@ -126,14 +132,18 @@ class Protocol:
             raise AwsError(self.dialect.validation_code, validate.coral_message(found), 400)
         raise self._s3_violation(operation, found[0])
 
-    def _s3_violation(self, operation: OperationModel, violation: validate.Violation) -> AwsError:
+    def _s3_violation(self, operation: OperationModel, violation: Violation) -> AwsError:
         # S3 checks a body against its XML schema, and each header or query
         # parameter on its own (S3 API reference, "List of error codes").
         shape = operation.input_shape
         member = shape.members[violation.member]
         location = member.serialization.get("location")
         if location is None:
-            if violation.top and violation.kind == "required" and shape.serialization.get("payload") == violation.member:
+            if (
+                violation.top
+                and violation.kind == "required"
+                and shape.serialization.get("payload") == violation.member
+            ):
                 return AwsError("MissingRequestBodyError", "Request body is empty.", 400)
             return errors.serialization(self.model, "")
         wire = member.serialization.get("name", violation.member)
@@ -155,7 +165,9 @@ class Protocol:
 
     # -- answers
 
-    def serialize(self, operation: OperationModel, output: Mapping[str, Any] | None, request_id: str | None = None) -> Response:
+    def serialize(
+        self, operation: OperationModel, output: Mapping[str, Any] | None, request_id: str | None = None
+    ) -> Response:
         """
         The answer carrying C{output}, the output shape's members by name.
         """
@@ -202,8 +214,9 @@ class Protocol:
         Serve C{request} with the handler its operation has in C{handlers}
         (by operation name): find the operation, parse and validate its
         input, call C{handler(context, input)} (a coroutine or not), and
-        serialize what it returns; any L{AwsError} on the way is the answer.
-        An operation without a handler is L{not_implemented}.
+        serialize what it returns; any L{AwsError} on the way is the answer,
+        any other exception (logged) the service's internal error. An
+        operation without a handler is L{not_implemented}.
         """
         try:
             match = self.match(request, handlers)
@@ -218,6 +231,12 @@ class Protocol:
             return self.serialize(match.operation, output, request_id)
         except AwsError as error:
             return self.error(error, request.method, request_id)
+        except CancelledError:
+            # The client went away: nobody to answer.
+            raise
+        except Exception:
+            log.failure("A handler of {service} failed", service=self.model.service_name)
+            return self.error(errors.internal_error(self.model), request.method, request_id)
 
     def handlers_from(self, namespace: Any) -> dict[str, Handler]:
         """

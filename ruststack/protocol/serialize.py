@@ -248,6 +248,11 @@ def serialize(
     protocol = operation.service_model.protocol
     shape = operation.output_shape
     if protocol == "json":
+        stream = shape.event_stream_name if shape is not None else None
+        if stream:
+            # The handler writes the events, its initial-response first.
+            headers = [("Content-Type", "application/vnd.amazon.eventstream")]
+            return Response(200, headers + request_id_headers(protocol, request_id), output.get(stream, b""))
         document = json_members(shape, output, protocol) if shape is not None else {}
         headers = [("Content-Type", json_content_type(operation.service_model))]
         return Response(200, headers + request_id_headers(protocol, request_id), json_dumps(document))

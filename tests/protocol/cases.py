@@ -17,8 +17,8 @@ import attrs
 from botocore.model import OperationModel, Shape
 from hypothesis import strategies as st
 
-from ruststack.protocol.operations import index_for
 from ruststack.protocol.model import SERVICES, is_raw_payload, payload_member, service_model
+from ruststack.protocol.operations import index_for
 from ruststack.protocol.serialize import element_name
 from ruststack.protocol.validate import constraints_broken
 from tests.protocol import shapes
@@ -66,8 +66,11 @@ def shared_element(shape: Shape | None, protocol: str) -> str | None:
             continue
         seen.add(current.name)
         if current.type_name == "structure":
-            names = [element_name(name, member) for name, member in current.members.items()
-                     if "location" not in member.serialization]
+            names = [
+                element_name(name, member)
+                for name, member in current.members.items()
+                if "location" not in member.serialization
+            ]
             for name in names:
                 if names.count(name) > 1:
                     return f"{current.name}: two members are written as <{name}>"
@@ -234,7 +237,9 @@ def normalized_output(
             location = member.serialization.get("location")
             if name in sent:
                 continue
-            if (location == "headers" and got.get(name) == {}) or (location == "statusCode" and got.get(name) == status):
+            if (location == "headers" and got.get(name) == {}) or (
+                location == "statusCode" and got.get(name) == status
+            ):
                 got.pop(name, None)
         payload = payload_member(shape)
         if payload is not None:
@@ -251,7 +256,9 @@ def difference(sent: dict[str, Any], got: dict[str, Any]) -> str:
     The members that differ, for a failure's message.
     """
     names = sorted(set(sent) | set(got))
-    return "; ".join(f"{name}: sent {sent.get(name)!r}, got {got.get(name)!r}" for name in names if sent.get(name) != got.get(name))
+    return "; ".join(
+        f"{name}: sent {sent.get(name)!r}, got {got.get(name)!r}" for name in names if sent.get(name) != got.get(name)
+    )
 
 
 # -- invalid inputs
@@ -382,7 +389,9 @@ def counts() -> dict[tuple[str, str], Counts]:
 
 def main() -> None:
     table = counts()
-    print(f"{'service':16}{'protocol':11}{'operations':>11}{'inputs':>8}{'outputs':>8}{'errors':>8}{'invalid':>8}{'total':>8}")
+    print(
+        f"{'service':16}{'protocol':11}{'operations':>11}{'inputs':>8}{'outputs':>8}{'errors':>8}{'invalid':>8}{'total':>8}"
+    )
     grand = Counts()
     for (service, protocol), row in table.items():
         print(

@@ -114,7 +114,7 @@ def string(shape: Shape, context: Context) -> st.SearchStrategy[str]:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _string(
     enum: tuple[str, ...] | None, pattern: str | None, low: int, high: int, host_label: bool, context: Context
 ) -> st.SearchStrategy[str]:
@@ -280,7 +280,9 @@ def structure(shape: Shape, context: Context, depth: int = 0, members: dict | No
         # member at least.
         return st.one_of(
             [
-                st.fixed_dictionaries({name: strategy}, optional={other: o for other, o in optional.items() if other != name})
+                st.fixed_dictionaries(
+                    {name: strategy}, optional={other: o for other, o in optional.items() if other != name}
+                )
                 for name, strategy in optional.items()
             ]
         )

@@ -43,17 +43,30 @@ def test_any_json_body(body):
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from(["TableName", "Limit", "Item", "KeyConditions", "N", "S", "B", "M", "L"]), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["TableName", "Limit", "Item", "KeyConditions", "N", "S", "B", "M", "L"]),
+            children,
+            max_size=4,
+        )
+    ),
     max_leaves=12,
 )
 
 
 @hostile
-@given(document=st.dictionaries(st.sampled_from(["TableName", "Item", "Expected", "ReturnValues", "ConditionalOperator"]), _JSON, max_size=5))
+@given(
+    document=st.dictionaries(
+        st.sampled_from(["TableName", "Item", "Expected", "ReturnValues", "ConditionalOperator"]), _JSON, max_size=5
+    )
+)
 def test_any_json_document_of_wrong_types(document):
     import json
 
-    request = ProtocolRequest("POST", "/", "", {"X-Amz-Target": "DynamoDB_20120810.PutItem"}, json.dumps(document).encode())
+    request = ProtocolRequest(
+        "POST", "/", "", {"X-Amz-Target": "DynamoDB_20120810.PutItem"}, json.dumps(document).encode()
+    )
     assert isinstance(read("dynamodb", request), dict | AwsError)
 
 
@@ -65,7 +78,24 @@ def test_any_rest_json_body(body):
 
 
 _XML_PIECES = st.sampled_from(
-    ["<Tagging>", "</Tagging>", "<TagSet>", "</TagSet>", "<Tag>", "</Tag>", "<Key>", "</Key>", "<Value>", "</Value>", "k", "&amp;", "&#0;", "<", "]]>", "<?xml version='1.0'?>"]
+    [
+        "<Tagging>",
+        "</Tagging>",
+        "<TagSet>",
+        "</TagSet>",
+        "<Tag>",
+        "</Tag>",
+        "<Key>",
+        "</Key>",
+        "<Value>",
+        "</Value>",
+        "k",
+        "&amp;",
+        "&#0;",
+        "<",
+        "]]>",
+        "<?xml version='1.0'?>",
+    ]
 )
 
 
@@ -76,19 +106,42 @@ def test_any_xml_body(body):
     assert isinstance(read("s3", request), dict | AwsError)
 
 
-_FORM_KEYS = st.sampled_from(["Tags", "Tags.member", "Tags.member.1", "Tags.member.1.Key", "Tags.member.x.Value", "Tags.member.01.Value", "Tags.member.999999999.Key", "UserName", "Path", "PermissionsBoundary", "", ".", "..."])
+_FORM_KEYS = st.sampled_from(
+    [
+        "Tags",
+        "Tags.member",
+        "Tags.member.1",
+        "Tags.member.1.Key",
+        "Tags.member.x.Value",
+        "Tags.member.01.Value",
+        "Tags.member.999999999.Key",
+        "UserName",
+        "Path",
+        "PermissionsBoundary",
+        "",
+        ".",
+        "...",
+    ]
+)
 
 
 @hostile
 @given(pairs=st.lists(st.tuples(_FORM_KEYS, st.text(max_size=5)), max_size=8))
 def test_any_query_form(pairs):
-    body = "&".join(f"{percent_encode(key)}={percent_encode(value)}" for key, value in [("Action", "CreateUser"), ("Version", "2010-05-08"), *pairs])
+    body = "&".join(
+        f"{percent_encode(key)}={percent_encode(value)}"
+        for key, value in [("Action", "CreateUser"), ("Version", "2010-05-08"), *pairs]
+    )
     request = ProtocolRequest("POST", "/", "", {}, body.encode())
     assert isinstance(read("iam", request), dict | AwsError)
 
 
 @hostile
-@given(path=st.text(max_size=30), query=st.text(max_size=30), method=st.sampled_from(["GET", "PUT", "POST", "DELETE", "HEAD", "PATCH"]))
+@given(
+    path=st.text(max_size=30),
+    query=st.text(max_size=30),
+    method=st.sampled_from(["GET", "PUT", "POST", "DELETE", "HEAD", "PATCH"]),
+)
 def test_any_rest_target(path, query, method):
     request = ProtocolRequest(method, "/" + path, query, {}, b"")
     assert isinstance(read("s3", request), dict | AwsError)
@@ -96,7 +149,24 @@ def test_any_rest_target(path, query, method):
 
 
 @hostile
-@given(headers=st.dictionaries(st.sampled_from(["x-amz-acl", "content-length", "if-modified-since", "x-amz-object-lock-retain-until-date", "x-amz-meta-a", "x-amz-tagging", "x-amz-bypass-governance-retention", "x-amz-mp-parts-count"]), st.text(max_size=12), max_size=5))
+@given(
+    headers=st.dictionaries(
+        st.sampled_from(
+            [
+                "x-amz-acl",
+                "content-length",
+                "if-modified-since",
+                "x-amz-object-lock-retain-until-date",
+                "x-amz-meta-a",
+                "x-amz-tagging",
+                "x-amz-bypass-governance-retention",
+                "x-amz-mp-parts-count",
+            ]
+        ),
+        st.text(max_size=12),
+        max_size=5,
+    )
+)
 def test_any_s3_headers(headers):
     request = ProtocolRequest("PUT", "/bucket/key", "", headers, b"")
     assert isinstance(read("s3", request), dict | AwsError)
@@ -106,7 +176,9 @@ def test_any_s3_headers(headers):
 
 BILLION_LAUGHS = (
     b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-    + b"".join(b'<!ENTITY lol%d "%s">' % (i, b"&lol%d;" % (i - 1) * 10 if i > 1 else b"&lol;" * 10) for i in range(1, 10))
+    + b"".join(
+        b'<!ENTITY lol%d "%s">' % (i, b"&lol%d;" % (i - 1) * 10 if i > 1 else b"&lol;" * 10) for i in range(1, 10)
+    )
     + b"]><Tagging><TagSet><Tag><Key>&lol9;</Key><Value>v</Value></Tag></TagSet></Tagging>"
 )
 
@@ -144,7 +216,10 @@ def test_deep_xml_nesting_is_refused_or_read_without_recursion_error():
 def test_a_huge_list_index_is_a_position_not_a_length():
     tracemalloc.start()
     try:
-        body = b"Action=CreateUser&Version=2010-05-08&UserName=bob&Tags.member.999999999.Key=k&Tags.member.999999999.Value=v"
+        body = (
+            b"Action=CreateUser&Version=2010-05-08&UserName=bob"
+            b"&Tags.member.999999999.Key=k&Tags.member.999999999.Value=v"
+        )
         params = read("iam", ProtocolRequest("POST", "/", "", {}, body))
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -183,9 +258,9 @@ def test_a_streaming_body_is_never_read():
 @given(
     items=st.lists(
         # botocore escapes quotes, not backslashes: a backslash cannot travel.
-        st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E, blacklist_characters="\\"), min_size=1, max_size=8).filter(
-            lambda s: s == s.strip()
-        ),
+        st.text(
+            st.characters(min_codepoint=0x20, max_codepoint=0x7E, blacklist_characters="\\"), min_size=1, max_size=8
+        ).filter(lambda s: s == s.strip()),
         min_size=1,
         max_size=5,
     )
@@ -206,7 +281,9 @@ def test_labels_decode_what_botocore_encodes(text):
 
 @settings(max_examples=300, deadline=None)
 @given(
-    moment=st.datetimes(min_value=__import__("datetime").datetime(1, 1, 1), timezones=st.just(__import__("datetime").UTC)),
+    moment=st.datetimes(
+        min_value=__import__("datetime").datetime(1, 1, 1), timezones=st.just(__import__("datetime").UTC)
+    ),
     form=st.sampled_from([timestamps.ISO8601, timestamps.RFC822, timestamps.EPOCH]),
 )
 def test_timestamps_read_back_as_written(moment, form):
@@ -228,5 +305,5 @@ def test_unicode_categories_as_java_reads_them(char):
 
     category = unicodedata.category(char)
     for name in ("L", "N", "Z", "P", "M"):
-        assert patterns.matches(r"\p{%s}" % name, char) == category.startswith(name)
+        assert patterns.matches(rf"\p{{{name}}}", char) == category.startswith(name)
     assert patterns.matches(r"\p{Print}", char) == (" " <= char <= "~")

@@ -88,7 +88,9 @@ def test_json_operation_from_target():
     assert protocol.operation(request).name == "CreateLogGroup"
 
 
-@pytest.mark.parametrize("target", ["", "Logs_20140328.NoSuchThing", "DynamoDB_20120810.CreateLogGroup", "CreateLogGroup"])
+@pytest.mark.parametrize(
+    "target", ["", "Logs_20140328.NoSuchThing", "DynamoDB_20120810.CreateLogGroup", "CreateLogGroup"]
+)
 def test_json_unknown_target(target):
     protocol = Protocol.for_service("logs")
     with pytest.raises(AwsError) as raised:

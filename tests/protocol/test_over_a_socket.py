@@ -46,12 +46,22 @@ async def get_user(users: Users, params: dict[str, Any]) -> dict[str, Any]:
     name = params.get("UserName", "bob")
     if name not in users.names:
         raise IAM.modeled_error("NoSuchEntity", f"The user with name {name} cannot be found.")
-    return {"User": {"Path": "/", "UserName": name, "UserId": "AIDAEXAMPLE", "Arn": f"arn:aws:iam::123456789012:user/{name}", "CreateDate": CREATED}}
+    return {
+        "User": {
+            "Path": "/",
+            "UserName": name,
+            "UserId": "AIDAEXAMPLE",
+            "Arn": f"arn:aws:iam::123456789012:user/{name}",
+            "CreateDate": CREATED,
+        }
+    }
 
 
 def create_user(users: Users, params: dict[str, Any]) -> dict[str, Any]:
     users.names.add(params["UserName"])
-    return {"User": {"Path": "/", "UserName": params["UserName"], "UserId": "AIDANEW", "Arn": "arn", "CreateDate": CREATED}}
+    return {
+        "User": {"Path": "/", "UserName": params["UserName"], "UserId": "AIDANEW", "Arn": "arn", "CreateDate": CREATED}
+    }
 
 
 IAM = Protocol.for_service("iam")
@@ -83,7 +93,9 @@ class LayerResource(Resource):
             for name, values in request.requestHeaders.getAllRawHeaders()
             for value in values
         ]
-        incoming = ProtocolRequest.from_target(request.method.decode(), request.uri.decode("latin-1"), headers, request.content)
+        incoming = ProtocolRequest.from_target(
+            request.method.decode(), request.uri.decode("latin-1"), headers, request.content
+        )
         service = self.service
         if service.handlers is None:
             answer = defer.succeed(service.protocol.error(service.protocol.not_running(), method=incoming.method))
@@ -170,7 +182,11 @@ async def test_boto3_reads_an_answer(stack):
 async def test_boto3_raises_the_modeled_exception(stack):
     error = await refused(stack, "iam", "get_user", UserName="alice")
     assert type(error).__name__ == "NoSuchEntityException"
-    assert error.response["Error"] == {"Type": "Sender", "Code": "NoSuchEntity", "Message": "The user with name alice cannot be found."}
+    assert error.response["Error"] == {
+        "Type": "Sender",
+        "Code": "NoSuchEntity",
+        "Message": "The user with name alice cannot be found.",
+    }
     assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 404
 
 

@@ -89,7 +89,11 @@ def test_logs_reports_every_broken_constraint_as_invalid_parameter():
         ),
         (
             "PutLogEvents",
-            {"logGroupName": "g", "logStreamName": "worker/main/arn:aws:ecs", "logEvents": [{"timestamp": 1, "message": "m"}]},
+            {
+                "logGroupName": "g",
+                "logStreamName": "worker/main/arn:aws:ecs",
+                "logEvents": [{"timestamp": 1, "message": "m"}],
+            },
             "1 validation error detected: Value 'worker/main/arn:aws:ecs' at 'logStreamName' failed to satisfy "
             "constraint: Member must satisfy regular expression pattern: [^:*]*",
         ),
@@ -124,7 +128,11 @@ def test_a_sensitive_value_is_not_echoed():
 
 
 def test_ranges_and_the_rest_json_wire_form():
-    error = refused("lambda", "CreateFunction", {"FunctionName": "f", "Role": "arn:aws:iam::123456789012:role/r", "Code": {}, "MemorySize": 64})
+    error = refused(
+        "lambda",
+        "CreateFunction",
+        {"FunctionName": "f", "Role": "arn:aws:iam::123456789012:role/r", "Code": {}, "MemorySize": 64},
+    )
     assert error.code == "ValidationException"
     assert error.message == (
         "1 validation error detected: Value '64' at 'memorySize' failed to satisfy constraint: "
@@ -136,7 +144,11 @@ def test_ranges_and_the_rest_json_wire_form():
 
 
 def test_map_keys_are_judged_together():
-    error = refused("lambda", "TagResource", {"Resource": "arn:aws:lambda:us-east-1:123456789012:function:f", "Tags": {"": "v", "ok": "v"}})
+    error = refused(
+        "lambda",
+        "TagResource",
+        {"Resource": "arn:aws:lambda:us-east-1:123456789012:function:f", "Tags": {"": "v", "ok": "v"}},
+    )
     assert error.message == (
         "1 validation error detected: Value '{=v, ok=v}' at 'tags' failed to satisfy constraint: "
         "Map keys must satisfy constraint: [Member must have length greater than or equal to 1]"
@@ -193,7 +205,10 @@ def test_s3_integer_that_is_not_one():
     with pytest.raises(AwsError) as raised:
         protocol.parse(protocol.match(request), request)
     error = raised.value
-    assert (error.code, error.message) == ("InvalidArgument", "Provided max-keys not an integer or within integer range.")
+    assert (error.code, error.message) == (
+        "InvalidArgument",
+        "Provided max-keys not an integer or within integer range.",
+    )
     assert error.fields == {"ArgumentName": "max-keys", "ArgumentValue": "ten"}
 
 
@@ -240,7 +255,9 @@ def test_json_values_of_the_wrong_type(body, message):
 
 def test_json_integral_float_is_an_integer():
     protocol = Protocol.for_service("dynamodb")
-    request = ProtocolRequest("POST", "/", "", {"X-Amz-Target": "DynamoDB_20120810.Scan"}, b'{"TableName":"t","Limit":5.0}')
+    request = ProtocolRequest(
+        "POST", "/", "", {"X-Amz-Target": "DynamoDB_20120810.Scan"}, b'{"TableName":"t","Limit":5.0}'
+    )
     assert protocol.parse(protocol.match(request), request) == {"TableName": "t", "Limit": 5}
 
 

@@ -38,7 +38,11 @@ def test_json_1_0_for_dynamodb_and_text_as_utf8():
 
 
 def test_query_result_wrapper_members_in_model_order_and_request_id():
-    response = answer("sts", "GetCallerIdentity", {"Arn": "arn:aws:iam::123456789012:user/bob", "Account": "123456789012", "UserId": "AIDA"})
+    response = answer(
+        "sts",
+        "GetCallerIdentity",
+        {"Arn": "arn:aws:iam::123456789012:user/bob", "Account": "123456789012", "UserId": "AIDA"},
+    )
     assert response.headers == [("x-amzn-RequestId", RID), ("Content-Type", "text/xml")]
     assert response.body.decode() == (
         '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
@@ -53,7 +57,15 @@ def test_query_lists_as_members_and_iso_timestamps():
         "iam",
         "ListUsers",
         {
-            "Users": [{"Path": "/", "UserName": "a&b", "UserId": "AID", "Arn": "arn", "CreateDate": MOMENT.replace(microsecond=0)}],
+            "Users": [
+                {
+                    "Path": "/",
+                    "UserName": "a&b",
+                    "UserId": "AID",
+                    "Arn": "arn",
+                    "CreateDate": MOMENT.replace(microsecond=0),
+                }
+            ],
             "IsTruncated": False,
         },
     )
@@ -78,7 +90,7 @@ def test_s3_document_root_namespace_and_milliseconds():
         "s3",
         "ListBuckets",
         {"Buckets": [{"Name": "b", "CreationDate": MOMENT.replace(microsecond=0)}], "Owner": {"ID": "abc"}},
-        )
+    )
     assert response.status == 200
     names = [name for name, _ in response.headers]
     assert names == ["x-amz-request-id", "x-amz-id-2", "Content-Type"]
@@ -150,9 +162,13 @@ def error(service: str, err: AwsError, method: str = "POST"):
 
 def test_json_error():
     protocol = Protocol.for_service("logs")
-    response = error("logs", protocol.modeled_error("ResourceNotFoundException", "The specified log group does not exist."))
+    response = error(
+        "logs", protocol.modeled_error("ResourceNotFoundException", "The specified log group does not exist.")
+    )
     assert response.status == 400
-    assert response.body == b'{"__type":"ResourceNotFoundException","message":"The specified log group does not exist."}'
+    assert (
+        response.body == b'{"__type":"ResourceNotFoundException","message":"The specified log group does not exist."}'
+    )
 
 
 def test_json_error_with_a_capitalised_message_member():
@@ -207,7 +223,10 @@ def test_not_implemented_in_each_protocol(service, operation):
     parsed = parse_with_botocore(model, response)
     assert parsed["Error"]["Code"] == "NotImplemented"
     if service != "s3":
-        assert parsed["Error"]["Message"] == f"RustStack does not implement the operation {operation} of {protocol.model.service_id} yet."
+        assert (
+            parsed["Error"]["Message"]
+            == f"RustStack does not implement the operation {operation} of {protocol.model.service_id} yet."
+        )
 
 
 @pytest.mark.parametrize(
