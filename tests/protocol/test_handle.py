@@ -82,7 +82,8 @@ def test_cancelled_when_the_client_goes():
 
 def test_validation_before_the_handler():
     called = []
-    _, [response], _ = handled(get_parameter_request(name=""), {"GetParameter": lambda context, params: called.append(1)})
+    handlers = {"GetParameter": lambda context, params: called.append(1)}
+    _, [response], _ = handled(get_parameter_request(name=""), handlers)
     assert called == []
     assert json.loads(response.body)["__type"] == "ValidationException"
 
