@@ -35,11 +35,16 @@ _S3_NOT_IMPLEMENTED = "A header or query you provided implies functionality that
 
 def modeled(model: ServiceModel, code: str, message: str = "", status: int | None = None, **fields: Any) -> AwsError:
     """
-    The error the model declares under C{code} (its status from the model),
-    with its extra members in C{fields}; any other code is a 400 (or
-    C{status}).
+    The error the model declares under C{code} (or whose shape is named
+    C{code}, as boto3 names its exceptions: IAM's C{NoSuchEntityException}
+    travels as C{NoSuchEntity}), its status from the model, with its extra
+    members in C{fields}; any other code is a 400 (or C{status}).
     """
     shape = model.shape_for_error_code(code)
+    if shape is None and code in model.shape_names:
+        named = model.shape_for(code)
+        if named.metadata.get("exception"):
+            shape, code = named, error_code(named)
     if status is None:
         status = error_status(shape) if shape is not None else 400
     return AwsError(code, message, status, fields)

@@ -154,11 +154,13 @@ def _route(operation: OperationModel) -> Route:
 @attrs.frozen
 class Match:
     """
-    A request's operation: its model and, for REST, the raw URI labels.
+    A request's operation: its model and what finding it read: for REST, the
+    raw URI labels; for query, the request's parameters.
     """
 
     operation: OperationModel
     labels: Mapping[str, str] = attrs.field(factory=dict)
+    params: Mapping[str, str] | None = None
 
 
 class OperationIndex:
@@ -212,7 +214,8 @@ class OperationIndex:
         if self.protocol == "json":
             return (Match(self._json(request)),)
         if self.protocol == "query":
-            return (Match(self._query(request)),)
+            params = query_params(request)
+            return (Match(self._query(params), params=params),)
         return self._rest(request)
 
     def _json(self, request: ProtocolRequest) -> OperationModel:
@@ -223,8 +226,7 @@ class OperationIndex:
             raise errors.unknown_operation(self.model, request)
         return operation
 
-    def _query(self, request: ProtocolRequest) -> OperationModel:
-        params = query_params(request)
+    def _query(self, params: Mapping[str, str]) -> OperationModel:
         action = params.get("Action")
         if not action:
             raise errors.missing_action(self.model)

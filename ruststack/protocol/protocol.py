@@ -32,6 +32,7 @@ from ruststack.protocol.request import ProtocolRequest, Response
 from ruststack.protocol.validate import Violation
 
 log = Logger()
+_TOO_DEEP = "The request is nested too deeply."
 
 Handler = Callable[[Any, dict[str, Any]], "Mapping[str, Any] | None | Awaitable[Mapping[str, Any] | None]"]
 
@@ -92,10 +93,15 @@ class Protocol:
             if self.name == "json":
                 return parse.json_input(match.operation, request)
             if self.name == "query":
-                return parse.query_input(match.operation, query_params(request))
+                params = match.params if match.params is not None else query_params(request)
+                return parse.query_input(match.operation, params)
             return parse.rest_input(match.operation, request, match.labels, self.name)
         except Malformed as malformed:
             raise self._malformed(malformed) from None
+        except RecursionError:
+            # A document nested deeper than Python's stack (a recursive shape,
+            # DynamoDB's lists of lists): refused, not a crash.
+            raise errors.serialization(self.model, _TOO_DEEP) from None
 
     def _match_of(self, operation: OperationModel, request: ProtocolRequest) -> Match:
         if self.name not in ("rest-json", "rest-xml"):
@@ -125,7 +131,10 @@ class Protocol:
         Check C{params} against the input shape's constraints; an
         L{AwsError} as the service reports a violation.
         """
-        found = validate.violations(operation.input_shape, params)
+        try:
+            found = validate.violations(operation.input_shape, params)
+        except RecursionError:
+            raise errors.serialization(self.model, _TOO_DEEP) from None
         if not found:
             return
         if self.dialect.coral_messages:

@@ -101,6 +101,9 @@ def test_a_dispatch_table_from_snake_case_names():
 
 def test_modeled_error_status_from_the_model():
     assert Protocol.for_service("iam").modeled_error("NoSuchEntity").status == 404
+    # By the name boto3 gives its exception, too.
+    by_name = Protocol.for_service("iam").modeled_error("NoSuchEntityException")
+    assert (by_name.code, by_name.status) == ("NoSuchEntity", 404)
     assert Protocol.for_service("dynamodb").modeled_error("InternalServerError").status == 500
     assert Protocol.for_service("dynamodb").modeled_error("ResourceNotFoundException").status == 400
     assert Protocol.for_service("dynamodb").modeled_error("Anything", status=418).status == 418

@@ -208,6 +208,13 @@ def test_deep_json_nesting_is_a_serialization_error(depth):
     assert isinstance(error, AwsError) and error.code == "SerializationException"
 
 
+def test_a_deep_recursive_shape_is_refused_not_a_crash():
+    depth = 2000
+    body = b'{"TableName":"t","Item":{"k":' + b'{"L":[' * depth + b'{"S":"x"}' + b"]}" * depth + b"}}"
+    error = read("dynamodb", ProtocolRequest("POST", "/", "", {"X-Amz-Target": "DynamoDB_20120810.PutItem"}, body))
+    assert isinstance(error, AwsError) and error.code == "SerializationException"
+
+
 def test_deep_xml_nesting_is_refused_or_read_without_recursion_error():
     body = b"<Tagging>" + b"<TagSet>" * 50_000 + b"</TagSet>" * 50_000 + b"</Tagging>"
     assert isinstance(read("s3", ProtocolRequest("PUT", "/bucket", "tagging", {}, body)), dict | AwsError)
