@@ -6,7 +6,7 @@ enums, lengths, ranges, patterns), and what each wire can carry.
 What a wire cannot carry is not generated (and is said here, once):
 - header values are visible ASCII without commas or quotes (HTTP trims
   spaces; botocore's parser splits header lists at every comma), and
-  header timestamps whole seconds (RFC 822);
+  header timestamps whole seconds (botocore writes no fraction there);
 - XML text has no carriage return (an XML reader reads one as a line feed:
   botocore's XML serializer does not escape it) and only XML 1.0 characters;
 - a URI label is not empty, C{.} or C{..};
