@@ -20,6 +20,7 @@ from ruststack.aws import errors, identity, regions, sigv2, sigv4
 from ruststack.fastlane import FastLane
 from ruststack.interfaces import Claims, IAwsService, IBodyLimit, IBodySink, IExchanges, IPublicRequests
 from ruststack.limits import BoundedBody
+from ruststack.protocol import Protocol
 
 log = Logger()
 
@@ -391,14 +392,23 @@ class EdgeResource(Resource):
         )
 
     def _render_no_service(self, request: EdgeRequest) -> bytes:
-        name = request.service_name
-        state = "not enabled" if name in self.claims else "not provided"
-        error = errors.AwsError(
-            "NotImplemented",
+        name = request.service_name or ""
+        claims = self.claims.get(name)
+        state = "not enabled" if claims is not None else "not provided"
+        message = (
             f"The service {name!r} is {state} in this RustStack"
-            f" (running: {', '.join(sorted(self.services)) or 'none'}).",
-            501,
+            f" (running: {', '.join(sorted(self.services)) or 'none'})."
         )
+        model = claims.model if claims is not None else routing.FOREIGN_SERVICES.get(name)
+        if model is not None:
+            # In the service's own protocol, which its clients can read.
+            protocol = Protocol.for_service(model)
+            response = protocol.error(protocol.not_running(message), request.method.decode("ascii"))
+            request.setResponseCode(response.status)
+            for header, value in response.headers:
+                request.responseHeaders.setRawHeaders(header, [value])
+            return response.body or b""
+        error = errors.AwsError("NotImplemented", message, 501)
         if request.getHeader(b"x-amz-target"):
             return errors.write_json_error(request, error)
         return errors.write_xml_error(request, error)

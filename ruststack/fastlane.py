@@ -138,6 +138,7 @@ class FastLane(protocol.Protocol):
         self._socket: Any = None
         self._draining = self._registering = self._paused = self._serving = False
         self._deadline: Any = None
+        self._deadline_at: float | None = None
 
     def connectionMade(self) -> None:
         if ITCPTransport.providedBy(self.transport):
@@ -156,18 +157,34 @@ class FastLane(protocol.Protocol):
         last answer while idle, from its first byte once it starts. Data
         trickling in does not extend it.
         """
-        self._clear_deadline()
-        if self.site.timeOut:
-            self._deadline = self.site.reactor.callLater(self.site.timeOut, self._timed_out)
+        # A time to compare with, and one timer that looks at it when it
+        # fires: setting a deadline per request costs no timer of its own.
+        timeout = self.site.timeOut
+        if timeout:
+            self._deadline_at = self.site.reactor.seconds() + timeout
+            if self._deadline is None:
+                self._deadline = self.site.reactor.callLater(timeout, self._check_deadline)
 
     def _clear_deadline(self) -> None:
+        # The server's turn: no deadline on the client (the timer, when it
+        # fires, finds none and ends).
+        self._deadline_at = None
+
+    def _check_deadline(self) -> None:
+        self._deadline = None
+        if self._deadline_at is None:
+            return
+        remaining = self._deadline_at - self.site.reactor.seconds()
+        if remaining > 0:
+            self._deadline = self.site.reactor.callLater(remaining, self._check_deadline)
+        else:
+            self.transport.loseConnection()
+
+    def _stop_timer(self) -> None:
+        self._deadline_at = None
         if self._deadline is not None and self._deadline.active():
             self._deadline.cancel()
         self._deadline = None
-
-    def _timed_out(self) -> None:
-        self._deadline = None
-        self.transport.loseConnection()
 
     def dataReceived(self, data: bytes) -> None:
         if self.channel is not None:
@@ -314,7 +331,7 @@ class FastLane(protocol.Protocol):
             self._serve_buffered()
 
     def _hand_off(self) -> None:
-        self._clear_deadline()  # twisted.web's channel keeps its own
+        self._stop_timer()  # twisted.web's channel keeps its own
         if self._draining:
             self._draining = False
             self.transport.unregisterProducer()
@@ -326,7 +343,7 @@ class FastLane(protocol.Protocol):
             channel.dataReceived(data)
 
     def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
-        self._clear_deadline()
+        self._stop_timer()
         if self.channel is not None:
             self.channel.connectionLost(reason)
         if self._exchange is not None:

@@ -151,10 +151,20 @@ def spelled(name: bytes) -> bytes:
     A response field's name as AWS writes it: S3's user metadata in lower
     case, known AWS fields as AWS spells them, any other as it comes.
     """
+    known = _spelled.get(name)
+    if known is not None:
+        return known
     lower = name.lower()
     if lower.startswith(_META_PREFIX):
-        return lower
-    return _SPELLINGS.get(lower, name)
+        result = lower
+    else:
+        result = _SPELLINGS.get(lower, name)
+    if len(_spelled) < 1024:  # names a service writes, not a client's
+        _spelled[name] = result
+    return result
+
+
+_spelled: dict[bytes, bytes] = {}
 
 
 _STATUS_LINES = {code: b"HTTP/1.1 %d %s\r\n" % (code, phrase) for code, phrase in RESPONSES.items()}

@@ -37,6 +37,8 @@ class Claims:
     @ivar unsigned_paths: a pattern of the paths of unsigned requests that
         belong to the service beyond doubt; any other unsigned request is S3's.
     @ivar sigv2: whether S3's legacy SigV2 signatures are accepted.
+    @ivar model: botocore's name of the service (its protocol answers for
+        it when it is not enabled).
     """
 
     signing_names: tuple[str, ...] = ()
@@ -44,6 +46,7 @@ class Claims:
     hosts: str | None = None
     unsigned_paths: str | None = None
     sigv2: bool = False
+    model: str | None = None
 
 
 RUNNING = ServiceStatus("running")

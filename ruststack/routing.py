@@ -20,6 +20,27 @@ from ruststack.interfaces import Claims
 DEFAULT_SERVICE = "s3"
 
 
+# Services RustStack does not have, by the name a request gives them (its
+# credential scope's service or its X-Amz-Target prefix) -> botocore's name.
+# They are answered "not running" in their own protocol, so that an SDK
+# reports NotImplemented instead of failing to read the answer. A fixed list:
+# a client cannot make RustStack load any model it names.
+FOREIGN_SERVICES = {
+    **{name: name for name in ("sts", "iam", "logs", "ssm", "cloudformation", "sqs", "sns", "events", "kms")},
+    **{name: name for name in ("secretsmanager", "kinesis", "firehose", "cognito-idp")},
+    "states": "stepfunctions",
+    "Logs_20140328": "logs",
+    "AmazonSSM": "ssm",
+    "AmazonSQS": "sqs",
+    "AWSEvents": "events",
+    "TrentService": "kms",
+    "AWSStepFunctions": "stepfunctions",
+    "Kinesis_20131202": "kinesis",
+    "Firehose_20150804": "firehose",
+    "AWSCognitoIdentityProviderService": "cognito-idp",
+}
+
+
 def known_claims() -> dict[str, Claims]:
     """
     The claims of every service RustStack has, running or not.

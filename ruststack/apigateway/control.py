@@ -1,112 +1,144 @@
 """
-The REST API v1 control plane (REST-JSON): a table of operations by HTTP
-method and path, each a function from a parsed L{Call} to a status and a
-body in the shapes of botocore's apigateway model.
+The REST API v1 control plane (REST-JSON) on the protocol layer: a table of
+operations by name, each a function from a L{Call} to a status and a body in
+the shapes of botocore's apigateway model.
 """
 
 from __future__ import annotations
 
-import json
-import re
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs
+
+import attrs
 
 from ruststack.apigateway import authorizer_operations as authorizers
 from ruststack.apigateway import resource_operations as resources
 from ruststack.apigateway import restapi_operations as restapis
 from ruststack.apigateway import stage_operations as stages
-from ruststack.apigateway.calls import Call, Operation, Reply
+from ruststack.apigateway.calls import Call, Operation
 from ruststack.apigateway.store import ApiStore, bad_request
-from ruststack.aws.errors import AwsError
+from ruststack.protocol import Handler, Protocol
 
-_API = "/restapis/(?P<api>[^/]+)"
-_RESOURCE = _API + "/resources/(?P<resource>[^/]+)"
-_METHOD = _RESOURCE + "/methods/(?P<method>[^/]+)"
+# Operation -> its handler, per botocore's apigateway model (the protocol
+# layer finds the operation and reads its input from the model).
+_OPERATIONS: dict[str, Operation] = {
+    "CreateRestApi": restapis.create_rest_api,
+    "ImportRestApi": restapis.import_rest_api,
+    "GetRestApis": restapis.get_rest_apis,
+    "GetRestApi": restapis.get_rest_api,
+    "PutRestApi": restapis.put_rest_api,
+    "UpdateRestApi": restapis.update_rest_api,
+    "DeleteRestApi": restapis.delete_rest_api,
+    "GetResources": resources.get_resources,
+    "GetResource": resources.get_resource,
+    "CreateResource": resources.create_resource,
+    "UpdateResource": resources.update_resource,
+    "DeleteResource": resources.delete_resource,
+    "PutMethod": resources.put_method,
+    "GetMethod": resources.get_method,
+    "UpdateMethod": resources.update_method,
+    "DeleteMethod": resources.delete_method,
+    "PutIntegration": resources.put_integration,
+    "GetIntegration": resources.get_integration,
+    "UpdateIntegration": resources.update_integration,
+    "DeleteIntegration": resources.delete_integration,
+    "PutMethodResponse": resources.put_method_response,
+    "GetMethodResponse": resources.get_method_response,
+    "DeleteMethodResponse": resources.delete_method_response,
+    "PutIntegrationResponse": resources.put_integration_response,
+    "GetIntegrationResponse": resources.get_integration_response,
+    "DeleteIntegrationResponse": resources.delete_integration_response,
+    "CreateAuthorizer": authorizers.create_authorizer,
+    "GetAuthorizers": authorizers.get_authorizers,
+    "GetAuthorizer": authorizers.get_authorizer,
+    "UpdateAuthorizer": authorizers.update_authorizer,
+    "DeleteAuthorizer": authorizers.delete_authorizer,
+    "CreateDeployment": stages.create_deployment,
+    "GetDeployments": stages.get_deployments,
+    "GetDeployment": stages.get_deployment,
+    "DeleteDeployment": stages.delete_deployment,
+    "CreateStage": stages.create_stage,
+    "GetStages": stages.get_stages,
+    "GetStage": stages.get_stage,
+    "UpdateStage": stages.update_stage,
+    "DeleteStage": stages.delete_stage,
+}
+# The model's URI labels -> the names the operations read them by.
+_LABELS = {
+    "restApiId": "api",
+    "resourceId": "resource",
+    "parentId": "resource",  # CreateResource: POST .../resources/{parent_id}
+    "httpMethod": "method",
+    "statusCode": "status",
+    "authorizerId": "authorizer",
+    "deploymentId": "deployment",
+    "stageName": "stage",
+}
+# Operations whose payload is a document they read themselves (OpenAPI).
+_RAW_PAYLOAD = frozenset({"ImportRestApi", "PutRestApi"})
 
-# (HTTP method, path pattern) -> operation, per botocore's apigateway model.
-_OPERATIONS: list[tuple[str, re.Pattern[str], Operation]] = [
-    (verb, re.compile(f"^{pattern}/?$"), operation)
-    for verb, pattern, operation in [
-        ("POST", "/restapis", restapis.create_rest_api),
-        ("GET", "/restapis", restapis.get_rest_apis),
-        ("GET", _API, restapis.get_rest_api),
-        ("PUT", _API, restapis.put_rest_api),
-        ("PATCH", _API, restapis.update_rest_api),
-        ("DELETE", _API, restapis.delete_rest_api),
-        ("GET", _API + "/resources", resources.get_resources),
-        ("GET", _RESOURCE, resources.get_resource),
-        ("POST", _RESOURCE, resources.create_resource),
-        ("PATCH", _RESOURCE, resources.update_resource),
-        ("DELETE", _RESOURCE, resources.delete_resource),
-        ("PUT", _METHOD, resources.put_method),
-        ("GET", _METHOD, resources.get_method),
-        ("PATCH", _METHOD, resources.update_method),
-        ("DELETE", _METHOD, resources.delete_method),
-        ("PUT", _METHOD + "/integration", resources.put_integration),
-        ("GET", _METHOD + "/integration", resources.get_integration),
-        ("PATCH", _METHOD + "/integration", resources.update_integration),
-        ("DELETE", _METHOD + "/integration", resources.delete_integration),
-        ("PUT", _METHOD + "/responses/(?P<status>[^/]+)", resources.put_method_response),
-        ("GET", _METHOD + "/responses/(?P<status>[^/]+)", resources.get_method_response),
-        ("DELETE", _METHOD + "/responses/(?P<status>[^/]+)", resources.delete_method_response),
-        ("PUT", _METHOD + "/integration/responses/(?P<status>[^/]+)", resources.put_integration_response),
-        ("GET", _METHOD + "/integration/responses/(?P<status>[^/]+)", resources.get_integration_response),
-        ("DELETE", _METHOD + "/integration/responses/(?P<status>[^/]+)", resources.delete_integration_response),
-        ("POST", _API + "/authorizers", authorizers.create_authorizer),
-        ("GET", _API + "/authorizers", authorizers.get_authorizers),
-        ("GET", _API + "/authorizers/(?P<authorizer>[^/]+)", authorizers.get_authorizer),
-        ("PATCH", _API + "/authorizers/(?P<authorizer>[^/]+)", authorizers.update_authorizer),
-        ("DELETE", _API + "/authorizers/(?P<authorizer>[^/]+)", authorizers.delete_authorizer),
-        ("POST", _API + "/deployments", stages.create_deployment),
-        ("GET", _API + "/deployments", stages.get_deployments),
-        ("GET", _API + "/deployments/(?P<deployment>[^/]+)", stages.get_deployment),
-        ("DELETE", _API + "/deployments/(?P<deployment>[^/]+)", stages.delete_deployment),
-        ("POST", _API + "/stages", stages.create_stage),
-        ("GET", _API + "/stages", stages.get_stages),
-        ("GET", _API + "/stages/(?P<stage>[^/]+)", stages.get_stage),
-        ("PATCH", _API + "/stages/(?P<stage>[^/]+)", stages.update_stage),
-        ("DELETE", _API + "/stages/(?P<stage>[^/]+)", stages.delete_stage),
-    ]
-]
+PROTOCOL = Protocol.for_service("apigateway")
 
 
-def dispatch(
-    store: ApiStore, account: str, region: str, now: float, verb: str, path: str, query: str, body: bytes
-) -> Reply:
+@attrs.frozen
+class ControlContext:
     """
-    Run the operation C{verb path} names; raise L{AwsError} as API Gateway
-    would (C{NotFoundException} for a path no operation has).
+    What the control plane's handlers get of a request: the store, the
+    caller, the time, and the raw query (paging, embed, mode).
     """
-    found = _find_operation(verb, path)
-    if found is None:
-        raise AwsError("NotFoundException", f"No operation {verb} {path} in this API Gateway", 404)
-    operation, params = found
-    parsed_query = parse_qs(query, keep_blank_values=True)
-    if operation is restapis.create_rest_api and parsed_query.get("mode") == ["import"]:
-        operation = restapis.import_rest_api
-    # An OpenAPI definition (JSON or YAML) is read by the operation itself.
-    parsed = {} if operation in (restapis.import_rest_api, restapis.put_rest_api) else _json_object(body)
-    call = Call(store, account, region, now, params, parsed_query, parsed, body)
-    try:
-        return operation(call)
-    except (ValueError, TypeError, AttributeError) as e:
-        # A member of the wrong type or an unparsable number.
-        raise bad_request(f"Invalid request input: {e}") from None
+
+    store: ApiStore
+    account: str
+    region: str
+    now: float
+    query: dict[str, list[str]]
 
 
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        parsed = json.loads(body) if body.strip() else {}
-    except ValueError:
-        raise bad_request("Could not parse request body into json") from None
-    if not isinstance(parsed, dict):
-        raise bad_request("Could not parse request body into json")
-    return parsed
+def _handler(name: str, operation: Operation) -> Handler:
+    model = PROTOCOL.model.operation_model(name)
+    located = {
+        member: shape.serialization["location"]
+        for member, shape in model.input_shape.members.items()
+        if shape.serialization.get("location")
+    }
+    payload = model.input_shape.serialization.get("payload")
+    # The operations read and write documents by their JSON names; the
+    # layer speaks in member names (they differ for "items" <-> "item").
+    wire_names = {m: shape.serialization.get("name", m) for m, shape in model.input_shape.members.items()}
+    output = model.output_shape
+    member_names = {s.serialization.get("name", m): m for m, s in output.members.items()} if output else {}
+
+    def handle(context: ControlContext, params: dict[str, Any]) -> Any:
+        labels = {_LABELS[m]: str(v) for m, v in params.items() if located.get(m) == "uri" and m in _LABELS}
+        body = {wire_names[m]: v for m, v in params.items() if m not in located and m != payload}
+        raw = params.get(payload, b"") if name in _RAW_PAYLOAD and payload else b""
+        call = Call(context.store, context.account, context.region, context.now, labels, context.query, body, raw)
+        try:
+            _, document = operation(call)
+        except (ValueError, TypeError, AttributeError) as e:
+            # A member of the wrong type or an unparsable number.
+            raise bad_request(f"Invalid request input: {e}") from None
+        if not document:
+            return None
+        return {member_names.get(key, key): value for key, value in document.items()}
+
+    return handle
 
 
-def _find_operation(verb: str, path: str) -> tuple[Operation, dict[str, str]] | None:
-    for operation_verb, pattern, operation in _OPERATIONS:
-        found = pattern.match(path)
-        if found and operation_verb == verb:
-            return operation, {name: unquote(value) for name, value in found.groupdict().items()}
-    return None
+HANDLERS: dict[str, Handler] = {name: _handler(name, operation) for name, operation in _OPERATIONS.items()}
+
+
+def context_of(store: ApiStore, clock: Any) -> Callable[[Any], ControlContext]:
+    """
+    The handlers' context of a twisted.web request (for L{ServiceResource}).
+    """
+
+    def context(request: Any) -> ControlContext:
+        query = request.uri.decode("latin-1").partition("?")[2]
+        caller = request.caller
+        return ControlContext(
+            store, caller.account, caller.region, clock.seconds(), parse_qs(query, keep_blank_values=True)
+        )
+
+    return context

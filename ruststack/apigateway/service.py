@@ -5,7 +5,6 @@ and the execute-api data plane, behind one leaf resource.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from twisted.web.resource import Resource
@@ -14,46 +13,30 @@ from zope.interface import implementer
 from ruststack.apigateway import control
 from ruststack.apigateway.execute import ExecuteApiResource, is_execute_request, requires_signature
 from ruststack.apigateway.store import ApiStore
-from ruststack.aws import errors, ids
+from ruststack.aws import errors
 from ruststack.interfaces import RUNNING, IAwsService, ILambdaInvoker, IPublicRequests, ServiceStatus
+from ruststack.service_resource import ServiceResource
 
 
 class ApiGatewayResource(Resource):
     """
     Sends execute-api requests to the data plane and the rest to the
-    control plane's operation table.
+    control plane (the service contract, L{ServiceResource}).
     """
 
     isLeaf = True
 
-    def __init__(self, store: ApiStore, execute: ExecuteApiResource, clock: Any) -> None:
+    def __init__(self, control_plane: ServiceResource, execute: ExecuteApiResource) -> None:
         super().__init__()
-        self.store = store
+        self.control_plane = control_plane
         self.execute = execute
-        self.clock = clock
 
     def render(self, request) -> bytes | int:
-        path, _, query = request.uri.decode("latin-1").partition("?")
+        path = request.uri.decode("latin-1").partition("?")[0]
         host = (request.getHeader(b"host") or b"").decode("latin-1")
         if is_execute_request(host, path):
             return self.execute.render(request)
-        caller = request.caller
-        status, body = control.dispatch(
-            self.store,
-            caller.account,
-            caller.region,
-            self.clock.seconds(),
-            request.method.decode("latin-1"),
-            path,
-            query,
-            request.content.read(),
-        )
-        request.setResponseCode(status)
-        request.setHeader(b"x-amzn-requestid", ids.request_id().encode())
-        if body is None:
-            return b""
-        request.setHeader(b"content-type", b"application/json")
-        return json.dumps(body).encode("utf-8")
+        return self.control_plane.render(request)
 
 
 @implementer(IAwsService, IPublicRequests)
@@ -68,7 +51,8 @@ class ApiGatewayService:
         self.store = store
         self._services = services
         execute = ExecuteApiResource(store, self._invoker, clock)
-        self.resource = ApiGatewayResource(store, execute, clock)
+        self.control_plane = ServiceResource(control.PROTOCOL, control.HANDLERS, control.context_of(store, clock))
+        self.resource = ApiGatewayResource(self.control_plane, execute)
 
     def _invoker(self) -> ILambdaInvoker | None:
         return ILambdaInvoker(self._services.get("lambda"), None)
@@ -87,7 +71,7 @@ class ApiGatewayService:
         self.store.reset()
 
     def render_error(self, request, error: errors.AwsError) -> bytes:
-        return errors.write_rest_json_error(request, error)
+        return self.control_plane.render_error(request, error)
 
     def auth_error(self, failure) -> errors.AwsError:
         return errors.json_auth_error(failure, 403)

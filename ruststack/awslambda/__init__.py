@@ -9,6 +9,7 @@ from ruststack.interfaces import Claims
 # What the edge routes here (ruststack.routing).
 CLAIMS = Claims(
     signing_names=("lambda",),
+    model="lambda",
     # GetFunction's Code.Location, fetched unsigned as AWS's presigned URL is
     # (ruststack.awslambda.service.CODE_PACKAGES).
     unsigned_paths=r"^/2015-03-31/code-packages/[^/]+\.zip$",

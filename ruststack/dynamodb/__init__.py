@@ -7,4 +7,6 @@ that makes it answer as AWS DynamoDB does.
 from ruststack.interfaces import Claims
 
 # What the edge routes here (ruststack.routing).
-CLAIMS = Claims(signing_names=("dynamodb",), target_prefixes=("DynamoDB_20120810", "DynamoDBStreams_20120810"))
+CLAIMS = Claims(
+    signing_names=("dynamodb",), target_prefixes=("DynamoDB_20120810", "DynamoDBStreams_20120810"), model="dynamodb"
+)

@@ -20,6 +20,7 @@ from ruststack.apigateway.execute import ExecuteApiResource, function_of, target
 from ruststack.apigateway.store import ApiStore
 from ruststack.aws.errors import AwsError
 from ruststack.interfaces import ILambdaInvoker, InvokeResult, InvokeSource
+from ruststack.protocol import ProtocolRequest
 
 T = TypeVar("T")
 
@@ -48,7 +49,17 @@ class FakeLambda:
 
 
 def call(store, verb, path, body=None):
-    return control.dispatch(store, ACCOUNT, REGION, 0.0, verb, path, "", json.dumps(body or {}).encode())[1]
+    """
+    One control-plane request through the protocol layer, without HTTP: the
+    answer's JSON document.
+    """
+    request = ProtocolRequest.from_target(
+        verb, path, {"content-type": "application/json"}, json.dumps(body or {}).encode()
+    )
+    context = control.ControlContext(store, ACCOUNT, REGION, 0.0, {})
+    response = done(defer.ensureDeferred(control.PROTOCOL.handle(request, control.HANDLERS, context)))
+    assert response.status < 300, response.body
+    return json.loads(response.body) if response.body else None
 
 
 def deploy(store, binary=(), uri=URI, variables=None):

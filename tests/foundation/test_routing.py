@@ -81,3 +81,29 @@ def test_s3_keys_that_look_like_other_services_paths(every_service, key):
     assert (unsigned.status_code, unsigned.content) == (200, b"mine")
     presigned = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": name})
     assert requests.get(presigned, timeout=10).content == b"mine"
+
+
+@pytest.mark.parametrize(
+    ("service", "call", "state"),
+    [
+        ("sts", lambda c: c.get_caller_identity(), "not provided"),
+        ("iam", lambda c: c.list_roles(), "not provided"),
+        ("cloudformation", lambda c: c.describe_stacks(), "not provided"),
+        ("logs", lambda c: c.describe_log_groups(), "not provided"),
+        ("ssm", lambda c: c.get_parameter(Name="x"), "not provided"),
+        ("dynamodb", lambda c: c.list_tables(), "not enabled"),
+    ],
+)
+def test_a_service_not_running_answers_in_its_own_protocol(every_service, service, call, state):
+    """
+    botocore reads the answer (NotImplemented and RustStack's message), where
+    S3's XML used to show as "An error occurred (Unknown)".
+    """
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as raised:
+        call(every_service.client(service))
+    error = raised.value.response["Error"]
+    assert error["Code"] == "NotImplemented"
+    assert f"is {state} in this RustStack" in error["Message"]
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501

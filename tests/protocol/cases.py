@@ -88,7 +88,7 @@ def shared_element(shape: Shape | None, protocol: str) -> str | None:
 def _payload_strategy(member: Shape, streaming: bool) -> st.SearchStrategy:
     # An empty raw payload is the same as none on the wire.
     if member.type_name == "string":
-        return st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=16)
+        return st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=16)
     return st.binary(min_size=0 if streaming else 1, max_size=32)
 
 

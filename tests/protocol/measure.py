@@ -12,6 +12,7 @@ from __future__ import annotations
 import timeit
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
+from typing import Any
 
 from ruststack.protocol import Protocol, ProtocolRequest
 
@@ -72,7 +73,7 @@ def microseconds(function: Callable[[], object], number: int) -> float:
     return min(timeit.repeat(function, number=number, repeat=5)) / number * 1e6
 
 
-def measure(service: str, request: ProtocolRequest, output: dict, number: int) -> list[float]:
+def measure(service: str, request: ProtocolRequest, output: Any, number: int) -> list[float]:
     """
     Microseconds per lookup, parse, validate, serialize and whole exchange.
     """

@@ -87,8 +87,8 @@ UNSATISFIABLE: set[str] = set()
 def _alphabet(context: Context) -> st.SearchStrategy[str]:
     if context.location in ("header", "headers"):
         return st.sampled_from(_HEADER_CHARS)
-    blacklist = ("Cs",) if not (context.xml and context.location is None) else ("Cs", "Cc")
-    return st.characters(blacklist_categories=blacklist)
+    excluded: list = ["Cs"] if not (context.xml and context.location is None) else ["Cs", "Cc"]
+    return st.characters(exclude_categories=excluded)
 
 
 def _length_bounds(shape: Shape, cap: int) -> tuple[int, int]:

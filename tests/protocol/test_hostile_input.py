@@ -254,8 +254,8 @@ def test_a_streaming_body_is_never_read():
             raise AssertionError("the layer read a streaming body")
 
     body = Unreadable()
-    params = read("s3", ProtocolRequest("PUT", "/bucket/key", "", {"Content-Length": "5"}, body))
-    assert params["Body"] is body
+    params = read("s3", ProtocolRequest("PUT", "/bucket/key", "", {"Content-Length": "5"}, body))  # type: ignore[arg-type]  # a file that refuses to be read
+    assert isinstance(params, dict) and params["Body"] is body
 
 
 # -- the pieces, as properties
@@ -280,7 +280,7 @@ def test_header_lists_split_as_botocore_joins_them(items):
 
 
 @settings(max_examples=200, deadline=None)
-@given(text=st.text(st.characters(blacklist_categories=("Cs",))))
+@given(text=st.text(st.characters(exclude_categories=["Cs"])))
 def test_labels_decode_what_botocore_encodes(text):
     assert decode_label(percent_encode(text, safe="/~")) == text
     assert decode_label(percent_encode(text)) == text

@@ -7,12 +7,13 @@ and each protocol's answer when a request is no operation.
 from __future__ import annotations
 
 import pytest
+from botocore.model import OperationModel
 
 from ruststack.aws.errors import AwsError
 from ruststack.protocol import Protocol, ProtocolRequest
 
 
-def s3(method: str, target: str, **headers: str) -> str:
+def s3(method: str, target: str, **headers: str) -> OperationModel:
     return Protocol.for_service("s3").operation(ProtocolRequest.from_target(method, target, headers))
 
 

@@ -1,0 +1,117 @@
+"""
+The contract between the edge and a service: one leaf resource that turns a
+twisted.web request into a L{ProtocolRequest}, runs the operation's handler
+through the protocol layer (L{ruststack.protocol}) as a coroutine, writes
+the answer, and cancels the handler if the client leaves.
+
+    IAM = Protocol.for_service("iam")
+    resource = ServiceResource(IAM, {"GetUser": get_user, ...}, lambda request: Call(request.caller, users))
+
+A handler is C{async def get_user(call, params) -> output}: C{params} are the
+operation's input members, parsed and validated from botocore's model; the
+output members it returns are serialized as AWS sends them; an L{AwsError} it
+raises is answered in the service's protocol. A test drives the resource
+with treq's C{StubTreq}, without the edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET
+
+from ruststack.aws.errors import AwsError
+from ruststack.protocol import Handler, Protocol, ProtocolRequest, Response
+from ruststack.protocol.errors import internal_error
+
+log = Logger()
+
+
+def protocol_request(request: Any) -> ProtocolRequest:
+    """
+    A twisted.web request as the protocol layer reads it: the body is the
+    request's spooled content (read only for a document body).
+    """
+    pairs = [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in request.requestHeaders.getAllRawHeaders()
+        for value in values
+    ]
+    content = request.content
+    if content is not None:
+        content.seek(0)
+    return ProtocolRequest.from_target(
+        request.method.decode("ascii"), request.uri.decode("latin-1"), pairs, content if content is not None else b""
+    )
+
+
+def write_response(request: Any, response: Response) -> None:
+    """
+    Send a whole L{Response} (a document body) on a twisted.web request.
+    """
+    if request.finished:
+        return
+    request.setResponseCode(response.status)
+    for name, value in response.headers:
+        request.responseHeaders.addRawHeader(name, value)
+    body = response.body or b""
+    request.setHeader(b"content-length", b"%d" % len(body))
+    if request.method != b"HEAD":
+        request.write(body)
+    request.finish()
+
+
+class ServiceResource(Resource):
+    """
+    A service's leaf resource on the protocol layer.
+
+    @ivar protocol: the service's L{Protocol}.
+    @ivar handlers: operation name -> handler.
+    @ivar context: request -> what handlers get as their first argument
+        (the caller, the service's state).
+    """
+
+    isLeaf = True
+
+    def __init__(
+        self, protocol: Protocol, handlers: Mapping[str, Handler], context: Callable[[Any], Any] = lambda r: r
+    ) -> None:
+        super().__init__()
+        self.protocol = protocol
+        self.handlers = handlers
+        self.context = context
+
+    def render(self, request: Any) -> int:
+        finished = request.notifyFinish()  # before an answer at once finishes it
+        d = defer.ensureDeferred(self._serve(request))
+        # A client that leaves cancels its handler, and with it the answer.
+        finished.addErrback(lambda _: d.cancel())
+        d.addErrback(self._failed, request)
+        return NOT_DONE_YET
+
+    async def _serve(self, request: Any) -> None:
+        context = self.context(request)
+        response = await self.protocol.handle(protocol_request(request), self.handlers, context)
+        write_response(request, response)
+
+    def _failed(self, failure: Failure, request: Any) -> None:
+        if failure.check(defer.CancelledError):
+            return  # the client left
+        log.failure("{service} request failed", failure, service=self.protocol.model.service_name)
+        write_response(request, self.protocol.error(internal_error(self.protocol.model), request.method.decode()))
+
+    def render_error(self, request: Any, error: AwsError) -> bytes:
+        """
+        Set up C{request} for C{error} in the service's protocol and return
+        the body (for the edge's L{ruststack.interfaces.IAwsService.render_error}).
+        """
+        response = self.protocol.error(error, request.method.decode("ascii"))
+        request.setResponseCode(response.status)
+        for name, value in response.headers:
+            request.responseHeaders.setRawHeaders(name, [value])
+        return response.body or b""
