@@ -36,6 +36,7 @@ from ruststack.awslambda import runtime_path
 from ruststack.awslambda.environment import FunctionSnapshot, lambda_variables
 from ruststack.awslambda.functions import PYTHON_RUNTIME
 from ruststack.awslambda.output import OutputFifo
+from ruststack.awslambda.owners import owner_alive
 from ruststack.awslambda.process_executor import unavailable_runtime
 
 log = Logger()
@@ -222,7 +223,7 @@ class DockerExecutor:
         mine = {"label": [LABEL, f"{HOST_LABEL}={socket.gethostname()}"]}
         for container in client.containers.list(all=True, filters=mine):
             owner = container.labels.get(LABEL, "")
-            if owner.isdigit() and not _alive(int(owner)):
+            if owner.isdigit() and not owner_alive(int(owner)):
                 try:
                     container.remove(force=True)
                 except Exception:
@@ -292,13 +293,3 @@ class DockerExecutor:
             api.remove_container(created["Id"], force=True)
             raise
         return created["Id"]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

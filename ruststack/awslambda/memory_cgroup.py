@@ -21,6 +21,8 @@ from collections.abc import Callable
 
 import attrs
 
+from ruststack.awslambda.owners import owner_alive
+
 
 class CgroupUnavailable(Exception):
     """
@@ -68,7 +70,7 @@ class MemoryCgroups:
         """
         for name in os.listdir(self.folder):
             pid = name.removeprefix("ruststack-lambda-")
-            if name.startswith("ruststack-lambda-") and pid.isdigit() and not _alive(int(pid)):
+            if name.startswith("ruststack-lambda-") and pid.isdigit() and not owner_alive(int(pid)):
                 MemoryCgroups(os.path.join(self.folder, name), self.version).remove_all()
         folder = os.path.join(self.folder, f"ruststack-lambda-{os.getpid()}")
         os.makedirs(folder, exist_ok=True)
@@ -201,16 +203,6 @@ class EnvironmentCgroup:
                 return False
             raise
         return True
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
 
 
 def _mounted(mounts: list[list[str]], path: str, wanted: Callable[[list[str]], bool]) -> str | None:

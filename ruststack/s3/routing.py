@@ -19,9 +19,9 @@ from collections.abc import Collection, Mapping
 
 import attrs
 
-# A marker some models append to disambiguate operations for code
-# generators (C{?x-id=GetObject}): S3 ignores it, so routing does too.
-_MARKER = "x-id"
+# Model URIs are read by the protocol layer's parse_request_uri, which leaves
+# out the code generators' marker (?x-id=GetObject): S3 ignores it.
+from ruststack.protocol.model import parse_request_uri
 
 
 @attrs.frozen
@@ -82,25 +82,6 @@ class ModelOperation:
             sum(1 for name in self.query_members if name in query),
             -missing,
         )
-
-
-def parse_request_uri(uri: str) -> tuple[str, frozenset[str], tuple[tuple[str, str], ...]]:
-    """
-    A model C{requestUri} as (path, subresources, pinned query values):
-    C{/{Bucket}?list-type=2} -> C{("/{Bucket}", frozenset(), (("list-type", "2"),))}.
-    """
-    path, _, query = uri.partition("?")
-    subresources: set[str] = set()
-    pinned: list[tuple[str, str]] = []
-    for part in query.split("&"):
-        if not part:
-            continue
-        name, equals, value = part.partition("=")
-        if not equals:
-            subresources.add(name)
-        elif name != _MARKER:
-            pinned.append((name, value))
-    return path, frozenset(subresources), tuple(pinned)
 
 
 def _scope(path: str) -> tuple[str, str | None]:

@@ -127,3 +127,28 @@ def make_table(client, name: str = "items", sort: bool = True, gsi: bool = True,
     return client.create_table(
         TableName=name, KeySchema=keys, AttributeDefinitions=attributes, BillingMode="PAY_PER_REQUEST", **extra
     )["TableDescription"]
+
+
+def list_tables_directly(port: int, authorization: str, timeout: float = 10) -> tuple[int, bytes]:
+    """
+    ListTables sent straight to DynamoDB Local (not through RustStack) with
+    the given C{Authorization}: the status and body of its answer.
+    """
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request(
+            "POST",
+            "/",
+            body=b"{}",
+            headers={
+                "Content-Type": "application/x-amz-json-1.0",
+                "X-Amz-Target": "DynamoDB_20120810.ListTables",
+                "Authorization": authorization,
+            },
+        )
+        answer = connection.getresponse()
+        return answer.status, answer.read()
+    finally:
+        connection.close()

@@ -6,7 +6,6 @@ the RustStack that started it; through RustStack everything works.
 
 from __future__ import annotations
 
-import http.client
 import os
 import socket
 import subprocess
@@ -16,6 +15,7 @@ import pytest_twisted
 from twisted.internet import threads
 
 from ruststack.testing import start_stack
+from tests.dynamodb import helpers
 from tests.dynamodb.helpers import JAR, make_table, requires_dynamodb_local
 
 pytestmark = requires_dynamodb_local
@@ -80,23 +80,11 @@ def list_tables_directly(port: int, signature: str) -> tuple[int, bytes]:
     ListTables sent straight to DynamoDB Local as an account would, with
     any signature.
     """
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request(
-            "POST",
-            "/",
-            body=b"{}",
-            headers={
-                "Content-Type": "application/x-amz-json-1.0",
-                "X-Amz-Target": "DynamoDB_20120810.ListTables",
-                "Authorization": "AWS4-HMAC-SHA256 Credential=000000000000/20120810/us-east-1/dynamodb/aws4_request, "
-                f"SignedHeaders=host, Signature={signature}",
-            },
-        )
-        answer = connection.getresponse()
-        return answer.status, answer.read()
-    finally:
-        connection.close()
+    return helpers.list_tables_directly(
+        port,
+        "AWS4-HMAC-SHA256 Credential=000000000000/20120810/us-east-1/dynamodb/aws4_request, "
+        f"SignedHeaders=host, Signature={signature}",
+    )
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import pytest_twisted
 from twisted.internet import reactor, task, threads
 
 from ruststack.testing import start_stack
+from tests.dynamodb import helpers
 from tests.dynamodb.helpers import JAR, alive, requires_dynamodb_local
 
 pytestmark = requires_dynamodb_local
@@ -82,27 +83,12 @@ def wedging_request(port: int, token: str) -> None:
     What once stopped DynamoDB Local for every account with --data-dir: a
     region too long for SQLite to name a file after. It never answers it.
     """
-    import http.client
-
     from ruststack.dynamodb.rewrite import authorization
 
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=3)
     try:
-        connection.request(
-            "POST",
-            "/",
-            body=b"{}",
-            headers={
-                "Content-Type": "application/x-amz-json-1.0",
-                "X-Amz-Target": "DynamoDB_20120810.ListTables",
-                "Authorization": authorization("000000000000", "r" * 300, token).decode(),
-            },
-        )
-        connection.getresponse().read()
+        helpers.list_tables_directly(port, authorization("000000000000", "r" * 300, token).decode(), timeout=3)
     except OSError:
         pass
-    finally:
-        connection.close()
 
 
 @pytest_twisted.ensureDeferred
