@@ -51,6 +51,9 @@ _ZERO_THROUGHPUT = {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteC
 # class complete its answer): checked against the model first, as DynamoDB
 # Local takes members it ignores without looking at them.
 _CHECKED_FIRST = frozenset({"CreateTable"})
+# Table members DynamoDB Local does not know, kept by the proxy (tables.py).
+_KEPT = ("TableClass", "OnDemandThroughput")
+_KEPT_IN_BODY = tuple(b'"%s"' % member.encode() for member in _KEPT)
 
 
 def answer_headers(crc: bytes) -> list[tuple[bytes, bytes]]:
@@ -113,6 +116,16 @@ def _parameters(body: bytes) -> dict:
     if not isinstance(params, dict):
         raise AwsError("SerializationException", "")
     return params
+
+
+def _without_kept(params: dict) -> bytes | None:
+    """
+    The body DynamoDB Local gets of a request holding members the proxy
+    keeps (C{None}: the request as it came).
+    """
+    if not any(member in params for member in _KEPT):
+        return None
+    return _compact({name: value for name, value in params.items() if name not in _KEPT})
 
 
 def _checked(operation: str, body: bytes) -> dict:
@@ -178,20 +191,31 @@ class DynamoDBProxy(Resource):
         d: Any
         if emulated is not None:
             d = defer.ensureDeferred(self._emulate(exchange, operation, emulated, identity, body))
-        elif operation == "UpdateTable" and b'"TableClass"' in body:
-            d = defer.ensureDeferred(self._update_table_class(exchange, identity, body))
+        elif operation == "UpdateTable" and any(member in body for member in _KEPT_IN_BODY):
+            d = defer.ensureDeferred(self._update_kept(exchange, identity, body))
+        elif operation in _CHECKED_FIRST:
+            d = defer.maybeDeferred(_checked, operation, body)
+            d.addCallback(
+                lambda params: self._forward(exchange, target, operation, identity, body, _without_kept(params))
+            )
         else:
-            d = defer.maybeDeferred(_checked, operation, body) if operation in _CHECKED_FIRST else defer.succeed(None)
-            d.addCallback(lambda _: self._forward(exchange, target, operation, identity, body))
+            d = self._forward(exchange, target, operation, identity, body)
         d.addErrback(self._failed, exchange)
         exchange.notify_gone().addCallback(lambda _: d.cancel())
 
-    def _forward(self, exchange, target: bytes, operation: str, identity: Identity, body: bytes) -> defer.Deferred:
+    def _forward(
+        self, exchange, target: bytes, operation: str, identity: Identity, body: bytes, forwarded: bytes | None = None
+    ) -> defer.Deferred:
+        """
+        Send the request on to DynamoDB Local (C{forwarded}: the body it gets
+        instead, where the proxy keeps members of its own) and answer with
+        what it says.
+        """
         streams = operation in _STREAMED and identity.arn_prefix not in body
         d = self.client.call(
             identity.authorization,
             target,
-            rewrite.request_to_local(body, identity),
+            rewrite.request_to_local(body if forwarded is None else forwarded, identity),
             JSON_11 if exchange.header(b"content-type") == JSON_11 else JSON_10,
             partial(_stream_answer, exchange) if streams else None,
         )
@@ -217,16 +241,17 @@ class DynamoDBProxy(Resource):
                     body, crc = named, None
         write_answer(exchange, status, body, crc)
 
-    async def _update_table_class(self, exchange, identity: Identity, body: bytes) -> None:
+    async def _update_kept(self, exchange, identity: Identity, body: bytes) -> None:
         """
-        UpdateTable with a C{TableClass}, which DynamoDB Local ignores (and
-        refuses with "Nothing to update" when it is the only change): the
-        proxy keeps the class and forwards the rest.
+        UpdateTable with members DynamoDB Local ignores or fails on
+        (C{TableClass}: "Nothing to update" when it is the only change;
+        C{OnDemandThroughput}: a 500): the proxy keeps them and forwards the
+        rest.
         """
         params = _checked("UpdateTable", body)
-        table_class = params.pop("TableClass", None)
-        if table_class is None:
-            # "TableClass" was only a name or value somewhere in the request.
+        kept = {member: params.pop(member) for member in _KEPT if member in params}
+        if not kept:
+            # A kept member's name was only a name or value somewhere in the request.
             response = await self.client.call(
                 identity.authorization, b"DynamoDB_20120810.UpdateTable", rewrite.request_to_local(body, identity)
             )
@@ -245,9 +270,13 @@ class DynamoDBProxy(Resource):
             if response.status == 200:
                 table = json.loads(response.body)["Table"]
                 response = BackendResponse(200, {}, _compact({"TableDescription": table}))
-        if response.status == 200 and table_class is not None:
+        if response.status == 200 and kept:
             name = rewrite.table_name(str(params.get("TableName", "")))
-            self.extras.get((identity.account, identity.region, name)).table_class = table_class
+            extras = self.extras.get((identity.account, identity.region, name))
+            if "TableClass" in kept:
+                extras.table_class = kept["TableClass"]
+            if "OnDemandThroughput" in kept:
+                extras.on_demand_throughput = {**(extras.on_demand_throughput or {}), **kept["OnDemandThroughput"]}
             self.extras.save()
         self._answer(response, exchange, "UpdateTable", identity, body)
 
@@ -265,12 +294,14 @@ class DynamoDBProxy(Resource):
         if operation == "CreateTable":
             params = json.loads(sent)
             tags = {tag["Key"]: tag["Value"] for tag in params.get("Tags") or []}
-            extras = self.extras.created(key, tags, params.get("TableClass"))
+            extras = self.extras.created(key, tags, params.get("TableClass"), params.get("OnDemandThroughput"))
         else:
             extras = self.extras.get(key)
         table["TableId"] = extras.table_id
         if extras.table_class:
             table["TableClassSummary"] = {"TableClass": extras.table_class}
+        if extras.on_demand_throughput is not None:
+            table["OnDemandThroughput"] = extras.on_demand_throughput
         if operation == "DeleteTable":
             self.extras.deleted(key)
         if status is not None:

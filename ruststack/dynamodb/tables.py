@@ -1,6 +1,7 @@
 """
 What the proxy keeps about tables because DynamoDB Local does not: table
-ids, tags, table classes and point-in-time recovery settings, per account,
+ids, tags, table classes, on-demand throughput limits and point-in-time
+recovery settings, per account,
 region and table; in a JSON file in the state folder when RustStack keeps state.
 """
 
@@ -21,6 +22,7 @@ class TableExtras:
     recovery_period_days: int = 35
     recovery_enabled_at: float | None = None
     table_class: str | None = None
+    on_demand_throughput: dict[str, int] | None = None
 
 
 TableKey = tuple[str, str, str]  # account, region, table name
@@ -54,8 +56,16 @@ class TableExtrasStore:
             self.save()
         return extras
 
-    def created(self, key: TableKey, tags: dict[str, str], table_class: str | None = None) -> TableExtras:
-        self._tables[key] = extras = TableExtras(tags=tags, table_class=table_class)
+    def created(
+        self,
+        key: TableKey,
+        tags: dict[str, str],
+        table_class: str | None = None,
+        on_demand_throughput: dict[str, int] | None = None,
+    ) -> TableExtras:
+        self._tables[key] = extras = TableExtras(
+            tags=tags, table_class=table_class, on_demand_throughput=on_demand_throughput
+        )
         self.save()
         return extras
 

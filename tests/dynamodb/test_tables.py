@@ -204,6 +204,26 @@ def test_read_only_views_of_features_not_offered(client):
         client.describe_kinesis_streaming_destination(TableName="nope")
 
 
+def test_on_demand_throughput_kept_by_the_proxy(client):
+    """
+    DynamoDB Local refuses OnDemandThroughput on CreateTable and fails with
+    a 500 on UpdateTable (found by the property tests of hostile bodies).
+    """
+    created = client.create_table(
+        TableName="capped",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        OnDemandThroughput={"MaxReadRequestUnits": 100},
+    )["TableDescription"]
+    assert created["OnDemandThroughput"] == {"MaxReadRequestUnits": 100}
+    updated = client.update_table(TableName="capped", OnDemandThroughput={"MaxWriteRequestUnits": 50})
+    assert updated["TableDescription"]["OnDemandThroughput"] == {"MaxReadRequestUnits": 100, "MaxWriteRequestUnits": 50}
+    assert client.update_table(TableName="capped", OnDemandThroughput={})["TableDescription"]["TableName"] == "capped"
+    described = client.describe_table(TableName="capped")["Table"]
+    assert described["OnDemandThroughput"] == {"MaxReadRequestUnits": 100, "MaxWriteRequestUnits": 50}
+
+
 def test_table_class_kept_by_the_proxy(client):
     created = client.create_table(
         TableName="classy",
