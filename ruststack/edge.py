@@ -18,7 +18,15 @@ from twisted.web.resource import IResource, Resource
 from ruststack import http11, routing, twisted_private
 from ruststack.aws import errors, identity, regions, sigv2, sigv4
 from ruststack.fastlane import FastLane
-from ruststack.interfaces import Claims, IAwsService, IBodyLimit, IBodySink, IExchanges, IPublicRequests
+from ruststack.interfaces import (
+    Claims,
+    IAwsService,
+    IBodyLimit,
+    IBodySink,
+    IExchanges,
+    ILegacySignatures,
+    IPublicRequests,
+)
 from ruststack.limits import BoundedBody
 from ruststack.protocol import Protocol
 
@@ -307,8 +315,7 @@ class EdgeResource(Resource):
             request.routing_error = e
         name = request.service_name = self.router.route(request.host_header(), path, headers, request.signature)
         legacy = None
-        claims = self.claims.get(name)
-        if request.signature is None and claims is not None and claims.sigv2:
+        if request.signature is None and ILegacySignatures.providedBy(self.services.get(name)):
             legacy = sigv2.parse_request(headers, dict(params))
         request.caller = self.authenticator.identify(request.signature, legacy)
 
@@ -366,7 +373,9 @@ class EdgeResource(Resource):
             self.authenticator.authenticate_v2(
                 legacy,
                 request.method.decode("ascii"),
-                _sigv2_resources(request.host_header(), path.decode("latin-1")),
+                ILegacySignatures(self.services[request.service_name or ""]).sigv2_resources(
+                    request.host_header(), path.decode("latin-1")
+                ),
                 query.decode("latin-1"),
                 request.header_pairs(),
             )
@@ -400,32 +409,13 @@ class EdgeResource(Resource):
             f" (running: {', '.join(sorted(self.services)) or 'none'})."
         )
         model = claims.model if claims is not None else routing.FOREIGN_SERVICES.get(name)
-        if model is not None:
-            # In the service's own protocol, which its clients can read.
-            protocol = Protocol.for_service(model)
-            response = protocol.error(protocol.not_running(message), request.method.decode("ascii"))
-            request.setResponseCode(response.status)
-            for header, value in response.headers:
-                request.responseHeaders.setRawHeaders(header, [value])
-            return response.body or b""
-        error = errors.AwsError("NotImplemented", message, 501)
-        if request.getHeader(b"x-amz-target"):
-            return errors.write_json_error(request, error)
-        return errors.write_xml_error(request, error)
-
-
-def _sigv2_resources(host: str, path: str) -> list[str]:
-    """
-    The canonical resources a SigV2 signature may cover: C{/bucket/key}, where
-    a bucket alone is C{/bucket/} (as S3 and botocore write it), and for a
-    virtual-host request (C{bucket.s3...}, C{bucket.localhost}) the path under
-    the bucket that the host names.
-    """
-    candidates = [path]
-    if path.count("/") == 1 and len(path) > 1:
-        candidates.append(path + "/")
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    label = name.split(".", 1)[0]
-    if "." in name and not label.isdigit():
-        candidates.append(f"/{label}{path}")
-    return candidates
+        if model is None and request.getHeader(b"x-amz-target"):
+            return errors.write_json_error(request, errors.AwsError("NotImplemented", message, 501))
+        # In the service's own protocol, which its clients can read; what is
+        # no one's is answered as S3 would.
+        protocol = Protocol.for_service(model or routing.DEFAULT_SERVICE)
+        response = protocol.error(protocol.not_running(message), request.method.decode("ascii"))
+        request.setResponseCode(response.status)
+        for header, value in response.headers:
+            request.responseHeaders.setRawHeaders(header, [value])
+        return response.body or b""

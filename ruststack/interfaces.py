@@ -36,7 +36,6 @@ class Claims:
     @ivar hosts: a pattern of C{Host} values (API Gateway's C{execute-api}).
     @ivar unsigned_paths: a pattern of the paths of unsigned requests that
         belong to the service beyond doubt; any other unsigned request is S3's.
-    @ivar sigv2: whether S3's legacy SigV2 signatures are accepted.
     @ivar model: botocore's name of the service (its protocol answers for
         it when it is not enabled).
     """
@@ -45,7 +44,6 @@ class Claims:
     target_prefixes: tuple[str, ...] = ()
     hosts: str | None = None
     unsigned_paths: str | None = None
-    sigv2: bool = False
     model: str | None = None
 
 
@@ -120,6 +118,19 @@ class IBodyLimit(Interface):
     def body_too_large():
         """
         The L{AwsError} a body over C{max_body} is refused with.
+        """
+
+
+class ILegacySignatures(Interface):
+    """
+    Optional, on a service: it accepts S3's legacy SigV2 signatures (header
+    and presigned forms), which the edge then parses and verifies.
+    """
+
+    def sigv2_resources(host, path):
+        """
+        The canonical resources (C{/bucket/key}) a SigV2 signature of a
+        request to C{host} and C{path} may cover.
         """
 
 

@@ -17,6 +17,7 @@ the model types them, so that botocore reads them back as modeled.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -149,6 +150,25 @@ def serialization(model: ServiceModel, message: str) -> AwsError:
     return AwsError("MalformedInput", message, 400)
 
 
+def xml_error_document(code: str, message: str, fields: Mapping[str, object], request_id: str, host_id: str) -> bytes:
+    """
+    The REST-XML error document: Code, Message, the extra fields, RequestId,
+    HostId (S3's "Error responses").
+    """
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error>',
+        f"<Code>{escape(code)}</Code>",
+        f"<Message>{escape(message)}</Message>",
+    ]
+    for name, value in fields.items():
+        parts.append(f"<{name}>{escape(str(value))}</{name}>")
+    parts.append(f"<RequestId>{request_id}</RequestId>")
+    if host_id:
+        parts.append(f"<HostId>{host_id}</HostId>")
+    parts.append("</Error>")
+    return "".join(parts).encode("utf-8")
+
+
 def render(
     model: ServiceModel, dialect: Dialect, error: AwsError, method: str = "POST", request_id: str | None = None
 ) -> Response:
@@ -175,7 +195,7 @@ def render(
             return Response(error.status, headers, b"")
         headers.append(("Content-Type", "application/xml"))
         return Response(
-            error.status, headers, AwsError(error.code, error.message, error.status, fields).to_xml(request_id, host_id)
+            error.status, headers, xml_error_document(error.code, error.message, fields, request_id, host_id)
         )
     request_id = request_id or ids.request_id()
     headers.insert(0, ("x-amzn-RequestId", request_id))

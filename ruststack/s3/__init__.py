@@ -6,4 +6,4 @@ operation, bodies streamed into a store that keeps its index in sqlite.
 from ruststack.interfaces import Claims
 
 # What the edge routes here (ruststack.routing).
-CLAIMS = Claims(signing_names=("s3",), sigv2=True, model="s3")
+CLAIMS = Claims(signing_names=("s3",), model="s3")

@@ -40,6 +40,21 @@ def bucket_from_host(host: str) -> str | None:
     return match.group("bucket") if match else None
 
 
+def sigv2_resources(host: str, path: str) -> list[str]:
+    """
+    The canonical resources a SigV2 signature may cover: C{/bucket/key},
+    where a bucket alone is C{/bucket/} (as S3 and botocore write it), and
+    for a virtual-host request the path under the bucket its host names.
+    """
+    candidates = [path]
+    if path.count("/") == 1 and len(path) > 1:
+        candidates.append(path + "/")
+    bucket = bucket_from_host(host)
+    if bucket is not None:
+        candidates.append(f"/{bucket}{path}")
+    return candidates
+
+
 def parse_query(raw: bytes) -> dict[str, str]:
     """
     Query parameters (first value of each), percent- and plus-decoded.

@@ -11,10 +11,11 @@ from twisted.python.failure import Failure
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from ruststack.aws import errors, ids
+from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
 from ruststack.s3 import addressing, operations
 from ruststack.s3.call import S3Call, S3Context
+from ruststack.s3.errors import render_error
 from ruststack.s3.upload import UploadSink
 
 log = Logger()
@@ -90,12 +91,3 @@ class S3Resource(Resource):
         request.setHeader(b"content-length", b"%d" % len(body))
         request.write(body)
         request.finish()
-
-
-def render_error(request, error: AwsError) -> bytes:
-    """
-    S3's XML error (no body for HEAD), with S3's own headers.
-    """
-    request.responseHeaders.removeHeader(b"content-length")
-    request.setHeader(b"server", b"AmazonS3")
-    return errors.write_xml_error(request, error)

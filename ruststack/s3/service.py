@@ -10,15 +10,16 @@ from twisted.application import service
 from twisted.internet import defer
 from zope.interface import implementer
 
-from ruststack.aws import errors, identity
+from ruststack.aws import identity
 from ruststack.aws.errors import AwsError
 from ruststack.aws.identity import Credential
-from ruststack.interfaces import RUNNING, IAwsService, IBodySink, IObjectReader, ServiceStatus
-from ruststack.s3 import access, routing
+from ruststack.interfaces import RUNNING, IAwsService, IBodySink, ILegacySignatures, IObjectReader, ServiceStatus
+from ruststack.s3 import access, addressing, routing
 from ruststack.s3.call import S3Context, no_such_bucket
 from ruststack.s3.chunksig import ChunkSignatures
+from ruststack.s3.errors import auth_error, render_error
 from ruststack.s3.objects import missing_key
-from ruststack.s3.resource import S3Resource, render_error
+from ruststack.s3.resource import S3Resource
 from ruststack.s3.store import Store
 from ruststack.s3.upload import UploadSink
 
@@ -26,7 +27,7 @@ _LARGE_BODY = 1024 * 1024
 _RECV_SIZE = 1024 * 1024
 
 
-@implementer(IAwsService, IBodySink, IObjectReader)
+@implementer(IAwsService, IBodySink, IObjectReader, ILegacySignatures)
 class S3Service(service.Service):
     """
     S3 over a L{Store}: in memory with temporary files, or in C{folder}.
@@ -63,7 +64,7 @@ class S3Service(service.Service):
         return render_error(request, error)
 
     def auth_error(self, failure) -> AwsError:
-        return errors.s3_auth_error(failure)
+        return auth_error(failure)
 
     def body_sink(self, request, length: int | None) -> UploadSink | None:
         # PUT and POST bodies (uploads, and the XML documents) stream through
@@ -94,6 +95,9 @@ class S3Service(service.Service):
         credential = self.credentials.get(signature.scope.access_key)
         # An unknown key is refused by the edge before any handler runs.
         return ChunkSignatures(credential.secret_key, signature) if credential is not None else None
+
+    def sigv2_resources(self, host: str, path: str) -> list[str]:
+        return addressing.sigv2_resources(host, path)
 
     def read_object(self, account: str, bucket: str, key: str) -> defer.Deferred:
         # As a GetObject by C{account}: another account's bucket is refused

@@ -1,5 +1,5 @@
 """
-One error type, three wire formats.
+One error type, three wire formats (S3's through the protocol layer).
 """
 
 import json
@@ -8,13 +8,14 @@ from xml.etree import ElementTree
 from twisted.web.test.requesthelper import DummyRequest
 
 from ruststack.aws import errors, identity
+from ruststack.s3 import errors as s3_errors
 
 
 def test_s3_xml_error():
     request = DummyRequest([b"bucket", b"key"])
     request.method = b"GET"
     error = errors.AwsError("NoSuchKey", "The specified key does not exist.", 404, {"Key": "a&b"})
-    body = errors.write_xml_error(request, error)
+    body = s3_errors.render_error(request, error)
     assert request.responseCode == 404
     root = ElementTree.fromstring(body)
     assert root.tag == "Error"
@@ -29,7 +30,7 @@ def test_s3_xml_error():
 def test_s3_head_error_has_no_body():
     request = DummyRequest([b"bucket"])
     request.method = b"HEAD"
-    assert errors.write_xml_error(request, errors.AwsError("NoSuchBucket", "x", 404)) == b""
+    assert s3_errors.render_error(request, errors.AwsError("NoSuchBucket", "x", 404)) == b""
     assert request.responseCode == 404
 
 
@@ -56,9 +57,9 @@ def test_rest_json_error():
 def test_auth_errors_by_protocol():
     unknown = identity.AuthenticationError(identity.AuthFailure.UNKNOWN_KEY, "AKIDX")
     bad = identity.AuthenticationError(identity.AuthFailure.BAD_SIGNATURE)
-    s3 = errors.s3_auth_error(unknown)
+    s3 = s3_errors.auth_error(unknown)
     assert (s3.code, s3.status, s3.fields) == ("InvalidAccessKeyId", 403, {"AWSAccessKeyId": "AKIDX"})
-    assert errors.s3_auth_error(bad).code == "SignatureDoesNotMatch"
+    assert s3_errors.auth_error(bad).code == "SignatureDoesNotMatch"
     dynamodb = errors.json_auth_error(unknown, 400)
     assert (dynamodb.code, dynamodb.status) == ("UnrecognizedClientException", 400)
     assert errors.json_auth_error(bad, 403).code == "InvalidSignatureException"

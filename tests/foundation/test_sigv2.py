@@ -9,7 +9,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from ruststack.aws import sigv2, sigv4
-from ruststack.edge import _sigv2_resources
+from ruststack.s3.addressing import sigv2_resources
 
 KEY, SECRET = "AKIDEXAMPLE", "secret"
 
@@ -20,7 +20,7 @@ def verify(request: AWSRequest, secret: str = SECRET, host: str = "127.0.0.1:456
     signature = sigv2.parse_request(headers, dict(sigv4.split_query(parts.query)))
     assert signature is not None
     return sigv2.verify(
-        signature, secret, request.method, _sigv2_resources(host, parts.path), parts.query, request.headers.items()
+        signature, secret, request.method, sigv2_resources(host, parts.path), parts.query, request.headers.items()
     )
 
 
