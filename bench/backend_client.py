@@ -24,7 +24,13 @@ from twisted.web.http_headers import Headers
 from bench.servers import start_dynamodb_local, temporary_folder
 from ruststack.dynamodb.backend import JSON_10, BackendPool, request_head
 
-_AUTHORIZATION = b"AWS4-HMAC-SHA256 Credential=000000000000/20120810/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0"
+_AUTHORIZATION = b", ".join(
+    [
+        b"AWS4-HMAC-SHA256 Credential=000000000000/20120810/us-east-1/dynamodb/aws4_request",
+        b"SignedHeaders=host",
+        b"Signature=0",
+    ]
+)
 _TABLE = {
     "TableName": "items",
     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
