@@ -5,6 +5,7 @@ caller's account and region and makes the answer AWS's.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from ruststack.dynamodb.rewrite import Identity
 from ruststack.dynamodb.tables import TableExtrasStore
 from ruststack.exchange import WebExchange
 from ruststack.interfaces import IExchange
+from ruststack.protocol import Protocol
 
 log = Logger()
 
@@ -116,6 +118,15 @@ def _parameters(body: bytes) -> dict:
     if not isinstance(params, dict):
         raise AwsError("SerializationException", "")
     return params
+
+
+@functools.cache
+def _model_operations() -> frozenset[str]:
+    return frozenset(Protocol.for_service("dynamodb").model.operation_names)
+
+
+def _not_implemented(operation: str) -> str:
+    return Protocol.for_service("dynamodb").not_implemented(operation).message
 
 
 def _without_kept(params: dict) -> bytes | None:
@@ -227,7 +238,11 @@ class DynamoDBProxy(Resource):
             return
         status, body = response.status, response.body
         crc = response.headers.get(b"x-amz-crc32")
-        if status >= 400:
+        if status == 400 and b"#UnknownOperationException" in body and operation in _model_operations():
+            # An operation of AWS's model that DynamoDB Local lacks: RustStack
+            # does not have it either (AWS never calls its own operation unknown).
+            status, body, crc = 501, rewrite.error_body("NotImplemented", _not_implemented(operation)), None
+        elif status >= 400:
             (status, body), crc = rewrite.error_from_local(status, body, operation, sent, identity), None
         elif operation in _TABLE_ANSWERS:
             body, crc = self._complete_table(operation, identity, sent, body), None
