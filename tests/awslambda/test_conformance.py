@@ -80,7 +80,8 @@ def test_an_operation_ruststack_lacks_answers_not_implemented(raw_lambda, operat
     error = call(raw_lambda, operation, required_input(operation))
     assert error.response["Error"]["Code"] == "NotImplemented", error.response
     assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 501
-    assert error.response["Error"]["Message"] == f"RustStack does not implement the operation {operation} of Lambda yet."
+    message = f"RustStack does not implement the operation {operation} of Lambda yet."
+    assert error.response["Error"]["Message"] == message
 
 
 def _required_members(operation: str) -> list[str]:
@@ -107,8 +108,9 @@ def test_a_missing_required_member_is_refused_as_lambda_does(raw_lambda, operati
     assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     wire = MODEL.operation_model(operation).input_shape.members[member].serialization.get("name", member)
     # Coral's words, the path in lower camel case: "Value null at 'role' ...".
-    assert f"Value null at '{wire[0].lower() + wire[1:]}' failed to satisfy constraint: Member must not be null" in (
-        error.response["Error"]["Message"]
+    assert (
+        f"Value null at '{wire[0].lower() + wire[1:]}' failed to satisfy constraint: Member must not be null"
+        in (error.response["Error"]["Message"])
     )
 
 
