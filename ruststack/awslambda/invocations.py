@@ -21,6 +21,9 @@ from ruststack.awslambda.functions import invalid
 # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
 MAX_EVENT_PAYLOAD = 1024 * 1024
+# A request carrying a 50 MB zip in base64 (the limit of a direct upload):
+# AWS refuses larger CreateFunction and UpdateFunctionCode requests.
+MAX_CODE_REQUEST = 69905067
 
 
 def payload_limit(operation: str, invocation_type: str | None) -> int | None:
@@ -32,11 +35,14 @@ def payload_limit(operation: str, invocation_type: str | None) -> int | None:
         return MAX_EVENT_PAYLOAD if invocation_type == "Event" else MAX_SYNC_PAYLOAD
     if operation == "InvokeAsync":
         return MAX_EVENT_PAYLOAD
+    if operation in ("CreateFunction", "UpdateFunctionCode"):
+        return MAX_CODE_REQUEST
     return None
 
 
 def too_large(operation: str, limit: int) -> AwsError:
-    # AWS's code and words, not the model's RequestTooLargeException.
+    # AWS's code and words ("Request must be smaller than 69905067 bytes for
+    # the CreateFunction operation"), not the model's RequestTooLargeException.
     name = "InvokeFunction" if operation == "Invoke" else operation
     return AwsError(
         "RequestEntityTooLargeException", f"Request must be smaller than {limit} bytes for the {name} operation", 413

@@ -5,8 +5,9 @@ Lambda's wire protocol: botocore's C{lambda} model through the protocol layer
 - One request id per request: the answer's C{x-amzn-RequestId} is the
   handler's C{call.request_id}, which Invoke gives the invocation (the
   function's C{context.aws_request_id} is the id its caller sees).
-- Invoke's payload limits are checked before the body is read, so that no
-  body larger than a payload is ever held.
+- The request size limits (Invoke's payload, CreateFunction's and
+  UpdateFunctionCode's 50 MB zip in base64) are checked before the body is
+  read, so that no larger body is ever held.
 - C{Runtime} is checked by Lambda, not by the model's constraints:
   C{InvalidParameterValueException} "Value x at 'runtime' failed to satisfy
   constraint: Member must satisfy enum value set: [...] or be a valid ARN".

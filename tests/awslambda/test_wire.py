@@ -7,6 +7,7 @@ protocol's own rules without a socket are in test_wire_rules.py.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -147,6 +148,27 @@ def test_an_event_payload_over_its_limit_is_refused(lambda_client):
         "Code": "RequestEntityTooLargeException",
         "Message": "Request must be smaller than 1048576 bytes for the InvokeFunction operation",
     }
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/2015-03-31/functions"), ("PUT", "/2015-03-31/functions/big/code")]
+)
+def test_a_code_request_over_aws_limit_is_refused_unread(lambda_client, stack, method, path):
+    # 69905067 bytes: a 50 MB zip in base64 and a little JSON. A larger one is
+    # refused before it is read (the zip inside would be decoded and checked).
+    zip_file = base64.b64encode(b"\0" * (52 * 1024 * 1024)).decode()
+    document = (
+        {"ZipFile": zip_file}
+        if method == "PUT"
+        else {"FunctionName": "big", "Role": ROLE, "Code": {"ZipFile": zip_file}}
+    )
+    answer = send(stack, method, path, json.dumps(document).encode())
+    operation = "CreateFunction" if method == "POST" else "UpdateFunctionCode"
+    assert error_of(answer) == (
+        413,
+        "RequestEntityTooLargeException",
+        {"message": f"Request must be smaller than 69905067 bytes for the {operation} operation"},
+    )
 
 
 def test_invoke_async_runs_the_function(lambda_client):

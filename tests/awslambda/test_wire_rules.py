@@ -104,22 +104,36 @@ class Unreadable(io.BytesIO):
         raise AssertionError("the body was read")
 
 
+INVOKE = ("POST", "/2015-03-31/functions/f/invocations", "InvokeFunction")
+
+
 @pytest.mark.parametrize(
-    ("invocation_type", "size", "limit"),
+    ("target", "invocation_type", "size", "limit"),
     [
-        (None, 6 * 1024 * 1024 + 1, 6291456),
-        ("RequestResponse", 7 * 1024 * 1024, 6291456),
-        ("Event", 1024 * 1024 + 1, 1048576),
+        (INVOKE, None, 6 * 1024 * 1024 + 1, 6291456),
+        (INVOKE, "RequestResponse", 7 * 1024 * 1024, 6291456),
+        (INVOKE, "Event", 1024 * 1024 + 1, 1048576),
+        (("POST", "/2014-11-13/functions/f/invoke-async", "InvokeAsync"), None, 1024 * 1024 + 1, 1048576),
+        (("POST", "/2015-03-31/functions", "CreateFunction"), None, 69905068, 69905067),
+        (("PUT", "/2015-03-31/functions/f/code", "UpdateFunctionCode"), None, 69905068, 69905067),
     ],
 )
-def test_a_payload_over_its_limit_is_never_read(invocation_type, size, limit):
+def test_a_body_over_its_limit_is_never_read(target, invocation_type, size, limit):
+    method, path, operation = target
     headers = {"X-Amz-Invocation-Type": invocation_type} if invocation_type else {}
-    body = Unreadable(b"x" * size)
-    request = ProtocolRequest.from_target("POST", "/2015-03-31/functions/f/invocations", headers, body)
+    request = ProtocolRequest.from_target(method, path, headers, Unreadable(b"x" * size))
     with pytest.raises(AwsError) as raised:
         PROTOCOL.parse(PROTOCOL.match(request), request)
     assert (raised.value.code, raised.value.status) == ("RequestEntityTooLargeException", 413)
-    assert raised.value.message == f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
+    assert raised.value.message == f"Request must be smaller than {limit} bytes for the {operation} operation"
+
+
+@pytest.mark.parametrize("size", [0, 1, 1024 * 1024])
+def test_a_body_within_its_limit_is_read(size):
+    payload = b" " * size
+    request = ProtocolRequest.from_target("POST", "/2015-03-31/functions/f/invocations", {}, io.BytesIO(payload))
+    params = PROTOCOL.parse(PROTOCOL.match(request), request)
+    assert params.get("Payload", b"") == payload
 
 
 def test_the_answer_carries_the_calls_request_id():
