@@ -14,17 +14,20 @@ from typing import Any
 from twisted.application import service
 from twisted.internet import defer, task
 from twisted.logger import Logger
+from twisted.web.resource import Resource
 from zope.interface import implementer
 
 from ruststack.aws import errors, identity
 from ruststack.aws.identity import Credential
-from ruststack.awslambda import access, names
-from ruststack.awslambda.control import LambdaApiResource
+from ruststack.awslambda import access, control, names
+from ruststack.awslambda.calls import context_of
+from ruststack.awslambda.code_packages import CodePackageResource
 from ruststack.awslambda.environment import Executor, FunctionSnapshot, Invocation, abandonable, log_tail, when_fired
 from ruststack.awslambda.functions import LambdaFunction
 from ruststack.awslambda.policy_match import Requester
 from ruststack.awslambda.pool import EnvironmentPool
 from ruststack.awslambda.store import FunctionStore
+from ruststack.awslambda.wire import PROTOCOL
 from ruststack.interfaces import (
     RUNNING,
     IAwsService,
@@ -35,16 +38,36 @@ from ruststack.interfaces import (
     IPublicRequests,
     ServiceStatus,
 )
+from ruststack.service_resource import ServiceResource
 
 log = Logger()
 
 _ACCOUNT_KEY = re.compile(r"^\d{12}$")
-# Where GetFunction's Code.Location points (served by the control plane).
+# Where GetFunction's Code.Location points (ruststack.awslambda.code_packages).
 CODE_PACKAGES = b"/2015-03-31/code-packages/"
 # Event invocations throttled by concurrency limits are retried, as Lambda's
 # asynchronous queue does (for up to six hours there; a minute here).
 _EVENT_RETRY_DELAY = 0.5
 _EVENT_RETRIES = 120
+
+
+class LambdaResource(Resource):
+    """
+    Sends code package downloads to their resource and everything else to
+    the control plane (the service contract, L{ServiceResource}).
+    """
+
+    isLeaf = True
+
+    def __init__(self, control_plane: ServiceResource, code_packages: Resource) -> None:
+        super().__init__()
+        self.control_plane = control_plane
+        self.code_packages = code_packages
+
+    def render(self, request) -> bytes | int:
+        if request.method == b"GET" and request.uri.startswith(CODE_PACKAGES):
+            return self.code_packages.render(request)
+        return self.control_plane.render(request)
 
 
 @implementer(IAwsService, ILambdaInvoker, IPublicRequests)
@@ -69,7 +92,8 @@ class LambdaService(service.Service):
         self._services = services if services is not None else {}
         self.credentials = credentials or credentials_for(None)
         self.pool = EnvironmentPool(reactor, executor, concurrency, idle_timeout, self._current_revision)
-        self.resource = LambdaApiResource(self)
+        self.control_plane = ServiceResource(PROTOCOL, control.HANDLERS, context_of(self))
+        self.resource = LambdaResource(self.control_plane, CodePackageResource(store, self.render_error))
         self.installing: dict[LambdaFunction, defer.Deferred] = {}
         self._snapshots: dict[str, FunctionSnapshot] = {}
         self._event_tails: dict[str, defer.Deferred] = {}
@@ -95,7 +119,7 @@ class LambdaService(service.Service):
         return status or RUNNING
 
     def render_error(self, request, error: errors.AwsError) -> bytes:
-        return errors.write_rest_json_error(request, error)
+        return self.control_plane.render_error(request, error)
 
     def auth_error(self, failure) -> errors.AwsError:
         return errors.json_auth_error(failure, 403)
@@ -218,12 +242,12 @@ class LambdaService(service.Service):
         log_result = base64.b64encode(log_tail(outcome.log)).decode() if tail else None
         return InvokeResult(200, outcome.payload, outcome.function_error, log_result), invocation.request_id
 
-    def enqueue_event(self, function: LambdaFunction, payload: bytes) -> str:
+    def enqueue_event(self, function: LambdaFunction, payload: bytes, request_id: str | None = None) -> str:
         """
         An Event invocation: run in the background, after the function's
-        earlier events; the request id.
+        earlier events; its request id (C{request_id}, or a new one).
         """
-        request_id = str(uuid.uuid4())
+        request_id = request_id or str(uuid.uuid4())
         key = function.arn
         previous = self._event_tails.get(key)
         done: defer.Deferred = defer.Deferred()
