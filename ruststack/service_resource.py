@@ -96,14 +96,17 @@ class ServiceResource(Resource):
 
     async def _serve(self, request: Any) -> None:
         context = self.context(request)
-        response = await self.protocol.handle(protocol_request(request), self.handlers, context)
+        # A context may carry the request's id (Lambda: also the invocation's).
+        request_id = getattr(context, "request_id", None)
+        response = await self.protocol.handle(protocol_request(request), self.handlers, context, request_id)
         write_response(request, response)
 
     def _failed(self, failure: Failure, request: Any) -> None:
         if failure.check(defer.CancelledError):
             return  # the client left
         log.failure("{service} request failed", failure, service=self.protocol.model.service_name)
-        write_response(request, self.protocol.error(internal_error(self.protocol.model), request.method.decode()))
+        error = internal_error(self.protocol.model, self.protocol.dialect)
+        write_response(request, self.protocol.error(error, request.method.decode()))
 
     def render_error(self, request: Any, error: AwsError) -> bytes:
         """

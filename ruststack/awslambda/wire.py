@@ -27,7 +27,7 @@ from ruststack.aws.errors import AwsError
 from ruststack.awslambda import invocations
 from ruststack.awslambda.access import AccessDenied
 from ruststack.awslambda.functions import invalid
-from ruststack.protocol import Handler, Protocol, ProtocolRequest, Response
+from ruststack.protocol import Protocol, ProtocolRequest, Response
 from ruststack.protocol.model import service_model
 from ruststack.protocol.operations import Match
 
@@ -36,15 +36,6 @@ class LambdaProtocol(Protocol):
     """
     The protocol layer as Lambda speaks it.
     """
-
-    async def handle(
-        self,
-        request: ProtocolRequest,
-        handlers: Mapping[str, Handler],
-        context: Any,
-        request_id: str | None = None,
-    ) -> Response:
-        return await super().handle(request, handlers, context, request_id or getattr(context, "request_id", None))
 
     def parse(self, operation: OperationModel | Match, request: ProtocolRequest) -> dict[str, Any]:
         name = (operation.operation if isinstance(operation, Match) else operation).name

@@ -69,6 +69,8 @@ class Dialect:
     @ivar type_prefix: the namespace before a json error's C{__type}.
     @ivar framework_types: namespaces of framework errors (C{__type}).
     @ivar xml_namespace: the namespace of a rest-xml answer's root.
+    @ivar internal_error: the code and message of the service's own answer
+        when RustStack fails (else S3's InternalError or InternalFailure).
     """
 
     validation_code: str
@@ -77,6 +79,7 @@ class Dialect:
     framework_types: Mapping[str, str] = attrs.field(factory=dict)
     xml_namespace: str = ""
     roots: Mapping[str, str] = attrs.field(factory=dict)
+    internal_error: tuple[str, str] | None = None
 
     def json_type(self, code: str) -> str:
         return self.framework_types.get(code, self.type_prefix) + code
@@ -108,6 +111,8 @@ _BY_SERVICE = {
         "ValidationException", type_prefix="com.amazonaws.dynamodb.v20120810#", framework_types=_CORAL_TYPES
     ),
     "s3": Dialect("InvalidArgument", coral_messages=False, xml_namespace=S3_NAMESPACE, roots=_S3_ROOTS),
+    # Lambda's model names ServiceException (500) for its own failures.
+    "lambda": Dialect("ValidationException", internal_error=("ServiceException", "An internal error occurred.")),
 }
 
 

@@ -77,11 +77,13 @@ def not_running(model: ServiceModel, message: str = "") -> AwsError:
     )
 
 
-def internal_error(model: ServiceModel) -> AwsError:
+def internal_error(model: ServiceModel, dialect: Dialect | None = None) -> AwsError:
     """
     The answer when RustStack itself fails: S3's InternalError, the common
     InternalFailure elsewhere (a 500, which clients retry).
     """
+    if dialect is not None and dialect.internal_error is not None:
+        return AwsError(*dialect.internal_error, 500)
     if model.protocol == "rest-xml":
         return AwsError("InternalError", "We encountered an internal error. Please try again.", 500)
     return AwsError(

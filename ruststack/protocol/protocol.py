@@ -245,7 +245,7 @@ class Protocol:
             raise
         except Exception:
             log.failure("A handler of {service} failed", service=self.model.service_name)
-            return self.error(errors.internal_error(self.model), request.method, request_id)
+            return self.error(errors.internal_error(self.model, self.dialect), request.method, request_id)
 
     def handlers_from(self, namespace: Any) -> dict[str, Handler]:
         """

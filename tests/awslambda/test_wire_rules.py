@@ -149,9 +149,9 @@ def test_the_answer_carries_the_calls_request_id():
     handlers = {"GetAccountSettings": get_account_settings, "GetFunction": get_function}
     for target, status in (("/2016-08-19/account-settings", 200), ("/2015-03-31/functions/f", 403)):
         answers: list[Response] = []
-        defer.ensureDeferred(PROTOCOL.handle(ProtocolRequest.from_target("GET", target), handlers, Call())).addCallback(
-            answers.append
-        )
+        # The service contract hands the context's request id over (ruststack/service_resource.py).
+        request = ProtocolRequest.from_target("GET", target)
+        defer.ensureDeferred(PROTOCOL.handle(request, handlers, Call(), Call.request_id)).addCallback(answers.append)
         (response,) = answers  # the handlers never wait
         assert response.status == status
         assert ("x-amzn-RequestId", Call.request_id) in response.headers
