@@ -11,45 +11,19 @@ from typing import Any
 
 import pytest
 from botocore import xform_name
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ruststack.apigateway import control
 from ruststack.testing import RustStackProcess
+from tests import conformance
 
 MODEL = control.PROTOCOL.model
 IMPLEMENTED = sorted(control.HANDLERS)
 MISSING = sorted(set(MODEL.operation_names) - set(control.HANDLERS))
 
 
-def placeholder(shape) -> Any:
-    """
-    A value of C{shape}'s type (the content does not matter: these requests
-    are refused before any lookup).
-    """
-    kind = shape.type_name
-    if kind == "structure":
-        return {name: placeholder(member) for name, member in shape.members.items() if name in shape.required_members}
-    if kind == "list":
-        return []
-    if kind == "map":
-        return {}
-    if kind in ("integer", "long"):
-        return 1
-    if kind in ("float", "double"):
-        return 1.0
-    if kind == "boolean":
-        return True
-    if kind == "blob":
-        return b"{}"
-    if kind == "timestamp":
-        return 0
-    return "x" if not shape.enum else shape.enum[0]
-
-
 def required_input(operation: str) -> dict[str, Any]:
-    shape = MODEL.operation_model(operation).input_shape
-    return placeholder(shape) if shape is not None else {}
+    return conformance.required_input(MODEL, operation)
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +31,7 @@ def apigw():
     stack = RustStackProcess.start("--services", "apigateway")
     try:
         # Client-side validation off: the requests are meant to be wrong.
-        yield stack.client(
-            "apigateway", config=Config(parameter_validation=False, retries={"max_attempts": 1, "mode": "standard"})
-        )
+        yield stack.client("apigateway", config=conformance.UNCHECKED)
     finally:
         stack.stop()
 

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 from botocore import xform_name
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.session import get_session
+
+from tests import conformance
 
 MODEL = get_session().get_service_model("lambda")
 # What RustStack's Lambda serves (README, Lambda, "What works"); the test
@@ -30,43 +31,15 @@ IMPLEMENTED = sorted(
 MISSING = sorted(set(MODEL.operation_names) - set(IMPLEMENTED))
 
 
-def placeholder(shape) -> Any:
-    """
-    A value of C{shape}'s type (the content does not matter: these requests
-    are answered before any lookup).
-    """
-    kind = shape.type_name
-    if kind == "structure":
-        return {name: placeholder(member) for name, member in shape.members.items() if name in shape.required_members}
-    if kind == "list":
-        return []
-    if kind == "map":
-        return {}
-    if kind in ("integer", "long"):
-        return 1
-    if kind in ("float", "double"):
-        return 1.0
-    if kind == "boolean":
-        return True
-    if kind == "blob":
-        return b"{}"
-    if kind == "timestamp":
-        return 0
-    return "x" if not shape.enum else shape.enum[0]
-
-
 def required_input(operation: str) -> dict[str, Any]:
-    shape = MODEL.operation_model(operation).input_shape
-    return placeholder(shape) if shape is not None else {}
+    return conformance.required_input(MODEL, operation)
 
 
 @pytest.fixture
 def raw_lambda(stack):
     stack.reset("lambda")
     # Client-side validation off: the requests are meant to be wrong.
-    return stack.client(
-        "lambda", config=Config(parameter_validation=False, retries={"max_attempts": 1, "mode": "standard"})
-    )
+    return stack.client("lambda", config=conformance.UNCHECKED)
 
 
 def call(client, operation: str, params: dict[str, Any]) -> ClientError:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import pytest
 from botocore import xform_name
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ruststack.protocol import Protocol
-from tests.apigateway.test_conformance import placeholder
+from tests.conformance import UNCHECKED, placeholder
 from tests.dynamodb.helpers import requires_dynamodb_local
 
 pytestmark = requires_dynamodb_local
@@ -34,9 +33,7 @@ NOT_IN_DYNAMODB_LOCAL = {
 @pytest.fixture(scope="module")
 def raw_client(dynamodb_stack):
     # Client-side validation off: placeholders are not meant to be valid.
-    return dynamodb_stack.client(
-        "dynamodb", config=Config(parameter_validation=False, retries={"max_attempts": 1, "mode": "standard"})
-    )
+    return dynamodb_stack.client("dynamodb", config=UNCHECKED)
 
 
 @pytest.mark.parametrize("operation", MODEL.operation_names)
