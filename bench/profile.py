@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from bench.servers import VENV_BIN
+from bench.servers import VENV_BIN, stop_process
 
 T = TypeVar("T")
 
@@ -58,12 +58,7 @@ def profiled(pid: int, output: Path, run: Callable[[], T]) -> T:
     try:
         return run()
     finally:
-        spy.send_signal(signal.SIGINT)
-        try:
-            spy.wait(30)
-        except subprocess.TimeoutExpired:
-            spy.kill()
-            spy.wait()
+        stop_process(spy, signal.SIGINT)
 
 
 def _name(frame: str) -> str:

@@ -76,13 +76,21 @@ class Server:
         return self.process.poll() is None
 
     def stop(self, timeout: float = 30.0) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=timeout)
+
+
+def stop_process(process: subprocess.Popen, signum: int = signal.SIGTERM, timeout: float = 30.0) -> None:
+    """
+    Send a running C{process} C{signum}; kill it if it has not ended within
+    C{timeout} seconds.
+    """
+    if process.poll() is None:
+        process.send_signal(signum)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _spawn(name: str, argv: list[str], folder: str, **kwargs) -> tuple[subprocess.Popen, str]:

@@ -17,6 +17,7 @@ import io
 import sys
 import uuid
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
@@ -144,32 +145,61 @@ def _start_with_noop(ctx: Context, *args: str) -> Server | str:
     return rust
 
 
-def _target(rust: Server | str, make, clients: int, duration: float, max_ops: int = 10**9) -> dict:
-    if isinstance(rust, str):
-        return {"ruststack": rust}
-    url = rust.url
-    return {"ruststack": (rust, partial(run_load, lambda i: make(url, index=i), clients, duration, max_ops))}
+def _target_maker(rust: Server | str, default_duration: float) -> Callable[..., dict]:
+    """
+    What makes one workload's targets on C{rust} (or its reason, if it could
+    not start): C{make}'s operations from C{clients} client processes, for
+    C{duration} seconds or C{max_ops} operations.
+    """
+
+    def target(make, clients: int = 1, duration: float = default_duration, max_ops: int = 10**9) -> dict:
+        if isinstance(rust, str):
+            return {"ruststack": rust}
+        url = rust.url
+        return {"ruststack": (rust, partial(run_load, lambda i: make(url, index=i), clients, duration, max_ops))}
+
+    return target
+
+
+def _compare_warm_noop(
+    ctx: Context, name: str, target: Callable[..., dict], goals: list[Goal], description: str
+) -> None:
+    """
+    The warm no-op function "bench-noop" invoked through boto3, one client.
+    """
+    ctx.compare(name, "p50_ms", target(partial(boto3_invoke, name="bench-noop")), goals, description)
+
+
+def _compare_cold_start(
+    ctx: Context, name: str, target: Callable[..., dict], below_ms: int, description: str, rounds: int
+) -> None:
+    """
+    The first invoke (boto3) of a function just created and Active, one a
+    trial: p50 below C{below_ms}.
+    """
+    ctx.compare(
+        name,
+        "p50_ms",
+        target(cold_invoke, duration=120, max_ops=1),
+        [Goal(f"< {below_ms} ms", "p50_ms", below=below_ms)],
+        description,
+        rounds=rounds,
+    )
 
 
 def run_docker_executor(ctx: Context) -> None:
     rust = docker_engine() or _start_with_noop(ctx, "--lambda-executor", "docker")
-
-    def target(make, duration: float = ctx.duration, max_ops: int = 10**9):
-        return _target(rust, make, 1, duration, max_ops)
-
-    ctx.compare(
-        "lambda docker warm invoke no-op boto3",
-        "p50_ms",
-        target(partial(boto3_invoke, name="bench-noop")),
-        description="--lambda-executor docker, for reference",
+    target = _target_maker(rust, ctx.duration)
+    _compare_warm_noop(
+        ctx, "lambda docker warm invoke no-op boto3", target, [], "--lambda-executor docker, for reference"
     )
-    ctx.compare(
+    _compare_cold_start(
+        ctx,
         "lambda docker cold start",
-        "p50_ms",
-        target(cold_invoke, duration=120, max_ops=1),
-        [Goal("< 1500 ms", "p50_ms", below=1500)],
+        target,
+        1500,
         "--lambda-executor docker: first invoke of a function just created and Active",
-        rounds=ctx.rounds * 2,
+        ctx.rounds * 2,
     )
     if isinstance(rust, Server):
         rust.stop()
@@ -177,15 +207,11 @@ def run_docker_executor(ctx: Context) -> None:
 
 def run_process_executor(ctx: Context) -> None:
     rust = _start_with_noop(ctx)
-    d = ctx.duration
-
-    def target(make, clients: int = 1, duration: float = d, max_ops: int = 10**9):
-        return _target(rust, make, clients, duration, max_ops)
-
-    ctx.compare(
+    target = _target_maker(rust, ctx.duration)
+    _compare_warm_noop(
+        ctx,
         "lambda warm invoke no-op boto3",
-        "p50_ms",
-        target(partial(boto3_invoke, name="bench-noop")),
+        target,
         [Goal("overhead p50 < 3 ms", "p50_ms", below=3)],
         "boto3 invoke round trip, one client; the handler's own time is microseconds",
     )
@@ -204,27 +230,24 @@ def run_process_executor(ctx: Context) -> None:
         if isinstance(rust, str)
         else {"ruststack": partial(run_load, lambda i: raw_invoke_op(rust.url, "bench-noop", i), 8, 1.0)},
     )
-    ctx.compare(
+    _compare_cold_start(
+        ctx,
         "lambda cold start",
-        "p50_ms",
-        target(cold_invoke, duration=120, max_ops=1),
-        [Goal("< 150 ms", "p50_ms", below=150)],
+        target,
+        150,
         "first invoke (boto3) of a function just created and Active",
-        rounds=ctx.rounds * 3,
+        ctx.rounds * 3,
     )
-    ctx.compare(
-        f"lambda {BURST} concurrent 200 ms, cold",
-        "p50_ms",
-        target(partial(burst, warm=False), duration=120, max_ops=1),
-        [Goal("< 2000 ms", "p50_ms", below=2000)],
-        f"{BURST} simultaneous invokes (threads, raw) of a new function: every environment starts",
-    )
-    ctx.compare(
-        f"lambda {BURST} concurrent 200 ms, warm",
-        "p50_ms",
-        target(partial(burst, warm=True), duration=120, max_ops=1),
-        [Goal("< 2000 ms", "p50_ms", below=2000)],
-        f"the same once {BURST} environments are warm",
-    )
+    for state, warm, description in (
+        ("cold", False, f"{BURST} simultaneous invokes (threads, raw) of a new function: every environment starts"),
+        ("warm", True, f"the same once {BURST} environments are warm"),
+    ):
+        ctx.compare(
+            f"lambda {BURST} concurrent 200 ms, {state}",
+            "p50_ms",
+            target(partial(burst, warm=warm), duration=120, max_ops=1),
+            [Goal("< 2000 ms", "p50_ms", below=2000)],
+            description,
+        )
     if isinstance(rust, Server):
         rust.stop()  # its environments end with it, before the Docker executor's run

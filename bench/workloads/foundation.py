@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import time
 
@@ -18,7 +17,7 @@ import psutil
 from bench.context import Context
 from bench.harness import Goal, Trial, Workload, busy_seconds
 from bench.meter import MIB
-from bench.servers import MODULES, VENV_BIN, _die_with_parent, free_port, http_get, missing_services
+from bench.servers import MODULES, VENV_BIN, _die_with_parent, free_port, http_get, missing_services, stop_process
 
 SETTLE_SECONDS = 3.0
 
@@ -62,12 +61,7 @@ def _start_once(services: tuple[str, ...], folder: str) -> tuple[float, float, f
         tree = rss + sum(p.memory_info().rss for p in root.children(recursive=True))
         return elapsed, rss / MIB, tree / MIB, health, others
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def run(ctx: Context) -> None:
