@@ -36,6 +36,9 @@ class Claims:
     @ivar hosts: a pattern of C{Host} values (API Gateway's C{execute-api}).
     @ivar unsigned_paths: a pattern of the paths of unsigned requests that
         belong to the service beyond doubt; any other unsigned request is S3's.
+    @ivar unsigned_forms: whether an unsigned HTML form posted to C{/} is
+        the service's (STS's AssumeRoleWithWebIdentity is called unsigned; S3
+        takes no such request).
     @ivar model: botocore's name of the service (its protocol answers for
         it when it is not enabled).
     """
@@ -44,6 +47,7 @@ class Claims:
     target_prefixes: tuple[str, ...] = ()
     hosts: str | None = None
     unsigned_paths: str | None = None
+    unsigned_forms: bool = False
     model: str | None = None
 
 

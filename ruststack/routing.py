@@ -26,7 +26,7 @@ DEFAULT_SERVICE = "s3"
 # reports NotImplemented instead of failing to read the answer. A fixed list:
 # a client cannot make RustStack load any model it names.
 FOREIGN_SERVICES = {
-    **{name: name for name in ("sts", "iam", "logs", "ssm", "cloudformation", "sqs", "sns", "events", "kms")},
+    **{name: name for name in ("iam", "logs", "ssm", "cloudformation", "sqs", "sns", "events", "kms")},
     **{name: name for name in ("secretsmanager", "kinesis", "firehose", "cognito-idp")},
     "states": "stepfunctions",
     "Logs_20140328": "logs",
@@ -53,14 +53,16 @@ class Router:
     """
     Routes by, in order: a C{Host} a service claims; the SigV4 credential
     scope's service; the C{X-Amz-Target} prefix; an unsigned path a service
-    claims; else S3. A request for no known service comes back by the name it
-    gave (its scope's service or target prefix), for the edge to refuse.
+    claims; an unsigned form posted to C{/}, if a service claims those;
+    else S3. A request for no known service comes back by the name it gave
+    (its scope's service or target prefix), for the edge to refuse.
     """
 
     signing_names: Mapping[str, str]
     target_prefixes: Mapping[str, str]
     hosts: tuple[tuple[re.Pattern[str], str], ...]
     unsigned_paths: tuple[tuple[re.Pattern[bytes], str], ...]
+    unsigned_forms: str | None = None
 
     @classmethod
     def of(cls, claims: Mapping[str, Claims]) -> Router:
@@ -71,6 +73,7 @@ class Router:
             unsigned_paths=tuple(
                 (re.compile(c.unsigned_paths.encode()), name) for name, c in claims.items() if c.unsigned_paths
             ),
+            unsigned_forms=next((name for name, c in claims.items() if c.unsigned_forms), None),
         )
 
     def route(self, host: str, path: bytes, headers: Mapping[str, str], signature: sigv4.Signature | None) -> str:
@@ -87,4 +90,10 @@ class Router:
         for path_pattern, name in self.unsigned_paths:
             if path_pattern.match(path):
                 return name
+        if self.unsigned_forms and path == b"/" and _is_form(headers.get("content-type", "")):
+            return self.unsigned_forms
         return DEFAULT_SERVICE
+
+
+def _is_form(content_type: str) -> bool:
+    return content_type.partition(";")[0].strip().lower() == "application/x-www-form-urlencoded"

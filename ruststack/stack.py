@@ -36,12 +36,14 @@ class StackContext:
 
     @ivar edge_url: a callable returning the edge's URL once listening (for
         URLs that point back at RustStack, such as C{AWS_ENDPOINT_URL}).
+    @ivar authenticator: the edge's, whose sessions STS issues.
     """
 
     config: _config.Config
     reactor: Any
     services: dict[str, IAwsService]
     edge_url: Any
+    authenticator: identity.Authenticator
 
     def state_dir(self, name: str) -> str | None:
         """
@@ -91,12 +93,9 @@ class RustStack(service.MultiService):
             credentials = identity.load_credentials(config.credentials_file)
         # Not `services`: MultiService keeps its children under that name.
         self.aws_services: dict[str, IAwsService] = {}
-        self.edge = EdgeResource(
-            identity.Authenticator(config.account, config.region, credentials, clock=reactor),
-            IntrospectionResource(self),
-            routing.known_claims(),
-        )
-        context = StackContext(config, reactor, self.aws_services, lambda: self.edge_url)
+        authenticator = identity.Authenticator(config.account, config.region, credentials, clock=reactor)
+        self.edge = EdgeResource(authenticator, IntrospectionResource(self), routing.known_claims())
+        context = StackContext(config, reactor, self.aws_services, lambda: self.edge_url, authenticator)
         for name in config.services:
             package = _config.SERVICE_PACKAGES[name]
             built = importlib.import_module(f"ruststack.{package}.service").make_service(context)

@@ -88,6 +88,8 @@ def write_rest_json_error(request, error: AwsError) -> bytes:
 
 
 SIGNATURE_MISMATCH = "The request signature we calculated does not match the signature you provided."
+TOKEN_INVALID = "The security token included in the request is invalid."
+TOKEN_EXPIRED = "The security token included in the request is expired"
 
 
 def json_auth_error(failure, status: int) -> AwsError:
@@ -97,8 +99,10 @@ def json_auth_error(failure, status: int) -> AwsError:
     """
     from ruststack.aws.identity import AuthFailure
 
-    if failure.failure is AuthFailure.UNKNOWN_KEY:
-        return AwsError("UnrecognizedClientException", "The security token included in the request is invalid.", status)
+    if failure.failure in (AuthFailure.UNKNOWN_KEY, AuthFailure.INVALID_TOKEN):
+        return AwsError("UnrecognizedClientException", TOKEN_INVALID, status)
+    if failure.failure is AuthFailure.EXPIRED_TOKEN:
+        return AwsError("ExpiredTokenException", TOKEN_EXPIRED, status)
     if failure.failure is AuthFailure.SKEWED:
         return AwsError("InvalidSignatureException", failure.detail, status)
     if failure.failure is AuthFailure.BAD_REGION:
@@ -116,3 +120,27 @@ def json_auth_error(failure, status: int) -> AwsError:
     if failure.failure is AuthFailure.MALFORMED:
         return AwsError("IncompleteSignatureException", failure.detail, status)
     return AwsError("MissingAuthenticationTokenException", "Missing Authentication Token", status)
+
+
+def query_auth_error(failure) -> AwsError:
+    """
+    The query services' answer to a refused signature (STS, IAM): AWS's
+    common errors.
+    """
+    from ruststack.aws.identity import AuthFailure
+
+    kind = failure.failure
+    if kind in (AuthFailure.UNKNOWN_KEY, AuthFailure.INVALID_TOKEN):
+        return AwsError("InvalidClientTokenId", TOKEN_INVALID, 403)
+    if kind is AuthFailure.EXPIRED_TOKEN:
+        return AwsError("ExpiredToken", TOKEN_EXPIRED, 403)
+    if kind is AuthFailure.SKEWED:
+        return AwsError("SignatureDoesNotMatch", failure.detail, 403)
+    if kind is AuthFailure.BAD_REGION:
+        return AwsError("SignatureDoesNotMatch", "Credential should be scoped to a valid region. ", 403)
+    if kind in (AuthFailure.BAD_SIGNATURE, AuthFailure.EXPIRED, AuthFailure.BAD_EXPIRES):
+        message = " Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+        return AwsError("SignatureDoesNotMatch", SIGNATURE_MISMATCH + message, 403)
+    if kind is AuthFailure.MALFORMED:
+        return AwsError("IncompleteSignature", failure.detail, 400)
+    return AwsError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)

@@ -9,6 +9,8 @@ import configparser
 import enum
 import hashlib
 import re
+import secrets
+import string
 import time
 from collections.abc import Iterable, Mapping
 
@@ -46,6 +48,8 @@ class AuthFailure(enum.Enum):
     BAD_EXPIRES = "presigned URL validity out of range"
     MALFORMED = "malformed authorization"
     MISSING = "request is not signed"
+    INVALID_TOKEN = "session token missing or not the key's"
+    EXPIRED_TOKEN = "session token has expired"
 
 
 @attrs.define(eq=False)
@@ -97,6 +101,74 @@ def load_credentials(path: str) -> dict[str, Credential]:
     return keys
 
 
+@attrs.frozen
+class Session:
+    """
+    Temporary credentials that STS issued: the key pair, the token that must
+    come with it, and who they act as.
+
+    @ivar arn: the identity's ARN (C{arn:aws:sts::<account>:assumed-role/<role>/<session>}).
+    @ivar user_id: what GetCallerIdentity calls it (C{AROA...:<session>}).
+    @ivar expiration: POSIX time after which the credentials are refused.
+    """
+
+    access_key: str
+    secret_key: str
+    token: str
+    account: str
+    arn: str
+    user_id: str
+    expiration: float
+
+
+# Temporary keys start with ASIA, as AWS's do; 16 characters follow.
+_KEY_CHARACTERS = string.ascii_uppercase + string.digits
+_SECRET_CHARACTERS = string.ascii_letters + string.digits + "+/"
+
+
+def random_id(prefix: str, length: int = 16) -> str:
+    """
+    An AWS style identifier: C{prefix} and upper-case letters and digits
+    (C{ASIA...} keys, C{AROA...} role ids).
+    """
+    return prefix + "".join(secrets.choice(_KEY_CHARACTERS) for _ in range(length))
+
+
+@attrs.define
+class Sessions:
+    """
+    The temporary credentials in force. Expired ones are dropped as new ones
+    are issued, and at most C{limit} are kept (the oldest go first), so a
+    client that assumes roles in a loop cannot grow them without bound.
+    """
+
+    limit: int = 100_000
+    _by_key: dict[str, Session] = attrs.field(factory=dict)
+
+    def issue(self, account: str, arn: str, user_id: str, expiration: float, now: float) -> Session:
+        if len(self._by_key) >= self.limit:
+            self._by_key = {k: s for k, s in self._by_key.items() if s.expiration > now}
+            while len(self._by_key) >= self.limit:
+                del self._by_key[next(iter(self._by_key))]
+        session = Session(
+            access_key=random_id("ASIA"),
+            secret_key="".join(secrets.choice(_SECRET_CHARACTERS) for _ in range(40)),
+            token=secrets.token_urlsafe(96),
+            account=account,
+            arn=arn,
+            user_id=user_id,
+            expiration=expiration,
+        )
+        self._by_key[session.access_key] = session
+        return session
+
+    def get(self, access_key: str) -> Session | None:
+        return self._by_key.get(access_key)
+
+    def clear(self) -> None:
+        self._by_key.clear()
+
+
 @attrs.define
 class Authenticator:
     """
@@ -110,6 +182,7 @@ class Authenticator:
     default_region: str
     credentials: Mapping[str, Credential] | None = None
     clock: IReactorTime | None = None  # for presigned URL expiry
+    sessions: Sessions = attrs.field(factory=Sessions)  # STS's temporary credentials
 
     @property
     def verifying(self) -> bool:
@@ -117,12 +190,16 @@ class Authenticator:
 
     def account_for(self, access_key: str) -> str:
         """
-        A 12-digit numeric access key id names that account; a key listed with
-        an C{aws_account_id} is in that account; anything else is in the
-        default account.
+        A 12-digit numeric access key id names that account; temporary
+        credentials act in the account of the role they were issued for; a
+        key listed with an C{aws_account_id} is in that account; anything
+        else is in the default account.
         """
         if _ACCOUNT_KEY.match(access_key):
             return access_key
+        session = self.sessions.get(access_key)
+        if session is not None:
+            return session.account
         if self.credentials and access_key in self.credentials:
             listed = self.credentials[access_key].account
             if listed:
@@ -227,17 +304,39 @@ class Authenticator:
         assert self.credentials is not None
         if signature is None:
             raise AuthenticationError(AuthFailure.MISSING)
-        credential = self.credentials.get(signature.scope.access_key)
-        if credential is None:
-            raise AuthenticationError(AuthFailure.UNKNOWN_KEY, signature.scope.access_key, signature)
+        secret_key = self._secret_key(signature, query, headers)
         try:
             if not signature.presigned:
                 self._check_time(signature)
-            good = sigv4.verify(signature, credential.secret_key, method, path, query, headers, payload_hash)
+            good = sigv4.verify(signature, secret_key, method, path, query, headers, payload_hash)
         except sigv4.MalformedSignature as e:
             raise AuthenticationError(AuthFailure.MALFORMED, str(e), signature) from None
         if not good:
             raise AuthenticationError(AuthFailure.BAD_SIGNATURE, "", signature)
+
+    def _secret_key(
+        self, signature: sigv4.Signature, query: Iterable[tuple[str, str]], headers: Iterable[tuple[str, str]]
+    ) -> str:
+        """
+        The secret key to verify C{signature} with: a listed key's, or a
+        session's when the request carries that session's token (in the
+        C{X-Amz-Security-Token} header, or query parameter when presigned).
+        """
+        assert self.credentials is not None
+        access_key = signature.scope.access_key
+        credential = self.credentials.get(access_key)
+        if credential is not None:
+            return credential.secret_key
+        session = self.sessions.get(access_key)
+        if session is None:
+            raise AuthenticationError(AuthFailure.UNKNOWN_KEY, access_key, signature)
+        carried = query if signature.presigned else headers
+        tokens = [value for name, value in carried if name.lower() == "x-amz-security-token"]
+        if tokens != [session.token]:
+            raise AuthenticationError(AuthFailure.INVALID_TOKEN, "", signature)
+        if self.now() >= session.expiration:
+            raise AuthenticationError(AuthFailure.EXPIRED_TOKEN, "", signature)
+        return session.secret_key
 
     def authenticate_v2(
         self,

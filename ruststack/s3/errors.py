@@ -66,6 +66,10 @@ def auth_error(failure) -> AwsError:
         return AwsError("AuthorizationQueryParametersError", failure.detail, 400)
     if failure.failure is AuthFailure.MALFORMED:
         return AwsError("AuthorizationHeaderMalformed", failure.detail, 400)
+    if failure.failure is AuthFailure.INVALID_TOKEN:
+        return AwsError("InvalidToken", "The provided token is malformed or otherwise invalid.", 400)
+    if failure.failure is AuthFailure.EXPIRED_TOKEN:
+        return AwsError("ExpiredToken", "The provided token has expired.", 400)
     return AwsError("AccessDenied", "Access Denied", 403)
 
 

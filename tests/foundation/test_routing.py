@@ -39,6 +39,10 @@ def signed(service: str) -> sigv4.Signature:
         ("bucket.localhost:4566", b"/key", {}, None, "s3"),
         ("127.0.0.1:4566", b"/", {}, signed("sqs"), "sqs"),
         ("127.0.0.1:4566", b"/", {"x-amz-target": "AmazonSQS.SendMessage"}, None, "AmazonSQS"),
+        # STS's unsigned AssumeRoleWithWebIdentity: a form posted to /; S3 takes none.
+        ("127.0.0.1:4566", b"/", {"content-type": "application/x-www-form-urlencoded; charset=utf-8"}, None, "sts"),
+        ("127.0.0.1:4566", b"/bucket", {"content-type": "application/x-www-form-urlencoded"}, None, "s3"),
+        ("127.0.0.1:4566", b"/", {"content-type": "multipart/form-data; boundary=x"}, None, "s3"),
     ],
 )
 def test_route(host, path, headers, signature, expected):

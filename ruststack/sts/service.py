@@ -1,0 +1,57 @@
+"""
+The STS service: one leaf resource on the service contract.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zope.interface import implementer
+
+from ruststack.aws import errors
+from ruststack.aws.identity import Authenticator
+from ruststack.interfaces import RUNNING, IAwsService, IPublicRequests, ServiceStatus
+from ruststack.service_resource import ServiceResource
+from ruststack.sts.operations import HANDLERS, PROTOCOL, StsCall
+
+# Called unsigned by design: the token is the proof of identity.
+_UNSIGNED_ACTIONS = frozenset({b"AssumeRoleWithWebIdentity", b"AssumeRoleWithSAML"})
+
+
+@implementer(IAwsService, IPublicRequests)
+class StsService:
+    """
+    STS of one RustStack: its temporary credentials live in the edge's
+    authenticator, which accepts them.
+    """
+
+    name = "sts"
+
+    def __init__(self, authenticator: Authenticator) -> None:
+        self.authenticator = authenticator
+        self.resource = ServiceResource(PROTOCOL, HANDLERS, lambda request: StsCall(request.caller, authenticator))
+
+    def is_public(self, request) -> bool:
+        if request.method != b"POST" or request.content is None:
+            return False
+        request.content.seek(0)
+        form = request.content.read(64 * 1024)
+        request.content.seek(0)
+        actions = [pair[7:] for pair in form.split(b"&") if pair.startswith(b"Action=")]
+        return len(actions) == 1 and actions[0] in _UNSIGNED_ACTIONS
+
+    def status(self) -> ServiceStatus:
+        return RUNNING
+
+    def reset(self) -> None:
+        self.authenticator.sessions.clear()
+
+    def render_error(self, request, error: errors.AwsError) -> bytes:
+        return self.resource.render_error(request, error)
+
+    def auth_error(self, failure) -> errors.AwsError:
+        return errors.query_auth_error(failure)
+
+
+def make_service(context: Any) -> StsService:
+    return StsService(context.authenticator)
