@@ -1,13 +1,17 @@
 """
 What the conformance tests generated from botocore's models share: inputs
-made of placeholders, and a client that sends what botocore would refuse.
+made of placeholders, a client that sends what botocore would refuse, and
+the calls that must be refused.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from botocore import xform_name
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from botocore.model import ServiceModel
 
 # Client-side validation off: conformance requests are often meant to be wrong.
@@ -45,3 +49,37 @@ def required_input(model: ServiceModel, operation: str) -> dict[str, Any]:
     """
     shape = model.operation_model(operation).input_shape
     return placeholder(shape) if shape is not None else {}
+
+
+def refused(client, operation: str, params: dict[str, Any]) -> ClientError:
+    """
+    The error C{client} raises calling C{operation} with C{params} (the
+    test fails if the call succeeds).
+    """
+    with pytest.raises(ClientError) as raised:
+        getattr(client, xform_name(operation))(**params)
+    return raised.value
+
+
+def assert_not_implemented(client, model: ServiceModel, operation: str) -> ClientError:
+    """
+    C{operation}, called with its required input, is refused with 501
+    NotImplemented; the error, for more checks.
+    """
+    error = refused(client, operation, required_input(model, operation))
+    assert error.response["Error"]["Code"] == "NotImplemented", error.response
+    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    return error
+
+
+def assert_refused_without(client, model: ServiceModel, operation: str, member: str, code: str) -> ClientError:
+    """
+    C{operation}, called with its required input less C{member}, is refused
+    with 400 and C{code}; the error, for more checks.
+    """
+    params = required_input(model, operation)
+    del params[member]
+    error = refused(client, operation, params)
+    assert error.response["Error"]["Code"] == code, error.response
+    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    return error

@@ -7,11 +7,7 @@ required member with API Gateway's validation error.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from botocore import xform_name
-from botocore.exceptions import ClientError
 
 from ruststack.apigateway import control
 from ruststack.testing import RustStackProcess
@@ -20,10 +16,6 @@ from tests import conformance
 MODEL = control.PROTOCOL.model
 IMPLEMENTED = sorted(control.HANDLERS)
 MISSING = sorted(set(MODEL.operation_names) - set(control.HANDLERS))
-
-
-def required_input(operation: str) -> dict[str, Any]:
-    return conformance.required_input(MODEL, operation)
 
 
 @pytest.fixture(scope="module")
@@ -36,17 +28,9 @@ def apigw():
         stack.stop()
 
 
-def call(client, operation: str, params: dict[str, Any]) -> ClientError:
-    with pytest.raises(ClientError) as raised:
-        getattr(client, xform_name(operation))(**params)
-    return raised.value
-
-
 @pytest.mark.parametrize("operation", MISSING)
 def test_an_operation_ruststack_lacks_answers_not_implemented(apigw, operation):
-    error = call(apigw, operation, required_input(operation))
-    assert error.response["Error"]["Code"] == "NotImplemented"
-    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    conformance.assert_not_implemented(apigw, MODEL, operation)
 
 
 REQUIRED_BODY_MEMBERS = [
@@ -61,11 +45,7 @@ REQUIRED_BODY_MEMBERS = [
 
 @pytest.mark.parametrize(("operation", "member"), REQUIRED_BODY_MEMBERS)
 def test_a_missing_required_member_is_refused_as_api_gateway_does(apigw, operation, member):
-    params = required_input(operation)
-    del params[member]
-    error = call(apigw, operation, params)
-    assert error.response["Error"]["Code"] == "BadRequestException", error.response
-    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    conformance.assert_refused_without(apigw, MODEL, operation, member, "BadRequestException")
 
 
 def test_the_generated_cases_cover_the_model():

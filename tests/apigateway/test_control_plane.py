@@ -11,6 +11,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from ruststack.testing import RustStackProcess
+from tests.apigateway.helpers import proxy_method
 
 LAMBDA_URI = (
     "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
@@ -39,15 +40,7 @@ def build_api(apigw, name="app"):
     api = apigw.create_rest_api(name=name, description="d", binaryMediaTypes=["image/png"])
     notes = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="notes")
     note = apigw.create_resource(restApiId=api["id"], parentId=notes["id"], pathPart="{id}")
-    apigw.put_method(restApiId=api["id"], resourceId=note["id"], httpMethod="GET", authorizationType="NONE")
-    apigw.put_integration(
-        restApiId=api["id"],
-        resourceId=note["id"],
-        httpMethod="GET",
-        type="AWS_PROXY",
-        integrationHttpMethod="POST",
-        uri=LAMBDA_URI,
-    )
+    proxy_method(apigw, api["id"], note["id"], "GET", LAMBDA_URI)
     return api, notes, note
 
 
@@ -227,36 +220,27 @@ def test_bad_input_is_bad_request(apigw):
     assert error_code(excinfo) == ("BadRequestException", 400)
 
 
+def replace(path: str, value: str) -> list[dict[str, str]]:
+    """
+    The patch operations that set C{path} to C{value}.
+    """
+    return [{"op": "replace", "path": path, "value": value}]
+
+
 def test_update_resource_method_and_integration(apigw):
     api, notes, note = build_api(apigw)
     renamed = apigw.update_resource(
-        restApiId=api["id"],
-        resourceId=notes["id"],
-        patchOperations=[{"op": "replace", "path": "/pathPart", "value": "memos"}],
+        restApiId=api["id"], resourceId=notes["id"], patchOperations=replace("/pathPart", "memos")
     )
     assert renamed["path"] == "/memos"
     assert apigw.get_resource(restApiId=api["id"], resourceId=note["id"])["path"] == "/memos/{id}"
-    method = apigw.update_method(
-        restApiId=api["id"],
-        resourceId=note["id"],
-        httpMethod="GET",
-        patchOperations=[{"op": "replace", "path": "/apiKeyRequired", "value": "true"}],
-    )
+    get = {"restApiId": api["id"], "resourceId": note["id"], "httpMethod": "GET"}
+    method = apigw.update_method(**get, patchOperations=replace("/apiKeyRequired", "true"))
     assert method["apiKeyRequired"] is True
-    integration = apigw.update_integration(
-        restApiId=api["id"],
-        resourceId=note["id"],
-        httpMethod="GET",
-        patchOperations=[{"op": "replace", "path": "/timeoutInMillis", "value": "5000"}],
-    )
+    integration = apigw.update_integration(**get, patchOperations=replace("/timeoutInMillis", "5000"))
     assert integration["timeoutInMillis"] == 5000
     with pytest.raises(ClientError) as excinfo:
-        apigw.update_integration(
-            restApiId=api["id"],
-            resourceId=note["id"],
-            httpMethod="GET",
-            patchOperations=[{"op": "replace", "path": "/timeoutInMillis", "value": "90000"}],
-        )
+        apigw.update_integration(**get, patchOperations=replace("/timeoutInMillis", "90000"))
     assert error_code(excinfo) == ("BadRequestException", 400)
 
 
@@ -264,9 +248,7 @@ def test_a_resource_cannot_move_below_itself(apigw):
     api, notes, note = build_api(apigw)
     with pytest.raises(ClientError) as excinfo:
         apigw.update_resource(
-            restApiId=api["id"],
-            resourceId=notes["id"],
-            patchOperations=[{"op": "replace", "path": "/parentId", "value": note["id"]}],
+            restApiId=api["id"], resourceId=notes["id"], patchOperations=replace("/parentId", note["id"])
         )
     assert error_code(excinfo) == ("BadRequestException", 400)
 
@@ -348,29 +330,18 @@ def test_authorizers(apigw):
     updated = apigw.update_authorizer(
         restApiId=api["id"],
         authorizerId=authorizer["id"],
-        patchOperations=[{"op": "replace", "path": "/authorizerResultTtlInSeconds", "value": "0"}],
+        patchOperations=replace("/authorizerResultTtlInSeconds", "0"),
     )
     assert updated["authorizerResultTtlInSeconds"] == 0
+    post = {"restApiId": api["id"], "resourceId": note["id"], "httpMethod": "POST"}
     with pytest.raises(ClientError) as excinfo:
-        apigw.put_method(
-            restApiId=api["id"],
-            resourceId=note["id"],
-            httpMethod="POST",
-            authorizationType="CUSTOM",
-            authorizerId="nope00",
-        )
+        apigw.put_method(**post, authorizationType="CUSTOM", authorizerId="nope00")
     assert error_code(excinfo) == ("BadRequestException", 400)
-    apigw.put_method(
-        restApiId=api["id"],
-        resourceId=note["id"],
-        httpMethod="POST",
-        authorizationType="CUSTOM",
-        authorizerId=authorizer["id"],
-    )
+    apigw.put_method(**post, authorizationType="CUSTOM", authorizerId=authorizer["id"])
     with pytest.raises(ClientError) as excinfo:
         apigw.delete_authorizer(restApiId=api["id"], authorizerId=authorizer["id"])
     assert error_code(excinfo) == ("BadRequestException", 400)
-    apigw.delete_method(restApiId=api["id"], resourceId=note["id"], httpMethod="POST")
+    apigw.delete_method(**post)
     apigw.delete_authorizer(restApiId=api["id"], authorizerId=authorizer["id"])
     with pytest.raises(ClientError) as excinfo:
         apigw.get_authorizer(restApiId=api["id"], authorizerId=authorizer["id"])

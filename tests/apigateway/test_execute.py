@@ -368,16 +368,12 @@ def policy(effect, resource, principal="ana", context=None):
     )
 
 
-def protect(store, api_id, kind="TOKEN", **authorizer):
+def guard_notes(store, api_id: str, authorization_type: str, authorizer: dict) -> None:
     """
-    Put a Lambda authorizer in front of GET /notes and redeploy.
+    Create C{authorizer}, put it in front of GET /notes as
+    C{authorization_type}, and redeploy.
     """
-    created = call(
-        store,
-        "POST",
-        f"/restapis/{api_id}/authorizers",
-        {"name": "auth", "type": kind, "authorizerUri": AUTHORIZER_URI, **authorizer},
-    )
+    created = call(store, "POST", f"/restapis/{api_id}/authorizers", authorizer)
     notes = next(r for r in store.apis[api_id].resources.values() if r.path == "/notes")
     call(
         store,
@@ -385,12 +381,24 @@ def protect(store, api_id, kind="TOKEN", **authorizer):
         f"/restapis/{api_id}/resources/{notes.id}/methods/GET",
         {
             "patchOperations": [
-                {"op": "replace", "path": "/authorizationType", "value": "CUSTOM"},
+                {"op": "replace", "path": "/authorizationType", "value": authorization_type},
                 {"op": "replace", "path": "/authorizerId", "value": created["id"]},
             ]
         },
     )
     call(store, "POST", f"/restapis/{api_id}/deployments", {"stageName": "dev"})
+
+
+def protect(store, api_id, kind="TOKEN", **authorizer):
+    """
+    Put a Lambda authorizer in front of GET /notes and redeploy.
+    """
+    guard_notes(
+        store,
+        api_id,
+        "CUSTOM",
+        {"name": "auth", "type": kind, "authorizerUri": AUTHORIZER_URI, **authorizer},
+    )
 
 
 def authorizer_calls(lam):
@@ -466,25 +474,12 @@ def test_request_authorizer_reads_its_identity_sources(store, lam, client):
 
 def test_cognito_methods_are_not_served_unauthenticated(store, lam, client):
     api_id = deploy(store)
-    created = call(
+    guard_notes(
         store,
-        "POST",
-        f"/restapis/{api_id}/authorizers",
+        api_id,
+        "COGNITO_USER_POOLS",
         {"name": "pool", "type": "COGNITO_USER_POOLS", "providerARNs": ["arn:aws:cognito-idp:us-east-1:0:userpool/x"]},
     )
-    notes = next(r for r in store.apis[api_id].resources.values() if r.path == "/notes")
-    call(
-        store,
-        "PATCH",
-        f"/restapis/{api_id}/resources/{notes.id}/methods/GET",
-        {
-            "patchOperations": [
-                {"op": "replace", "path": "/authorizationType", "value": "COGNITO_USER_POOLS"},
-                {"op": "replace", "path": "/authorizerId", "value": created["id"]},
-            ]
-        },
-    )
-    call(store, "POST", f"/restapis/{api_id}/deployments", {"stageName": "dev"})
     response, body = fetch(client, "GET", url(api_id, "/notes"), headers={"Authorization": "token"})
     assert (response.code, json.loads(body)) == (500, {"message": None})
     assert lam.calls == []

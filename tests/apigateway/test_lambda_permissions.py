@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from ruststack.testing import RustStackProcess
+from tests.apigateway.helpers import invocations_uri, proxy_method
 from tests.apigateway.test_lambda_proxy import AUTHORIZER, ECHO, package
 
 ALICE, BOB = "111111111111", "222222222222"
@@ -74,11 +75,8 @@ def create_api(stack, apigw, function_arn: str, credentials: str | None = None) 
     api = apigw.create_rest_api(name="tenants")
     items = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="items")
     item = apigw.create_resource(restApiId=api["id"], parentId=items["id"], pathPart="{id}")
-    ids = {"restApiId": api["id"], "resourceId": item["id"], "httpMethod": "ANY"}
-    apigw.put_method(**ids, authorizationType="NONE")
-    uri = f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
     extra = {"credentials": credentials} if credentials else {}
-    apigw.put_integration(**ids, type="AWS_PROXY", integrationHttpMethod="POST", uri=uri, **extra)
+    proxy_method(apigw, api["id"], item["id"], "ANY", invocations_uri(function_arn, REGION), **extra)
     apigw.create_deployment(restApiId=api["id"], stageName="live")
     return Api(api["id"], f"{stack.endpoint_url}/restapis/{api['id']}/live/_user_request_", api["rootResourceId"])
 
@@ -201,19 +199,12 @@ def test_an_authorizer_needs_its_own_permission(fresh):
         restApiId=api.id,
         name="token",
         type="TOKEN",
-        authorizerUri=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{authorizer_arn}/invocations",
+        authorizerUri=invocations_uri(authorizer_arn, REGION),
         identitySource="method.request.header.Authorization",
         authorizerResultTtlInSeconds=0,
     )
     guarded = apigw.create_resource(restApiId=api.id, parentId=api.root, pathPart="guarded")
-    ids = {"restApiId": api.id, "resourceId": guarded["id"], "httpMethod": "GET"}
-    apigw.put_method(**ids, authorizationType="CUSTOM", authorizerId=authorizer["id"])
-    apigw.put_integration(
-        **ids,
-        type="AWS_PROXY",
-        integrationHttpMethod="POST",
-        uri=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{echo}/invocations",
-    )
+    proxy_method(apigw, api.id, guarded["id"], "GET", invocations_uri(echo, REGION), "CUSTOM", authorizer["id"])
     apigw.create_deployment(restApiId=api.id, stageName="live")
     good = {"Authorization": "Bearer good"}
 

@@ -20,6 +20,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from ruststack.testing import RustStackProcess
+from tests.apigateway.helpers import invocations_uri, proxy_method
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("ruststack.awslambda.service") is None, reason="the Lambda service is not built yet"
@@ -74,24 +75,13 @@ def deploy_echo(process: RustStackProcess, **clients) -> tuple[str, str]:
     )["FunctionArn"]
     lam.get_waiter("function_active_v2").wait(FunctionName="echo")
     api = apigw.create_rest_api(name="echo", binaryMediaTypes=["application/octet-stream"])
-    uri = f"arn:aws:apigateway:{process.region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+    uri = invocations_uri(arn, process.region)
     items = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="items")
     item = apigw.create_resource(restApiId=api["id"], parentId=items["id"], pathPart="{id}")
     slow = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="slow")
     private = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="private")
     for resource, timeout, authorization in ((item, 29000, "NONE"), (slow, 1000, "NONE"), (private, 29000, "AWS_IAM")):
-        apigw.put_method(
-            restApiId=api["id"], resourceId=resource["id"], httpMethod="ANY", authorizationType=authorization
-        )
-        apigw.put_integration(
-            restApiId=api["id"],
-            resourceId=resource["id"],
-            httpMethod="ANY",
-            type="AWS_PROXY",
-            integrationHttpMethod="POST",
-            uri=uri,
-            timeoutInMillis=timeout,
-        )
+        proxy_method(apigw, api["id"], resource["id"], "ANY", uri, authorization, timeoutInMillis=timeout)
     # As deploy tools (SAM, Serverless) do: API Gateway may invoke the function for this API.
     account = arn.split(":")[4]
     lam.add_permission(
@@ -217,20 +207,17 @@ def test_lambda_token_authorizer(echo_stack, echo):
         Principal="apigateway.amazonaws.com",
         SourceArn=f"arn:aws:execute-api:us-east-1:000000000000:{api_id}/authorizers/*",
     )
-    lambda_uri = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{}/invocations"
     authorizer = apigw.create_authorizer(
         restApiId=api_id,
         name="token",
         type="TOKEN",
-        authorizerUri=lambda_uri.format(arn),
+        authorizerUri=invocations_uri(arn),
         identitySource="method.request.header.Authorization",
     )
     root = apigw.get_rest_api(restApiId=api_id)["rootResourceId"]
     guarded = apigw.create_resource(restApiId=api_id, parentId=root, pathPart="guarded")
-    ids = {"restApiId": api_id, "resourceId": guarded["id"], "httpMethod": "GET"}
-    apigw.put_method(**ids, authorizationType="CUSTOM", authorizerId=authorizer["id"])
     echo_arn = lam.get_function(FunctionName="echo")["Configuration"]["FunctionArn"]
-    apigw.put_integration(**ids, type="AWS_PROXY", integrationHttpMethod="POST", uri=lambda_uri.format(echo_arn))
+    proxy_method(apigw, api_id, guarded["id"], "GET", invocations_uri(echo_arn), "CUSTOM", authorizer["id"])
     apigw.create_deployment(restApiId=api_id, stageName="test")
 
     assert requests.get(url + "/guarded", headers={"Authorization": "Bearer bad"}, timeout=60).status_code == 401

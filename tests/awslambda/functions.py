@@ -1,5 +1,6 @@
 """
-Handlers the Lambda tests deploy, and how to package them.
+Handlers the Lambda tests deploy, how to package and create them, and the
+stored function the unit tests of names and policies read.
 """
 
 from __future__ import annotations
@@ -7,6 +8,9 @@ from __future__ import annotations
 import io
 import textwrap
 import zipfile
+from collections.abc import Iterable
+
+from ruststack.awslambda.functions import FunctionCode, LambdaFunction
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
@@ -77,18 +81,37 @@ def package(files: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
+def create_from(client, name: str, code: dict, handler: str = "app.handler", **settings):
+    """
+    Send CreateFunction for C{code} (its C{ZipFile} bytes or S3 location) as
+    it is, Python 3.11 unless C{settings} say otherwise; without waiting.
+    """
+    settings.setdefault("Runtime", "python3.11")
+    return client.create_function(FunctionName=name, Role=ROLE, Handler=handler, Code=code, **settings)
+
+
 def create(client, name: str, source: str, handler: str = "app.handler", **settings):
     """
     Create a function whose C{app.py} is C{source} and wait until it is Active.
     """
-    settings.setdefault("Runtime", "python3.11")
     settings.setdefault("Timeout", 10)
-    created = client.create_function(
-        FunctionName=name,
-        Role=ROLE,
-        Handler=handler,
-        Code={"ZipFile": package({"app.py": source})},
-        **settings,
-    )
+    created = create_from(client, name, {"ZipFile": package({"app.py": source})}, handler, **settings)
     client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
     return created
+
+
+def stored(region: str, policy: Iterable[dict] = ()) -> LambdaFunction:
+    """
+    The record of function C{fn} of account 111111111111 in C{region}, with
+    C{policy} as its resource policy.
+    """
+    return LambdaFunction(
+        account="111111111111",
+        region=region,
+        name="fn",
+        runtime="python3.11",
+        role="arn:aws:iam::111111111111:role/r",
+        handler="app.handler",
+        code=FunctionCode(sha256="x", size=1, key="k"),
+        policy=list(policy),
+    )

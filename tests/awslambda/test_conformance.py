@@ -8,11 +8,7 @@ validation error, before anything is looked up.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from botocore import xform_name
-from botocore.exceptions import ClientError
 from botocore.session import get_session
 
 from tests import conformance
@@ -31,10 +27,6 @@ IMPLEMENTED = sorted(
 MISSING = sorted(set(MODEL.operation_names) - set(IMPLEMENTED))
 
 
-def required_input(operation: str) -> dict[str, Any]:
-    return conformance.required_input(MODEL, operation)
-
-
 @pytest.fixture
 def raw_lambda(stack):
     stack.reset("lambda")
@@ -42,17 +34,9 @@ def raw_lambda(stack):
     return stack.client("lambda", config=conformance.UNCHECKED)
 
 
-def call(client, operation: str, params: dict[str, Any]) -> ClientError:
-    with pytest.raises(ClientError) as raised:
-        getattr(client, xform_name(operation))(**params)
-    return raised.value
-
-
 @pytest.mark.parametrize("operation", MISSING)
 def test_an_operation_ruststack_lacks_answers_not_implemented(raw_lambda, operation):
-    error = call(raw_lambda, operation, required_input(operation))
-    assert error.response["Error"]["Code"] == "NotImplemented", error.response
-    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    error = conformance.assert_not_implemented(raw_lambda, MODEL, operation)
     message = f"RustStack does not implement the operation {operation} of Lambda yet."
     assert error.response["Error"]["Message"] == message
 
@@ -74,11 +58,7 @@ REQUIRED_MEMBERS = [(operation, member) for operation in IMPLEMENTED for member 
 
 @pytest.mark.parametrize(("operation", "member"), REQUIRED_MEMBERS)
 def test_a_missing_required_member_is_refused_as_lambda_does(raw_lambda, operation, member):
-    params = required_input(operation)
-    del params[member]
-    error = call(raw_lambda, operation, params)
-    assert error.response["Error"]["Code"] == "ValidationException", error.response
-    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    error = conformance.assert_refused_without(raw_lambda, MODEL, operation, member, "ValidationException")
     wire = MODEL.operation_model(operation).input_shape.members[member].serialization.get("name", member)
     # Coral's words, the path in lower camel case: "Value null at 'role' ...".
     assert (

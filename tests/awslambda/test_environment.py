@@ -20,6 +20,7 @@ from ruststack.aws.errors import AwsError
 from ruststack.awslambda.environment import ExecutionEnvironment, FunctionSnapshot, Invocation
 from ruststack.awslambda.pool import EnvironmentPool
 from ruststack.awslambda.runtime_api import RuntimeApiResource
+from tests.deferreds import result_of
 
 BASE = "http://runtime/2018-06-01/runtime"
 
@@ -105,13 +106,6 @@ def _has_result(d: defer.Deferred) -> bool:
 
     d.addBoth(keep)
     return bool(box)
-
-
-def result_of(d: defer.Deferred):
-    outcome: list = []
-    d.addBoth(outcome.append)
-    assert outcome, "the Deferred has not fired"
-    return outcome[0]
 
 
 def test_next_waits_for_an_invocation_and_carries_lambda_headers(reactor):

@@ -418,13 +418,7 @@ def handler(event, context):
     return boto3.__file__
 """
     zipped = functions.package({"app.py": source, "boto3/__init__.py": "__version__ = 'bundled'\n"})
-    lambda_client.create_function(
-        FunctionName="bundled",
-        Runtime="python3.11",
-        Role=functions.ROLE,
-        Handler="app.handler",
-        Code={"ZipFile": zipped},
-    )
+    functions.create_from(lambda_client, "bundled", {"ZipFile": zipped})
     lambda_client.get_waiter("function_active_v2").wait(FunctionName="bundled", WaiterConfig={"Delay": 0.1})
     _, path = invoke(lambda_client, "bundled")
     config = lambda_client.get_function_configuration(FunctionName="bundled")

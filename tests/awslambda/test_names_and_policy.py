@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from ruststack.aws.errors import AwsError
 from ruststack.awslambda import names, policy
-from ruststack.awslambda.functions import FunctionCode, LambdaFunction
 from ruststack.awslambda.policy_match import arn_like
+from tests.awslambda import functions
 
 
 @pytest.mark.parametrize(
@@ -34,18 +34,6 @@ def test_not_a_function_name():
     assert raised.value.code == "ResourceNotFoundException"
 
 
-def _function() -> LambdaFunction:
-    return LambdaFunction(
-        account="111111111111",
-        region="eu-west-1",
-        name="fn",
-        runtime="python3.11",
-        role="arn:aws:iam::111111111111:role/r",
-        handler="app.handler",
-        code=FunctionCode(sha256="x", size=1, key="k"),
-    )
-
-
 @pytest.mark.parametrize(
     "principal, written",
     [
@@ -57,13 +45,13 @@ def _function() -> LambdaFunction:
 )
 def test_principals_are_written_as_lambda_writes_them(principal, written):
     entry = policy.statement(
-        _function(), {"StatementId": "s", "Action": "lambda:InvokeFunction", "Principal": principal}
+        functions.stored("eu-west-1"), {"StatementId": "s", "Action": "lambda:InvokeFunction", "Principal": principal}
     )
     assert entry["Principal"] == written
 
 
 def test_conditions_and_revision_checks():
-    function = _function()
+    function = functions.stored("eu-west-1")
     entry = policy.add_permission(
         function,
         {
@@ -101,7 +89,7 @@ def test_conditions_and_revision_checks():
 def test_source_arn_and_account_are_checked_as_the_model_says(member, value, constraint):
     body = {"StatementId": "s", "Action": "lambda:InvokeFunction", "Principal": "apigateway.amazonaws.com"}
     with pytest.raises(AwsError) as raised:
-        policy.statement(_function(), {**body, member: value})
+        policy.statement(functions.stored("eu-west-1"), {**body, member: value})
     assert raised.value.code == "ValidationException" and raised.value.status == 400
     member_name = member[0].lower() + member[1:]
     assert raised.value.message.startswith(f"1 validation error detected: Value '{value}' at '{member_name}'")
@@ -125,7 +113,7 @@ SOURCE_ARNS = st.one_of(
 def test_an_accepted_source_arn_is_an_arn_the_policy_can_match(text):
     body = {"StatementId": "s", "Action": "lambda:InvokeFunction", "Principal": "apigateway.amazonaws.com"}
     try:
-        entry = policy.statement(_function(), {**body, "SourceArn": text})
+        entry = policy.statement(functions.stored("eu-west-1"), {**body, "SourceArn": text})
     except AwsError as error:
         assert error.code == "ValidationException"
         return

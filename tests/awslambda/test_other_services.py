@@ -66,13 +66,7 @@ def test_code_from_s3(stack, lambda_client):
     s3.create_bucket(Bucket="lambda-code")
     try:
         s3.put_object(Bucket="lambda-code", Key="v1.zip", Body=functions.package({"app.py": functions.ECHO}))
-        lambda_client.create_function(
-            FunctionName="from-s3",
-            Runtime="python3.11",
-            Role=functions.ROLE,
-            Handler="app.handler",
-            Code={"S3Bucket": "lambda-code", "S3Key": "v1.zip"},
-        )
+        functions.create_from(lambda_client, "from-s3", {"S3Bucket": "lambda-code", "S3Key": "v1.zip"})
         lambda_client.get_waiter("function_active_v2").wait(FunctionName="from-s3", WaiterConfig={"Delay": 0.1})
         body = json.loads(lambda_client.invoke(FunctionName="from-s3", Payload=b'{"x": 1}')["Payload"].read())
         assert body["event"] == {"x": 1}
@@ -82,13 +76,7 @@ def test_code_from_s3(stack, lambda_client):
         response = lambda_client.invoke(FunctionName="from-s3", Payload=b"{}")
         assert response["FunctionError"] == "Unhandled"
         with pytest.raises(lambda_client.exceptions.InvalidParameterValueException) as raised:
-            lambda_client.create_function(
-                FunctionName="missing-key",
-                Runtime="python3.11",
-                Role=functions.ROLE,
-                Handler="app.handler",
-                Code={"S3Bucket": "lambda-code", "S3Key": "nope.zip"},
-            )
+            functions.create_from(lambda_client, "missing-key", {"S3Bucket": "lambda-code", "S3Key": "nope.zip"})
         assert "S3 Error Code: NoSuchKey" in raised.value.response["Error"]["Message"]
     finally:
         for listed in s3.list_objects_v2(Bucket="lambda-code").get("Contents", []):

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from ruststack.aws.errors import AwsError
 from ruststack.awslambda import access, names, policy
-from ruststack.awslambda.functions import FunctionCode, LambdaFunction
 from ruststack.awslambda.policy_match import Requester, allows, arn_like, like
+from tests.awslambda import functions
 
 # Characters that matter: the wildcards, ARN and path separators, and
 # characters a regular expression would read specially.
@@ -211,22 +211,9 @@ def test_what_is_not_understood_allows_nothing(entry):
         assert not allows([entry], requester, "lambda:InvokeFunction", FUNCTION_ARN)
 
 
-def _function(policy_statements) -> LambdaFunction:
-    return LambdaFunction(
-        account="111111111111",
-        region="us-east-1",
-        name="fn",
-        runtime="python3.11",
-        role="arn:aws:iam::111111111111:role/r",
-        handler="app.handler",
-        code=FunctionCode(sha256="x", size=1, key="k"),
-        policy=list(policy_statements),
-    )
-
-
 @given(ACCOUNTS, ACTIONS, st.lists(st.builds(lambda p, a: statement(Principal=p, Action=a), principals(), ACTIONS)))
 def test_another_account_gets_only_shared_actions_and_only_by_grant(caller, action, statements):
-    function = _function(statements)
+    function = functions.stored("us-east-1", statements)
     ref = names.parse(FUNCTION_ARN, caller, "us-east-1")
     permitted = access.permitted(Requester(caller), action, ref, function)
     if caller == function.account:
@@ -255,7 +242,7 @@ def test_access_denied_is_aws_s_message_and_body():
 
 
 def test_policy_written_by_add_permission_is_what_evaluation_reads():
-    function = _function([])
+    function = functions.stored("us-east-1", [])
     for sid, body in {
         "account": {"Principal": "222222222222"},
         "apigateway": {

@@ -75,13 +75,7 @@ def test_a_chain_of_links_cannot_write_outside_the_task_root(client):
     planted = f"/tmp/ruststack-planted-{uuid.uuid4().hex}"
     try:
         with pytest.raises(ClientError) as raised:
-            client.create_function(
-                FunctionName="escapes",
-                Runtime="python3.11",
-                Role=functions.ROLE,
-                Handler="app.handler",
-                Code={"ZipFile": link_chain_escape(planted)},
-            )
+            functions.create_from(client, "escapes", {"ZipFile": link_chain_escape(planted)})
         _refused(raised.value)
         functions.create(client, "updated", "def handler(event, context):\n    return 1\n")
         with pytest.raises(ClientError) as raised:
@@ -108,13 +102,7 @@ def test_a_package_that_fails_to_unpack_leaves_no_staging_folder(stack, client, 
         zeros = archive.getinfo("zeros.bin")
     bomb = _bad_crc(buffer.getvalue(), zeros)
     try:
-        client.create_function(
-            FunctionName="bomb",
-            Runtime="python3.11",
-            Role=functions.ROLE,
-            Handler="app.handler",
-            Code={"ZipFile": bomb},
-        )
+        functions.create_from(client, "bomb", {"ZipFile": bomb})
     except ClientError as error:
         _refused(error)
     else:
@@ -145,13 +133,7 @@ def test_health_answers_while_a_package_of_200000_entries_is_checked(stack, clie
 
     def create() -> None:
         try:
-            client.create_function(
-                FunctionName="many",
-                Runtime="python3.11",
-                Role=functions.ROLE,
-                Handler="app.handler",
-                Code={"ZipFile": package},
-            )
+            functions.create_from(client, "many", {"ZipFile": package})
         except ClientError as error:
             outcome["error"] = error
 

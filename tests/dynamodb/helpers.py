@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from typing import Any
 
 import pytest
 
@@ -98,7 +99,14 @@ def client_as(
     )
 
 
-def make_table(client, name: str = "items", sort: bool = True, gsi: bool = True, lsi: bool = True) -> dict:
+def make_table(
+    client, name: str = "items", sort: bool = True, gsi: bool = True, lsi: bool = True, **options: Any
+) -> dict:
+    """
+    Create the on-demand table C{name} keyed by C{pk} (and C{sk} if
+    C{sort}), with the index C{by-gk} if C{gsi} and C{by-pk-gk} if C{lsi}
+    and C{sort}; C{options} are more CreateTable members. Its description.
+    """
     keys = [{"AttributeName": "pk", "KeyType": "HASH"}] + (
         [{"AttributeName": "sk", "KeyType": "RANGE"}] if sort else []
     )
@@ -125,7 +133,12 @@ def make_table(client, name: str = "items", sort: bool = True, gsi: bool = True,
             }
         ]
     return client.create_table(
-        TableName=name, KeySchema=keys, AttributeDefinitions=attributes, BillingMode="PAY_PER_REQUEST", **extra
+        TableName=name,
+        KeySchema=keys,
+        AttributeDefinitions=attributes,
+        BillingMode="PAY_PER_REQUEST",
+        **extra,
+        **options,
     )["TableDescription"]
 
 

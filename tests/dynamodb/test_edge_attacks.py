@@ -80,12 +80,20 @@ def exchange(stack, data: bytes) -> bytes:
     with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
         connection.sendall(data)
         connection.settimeout(2)
-        answer = b""
-        try:
-            while chunk := connection.recv(65536):
-                answer += chunk
-        except TimeoutError:
-            pass
+        return received(connection, TimeoutError)
+
+
+def received(connection: socket.socket, ended_by: type[OSError]) -> bytes:
+    """
+    What C{connection} receives until the server closes it or an error of
+    type C{ended_by} (such as a timeout) ends the wait.
+    """
+    answer = b""
+    try:
+        while chunk := connection.recv(65536):
+            answer += chunk
+    except ended_by:
+        pass
     return answer
 
 
@@ -203,11 +211,6 @@ def test_a_chunked_body_is_cut_off_at_dynamodbs_limit(two_tenants):
                 sent += 1
         except OSError:
             pass
-        answer = b""
-        try:
-            while data := connection.recv(65536):
-                answer += data
-        except OSError:
-            pass
+        answer = received(connection, OSError)
     assert answer.startswith(b"HTTP/1.1 413 "), answer[:100]
     assert sent < 64

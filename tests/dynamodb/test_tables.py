@@ -75,13 +75,14 @@ def test_streams_name_the_callers_region_and_account(stack):
     client = client_as(stack, "123456789012")
     streams = client_as(stack, "123456789012", service="dynamodbstreams")
     region = stack.region
-    created = client.create_table(
-        TableName="streamed",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
+    created = make_table(
+        client,
+        "streamed",
+        sort=False,
+        gsi=False,
+        lsi=False,
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )["TableDescription"]
+    )
     stream_arn = created["LatestStreamArn"]
     assert stream_arn.startswith(arn(region, "table/streamed/stream/", "123456789012"))
     client.put_item(TableName="streamed", Item={"pk": {"S": "a"}})
@@ -112,13 +113,7 @@ def test_tags_kept_by_the_proxy(client):
 
 
 def test_tags_given_at_creation(client):
-    created = client.create_table(
-        TableName="tagged",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        Tags=[{"Key": "k", "Value": "v"}],
-    )["TableDescription"]
+    created = make_table(client, "tagged", sort=False, gsi=False, lsi=False, Tags=[{"Key": "k", "Value": "v"}])
     assert client.list_tags_of_resource(ResourceArn=created["TableArn"])["Tags"] == [{"Key": "k", "Value": "v"}]
 
 
@@ -209,13 +204,9 @@ def test_on_demand_throughput_kept_by_the_proxy(client):
     DynamoDB Local refuses OnDemandThroughput on CreateTable and fails with
     a 500 on UpdateTable (found by the property tests of hostile bodies).
     """
-    created = client.create_table(
-        TableName="capped",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        OnDemandThroughput={"MaxReadRequestUnits": 100},
-    )["TableDescription"]
+    created = make_table(
+        client, "capped", sort=False, gsi=False, lsi=False, OnDemandThroughput={"MaxReadRequestUnits": 100}
+    )
     assert created["OnDemandThroughput"] == {"MaxReadRequestUnits": 100}
     updated = client.update_table(TableName="capped", OnDemandThroughput={"MaxWriteRequestUnits": 50})
     assert updated["TableDescription"]["OnDemandThroughput"] == {"MaxReadRequestUnits": 100, "MaxWriteRequestUnits": 50}
@@ -225,13 +216,7 @@ def test_on_demand_throughput_kept_by_the_proxy(client):
 
 
 def test_table_class_kept_by_the_proxy(client):
-    created = client.create_table(
-        TableName="classy",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        TableClass="STANDARD_INFREQUENT_ACCESS",
-    )["TableDescription"]
+    created = make_table(client, "classy", sort=False, gsi=False, lsi=False, TableClass="STANDARD_INFREQUENT_ACCESS")
     assert created["TableClassSummary"] == {"TableClass": "STANDARD_INFREQUENT_ACCESS"}
     updated = client.update_table(TableName="classy", TableClass="STANDARD")["TableDescription"]
     assert (updated["TableStatus"], updated["TableClassSummary"]) == ("UPDATING", {"TableClass": "STANDARD"})

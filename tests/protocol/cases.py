@@ -82,7 +82,7 @@ def shared_element(shape: Shape | None, protocol: str) -> str | None:
     return None
 
 
-# -- inputs
+# -- inputs, outputs and errors
 
 
 def _payload_strategy(member: Shape, streaming: bool) -> st.SearchStrategy:
@@ -92,59 +92,46 @@ def _payload_strategy(member: Shape, streaming: bool) -> st.SearchStrategy:
     return st.binary(min_size=0 if streaming else 1, max_size=32)
 
 
+def _member_strategy(shape: Shape, name: str, member: Shape, context: Context) -> st.SearchStrategy:
+    """
+    Values of C{shape}'s member C{name}: the raw payload's bytes or text, or
+    a value of the member's shape where it is written (C{context}).
+    """
+    if name == payload_member(shape) and is_raw_payload(shape):
+        return _payload_strategy(member, bool(member.serialization.get("streaming")))
+    return shapes.value(member, context.at(member.serialization.get("location")))
+
+
 def input_strategy(operation: OperationModel) -> st.SearchStrategy[dict[str, Any]]:
-    return _input_strategy(operation.service_model.service_name, operation.name)
+    return _members_strategy(operation.service_model.service_name, operation.name, output=False)
+
+
+def output_strategy(operation: OperationModel) -> st.SearchStrategy[dict[str, Any]]:
+    return _members_strategy(operation.service_model.service_name, operation.name, output=True)
 
 
 @functools.cache
-def _input_strategy(service: str, name: str) -> st.SearchStrategy[dict[str, Any]]:
+def _members_strategy(service: str, name: str, output: bool) -> st.SearchStrategy[dict[str, Any]]:
+    """
+    Values of the operation's input (its required members always, the
+    others maybe) or output (any of its members); an event stream is none
+    (the handler writes it).
+    """
     operation = service_model(service).operation_model(name)
-    shape = operation.input_shape
+    shape = operation.output_shape if output else operation.input_shape
     if shape is None:
         return st.just({})
-    protocol = operation.service_model.protocol
-    context = Context(protocol)
-    payload = payload_member(shape)
-    raw = is_raw_payload(shape)
-    required = set(shape.required_members)
-    strategies = {}
-    for name, member in shape.members.items():
-        if member.serialization.get("eventstream"):
-            continue
-        if name == payload and raw:
-            strategies[name] = _payload_strategy(member, bool(member.serialization.get("streaming")))
-        else:
-            strategies[name] = shapes.value(member, context.at(member.serialization.get("location")))
+    context = Context(operation.service_model.protocol, output=output)
+    required = set() if output else set(shape.required_members)
+    strategies = {
+        name: _member_strategy(shape, name, member, context)
+        for name, member in shape.members.items()
+        if not member.serialization.get("eventstream")
+    }
     return st.fixed_dictionaries(
         {name: strategy for name, strategy in strategies.items() if name in required},
         optional={name: strategy for name, strategy in strategies.items() if name not in required},
     )
-
-
-# -- outputs
-
-
-def output_strategy(operation: OperationModel) -> st.SearchStrategy[dict[str, Any]]:
-    return _output_strategy(operation.service_model.service_name, operation.name)
-
-
-@functools.cache
-def _output_strategy(service: str, name: str) -> st.SearchStrategy[dict[str, Any]]:
-    operation = service_model(service).operation_model(name)
-    shape = operation.output_shape
-    if shape is None:
-        return st.just({})
-    protocol = operation.service_model.protocol
-    context = Context(protocol, output=True)
-    payload = payload_member(shape)
-    raw = is_raw_payload(shape)
-    strategies = {}
-    for name, member in shape.members.items():
-        if name == payload and raw:
-            strategies[name] = _payload_strategy(member, bool(member.serialization.get("streaming")))
-        else:
-            strategies[name] = shapes.value(member, context.at(member.serialization.get("location")))
-    return st.fixed_dictionaries({}, optional=strategies)
 
 
 def error_strategy(service: str, shape: Shape) -> st.SearchStrategy[dict[str, Any]]:

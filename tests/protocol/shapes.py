@@ -211,6 +211,20 @@ def _elided_when_empty(context: Context, shape: Shape) -> bool:
     return context.protocol == "query" and not context.output and shape.type_name == "map"
 
 
+def _collection_size(shape: Shape, context: Context, depth: int) -> tuple[int, int]:
+    """
+    How many items a list or map of C{shape} has, at least and at most: one
+    at least where an empty one is written as nothing; exactly the fewest
+    deep in a recursive shape.
+    """
+    low, high = _length_bounds(shape, 2)
+    if _elided_when_empty(context, shape):
+        low = max(low, 1)
+    if depth >= _MAX_DEPTH:
+        high = low
+    return low, high
+
+
 def value(shape: Shape, context: Context, depth: int = 0) -> st.SearchStrategy:
     """
     Values of C{shape} as they travel in C{context}.
@@ -231,19 +245,11 @@ def value(shape: Shape, context: Context, depth: int = 0) -> st.SearchStrategy:
     if kind == "blob":
         return blob(shape)
     if kind == "list":
-        low, high = _length_bounds(shape, 2)
-        if _elided_when_empty(context, shape):
-            low = max(low, 1)
-        if depth >= _MAX_DEPTH:
-            high = low
+        low, high = _collection_size(shape, context, depth)
         item_context = context if context.location in ("header", "querystring") else context.at(None)
         return st.lists(value(shape.member, item_context, depth + 1), min_size=low, max_size=max(low, high))
     if kind == "map":
-        low, high = _length_bounds(shape, 2)
-        if _elided_when_empty(context, shape):
-            low = max(low, 1)
-        if depth >= _MAX_DEPTH:
-            high = low
+        low, high = _collection_size(shape, context, depth)
         key_context = context if context.location in ("headers", "querystring") else context.at(None)
         keys = value(shape.key, key_context, depth + 1)
         if context.location == "headers":

@@ -5,6 +5,7 @@ and a fresh bucket per test, so tests stay independent without a reset.
 
 from __future__ import annotations
 
+import http.client
 import itertools
 import os
 
@@ -78,3 +79,19 @@ def client(endpoint_url: str, region: str = "us-east-1", **kwargs):
     kwargs.setdefault("aws_access_key_id", "test")
     kwargs.setdefault("aws_secret_access_key", "test")
     return boto3.session.Session().client("s3", endpoint_url=endpoint_url, region_name=region, **kwargs)
+
+
+def send_raw(
+    process: RustStackProcess, method: str, target: str, body: bytes, headers: dict[str, str] | None = None
+) -> tuple[http.client.HTTPResponse, bytes]:
+    """
+    One request to C{process} over plain HTTP, as written (what boto3 would
+    not send): the response and its body, read whole.
+    """
+    connection = http.client.HTTPConnection(process.endpoint_url.split("//")[1], timeout=10)
+    try:
+        connection.request(method, target, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response, response.read()
+    finally:
+        connection.close()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import http.client
 import os
 import re
 import time
@@ -22,7 +21,7 @@ from awscrt import checksums as crt
 from botocore.exceptions import ClientError
 
 from ruststack.testing import RustStackProcess
-from tests.s3.conftest import client
+from tests.s3.conftest import client, send_raw
 
 ALGORITHMS = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"]
 BODY = os.urandom(300_000)
@@ -194,10 +193,8 @@ def test_hand_signed_streaming_upload(verifying_stack, chunk):
     s3.create_bucket(Bucket=name)
     host = verifying_stack.endpoint_url.split("//")[1]
     headers, encoded = streaming_signed_request(host, f"/{name}/streamed", BODY, chunk)
-    connection = http.client.HTTPConnection(host, timeout=10)
-    connection.request("PUT", f"/{name}/streamed", body=encoded, headers=headers)
-    response = connection.getresponse()
-    assert response.status == 200, response.read()
+    response, answer = send_raw(verifying_stack, "PUT", f"/{name}/streamed", encoded, headers)
+    assert response.status == 200, answer
     assert response.getheader("ETag") == f'"{hashlib.md5(BODY).hexdigest()}"'
     got = s3.get_object(Bucket=name, Key="streamed")
     assert got["Body"].read() == BODY
@@ -214,11 +211,9 @@ def test_tampered_chunk_is_refused(verifying_stack):
     # matches, the chunk signature does not.
     at = encoded.index(b"\r\n", encoded.index(b"\r\n") + 2 + 65536 + 2) + 10
     tampered = encoded[:at] + bytes([encoded[at] ^ 1]) + encoded[at + 1 :]
-    connection = http.client.HTTPConnection(host, timeout=10)
-    connection.request("PUT", "/streaming-tampered/k", body=tampered, headers=headers)
-    response = connection.getresponse()
+    response, answer = send_raw(verifying_stack, "PUT", "/streaming-tampered/k", tampered, headers)
     assert response.status == 403
-    assert b"<Code>SignatureDoesNotMatch</Code>" in response.read()
+    assert b"<Code>SignatureDoesNotMatch</Code>" in answer
     with pytest.raises(ClientError):
         s3.head_object(Bucket="streaming-tampered", Key="k")
 
@@ -228,11 +223,9 @@ def test_hand_signed_streaming_with_wrong_secret_is_refused(verifying_stack):
     s3.create_bucket(Bucket="streaming-refused")
     host = verifying_stack.endpoint_url.split("//")[1]
     headers, encoded = streaming_signed_request(host, "/streaming-refused/k", b"data", 1000, secret="wrong")
-    connection = http.client.HTTPConnection(host, timeout=10)
-    connection.request("PUT", "/streaming-refused/k", body=encoded, headers=headers)
-    response = connection.getresponse()
+    response, answer = send_raw(verifying_stack, "PUT", "/streaming-refused/k", encoded, headers)
     assert response.status == 403
-    assert b"<Code>SignatureDoesNotMatch</Code>" in response.read()
+    assert b"<Code>SignatureDoesNotMatch</Code>" in answer
 
 
 def unsigned_trailer_body(body: bytes, chunk: int, trailer: str) -> bytes:
@@ -243,23 +236,20 @@ def unsigned_trailer_body(body: bytes, chunk: int, trailer: str) -> bytes:
 
 
 def test_unsigned_payload_trailer(stack, bucket):
-    host = stack.endpoint_url.split("//")[1]
     good = expected_checksum("CRC32C", BODY)
     for value, status in ((good, 200), (expected_checksum("CRC32C", b"x"), 400)):
-        connection = http.client.HTTPConnection(host, timeout=10)
-        connection.request(
+        response, text = send_raw(
+            stack,
             "PUT",
             f"/{bucket}/trailer",
-            body=unsigned_trailer_body(BODY, 8192, f"x-amz-checksum-crc32c:{value}"),
-            headers={
+            unsigned_trailer_body(BODY, 8192, f"x-amz-checksum-crc32c:{value}"),
+            {
                 "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
                 "content-encoding": "aws-chunked",
                 "x-amz-trailer": "x-amz-checksum-crc32c",
                 "x-amz-decoded-content-length": str(len(BODY)),
             },
         )
-        response = connection.getresponse()
-        text = response.read()
         assert response.status == status, text
         if status == 400:
             assert b"<Code>BadDigest</Code>" in text
@@ -270,36 +260,32 @@ def test_unsigned_payload_trailer(stack, bucket):
 
 
 def test_truncated_aws_chunked_is_refused(stack, bucket):
-    host = stack.endpoint_url.split("//")[1]
     body = unsigned_trailer_body(b"abc", 10, "x-amz-checksum-crc32:AAAAAA==")[:-12]
-    connection = http.client.HTTPConnection(host, timeout=10)
-    connection.request(
+    response, answer = send_raw(
+        stack,
         "PUT",
         f"/{bucket}/t",
-        body=body,
-        headers={"x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER", "content-encoding": "aws-chunked"},
+        body,
+        {"x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER", "content-encoding": "aws-chunked"},
     )
-    response = connection.getresponse()
     assert response.status == 400
-    assert b"IncompleteBody" in response.read()
+    assert b"IncompleteBody" in answer
 
 
 def test_declared_size_over_5_gib_is_entity_too_large(stack, bucket):
-    host = stack.endpoint_url.split("//")[1]
-    connection = http.client.HTTPConnection(host, timeout=10)
-    connection.request(
+    response, answer = send_raw(
+        stack,
         "PUT",
         f"/{bucket}/huge",
-        body=unsigned_trailer_body(b"abc", 10, "x-amz-checksum-crc32:AAAAAA=="),
-        headers={
+        unsigned_trailer_body(b"abc", 10, "x-amz-checksum-crc32:AAAAAA=="),
+        {
             "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
             "content-encoding": "aws-chunked",
             "x-amz-decoded-content-length": str(5 * 1024**3 + 1),
         },
     )
-    response = connection.getresponse()
     assert response.status == 400
-    assert b"<Code>EntityTooLarge</Code>" in response.read()
+    assert b"<Code>EntityTooLarge</Code>" in answer
 
 
 def test_large_upload_over_https_is_paced_and_whole(tls_stack):

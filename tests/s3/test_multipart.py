@@ -111,32 +111,22 @@ def test_upload_part_copy_with_ranges(s3, bucket):
     source = part_bytes(9, 7 * MIB)
     s3.put_object(Bucket=bucket, Key="source", Body=source)
     upload_id = s3.create_multipart_upload(Bucket=bucket, Key="copied")["UploadId"]
-    first = s3.upload_part_copy(
-        Bucket=bucket,
-        Key="copied",
-        UploadId=upload_id,
-        PartNumber=1,
-        CopySource={"Bucket": bucket, "Key": "source"},
-        CopySourceRange=f"bytes=0-{5 * MIB - 1}",
-    )["CopyPartResult"]["ETag"]
-    second = s3.upload_part_copy(
-        Bucket=bucket,
-        Key="copied",
-        UploadId=upload_id,
-        PartNumber=2,
-        CopySource={"Bucket": bucket, "Key": "source"},
-        CopySourceRange=f"bytes={5 * MIB}-{7 * MIB - 1}",
-    )["CopyPartResult"]["ETag"]
-    assert first == f'"{hashlib.md5(source[: 5 * MIB]).hexdigest()}"'
-    with pytest.raises(ClientError) as excinfo:
-        s3.upload_part_copy(
+
+    def copy_part(number: int, byte_range: str) -> str:
+        return s3.upload_part_copy(
             Bucket=bucket,
             Key="copied",
             UploadId=upload_id,
-            PartNumber=3,
+            PartNumber=number,
             CopySource={"Bucket": bucket, "Key": "source"},
-            CopySourceRange=f"bytes=0-{8 * MIB}",
-        )
+            CopySourceRange=byte_range,
+        )["CopyPartResult"]["ETag"]
+
+    first = copy_part(1, f"bytes=0-{5 * MIB - 1}")
+    second = copy_part(2, f"bytes={5 * MIB}-{7 * MIB - 1}")
+    assert first == f'"{hashlib.md5(source[: 5 * MIB]).hexdigest()}"'
+    with pytest.raises(ClientError) as excinfo:
+        copy_part(3, f"bytes=0-{8 * MIB}")
     assert error_of(excinfo)["Code"] == "InvalidArgument"
     s3.complete_multipart_upload(
         Bucket=bucket,

@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.s3.conftest import send_raw
+
 
 def error_of(excinfo) -> dict:
     return excinfo.value.response["Error"]
@@ -42,28 +44,22 @@ def test_head_missing_key_is_404(s3, bucket):
 
 def test_put_get_round_trip_with_metadata(s3, bucket):
     body = b"hello world" * 100
-    put = s3.put_object(
-        Bucket=bucket,
-        Key="dir/file.txt",
-        Body=body,
-        ContentType="text/plain",
-        ContentEncoding="identity",
-        ContentDisposition='attachment; filename="f.txt"',
-        ContentLanguage="en",
-        CacheControl="max-age=60",
-        Expires=datetime(2030, 1, 1, tzinfo=UTC),
-        Metadata={"colour": "blue", "Mixed-Case": "v"},
-    )
+    # Each comes back from GetObject as it was put.
+    kept = {
+        "ContentType": "text/plain",
+        "ContentEncoding": "identity",
+        "ContentDisposition": 'attachment; filename="f.txt"',
+        "ContentLanguage": "en",
+        "CacheControl": "max-age=60",
+        "Expires": datetime(2030, 1, 1, tzinfo=UTC),
+    }
+    metadata = {"colour": "blue", "Mixed-Case": "v"}
+    put = s3.put_object(Bucket=bucket, Key="dir/file.txt", Body=body, Metadata=metadata, **kept)
     assert put["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
     got = s3.get_object(Bucket=bucket, Key="dir/file.txt")
     assert got["Body"].read() == body
     assert got["ETag"] == put["ETag"]
-    assert got["ContentType"] == "text/plain"
-    assert got["ContentEncoding"] == "identity"
-    assert got["ContentDisposition"] == 'attachment; filename="f.txt"'
-    assert got["ContentLanguage"] == "en"
-    assert got["CacheControl"] == "max-age=60"
-    assert got["Expires"] == datetime(2030, 1, 1, tzinfo=UTC)
+    assert {name: got[name] for name in kept} == kept
     assert got["Metadata"] == {"colour": "blue", "mixed-case": "v"}
     headers = got["ResponseMetadata"]["HTTPHeaders"]
     assert re.match(r"^[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$", headers["last-modified"])
@@ -81,21 +77,19 @@ def test_default_content_type(s3, bucket):
 
 
 def test_response_overrides(s3, bucket):
+    """
+    Each GetObject C{Response*} parameter sets the header it names.
+    """
     s3.put_object(Bucket=bucket, Key="k", Body=b"x", ContentType="text/plain")
-    got = s3.get_object(
-        Bucket=bucket,
-        Key="k",
-        ResponseContentType="application/json",
-        ResponseContentDisposition="inline",
-        ResponseCacheControl="no-cache",
-        ResponseContentLanguage="fr",
-        ResponseContentEncoding="gzip",
-    )
-    assert got["ContentType"] == "application/json"
-    assert got["ContentDisposition"] == "inline"
-    assert got["CacheControl"] == "no-cache"
-    assert got["ContentLanguage"] == "fr"
-    assert got["ContentEncoding"] == "gzip"
+    overrides = {
+        "ContentType": "application/json",
+        "ContentDisposition": "inline",
+        "CacheControl": "no-cache",
+        "ContentLanguage": "fr",
+        "ContentEncoding": "gzip",
+    }
+    got = s3.get_object(Bucket=bucket, Key="k", **{f"Response{name}": value for name, value in overrides.items()})
+    assert {name: got[name] for name in overrides} == overrides
 
 
 def test_empty_object(s3, bucket):
@@ -263,13 +257,11 @@ def test_delete_objects(s3, bucket):
 
 
 def test_delete_objects_malformed_xml(stack, bucket):
-    connection = http.client.HTTPConnection(stack.endpoint_url.split("//")[1], timeout=10)
-    connection.request(
-        "POST", f"/{bucket}?delete", body=b"<Delete><Object>", headers={"Content-Type": "application/xml"}
+    response, answer = send_raw(
+        stack, "POST", f"/{bucket}?delete", b"<Delete><Object>", {"Content-Type": "application/xml"}
     )
-    response = connection.getresponse()
     assert response.status == 400
-    assert b"<Code>MalformedXML</Code>" in response.read()
+    assert b"<Code>MalformedXML</Code>" in answer
 
 
 def test_copy_object(s3, bucket):
@@ -384,26 +376,16 @@ def test_expect_100_continue(stack, bucket):
 
 
 def test_payload_sha256_mismatch(stack, bucket):
-    host = stack.endpoint_url.split("//")[1]
-    connection = http.client.HTTPConnection(host, timeout=10)
-    connection.request(
-        "PUT",
-        f"/{bucket}/sha",
-        body=b"actual",
-        headers={"x-amz-content-sha256": hashlib.sha256(b"claimed").hexdigest()},
-    )
-    response = connection.getresponse()
+    claimed = hashlib.sha256(b"claimed").hexdigest()
+    response, answer = send_raw(stack, "PUT", f"/{bucket}/sha", b"actual", {"x-amz-content-sha256": claimed})
     assert response.status == 400
-    assert b"<Code>XAmzContentSHA256Mismatch</Code>" in response.read()
+    assert b"<Code>XAmzContentSHA256Mismatch</Code>" in answer
 
 
 def test_unsupported_operation_is_not_implemented(stack, bucket):
-    host = stack.endpoint_url.split("//")[1]
-    connection = http.client.HTTPConnection(host, timeout=10)
-    connection.request("PUT", f"/{bucket}?cors", body=b"<CORSConfiguration/>")
-    response = connection.getresponse()
+    response, answer = send_raw(stack, "PUT", f"/{bucket}?cors", b"<CORSConfiguration/>")
     assert response.status == 501
-    assert b"<Code>NotImplemented</Code>" in response.read()
+    assert b"<Code>NotImplemented</Code>" in answer
 
 
 def test_last_write_wins_and_readers_see_whole_objects(s3, bucket):
@@ -451,13 +433,10 @@ def test_concurrent_downloads(s3, bucket):
 
 def test_delete_objects_checks_content_md5(stack, bucket):
     body = b"<Delete><Object><Key>k</Key></Object></Delete>"
-    host = stack.endpoint_url.split("//")[1]
-    connection = http.client.HTTPConnection(host, timeout=10)
     wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
-    connection.request("POST", f"/{bucket}?delete", body=body, headers={"Content-MD5": wrong})
-    response = connection.getresponse()
+    response, answer = send_raw(stack, "POST", f"/{bucket}?delete", body, {"Content-MD5": wrong})
     assert response.status == 400
-    assert b"<Code>BadDigest</Code>" in response.read()
+    assert b"<Code>BadDigest</Code>" in answer
 
 
 def test_concurrent_writers_last_complete_write_wins(stack, s3, bucket):

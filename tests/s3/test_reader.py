@@ -5,13 +5,13 @@ IObjectReader: how the other services (Lambda's code zips) read S3 objects.
 from __future__ import annotations
 
 import pytest
-from twisted.internet import defer
 
 from ruststack.aws.errors import AwsError
 from ruststack.interfaces import IObjectReader
 from ruststack.s3.records import Bucket, ObjectMeta, ObjectRecord, Staged
 from ruststack.s3.service import S3Service
 from ruststack.s3.store import Store
+from tests.deferreds import result_of
 
 
 class _Clock:
@@ -25,13 +25,6 @@ def service():
     made.store.create_bucket(Bucket("code", "000000000000", "us-east-1", 0.0))
     yield made
     made.store.close()
-
-
-def result_of(d: defer.Deferred):
-    results: list = []
-    d.addBoth(results.append)
-    assert results, "the Deferred has not fired"
-    return results[0]
 
 
 def test_provides_the_interface(service):
