@@ -4,6 +4,7 @@ its quick start names targets the Makefile has.
 """
 
 import re
+import subprocess
 from pathlib import Path
 
 from ruststack.config import options_table
@@ -25,3 +26,14 @@ def test_quick_start_targets_exist():
     assert targets == ["run", "test"]
     for target in targets:
         assert re.search(rf"^{target}:", makefile, re.M)
+
+
+def test_no_merge_conflict_is_left_in_a_tracked_file():
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    marked = [
+        name
+        for name in tracked.split()
+        if name.endswith((".md", ".py", ".sh", ".ini", ".cfg", ".service", ".socket", "Makefile"))
+        and re.search(r"^(<{7} |>{7} )", (ROOT / name).read_text(errors="replace"), re.M)
+    ]
+    assert marked == []
