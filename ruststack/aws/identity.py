@@ -5,6 +5,7 @@ C{--auth verify}) whether the signature is right.
 
 from __future__ import annotations
 
+import base64
 import configparser
 import enum
 import hashlib
@@ -126,6 +127,14 @@ _KEY_CHARACTERS = string.ascii_uppercase + string.digits
 _SECRET_CHARACTERS = string.ascii_letters + string.digits + "+/"
 
 
+def role_id(role_arn: str) -> str:
+    """
+    A role's unique id (C{AROA...}), the same each time the role is named.
+    """
+    digest = base64.b32encode(hashlib.sha256(role_arn.encode()).digest()).decode()
+    return "AROA" + digest[:17]
+
+
 def random_id(prefix: str, length: int = 16) -> str:
     """
     An AWS style identifier: C{prefix} and upper-case letters and digits
@@ -161,6 +170,17 @@ class Sessions:
         )
         self._by_key[session.access_key] = session
         return session
+
+    def assume_role(
+        self, partition: str, account: str, role_arn: str, session_name: str, expiration: float, now: float
+    ) -> Session:
+        """
+        Credentials of a session of the role C{role_arn}, acting in
+        C{account}, named as AWS names assumed-role sessions.
+        """
+        role_name = role_arn.rpartition("/")[2]
+        arn = f"arn:{partition}:sts::{account}:assumed-role/{role_name}/{session_name}"
+        return self.issue(account, arn, f"{role_id(role_arn)}:{session_name}", expiration, now)
 
     def get(self, access_key: str) -> Session | None:
         return self._by_key.get(access_key)

@@ -19,6 +19,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web import server
 
+from ruststack.aws.identity import Session
 from ruststack.awslambda import runtime_api
 from ruststack.awslambda.functions import LambdaFunction
 
@@ -49,12 +50,11 @@ class FunctionSnapshot:
     code_dir: str
     revision_id: str
     log_group: str
-    access_key: str = ""
-    secret_key: str = "ruststack"
+    credentials: Session
     ephemeral_storage: int = 512
 
     @classmethod
-    def of(cls, function: LambdaFunction, code_dir: str, credentials: tuple[str, str]) -> FunctionSnapshot:
+    def of(cls, function: LambdaFunction, code_dir: str, credentials: Session) -> FunctionSnapshot:
         return cls(
             account=function.account,
             region=function.region,
@@ -68,8 +68,7 @@ class FunctionSnapshot:
             code_dir=code_dir,
             revision_id=function.revision_id,
             log_group=function.log_group,
-            access_key=credentials[0],
-            secret_key=credentials[1],
+            credentials=credentials,
             ephemeral_storage=function.ephemeral_storage,
         )
 
@@ -94,11 +93,10 @@ def lambda_variables(
         "AWS_LAMBDA_LOG_GROUP_NAME": function.log_group,
         "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        # In place of the execution role's temporary credentials: a key of
-        # the function's account (see ruststack.awslambda.service.credentials_for).
-        "AWS_ACCESS_KEY_ID": function.access_key or function.account,
-        "AWS_SECRET_ACCESS_KEY": function.secret_key,
-        "AWS_SESSION_TOKEN": "ruststack",
+        # The execution role's temporary credentials (ruststack.awslambda.service.role_credentials).
+        "AWS_ACCESS_KEY_ID": function.credentials.access_key,
+        "AWS_SECRET_ACCESS_KEY": function.credentials.secret_key,
+        "AWS_SESSION_TOKEN": function.credentials.token,
         "_HANDLER": function.handler,
         "LAMBDA_TASK_ROOT": task_root,
         "LAMBDA_RUNTIME_DIR": runtime_dir,

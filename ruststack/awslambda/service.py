@@ -6,9 +6,8 @@ API Gateway invokes (L{ILambdaInvoker}), and the environments it runs.
 from __future__ import annotations
 
 import base64
-import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from twisted.application import service
@@ -18,7 +17,6 @@ from twisted.web.resource import Resource
 from zope.interface import implementer
 
 from ruststack.aws import errors, identity
-from ruststack.aws.identity import Credential
 from ruststack.awslambda import access, control, names
 from ruststack.awslambda.calls import context_of
 from ruststack.awslambda.code_packages import CodePackageResource
@@ -42,7 +40,10 @@ from ruststack.service_resource import ServiceResource
 
 log = Logger()
 
-_ACCOUNT_KEY = re.compile(r"^\d{12}$")
+# A function's role credentials last 12 hours; environments started after
+# fewer than 1 remain get fresh ones.
+CREDENTIALS_LIFETIME = 12 * 3600.0
+CREDENTIALS_RENEWAL = 3600.0
 # Where GetFunction's Code.Location points (ruststack.awslambda.code_packages).
 CODE_PACKAGES = b"/2015-03-31/code-packages/"
 # Event invocations throttled by concurrency limits are retried, as Lambda's
@@ -82,15 +83,15 @@ class LambdaService(service.Service):
         concurrency: int,
         idle_timeout: float,
         edge_url: Any,
+        credentials: Callable[[LambdaFunction], identity.Session],
         services: dict | None = None,
-        credentials: Callable[[str], tuple[str, str]] | None = None,
     ) -> None:
         self.reactor = reactor
         self.store = store
         self.executor = executor
         self.edge_url = edge_url
         self._services = services if services is not None else {}
-        self.credentials = credentials or credentials_for(None)
+        self.credentials = credentials
         self.pool = EnvironmentPool(reactor, executor, concurrency, idle_timeout, self._current_revision)
         self.control_plane = ServiceResource(PROTOCOL, control.HANDLERS, context_of(self))
         self.resource = LambdaResource(self.control_plane, CodePackageResource(store, self.render_error))
@@ -233,9 +234,13 @@ class LambdaService(service.Service):
             )
         self.executor.check_runtime(function.runtime)
         snapshot = self._snapshots.get(function.revision_id)
-        if snapshot is None or snapshot.code_dir != self.store.code_dir(function.code.key):
+        if (
+            snapshot is None
+            or snapshot.code_dir != self.store.code_dir(function.code.key)
+            or snapshot.credentials.expiration - self.reactor.seconds() < CREDENTIALS_RENEWAL
+        ):
             snapshot = self._snapshots[function.revision_id] = FunctionSnapshot.of(
-                function, self.store.code_dir(function.code.key), self.credentials(function.account)
+                function, self.store.code_dir(function.code.key), self.credentials(function)
             )
         invocation = Invocation(request_id or str(uuid.uuid4()), payload or b"{}", client_context, tail)
         outcome = await self.pool.invoke(snapshot, function.reserved_concurrency, invocation)
@@ -289,26 +294,21 @@ class LambdaService(service.Service):
             return
 
 
-def credentials_for(
-    keys: Mapping[str, Credential] | None, default_account: str = ""
-) -> Callable[[str], tuple[str, str]]:
+def role_credentials(sessions: identity.Sessions, clock: Any) -> Callable[[LambdaFunction], identity.Session]:
     """
-    The credentials a function's environment gets, in place of its execution
-    role's: with C{--auth verify}, a key of the function's account from
-    C{--credentials-file} (so that its calls to RustStack pass verification);
-    otherwise the account number itself as the key id, which RustStack's edge
-    reads as that account.
+    What a function's environments get, as on AWS: temporary credentials of
+    its execution role (session named after the function), which act in the
+    function's account -- never in another one its role ARN might name.
     """
-    by_account: dict[str, tuple[str, str]] = {}
-    for key, credential in (keys or {}).items():
-        # The account the edge serves this key as (identity.Authenticator.account_for).
-        account = key if _ACCOUNT_KEY.match(key) else credential.account or default_account
-        by_account.setdefault(account, (key, credential.secret_key))
 
-    def choose(account: str) -> tuple[str, str]:
-        return by_account.get(account, (account, "ruststack"))
+    def issue(function: LambdaFunction) -> identity.Session:
+        now = clock.seconds()
+        partition = function.arn.split(":")[1]
+        return sessions.assume_role(
+            partition, function.account, function.role, function.name, now + CREDENTIALS_LIFETIME, now
+        )
 
-    return choose
+    return issue
 
 
 def make_service(context: Any) -> LambdaService:
@@ -336,8 +336,5 @@ def make_service(context: Any) -> LambdaService:
         idle_timeout=config.lambda_idle_timeout,
         edge_url=context.edge_url,
         services=context.services,
-        credentials=credentials_for(
-            identity.load_credentials(config.credentials_file) if config.auth == "verify" else None,
-            config.account,
-        ),
+        credentials=role_credentials(context.authenticator.sessions, context.reactor),
     )

@@ -6,8 +6,6 @@ which the edge then accepts (L{ruststack.aws.identity.Sessions}).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from typing import Any
 
@@ -20,7 +18,7 @@ from ruststack.sts import tokens
 PROTOCOL = Protocol.for_service("sts")
 
 # arn:aws:iam::123456789012:role/path/name
-_ROLE_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):role/(?:[\x21-\x7e]*/)?([\w+=,.@-]{1,64})$", re.ASCII)
+_ROLE_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):role/(?:[\x21-\x7e]*/)?[\w+=,.@-]{1,64}$", re.ASCII)
 _EXPIRED_WEB_TOKEN = (
     "The web identity token that was passed is expired or is not valid."
     " Get a new identity token from the identity provider and then retry the request."
@@ -44,23 +42,15 @@ class StsCall:
         return self.authenticator.sessions.get(self.caller.access_key)
 
 
-def role_id(role_arn: str) -> str:
+def _role(role_arn: str) -> tuple[str, str]:
     """
-    A role's unique id (C{AROA...}), the same each time the role is named.
-    """
-    digest = base64.b32encode(hashlib.sha256(role_arn.encode()).digest()).decode()
-    return "AROA" + digest[:17]
-
-
-def _role(role_arn: str) -> tuple[str, str, str]:
-    """
-    The partition, account and name of a role's ARN.
+    The partition and account of a role's ARN.
     """
     match = _ROLE_ARN.match(role_arn)
     if match is None:
         raise PROTOCOL.modeled_error("ValidationError", f"{role_arn} is invalid")
-    partition, account, name = match.groups()
-    return partition, account, name
+    partition, account = match.groups()
+    return partition, account
 
 
 def _credentials(session: Session) -> dict[str, Any]:
@@ -78,7 +68,7 @@ def _caller_arn(call: StsCall) -> str:
 
 
 def _assume(call: StsCall, params: dict[str, Any], action: str) -> dict[str, Any]:
-    partition, account, name = _role(params["RoleArn"])
+    partition, account = _role(params["RoleArn"])
     # RustStack stores trust policies but does not evaluate them: where
     # accounts are tenants (--auth verify), a role is only for its own account.
     if call.authenticator.verifying and account != call.caller.account:
@@ -87,14 +77,14 @@ def _assume(call: StsCall, params: dict[str, Any], action: str) -> dict[str, Any
             f"User: {_caller_arn(call)} is not authorized to perform: sts:{action} on resource: {params['RoleArn']}",
             403,
         )
-    session_name = params["RoleSessionName"]
-    user_id = f"{role_id(params['RoleArn'])}:{session_name}"
-    arn = f"arn:{partition}:sts::{account}:assumed-role/{name}/{session_name}"
     now = call.now()
-    session = call.authenticator.sessions.issue(account, arn, user_id, now + params.get("DurationSeconds", 3600), now)
+    expiration = now + params.get("DurationSeconds", 3600)
+    session = call.authenticator.sessions.assume_role(
+        partition, account, params["RoleArn"], params["RoleSessionName"], expiration, now
+    )
     output: dict[str, Any] = {
         "Credentials": _credentials(session),
-        "AssumedRoleUser": {"AssumedRoleId": user_id, "Arn": arn},
+        "AssumedRoleUser": {"AssumedRoleId": session.user_id, "Arn": session.arn},
     }
     if "SourceIdentity" in params:
         output["SourceIdentity"] = params["SourceIdentity"]

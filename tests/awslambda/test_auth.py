@@ -1,6 +1,6 @@
 """
 Lambda under --auth verify: signed calls only, a function whose own calls
-pass verification, and a code download URL that needs no signature (as
+pass verification (with its execution role's temporary credentials), and a code download URL that needs no signature (as
 AWS's presigned Code.Location).
 """
 
@@ -23,6 +23,7 @@ def handler(event, context):
     return {
         "buckets": [b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]],
         "key": os.environ["AWS_ACCESS_KEY_ID"],
+        "identity": boto3.client("sts").get_caller_identity()["Arn"],
     }
 """
 
@@ -36,7 +37,7 @@ def verifying_stack(tmp_path_factory):
         "[dev]\naws_access_key_id = AKIDEV\naws_secret_access_key = dev-secret\naws_account_id = 111111111111\n"
     )
     process = RustStackProcess.start(
-        "--services", "s3,lambda", "--auth", "verify", "--credentials-file", str(credentials)
+        "--services", "s3,lambda,sts", "--auth", "verify", "--credentials-file", str(credentials)
     )
     yield process
     process.stop()
@@ -59,7 +60,11 @@ def test_function_calls_pass_verification(verifying_stack):
     response = lambda_client.invoke(FunctionName="verified", Payload=b"{}")
     body = json.loads(response["Payload"].read())
     assert "FunctionError" not in response, body
-    assert body == {"buckets": ["verified-bucket"], "key": "AKIDEV"}
+    # The execution role's temporary credentials, in the function's account
+    # (whatever account the role ARN names); never a long-term key.
+    assert body["buckets"] == ["verified-bucket"]
+    assert body["key"].startswith("ASIA")
+    assert body["identity"] == "arn:aws:sts::111111111111:assumed-role/lambda-role/verified"
     configuration = lambda_client.get_function_configuration(FunctionName="verified")
     assert configuration["FunctionArn"] == "arn:aws:lambda:us-east-1:111111111111:function:verified"
     location = lambda_client.get_function(FunctionName="verified")["Code"]["Location"]

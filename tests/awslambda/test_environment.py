@@ -17,6 +17,7 @@ from twisted.internet import defer
 from twisted.internet.testing import MemoryReactorClock
 
 from ruststack.aws.errors import AwsError
+from ruststack.aws.identity import Sessions
 from ruststack.awslambda.environment import ExecutionEnvironment, FunctionSnapshot, Invocation
 from ruststack.awslambda.pool import EnvironmentPool
 from ruststack.awslambda.runtime_api import RuntimeApiResource
@@ -39,6 +40,7 @@ def snapshot(timeout: int = 3, revision: str = "r1", name: str = "f") -> Functio
         code_dir="/nonexistent",
         revision_id=revision,
         log_group=f"/aws/lambda/{name}",
+        credentials=Sessions().issue("000000000000", "arn", "id", expiration=3600, now=0),
     )
 
 
