@@ -5,7 +5,7 @@ Control-plane operations on REST APIs themselves, OpenAPI import included.
 from __future__ import annotations
 
 from ruststack.apigateway import openapi
-from ruststack.apigateway.calls import Call, Reply, page, patch_operations, unescape_patch_path
+from ruststack.apigateway.calls import Call, Reply, invalid_patch, page, patch_operations, unescape_patch_path
 from ruststack.apigateway.model import ApiResource, RestApi, new_id
 from ruststack.apigateway.resource_operations import INTEGRATION_TYPES, LAMBDA_URI, PROXY_URI_REFUSED, resource_at
 from ruststack.apigateway.store import bad_request
@@ -115,9 +115,7 @@ def update_rest_api(call: Call) -> Reply:
         elif path == "/minimumCompressionSize" and op == "replace":
             api.minimum_compression_size = int(value) if value not in (None, "") else None
         else:
-            raise bad_request(
-                f"Invalid patch path '{path}' specified for op '{op}'. Must be one of: [add, remove, replace]"
-            )
+            raise invalid_patch(op, path, "add, remove, replace")
     call.store.save()
     return 200, api.to_json()
 
