@@ -4,7 +4,10 @@ shapes of botocore's apigateway model (C{RestApi}, C{Resource}, C{Method},
 C{Integration}, C{Deployment}, C{Stage}).
 
 C{to_json} renders the wire shape; C{to_state}/C{from_state} the (fuller)
-form kept on disk with C{--data-dir}.
+form kept on disk with C{--data-dir}. Both take a class's plain members
+from its attrs fields (JSON name: the attribute's in camelCase unless its
+metadata gives one); each class handles the rest itself, and C{RestApi},
+most of whose members need that, all of them.
 """
 
 from __future__ import annotations
@@ -30,13 +33,17 @@ def _without_none(values: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
 
-def _json(name: str | None) -> dict[str, str | None]:
+def _json(name: str) -> dict[str, str | None]:
     """
     Field metadata naming the JSON member an attribute is, where that is
-    not the attribute's name in camelCase; C{None} for an attribute its
-    class renders itself.
+    not the attribute's name in camelCase.
     """
     return {"json": name}
+
+
+# Field metadata of an attribute its class renders and reads by hand (a
+# copy, a nested object, a timestamp in two forms).
+_BY_HAND: dict[str, str | None] = {"json": None}
 
 
 _PLAIN_MEMBERS: dict[type, tuple[tuple[str, str], ...]] = {}
@@ -91,7 +98,7 @@ class Integration:
     cache_key_parameters: list[str] = attrs.field(factory=list)
     # IntegrationResponse shapes by status code: stored and returned, not
     # applied (proxy integrations have none).
-    responses: dict[str, dict[str, Any]] = attrs.field(factory=dict, metadata=_json(None))
+    responses: dict[str, dict[str, Any]] = attrs.field(factory=dict, metadata=_BY_HAND)
 
     def to_json(self) -> dict[str, Any]:
         return _without_none({**_json_members(self), "integrationResponses": dict(self.responses) or None})
@@ -112,9 +119,9 @@ class Method:
     operation_name: str | None = None
     request_parameters: dict[str, bool] | None = None
     request_models: dict[str, str] | None = None
-    integration: Integration | None = attrs.field(default=None, metadata=_json(None))
+    integration: Integration | None = attrs.field(default=None, metadata=_BY_HAND)
     # MethodResponse shapes by status code: stored and returned, not applied.
-    responses: dict[str, dict[str, Any]] = attrs.field(factory=dict, metadata=_json(None))
+    responses: dict[str, dict[str, Any]] = attrs.field(factory=dict, metadata=_BY_HAND)
 
     def to_json(self) -> dict[str, Any]:
         return _without_none(
@@ -150,12 +157,10 @@ class ApiResource:
     path: str
     parent_id: str | None = None
     path_part: str | None = None
-    methods: dict[str, Method] = attrs.field(factory=dict)
+    methods: dict[str, Method] = attrs.field(factory=dict, metadata=_BY_HAND)
 
     def to_json(self, embed_methods: bool = False) -> dict[str, Any]:
-        body: dict[str, Any] = _without_none(
-            {"id": self.id, "parentId": self.parent_id, "pathPart": self.path_part, "path": self.path}
-        )
+        body = _without_none(_json_members(self))
         if self.methods:
             # Listed by name only unless asked to embed (GetResources embed=methods).
             body["resourceMethods"] = {
@@ -168,13 +173,8 @@ class ApiResource:
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> ApiResource:
-        return cls(
-            id=state["id"],
-            path=state["path"],
-            parent_id=state.get("parentId"),
-            path_part=state.get("pathPart"),
-            methods={name: Method.from_state(m) for name, m in state.get("resourceMethods", {}).items()},
-        )
+        methods = state.get("resourceMethods", {})
+        return cls(**_attributes(cls, state), methods={name: Method.from_state(m) for name, m in methods.items()})
 
 
 @attrs.define
@@ -185,55 +185,46 @@ class Deployment:
     """
 
     id: str
-    created: float
+    created: float = attrs.field(metadata=_BY_HAND)
     description: str | None = None
-    resources: list[ApiResource] = attrs.field(factory=list)
+    resources: list[ApiResource] = attrs.field(factory=list, metadata=_BY_HAND)
 
     def to_json(self) -> dict[str, Any]:
-        return _without_none({"id": self.id, "description": self.description, "createdDate": int(self.created)})
+        return _without_none({**_json_members(self), "createdDate": int(self.created)})
 
     def to_state(self) -> dict[str, Any]:
         return {**self.to_json(), "createdDate": self.created, "resources": [r.to_state() for r in self.resources]}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Deployment:
-        return cls(
-            id=state["id"],
-            created=state["createdDate"],
-            description=state.get("description"),
-            resources=[ApiResource.from_state(r) for r in state["resources"]],
-        )
+        resources = [ApiResource.from_state(r) for r in state["resources"]]
+        return cls(**_attributes(cls, state), created=state["createdDate"], resources=resources)
 
 
 @attrs.define
 class Stage:
-    name: str
+    name: str = attrs.field(metadata=_json("stageName"))
     deployment_id: str
-    created: float
-    updated: float
+    created: float = attrs.field(metadata=_BY_HAND)
+    updated: float = attrs.field(metadata=_BY_HAND)
     description: str | None = None
-    variables: dict[str, str] = attrs.field(factory=dict)
-    tags: dict[str, str] = attrs.field(factory=dict)
+    variables: dict[str, str] = attrs.field(factory=dict, metadata=_BY_HAND)
+    tags: dict[str, str] = attrs.field(factory=dict, metadata=_BY_HAND)
     tracing_enabled: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "deploymentId": self.deployment_id,
-            "stageName": self.name,
-            "cacheClusterEnabled": False,
-            "cacheClusterStatus": "NOT_AVAILABLE",
-            "methodSettings": {},
-            "tracingEnabled": self.tracing_enabled,
-            "createdDate": int(self.created),
-            "lastUpdatedDate": int(self.updated),
-        }
-        if self.description is not None:
-            body["description"] = self.description
-        if self.variables:
-            body["variables"] = dict(self.variables)
-        if self.tags:
-            body["tags"] = dict(self.tags)
-        return body
+        return _without_none(
+            {
+                **_json_members(self),
+                "cacheClusterEnabled": False,
+                "cacheClusterStatus": "NOT_AVAILABLE",
+                "methodSettings": {},
+                "createdDate": int(self.created),
+                "lastUpdatedDate": int(self.updated),
+                "variables": dict(self.variables) or None,
+                "tags": dict(self.tags) or None,
+            }
+        )
 
     def to_state(self) -> dict[str, Any]:
         return {**self.to_json(), "createdDate": self.created, "lastUpdatedDate": self.updated}
@@ -241,14 +232,11 @@ class Stage:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Stage:
         return cls(
-            name=state["stageName"],
-            deployment_id=state["deploymentId"],
+            **_attributes(cls, state),
             created=state["createdDate"],
             updated=state["lastUpdatedDate"],
-            description=state.get("description"),
             variables=dict(state.get("variables", {})),
             tags=dict(state.get("tags", {})),
-            tracing_enabled=state.get("tracingEnabled", False),
         )
 
 
@@ -269,7 +257,7 @@ class Authorizer:
     identity_source: str | None = None
     identity_validation_expression: str | None = None
     ttl: int = attrs.field(default=300, metadata=_json("authorizerResultTtlInSeconds"))
-    provider_arns: list[str] = attrs.field(factory=list, metadata=_json(None))
+    provider_arns: list[str] = attrs.field(factory=list, metadata=_BY_HAND)
     auth_type: str | None = None
     credentials: str | None = attrs.field(default=None, metadata=_json("authorizerCredentials"))
 
