@@ -118,3 +118,25 @@ class ServiceResource(Resource):
         for name, value in response.headers:
             request.responseHeaders.setRawHeaders(name, [value])
         return response.body or b""
+
+
+class SplitResource(Resource):
+    """
+    A service's leaf resource for a service that serves some requests
+    outside its control plane (API Gateway's execute-api data plane,
+    Lambda's code downloads).
+
+    @ivar diverted: request -> whether C{other} serves it rather than the
+        control plane.
+    """
+
+    isLeaf = True
+
+    def __init__(self, control_plane: ServiceResource, other: Resource, diverted: Callable[[Any], bool]) -> None:
+        super().__init__()
+        self.control_plane = control_plane
+        self.other = other
+        self.diverted = diverted
+
+    def render(self, request: Any) -> bytes | int:
+        return (self.other if self.diverted(request) else self.control_plane).render(request)

@@ -4,14 +4,13 @@ Control-plane operations on an API's authorizers.
 
 from __future__ import annotations
 
-from ruststack.apigateway.calls import Call, Reply, page, patch_operations
+from ruststack.apigateway.calls import Call, Replaceable, Reply, found, page, patch_operations, replace_member
 from ruststack.apigateway.model import Authorizer, RestApi, new_id
 from ruststack.apigateway.resource_operations import LAMBDA_URI
-from ruststack.apigateway.store import bad_request, not_found
+from ruststack.apigateway.store import bad_request
 
 _TYPES = ("TOKEN", "REQUEST", "COGNITO_USER_POOLS")
-# Patchable members and how a patch value becomes the field's value.
-_PATCHABLE = {
+_REPLACEABLE: Replaceable = {
     "/name": ("name", str),
     "/authorizerUri": ("authorizer_uri", str),
     "/identitySource": ("identity_source", str),
@@ -58,10 +57,7 @@ def create_authorizer(call: Call) -> Reply:
 
 def _authorizer(call: Call) -> tuple[RestApi, Authorizer]:
     api = call.api()
-    authorizer = api.authorizers.get(call.params["authorizer"])
-    if authorizer is None:
-        raise not_found("Invalid Authorizer identifier specified")
-    return api, authorizer
+    return api, found(api.authorizers.get(call.params["authorizer"]), "Authorizer identifier")
 
 
 def get_authorizer(call: Call) -> Reply:
@@ -75,10 +71,7 @@ def get_authorizers(call: Call) -> Reply:
 def update_authorizer(call: Call) -> Reply:
     _, authorizer = _authorizer(call)
     for op, path, value in patch_operations(call):
-        if op != "replace" or path not in _PATCHABLE:
-            raise bad_request(f"Invalid patch path '{path}' specified for op '{op}'")
-        field, parse = _PATCHABLE[path]
-        setattr(authorizer, field, parse(value))
+        replace_member(authorizer, _REPLACEABLE, op, path, value)
     _check(authorizer)
     call.store.save()
     return 200, authorizer.to_json()

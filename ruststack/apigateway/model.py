@@ -4,7 +4,10 @@ shapes of botocore's apigateway model (C{RestApi}, C{Resource}, C{Method},
 C{Integration}, C{Deployment}, C{Stage}).
 
 C{to_json} renders the wire shape; C{to_state}/C{from_state} the (fuller)
-form kept on disk with C{--data-dir}.
+form kept on disk with C{--data-dir}. Both take a class's plain members
+from its attrs fields (JSON name: the attribute's in camelCase unless its
+metadata gives one); each class handles the rest itself, and C{RestApi},
+most of whose members need that, all of them.
 """
 
 from __future__ import annotations
@@ -30,6 +33,49 @@ def _without_none(values: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
 
+def _json(name: str) -> dict[str, str | None]:
+    """
+    Field metadata naming the JSON member an attribute is, where that is
+    not the attribute's name in camelCase.
+    """
+    return {"json": name}
+
+
+# Field metadata of an attribute its class renders and reads by hand (a
+# copy, a nested object, a timestamp in two forms).
+_BY_HAND: dict[str, str | None] = {"json": None}
+
+
+_PLAIN_MEMBERS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _plain_members(cls: type) -> tuple[tuple[str, str], ...]:
+    """
+    The (attribute, JSON member) pairs of C{cls}'s attributes that go to
+    the wire and to the state file as they are (worked out once a class).
+    """
+    members = _PLAIN_MEMBERS.get(cls)
+    if members is None:
+        members = _PLAIN_MEMBERS[cls] = tuple(
+            (field.name, name) for field in attrs.fields(cls) if (name := _json_name(field)) is not None
+        )
+    return members
+
+
+def _json_name(field: attrs.Attribute) -> str | None:
+    first, *rest = field.name.split("_")
+    return field.metadata.get("json", first + "".join(word.capitalize() for word in rest))
+
+
+def _json_members(value: Any) -> dict[str, Any]:
+    return {name: getattr(value, attribute) for attribute, name in _plain_members(type(value))}
+
+
+def _attributes(cls: type, state: dict[str, Any]) -> dict[str, Any]:
+    # What the state leaves out (it keeps no nulls) takes the attribute's default.
+    return {attribute: state[name] for attribute, name in _plain_members(cls) if name in state}
+
+
 @attrs.define
 class Integration:
     """
@@ -42,7 +88,7 @@ class Integration:
     type: str
     http_method: str | None = None
     uri: str | None = None
-    timeout_ms: int = 29000
+    timeout_ms: int = attrs.field(default=29000, metadata=_json("timeoutInMillis"))
     passthrough_behavior: str = "WHEN_NO_MATCH"
     content_handling: str | None = None
     credentials: str | None = None
@@ -52,44 +98,16 @@ class Integration:
     cache_key_parameters: list[str] = attrs.field(factory=list)
     # IntegrationResponse shapes by status code: stored and returned, not
     # applied (proxy integrations have none).
-    responses: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    responses: dict[str, dict[str, Any]] = attrs.field(factory=dict, metadata=_BY_HAND)
 
     def to_json(self) -> dict[str, Any]:
-        return _without_none(
-            {
-                "type": self.type,
-                "httpMethod": self.http_method,
-                "uri": self.uri,
-                "credentials": self.credentials,
-                "requestParameters": self.request_parameters,
-                "requestTemplates": self.request_templates,
-                "passthroughBehavior": self.passthrough_behavior,
-                "contentHandling": self.content_handling,
-                "timeoutInMillis": self.timeout_ms,
-                "cacheNamespace": self.cache_namespace,
-                "cacheKeyParameters": self.cache_key_parameters,
-                "integrationResponses": dict(self.responses) or None,
-            }
-        )
+        return _without_none({**_json_members(self), "integrationResponses": dict(self.responses) or None})
 
     to_state = to_json
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Integration:
-        return cls(
-            type=state["type"],
-            http_method=state.get("httpMethod"),
-            uri=state.get("uri"),
-            timeout_ms=state.get("timeoutInMillis", 29000),
-            passthrough_behavior=state.get("passthroughBehavior", "WHEN_NO_MATCH"),
-            content_handling=state.get("contentHandling"),
-            credentials=state.get("credentials"),
-            request_parameters=state.get("requestParameters"),
-            request_templates=state.get("requestTemplates"),
-            cache_namespace=state.get("cacheNamespace"),
-            cache_key_parameters=list(state.get("cacheKeyParameters", [])),
-            responses=dict(state.get("integrationResponses", {})),
-        )
+        return cls(**_attributes(cls, state), responses=dict(state.get("integrationResponses", {})))
 
 
 @attrs.define
@@ -101,20 +119,14 @@ class Method:
     operation_name: str | None = None
     request_parameters: dict[str, bool] | None = None
     request_models: dict[str, str] | None = None
-    integration: Integration | None = None
+    integration: Integration | None = attrs.field(default=None, metadata=_BY_HAND)
     # MethodResponse shapes by status code: stored and returned, not applied.
-    responses: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    responses: dict[str, dict[str, Any]] = attrs.field(factory=dict, metadata=_BY_HAND)
 
     def to_json(self) -> dict[str, Any]:
         return _without_none(
             {
-                "httpMethod": self.http_method,
-                "authorizationType": self.authorization_type,
-                "authorizerId": self.authorizer_id,
-                "apiKeyRequired": self.api_key_required,
-                "operationName": self.operation_name,
-                "requestParameters": self.request_parameters,
-                "requestModels": self.request_models,
+                **_json_members(self),
                 "methodResponses": dict(self.responses) or None,
                 "methodIntegration": self.integration.to_json() if self.integration else None,
             }
@@ -126,13 +138,7 @@ class Method:
     def from_state(cls, state: dict[str, Any]) -> Method:
         integration = state.get("methodIntegration")
         return cls(
-            http_method=state["httpMethod"],
-            authorization_type=state.get("authorizationType", "NONE"),
-            authorizer_id=state.get("authorizerId"),
-            api_key_required=state.get("apiKeyRequired", False),
-            operation_name=state.get("operationName"),
-            request_parameters=state.get("requestParameters"),
-            request_models=state.get("requestModels"),
+            **_attributes(cls, state),
             integration=Integration.from_state(integration) if integration else None,
             responses=dict(state.get("methodResponses", {})),
         )
@@ -151,12 +157,10 @@ class ApiResource:
     path: str
     parent_id: str | None = None
     path_part: str | None = None
-    methods: dict[str, Method] = attrs.field(factory=dict)
+    methods: dict[str, Method] = attrs.field(factory=dict, metadata=_BY_HAND)
 
     def to_json(self, embed_methods: bool = False) -> dict[str, Any]:
-        body: dict[str, Any] = _without_none(
-            {"id": self.id, "parentId": self.parent_id, "pathPart": self.path_part, "path": self.path}
-        )
+        body = _without_none(_json_members(self))
         if self.methods:
             # Listed by name only unless asked to embed (GetResources embed=methods).
             body["resourceMethods"] = {
@@ -169,13 +173,8 @@ class ApiResource:
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> ApiResource:
-        return cls(
-            id=state["id"],
-            path=state["path"],
-            parent_id=state.get("parentId"),
-            path_part=state.get("pathPart"),
-            methods={name: Method.from_state(m) for name, m in state.get("resourceMethods", {}).items()},
-        )
+        methods = state.get("resourceMethods", {})
+        return cls(**_attributes(cls, state), methods={name: Method.from_state(m) for name, m in methods.items()})
 
 
 @attrs.define
@@ -186,55 +185,46 @@ class Deployment:
     """
 
     id: str
-    created: float
+    created: float = attrs.field(metadata=_BY_HAND)
     description: str | None = None
-    resources: list[ApiResource] = attrs.field(factory=list)
+    resources: list[ApiResource] = attrs.field(factory=list, metadata=_BY_HAND)
 
     def to_json(self) -> dict[str, Any]:
-        return _without_none({"id": self.id, "description": self.description, "createdDate": int(self.created)})
+        return _without_none({**_json_members(self), "createdDate": int(self.created)})
 
     def to_state(self) -> dict[str, Any]:
         return {**self.to_json(), "createdDate": self.created, "resources": [r.to_state() for r in self.resources]}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Deployment:
-        return cls(
-            id=state["id"],
-            created=state["createdDate"],
-            description=state.get("description"),
-            resources=[ApiResource.from_state(r) for r in state["resources"]],
-        )
+        resources = [ApiResource.from_state(r) for r in state["resources"]]
+        return cls(**_attributes(cls, state), created=state["createdDate"], resources=resources)
 
 
 @attrs.define
 class Stage:
-    name: str
+    name: str = attrs.field(metadata=_json("stageName"))
     deployment_id: str
-    created: float
-    updated: float
+    created: float = attrs.field(metadata=_BY_HAND)
+    updated: float = attrs.field(metadata=_BY_HAND)
     description: str | None = None
-    variables: dict[str, str] = attrs.field(factory=dict)
-    tags: dict[str, str] = attrs.field(factory=dict)
+    variables: dict[str, str] = attrs.field(factory=dict, metadata=_BY_HAND)
+    tags: dict[str, str] = attrs.field(factory=dict, metadata=_BY_HAND)
     tracing_enabled: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "deploymentId": self.deployment_id,
-            "stageName": self.name,
-            "cacheClusterEnabled": False,
-            "cacheClusterStatus": "NOT_AVAILABLE",
-            "methodSettings": {},
-            "tracingEnabled": self.tracing_enabled,
-            "createdDate": int(self.created),
-            "lastUpdatedDate": int(self.updated),
-        }
-        if self.description is not None:
-            body["description"] = self.description
-        if self.variables:
-            body["variables"] = dict(self.variables)
-        if self.tags:
-            body["tags"] = dict(self.tags)
-        return body
+        return _without_none(
+            {
+                **_json_members(self),
+                "cacheClusterEnabled": False,
+                "cacheClusterStatus": "NOT_AVAILABLE",
+                "methodSettings": {},
+                "createdDate": int(self.created),
+                "lastUpdatedDate": int(self.updated),
+                "variables": dict(self.variables) or None,
+                "tags": dict(self.tags) or None,
+            }
+        )
 
     def to_state(self) -> dict[str, Any]:
         return {**self.to_json(), "createdDate": self.created, "lastUpdatedDate": self.updated}
@@ -242,14 +232,11 @@ class Stage:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Stage:
         return cls(
-            name=state["stageName"],
-            deployment_id=state["deploymentId"],
+            **_attributes(cls, state),
             created=state["createdDate"],
             updated=state["lastUpdatedDate"],
-            description=state.get("description"),
             variables=dict(state.get("variables", {})),
             tags=dict(state.get("tags", {})),
-            tracing_enabled=state.get("tracingEnabled", False),
         )
 
 
@@ -269,43 +256,19 @@ class Authorizer:
     authorizer_uri: str | None = None
     identity_source: str | None = None
     identity_validation_expression: str | None = None
-    ttl: int = 300
-    provider_arns: list[str] = attrs.field(factory=list)
+    ttl: int = attrs.field(default=300, metadata=_json("authorizerResultTtlInSeconds"))
+    provider_arns: list[str] = attrs.field(factory=list, metadata=_BY_HAND)
     auth_type: str | None = None
-    credentials: str | None = None
+    credentials: str | None = attrs.field(default=None, metadata=_json("authorizerCredentials"))
 
     def to_json(self) -> dict[str, Any]:
-        return _without_none(
-            {
-                "id": self.id,
-                "name": self.name,
-                "type": self.type,
-                "providerARNs": list(self.provider_arns) or None,
-                "authType": self.auth_type,
-                "authorizerUri": self.authorizer_uri,
-                "authorizerCredentials": self.credentials,
-                "identitySource": self.identity_source,
-                "identityValidationExpression": self.identity_validation_expression,
-                "authorizerResultTtlInSeconds": self.ttl,
-            }
-        )
+        return _without_none({**_json_members(self), "providerARNs": list(self.provider_arns) or None})
 
     to_state = to_json
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Authorizer:
-        return cls(
-            id=state["id"],
-            name=state["name"],
-            type=state["type"],
-            authorizer_uri=state.get("authorizerUri"),
-            identity_source=state.get("identitySource"),
-            identity_validation_expression=state.get("identityValidationExpression"),
-            ttl=state.get("authorizerResultTtlInSeconds", 300),
-            provider_arns=list(state.get("providerARNs", [])),
-            auth_type=state.get("authType"),
-            credentials=state.get("authorizerCredentials"),
-        )
+        return cls(**_attributes(cls, state), provider_arns=list(state.get("providerARNs", [])))
 
 
 @attrs.define

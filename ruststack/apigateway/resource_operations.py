@@ -8,7 +8,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ruststack.apigateway.calls import Call, Reply, page, patch_operations, unescape_patch_path
+from ruststack.apigateway.calls import (
+    Call,
+    Replaceable,
+    Reply,
+    as_flag,
+    as_is,
+    found,
+    invalid_patch,
+    or_none,
+    page,
+    patch_operations,
+    replace_member,
+    unescape_patch_path,
+)
 from ruststack.apigateway.model import ApiResource, Integration, Method, RestApi, new_id
 from ruststack.apigateway.store import bad_request, conflict, not_found
 
@@ -19,6 +32,20 @@ PROXY_URI_REFUSED = (
     "Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations."
 )
 LAMBDA_URI = re.compile(r"^arn:aws[a-z-]*:apigateway:[^:]+:lambda:path/2015-03-31/functions/.+/invocations$")
+_METHOD_REPLACEABLE: Replaceable = {
+    "/authorizationType": ("authorization_type", as_is),
+    "/authorizerId": ("authorizer_id", or_none),
+    "/apiKeyRequired": ("api_key_required", as_flag),
+    "/operationName": ("operation_name", or_none),
+}
+_INTEGRATION_REPLACEABLE: Replaceable = {
+    "/uri": ("uri", as_is),
+    "/httpMethod": ("http_method", as_is),
+    "/timeoutInMillis": ("timeout_ms", int),
+    "/passthroughBehavior": ("passthrough_behavior", as_is),
+    "/contentHandling": ("content_handling", or_none),
+    "/credentials": ("credentials", or_none),
+}
 
 
 def get_resources(call: Call) -> Reply:
@@ -58,10 +85,7 @@ def check_path_part(api: RestApi, parent: ApiResource, part: str, moving: ApiRes
 
 
 def create_resource(call: Call) -> Reply:
-    api = call.api()
-    parent = api.resources.get(call.params["resource"])
-    if parent is None:
-        raise not_found("Invalid Resource identifier specified")
+    api, parent = call.resource()
     part = call.body.get("pathPart") or ""
     check_path_part(api, parent, part)
     path = f"{parent.path.rstrip('/')}/{part}"
@@ -82,10 +106,8 @@ def update_resource(call: Call) -> Reply:
         elif op == "replace" and path == "/parentId":
             parent_id = value
         else:
-            raise bad_request(f"Invalid patch path '{path}' specified for op '{op}'. Must be one of: [replace]")
-    parent = api.resources.get(parent_id or "")
-    if parent is None:
-        raise not_found("Invalid Resource identifier specified")
+            raise invalid_patch(op, path, "replace")
+    parent = found(api.resources.get(parent_id or ""), "Resource identifier")
     ancestor: ApiResource | None = parent
     while ancestor is not None:
         if ancestor is resource:
@@ -167,17 +189,8 @@ def update_method(call: Call) -> Reply:
     method = call.method()[2]
     for op, path, value in patch_operations(call):
         if op != "replace":
-            raise bad_request(f"Invalid patch path '{path}' specified for op '{op}'. Must be one of: [replace]")
-        if path == "/authorizationType":
-            method.authorization_type = value
-        elif path == "/authorizerId":
-            method.authorizer_id = value or None
-        elif path == "/apiKeyRequired":
-            method.api_key_required = str(value).lower() == "true"
-        elif path == "/operationName":
-            method.operation_name = value or None
-        else:
-            raise bad_request(f"Invalid patch path '{path}' specified for op '{op}'")
+            raise invalid_patch(op, path, "replace")
+        replace_member(method, _METHOD_REPLACEABLE, op, path, value)
     call.store.save()
     return 200, method.to_json()
 
@@ -193,25 +206,13 @@ def update_integration(call: Call) -> Reply:
             else:
                 templates[media_type] = value or ""
         elif op != "replace":
-            raise bad_request(f"Invalid patch path '{path}' specified for op '{op}'")
-        elif path == "/uri":
-            if integration.type == "AWS_PROXY" and not LAMBDA_URI.match(value or ""):
-                raise bad_request(PROXY_URI_REFUSED)
-            integration.uri = value
-        elif path == "/httpMethod":
-            integration.http_method = value
-        elif path == "/timeoutInMillis":
-            if not 50 <= int(value) <= 29000:
-                raise bad_request("Timeout should be between 50 ms and 29000 ms")
-            integration.timeout_ms = int(value)
-        elif path == "/passthroughBehavior":
-            integration.passthrough_behavior = value
-        elif path == "/contentHandling":
-            integration.content_handling = value or None
-        elif path == "/credentials":
-            integration.credentials = value or None
+            raise invalid_patch(op, path)
+        elif path == "/uri" and integration.type == "AWS_PROXY" and not LAMBDA_URI.match(value or ""):
+            raise bad_request(PROXY_URI_REFUSED)
+        elif path == "/timeoutInMillis" and not 50 <= int(value) <= 29000:
+            raise bad_request("Timeout should be between 50 ms and 29000 ms")
         else:
-            raise bad_request(f"Invalid patch path '{path}' specified for op '{op}'")
+            replace_member(integration, _INTEGRATION_REPLACEABLE, op, path, value)
     call.store.save()
     return 200, integration.to_json()
 
@@ -264,10 +265,7 @@ def delete_integration(call: Call) -> Reply:
 
 
 def _integration(call: Call) -> Integration:
-    integration = call.method()[2].integration
-    if integration is None:
-        raise not_found("Invalid Integration identifier specified")
-    return integration
+    return found(call.method()[2].integration, "Integration identifier")
 
 
 def _response_body(call: Call, members: tuple[str, ...]) -> dict[str, Any]:
@@ -290,10 +288,7 @@ def put_method_response(call: Call) -> Reply:
 
 
 def get_method_response(call: Call) -> Reply:
-    response = call.method()[2].responses.get(call.params["status"])
-    if response is None:
-        raise not_found("Invalid Response status code specified")
-    return 200, response
+    return 200, found(call.method()[2].responses.get(call.params["status"]), "Response status code")
 
 
 def delete_method_response(call: Call) -> Reply:
@@ -314,10 +309,7 @@ def put_integration_response(call: Call) -> Reply:
 
 
 def get_integration_response(call: Call) -> Reply:
-    response = _integration(call).responses.get(call.params["status"])
-    if response is None:
-        raise not_found("Invalid Response status code specified")
-    return 200, response
+    return 200, found(_integration(call).responses.get(call.params["status"]), "Response status code")
 
 
 def delete_integration_response(call: Call) -> Reply:

@@ -4,11 +4,30 @@ Control-plane operations on REST APIs themselves, OpenAPI import included.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ruststack.apigateway import openapi
-from ruststack.apigateway.calls import Call, Reply, page, patch_operations, unescape_patch_path
+from ruststack.apigateway.calls import Call, Reply, invalid_patch, page, patch_operations, unescape_patch_path
 from ruststack.apigateway.model import ApiResource, RestApi, new_id
 from ruststack.apigateway.resource_operations import INTEGRATION_TYPES, LAMBDA_URI, PROXY_URI_REFUSED, resource_at
 from ruststack.apigateway.store import bad_request
+
+
+def _new_api(call: Call, name: str, **members: Any) -> RestApi:
+    """
+    A new API of the caller's, with its root resource.
+    """
+    root = ApiResource(id=new_id(), path="/")
+    return RestApi(
+        id=new_id(),
+        account=call.account,
+        region=call.region,
+        name=name,
+        created=call.now,
+        root_id=root.id,
+        resources={root.id: root},
+        **members,
+    )
 
 
 def create_rest_api(call: Call) -> Reply:
@@ -16,13 +35,9 @@ def create_rest_api(call: Call) -> Reply:
     if not name:
         raise bad_request("Invalid REST API name specified")
     endpoint = call.body.get("endpointConfiguration") or {}
-    api = RestApi(
-        id=new_id(),
-        account=call.account,
-        region=call.region,
-        name=name,
-        created=call.now,
-        root_id=new_id(),
+    api = _new_api(
+        call,
+        name,
         description=call.body.get("description"),
         version=call.body.get("version"),
         binary_media_types=list(call.body.get("binaryMediaTypes") or []),
@@ -33,7 +48,6 @@ def create_rest_api(call: Call) -> Reply:
         tags=dict(call.body.get("tags") or {}),
         disable_execute_api_endpoint=bool(call.body.get("disableExecuteApiEndpoint", False)),
     )
-    api.resources[api.root_id] = ApiResource(id=api.root_id, path="/")
     call.store.apis[api.id] = api
     call.store.save()
     return 201, api.to_json()
@@ -43,17 +57,7 @@ def import_rest_api(call: Call) -> Reply:
     definition = openapi.read(openapi.parse(call.raw))
     if not definition.title:
         raise bad_request("Invalid OpenAPI input: the API needs a title (info.title)")
-    root = ApiResource(id=new_id(), path="/")
-    api = RestApi(
-        id=new_id(),
-        account=call.account,
-        region=call.region,
-        name=definition.title,
-        created=call.now,
-        root_id=root.id,
-        description=definition.description,
-        resources={root.id: root},
-    )
+    api = _new_api(call, definition.title, description=definition.description)
     _apply_definition(api, definition, overwrite=True)
     call.store.apis[api.id] = api
     call.store.save()
@@ -115,9 +119,7 @@ def update_rest_api(call: Call) -> Reply:
         elif path == "/minimumCompressionSize" and op == "replace":
             api.minimum_compression_size = int(value) if value not in (None, "") else None
         else:
-            raise bad_request(
-                f"Invalid patch path '{path}' specified for op '{op}'. Must be one of: [add, remove, replace]"
-            )
+            raise invalid_patch(op, path, "add, remove, replace")
     call.store.save()
     return 200, api.to_json()
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from twisted.web.resource import Resource
 from zope.interface import implementer
 
 from ruststack.apigateway import control
@@ -15,28 +14,14 @@ from ruststack.apigateway.execute import ExecuteApiResource, is_execute_request,
 from ruststack.apigateway.store import ApiStore
 from ruststack.aws import errors
 from ruststack.interfaces import RUNNING, IAwsService, ILambdaInvoker, IPublicRequests, ServiceStatus
-from ruststack.service_resource import ServiceResource
+from ruststack.service_resource import ServiceResource, SplitResource
 
 
-class ApiGatewayResource(Resource):
-    """
-    Sends execute-api requests to the data plane and the rest to the
-    control plane (the service contract, L{ServiceResource}).
-    """
-
-    isLeaf = True
-
-    def __init__(self, control_plane: ServiceResource, execute: ExecuteApiResource) -> None:
-        super().__init__()
-        self.control_plane = control_plane
-        self.execute = execute
-
-    def render(self, request) -> bytes | int:
-        path = request.uri.decode("latin-1").partition("?")[0]
-        host = (request.getHeader(b"host") or b"").decode("latin-1")
-        if is_execute_request(host, path):
-            return self.execute.render(request)
-        return self.control_plane.render(request)
+def _is_execute(request) -> bool:
+    # execute-api requests go to the data plane, the rest to the control plane.
+    path = request.uri.decode("latin-1").partition("?")[0]
+    host = (request.getHeader(b"host") or b"").decode("latin-1")
+    return is_execute_request(host, path)
 
 
 @implementer(IAwsService, IPublicRequests)
@@ -52,7 +37,7 @@ class ApiGatewayService:
         self._services = services
         execute = ExecuteApiResource(store, self._invoker, clock)
         self.control_plane = ServiceResource(control.PROTOCOL, control.HANDLERS, control.context_of(store, clock))
-        self.resource = ApiGatewayResource(self.control_plane, execute)
+        self.resource = SplitResource(self.control_plane, execute, _is_execute)
 
     def _invoker(self) -> ILambdaInvoker | None:
         return ILambdaInvoker(self._services.get("lambda"), None)
@@ -60,9 +45,7 @@ class ApiGatewayService:
     def is_public(self, request) -> bool:
         # Stages are served unsigned, as AWS serves methods with authorization
         # NONE; AWS_IAM methods are authenticated by the edge like any call.
-        path = request.uri.split(b"?", 1)[0].decode("latin-1")
-        host = (request.getHeader(b"host") or b"").decode("latin-1")
-        return is_execute_request(host, path) and not requires_signature(self.store, request)
+        return _is_execute(request) and not requires_signature(self.store, request)
 
     def status(self) -> ServiceStatus:
         return RUNNING

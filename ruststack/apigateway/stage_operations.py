@@ -9,7 +9,7 @@ import copy
 import re
 from typing import Any
 
-from ruststack.apigateway.calls import Call, Reply, page, patch_operations, unescape_patch_path
+from ruststack.apigateway.calls import Call, Reply, found, invalid_patch, page, patch_operations, unescape_patch_path
 from ruststack.apigateway.model import Deployment, RestApi, Stage, new_id
 from ruststack.apigateway.store import bad_request, conflict, not_found
 
@@ -72,10 +72,7 @@ def get_deployments(call: Call) -> Reply:
 
 def _deployment(call: Call) -> tuple[RestApi, Deployment]:
     api = call.api()
-    deployment = api.deployments.get(call.params["deployment"])
-    if deployment is None:
-        raise not_found("Invalid Deployment identifier specified")
-    return api, deployment
+    return api, found(api.deployments.get(call.params["deployment"]), "Deployment identifier")
 
 
 def get_deployment(call: Call) -> Reply:
@@ -107,10 +104,7 @@ def create_stage(call: Call) -> Reply:
 
 def _stage(call: Call) -> tuple[RestApi, Stage]:
     api = call.api()
-    stage = api.stages.get(call.params["stage"])
-    if stage is None:
-        raise not_found("Invalid Stage identifier specified")
-    return api, stage
+    return api, found(api.stages.get(call.params["stage"]), "Stage identifier")
 
 
 def get_stage(call: Call) -> Reply:
@@ -141,7 +135,7 @@ def update_stage(call: Call) -> Reply:
         elif path == "/tracingEnabled" and op == "replace":
             stage.tracing_enabled = str(value).lower() == "true"
         else:
-            raise bad_request(f"Invalid patch path '{path}' specified for op '{op}'")
+            raise invalid_patch(op, path)
     stage.updated = call.now
     call.store.save()
     return 200, stage.to_json()

@@ -13,7 +13,6 @@ from typing import Any
 from twisted.application import service
 from twisted.internet import defer, task
 from twisted.logger import Logger
-from twisted.web.resource import Resource
 from zope.interface import implementer
 
 from ruststack.aws import errors, identity
@@ -36,7 +35,7 @@ from ruststack.interfaces import (
     IPublicRequests,
     ServiceStatus,
 )
-from ruststack.service_resource import ServiceResource
+from ruststack.service_resource import ServiceResource, SplitResource
 
 log = Logger()
 
@@ -52,23 +51,9 @@ _EVENT_RETRY_DELAY = 0.5
 _EVENT_RETRIES = 120
 
 
-class LambdaResource(Resource):
-    """
-    Sends code package downloads to their resource and everything else to
-    the control plane (the service contract, L{ServiceResource}).
-    """
-
-    isLeaf = True
-
-    def __init__(self, control_plane: ServiceResource, code_packages: Resource) -> None:
-        super().__init__()
-        self.control_plane = control_plane
-        self.code_packages = code_packages
-
-    def render(self, request) -> bytes | int:
-        if request.method == b"GET" and request.uri.startswith(CODE_PACKAGES):
-            return self.code_packages.render(request)
-        return self.control_plane.render(request)
+def _is_code_download(request) -> bool:
+    # Code package downloads go to their resource, the rest to the control plane.
+    return request.method == b"GET" and request.uri.startswith(CODE_PACKAGES)
 
 
 @implementer(IAwsService, ILambdaInvoker, IPublicRequests)
@@ -94,7 +79,8 @@ class LambdaService(service.Service):
         self.credentials = credentials
         self.pool = EnvironmentPool(reactor, executor, concurrency, idle_timeout, self._current_revision)
         self.control_plane = ServiceResource(PROTOCOL, control.HANDLERS, context_of(self))
-        self.resource = LambdaResource(self.control_plane, CodePackageResource(store, self.render_error))
+        code_packages = CodePackageResource(store, self.render_error)
+        self.resource = SplitResource(self.control_plane, code_packages, _is_code_download)
         self.installing: dict[LambdaFunction, defer.Deferred] = {}
         self._snapshots: dict[str, FunctionSnapshot] = {}
         self._event_tails: dict[str, defer.Deferred] = {}
@@ -154,7 +140,7 @@ class LambdaService(service.Service):
         L{IPublicRequests}: GetFunction's C{Code.Location} downloads without
         credentials, as the presigned URL AWS gives does.
         """
-        return request.method == b"GET" and request.uri.startswith(CODE_PACKAGES)
+        return _is_code_download(request)
 
     # Functions
 

@@ -5,6 +5,8 @@ ListObjectVersions and ListMultipartUploads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
@@ -12,6 +14,7 @@ from ruststack.aws import ids
 from ruststack.s3 import listing, wire
 from ruststack.s3.call import S3Call, S3Context, invalid_argument
 from ruststack.s3.owners import owner_xml
+from ruststack.s3.records import Bucket
 from ruststack.s3.store import upload_position
 
 MAX_KEYS = 1000
@@ -30,7 +33,7 @@ def _max_keys(call: S3Call, name: str = "max-keys") -> int:
     return min(value, MAX_KEYS)
 
 
-def _encoder(call: S3Call):
+def _encoder(call: S3Call) -> Callable[[str], str]:
     encoding = call.query.get("encoding-type")
     if encoding is None:
         return lambda text: text
@@ -58,19 +61,39 @@ def _contents(tag: str, encode, row, owner: str, extra: str = "") -> str:
     )
 
 
-def _common_prefixes(encode, page: listing.Page) -> list[str]:
-    return [
+class _Request(NamedTuple):
+    """
+    What every listing reads of its request first: the bucket, and the
+    query's page size, key encoding, prefix and delimiter.
+    """
+
+    bucket: Bucket
+    max_keys: int
+    encode: Callable[[str], str]
+    prefix: str
+    delimiter: str
+
+
+def _request(ctx: S3Context, call: S3Call, max_keys_name: str = "max-keys") -> _Request:
+    query = call.query
+    # Checked in this order: the bucket (NoSuchBucket, AccessDenied), then the query.
+    bucket, max_keys, encode = ctx.bucket(call), _max_keys(call, max_keys_name), _encoder(call)
+    return _Request(bucket, max_keys, encode, query.get("prefix", ""), query.get("delimiter", ""))
+
+
+def _result(call: S3Call, root: str, parts: list[str], encode: Callable[[str], str], page: listing.Page) -> bytes:
+    # Every listing's document ends with the page's common prefixes.
+    parts.extend(
         "<CommonPrefixes>" + wire.element("Prefix", encode(_text(p))) + "</CommonPrefixes>"
         for p in page.common_prefixes
-    ]
+    )
+    call.set_headers({"Content-Type": "application/xml"})
+    return wire.document(root, parts)
 
 
 def list_objects_v2(ctx: S3Context, call: S3Call) -> bytes:
-    bucket = ctx.bucket(call)
+    bucket, max_keys, encode, prefix, delimiter = _request(ctx, call)
     query = call.query
-    max_keys = _max_keys(call)
-    encode = _encoder(call)
-    prefix, delimiter = query.get("prefix", ""), query.get("delimiter", "")
     token = query.get("continuation-token")
     start_after = query.get("start-after", "")
     if token is not None:
@@ -99,17 +122,13 @@ def list_objects_v2(ctx: S3Context, call: S3Call) -> bytes:
     ]
     owner = owner_xml(bucket.account) if fetch_owner else ""
     parts.extend(_contents("Contents", encode, row, owner) for row in page.rows)
-    parts.extend(_common_prefixes(encode, page))
-    call.set_headers({"Content-Type": "application/xml"})
-    return wire.document("ListBucketResult", parts)
+    return _result(call, "ListBucketResult", parts, encode, page)
 
 
 def list_objects(ctx: S3Context, call: S3Call) -> bytes:
-    bucket = ctx.bucket(call)
+    bucket, max_keys, encode, prefix, delimiter = _request(ctx, call)
     query = call.query
-    max_keys = _max_keys(call)
-    encode = _encoder(call)
-    prefix, delimiter, marker = query.get("prefix", ""), query.get("delimiter", ""), query.get("marker", "")
+    marker = query.get("marker", "")
     page = ctx.store.list_objects(bucket.name, prefix, delimiter, marker, max_keys)
     parts = [
         wire.element("Name", bucket.name),
@@ -126,17 +145,12 @@ def list_objects(ctx: S3Context, call: S3Call) -> bytes:
     ]
     owner = owner_xml(bucket.account)
     parts.extend(_contents("Contents", encode, row, owner) for row in page.rows)
-    parts.extend(_common_prefixes(encode, page))
-    call.set_headers({"Content-Type": "application/xml"})
-    return wire.document("ListBucketResult", parts)
+    return _result(call, "ListBucketResult", parts, encode, page)
 
 
 def list_object_versions(ctx: S3Context, call: S3Call) -> bytes:
-    bucket = ctx.bucket(call)
+    bucket, max_keys, encode, prefix, delimiter = _request(ctx, call)
     query = call.query
-    max_keys = _max_keys(call)
-    encode = _encoder(call)
-    prefix, delimiter = query.get("prefix", ""), query.get("delimiter", "")
     key_marker = query.get("key-marker", "")
     page = ctx.store.list_objects(bucket.name, prefix, delimiter, key_marker, max_keys)
     next_marker = _text(page.next_after) if page.truncated and page.next_after else None
@@ -156,17 +170,12 @@ def list_object_versions(ctx: S3Context, call: S3Call) -> bytes:
     extra = wire.element("VersionId", "null") + wire.element("IsLatest", True)
     owner = owner_xml(bucket.account)
     parts.extend(_contents("Version", encode, row, owner, extra) for row in page.rows)
-    parts.extend(_common_prefixes(encode, page))
-    call.set_headers({"Content-Type": "application/xml"})
-    return wire.document("ListVersionsResult", parts)
+    return _result(call, "ListVersionsResult", parts, encode, page)
 
 
 def list_multipart_uploads(ctx: S3Context, call: S3Call) -> bytes:
-    bucket = ctx.bucket(call)
+    bucket, max_uploads, encode, prefix, delimiter = _request(ctx, call, "max-uploads")
     query = call.query
-    max_uploads = _max_keys(call, "max-uploads")
-    encode = _encoder(call)
-    prefix, delimiter = query.get("prefix", ""), query.get("delimiter", "")
     key_marker = query.get("key-marker", "")
     upload_marker = query.get("upload-id-marker", "")
     after = b""
@@ -210,6 +219,4 @@ def list_multipart_uploads(ctx: S3Context, call: S3Call) -> bytes:
             + wire.optional("ChecksumType", upload.checksum_type)
             + "</Upload>"
         )
-    parts.extend(_common_prefixes(encode, page))
-    call.set_headers({"Content-Type": "application/xml"})
-    return wire.document("ListMultipartUploadsResult", parts)
+    return _result(call, "ListMultipartUploadsResult", parts, encode, page)

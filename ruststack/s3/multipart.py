@@ -140,26 +140,20 @@ def _upload_staged_part(staged: Staged, ctx: S3Context, call: S3Call, upload: Up
 
 def _copy_range(source_body, first: int, length: int, folder: str, algorithm: str | None) -> Staged:
     # Runs in a thread: read the range once, hashing it on the way.
-    spool = Spool(folder)
     md5 = hashlib.md5()
     hasher = checksums.new_hasher(algorithm) if algorithm else None
-    try:
-        with source_body:
-            source_body.seek(first)
-            remaining = length
-            while remaining:
-                chunk = source_body.read(min(remaining, 1024 * 1024))
-                if not chunk:
-                    break
-                remaining -= len(chunk)
-                md5.update(chunk)
-                if hasher is not None:
-                    hasher.update(chunk)
-                spool.write(chunk)
-    except BaseException:
-        spool.discard()
-        raise
-    spool.close()
+    with Spool(folder) as spool, source_body:
+        source_body.seek(first)
+        remaining = length
+        while remaining:
+            chunk = source_body.read(min(remaining, 1024 * 1024))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            md5.update(chunk)
+            if hasher is not None:
+                hasher.update(chunk)
+            spool.write(chunk)
     found = {algorithm: base64.b64encode(hasher.digest()).decode()} if hasher is not None and algorithm else {}
     return Staged(spool.size, md5.digest(), spool.in_memory(), spool.path, found)
 
@@ -205,18 +199,13 @@ def _invalid_part() -> AwsError:
 def _concatenate(bodies: list, folder: str, algorithm: str) -> tuple[Spool, str]:
     # Runs in a thread: one pass over the parts makes the object's bytes and
     # its full-object checksum.
-    spool = Spool(folder)
     hasher = checksums.new_hasher(algorithm)
-    try:
+    with Spool(folder) as spool:
         for body in bodies:
             with body:
                 while chunk := body.read(1024 * 1024):
                     hasher.update(chunk)
                     spool.write(chunk)
-    except BaseException:
-        spool.discard()
-        raise
-    spool.close()
     return spool, base64.b64encode(hasher.digest()).decode()
 
 

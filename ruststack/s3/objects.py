@@ -230,38 +230,31 @@ def delete_objects(ctx: S3Context, call: S3Call) -> bytes:
             raise wire.malformed()
         version = wire.text(entry, "VersionId")
         if version is not None and version != "null":
-            parts.append(
-                "<Error>"
-                + wire.element("Key", key)
-                + wire.element("VersionId", version)
-                + wire.element("Code", "NoSuchVersion")
-                + wire.element("Message", "The specified version does not exist.")
-                + "</Error>"
-            )
-            continue
-        if len(key.encode("utf-8", "surrogatepass")) > 1024:
-            parts.append(
-                "<Error>"
-                + wire.element("Key", key)
-                + wire.element("Code", "KeyTooLongError")
-                + wire.element("Message", "Your key is too long")
-                + "</Error>"
-            )
-            continue
-        if not access.permits(bucket, call.caller.account, "s3:DeleteObject", key):
-            parts.append(
-                "<Error>"
-                + wire.element("Key", key)
-                + wire.element("Code", "AccessDenied")
-                + wire.element("Message", "Access Denied")
-                + "</Error>"
-            )
-            continue
-        ctx.store.delete_object(bucket.name, key)
-        if not quiet:
-            parts.append("<Deleted>" + wire.element("Key", key) + wire.optional("VersionId", version) + "</Deleted>")
+            parts.append(_not_deleted(key, "NoSuchVersion", "The specified version does not exist.", version))
+        elif len(key.encode("utf-8", "surrogatepass")) > 1024:
+            parts.append(_not_deleted(key, "KeyTooLongError", "Your key is too long"))
+        elif not access.permits(bucket, call.caller.account, "s3:DeleteObject", key):
+            parts.append(_not_deleted(key, "AccessDenied", "Access Denied"))
+        else:
+            ctx.store.delete_object(bucket.name, key)
+            if not quiet:
+                parts.append(
+                    "<Deleted>" + wire.element("Key", key) + wire.optional("VersionId", version) + "</Deleted>"
+                )
     call.set_headers({"Content-Type": "application/xml"})
     return wire.document("DeleteResult", parts)
+
+
+def _not_deleted(key: str, code: str, message: str, version: str | None = None) -> str:
+    # DeleteObjects answers each key it could not delete with an Error entry.
+    return (
+        "<Error>"
+        + wire.element("Key", key)
+        + ("" if version is None else wire.element("VersionId", version))
+        + wire.element("Code", code)
+        + wire.element("Message", message)
+        + "</Error>"
+    )
 
 
 def parse_copy_source(value: str) -> tuple[str, str]:

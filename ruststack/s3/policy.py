@@ -200,14 +200,23 @@ def _either(statement: dict, name: str) -> tuple[object, bool]:
     raise malformed(f"Missing required field {name}")
 
 
-def _statement(raw: object, bucket: str) -> Statement:
+def _object(raw: object, fields: frozenset[str], required: str) -> dict:
+    """
+    C{raw} if it is a JSON object of known C{fields} that has the
+    C{required} one; MalformedPolicy naming the first fault otherwise.
+    """
     if not isinstance(raw, dict):
         raise malformed(_NOT_JSON)
     for field in raw:
-        if field not in _STATEMENT_FIELDS:
+        if field not in fields:
             raise malformed(f"Unknown field {field}")
-    if "Effect" not in raw:
-        raise malformed("Missing required field Effect")
+    if required not in raw:
+        raise malformed(f"Missing required field {required}")
+    return raw
+
+
+def _statement(raw: object, bucket: str) -> Statement:
+    raw = _object(raw, _STATEMENT_FIELDS, "Effect")
     effect = raw["Effect"]
     if effect not in ("Allow", "Deny"):
         raise malformed(f"Invalid effect: {effect}")
@@ -252,14 +261,7 @@ def parse(document: bytes, bucket: str) -> Policy:
         raw = json.loads(document.decode("utf-8"))
     except (ValueError, RecursionError):
         raise malformed(_NOT_JSON) from None
-    if not isinstance(raw, dict):
-        raise malformed(_NOT_JSON)
-    for field in raw:
-        if field not in _POLICY_FIELDS:
-            raise malformed(f"Unknown field {field}")
-    if "Statement" not in raw:
-        raise malformed("Missing required field Statement")
-    statements = raw["Statement"]
+    statements = _object(raw, _POLICY_FIELDS, "Statement")["Statement"]
     listed: Iterable[object] = statements if isinstance(statements, list) else [statements]
     parsed = tuple(_statement(statement, bucket) for statement in listed)
     if not parsed:

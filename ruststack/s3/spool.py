@@ -18,6 +18,9 @@ class Spool:
     """
     An append-only buffer that moves to a file in C{folder} once it holds
     more than C{threshold} bytes.
+
+    As a context manager: closed when the block ends, discarded if it
+    raises (so a failed copy leaves no file behind).
     """
 
     def __init__(self, folder: str, threshold: int = SPILL_THRESHOLD) -> None:
@@ -43,6 +46,15 @@ class Spool:
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: object, traceback: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.discard()
 
     def in_memory(self) -> bytes | None:
         """
