@@ -11,6 +11,7 @@ import json
 import re
 import urllib.request
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -62,7 +63,7 @@ def test_role_names_ignore_case(iam):
 
 def test_a_missing_role(iam):
     message = "The role with name nobody cannot be found."
-    for call, extra in [
+    calls: list[tuple[Any, dict[str, Any]]] = [
         (iam.get_role, {}),
         (iam.delete_role, {}),
         (iam.update_role, {}),
@@ -75,7 +76,8 @@ def test_a_missing_role(iam):
         (iam.list_role_policies, {}),
         (iam.attach_role_policy, {"PolicyArn": BASIC_EXECUTION}),
         (iam.list_attached_role_policies, {}),
-    ]:
+    ]
+    for call, extra in calls:
         assert_error(refused(call, RoleName="nobody", **extra), "NoSuchEntity", 404, message)
 
 
@@ -317,7 +319,9 @@ def test_documents_travel_url_encoded_as_sent(iam, stack, document):
     iam.create_role(RoleName="wire", AssumeRolePolicyDocument=document)
     iam.put_role_policy(RoleName="wire", PolicyName="p", PolicyDocument=ALLOW_LOGS)
     answer = raw_call(stack, "GetRole", RoleName="wire")
-    encoded = re.search(r"<AssumeRolePolicyDocument>(.*)</AssumeRolePolicyDocument>", answer).group(1)
+    found = re.search(r"<AssumeRolePolicyDocument>(.*)</AssumeRolePolicyDocument>", answer)
+    assert found is not None, answer
+    encoded = found.group(1)
     assert encoded == quote(document, safe="")
     assert "%20" in encoded and "+" not in encoded
     answer = raw_call(stack, "GetRolePolicy", RoleName="wire", PolicyName="p")
