@@ -144,6 +144,25 @@ async def delete_role(call: Call, params: dict[str, Any]) -> None:
     call.changed()
 
 
+async def put_role_permissions_boundary(call: Call, params: dict[str, Any]) -> None:
+    role = call.role(params["RoleName"])
+    check_boundary(call, params["PermissionsBoundary"])
+    role.permissions_boundary = params["PermissionsBoundary"]
+    call.changed()
+
+
+async def delete_role_permissions_boundary(call: Call, params: dict[str, Any]) -> None:
+    role = call.role(params["RoleName"])
+    role.permissions_boundary = None
+    call.changed()
+
+
+async def list_instance_profiles_for_role(call: Call, params: dict[str, Any]) -> dict[str, Any]:
+    # RustStack has no instance profiles: cleanup code asks before DeleteRole.
+    call.role(params["RoleName"])
+    return {"InstanceProfiles": [], "IsTruncated": False}
+
+
 async def tag_role(call: Call, params: dict[str, Any]) -> None:
     role = call.role(params["RoleName"])
     role.tags = merge_tags(role.tags, params["Tags"], "Cannot exceed quota for TagsPerRole: 50")

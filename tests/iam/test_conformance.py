@@ -22,6 +22,7 @@ MODEL = get_session().get_service_model("iam")
 IMPLEMENTED = sorted(
     """
     CreateRole GetRole ListRoles UpdateRole UpdateRoleDescription UpdateAssumeRolePolicy DeleteRole
+    PutRolePermissionsBoundary DeleteRolePermissionsBoundary ListInstanceProfilesForRole
     TagRole UntagRole ListRoleTags PutRolePolicy GetRolePolicy DeleteRolePolicy ListRolePolicies
     CreatePolicy GetPolicy DeletePolicy ListPolicies CreatePolicyVersion GetPolicyVersion ListPolicyVersions
     DeletePolicyVersion SetDefaultPolicyVersion AttachRolePolicy DetachRolePolicy ListAttachedRolePolicies

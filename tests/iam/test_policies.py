@@ -314,7 +314,18 @@ def test_permissions_boundary(iam):
         409,
         "Cannot delete a policy attached to entities.",
     )
+    iam.delete_role_permissions_boundary(RoleName="bounded")
+    assert "PermissionsBoundary" not in iam.get_role(RoleName="bounded")["Role"]
+    assert iam.get_policy(PolicyArn=boundary)["Policy"]["PermissionsBoundaryUsageCount"] == 0
+    iam.put_role_permissions_boundary(RoleName="bounded", PermissionsBoundary=ADMIN)
+    assert iam.get_role(RoleName="bounded")["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == ADMIN
     absent = arn("absent")
+    assert_error(
+        refused(iam.put_role_permissions_boundary, RoleName="bounded", PermissionsBoundary=absent),
+        "NoSuchEntity",
+        404,
+        f"Policy {absent} does not exist or is not attachable.",
+    )
     assert_error(
         refused(iam.create_role, RoleName="r", AssumeRolePolicyDocument=TRUST, PermissionsBoundary=absent),
         "NoSuchEntity",

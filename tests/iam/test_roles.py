@@ -76,6 +76,9 @@ def test_a_missing_role(iam):
         (iam.list_role_policies, {}),
         (iam.attach_role_policy, {"PolicyArn": BASIC_EXECUTION}),
         (iam.list_attached_role_policies, {}),
+        (iam.list_instance_profiles_for_role, {}),
+        (iam.put_role_permissions_boundary, {"PermissionsBoundary": BASIC_EXECUTION}),
+        (iam.delete_role_permissions_boundary, {}),
     ]
     for call, extra in calls:
         assert_error(refused(call, RoleName="nobody", **extra), "NoSuchEntity", 404, message)
@@ -186,6 +189,7 @@ def test_update_assume_role_policy(iam):
 
 def test_delete_role(iam):
     create(iam)
+    assert iam.list_instance_profiles_for_role(RoleName="fn-role")["InstanceProfiles"] == []
     iam.delete_role(RoleName="FN-ROLE")
     assert_error(
         refused(iam.get_role, RoleName="fn-role"), "NoSuchEntity", 404, "The role with name fn-role cannot be found."
