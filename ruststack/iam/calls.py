@@ -51,14 +51,16 @@ def timestamp(seconds: int) -> datetime:
 @attrs.frozen
 class Call:
     """
-    One IAM request: the store, the caller's account and access key, and
-    the time (whole seconds, as IAM's dates are).
+    One IAM request: the store, the caller's account and access key, the
+    time (whole seconds, as IAM's dates are), and whether the key is a
+    session's (STS's temporary credentials of a role).
     """
 
     store: IamStore
     account_id: str
     access_key: str
     now: int
+    session: bool = False
 
     @property
     def account(self) -> Account:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ruststack.aws.identity import Sessions
 from ruststack.iam import policy_operations, role_operations, user_operations
 from ruststack.iam.calls import PROTOCOL, Call
 from ruststack.iam.store import IamStore
@@ -22,14 +23,16 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def context_of(store: IamStore, clock: Any) -> Callable[[Any], Call]:
+def context_of(store: IamStore, clock: Any, sessions: Sessions) -> Callable[[Any], Call]:
     """
     The handlers' context of a twisted.web request (for L{ServiceResource}):
-    IAM is global, so only the caller's account matters, never the region.
+    IAM is global, so only the caller's account matters, never the region;
+    C{sessions} tell STS's temporary credentials (a role's, not a user's).
     """
 
     def context(request: Any) -> Call:
         caller = request.caller
-        return Call(store, caller.account, caller.access_key, int(clock.seconds()))
+        session = sessions.get(caller.access_key) is not None
+        return Call(store, caller.account, caller.access_key, int(clock.seconds()), session)
 
     return context

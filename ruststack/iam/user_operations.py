@@ -19,6 +19,11 @@ from ruststack.iam.role_operations import boundary_output, check_boundary
 ACCESS_KEYS_PER_USER = 2
 
 
+def _not_a_user() -> AwsError:
+    # IAM's answer to a call about "the calling user" from a role's credentials.
+    return AwsError("ValidationError", "Must specify userName when calling with non-User credentials", 400)
+
+
 def user_output(user: User, listing: bool = False) -> dict[str, Any]:
     output: dict[str, Any] = {
         "Path": user.path,
@@ -70,6 +75,8 @@ async def get_user(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     name = params.get("UserName")
     if name is not None:
         return {"User": user_output(call.user(name))}
+    if call.session:
+        raise _not_a_user()
     user = _caller_user(call)
     if user is not None:
         return {"User": user_output(user)}
@@ -106,8 +113,8 @@ def _key_owner(call: Call, params: dict[str, Any]) -> User:
         return call.user(name)
     user = _caller_user(call)
     if user is None:
-        # The account's root keys are not kept: name the user.
-        raise AwsError("ValidationError", "Must specify userName when calling with non-User credentials", 400)
+        # A role's session, or the account's root, whose keys are not kept.
+        raise _not_a_user()
     return user
 
 
@@ -131,7 +138,7 @@ async def create_access_key(call: Call, params: dict[str, Any]) -> dict[str, Any
 
 
 async def list_access_keys(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    if params.get("UserName") is None and _caller_user(call) is None:
+    if params.get("UserName") is None and not call.session and _caller_user(call) is None:
         return {"AccessKeyMetadata": [], "IsTruncated": False}  # the root's keys are not kept
     user = _key_owner(call, params)
     chosen, more = page(user.access_keys, lambda key: f"{key.created:012d}{key.key_id}", params)

@@ -6,9 +6,15 @@ emptied before each test, and the documents the tests use.
 from __future__ import annotations
 
 import json
+import urllib.request
+from urllib.parse import quote
+from xml.etree import ElementTree
 
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from ruststack.testing import RustStackProcess
@@ -35,7 +41,7 @@ NO_RETRIES = Config(retries={"max_attempts": 1})
 
 @pytest.fixture(scope="module")
 def stack():
-    process = RustStackProcess.start("--services", "iam")
+    process = RustStackProcess.start("--services", "iam,sts")
     yield process
     process.stop()
 
@@ -68,3 +74,32 @@ def assert_error(response: dict, code: str, status: int, message: str) -> None:
     assert (response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]) == (code, status), response
     assert response["Error"]["Message"] == message
     assert response["Error"]["Type"] == ("Sender" if status < 500 else "Receiver")
+
+
+def raw_call(stack, action: str, credentials: tuple[str, str] = ("test", "test"), **params: str) -> str:
+    """
+    The body of IAM's answer to C{action}, signed and sent without boto3:
+    what is on the wire, before botocore decodes or checks anything.
+    """
+    body = "&".join(
+        [f"Action={action}", "Version=2010-05-08", *(f"{k}={quote(v, safe='')}" for k, v in params.items())]
+    )
+    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    request = AWSRequest("POST", stack.endpoint_url + "/", data=body.encode(), headers=headers)
+    SigV4Auth(Credentials(*credentials), "iam", "us-east-1").add_auth(request)
+    sent = urllib.request.Request(request.url, data=body.encode(), headers=dict(request.headers), method="POST")
+    with urllib.request.urlopen(sent, timeout=10) as response:
+        return response.read().decode()
+
+
+def root_user(stack, credentials: tuple[str, str] = ("test", "test")) -> dict[str, str]:
+    """
+    GetUser's answer for an account's own credentials, read off the wire: as
+    on AWS it has no UserName and no Path, which botocore's model says every
+    User has (the suite-wide check of tests/conftest.py would refuse it).
+    """
+    namespace = "{https://iam.amazonaws.com/doc/2010-05-08/}"
+    document = ElementTree.fromstring(raw_call(stack, "GetUser", credentials))
+    user = document.find(f"{namespace}GetUserResult/{namespace}User")
+    assert user is not None
+    return {child.tag.removeprefix(namespace): child.text or "" for child in user}

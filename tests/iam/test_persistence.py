@@ -6,10 +6,10 @@ disk too.
 from __future__ import annotations
 
 from ruststack.testing import RustStackProcess
-from tests.iam.conftest import ALLOW_LOGS, BASIC_EXECUTION, TRUST
+from tests.iam.conftest import ALLOW_LOGS, BASIC_EXECUTION, TRUST, root_user
 
 
-def snapshot(iam) -> dict:
+def snapshot(iam, stack) -> dict:
     role = iam.get_role(RoleName="kept")["Role"]
     policy_arn = iam.list_policies(Scope="Local")["Policies"][0]["Arn"]
     return {
@@ -20,7 +20,7 @@ def snapshot(iam) -> dict:
         "versions": iam.list_policy_versions(PolicyArn=policy_arn)["Versions"],
         "user": iam.get_user(UserName="deployer")["User"],
         "keys": iam.list_access_keys(UserName="deployer")["AccessKeyMetadata"],
-        "root": iam.get_user()["User"],
+        "root": root_user(stack),
     }
 
 
@@ -39,13 +39,13 @@ def test_iam_survives_a_restart_and_a_reset_empties_it(tmp_path):
         iam.attach_role_policy(RoleName="kept", PolicyArn=policy_arn)
         iam.create_user(UserName="deployer")
         iam.create_access_key(UserName="deployer")
-        before = snapshot(iam)
+        before = snapshot(iam, first)
     finally:
         first.stop()
     second = RustStackProcess.start("--services", "iam", "--data-dir", data_dir)
     try:
         iam = second.client("iam")
-        assert snapshot(iam) == before
+        assert snapshot(iam, second) == before
         # Version ids go on from where they were.
         assert (
             iam.create_policy_version(PolicyArn=policy_arn, PolicyDocument=ALLOW_LOGS)["PolicyVersion"]["VersionId"]

@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
-from tests.iam.conftest import ACCOUNT, ALLOW_LOGS, BASIC_EXECUTION, TRUST, assert_error, refused
+from tests.iam.conftest import ACCOUNT, ALLOW_LOGS, BASIC_EXECUTION, TRUST, assert_error, raw_call, refused
 
 
 def create(iam, name: str = "fn-role", **extra):
@@ -291,22 +287,6 @@ def test_inline_policy_errors(iam):
 
 
 # The wire: what botocore's json_decode_policies handler decodes.
-
-
-def raw_call(stack, action: str, **params: str) -> str:
-    body = "&".join(
-        [f"Action={action}", "Version=2010-05-08", *(f"{k}={quote(v, safe='')}" for k, v in params.items())]
-    )
-    request = AWSRequest(
-        "POST",
-        stack.endpoint_url + "/",
-        data=body.encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
-    )
-    SigV4Auth(Credentials("test", "test"), "iam", "us-east-1").add_auth(request)
-    prepared = urllib.request.Request(request.url, data=body.encode(), headers=dict(request.headers), method="POST")
-    with urllib.request.urlopen(prepared, timeout=10) as response:
-        return response.read().decode()
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ruststack.testing import RustStackProcess
-from tests.iam.conftest import ALLOW_LOGS, TRUST, assert_error, refused
+from tests.iam.conftest import ALLOW_LOGS, TRUST, assert_error, refused, root_user
 
 ALICE, BOB = "111111111111", "222222222222"
 
@@ -102,11 +102,11 @@ def test_policies_are_per_account(alice, bob):
     bob.delete_role(RoleName="r")
 
 
-def test_users_and_the_caller_are_per_account(alice, bob):
+def test_users_and_the_caller_are_per_account(tenants, alice, bob):
     alice.create_user(UserName="deployer")
     assert bob.list_users()["Users"] == []
-    assert alice.get_user()["User"]["Arn"] == f"arn:aws:iam::{ALICE}:root"
-    assert bob.get_user()["User"]["Arn"] == f"arn:aws:iam::{BOB}:root"
+    assert root_user(tenants.stack, tenants.keys[ALICE])["Arn"] == f"arn:aws:iam::{ALICE}:root"
+    assert root_user(tenants.stack, tenants.keys[BOB])["Arn"] == f"arn:aws:iam::{BOB}:root"
 
 
 def test_iam_is_global_for_an_account(tenants, alice):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from tests.iam.conftest import ACCOUNT, NO_RETRIES, assert_error, refused
+from tests.iam.conftest import ACCOUNT, NO_RETRIES, TRUST, assert_error, refused, root_user
 
 
 def test_create_get_list_delete_user(iam):
@@ -35,12 +35,29 @@ def test_create_get_list_delete_user(iam):
     )
 
 
-def test_get_user_without_a_name_is_the_root(iam):
-    user = iam.get_user()["User"]
-    assert user["UserId"] == ACCOUNT
-    assert user["Arn"] == f"arn:aws:iam::{ACCOUNT}:root"
-    assert "UserName" not in user
-    assert iam.get_user()["User"]["CreateDate"] == user["CreateDate"]
+def test_get_user_without_a_name_is_the_root(iam, stack):
+    user = root_user(stack)
+    assert set(user) == {"UserId", "Arn", "CreateDate"}
+    assert (user["UserId"], user["Arn"]) == (ACCOUNT, f"arn:aws:iam::{ACCOUNT}:root")
+    assert root_user(stack)["CreateDate"] == user["CreateDate"]
+
+
+def test_get_user_from_a_role_session_names_no_user(iam, stack):
+    iam.create_role(RoleName="deployer", AssumeRolePolicyDocument=TRUST)
+    sts = stack.client("sts", config=NO_RETRIES)
+    session = sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/deployer", RoleSessionName="ci")["Credentials"]
+    as_role = stack.client(
+        "iam",
+        aws_access_key_id=session["AccessKeyId"],
+        aws_secret_access_key=session["SecretAccessKey"],
+        aws_session_token=session["SessionToken"],
+        config=NO_RETRIES,
+    )
+    message = "Must specify userName when calling with non-User credentials"
+    assert_error(refused(as_role.get_user), "ValidationError", 400, message)
+    assert_error(refused(as_role.list_access_keys), "ValidationError", 400, message)
+    # Everything else serves the role's account.
+    assert [r["RoleName"] for r in as_role.list_roles()["Roles"]] == ["deployer"]
 
 
 def test_access_keys(iam):
