@@ -278,3 +278,26 @@ class ILambdaInvoker(Interface):
         C{account} itself invokes. Cancelling the Deferred abandons the
         invocation.
         """
+
+
+class IRoles(Interface):
+    """
+    What IAM offers the other services: looking up a role (Lambda checks a
+    function's execution role with it). IAM's policies are stored, never
+    enforced: a role found is only a role that exists.
+    """
+
+    def role(account, arn):
+        """
+        The role C{arn} names (C{arn:aws:iam::<account>:role/<path><name>};
+        its name found regardless of case, as IAM does, its path exactly),
+        or C{None} when there is none, when C{arn} is not a role's ARN, or
+        when it names another account than C{account} (an account never
+        learns of another's roles). The role is a
+        L{ruststack.iam.model.Role}: C{arn}, C{name}, C{path}, C{role_id},
+        C{account}, C{created} (epoch seconds), C{trust_policy} (its
+        AssumeRolePolicyDocument, as sent), C{description},
+        C{max_session_duration}, C{permissions_boundary}, C{tags},
+        C{inline_policies}, C{attached} (managed policy ARNs); read it,
+        never change it.
+        """
