@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import subprocess
 import sys
@@ -73,8 +74,35 @@ def _clients(endpoint_url: str | None, region: str) -> dict[str, Any]:
         # A local emulator takes any key; AWS itself needs real ones.
         session = boto3.session.Session(region_name=region, aws_access_key_id="test", aws_secret_access_key="test")
     return {
-        name: session.client(name, endpoint_url=endpoint_url) for name in ("s3", "dynamodb", "lambda", "apigateway")
+        name: session.client(name, endpoint_url=endpoint_url)
+        for name in ("s3", "dynamodb", "lambda", "apigateway", "iam")
     }
+
+
+# Lambda may assume the role; what it may do is the policy attached below.
+_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+_BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
+def _ensure_role(iam, name: str) -> str:
+    """
+    The function's execution role (Lambda accepts only a role that exists).
+    """
+    try:
+        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=_TRUST)["Role"]["Arn"]
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "EntityAlreadyExists":
+            raise
+        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+    iam.attach_role_policy(RoleName=name, PolicyArn=_BASIC_EXECUTION)
+    return arn
 
 
 def _ensure_bucket(s3, name: str, region: str) -> None:
@@ -194,7 +222,7 @@ def deploy(
         name,
         code if code is not None else package(),
         {"TABLE_NAME": table, "BUCKET_NAME": bucket},
-        role="arn:aws:iam::000000000000:role/flask-notes",
+        role=_ensure_role(clients["iam"], f"{name}-role"),
     )
     api_id = _deploy_api(clients["apigateway"], clients["lambda"], name, function_arn, region, stage)
     if endpoint_url:

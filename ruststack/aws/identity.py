@@ -172,15 +172,23 @@ class Sessions:
         return session
 
     def assume_role(
-        self, partition: str, account: str, role_arn: str, session_name: str, expiration: float, now: float
+        self,
+        partition: str,
+        account: str,
+        role_arn: str,
+        session_name: str,
+        expiration: float,
+        now: float,
+        unique_id: str | None = None,
     ) -> Session:
         """
         Credentials of a session of the role C{role_arn}, acting in
-        C{account}, named as AWS names assumed-role sessions.
+        C{account}, named as AWS names assumed-role sessions; C{unique_id}
+        is the role's id where IAM knows the role.
         """
         role_name = role_arn.rpartition("/")[2]
         arn = f"arn:{partition}:sts::{account}:assumed-role/{role_name}/{session_name}"
-        return self.issue(account, arn, f"{role_id(role_arn)}:{session_name}", expiration, now)
+        return self.issue(account, arn, f"{unique_id or role_id(role_arn)}:{session_name}", expiration, now)
 
     def get(self, access_key: str) -> Session | None:
         return self._by_key.get(access_key)

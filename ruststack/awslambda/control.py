@@ -42,6 +42,15 @@ def _exists(name: str) -> errors.AwsError:
     return errors.AwsError("ResourceConflictException", f"Function already exist: {name}", 409)
 
 
+def _check_role(call: Call, values: dict[str, Any]) -> None:
+    # As AWS, a role must exist in the function's account (when IAM runs).
+    roles = call.service.roles
+    if "role" in values and roles is not None and roles.role(call.account, values["role"]) is None:
+        raise errors.AwsError(
+            "InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda."
+        )
+
+
 # Functions
 
 
@@ -51,6 +60,7 @@ async def create_function(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     if store.get(call.account, call.region, name) is not None:
         raise _exists(name)
     values = functions.settings(params, creating=True)
+    _check_role(call, values)
     data = await _code_bytes(call, params["Code"])
     package = await store.describe(data)
     if store.get(call.account, call.region, name) is not None:
@@ -131,7 +141,9 @@ async def update_function_code(call: Call, params: dict[str, Any]) -> dict[str, 
 async def update_function_configuration(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     function = call.function(params["FunctionName"], "lambda:UpdateFunctionConfiguration")
     _check_revision(function, params.get("RevisionId"))
-    for field, value in functions.settings(params, creating=False).items():
+    values = functions.settings(params, creating=False)
+    _check_role(call, values)
+    for field, value in values.items():
         setattr(function, field, value)
     _updated(call, function)
     call.service.store.put(function)

@@ -33,6 +33,7 @@ from ruststack.interfaces import (
     InvokeSource,
     IObjectReader,
     IPublicRequests,
+    IRoles,
     ServiceStatus,
 )
 from ruststack.service_resource import ServiceResource, SplitResource
@@ -94,6 +95,14 @@ class LambdaService(service.Service):
         """
         s3 = self._services.get("s3")
         return IObjectReader(s3, None) if s3 is not None else None
+
+    @property
+    def roles(self) -> IRoles | None:
+        """
+        IAM's L{IRoles}, or C{None} when IAM is not running (then any role
+        ARN is taken on trust).
+        """
+        return IRoles(self._services.get("iam"), None)
 
     # IAwsService
 

@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 
 from ruststack.aws.identity import Authenticator, Caller, Session
+from ruststack.interfaces import IRoles
 from ruststack.protocol import Handler, Protocol
 from ruststack.sts import tokens
 
@@ -34,6 +35,7 @@ class StsCall:
 
     caller: Caller
     authenticator: Authenticator
+    roles: IRoles | None = None  # IAM's, when it runs
 
     def now(self) -> float:
         return self.authenticator.now()
@@ -67,20 +69,31 @@ def _caller_arn(call: StsCall) -> str:
     return session.arn if session is not None else _root(call.caller.account)
 
 
+def _denied(call: StsCall, action: str, role_arn: str) -> Exception:
+    message = f"User: {_caller_arn(call)} is not authorized to perform: sts:{action} on resource: {role_arn}"
+    return PROTOCOL.modeled_error("AccessDenied", message, 403)
+
+
 def _assume(call: StsCall, params: dict[str, Any], action: str) -> dict[str, Any]:
     partition, account = _role(params["RoleArn"])
     # RustStack stores trust policies but does not evaluate them: where
     # accounts are tenants (--auth verify), a role is only for its own account.
     if call.authenticator.verifying and account != call.caller.account:
-        raise PROTOCOL.modeled_error(
-            "AccessDenied",
-            f"User: {_caller_arn(call)} is not authorized to perform: sts:{action} on resource: {params['RoleArn']}",
-            403,
-        )
+        raise _denied(call, action, params["RoleArn"])
+    duration = params.get("DurationSeconds", 3600)
+    unique_id = None
+    if call.roles is not None:
+        role = call.roles.role(account, params["RoleArn"])
+        if role is None:  # AWS answers so for a role that does not exist
+            raise _denied(call, action, params["RoleArn"])
+        if duration > role.max_session_duration:
+            raise PROTOCOL.modeled_error(
+                "ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+            )
+        unique_id = role.role_id
     now = call.now()
-    expiration = now + params.get("DurationSeconds", 3600)
     session = call.authenticator.sessions.assume_role(
-        partition, account, params["RoleArn"], params["RoleSessionName"], expiration, now
+        partition, account, params["RoleArn"], params["RoleSessionName"], now + duration, now, unique_id
     )
     output: dict[str, Any] = {
         "Credentials": _credentials(session),

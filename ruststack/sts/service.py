@@ -10,7 +10,7 @@ from zope.interface import implementer
 
 from ruststack.aws import errors
 from ruststack.aws.identity import Authenticator
-from ruststack.interfaces import RUNNING, IAwsService, IPublicRequests, ServiceStatus
+from ruststack.interfaces import RUNNING, IAwsService, IPublicRequests, IRoles, ServiceStatus
 from ruststack.service_resource import ServiceResource
 from ruststack.sts.operations import HANDLERS, PROTOCOL, StsCall
 
@@ -27,9 +27,14 @@ class StsService:
 
     name = "sts"
 
-    def __init__(self, authenticator: Authenticator) -> None:
+    def __init__(self, authenticator: Authenticator, services: dict[str, Any] | None = None) -> None:
         self.authenticator = authenticator
-        self.resource = ServiceResource(PROTOCOL, HANDLERS, lambda request: StsCall(request.caller, authenticator))
+        self._services = services if services is not None else {}
+        self.resource = ServiceResource(PROTOCOL, HANDLERS, self._call)
+
+    def _call(self, request: Any) -> StsCall:
+        # IAM may be built after STS: looked up per call.
+        return StsCall(request.caller, self.authenticator, IRoles(self._services.get("iam"), None))
 
     def is_public(self, request) -> bool:
         if request.method != b"POST" or request.content is None:
@@ -54,4 +59,4 @@ class StsService:
 
 
 def make_service(context: Any) -> StsService:
-    return StsService(context.authenticator)
+    return StsService(context.authenticator, context.services)

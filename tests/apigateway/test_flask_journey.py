@@ -18,7 +18,7 @@ from ruststack.testing import RustStackProcess
 
 from . import flask_app
 
-SERVICES = ("s3", "dynamodb", "lambda", "apigateway")
+SERVICES = ("s3", "dynamodb", "lambda", "apigateway", "iam")
 _missing = [
     name
     for name in SERVICES

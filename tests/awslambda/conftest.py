@@ -5,6 +5,7 @@ import pytest
 
 import ruststack
 from ruststack.testing import RustStackProcess
+from tests.roles import execution_role
 
 _PACKAGE = os.path.dirname(ruststack.__file__)
 _SCRIPTS = os.path.join(os.path.dirname(_PACKAGE), "scripts")
@@ -19,7 +20,7 @@ def available(*names: str) -> list[str]:
 
 
 def _start(*options: str) -> RustStackProcess:
-    services = [*available("s3", "dynamodb"), "lambda"]
+    services = [*available("s3", "dynamodb", "iam"), "lambda"]
     return RustStackProcess.start("--services", ",".join(services), "--lambda-idle-timeout", "60", *options)
 
 
@@ -81,3 +82,11 @@ def stack(process_stack):
 def lambda_client(stack):
     stack.reset("lambda")
     return stack.client("lambda")
+
+
+@pytest.fixture
+def role(lambda_client) -> str:
+    """
+    An execution role of the test client's account (tests/roles.py).
+    """
+    return execution_role(lambda_client)

@@ -11,8 +11,9 @@ import zipfile
 from collections.abc import Iterable
 
 from ruststack.awslambda.functions import FunctionCode, LambdaFunction
+from tests.roles import UNCHECKED_ROLE, execution_role
 
-ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+ROLE = UNCHECKED_ROLE  # what a stored function's record names
 
 ECHO = """
 import os, time, uuid
@@ -84,10 +85,12 @@ def package(files: dict[str, str]) -> bytes:
 def create_from(client, name: str, code: dict, handler: str = "app.handler", **settings):
     """
     Send CreateFunction for C{code} (its C{ZipFile} bytes or S3 location) as
-    it is, Python 3.11 unless C{settings} say otherwise; without waiting.
+    it is, Python 3.11 unless C{settings} say otherwise, with an execution
+    role of the client's account; without waiting.
     """
     settings.setdefault("Runtime", "python3.11")
-    return client.create_function(FunctionName=name, Role=ROLE, Handler=handler, Code=code, **settings)
+    settings.setdefault("Role", execution_role(client))
+    return client.create_function(FunctionName=name, Handler=handler, Code=code, **settings)
 
 
 def create(client, name: str, source: str, handler: str = "app.handler", **settings):

@@ -15,14 +15,14 @@ import boto3
 import pytest
 
 from tests.awslambda import functions
-from tests.awslambda.functions import ROLE, create
+from tests.awslambda.functions import create
 
 
-def test_create_get_list_delete(lambda_client):
+def test_create_get_list_delete(lambda_client, role):
     created = lambda_client.create_function(
         FunctionName="shapes",
         Runtime="python3.11",
-        Role=ROLE,
+        Role=role,
         Handler="app.handler",
         Code={"ZipFile": functions.package({"app.py": functions.ECHO})},
         Description="a function",
@@ -50,7 +50,7 @@ def test_create_get_list_delete(lambda_client):
         downloaded = response.read()
     assert zipfile.ZipFile(io.BytesIO(downloaded)).read("app.py").decode().strip().startswith("import os")
     config = lambda_client.get_function_configuration(FunctionName="shapes")
-    assert config["Description"] == "a function" and config["Role"] == ROLE
+    assert config["Description"] == "a function" and config["Role"] == role
     names = [f["FunctionName"] for f in lambda_client.list_functions()["Functions"]]
     assert names == ["shapes"]
     deleted = lambda_client.delete_function(FunctionName="shapes")
@@ -61,12 +61,12 @@ def test_create_get_list_delete(lambda_client):
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
 
 
-def test_list_functions_pages(lambda_client):
+def test_list_functions_pages(lambda_client, role):
     for n in range(7):
         lambda_client.create_function(
             FunctionName=f"page-{n}",
             Runtime="python3.11",
-            Role=ROLE,
+            Role=role,
             Handler="app.handler",
             Code={"ZipFile": functions.package({"app.py": functions.ECHO})},
         )
@@ -96,11 +96,11 @@ def test_duplicate_function_conflicts(lambda_client):
         ({"Environment": {"Variables": {"AWS_REGION": "x"}}}, "InvalidParameterValueException"),
     ],
 )
-def test_bad_settings_are_refused(lambda_client, settings, code):
+def test_bad_settings_are_refused(lambda_client, role, settings, code):
     arguments = {
         "FunctionName": "bad",
         "Runtime": "python3.11",
-        "Role": ROLE,
+        "Role": role,
         "Handler": "app.handler",
         "Code": {"ZipFile": functions.package({"app.py": functions.ECHO})},
         **settings,
@@ -111,10 +111,29 @@ def test_bad_settings_are_refused(lambda_client, settings, code):
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
-def test_bad_zip_is_refused(lambda_client):
+def test_the_role_must_exist_in_the_functions_account(lambda_client, role):
+    """
+    As AWS: Lambda cannot assume a role that does not exist, nor one of
+    another account; UpdateFunctionConfiguration checks it too.
+    """
+    missing = role.replace(":role/lambda-role", ":role/no-such-role")
+    elsewhere = role.replace(role.split(":")[4], "999999999999")
+    settings = {"Runtime": "python3.11", "Handler": "a.h", "Code": {"ZipFile": functions.package({"app.py": "x"})}}
+    for bad in (missing, elsewhere):
+        with pytest.raises(lambda_client.exceptions.InvalidParameterValueException) as raised:
+            lambda_client.create_function(FunctionName="roles", Role=bad, **settings)
+        message = raised.value.response["Error"]["Message"]
+        assert message == "The role defined for the function cannot be assumed by Lambda."
+    lambda_client.create_function(FunctionName="roles", Role=role, **settings)
+    with pytest.raises(lambda_client.exceptions.InvalidParameterValueException):
+        lambda_client.update_function_configuration(FunctionName="roles", Role=missing)
+    assert lambda_client.get_function_configuration(FunctionName="roles")["Role"] == role
+
+
+def test_bad_zip_is_refused(lambda_client, role):
     with pytest.raises(lambda_client.exceptions.InvalidParameterValueException) as raised:
         lambda_client.create_function(
-            FunctionName="not-a-zip", Runtime="python3.11", Role=ROLE, Handler="app.handler", Code={"ZipFile": b"nope"}
+            FunctionName="not-a-zip", Runtime="python3.11", Role=role, Handler="app.handler", Code={"ZipFile": b"nope"}
         )
     assert raised.value.response["Error"]["Message"].startswith("Could not unzip uploaded file.")
 
@@ -140,10 +159,10 @@ def _zip_with(name: str, data: bytes = b"x", mode: int | None = None) -> bytes:
     ],
     ids=["zip-slip", "absolute", "symlink-out", "symlink-absolute"],
 )
-def test_escaping_zips_are_refused(lambda_client, package):
+def test_escaping_zips_are_refused(lambda_client, role, package):
     with pytest.raises(lambda_client.exceptions.InvalidParameterValueException):
         lambda_client.create_function(
-            FunctionName="escape", Runtime="python3.11", Role=ROLE, Handler="app.handler", Code={"ZipFile": package}
+            FunctionName="escape", Runtime="python3.11", Role=role, Handler="app.handler", Code={"ZipFile": package}
         )
     assert lambda_client.list_functions()["Functions"] == []
 

@@ -248,3 +248,42 @@ def test_the_aws_cli(stack):
         check=True,
     )
     assert json.loads(result.stdout)["Account"] == ALICE
+
+
+@pytest.fixture(scope="module")
+def with_iam():
+    process = RustStackProcess.start("--services", "sts,iam")
+    yield Stack(process, False, {ALICE: (ALICE, "any")})
+    process.stop()
+
+
+def test_with_iam_a_role_must_exist(with_iam):
+    """
+    Where RustStack runs IAM, AssumeRole answers for a role that does not
+    exist as AWS does, honours its MaxSessionDuration and names its id.
+    """
+    sts, iam = with_iam.client("sts"), with_iam.client("iam")
+    arn = f"arn:aws:iam::{ALICE}:role/deployer"
+    with pytest.raises(ClientError) as raised:
+        sts.assume_role(RoleArn=arn, RoleSessionName="s1")
+    assert error_of(raised) == (
+        403,
+        "AccessDenied",
+        f"User: arn:aws:iam::{ALICE}:root is not authorized to perform: sts:AssumeRole on resource: {arn}",
+    )
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": ALICE}, "Action": "sts:AssumeRole"}],
+        }
+    )
+    role = iam.create_role(RoleName="deployer", AssumeRolePolicyDocument=trust, MaxSessionDuration=3600)["Role"]
+    with pytest.raises(ClientError) as raised:
+        sts.assume_role(RoleArn=arn, RoleSessionName="s1", DurationSeconds=7200)
+    assert error_of(raised) == (
+        400,
+        "ValidationError",
+        "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+    )
+    assumed = sts.assume_role(RoleArn=arn, RoleSessionName="s1")["AssumedRoleUser"]
+    assert assumed["AssumedRoleId"] == f"{role['RoleId']}:s1"
