@@ -118,7 +118,7 @@ def _read_token(token: str | None) -> str | None:
     if token is None:
         return None
     try:
-        return base64.urlsafe_b64decode(token.encode("ascii")).decode("utf-8")
+        return base64.b64decode(token.encode("ascii"), altchars=b"-_", validate=True).decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError):
         raise invalid_token() from None
 

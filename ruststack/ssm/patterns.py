@@ -4,7 +4,10 @@ child process that is killed after a time, so that no pattern (one that
 backtracks without end on an 8 KB value) can hold the reactor or a thread:
 Python's C{re} keeps the GIL while it matches.
 
-The pattern must match the whole value, as AWS reads it.
+The pattern is Java's, as AWS reads it: it must match the whole value, and
+Java syntax Python lacks (C{\\p{L}}, C{\\p{Alpha}}) is rewritten by the
+protocol layer's translator (L{ruststack.protocol.patterns}), loaded in the
+child from its file alone.
 """
 
 from __future__ import annotations
@@ -16,13 +19,18 @@ from typing import Any
 from twisted.internet import defer, error, protocol
 from twisted.python.failure import Failure
 
+from ruststack.protocol import patterns as java_patterns
+
 # Run with -I -S: no site, no environment; bounded memory; one answer word.
 _CHECKER = r"""
-import json, re, resource, sys
+import importlib.util, json, re, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (512 << 20, 512 << 20))
 request = json.loads(sys.stdin.read())
+spec = importlib.util.spec_from_file_location("java_patterns", request["translator"])
+java = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(java)
 try:
-    pattern = re.compile(request["pattern"])
+    pattern = re.compile(java.translate(request["pattern"]))
 except Exception:
     sys.stdout.write("invalid")
 else:
@@ -75,7 +83,7 @@ class PatternChecker:
 
     def _check(self, pattern: str, value: str) -> defer.Deferred:
         done: defer.Deferred = defer.Deferred()
-        request = json.dumps({"pattern": pattern, "value": value}).encode()
+        request = json.dumps({"pattern": pattern, "value": value, "translator": java_patterns.__file__}).encode()
         process = self.reactor.spawnProcess(
             _Checker(request, done), sys.executable, [sys.executable, "-I", "-S", "-c", _CHECKER], env={}
         )
