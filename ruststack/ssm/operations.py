@@ -367,7 +367,7 @@ async def put_parameter(call: Call, params: dict[str, Any]) -> dict[str, Any]:
             )
         # The parameter may have changed while the pattern was checked.
         now = call.find(key)
-        if (now.latest.number if now is not None else None) != seen:
+        if now is not existing or (now.latest.number if now is not None else None) != seen:
             raise _too_many_updates()
 
     number = previous.number + 1 if previous is not None else 1

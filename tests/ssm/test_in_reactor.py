@@ -9,10 +9,12 @@ from __future__ import annotations
 import pytest_twisted
 from hypothesis import given
 from hypothesis import strategies as st
-from twisted.internet import reactor
+from twisted.internet import defer, reactor
+from twisted.python.failure import Failure
 
+from ruststack.aws.errors import AwsError
 from ruststack.interfaces import IParameters
-from ruststack.ssm import patterns
+from ruststack.ssm import operations, patterns
 from ruststack.ssm.parameters import Parameter, Version
 from ruststack.ssm.patterns import PatternChecker
 from ruststack.ssm.store import ParameterStore, Shard
@@ -112,3 +114,45 @@ def test_a_secure_string_shows_its_ciphertext_unless_decrypted():
     secret = Version(number=1, value="p", type="SecureString", modified=0.0, user="u", ciphertext="CT")
     assert (secret.shown_value(False), secret.shown_value(True)) == ("CT", "p")
     assert version().shown_value(False) == "v"
+
+
+class HeldChecker(PatternChecker):
+    """
+    A checker whose answer the test gives, when it wants.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(reactor)
+        self.pending: defer.Deferred = defer.Deferred()
+
+    def check(self, pattern: str, value: str) -> defer.Deferred:
+        return self.pending
+
+
+def test_a_change_while_the_pattern_is_checked_is_too_many_updates():
+    store = ParameterStore()
+    checker = HeldChecker()
+    call = operations.Call(store, "111122223333", "us-east-1", 0.0, "arn:aws:iam::111122223333:root", checker)
+    checked = defer.ensureDeferred(
+        operations.put_parameter(call, {"Name": "p", "Value": "1", "Type": "String", "AllowedPattern": "[0-9]"})
+    )
+    # Another request creates the parameter while the pattern is checked.
+    other = defer.ensureDeferred(operations.put_parameter(call, {"Name": "p", "Value": "x", "Type": "String"}))
+    assert other.result == {"Version": 1, "Tier": "Standard"}
+    errors: list[AwsError] = []
+
+    def refused(failure: Failure) -> None:
+        failure.trap(AwsError)
+        assert isinstance(failure.value, AwsError)
+        errors.append(failure.value)
+
+    checked.addErrback(refused)
+    checker.pending.callback(patterns.MATCH)
+    [error] = errors
+    assert (error.code, error.status, error.message) == (
+        "TooManyUpdates",
+        400,
+        "There are concurrent updates for a resource that supports one update at a time.",
+    )
+    found = store.find("111122223333", "us-east-1", "p")
+    assert found is not None and [v.value for v in found.versions] == ["x"]
