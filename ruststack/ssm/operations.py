@@ -111,7 +111,7 @@ def _too_many_updates() -> AwsError:
 
 
 def _token(last: str) -> str:
-    return base64.urlsafe_b64encode(last.encode("utf-8", "surrogatepass")).decode("ascii")
+    return base64.urlsafe_b64encode(last.encode("utf-8")).decode("ascii")
 
 
 def _read_token(token: str | None) -> str | None:
