@@ -30,6 +30,7 @@ SERVICE_PACKAGES = {
     "apigateway": "apigateway",
     "sts": "sts",
     "iam": "iam",
+    "ssm": "ssm",
 }
 ALL_SERVICES = tuple(SERVICE_PACKAGES)
 

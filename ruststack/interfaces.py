@@ -301,3 +301,20 @@ class IRoles(Interface):
         C{inline_policies}, C{attached} (managed policy ARNs); read it,
         never change it.
         """
+
+
+class IParameters(Interface):
+    """
+    What SSM Parameter Store offers the other services: reading a
+    parameter's value (CloudFormation's C{AWS::SSM::Parameter::Value<String>}
+    parameters and C{{{resolve:ssm:...}}} references).
+    """
+
+    def value(account, region, name):
+        """
+        The value (C{str}) of the parameter C{name} of C{account} in
+        C{region}, or C{None} if there is none. C{name} may carry a selector
+        (C{name:3}, C{name:label}) or be the parameter's ARN. A SecureString
+        comes decrypted and a StringList as its comma-separated text; the
+        caller decides what it accepts. Never blocks, never fails.
+        """
