@@ -23,7 +23,13 @@ from ruststack.endpoint_strings import split_list
 # RustStack's services, in the order they are built (a service may use those
 # built before it), and the package of each: its CLAIMS (ruststack.routing)
 # and its service module's make_service (ruststack.stack).
-SERVICE_PACKAGES = {"s3": "s3", "dynamodb": "dynamodb", "lambda": "awslambda", "apigateway": "apigateway"}
+SERVICE_PACKAGES = {
+    "s3": "s3",
+    "dynamodb": "dynamodb",
+    "logs": "cloudwatchlogs",
+    "lambda": "awslambda",
+    "apigateway": "apigateway",
+}
 ALL_SERVICES = tuple(SERVICE_PACKAGES)
 
 
@@ -143,6 +149,9 @@ class Config:
         str,
         "Docker image of a Lambda runtime for --lambda-executor docker; {runtime} becomes the function's"
         " (python3.11...). scripts/build-lambda-image.sh builds them.",
+    )
+    logs_max_mib: int = setting(
+        256, _count, "MiB of log events CloudWatch Logs keeps per account; past it the oldest go first."
     )
     auth: str = setting(
         "off",

@@ -196,10 +196,13 @@ class ExecutionEnvironment:
     A runtime, its Runtime API listener, and the invocation it is working on.
     """
 
-    def __init__(self, reactor: Any, function: FunctionSnapshot, executor: Executor) -> None:
+    def __init__(self, reactor: Any, function: FunctionSnapshot, executor: Executor, logs: Any = None) -> None:
         self.reactor = reactor
         self.function = function
         self.executor = executor
+        # CloudWatch Logs' ILogSink, when it runs: the environment's lines go
+        # to its function's log group, in a stream of its own.
+        self.logs = logs
         self.id = uuid.uuid4().hex
         self.log_stream = f"{_date(reactor.seconds())}/[$LATEST]{self.id}"
         self.started_at = reactor.seconds()
@@ -210,7 +213,10 @@ class ExecutionEnvironment:
         self._runtime: RunningRuntime | None = None
         self._polling: server.Request | None = None
         version = function.runtime.replace("python", "python:")
-        self._log = bytearray(f"INIT_START Runtime Version: {version}\n".encode())
+        init_start = f"INIT_START Runtime Version: {version}\n"
+        self._log = bytearray(init_start.encode())
+        # Lines for the log sink, each (timestamp ms, line with its newline).
+        self._lines: list[tuple[int, Any]] = [(self._now_ms(), init_start)] if logs is not None else []
         self._init_reported = False
         self._partial_line = b""
         self._timer = None
@@ -342,7 +348,10 @@ class ExecutionEnvironment:
         now = self.reactor.seconds()
         invocation.delivered_at = now
         deadline_ms = int((now + self.function.timeout) * 1000)
-        self._log += f"START RequestId: {invocation.request_id} Version: $LATEST\n".encode()
+        start = f"START RequestId: {invocation.request_id} Version: $LATEST\n"
+        self._log += start.encode()
+        if self.logs is not None:
+            self._lines.append((int(now * 1000), start))
         self._timer = self.reactor.callLater(self.function.timeout, self._timed_out)
         request.setHeader(b"content-type", b"application/json")
         request.setHeader(b"lambda-runtime-aws-request-id", invocation.request_id.encode())
@@ -406,7 +415,50 @@ class ExecutionEnvironment:
         self._log += f"END RequestId: {request_id}\n{report}\n".encode()
         entry = bytes(self._log)
         self._log = bytearray()
+        if self.logs is not None:
+            self._ship_invocation(request_id, report, memory, int(finished_at * 1000))
         invocation.result.callback(Outcome(payload, function_error, entry, fatal))
+
+    def _ship_invocation(self, request_id: str, report: str, memory: int | None, at: int) -> None:
+        """
+        Hand the invocation's lines to the log sink, ending with END and
+        REPORT. The sink reads them on a later turn of the reactor, after
+        the answer has gone: only then is the runtime's peak memory read
+        for the REPORT line (a /proc read Lambda's answer need not wait for).
+        """
+        self._flush_partial_line()
+        lines, self._lines = self._lines, []
+        runtime = self._runtime
+
+        def events() -> Any:
+            yield from lines
+            yield at, f"END RequestId: {request_id}\n"
+            used = memory
+            if used is None and runtime is not None and "Max Memory Used" not in report:
+                used = runtime.max_memory_mb()
+            if used is not None and "Max Memory Used" not in report:
+                head, _, rest = report.partition("Memory Size: ")
+                size, _, rest = rest.partition("\t")
+                yield at, f"{head}Memory Size: {size}\tMax Memory Used: {used} MB\t{rest}\n"
+            else:
+                yield at, report + "\n"
+
+        self._ship(events())
+
+    def _ship(self, events: Any) -> None:
+        function = self.function
+        self.logs.put(function.account, function.region, function.log_group, self.log_stream, events)
+
+    def _flush_partial_line(self) -> None:
+        # What the function printed without a newline is a line of its own
+        # once the invocation ends.
+        if self._partial_line:
+            line, self._partial_line = self._partial_line, b""
+            log.info("{function}: {line}", function=self.function.name, line=line.decode("utf-8", "replace"))
+            self._lines.append((self._now_ms(), line.decode("utf-8", "replace") + "\n"))
+
+    def _now_ms(self) -> int:
+        return int(self.reactor.seconds() * 1000)
 
     def _timed_out(self) -> None:
         invocation = self.current
@@ -415,7 +467,10 @@ class ExecutionEnvironment:
         self._timer = None
         seconds = f"{self.function.timeout:.2f}"
         stamp = _iso(self.reactor.seconds())
-        self._log += f"{stamp} {invocation.request_id} Task timed out after {seconds} seconds\n".encode()
+        timed_out = f"{stamp} {invocation.request_id} Task timed out after {seconds} seconds\n"
+        self._log += timed_out.encode()
+        if self.logs is not None:
+            self._lines.append((self._now_ms(), timed_out))
         # Lambda's answer for a timeout (Sandbox.Timedout) on current runtimes.
         message = f"RequestId: {invocation.request_id} Error: Task timed out after {seconds} seconds"
         self._finish(error_payload("Sandbox.Timedout", message), "Unhandled", fatal=True, status="timeout")
@@ -457,6 +512,12 @@ class ExecutionEnvironment:
             log.info(
                 "Lambda environment of {function} ended: {reason}", function=self.function.name, reason=description
             )
+        if self.logs is not None:
+            # What it printed after its last invocation (or while dying).
+            self._flush_partial_line()
+            if self._lines:
+                lines, self._lines = self._lines, []
+                self._ship(lines)
         self._stopped.callback(None)
 
     def _poll_ended(self, _: Any, request: server.Request) -> None:
@@ -472,7 +533,10 @@ class ExecutionEnvironment:
         # (a print() arrives in several writes).
         *lines, self._partial_line = (self._partial_line + data).split(b"\n")
         for line in lines:
-            log.info("{function}: {line}", function=self.function.name, line=line.decode("utf-8", "replace"))
+            text = line.decode("utf-8", "replace")
+            log.info("{function}: {line}", function=self.function.name, line=text)
+            if self.logs is not None:
+                self._lines.append((self._now_ms(), text + "\n"))
 
 
 def log_tail(entry: bytes) -> bytes:

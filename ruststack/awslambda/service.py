@@ -32,6 +32,7 @@ from ruststack.interfaces import (
     RUNNING,
     IAwsService,
     ILambdaInvoker,
+    ILogSink,
     InvokeResult,
     InvokeSource,
     IObjectReader,
@@ -91,7 +92,14 @@ class LambdaService(service.Service):
         self.edge_url = edge_url
         self._services = services if services is not None else {}
         self.credentials = credentials or credentials_for(None)
-        self.pool = EnvironmentPool(reactor, executor, concurrency, idle_timeout, self._current_revision)
+        self.pool = EnvironmentPool(
+            reactor,
+            executor,
+            concurrency,
+            idle_timeout,
+            self._current_revision,
+            lambda: ILogSink(self._services.get("logs"), None),
+        )
         self.control_plane = ServiceResource(PROTOCOL, control.HANDLERS, context_of(self))
         self.resource = LambdaResource(self.control_plane, CodePackageResource(store, self.render_error))
         self.installing: dict[LambdaFunction, defer.Deferred] = {}
