@@ -429,6 +429,9 @@ class ExecutionEnvironment:
         self._flush_partial_line()
         lines, self._lines = self._lines, []
         runtime = self._runtime
+        # The output read while the invocation ended is stamped a moment
+        # after it: END and REPORT come after it all the same.
+        at = max(at, lines[-1][0]) if lines else at
 
         def events() -> Any:
             yield from lines

@@ -76,7 +76,9 @@ def test_put_too_many_events(logs, group):
     events = [{"timestamp": now_ms(), "message": "x"}] * 10_001
     code, message, _ = error_of(logs.put_log_events, logGroupName=group, logStreamName="s", logEvents=events)
     assert code == "InvalidParameterException"
-    assert message.endswith("at 'logEvents' failed to satisfy constraint: Member must have length less than or equal to 10000")
+    assert message.endswith(
+        "at 'logEvents' failed to satisfy constraint: Member must have length less than or equal to 10000"
+    )
 
 
 def test_put_spanning_more_than_a_day(logs, group):
@@ -179,7 +181,9 @@ def test_get_orders_by_timestamp_whatever_the_upload_order(logs, group):
     assert [e["message"] for e in page["events"]] == ["earlier", "middle", "later"]
 
 
-@pytest.mark.parametrize("token", ["garbage", "f/123/s", "x/00000000000000000000000000000000000000000000000000000000/s"])
+@pytest.mark.parametrize(
+    "token", ["garbage", "f/123/s", "x/00000000000000000000000000000000000000000000000000000000/s"]
+)
 def test_get_bad_token(logs, group, token):
     logs.create_log_stream(logGroupName=group, logStreamName="s")
     assert error_of(logs.get_log_events, logGroupName=group, logStreamName="s", nextToken=token) == (
@@ -258,11 +262,26 @@ def test_filter_everything_interleaved(logs, messages):
 @pytest.mark.parametrize(
     ("pattern", "expected"),
     [
-        ("ERROR", ["[ERROR] A fatal exception has occurred", "[ERROR] Caught IllegalArgumentException", "Exiting with ERRORCODE: -1"]),
+        (
+            "ERROR",
+            [
+                "[ERROR] A fatal exception has occurred",
+                "[ERROR] Caught IllegalArgumentException",
+                "Exiting with ERRORCODE: -1",
+            ],
+        ),
         ("ERROR Exception", ["[ERROR] Caught IllegalArgumentException"]),
         ('"Failed to process"', ["[WARN] Failed to process the request"]),
-        ("?ERROR ?WARN", ["[ERROR] A fatal exception has occurred", "[ERROR] Caught IllegalArgumentException",
-                          "Exiting with ERRORCODE: -1", "[WARN] Failed to process the request", "WARN message"]),
+        (
+            "?ERROR ?WARN",
+            [
+                "[ERROR] A fatal exception has occurred",
+                "[ERROR] Caught IllegalArgumentException",
+                "Exiting with ERRORCODE: -1",
+                "[WARN] Failed to process the request",
+                "WARN message",
+            ],
+        ),
         ("ERROR -Exiting", ["[ERROR] A fatal exception has occurred", "[ERROR] Caught IllegalArgumentException"]),
         ("-ERROR", ["[WARN] Failed to process the request", "INFO all good", "WARN message"]),
         ("error", []),
@@ -329,7 +348,9 @@ def test_filter_pages(logs, messages):
         if token is None:
             break
     assert (seen, pages) == (everything, 2)
-    paginated = logs.get_paginator("filter_log_events").paginate(logGroupName=messages, PaginationConfig={"PageSize": 2})
+    paginated = logs.get_paginator("filter_log_events").paginate(
+        logGroupName=messages, PaginationConfig={"PageSize": 2}
+    )
     assert [e["message"] for p in paginated for e in p["events"]] == everything
 
 

@@ -80,7 +80,11 @@ def test_describe_by_pattern(logs):
     for name in ("/pattern/DataLogs", "/pattern/aws/DataLogs", "/pattern/datalogs", "/pattern/GroupDataLogsX"):
         logs.create_log_group(logGroupName=name)
     found = logs.describe_log_groups(logGroupNamePattern="DataLogs")["logGroups"]
-    assert [g["logGroupName"] for g in found] == ["/pattern/DataLogs", "/pattern/GroupDataLogsX", "/pattern/aws/DataLogs"]
+    assert [g["logGroupName"] for g in found] == [
+        "/pattern/DataLogs",
+        "/pattern/GroupDataLogsX",
+        "/pattern/aws/DataLogs",
+    ]
     # With a pattern AWS leaves storedBytes and the rest out.
     assert set(found[0]) == {"logGroupName", "creationTime", "metricFilterCount", "arn", "logGroupClass", "logGroupArn"}
 
@@ -167,7 +171,12 @@ def test_too_many_tags(logs, group):
 
 
 def test_operations_rustack_lacks(logs, group):
-    code, message, status = error_of(logs.put_metric_filter, logGroupName=group, filterName="f", filterPattern="x",
-                                     metricTransformations=[{"metricName": "m", "metricNamespace": "n", "metricValue": "1"}])
+    code, message, status = error_of(
+        logs.put_metric_filter,
+        logGroupName=group,
+        filterName="f",
+        filterPattern="x",
+        metricTransformations=[{"metricName": "m", "metricNamespace": "n", "metricValue": "1"}],
+    )
     assert (code, status) == ("NotImplemented", 501)
     assert message == "RustStack does not implement the operation PutMetricFilter of CloudWatch Logs yet."

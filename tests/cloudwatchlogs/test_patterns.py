@@ -22,11 +22,11 @@ from ruststack.cloudwatchlogs.tokens import Position, event_id, parse_stream_tok
 # Terms as users write them: words, phrases with spaces, quotes and
 # backslashes, any Unicode.
 words = st.text(st.characters(categories=("L", "Nd"), include_characters="_"), min_size=1, max_size=8)
-phrases = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12).filter(
+phrases = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=12).filter(
     lambda t: t.strip()
 )
 terms = st.lists(st.one_of(words, phrases).map(lambda t: t.encode("utf-8")), max_size=4).map(tuple)
-messages = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+messages = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40)
 
 
 @st.composite

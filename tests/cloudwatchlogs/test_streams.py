@@ -56,7 +56,9 @@ def test_order_by_name_and_pages(logs, group):
     def all_pages(**kwargs):
         seen, token = [], None
         while True:
-            page = logs.describe_log_streams(logGroupName=group, limit=3, **kwargs, **({"nextToken": token} if token else {}))
+            page = logs.describe_log_streams(
+                logGroupName=group, limit=3, **kwargs, **({"nextToken": token} if token else {})
+            )
             seen += [s["logStreamName"] for s in page["logStreams"]]
             token = page.get("nextToken")
             if not token:
