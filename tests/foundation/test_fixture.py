@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from ruststack.config import ALL_SERVICES
+
 
 def wait_until_running(ruststack, timeout=60.0):
     deadline = time.monotonic() + timeout
@@ -25,7 +27,7 @@ def stack(ruststack):
 
 
 def test_every_service_runs(stack):
-    assert set(wait_until_running(stack)) == {"s3", "dynamodb", "lambda", "apigateway"}
+    assert set(wait_until_running(stack)) == set(ALL_SERVICES)
 
 
 def test_make_state(stack):

@@ -23,6 +23,7 @@ from twisted.web.resource import Resource
 from zope.interface import implementer
 
 from ruststack.aws import errors
+from ruststack.config import ALL_SERVICES
 from ruststack.interfaces import RUNNING, IAwsService
 from ruststack.testing import start_stack
 
@@ -84,9 +85,7 @@ async def test_health_and_reset():
         response = await treq.get(stack.endpoint_url + "/_ruststack/health")
         assert response.code == 200
         health = await response.json()
-        assert health["services"] == {
-            name: {"state": "disabled"} for name in ("s3", "dynamodb", "lambda", "apigateway")
-        }
+        assert health["services"] == {name: {"state": "disabled"} for name in ALL_SERVICES}
         echo = EchoService()
         stack.stack.aws_services["dynamodb"] = echo
         stack.stack.edge.register(echo)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from ruststack.config import ALL_SERVICES
+
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,7 +97,7 @@ def test_tac_file_with_environment(tmp_path):
         (["--port", "abc"], "ruststack: --port: invalid value 'abc'"),
         (
             ["--services", "s3,nope"],
-            "ruststack: --services: unknown service 'nope' (known: s3, dynamodb, lambda, apigateway)",
+            f"ruststack: --services: unknown service 'nope' (known: {', '.join(ALL_SERVICES)})",
         ),
     ],
 )
