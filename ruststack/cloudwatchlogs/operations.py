@@ -160,6 +160,11 @@ async def describe_log_groups(call: Call, params: dict[str, Any]) -> dict[str, A
     return output
 
 
+async def put_log_group_deletion_protection(call: Call, params: dict[str, Any]) -> None:
+    name = _group_name_of(call, params["logGroupIdentifier"])
+    call.store.group(call.account, call.region, name).deletion_protection = params["deletionProtectionEnabled"]
+
+
 async def put_retention_policy(call: Call, params: dict[str, Any]) -> None:
     days = params["retentionInDays"]
     if days not in RETENTION_DAYS:
@@ -498,6 +503,7 @@ _OPERATIONS = {
     "CreateLogGroup": create_log_group,
     "DeleteLogGroup": delete_log_group,
     "DescribeLogGroups": describe_log_groups,
+    "PutLogGroupDeletionProtection": put_log_group_deletion_protection,
     "PutRetentionPolicy": put_retention_policy,
     "DeleteRetentionPolicy": delete_retention_policy,
     "TagResource": tag_resource,

@@ -30,6 +30,7 @@ _WRITES = frozenset(
     {
         "CreateLogGroup",
         "DeleteLogGroup",
+        "PutLogGroupDeletionProtection",
         "PutRetentionPolicy",
         "DeleteRetentionPolicy",
         "TagResource",

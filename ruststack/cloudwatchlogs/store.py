@@ -25,7 +25,7 @@ from typing import Any
 import attrs
 
 from ruststack.aws.errors import AwsError
-from ruststack.cloudwatchlogs.events import StreamEvents
+from ruststack.cloudwatchlogs.events import EVENT_OVERHEAD, StreamEvents
 
 _STATE_FILE = "logs.bin"
 _MAGIC = b"RSLOGS1\n"
@@ -105,7 +105,8 @@ class LogGroup:
         return now_ms - self.retention_days * DAY_MS if self.retention_days else 0
 
     def stored_bytes(self) -> int:
-        return sum(sum(map(len, stream.events.messages)) for stream in self.streams.values())
+        # The messages' bytes: what the columns hold, less their overhead.
+        return sum(s.events.size - EVENT_OVERHEAD * len(s.events) for s in self.streams.values())
 
     def stream(self, name: str) -> LogStream:
         found = self.streams.get(name)

@@ -57,6 +57,15 @@ def test_delete(logs, group):
     assert error_of(logs.delete_log_group, logGroupName=group) == GROUP_NOT_FOUND
 
 
+def test_deletion_protection(logs, group):
+    logs.put_log_group_deletion_protection(logGroupIdentifier=group, deletionProtectionEnabled=True)
+    assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["deletionProtectionEnabled"] is True
+    code, _, status = error_of(logs.delete_log_group, logGroupName=group)
+    assert (code, status) == ("ValidationException", 400)
+    logs.put_log_group_deletion_protection(logGroupIdentifier=group, deletionProtectionEnabled=False)
+    logs.delete_log_group(logGroupName=group)
+
+
 def test_describe_pages_in_name_order(logs):
     names = [f"/paging/g{i:02d}" for i in range(7)]
     for name in reversed(names):
