@@ -29,6 +29,9 @@ INIT_TIMEOUT = 10.0
 # Output kept per invocation for LogType Tail (which returns the last 4 KB).
 _LOG_KEEP = 64 * 1024
 TAIL_BYTES = 4096
+# Seconds between two reads of an environment's peak memory for the REPORT
+# lines shipped to CloudWatch Logs.
+_MEMORY_READ_INTERVAL = 1.0
 
 
 @attrs.frozen
@@ -217,6 +220,7 @@ class ExecutionEnvironment:
         self._log = bytearray(init_start.encode())
         # Lines for the log sink, each (timestamp ms, line with its newline).
         self._lines: list[tuple[int, Any]] = [(self._now_ms(), init_start)] if logs is not None else []
+        self._memory: tuple[float, int | None] | None = None  # (read at, peak MB) for REPORT lines
         self._init_reported = False
         self._partial_line = b""
         self._timer = None
@@ -438,7 +442,7 @@ class ExecutionEnvironment:
             yield at, f"END RequestId: {request_id}\n"
             used = memory
             if used is None and runtime is not None and "Max Memory Used" not in report:
-                used = runtime.max_memory_mb()
+                used = self._peak_memory(runtime)
             if used is not None and "Max Memory Used" not in report:
                 head, _, rest = report.partition("Memory Size: ")
                 size, _, rest = rest.partition("\t")
@@ -447,6 +451,18 @@ class ExecutionEnvironment:
                 yield at, report + "\n"
 
         self._ship(events())
+
+    def _peak_memory(self, runtime: RunningRuntime) -> int | None:
+        """
+        The runtime's peak memory for a REPORT line: read at most once a
+        second (a sandbox's process tree costs several /proc reads), which
+        a peak that only grows allows; a busy environment's REPORT lines may
+        lag a growth by that second.
+        """
+        now = self.reactor.seconds()
+        if self._memory is None or now - self._memory[0] >= _MEMORY_READ_INTERVAL:
+            self._memory = (now, runtime.max_memory_mb())
+        return self._memory[1]
 
     def _ship(self, events: Any) -> None:
         function = self.function
