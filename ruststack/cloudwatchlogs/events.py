@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 # What one event costs beyond its message: three 8-byte columns, a list slot
 # and the header of its bytes object.
 EVENT_OVERHEAD = 3 * 8 + 8 + 33
+
+# Events per chunk of messages in the state file.
+DUMP_CHUNK = 4096
 
 # An ingested event: (timestamp ms, seq, message).
 Event = tuple[int, int, bytes]
@@ -113,18 +116,24 @@ class StreamEvents:
 
     # Persistence: the columns as bytes, and back.
 
-    def dump(self) -> tuple[int, list[bytes]]:
+    def dump(self) -> tuple[int, Iterator[bytes]]:
         """
-        The event count and the byte strings that hold the events.
+        The event count and the byte strings that hold the events: the
+        three columns, then the messages by chunks of L{DUMP_CHUNK}, each
+        its lengths and its bytes. Written by a thread: no one step holds
+        the GIL long, however many events there are.
         """
-        lengths = array("q", map(len, self.messages))
-        return len(self.times), [
-            self.times.tobytes(),
-            self.seqs.tobytes(),
-            self.ingested.tobytes(),
-            lengths.tobytes(),
-            b"".join(self.messages),
-        ]
+        return len(self.times), self._dumped()
+
+    def _dumped(self) -> Iterator[bytes]:
+        yield self.times.tobytes()
+        yield self.seqs.tobytes()
+        yield self.ingested.tobytes()
+        messages = self.messages
+        for start in range(0, len(messages), DUMP_CHUNK):
+            chunk = messages[start : start + DUMP_CHUNK]
+            yield array("q", map(len, chunk)).tobytes()
+            yield b"".join(chunk)
 
     @classmethod
     def load(cls, count: int, data: memoryview) -> tuple[StreamEvents, int]:
@@ -133,14 +142,19 @@ class StreamEvents:
         """
         events = cls()
         width = 8 * count
-        columns = [array("q") for _ in range(4)]
-        for index, column in enumerate(columns):
+        for index, column in enumerate((events.times, events.seqs, events.ingested)):
             column.frombytes(data[index * width : (index + 1) * width])
-        events.times, events.seqs, events.ingested, lengths = columns
-        offset = 4 * width
+        offset = 3 * width
         messages = events.messages
-        for length in lengths:
-            messages.append(bytes(data[offset : offset + length]))
-            offset += length
-        events.size = (offset - 4 * width) + EVENT_OVERHEAD * count
+        held = 0
+        for start in range(0, count, DUMP_CHUNK):
+            lengths = array("q")
+            size = min(DUMP_CHUNK, count - start)
+            lengths.frombytes(data[offset : offset + 8 * size])
+            offset += 8 * size
+            for length in lengths:
+                messages.append(bytes(data[offset : offset + length]))
+                offset += length
+                held += length
+        events.size = held + EVENT_OVERHEAD * count
         return events, offset

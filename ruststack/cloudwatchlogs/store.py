@@ -28,7 +28,7 @@ from ruststack.aws.errors import AwsError
 from ruststack.cloudwatchlogs.events import EVENT_OVERHEAD, StreamEvents
 
 _STATE_FILE = "logs.bin"
-_MAGIC = b"RSLOGS1\n"
+_MAGIC = b"RSLOGS2\n"
 DAY_MS = 86_400_000
 # PutRetentionPolicy's values (botocore logs model, Days).
 RETENTION_DAYS = (
@@ -264,20 +264,21 @@ class LogStore:
         """
         if self.path is None:
             return
-        heads, blobs = [], []
+        heads, parts = [], []
         for group_head, streams in snapshot:
             stream_heads = []
             for stream_head, events in streams:
-                count, parts = events.dump()
+                count, dumped = events.dump()
                 stream_heads.append({**stream_head, "count": count})
-                blobs.extend(parts)
+                parts.append(dumped)
             heads.append({**group_head, "streams": stream_heads})
         head = json.dumps(heads).encode("utf-8")
         temporary = f"{self.path}.tmp"
         with open(temporary, "wb") as f:
             f.write(_MAGIC + struct.pack("<Q", len(head)) + head)
-            for blob in blobs:
-                f.write(blob)
+            for dumped in parts:
+                for blob in dumped:
+                    f.write(blob)
         os.replace(temporary, self.path)
 
     def _load(self, data: bytes) -> None:

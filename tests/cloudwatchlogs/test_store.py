@@ -6,11 +6,12 @@ clock, and the state file.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.internet.task import Clock
 
-from ruststack.cloudwatchlogs.events import EVENT_OVERHEAD, StreamEvents
+from ruststack.cloudwatchlogs.events import DUMP_CHUNK, EVENT_OVERHEAD, StreamEvents
 from ruststack.cloudwatchlogs.service import SHIP_DELAY, SWEEP_INTERVAL, LogsService
 from ruststack.cloudwatchlogs.store import DAY_MS, LogGroup, LogStore, LogStream
 from ruststack.interfaces import ILogSink
@@ -34,12 +35,14 @@ def test_events_stay_in_key_order(batches):
         assert events.after(time, seq_) == index + 1
 
 
-def test_dump_and_load():
+@pytest.mark.parametrize("count", [0, 3, DUMP_CHUNK, DUMP_CHUNK * 2 + 5])
+def test_dump_and_load(count):
     events = StreamEvents()
-    events.add([(5, 1, b"a"), (6, 2, "é".encode()), (6, 3, b"")], ingested=9)
+    events.add([(i // 2, i + 1, f"m{i}é".encode() * (i % 3)) for i in range(count)], ingested=9)
     count, parts = events.dump()
-    loaded, used = StreamEvents.load(count, memoryview(b"".join(parts) + b"after"))
-    assert used == len(b"".join(parts))
+    dumped = b"".join(parts)
+    loaded, used = StreamEvents.load(count, memoryview(dumped + b"after"))
+    assert used == len(dumped)
     assert (list(loaded.times), list(loaded.seqs), list(loaded.ingested), loaded.messages, loaded.size) == (
         list(events.times),
         list(events.seqs),
