@@ -403,32 +403,33 @@ class ExecutionEnvironment:
     ) -> None:
         request_id = invocation.request_id
         duration = (finished_at - invocation.delivered_at) * 1000 if invocation.delivered_at else 0.0
-        report = (
+        # REPORT is head, Max Memory Used when known, then tail.
+        head = (
             f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
             f"Billed Duration: {max(1, math.ceil(duration))} ms\tMemory Size: {self.function.memory_size} MB\t"
         )
-        if memory is not None:
-            report += f"Max Memory Used: {memory} MB\t"
+        tail = ""
         if self.initialised_at is not None and not self._init_reported:
             self._init_reported = True
-            report += f"Init Duration: {(self.initialised_at - self.started_at) * 1000:.2f} ms\t"
+            tail += f"Init Duration: {(self.initialised_at - self.started_at) * 1000:.2f} ms\t"
         if status:
-            report += f"Status: {status}\t"
+            tail += f"Status: {status}\t"
         if error_type:
-            report += f"Error Type: {error_type}\t"
+            tail += f"Error Type: {error_type}\t"
+        report = head + _memory_used(memory) + tail
         self._log += f"END RequestId: {request_id}\n{report}\n".encode()
         entry = bytes(self._log)
         self._log = bytearray()
         if self.logs is not None:
-            self._ship_invocation(request_id, report, memory, int(finished_at * 1000))
+            self._ship_invocation(request_id, head, tail, memory, int(finished_at * 1000))
         invocation.result.callback(Outcome(payload, function_error, entry, fatal))
 
-    def _ship_invocation(self, request_id: str, report: str, memory: int | None, at: int) -> None:
+    def _ship_invocation(self, request_id: str, head: str, tail: str, memory: int | None, at: int) -> None:
         """
         Hand the invocation's lines to the log sink, ending with END and
         REPORT. The sink reads them on a later turn of the reactor, after
         the answer has gone: only then is the runtime's peak memory read
-        for the REPORT line (a /proc read Lambda's answer need not wait for).
+        for the REPORT line, if the invocation did not need it already.
         """
         self._flush_partial_line()
         lines, self._lines = self._lines, []
@@ -440,15 +441,8 @@ class ExecutionEnvironment:
         def events() -> Any:
             yield from lines
             yield at, f"END RequestId: {request_id}\n"
-            used = memory
-            if used is None and runtime is not None and "Max Memory Used" not in report:
-                used = self._peak_memory(runtime)
-            if used is not None and "Max Memory Used" not in report:
-                head, _, rest = report.partition("Memory Size: ")
-                size, _, rest = rest.partition("\t")
-                yield at, f"{head}Memory Size: {size}\tMax Memory Used: {used} MB\t{rest}\n"
-            else:
-                yield at, report + "\n"
+            used = memory if memory is not None or runtime is None else self._peak_memory(runtime)
+            yield at, f"{head}{_memory_used(used)}{tail}\n"
 
         self._ship(events())
 
@@ -556,6 +550,10 @@ class ExecutionEnvironment:
             log.info("{function}: {line}", function=self.function.name, line=text)
             if self.logs is not None:
                 self._lines.append((self._now_ms(), text + "\n"))
+
+
+def _memory_used(megabytes: int | None) -> str:
+    return f"Max Memory Used: {megabytes} MB\t" if megabytes is not None else ""
 
 
 def log_tail(entry: bytes) -> bytes:
