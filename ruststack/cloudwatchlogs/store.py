@@ -119,7 +119,7 @@ class LogGroup:
             "name": self.name,
             "created": self.created,
             "retention": self.retention_days,
-            "tags": self.tags,
+            "tags": dict(self.tags),  # a copy: a thread writes it while the reactor may tag
             "kms": self.kms_key_id,
             "class": self.log_group_class,
             "protected": self.deletion_protection,
