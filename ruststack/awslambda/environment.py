@@ -32,6 +32,11 @@ TAIL_BYTES = 4096
 # Seconds between two reads of an environment's peak memory for the REPORT
 # lines shipped to CloudWatch Logs.
 _MEMORY_READ_INTERVAL = 1.0
+# Lines an environment keeps for CloudWatch Logs before shipping them
+# without waiting for the invocation's end, and the longest event (AWS's
+# 256 KB): a longer line is shipped in pieces.
+_SHIP_LINES = 1000
+_MAX_EVENT_BYTES = 256 * 1024
 
 
 @attrs.frozen
@@ -550,6 +555,18 @@ class ExecutionEnvironment:
             log.info("{function}: {line}", function=self.function.name, line=text)
             if self.logs is not None:
                 self._lines.append((self._now_ms(), text + "\n"))
+        if self.logs is not None:
+            # A chatty invocation ships as it goes, so that what waits here
+            # stays small; a line longer than an event may be is cut.
+            while len(self._partial_line) >= _MAX_EVENT_BYTES:
+                piece, self._partial_line = (
+                    self._partial_line[:_MAX_EVENT_BYTES],
+                    self._partial_line[_MAX_EVENT_BYTES:],
+                )
+                self._lines.append((self._now_ms(), piece.decode("utf-8", "replace") + "\n"))
+            if len(self._lines) >= _SHIP_LINES:
+                waiting, self._lines = self._lines, []
+                self._ship(waiting)
 
 
 def _memory_used(megabytes: int | None) -> str:

@@ -160,3 +160,29 @@ def test_without_a_sink_nothing_is_kept_for_it(reactor):
     outcome = invoke(environment, executor, treq, "req-1", b"hello\n")
     assert "hello" in outcome.log.decode()
     assert environment._lines == []
+
+
+def test_a_chatty_invocation_ships_as_it_goes(reactor):
+    sink = RecordingSink()
+    environment, executor, treq = started(reactor, sink)
+    treq.get(f"{BASE}/invocation/next")
+    environment.invoke(Invocation("req-1", b"{}"))
+    treq.flush()
+    output = executor.runtimes[0].output
+    for i in range(997):
+        output(b"line %d\n" % i)
+    assert sink.puts == []  # INIT_START, START and 997 lines wait
+    output(b"line 997\n")
+    # Shipped before the invocation ends, once 1,000 lines wait.
+    assert len(sink.puts) == 1 and len(list(sink.puts[0][4])) == 1000
+    # A line longer than an event may be (arriving as the FIFO is read, 8 KB
+    # at a time) is cut into events of 256 KB.
+    long_line = b"x" * (256 * 1024) + b"rest\n"
+    for at in range(0, len(long_line), 8192):
+        output(long_line[at : at + 8192])
+    treq.post(f"{BASE}/invocation/req-1/response", data=b'"ok"')
+    treq.flush()
+    lines = [m for _, m in sink.lines()]
+    assert lines[2:1000] == [f"line {i}\n" for i in range(998)]
+    assert lines[1000:1004] == ["x" * (256 * 1024) + "\n", "rest\n", "END RequestId: req-1\n", lines[1003]]
+    assert lines[1003].startswith("REPORT RequestId: req-1\t")
