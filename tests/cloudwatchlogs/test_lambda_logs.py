@@ -240,3 +240,29 @@ def test_cli_tail_follow_sees_a_new_invocation(stack, clients, tmp_path):
     finally:
         follow.kill()
         follow.wait()
+
+
+def test_the_docker_executor_ships_the_same_lines(tmp_path):
+    from tests.awslambda.conftest import docker_image
+
+    image = docker_image()  # skips without a Docker engine
+    process = RustStackProcess.start(
+        "--services", "logs,lambda", "--lambda-executor", "docker", "--lambda-image", image
+    )
+    try:
+        lambda_client, logs = process.client("lambda"), process.client("logs")
+        deploy(lambda_client, "in-docker")
+        request_id = lambda_client.invoke(FunctionName="in-docker", Payload=b"{}")["ResponseMetadata"]["RequestId"]
+        (stream,) = streams_of(logs, "/aws/lambda/in-docker", timeout=30)
+        assert STREAM.match(stream)
+        lines = messages_of(logs, "/aws/lambda/in-docker", stream, 6)
+        assert lines[1:5] == [
+            f"START RequestId: {request_id} Version: $LATEST\n",
+            "hello from in-docker\n",
+            "second line\n",
+            f"END RequestId: {request_id}\n",
+        ]
+        # Docker does not say how much memory the container used: no Max Memory Used.
+        assert lines[5].startswith(f"REPORT RequestId: {request_id}\t") and "Max Memory Used" not in lines[5]
+    finally:
+        process.stop()
