@@ -151,6 +151,12 @@ def test_lambda_runs_without_cloudwatch_logs(tmp_path):
         import base64
 
         assert "hello from alone" in base64.b64decode(answer["LogResult"]).decode()
+        # CloudWatch Logs itself answers that it is not running, in its own protocol.
+        logs = process.client("logs")
+        with pytest.raises(logs.exceptions.ClientError) as refused:
+            logs.describe_log_groups()
+        error = refused.value.response
+        assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == ("NotImplemented", 501)
     finally:
         process.stop()
 
