@@ -33,6 +33,7 @@ MODULES = {
     "dynamodb": "ruststack.dynamodb.service",
     "lambda": "ruststack.awslambda.service",
     "apigateway": "ruststack.apigateway.service",
+    "logs": "ruststack.cloudwatchlogs.service",
 }
 
 

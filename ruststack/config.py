@@ -26,6 +26,7 @@ from ruststack.endpoint_strings import split_list
 SERVICE_PACKAGES = {
     "s3": "s3",
     "dynamodb": "dynamodb",
+    "logs": "cloudwatchlogs",
     "lambda": "awslambda",
     "apigateway": "apigateway",
     "sts": "sts",
@@ -151,6 +152,9 @@ class Config:
         str,
         "Docker image of a Lambda runtime for --lambda-executor docker; {runtime} becomes the function's"
         " (python3.11...). scripts/build-lambda-image.sh builds them.",
+    )
+    logs_max_mib: int = setting(
+        256, _count, "MiB of log events CloudWatch Logs keeps per account; past it the oldest go first."
     )
     auth: str = setting(
         "off",

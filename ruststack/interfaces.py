@@ -318,3 +318,20 @@ class IParameters(Interface):
         comes decrypted and a StringList as its comma-separated text; the
         caller decides what it accepts. Never blocks, never fails.
         """
+
+
+class ILogSink(Interface):
+    """
+    What CloudWatch Logs offers the other services: somewhere to write log
+    events (Lambda ships its functions' output with it).
+    """
+
+    def put(account, region, group, stream, events):
+        """
+        Append C{events}, an iterable of (timestamp in ms, message) pairs, to
+        the log stream C{stream} of the log group C{group} of C{account} in
+        C{region}, creating both if missing (as Lambda's role may). Returns
+        at once and never fails: the events are read and stored on a later
+        turn of the reactor, so a writer may hand a generator whose last
+        events are worth computing late.
+        """

@@ -30,6 +30,14 @@ INIT_TIMEOUT = 10.0
 # Output kept per invocation for LogType Tail (which returns the last 4 KB).
 _LOG_KEEP = 64 * 1024
 TAIL_BYTES = 4096
+# Seconds between two reads of an environment's peak memory for the REPORT
+# lines shipped to CloudWatch Logs.
+_MEMORY_READ_INTERVAL = 1.0
+# Lines an environment keeps for CloudWatch Logs before shipping them
+# without waiting for the invocation's end, and the longest event (AWS's
+# 256 KB): a longer line is shipped in pieces.
+_SHIP_LINES = 1000
+_MAX_EVENT_BYTES = 256 * 1024
 
 
 @attrs.frozen
@@ -194,10 +202,13 @@ class ExecutionEnvironment:
     A runtime, its Runtime API listener, and the invocation it is working on.
     """
 
-    def __init__(self, reactor: Any, function: FunctionSnapshot, executor: Executor) -> None:
+    def __init__(self, reactor: Any, function: FunctionSnapshot, executor: Executor, logs: Any = None) -> None:
         self.reactor = reactor
         self.function = function
         self.executor = executor
+        # CloudWatch Logs' ILogSink, when it runs: the environment's lines go
+        # to its function's log group, in a stream of its own.
+        self.logs = logs
         self.id = uuid.uuid4().hex
         self.log_stream = f"{_date(reactor.seconds())}/[$LATEST]{self.id}"
         self.started_at = reactor.seconds()
@@ -208,7 +219,11 @@ class ExecutionEnvironment:
         self._runtime: RunningRuntime | None = None
         self._polling: server.Request | None = None
         version = function.runtime.replace("python", "python:")
-        self._log = bytearray(f"INIT_START Runtime Version: {version}\n".encode())
+        init_start = f"INIT_START Runtime Version: {version}\n"
+        self._log = bytearray(init_start.encode())
+        # Lines for the log sink, each (timestamp ms, line with its newline).
+        self._lines: list[tuple[int, Any]] = [(self._now_ms(), init_start)] if logs is not None else []
+        self._memory: tuple[float, int | None] | None = None  # (read at, peak MB) for REPORT lines
         self._init_reported = False
         self._partial_line = b""
         self._timer = None
@@ -340,7 +355,10 @@ class ExecutionEnvironment:
         now = self.reactor.seconds()
         invocation.delivered_at = now
         deadline_ms = int((now + self.function.timeout) * 1000)
-        self._log += f"START RequestId: {invocation.request_id} Version: $LATEST\n".encode()
+        start = f"START RequestId: {invocation.request_id} Version: $LATEST\n"
+        self._log += start.encode()
+        if self.logs is not None:
+            self._lines.append((int(now * 1000), start))
         self._timer = self.reactor.callLater(self.function.timeout, self._timed_out)
         request.setHeader(b"content-type", b"application/json")
         request.setHeader(b"lambda-runtime-aws-request-id", invocation.request_id.encode())
@@ -388,23 +406,75 @@ class ExecutionEnvironment:
     ) -> None:
         request_id = invocation.request_id
         duration = (finished_at - invocation.delivered_at) * 1000 if invocation.delivered_at else 0.0
-        report = (
+        # REPORT is head, Max Memory Used when known, then tail.
+        head = (
             f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
             f"Billed Duration: {max(1, math.ceil(duration))} ms\tMemory Size: {self.function.memory_size} MB\t"
         )
-        if memory is not None:
-            report += f"Max Memory Used: {memory} MB\t"
+        tail = ""
         if self.initialised_at is not None and not self._init_reported:
             self._init_reported = True
-            report += f"Init Duration: {(self.initialised_at - self.started_at) * 1000:.2f} ms\t"
+            tail += f"Init Duration: {(self.initialised_at - self.started_at) * 1000:.2f} ms\t"
         if status:
-            report += f"Status: {status}\t"
+            tail += f"Status: {status}\t"
         if error_type:
-            report += f"Error Type: {error_type}\t"
+            tail += f"Error Type: {error_type}\t"
+        report = head + _memory_used(memory) + tail
         self._log += f"END RequestId: {request_id}\n{report}\n".encode()
         entry = bytes(self._log)
         self._log = bytearray()
+        if self.logs is not None:
+            self._ship_invocation(request_id, head, tail, memory, int(finished_at * 1000))
         invocation.result.callback(Outcome(payload, function_error, entry, fatal))
+
+    def _ship_invocation(self, request_id: str, head: str, tail: str, memory: int | None, at: int) -> None:
+        """
+        Hand the invocation's lines to the log sink, ending with END and
+        REPORT. The sink reads them on a later turn of the reactor, after
+        the answer has gone: only then is the runtime's peak memory read
+        for the REPORT line, if the invocation did not need it already.
+        """
+        self._flush_partial_line()
+        lines, self._lines = self._lines, []
+        runtime = self._runtime
+        # The output read while the invocation ended is stamped a moment
+        # after it: END and REPORT come after it all the same.
+        at = max(at, lines[-1][0]) if lines else at
+
+        def events() -> Any:
+            yield from lines
+            yield at, f"END RequestId: {request_id}\n"
+            used = memory if memory is not None or runtime is None else self._peak_memory(runtime)
+            yield at, f"{head}{_memory_used(used)}{tail}\n"
+
+        self._ship(events())
+
+    def _peak_memory(self, runtime: RunningRuntime) -> int | None:
+        """
+        The runtime's peak memory for a REPORT line: read at most once a
+        second (a sandbox's process tree costs several /proc reads), which
+        a peak that only grows allows; a busy environment's REPORT lines may
+        lag a growth by that second.
+        """
+        now = self.reactor.seconds()
+        if self._memory is None or now - self._memory[0] >= _MEMORY_READ_INTERVAL:
+            self._memory = (now, runtime.max_memory_mb())
+        return self._memory[1]
+
+    def _ship(self, events: Any) -> None:
+        function = self.function
+        self.logs.put(function.account, function.region, function.log_group, self.log_stream, events)
+
+    def _flush_partial_line(self) -> None:
+        # What the function printed without a newline is a line of its own
+        # once the invocation ends.
+        if self._partial_line:
+            line, self._partial_line = self._partial_line, b""
+            log.info("{function}: {line}", function=self.function.name, line=line.decode("utf-8", "replace"))
+            self._lines.append((self._now_ms(), line.decode("utf-8", "replace") + "\n"))
+
+    def _now_ms(self) -> int:
+        return int(self.reactor.seconds() * 1000)
 
     def _timed_out(self) -> None:
         invocation = self.current
@@ -413,7 +483,10 @@ class ExecutionEnvironment:
         self._timer = None
         seconds = f"{self.function.timeout:.2f}"
         stamp = _iso(self.reactor.seconds())
-        self._log += f"{stamp} {invocation.request_id} Task timed out after {seconds} seconds\n".encode()
+        timed_out = f"{stamp} {invocation.request_id} Task timed out after {seconds} seconds\n"
+        self._log += timed_out.encode()
+        if self.logs is not None:
+            self._lines.append((self._now_ms(), timed_out))
         # Lambda's answer for a timeout (Sandbox.Timedout) on current runtimes.
         message = f"RequestId: {invocation.request_id} Error: Task timed out after {seconds} seconds"
         self._finish(error_payload("Sandbox.Timedout", message), "Unhandled", fatal=True, status="timeout")
@@ -455,6 +528,12 @@ class ExecutionEnvironment:
             log.info(
                 "Lambda environment of {function} ended: {reason}", function=self.function.name, reason=description
             )
+        if self.logs is not None:
+            # What it printed after its last invocation (or while dying).
+            self._flush_partial_line()
+            if self._lines:
+                lines, self._lines = self._lines, []
+                self._ship(lines)
         self._stopped.callback(None)
 
     def _poll_ended(self, _: Any, request: server.Request) -> None:
@@ -470,7 +549,26 @@ class ExecutionEnvironment:
         # (a print() arrives in several writes).
         *lines, self._partial_line = (self._partial_line + data).split(b"\n")
         for line in lines:
-            log.info("{function}: {line}", function=self.function.name, line=line.decode("utf-8", "replace"))
+            text = line.decode("utf-8", "replace")
+            log.info("{function}: {line}", function=self.function.name, line=text)
+            if self.logs is not None:
+                self._lines.append((self._now_ms(), text + "\n"))
+        if self.logs is not None:
+            # A chatty invocation ships as it goes, so that what waits here
+            # stays small; a line longer than an event may be is cut.
+            while len(self._partial_line) >= _MAX_EVENT_BYTES:
+                piece, self._partial_line = (
+                    self._partial_line[:_MAX_EVENT_BYTES],
+                    self._partial_line[_MAX_EVENT_BYTES:],
+                )
+                self._lines.append((self._now_ms(), piece.decode("utf-8", "replace") + "\n"))
+            if len(self._lines) >= _SHIP_LINES:
+                waiting, self._lines = self._lines, []
+                self._ship(waiting)
+
+
+def _memory_used(megabytes: int | None) -> str:
+    return f"Max Memory Used: {megabytes} MB\t" if megabytes is not None else ""
 
 
 def log_tail(entry: bytes) -> bytes:

@@ -37,12 +37,15 @@ class EnvironmentPool:
         limit: int,
         idle_timeout: float,
         current_revision: Callable[[str], str | None],
+        logs: Callable[[], Any] = lambda: None,
     ) -> None:
         self.reactor = reactor
         self.executor = executor
         self.limit = limit
         self.idle_timeout = idle_timeout
         self.current_revision = current_revision
+        # The log sink new environments write to (None: no CloudWatch Logs).
+        self.logs = logs
         self.environments: set[ExecutionEnvironment] = set()
         self._idle: dict[tuple[str, str], list[ExecutionEnvironment]] = {}
         self._idle_timers: dict[ExecutionEnvironment, Any] = {}
@@ -101,7 +104,7 @@ class EnvironmentPool:
     async def _start(self, function: FunctionSnapshot) -> ExecutionEnvironment:
         if len(self.environments) >= self.limit and not self._evict_one():
             raise throttled("ConcurrentInvocationLimitExceeded")
-        environment = ExecutionEnvironment(self.reactor, function, self.executor)
+        environment = ExecutionEnvironment(self.reactor, function, self.executor, self.logs())
         self.environments.add(environment)
         environment.ended().addCallback(lambda _: self._forget(environment))
         await environment.start()

@@ -29,6 +29,7 @@ from ruststack.interfaces import (
     RUNNING,
     IAwsService,
     ILambdaInvoker,
+    ILogSink,
     InvokeResult,
     InvokeSource,
     IObjectReader,
@@ -78,7 +79,14 @@ class LambdaService(service.Service):
         self.edge_url = edge_url
         self._services = services if services is not None else {}
         self.credentials = credentials
-        self.pool = EnvironmentPool(reactor, executor, concurrency, idle_timeout, self._current_revision)
+        self.pool = EnvironmentPool(
+            reactor,
+            executor,
+            concurrency,
+            idle_timeout,
+            self._current_revision,
+            lambda: ILogSink(self._services.get("logs"), None),
+        )
         self.control_plane = ServiceResource(PROTOCOL, control.HANDLERS, context_of(self))
         code_packages = CodePackageResource(store, self.render_error)
         self.resource = SplitResource(self.control_plane, code_packages, _is_code_download)
