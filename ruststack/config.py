@@ -23,7 +23,14 @@ from ruststack.endpoint_strings import split_list
 # RustStack's services, in the order they are built (a service may use those
 # built before it), and the package of each: its CLAIMS (ruststack.routing)
 # and its service module's make_service (ruststack.stack).
-SERVICE_PACKAGES = {"s3": "s3", "dynamodb": "dynamodb", "lambda": "awslambda", "apigateway": "apigateway", "sts": "sts"}
+SERVICE_PACKAGES = {
+    "s3": "s3",
+    "dynamodb": "dynamodb",
+    "lambda": "awslambda",
+    "apigateway": "apigateway",
+    "sts": "sts",
+    "cloudformation": "cloudformation",
+}
 ALL_SERVICES = tuple(SERVICE_PACKAGES)
 
 

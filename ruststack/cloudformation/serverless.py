@@ -1,0 +1,94 @@
+"""
+The C{AWS::Serverless-2016-10-31} transform (SAM), by AWS's own translator
+library. It asks for the AWS managed policies by name (normally from IAM):
+it gets a fixed map of those SAM templates name, so nothing leaves the
+machine.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from ruststack.cloudformation.template import SERVERLESS_TRANSFORM, validation_error
+
+_SERVICE_ROLE = (
+    "AWSLambdaBasicExecutionRole",
+    "AWSLambdaVPCAccessExecutionRole",
+    "AWSLambdaSQSQueueExecutionRole",
+    "AWSLambdaMSKExecutionRole",
+    "AWSLambdaKinesisExecutionRole",
+    "AWSLambdaDynamoDBExecutionRole",
+    "AWSLambdaRole",
+    "AWSLambdaENIManagementAccess",
+    "AmazonAPIGatewayPushToCloudWatchLogs",
+    "AWSLambdaBasicDurableExecutionRolePolicy",
+)
+_TOP_LEVEL = (
+    "AWSLambdaExecute",
+    "AWSLambda_FullAccess",
+    "AWSLambda_ReadOnlyAccess",
+    "AWSLambdaFullAccess",
+    "AWSLambdaReadOnlyAccess",
+    "AWSLambdaInvocation-DynamoDB",
+    "AWSXrayWriteOnlyAccess",
+    "AWSXrayReadOnlyAccess",
+    "AWSXrayFullAccess",
+    "AWSXRayDaemonWriteAccess",
+    "AWSXrayCrossAccountSharingConfiguration",
+    "AmazonDynamoDBFullAccess",
+    "AmazonDynamoDBReadOnlyAccess",
+    "AmazonAPIGatewayInvokeFullAccess",
+    "AmazonAPIGatewayAdministrator",
+    "AmazonS3FullAccess",
+    "AmazonS3ReadOnlyAccess",
+    "AmazonSQSFullAccess",
+    "AmazonSNSFullAccess",
+    "CloudWatchLogsFullAccess",
+    "CloudWatchLambdaInsightsExecutionRolePolicy",
+    "AWSStepFunctionsFullAccess",
+    "AmazonEventBridgeFullAccess",
+    "AmazonSSMReadOnlyAccess",
+    "SecretsManagerReadWrite",
+)
+
+
+def managed_policies(partition: str = "aws") -> dict[str, str]:
+    """
+    AWS managed policy name -> ARN, for those SAM templates use.
+    """
+    policies = {name: f"arn:{partition}:iam::aws:policy/service-role/{name}" for name in _SERVICE_ROLE}
+    policies.update({name: f"arn:{partition}:iam::aws:policy/{name}" for name in _TOP_LEVEL})
+    return policies
+
+
+def transform(
+    template: Mapping[str, Any], parameter_values: Mapping[str, Any], account: str, region: str, stack_name: str
+) -> dict[str, Any]:
+    """
+    C{template} with its SAM resources turned into CloudFormation's; SAM's
+    complaints as CloudFormation reports a failed transform. Blocking (the
+    translator is plain Python): call it off the reactor thread.
+    """
+    from samtranslator.model.exceptions import InvalidDocumentException, InvalidResourceException
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+
+    partition = "aws-cn" if region.startswith("cn-") else "aws"
+    values = {
+        **parameter_values,
+        "AWS::Region": region,
+        "AWS::AccountId": account,
+        "AWS::Partition": partition,
+        "AWS::StackName": stack_name,
+    }
+    policies = managed_policies(partition)
+    try:
+        return Translator(None, Parser()).translate(
+            copy.deepcopy(dict(template)), parameter_values=values, get_managed_policy_map=lambda: policies
+        )
+    except (InvalidDocumentException, InvalidResourceException) as e:
+        raise validation_error(f"Transform {SERVERLESS_TRANSFORM} failed with: {e.message}") from None
+    except Exception as e:  # the translator's own failures, reported as AWS does
+        raise validation_error(f"Transform {SERVERLESS_TRANSFORM} failed with: {e}") from None

@@ -1,0 +1,93 @@
+"""
+Every stack and change set of every account and region, in memory and, with
+C{--data-dir}, in one JSON file rewritten after each change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from ruststack.cloudformation.model import ChangeSet, Stack
+
+_STATE_FILE = "stacks.json"
+# Deleted stacks are kept (DescribeStacks by id, ListStacks) up to this many
+# per account and region, as AWS keeps them for 90 days.
+_DELETED_KEPT = 200
+
+
+class StackStore:
+    def __init__(self, state_dir: str | None = None) -> None:
+        self._path = os.path.join(state_dir, _STATE_FILE) if state_dir else None
+        self.stacks: list[Stack] = []
+        self.change_sets: list[ChangeSet] = []
+        if self._path and os.path.exists(self._path):
+            with open(self._path, encoding="utf-8") as f:
+                state = json.load(f)
+            self.stacks = [Stack.from_state(s) for s in state["stacks"]]
+            self.change_sets = [ChangeSet.from_state(c) for c in state["changeSets"]]
+
+    def save(self) -> None:
+        if self._path is None:
+            return
+        temporary = f"{self._path}.tmp"
+        with open(temporary, "w", encoding="utf-8") as f:
+            json.dump(
+                {
+                    "stacks": [s.to_state() for s in self.stacks],
+                    "changeSets": [c.to_state() for c in self.change_sets],
+                },
+                f,
+            )
+        os.replace(temporary, self._path)
+
+    def reset(self) -> None:
+        self.stacks.clear()
+        self.change_sets.clear()
+        self.save()
+
+    def of(self, account: str, region: str) -> list[Stack]:
+        return [s for s in self.stacks if s.account == account and s.region == region]
+
+    def find(self, account: str, region: str, name_or_id: str) -> Stack | None:
+        """
+        The live stack named C{name_or_id}, or the stack (deleted or not)
+        whose id it is.
+        """
+        for stack in self.of(account, region):
+            if stack.stack_id == name_or_id or (stack.name == name_or_id and stack.live):
+                return stack
+        return None
+
+    def add(self, stack: Stack) -> None:
+        self.stacks.append(stack)
+        deleted = [s for s in self.of(stack.account, stack.region) if not s.live]
+        for old in deleted[:-_DELETED_KEPT]:
+            self.stacks.remove(old)
+        self.save()
+
+    def exports(self, account: str, region: str) -> dict[str, tuple[str, Stack]]:
+        """
+        Export name -> (value, exporting stack) in an account and region.
+        """
+        found: dict[str, tuple[str, Stack]] = {}
+        for stack in self.of(account, region):
+            if stack.live:
+                for name, value in stack.exports().items():
+                    found[name] = (value, stack)
+        return found
+
+    def change_sets_of(self, stack: Stack) -> list[ChangeSet]:
+        return [c for c in self.change_sets if c.stack_id == stack.stack_id]
+
+    def find_change_set(self, account: str, region: str, name_or_id: str, stack_name: str | None) -> ChangeSet | None:
+        for change_set in self.change_sets:
+            if change_set.account != account or change_set.region != region:
+                continue
+            if change_set.change_set_id == name_or_id:
+                return change_set
+            if change_set.name == name_or_id and stack_name is not None:
+                stack = self.find(account, region, stack_name)
+                if stack is not None and stack.stack_id == change_set.stack_id:
+                    return change_set
+        return None
