@@ -142,4 +142,9 @@ class AwsClient:
                 service, operation, error.get("Code") or str(response.code), error.get("Message", ""), response.code
             )
         parsed.pop("ResponseMetadata", None)
+        output = operation_model.output_shape
+        payload = output.serialization.get("payload") if output is not None else None
+        if payload and output.members[payload].type_name == "blob":
+            # A streaming payload (S3's GetObject Body) is the body's bytes.
+            parsed[payload] = body
         return parsed

@@ -8,6 +8,8 @@ machine.
 from __future__ import annotations
 
 import copy
+import functools
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -63,6 +65,19 @@ def managed_policies(partition: str = "aws") -> dict[str, str]:
     return policies
 
 
+# The translator keeps the region of its session in a class attribute: one
+# transform at a time.
+_ONE_AT_A_TIME = threading.Lock()
+
+
+@functools.lru_cache(maxsize=32)
+def _session(region: str):
+    # The translator reads the region (and nothing else) from a boto3 session.
+    import boto3
+
+    return boto3.session.Session(region_name=region)
+
+
 def transform(
     template: Mapping[str, Any], parameter_values: Mapping[str, Any], account: str, region: str, stack_name: str
 ) -> dict[str, Any]:
@@ -85,10 +100,14 @@ def transform(
     }
     policies = managed_policies(partition)
     try:
-        return Translator(None, Parser()).translate(
-            copy.deepcopy(dict(template)), parameter_values=values, get_managed_policy_map=lambda: policies
-        )
+        with _ONE_AT_A_TIME:
+            return Translator(None, Parser(), boto_session=_session(region)).translate(
+                copy.deepcopy(dict(template)), parameter_values=values, get_managed_policy_map=lambda: policies
+            )
     except (InvalidDocumentException, InvalidResourceException) as e:
-        raise validation_error(f"Transform {SERVERLESS_TRANSFORM} failed with: {e.message}") from None
+        causes = [cause.message for cause in getattr(e, "causes", [])]
+        raise validation_error(
+            " ".join([f"Transform {SERVERLESS_TRANSFORM} failed with: {e.message}", *causes])
+        ) from None
     except Exception as e:  # the translator's own failures, reported as AWS does
         raise validation_error(f"Transform {SERVERLESS_TRANSFORM} failed with: {e}") from None
