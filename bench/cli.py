@@ -19,6 +19,7 @@ GROUPS = {
     "dynamodb": "bench.workloads.dynamodb",
     "lambda": "bench.workloads.awslambda",
     "apigateway": "bench.workloads.apigateway",
+    "cloudformation": "bench.workloads.cloudformation",
 }
 
 

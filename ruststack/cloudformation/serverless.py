@@ -78,6 +78,15 @@ def _session(region: str):
     return boto3.session.Session(region_name=region)
 
 
+def warm_up() -> None:
+    """
+    Import the translator (a third of a second, pydantic models included),
+    so that the first SAM deployment does not wait for it. Blocking.
+    """
+    from samtranslator.parser.parser import Parser  # noqa: F401
+    from samtranslator.translator.translator import Translator  # noqa: F401
+
+
 def transform(
     template: Mapping[str, Any], parameter_values: Mapping[str, Any], account: str, region: str, stack_name: str
 ) -> dict[str, Any]:

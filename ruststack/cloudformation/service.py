@@ -9,16 +9,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from twisted.internet import threads
+from twisted.logger import Logger
 from zope.interface import implementer
 
 from ruststack.aws import errors
 from ruststack.aws.client import AwsClient, ServiceSessions
+from ruststack.cloudformation import serverless
 from ruststack.cloudformation.custom import CustomResources
 from ruststack.cloudformation.operations import HANDLERS, PROTOCOL, Call, Service
 from ruststack.cloudformation.stacks import Engine
 from ruststack.cloudformation.store import StackStore
 from ruststack.interfaces import RUNNING, IAwsService, ServiceStatus
 from ruststack.service_resource import ServiceResource
+
+log = Logger()
 
 # The role CloudFormation's calls act as in each account (a session of it:
 # arn:aws:sts::<account>:assumed-role/RustStackCloudFormation/CloudFormation).
@@ -43,9 +48,19 @@ class CloudFormationService:
         )
         self.engine.custom = CustomResources(context.edge_url, self.sessions.credentials)
         self.service = Service(self.store, self.engine, context.reactor)
-        self.resource = ServiceResource(
-            PROTOCOL, HANDLERS, lambda request: Call(self.service, request.caller.account, request.caller.region)
-        )
+        self._warm = False
+        self.resource = ServiceResource(PROTOCOL, HANDLERS, self._call_of)
+
+    def _call_of(self, request: Any) -> Call:
+        if not self._warm:
+            # The first call (sam deploy's DescribeStacks) imports the SAM
+            # translator in a thread, rather than the first transform, or
+            # start-up, waiting for it.
+            self._warm = True
+            threads.deferToThread(serverless.warm_up).addErrback(
+                lambda f: log.failure("CloudFormation: the SAM translator could not be imported", f)
+            )
+        return Call(self.service, request.caller.account, request.caller.region)
 
     def _call(self, account: str, region: str, service: str, operation: str, params: Mapping[str, Any]) -> Any:
         return self.client.call(service, operation, params, account, region)

@@ -265,3 +265,38 @@ def test_outputs_exports_and_imports(stack, cfn):
             break
         time.sleep(0.1)
     assert status["StackStatusReason"] == "Export shared-bucket cannot be deleted as it is in use by importer"
+
+
+def test_failed_update_rolls_back(stack, cfn):
+    _create(cfn, "roll", app_template(table_name="kept-table"))
+    function = outputs(cfn, "roll")["FunctionArn"]
+    template = app_template(greeting="changed", table_name="new-table")
+    template["Resources"]["Broken"] = {
+        "Type": "AWS::DynamoDB::Table",
+        "DependsOn": ["Function", "Table"],
+        "Properties": {"KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}], "AttributeDefinitions": []},
+    }
+    cfn.update_stack(StackName="roll", TemplateBody=body(template))
+    with pytest.raises(Exception, match="UPDATE_ROLLBACK_COMPLETE"):
+        cfn.get_waiter("stack_update_complete").wait(StackName="roll", WaiterConfig=FAST)
+    described = cfn.describe_stacks(StackName="roll")["Stacks"][0]
+    assert described["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    events = statuses(cfn, "roll")
+    tail = [status for name, status in events[events.index(("roll", "UPDATE_IN_PROGRESS")) :] if name == "roll"]
+    assert tail == [
+        "UPDATE_IN_PROGRESS",
+        "UPDATE_ROLLBACK_IN_PROGRESS",
+        "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+        "UPDATE_ROLLBACK_COMPLETE",
+    ]
+    # as before: the old table and the old variable; the replacement table gone
+    assert stack.client("dynamodb").list_tables()["TableNames"] == ["kept-table"]
+    variables = stack.client("lambda").get_function_configuration(FunctionName=function)["Environment"]["Variables"]
+    assert (variables["GREETING"], variables["TABLE"]) == ("hello", "kept-table")
+    assert "Broken" not in {
+        r["LogicalResourceId"] for r in cfn.list_stack_resources(StackName="roll")["StackResourceSummaries"]
+    }
+    assert cfn.get_template(StackName="roll")["TemplateBody"] == app_template(table_name="kept-table")
+    # and it can be updated again
+    cfn.update_stack(StackName="roll", TemplateBody=body(app_template(greeting="again", table_name="kept-table")))
+    cfn.get_waiter("stack_update_complete").wait(StackName="roll", WaiterConfig=FAST)
