@@ -7,7 +7,7 @@ messages. C{AWS::SSM::Parameter::Value<...>} types are read from SSM.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -76,7 +76,7 @@ def _text(value: Any) -> str:
 
 async def resolve(
     template: Mapping[str, Any],
-    given: list[Mapping[str, Any]],
+    given: Sequence[Mapping[str, Any]],
     previous: Mapping[str, str] | None,
     ssm: Callable[[str], Awaitable[str]],
 ) -> Resolved:
@@ -132,6 +132,14 @@ def _no_echo(spec: Mapping[str, Any]) -> bool:
 
 
 def _check(name: str, spec: Mapping[str, Any], raw: str) -> Any:
+    try:
+        return _checked(name, spec, raw)
+    except (re.error, TypeError, ValueError):
+        # A constraint the template states wrongly (a bad pattern, a length that is not a number).
+        raise validation_error(f"Template format error: Parameter '{name}' has an invalid constraint") from None
+
+
+def _checked(name: str, spec: Mapping[str, Any], raw: str) -> Any:
     """
     The value of parameter C{name} given C{raw}, or CloudFormation's
     ValidationError for a value its type or constraints refuse.

@@ -16,6 +16,30 @@ _STATE_FILE = "stacks.json"
 _DELETED_KEPT = 200
 
 
+_INTERRUPTED = "RustStack stopped while this operation ran"
+# What an operation cut short by a restart leaves a stack in.
+_AFTER_INTERRUPTION = {
+    "CREATE_IN_PROGRESS": "CREATE_FAILED",
+    "ROLLBACK_IN_PROGRESS": "ROLLBACK_FAILED",
+    "DELETE_IN_PROGRESS": "DELETE_FAILED",
+    "UPDATE_IN_PROGRESS": "UPDATE_ROLLBACK_FAILED",
+    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS": "UPDATE_COMPLETE",
+    "UPDATE_ROLLBACK_IN_PROGRESS": "UPDATE_ROLLBACK_FAILED",
+    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS": "UPDATE_ROLLBACK_COMPLETE",
+}
+
+
+def interrupted(stack: Stack) -> None:
+    """
+    A stack whose operation a restart cut short is left failed (its
+    resources as far as they got), never in progress forever.
+    """
+    settled = _AFTER_INTERRUPTION.get(stack.status)
+    if settled is not None:
+        stack.status = settled
+        stack.reason = _INTERRUPTED
+
+
 class StackStore:
     def __init__(self, state_dir: str | None = None) -> None:
         self._path = os.path.join(state_dir, _STATE_FILE) if state_dir else None
@@ -26,6 +50,13 @@ class StackStore:
                 state = json.load(f)
             self.stacks = [Stack.from_state(s) for s in state["stacks"]]
             self.change_sets = [ChangeSet.from_state(c) for c in state["changeSets"]]
+            for stack in self.stacks:
+                interrupted(stack)
+            for change_set in self.change_sets:
+                if change_set.status in ("CREATE_PENDING", "CREATE_IN_PROGRESS"):
+                    change_set.status, change_set.reason = "FAILED", _INTERRUPTED
+                if change_set.execution_status == "EXECUTE_IN_PROGRESS":
+                    change_set.execution_status = "EXECUTE_FAILED"
 
     def save(self) -> None:
         if self._path is None:

@@ -219,3 +219,59 @@ def test_unimplemented_lambda_api_fails_the_resource_honestly(stack, cfn):
     assert [e["LogicalResourceId"] for e in failed] == ["Version"]
     assert "Error Code: NotImplemented" in failed[0]["ResourceStatusReason"]
     assert stack.client("lambda").list_functions()["Functions"] == []
+
+
+def test_conditions_mappings_and_parameters(stack, cfn):
+    template = """
+Parameters:
+  Env:
+    Type: String
+    AllowedValues: [dev, prod]
+  Names:
+    Type: CommaDelimitedList
+    Default: a,b
+Mappings:
+  Sizes:
+    dev: {Read: 1}
+    prod: {Read: 5}
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+Resources:
+  Always:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: !Join ["-", [!Ref Env, !Select [1, !Ref Names], !FindInMap [Sizes, !Ref Env, Read]]]
+  OnlyInProd:
+    Type: AWS::S3::Bucket
+    Condition: IsProd
+    Properties:
+      BucketName: prod-only-bucket
+Outputs:
+  Name:
+    Value: !If [IsProd, !Ref OnlyInProd, !Ref Always]
+  ProdOnly:
+    Condition: IsProd
+    Value: shown
+"""
+    cfn.create_stack(
+        StackName="cond", TemplateBody=template, Parameters=[{"ParameterKey": "Env", "ParameterValue": "dev"}]
+    )
+    cfn.get_waiter("stack_create_complete").wait(StackName="cond", WaiterConfig=FAST)
+    assert [b["Name"] for b in stack.client("s3").list_buckets()["Buckets"]] == ["dev-b-1"]
+    found = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName="cond")["Stacks"][0]["Outputs"]}
+    assert found == {"Name": "dev-b-1"}
+    cfn.update_stack(
+        StackName="cond", UsePreviousTemplate=True, Parameters=[{"ParameterKey": "Env", "ParameterValue": "prod"}]
+    )
+    cfn.get_waiter("stack_update_complete").wait(StackName="cond", WaiterConfig=FAST)
+    assert sorted(b["Name"] for b in stack.client("s3").list_buckets()["Buckets"]) == ["prod-b-5", "prod-only-bucket"]
+    found = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName="cond")["Stacks"][0]["Outputs"]}
+    assert found == {"Name": "prod-only-bucket", "ProdOnly": "shown"}
+
+
+def test_stacks_still_made_after_sts_forgets_its_sessions(stack, cfn):
+    cfn.create_stack(StackName="before", TemplateBody=body(BUCKET))
+    cfn.get_waiter("stack_create_complete").wait(StackName="before", WaiterConfig=FAST)
+    stack.reset("sts")  # every temporary credential is forgotten, CloudFormation's too
+    cfn.create_stack(StackName="after", TemplateBody=body(BUCKET))
+    cfn.get_waiter("stack_create_complete").wait(StackName="after", WaiterConfig=FAST)

@@ -314,3 +314,87 @@ def test_any_text_parses_or_is_refused(text):
         template.parse(text)
     except AwsError as e:
         assert e.code == "ValidationError" and e.message.startswith("Template format error:")
+
+
+_BUCKET = st.from_regex(r"[a-z0-9][a-z0-9-]{2,20}", fullmatch=True)
+_KEY = st.text(
+    alphabet=st.characters(whitelist_categories=["L", "N"], whitelist_characters="-_./ "), min_size=1, max_size=30
+)
+
+
+@given(bucket=_BUCKET, key=_KEY, region=st.sampled_from(["us-east-1", "eu-west-3"]), form=st.integers(0, 5))
+def test_template_url_forms(bucket, key, region, form):
+    from urllib.parse import quote
+
+    from ruststack.cloudformation.operations import s3_location
+
+    if key.startswith("/"):
+        key = "k" + key
+    quoted = quote(key)
+    url = [
+        f"https://s3.amazonaws.com/{bucket}/{quoted}",
+        f"https://{bucket}.s3.amazonaws.com/{quoted}",
+        f"https://{bucket}.s3.{region}.amazonaws.com/{quoted}",
+        f"https://s3.{region}.amazonaws.com/{bucket}/{quoted}",
+        f"http://127.0.0.1:4566/{bucket}/{quoted}",
+        f"http://{bucket}.s3.localhost.localstack.cloud:4566/{quoted}",
+    ][form]
+    assert s3_location(url) == (bucket, key)
+
+
+@given(url=st.text(max_size=80))
+def test_any_template_url_is_read_or_refused(url):
+    from ruststack.cloudformation.operations import s3_location
+
+    try:
+        bucket, key = s3_location(url)
+    except AwsError as e:
+        assert (e.code, e.message) == ("ValidationError", "TemplateURL must be a supported URL.")
+    else:
+        assert bucket and key
+
+
+_SPEC = st.fixed_dictionaries(
+    {"Type": st.sampled_from(["String", "Number", "CommaDelimitedList", "List<Number>", "List<String>"])},
+    optional={
+        "MinLength": st.integers(0, 5),
+        "MaxLength": st.integers(0, 5),
+        "MinValue": st.integers(-5, 5),
+        "MaxValue": st.integers(-5, 5),
+        "AllowedValues": st.lists(st.text(max_size=3), max_size=3),
+        "AllowedPattern": st.sampled_from(["[a-z]*", "\\d+", ".*"]),
+        "NoEcho": st.booleans(),
+    },
+)
+
+
+def _run(coroutine):
+    # resolve() awaits only for SSM types: without them it finishes at once.
+    try:
+        coroutine.send(None)
+    except StopIteration as stop:
+        return stop.value
+    raise AssertionError("resolve() waited")
+
+
+@given(spec=_SPEC, value=st.text(max_size=10))
+def test_any_parameter_value_is_taken_or_refused(spec, value):
+    given = [{"ParameterKey": "P", "ParameterValue": value}]
+    try:
+        resolved = _run(parameters.resolve({"Parameters": {"P": spec}}, given, None, _no_ssm))
+    except AwsError as e:
+        assert e.code == "ValidationError" and e.message.startswith("Parameter 'P' ")
+    else:
+        expected_list = spec["Type"] not in ("String", "Number")
+        assert isinstance(resolved.values["P"], list) == expected_list
+
+
+def test_bad_constraints_are_template_errors():
+    for spec in ({"Type": "String", "AllowedPattern": "("}, {"Type": "String", "MinLength": "x"}):
+        with pytest.raises(AwsError) as raised:
+            _run(
+                parameters.resolve(
+                    {"Parameters": {"P": spec}}, [{"ParameterKey": "P", "ParameterValue": "v"}], None, _no_ssm
+                )
+            )
+        assert error_of(raised) == "Template format error: Parameter 'P' has an invalid constraint"
