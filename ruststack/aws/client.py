@@ -30,6 +30,13 @@ _RENEW_BEFORE = 300.0
 _SESSION_SECONDS = 3600.0
 
 
+def body_bytes(body: bytes | str | None) -> bytes:
+    # The query serializer's bodies are text; the others' bytes.
+    if body is None:
+        return b""
+    return body.encode("utf-8") if isinstance(body, str) else body
+
+
 @attrs.define(eq=False)
 class ServiceCallError(Exception):
     """
@@ -129,7 +136,7 @@ class AwsClient:
             prepared.method,
             prepared.url.encode("ascii"),
             headers=headers,
-            data=prepared.body or b"",
+            data=body_bytes(prepared.body),
             timeout=self.timeout,
         )
         body = await treq.content(response)

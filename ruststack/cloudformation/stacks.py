@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
@@ -76,7 +77,6 @@ class Engine:
     running: Callable[[], frozenset[str]]
     clock: Any
     custom: Provisioner | None = None
-    _event_count: int = 0
 
     def now(self) -> float:
         return self.clock.seconds()
@@ -96,10 +96,10 @@ class Engine:
         reason: str | None = None,
         properties: Mapping[str, Any] | None = None,
     ) -> None:
-        self._event_count += 1
         stack.events.append(
             Event(
-                event_id=f"{logical_id}-{status}-{self._event_count:08d}",
+                # AWS's form for a resource's events (a stack's own are bare UUIDs there too).
+                event_id=f"{logical_id}-{status}-{uuid.uuid4()}",
                 logical_id=logical_id,
                 physical_id=physical_id,
                 type=type_name,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cloudformation.helpers import FAST, ROLE, body, error_of
+from tests.cloudformation.helpers import FAST, ROLE, body, error_of, outputs
 
 BUCKET = {"Resources": {"Bucket": {"Type": "AWS::S3::Bucket"}}}
 
@@ -275,3 +275,39 @@ def test_stacks_still_made_after_sts_forgets_its_sessions(stack, cfn):
     stack.reset("sts")  # every temporary credential is forgotten, CloudFormation's too
     cfn.create_stack(StackName="after", TemplateBody=body(BUCKET))
     cfn.get_waiter("stack_create_complete").wait(StackName="after", WaiterConfig=FAST)
+
+
+def test_nested_stacks(stack, cfn):
+    child = {
+        "Parameters": {"Prefix": {"Type": "String"}},
+        "Resources": {
+            "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": {"Fn::Sub": "${Prefix}-child"}}}
+        },
+        "Outputs": {"Name": {"Value": {"Ref": "Bucket"}}},
+    }
+    s3 = stack.client("s3")
+    s3.create_bucket(Bucket="nested-templates")
+    s3.put_object(Bucket="nested-templates", Key="child.json", Body=body(child).encode())
+    parent = """
+Resources:
+  Child:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: https://nested-templates.s3.amazonaws.com/child.json
+      Parameters:
+        Prefix: !Ref AWS::StackName
+Outputs:
+  FromChild:
+    Value: !GetAtt Child.Outputs.Name
+"""
+    cfn.create_stack(StackName="parent", TemplateBody=parent)
+    cfn.get_waiter("stack_create_complete").wait(StackName="parent", WaiterConfig=FAST)
+    assert outputs(cfn, "parent") == {"FromChild": "parent-child"}
+    child_id = cfn.describe_stack_resource(StackName="parent", LogicalResourceId="Child")["StackResourceDetail"][
+        "PhysicalResourceId"
+    ]
+    assert cfn.describe_stacks(StackName=child_id)["Stacks"][0]["StackName"].startswith("parent-Child-")
+    cfn.delete_stack(StackName="parent")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="parent", WaiterConfig=FAST)
+    assert cfn.describe_stacks(StackName=child_id)["Stacks"][0]["StackStatus"] == "DELETE_COMPLETE"
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["nested-templates"]
