@@ -142,6 +142,18 @@ def test_tenants(verifying):
     assert error_of(raised)[1] == "SignatureDoesNotMatch"
 
 
+def test_custom_resource_under_verify(verifying):
+    # The presigned ResponseURL carries CloudFormation's session token: accepted as the stack's account.
+    cfn = _client(verifying, "cloudformation", "AKIAALICE", "alice-secret")
+    cfn.create_stack(StackName="custom", TemplateBody=body(custom_template(number=4)))
+    cfn.get_waiter("stack_create_complete").wait(StackName="custom", WaiterConfig=FAST)
+    assert outputs(cfn, "custom")["Answer"] == "8"
+    buckets = _client(verifying, "s3", "AKIAALICE", "alice-secret").list_buckets()["Buckets"]
+    assert [b["Name"] for b in buckets] == [f"cfn-responses-{ALICE}-us-east-1"]
+    cfn.delete_stack(StackName="custom")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="custom", WaiterConfig=FAST)
+
+
 def test_state_survives_a_restart(tmp_path):
     process = RustStackProcess.start("--services", SERVICES, "--data-dir", str(tmp_path))
     try:
