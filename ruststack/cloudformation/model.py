@@ -71,6 +71,7 @@ class StackResource:
     note: str | None = None
     depends_on: list[str] = attrs.field(factory=list)
     deletion_policy: str = "Delete"
+    update_replace_policy: str = "Delete"
     metadata: Any = None
 
 

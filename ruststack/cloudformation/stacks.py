@@ -256,6 +256,7 @@ class Engine:
             timestamp=self.now(),
             depends_on=sorted(needs),
             deletion_policy=str(definition.get("DeletionPolicy", "Delete")),
+            update_replace_policy=str(definition.get("UpdateReplacePolicy", "Delete")),
             metadata=definition.get("Metadata"),
         )
         stack.resources[name] = resource
@@ -275,11 +276,20 @@ class Engine:
         self._resource_status(stack, resource, "CREATE_COMPLETE", made.note)
         return True
 
-    async def _delete_resource(self, stack: Stack, resource: StackResource, retain: bool = False) -> bool:
+    async def _delete_resource(
+        self, stack: Stack, resource: StackResource, retain: bool = False, why: str = "delete"
+    ) -> bool:
+        """
+        Delete one resource, unless its policy keeps it: C{why} is
+        C{delete}, C{create-rollback} (RetainExceptOnCreate does not keep
+        it) or C{replaced} (its UpdateReplacePolicy decides).
+        """
         if not resource.physical_id or resource.status == "DELETE_COMPLETE":
             self._resource_status(stack, resource, "DELETE_COMPLETE")
             return True
-        if retain or resource.deletion_policy in ("Retain", "RetainExceptOnCreate"):
+        policy = resource.update_replace_policy if why == "replaced" else resource.deletion_policy
+        kept = ("Retain",) if why == "create-rollback" else ("Retain", "RetainExceptOnCreate")
+        if retain or policy in kept:
             self._resource_status(stack, resource, "DELETE_SKIPPED")
             return True
         self._resource_status(stack, resource, "DELETE_IN_PROGRESS")
@@ -299,7 +309,7 @@ class Engine:
         return True
 
     async def _delete_resources(
-        self, stack: Stack, names: Iterable[str] | None = None, retain: Iterable[str] = ()
+        self, stack: Stack, names: Iterable[str] | None = None, retain: Iterable[str] = (), why: str = "delete"
     ) -> list[str]:
         chosen = [n for n in (stack.resources if names is None else names) if n in stack.resources]
         chosen = [n for n in chosen if stack.resources[n].status != "DELETE_COMPLETE"]
@@ -307,7 +317,7 @@ class Engine:
         # A resource goes once everything that depends on it has gone.
         needs = {n: {m for m in chosen if n in stack.resources[m].depends_on} for n in chosen}
         return await self._in_order(
-            chosen, needs, lambda n: self._delete_resource(stack, stack.resources[n], n in kept)
+            chosen, needs, lambda n: self._delete_resource(stack, stack.resources[n], n in kept, why)
         )
 
     # -- outputs
@@ -378,13 +388,13 @@ class Engine:
             return
         if stack.on_failure == "DELETE":
             self.stack_status(stack, "ROLLBACK_IN_PROGRESS", reason + "Delete requested by user.")
-            failed = await self._delete_resources(stack)
+            failed = await self._delete_resources(stack, why="create-rollback")
             self.stack_status(stack, "ROLLBACK_FAILED" if failed else "ROLLBACK_COMPLETE")
             if not failed:
                 await self.delete(stack)
             return
         self.stack_status(stack, "ROLLBACK_IN_PROGRESS", reason + "Rollback requested by user.")
-        failed = await self._delete_resources(stack)
+        failed = await self._delete_resources(stack, why="create-rollback")
         stack.outputs = []
         if failed:
             self.stack_status(
@@ -448,6 +458,7 @@ class Engine:
                 return False
             existing.depends_on = sorted(needs[name])
             existing.deletion_policy = str(definition.get("DeletionPolicy", "Delete"))
+            existing.update_replace_policy = str(definition.get("UpdateReplacePolicy", "Delete"))
             existing.metadata = definition.get("Metadata")
             if properties == existing.properties and definition["Type"] == existing.type:
                 return True
@@ -503,7 +514,7 @@ class Engine:
                 stack.resources.pop(name, None)
             for kind, old_resource in touched.values():
                 if kind == "replaced" and old_resource is not None:
-                    await self._delete_resource(stack, old_resource)
+                    await self._delete_resource(stack, old_resource, why="replaced")
             self.stack_status(stack, "UPDATE_COMPLETE")
             return
         await self._roll_back_update(stack, reason, before, before_settings, touched)
@@ -536,7 +547,7 @@ class Engine:
             kind, old = touched[name]
             current = stack.resources[name]
             if kind == "added":
-                if not await self._delete_resource(stack, current):
+                if not await self._delete_resource(stack, current, why="create-rollback"):
                     failed = True
                     continue
                 del stack.resources[name]
@@ -566,7 +577,7 @@ class Engine:
         self.stack_status(stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
         for resource in new_replacements:
             if resource.physical_id:
-                await self._delete_resource(stack, resource)
+                await self._delete_resource(stack, resource, why="create-rollback")
         self.stack_status(stack, "UPDATE_ROLLBACK_COMPLETE")
 
 

@@ -300,3 +300,33 @@ def test_failed_update_rolls_back(stack, cfn):
     # and it can be updated again
     cfn.update_stack(StackName="roll", TemplateBody=body(app_template(greeting="again", table_name="kept-table")))
     cfn.get_waiter("stack_update_complete").wait(StackName="roll", WaiterConfig=FAST)
+
+
+def test_retain_policies(stack, cfn):
+    def template(table: str) -> dict:
+        return {
+            "Resources": {
+                "Kept": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "Properties": {"BucketName": "kept-b"}},
+                "Table": {
+                    "Type": "AWS::DynamoDB::Table",
+                    "UpdateReplacePolicy": "Retain",
+                    "Properties": {
+                        "TableName": table,
+                        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                        "BillingMode": "PAY_PER_REQUEST",
+                    },
+                },
+            }
+        }
+
+    _create(cfn, "retain", template("tab1"))
+    cfn.update_stack(StackName="retain", TemplateBody=body(template("tab2")))
+    cfn.get_waiter("stack_update_complete").wait(StackName="retain", WaiterConfig=FAST)
+    assert sorted(stack.client("dynamodb").list_tables()["TableNames"]) == ["tab1", "tab2"]  # the old one kept
+    cfn.delete_stack(StackName="retain")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="retain", WaiterConfig=FAST)
+    assert [b["Name"] for b in stack.client("s3").list_buckets()["Buckets"]] == ["kept-b"]
+    assert sorted(stack.client("dynamodb").list_tables()["TableNames"]) == ["tab1"]
+    stack_id = cfn.list_stacks()["StackSummaries"][0]["StackId"]
+    assert ("Kept", "DELETE_SKIPPED") in statuses(cfn, stack_id)
