@@ -142,6 +142,8 @@ async def template_body(call: Call, params: Mapping[str, Any], previous: Stack |
         raise validation(f"S3 error: {e.message or e.code}") from None
     raw = answer.get("Body", b"")
     data = raw if isinstance(raw, bytes) else raw.read()
+    if len(data) > template.MAX_TEMPLATE_BYTES:
+        raise validation(f"Template may not exceed {template.MAX_TEMPLATE_BYTES} bytes in size.")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -61,11 +61,29 @@ def validation_error(message: str) -> AwsError:
     return AwsError("ValidationError", message, 400)
 
 
+# Deeper than any real template; a deeper one would exhaust Python's stack
+# in the functions that walk it.
+MAX_DEPTH = 100
+# What CloudFormation reads from a TemplateURL.
+MAX_TEMPLATE_BYTES = 1_000_000
+
+
+class AliasRefused(yaml.YAMLError):
+    pass
+
+
 class TemplateLoader(yaml.SafeLoader):
     """
     PyYAML's safe loader with the short intrinsic tags, and CloudFormation's
-    reading of plain scalars: no dates (C{2010-09-09} stays a string).
+    reading of plain scalars: no dates (C{2010-09-09} stays a string). No
+    aliases, as CloudFormation allows none (and a few nested ones would
+    otherwise make a template that takes forever to walk).
     """
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        if self.check_event(yaml.events.AliasEvent):
+            raise AliasRefused("YAML aliases are not allowed in CloudFormation templates")
+        return super().compose_node(parent, index)
 
 
 # CloudFormation reads timestamps as strings.
@@ -138,9 +156,15 @@ def parse(body: str) -> dict[str, Any]:
             document = json.loads(text)
         except json.JSONDecodeError as e:
             raise format_error(f"JSON not well-formed. (line {e.lineno},  column {e.colno})") from None
+        except RecursionError:
+            raise format_error("JSON not well-formed. (nested too deeply)") from None
     else:
         try:
             document = yaml.load(text, Loader=TemplateLoader)  # noqa: S506 - a SafeLoader subclass
+        except AliasRefused as e:
+            raise format_error(str(e)) from None
+        except RecursionError:
+            raise format_error("YAML not well-formed. (nested too deeply)") from None
         except yaml.MarkedYAMLError as e:
             mark = e.problem_mark or e.context_mark
             where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
@@ -149,7 +173,22 @@ def parse(body: str) -> dict[str, Any]:
             raise format_error("YAML not well-formed.") from None
     if not isinstance(document, dict):
         raise format_error("unsupported structure.")
+    if _too_deep(document, MAX_DEPTH):
+        raise format_error(f"the template is nested more than {MAX_DEPTH} levels deep")
     return document
+
+
+def _too_deep(value: Any, room: int) -> bool:
+    # Iterative: the point is not to recurse into whatever came in.
+    stack = [(value, room)]
+    while stack:
+        item, left = stack.pop()
+        if isinstance(item, dict | list):
+            if left == 0:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, left - 1) for child in children)
+    return False
 
 
 def dump(template: dict[str, Any]) -> str:

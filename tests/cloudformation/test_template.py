@@ -398,3 +398,15 @@ def test_bad_constraints_are_template_errors():
                 )
             )
         assert error_of(raised) == "Template format error: Parameter 'P' has an invalid constraint"
+
+
+def test_aliases_and_depth_refused():
+    bomb = "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n"
+    with pytest.raises(AwsError) as raised:
+        template.parse(bomb)
+    assert error_of(raised) == "Template format error: YAML aliases are not allowed in CloudFormation templates"
+    deep = "[" * 5000 + "]" * 5000
+    for text in ('{"Resources": ' + deep + "}", "Resources: " + deep):
+        with pytest.raises(AwsError) as raised:
+            template.parse(text)
+        assert error_of(raised).startswith("Template format error: ")
