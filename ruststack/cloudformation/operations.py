@@ -806,8 +806,13 @@ async def _compute_changes(
         return
     change_set.changes = found
     settings = _settings(params, prepared, existing)
-    unchanged_settings = existing is not None and settings.get("tags", existing.tags) == existing.tags
-    if not found and existing is not None and (prepared.processed == existing.template or unchanged_settings):
+    unchanged = (
+        existing is not None
+        and prepared.processed == existing.template
+        and settings["given_parameters"] == existing.given_parameters
+        and settings.get("tags", existing.tags) == existing.tags
+    )
+    if not found and unchanged:
         change_set.status, change_set.reason = "FAILED", changesets.NO_CHANGES
     else:
         change_set.status, change_set.execution_status = "CREATE_COMPLETE", "AVAILABLE"

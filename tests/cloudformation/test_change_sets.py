@@ -138,3 +138,16 @@ def test_template_url_errors(stack, cfn):
     with pytest.raises(cfn.exceptions.ClientError) as raised:
         cfn.create_stack(StackName="x")
     assert error_of(raised) == (400, "ValidationError", "Either Template URL or Template Body must be specified.")
+
+
+def test_change_set_of_outputs_only(stack, cfn):
+    template = {"Resources": {"Bucket": {"Type": "AWS::S3::Bucket"}}, "Outputs": {"A": {"Value": "a"}}}
+    cfn.create_stack(StackName="outs", TemplateBody=body(template))
+    cfn.get_waiter("stack_create_complete").wait(StackName="outs", WaiterConfig=FAST)
+    template["Outputs"] = {"B": {"Value": {"Ref": "Bucket"}}}
+    cfn.create_change_set(StackName="outs", ChangeSetName="o", TemplateBody=body(template))
+    cfn.get_waiter("change_set_create_complete").wait(StackName="outs", ChangeSetName="o", WaiterConfig=FAST)
+    assert cfn.describe_change_set(StackName="outs", ChangeSetName="o")["Changes"] == []
+    cfn.execute_change_set(StackName="outs", ChangeSetName="o")
+    cfn.get_waiter("stack_update_complete").wait(StackName="outs", WaiterConfig=FAST)
+    assert list(outputs(cfn, "outs")) == ["B"]
