@@ -16,8 +16,9 @@ from zope.interface import implementer
 from ruststack.aws import errors
 from ruststack.aws.client import AwsClient, ServiceSessions
 from ruststack.cloudformation import serverless
+from ruststack.cloudformation.calls import PROTOCOL, Call, Service
 from ruststack.cloudformation.custom import CustomResources
-from ruststack.cloudformation.operations import HANDLERS, PROTOCOL, Call, Service
+from ruststack.cloudformation.operations import HANDLERS
 from ruststack.cloudformation.stacks import Engine
 from ruststack.cloudformation.store import StackStore
 from ruststack.interfaces import RUNNING, IAwsService, ServiceStatus

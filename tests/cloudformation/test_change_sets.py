@@ -141,7 +141,7 @@ def test_template_url_errors(stack, cfn):
 
 
 def test_change_set_of_outputs_only(stack, cfn):
-    template = {"Resources": {"Bucket": {"Type": "AWS::S3::Bucket"}}, "Outputs": {"A": {"Value": "a"}}}
+    template: dict = {"Resources": {"Bucket": {"Type": "AWS::S3::Bucket"}}, "Outputs": {"A": {"Value": "a"}}}
     cfn.create_stack(StackName="outs", TemplateBody=body(template))
     cfn.get_waiter("stack_create_complete").wait(StackName="outs", WaiterConfig=FAST)
     template["Outputs"] = {"B": {"Value": {"Ref": "Bucket"}}}

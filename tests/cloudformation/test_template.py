@@ -326,7 +326,7 @@ _KEY = st.text(
 def test_template_url_forms(bucket, key, region, form):
     from urllib.parse import quote
 
-    from ruststack.cloudformation.operations import s3_location
+    from ruststack.cloudformation.preparing import s3_location
 
     if key.startswith("/"):
         key = "k" + key
@@ -344,7 +344,7 @@ def test_template_url_forms(bucket, key, region, form):
 
 @given(url=st.text(max_size=80))
 def test_any_template_url_is_read_or_refused(url):
-    from ruststack.cloudformation.operations import s3_location
+    from ruststack.cloudformation.preparing import s3_location
 
     try:
         bucket, key = s3_location(url)
