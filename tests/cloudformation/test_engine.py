@@ -107,3 +107,18 @@ async def test_a_failure_stops_what_has_not_started_and_rolls_back():
         ("B", "DELETE_COMPLETE", None),
     }
     assert statuses[-1] == ("s", "ROLLBACK_COMPLETE", None)
+
+
+def test_a_restart_leaves_interrupted_operations_failed(tmp_path):
+    store = StackStore(str(tmp_path))
+    for status in ("CREATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "CREATE_COMPLETE"):
+        stack = _stack({})
+        stack.stack_id += status
+        stack.status = status
+        store.add(stack)
+    reloaded = StackStore(str(tmp_path))
+    assert [(s.status, s.reason) for s in reloaded.stacks] == [
+        ("CREATE_FAILED", "RustStack stopped while this operation ran"),
+        ("UPDATE_COMPLETE", "RustStack stopped while this operation ran"),
+        ("CREATE_COMPLETE", None),
+    ]
