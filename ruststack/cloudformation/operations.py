@@ -267,7 +267,7 @@ async def get_template(call: Call, params: dict[str, Any]) -> dict[str, Any]:
         body, processed = stack.template_body, stack.template
     else:
         raise validation("Either StackName or ChangeSetName must be specified.")
-    transformed = bool(template.transforms(template.parse(body))) if body else False
+    transformed = bool(template.transforms(await template.read(body))) if body else False
     if stage == "Processed" and transformed:
         body = template.dump(processed)
     return {"TemplateBody": body, "StagesAvailable": ["Original", "Processed"]}
@@ -292,7 +292,7 @@ def _parameter_declarations(document: Mapping[str, Any]) -> list[dict[str, Any]]
 
 async def validate_template(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     body = await template_body(call, params)
-    document = template.parse(body)
+    document = await template.read(body)
     transforms = template.transforms(document)
     if not transforms:
         template.check(document, known_type)
@@ -316,9 +316,9 @@ async def get_template_summary(call: Call, params: dict[str, Any]) -> dict[str, 
     if params.get("StackName"):
         stack = call.stack(params["StackName"])
         document = stack.template
-        transforms = template.transforms(template.parse(stack.template_body))
+        transforms = template.transforms(await template.read(stack.template_body))
     else:
-        document = template.parse(await template_body(call, params))
+        document = await template.read(await template_body(call, params))
         transforms = template.transforms(document)
     declarations = []
     for entry, (_, spec) in zip(_parameter_declarations(document), parameters.declared(document).items(), strict=True):

@@ -180,7 +180,7 @@ async def prepare(
     call itself answers.
     """
     body = await template_body(call, params, previous)
-    original = template.parse(body)
+    original = await template.read(body)
     given = list(params.get("Capabilities") or [])
     transforms = template.transforms(original)
     processed = original

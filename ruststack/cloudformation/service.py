@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from twisted.application import service
 from twisted.internet import threads
 from twisted.logger import Logger
 from zope.interface import implementer
@@ -33,11 +34,11 @@ SESSION_NAME = "CloudFormation"
 
 
 @implementer(IAwsService)
-class CloudFormationService:
+class CloudFormationService(service.Service):
     name = "cloudformation"
 
     def __init__(self, context: Any) -> None:
-        self.store = StackStore(context.state_dir("cloudformation"))
+        self.store = StackStore(context.state_dir("cloudformation"), context.reactor)
         self.sessions = ServiceSessions(context.authenticator, ROLE_NAME, SESSION_NAME)
         self.client = AwsClient(context.edge_url, self.sessions.credentials)
         services: Mapping[str, Any] = context.services
@@ -65,6 +66,10 @@ class CloudFormationService:
 
     def _call(self, account: str, region: str, service: str, operation: str, params: Mapping[str, Any]) -> Any:
         return self.client.call(service, operation, params, account, region)
+
+    def stopService(self) -> None:
+        super().stopService()
+        self.store.flush()
 
     def status(self) -> ServiceStatus:
         return RUNNING

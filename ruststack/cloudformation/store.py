@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 from ruststack.cloudformation.model import ChangeSet, Stack
 
@@ -40,9 +41,20 @@ def interrupted(stack: Stack) -> None:
         stack.reason = _INTERRUPTED
 
 
+# Writes are gathered: a stack's events come in bursts.
+_SAVE_DELAY = 0.05
+
+
 class StackStore:
-    def __init__(self, state_dir: str | None = None) -> None:
+    """
+    @ivar clock: when given, L{save} writes a moment later, once for all the
+        changes made meanwhile (L{flush} writes at once).
+    """
+
+    def __init__(self, state_dir: str | None = None, clock: Any = None) -> None:
         self._path = os.path.join(state_dir, _STATE_FILE) if state_dir else None
+        self._clock = clock
+        self._pending: Any = None
         self.stacks: list[Stack] = []
         self.change_sets: list[ChangeSet] = []
         if self._path and os.path.exists(self._path):
@@ -61,6 +73,20 @@ class StackStore:
     def save(self) -> None:
         if self._path is None:
             return
+        if self._clock is None:
+            self.flush()
+        elif self._pending is None or not self._pending.active():
+            self._pending = self._clock.callLater(_SAVE_DELAY, self.flush)
+
+    def flush(self) -> None:
+        """
+        Write the state file now (atomically: a crash leaves the old one).
+        """
+        if self._pending is not None and self._pending.active():
+            self._pending.cancel()
+        self._pending = None
+        if self._path is None:
+            return
         temporary = f"{self._path}.tmp"
         with open(temporary, "w", encoding="utf-8") as f:
             json.dump(
@@ -75,7 +101,7 @@ class StackStore:
     def reset(self) -> None:
         self.stacks.clear()
         self.change_sets.clear()
-        self.save()
+        self.flush()
 
     def of(self, account: str, region: str) -> list[Stack]:
         return [s for s in self.stacks if s.account == account and s.region == region]

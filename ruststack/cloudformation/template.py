@@ -191,6 +191,22 @@ def _too_deep(value: Any, room: int) -> bool:
     return False
 
 
+# Bodies up to this size are read on the reactor thread (well under a
+# millisecond); larger ones, up to a TemplateURL's megabyte, in a thread.
+_READ_INLINE = 16 * 1024
+
+
+async def read(body: str) -> dict[str, Any]:
+    """
+    L{parse}, off the reactor thread for a large body.
+    """
+    if len(body) <= _READ_INLINE:
+        return parse(body)
+    from twisted.internet import threads
+
+    return await threads.deferToThread(parse, body)
+
+
 def dump(template: dict[str, Any]) -> str:
     return json.dumps(template, indent=2, default=str)
 
