@@ -330,3 +330,25 @@ def test_retain_policies(stack, cfn):
     assert sorted(stack.client("dynamodb").list_tables()["TableNames"]) == ["tab1"]
     stack_id = cfn.list_stacks()["StackSummaries"][0]["StackId"]
     assert ("Kept", "DELETE_SKIPPED") in statuses(cfn, stack_id)
+
+
+def test_delete_failed_then_retain_resources(stack, cfn):
+    _create(cfn, "full", {"Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "full-b"}}}})
+    stack.client("s3").put_object(Bucket="full-b", Key="k", Body=b"x")
+    with pytest.raises(cfn.exceptions.ClientError) as raised:
+        cfn.delete_stack(StackName="full", RetainResources=["Bucket"])
+    assert error_of(raised)[2].endswith(
+        "RetainResources can only be specified when the stack is in the DELETE_FAILED state"
+    )
+    cfn.delete_stack(StackName="full")
+    with pytest.raises(Exception, match="DELETE_FAILED"):
+        cfn.get_waiter("stack_delete_complete").wait(StackName="full", WaiterConfig=FAST)
+    described = cfn.describe_stacks(StackName="full")["Stacks"][0]
+    assert described["StackStatusReason"] == "The following resource(s) failed to delete: [Bucket]. "
+    reason = cfn.describe_stack_resource(StackName="full", LogicalResourceId="Bucket")["StackResourceDetail"][
+        "ResourceStatusReason"
+    ]
+    assert "The bucket you tried to delete is not empty" in reason and "Error Code: BucketNotEmpty" in reason
+    cfn.delete_stack(StackName="full", RetainResources=["Bucket"])
+    cfn.get_waiter("stack_delete_complete").wait(StackName="full", WaiterConfig=FAST)
+    assert [b["Name"] for b in stack.client("s3").list_buckets()["Buckets"]] == ["full-b"]
