@@ -29,6 +29,8 @@ from ruststack.cloudformation.store import StackStore
 log = Logger()
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
+# A stack updated forever keeps its latest events only.
+_EVENTS_KEPT = 10_000
 _REPLACING = "Requested update requires the creation of a new physical resource; hence creating one."
 
 # account, region, service, operation, params -> the parsed answer
@@ -109,6 +111,8 @@ class Engine:
                 properties=json.dumps(properties) if properties is not None else None,
             )
         )
+        if len(stack.events) > _EVENTS_KEPT:
+            del stack.events[: len(stack.events) - _EVENTS_KEPT]
         self.store.save()
 
     def stack_status(self, stack: Stack, status: str, reason: str | None = None) -> None:
