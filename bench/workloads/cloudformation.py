@@ -1,9 +1,10 @@
 """
 CloudFormation: the SAM example stack (a function with two API events, a
 simple table, a bucket, a log group: 10 resources once transformed), from
-CreateChangeSet to CREATE_COMPLETE as `sam deploy` drives it (target < 2 s),
-and DeleteStack to DELETE_COMPLETE (target < 1 s). RustStack only: no peer
-makes these resources through real service APIs without Docker.
+DescribeStacks and CreateChangeSet to CREATE_COMPLETE as `sam deploy` drives
+it (target < 2 s), and DeleteStack to DELETE_COMPLETE (target < 1 s).
+RustStack only: no peer makes these resources through real service APIs
+without Docker.
 """
 
 from __future__ import annotations
@@ -71,6 +72,12 @@ def _wait(cfn, name: str, done: str, started: float) -> float:
 
 def _deploy(cfn, name: str) -> float:
     started = time.perf_counter()
+    # As sam deploy does: is there such a stack yet?
+    try:
+        cfn.describe_stacks(StackName=name)
+    except cfn.exceptions.ClientError as e:
+        if "does not exist" not in str(e):
+            raise
     cfn.create_change_set(
         StackName=name,
         ChangeSetName="deploy",
