@@ -224,5 +224,16 @@ def test_provisioners_of_services_built_elsewhere(service):
         assert all("Recorded only" not in (s.get("ResourceStatusReason") or "") for s in summaries)
         cfn.delete_stack(StackName="svc")
         cfn.get_waiter("stack_delete_complete").wait(StackName="svc", WaiterConfig=FAST)
+        if service == "ssm":
+            # A parameter of type AWS::SSM::Parameter::Value<String> is read from SSM.
+            process.client("ssm").put_parameter(Name="/app/bucket", Value="from-ssm", Type="String")
+            template = {
+                "Parameters": {"Name": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/app/bucket"}},
+                "Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": {"Ref": "Name"}}}},
+            }
+            cfn.create_stack(StackName="from-ssm", TemplateBody=body(template))
+            cfn.get_waiter("stack_create_complete").wait(StackName="from-ssm", WaiterConfig=FAST)
+            parameter = cfn.describe_stacks(StackName="from-ssm")["Stacks"][0]["Parameters"][0]
+            assert parameter == {"ParameterKey": "Name", "ParameterValue": "/app/bucket", "ResolvedValue": "from-ssm"}
     finally:
         process.stop()
