@@ -311,3 +311,16 @@ Outputs:
     cfn.get_waiter("stack_delete_complete").wait(StackName="parent", WaiterConfig=FAST)
     assert cfn.describe_stacks(StackName=child_id)["Stacks"][0]["StackStatus"] == "DELETE_COMPLETE"
     assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["nested-templates"]
+
+
+def test_ssm_parameter_types_need_ssm(cfn):
+    template = {
+        "Parameters": {"Name": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/app/bucket"}},
+        "Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": {"Ref": "Name"}}}},
+    }
+    # This RustStack runs no SSM: the value cannot be fetched.
+    assert _refused(cfn, "create_stack", StackName="ssm", TemplateBody=body(template)) == (
+        400,
+        "ValidationError",
+        "Unable to fetch parameters [/app/bucket] from parameter store for this account.",
+    )
