@@ -211,11 +211,8 @@ async def prepare(
     async def ssm(name: str) -> str:
         try:
             answer = await call.aws("ssm", "GetParameter", {"Name": name})
-        except ServiceCallError as e:
-            if e.code == "ParameterNotFound":
-                raise validation(
-                    f"Parameters [{name}] referenced by template have types not supported by CloudFormation."
-                ) from None
+        except ServiceCallError:
+            # Missing, not the caller's, or no SSM at all: AWS says the same.
             raise validation(f"Unable to fetch parameters [{name}] from parameter store for this account.") from None
         return str(answer["Parameter"]["Value"])
 
