@@ -20,6 +20,8 @@ setup(
         "defusedxml>=0.7.1",
         "awscrt>=0.21.0",
         "awslambdaric>=3.0.0",
+        "PyYAML>=6.0",
+        "aws-sam-translator>=1.90.0",
     ],
     extras_require={
         "docker": ["docker>=7.1.0"],

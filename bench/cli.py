@@ -20,6 +20,7 @@ GROUPS = {
     "lambda": "bench.workloads.awslambda",
     "apigateway": "bench.workloads.apigateway",
     "logs": "bench.workloads.logs",
+    "cloudformation": "bench.workloads.cloudformation",
 }
 
 
