@@ -13,6 +13,7 @@ import zipfile
 
 import pytest
 
+from ruststack.testing import RustStackProcess
 from tests.cloudformation.helpers import FAST, error_of
 
 SAM_TEMPLATE = """
@@ -80,7 +81,37 @@ def _package(stack) -> str:
     return "s3://sam-artifacts/notes/app.zip"
 
 
+@pytest.fixture(scope="module")
+def every_service():
+    """
+    A RustStack running every service, as `make run` does: SAM's role is made
+    in IAM (and Lambda accepts only a role that exists), logs are shipped.
+    """
+    process = RustStackProcess.start("--lambda-idle-timeout", "60")
+    yield process
+    process.stop()
+
+
 def test_sam_template_deployed_and_called(stack, cfn):
+    deploy_call_and_delete(stack, cfn)
+
+
+def test_sam_template_on_every_service(every_service):
+    every_service.reset()
+    deploy_call_and_delete(every_service, every_service.client("cloudformation"))
+    iam = every_service.client("iam")
+    assert iam.list_roles()["Roles"] == []  # the function's role went with the stack
+    # As on AWS, the group Lambda wrote the function's logs to outlives it.
+    groups = every_service.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"]
+    names = [g["logGroupName"] for g in groups]
+    assert names and all(name.startswith("/aws/lambda/notes-") for name in names)
+
+
+def deploy_call_and_delete(stack, cfn) -> None:
+    """
+    Deploy the SAM app as `sam deploy` does, call it through API Gateway,
+    check its table, then delete the stack and check nothing is left.
+    """
     template = SAM_TEMPLATE.format(code_uri=_package(stack))
     # What `sam deploy` calls.
     cfn.create_change_set(
