@@ -12,6 +12,10 @@ from ruststack.apigateway.model import ApiResource, RestApi, new_id
 from ruststack.apigateway.resource_operations import INTEGRATION_TYPES, LAMBDA_URI, PROXY_URI_REFUSED, resource_at
 from ruststack.apigateway.store import bad_request
 
+ENDPOINT_TYPES = ("REGIONAL", "EDGE", "PRIVATE")
+# API Gateway's words for an endpoint type outside its set.
+BAD_ENDPOINT_TYPE = "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE"
+
 
 def _new_api(call: Call, name: str, **members: Any) -> RestApi:
     """
@@ -57,7 +61,11 @@ def import_rest_api(call: Call) -> Reply:
     definition = openapi.read(openapi.parse(call.raw))
     if not definition.title:
         raise bad_request("Invalid OpenAPI input: the API needs a title (info.title)")
-    api = _new_api(call, definition.title, description=definition.description)
+    # The endpoint type comes as an import parameter (`?endpointConfigurationTypes=REGIONAL`), EDGE by default.
+    endpoint_type = (call.query.get("endpointConfigurationTypes") or ["EDGE"])[0]
+    if endpoint_type not in ENDPOINT_TYPES:
+        raise bad_request(BAD_ENDPOINT_TYPE)
+    api = _new_api(call, definition.title, description=definition.description, endpoint_types=[endpoint_type])
     _apply_definition(api, definition, overwrite=True)
     call.store.apis[api.id] = api
     call.store.save()
@@ -118,10 +126,28 @@ def update_rest_api(call: Call) -> Reply:
                 api.binary_media_types = [value if t == media_type else t for t in api.binary_media_types]
         elif path == "/minimumCompressionSize" and op == "replace":
             api.minimum_compression_size = int(value) if value not in (None, "") else None
+        elif path.startswith("/endpointConfiguration/types/") and op == "replace":
+            _replace_endpoint_type(api, path, value)
         else:
             raise invalid_patch(op, path, "add, remove, replace")
     call.store.save()
     return 200, api.to_json()
+
+
+def _replace_endpoint_type(api: RestApi, path: str, value: Any) -> None:
+    """
+    Change the API's endpoint type, as `replace /endpointConfiguration/types/EDGE`
+    with `REGIONAL` does (deploy tools send the current type again on every
+    update: a no-op). A private API cannot become edge-optimized.
+    """
+    current = path[len("/endpointConfiguration/types/") :]
+    if value not in ENDPOINT_TYPES:
+        raise bad_request(BAD_ENDPOINT_TYPE)
+    if current not in api.endpoint_types:
+        raise invalid_patch("replace", path)
+    if current == "PRIVATE" and value == "EDGE":
+        raise bad_request("Cannot update a PRIVATE endpoint to EDGE")
+    api.endpoint_types = [value if t == current else t for t in api.endpoint_types]
 
 
 def delete_rest_api(call: Call) -> Reply:

@@ -9,6 +9,8 @@ import re
 import pytest
 import requests
 from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ruststack.testing import RustStackProcess
 from tests.apigateway.helpers import proxy_method
@@ -313,6 +315,48 @@ paths:
     with pytest.raises(ClientError) as excinfo:
         apigw.import_rest_api(body=b'{"info": {"title": "x"}}')
     assert error_code(excinfo) == ("BadRequestException", 400)
+
+
+def test_endpoint_type_on_import_and_update(apigw):
+    # Chalice imports with endpointConfigurationTypes and, on every redeploy,
+    # replaces /endpointConfiguration/types/<current> with the type it wants.
+    body = json.dumps(OPENAPI).encode()
+    assert apigw.import_rest_api(body=body)["endpointConfiguration"] == {"types": ["EDGE"]}
+    api = apigw.import_rest_api(body=body, parameters={"endpointConfigurationTypes": "REGIONAL"})
+    assert api["endpointConfiguration"] == {"types": ["REGIONAL"]}
+
+    def replace(current, value):
+        path = f"/endpointConfiguration/types/{current}"
+        return apigw.update_rest_api(
+            restApiId=api["id"], patchOperations=[{"op": "replace", "path": path, "value": value}]
+        )["endpointConfiguration"]["types"]
+
+    assert replace("REGIONAL", "REGIONAL") == ["REGIONAL"]
+    assert replace("REGIONAL", "PRIVATE") == ["PRIVATE"]
+    assert apigw.get_rest_api(restApiId=api["id"])["endpointConfiguration"] == {"types": ["PRIVATE"]}
+    with pytest.raises(ClientError) as excinfo:
+        replace("PRIVATE", "EDGE")  # "You cannot change a private API into an edge-optimized API."
+    assert error_code(excinfo) == ("BadRequestException", 400)
+    assert replace("PRIVATE", "REGIONAL") == ["REGIONAL"]
+    with pytest.raises(ClientError) as excinfo:
+        replace("EDGE", "REGIONAL")  # not the API's type
+    assert error_code(excinfo) == ("BadRequestException", 400)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.text(max_size=12).filter(lambda v: v not in ("REGIONAL", "EDGE", "PRIVATE")))
+def test_endpoint_type_outside_the_set_is_refused(apigw, value):
+    # One API for all the examples (the fixture resets once per test).
+    apis = apigw.get_rest_apis()["items"]
+    api_id = apis[0]["id"] if apis else apigw.create_rest_api(name="types")["id"]
+    patch = [{"op": "replace", "path": "/endpointConfiguration/types/EDGE", "value": value}]
+    with pytest.raises(ClientError) as excinfo:
+        apigw.update_rest_api(restApiId=api_id, patchOperations=patch)
+    assert error_code(excinfo) == ("BadRequestException", 400)
+    assert excinfo.value.response["Error"]["Message"] == (
+        "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE"
+    )
+    assert apigw.get_rest_api(restApiId=api_id)["endpointConfiguration"] == {"types": ["EDGE"]}
 
 
 def test_authorizers(apigw):
