@@ -285,6 +285,24 @@ def _parameter_declarations(document: Mapping[str, Any]) -> list[dict[str, Any]]
     return [entry for _, _, entry in out]
 
 
+def _template_facts(document: Mapping[str, Any], transforms: list[str]) -> dict[str, Any]:
+    """
+    What ValidateTemplate and GetTemplateSummary both say of a template: the
+    capabilities it needs (a transform needs CAPABILITY_AUTO_EXPAND) and
+    why, its transforms and description.
+    """
+    needed, why = required_capabilities(document)
+    facts: dict[str, Any] = {
+        "Capabilities": needed + (["CAPABILITY_AUTO_EXPAND"] if transforms else []),
+        "DeclaredTransforms": transforms,
+    }
+    if why:
+        facts["CapabilitiesReason"] = why
+    if "Description" in document:
+        facts["Description"] = str(document["Description"])
+    return facts
+
+
 async def validate_template(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     body = await template_body(call, params)
     document = await template.read(body)
@@ -294,17 +312,8 @@ async def validate_template(call: Call, params: dict[str, Any]) -> dict[str, Any
         unresolved_references(document)
         graph.dependencies(document["Resources"])
     parameters.check_declarations(document)
-    needed, why = required_capabilities(document)
-    output: dict[str, Any] = {
-        "Parameters": _parameter_declarations(document),
-        "Capabilities": needed + (["CAPABILITY_AUTO_EXPAND"] if transforms else []),
-        "DeclaredTransforms": transforms,
-    }
-    if why:
-        output["CapabilitiesReason"] = why
-    if "Description" in document:
-        output["Description"] = str(document["Description"])
-    return output
+    declarations = _parameter_declarations(document)
+    return {"Parameters": declarations, **_template_facts(document, transforms)}
 
 
 async def get_template_summary(call: Call, params: dict[str, Any]) -> dict[str, Any]:
@@ -321,19 +330,13 @@ async def get_template_summary(call: Call, params: dict[str, Any]) -> dict[str, 
         if "AllowedValues" in spec:
             entry["ParameterConstraints"] = {"AllowedValues": [as_text(v) for v in spec["AllowedValues"]]}
         declarations.append(entry)
-    needed, why = required_capabilities(document)
     resources = document.get("Resources") or {}
     output: dict[str, Any] = {
         "Parameters": declarations,
-        "Capabilities": needed + (["CAPABILITY_AUTO_EXPAND"] if transforms else []),
+        **_template_facts(document, transforms),
         "ResourceTypes": sorted({r.get("Type") for r in resources.values() if isinstance(r, dict) and r.get("Type")}),
         "Version": str(document.get("AWSTemplateFormatVersion", "2010-09-09")),
-        "DeclaredTransforms": transforms,
     }
-    if why:
-        output["CapabilitiesReason"] = why
-    if "Description" in document:
-        output["Description"] = str(document["Description"])
     if "Metadata" in document:
         import json
 

@@ -360,14 +360,21 @@ class Engine:
 
     # -- the operations
 
+    def _plan(self, stack: Stack) -> tuple[intrinsics.Scope, dict[str, dict[str, Any]], dict[str, set[str]]]:
+        """
+        What the stack's template asks for: the scope its values are read in,
+        the resources whose conditions hold, and what each depends on.
+        """
+        scope = self.scope(stack)
+        resources = self.enabled(stack.template, scope)
+        return scope, resources, graph.dependencies(resources)
+
     async def create(self, stack: Stack) -> None:
         self.stack_status(stack, "CREATE_IN_PROGRESS", "User Initiated")
         failed: list[str] = []
         reason = None
         try:
-            scope = self.scope(stack)
-            resources = self.enabled(stack.template, scope)
-            needs = graph.dependencies(resources)
+            scope, resources, needs = self._plan(stack)
         except AwsError as e:
             resources, needs, reason = {}, {}, e.message
         if reason is None:
@@ -440,9 +447,7 @@ class Engine:
         touched: dict[str, tuple[str, StackResource | None]] = {}
         reason = None
         try:
-            scope = self.scope(stack)
-            resources = self.enabled(stack.template, scope)
-            needs = graph.dependencies(resources)
+            scope, resources, needs = self._plan(stack)
         except AwsError as e:
             resources, needs, reason = {}, {}, e.message
 
