@@ -67,6 +67,29 @@ class Trial:
     foreign_cpu_pct: float | None = None
 
 
+def one_operation(target: str, round_: int, seconds: float, **measured: float) -> Trial:
+    """
+    A trial of one operation timed whole (a start-up, a stack's deployment):
+    its time is every percentile; C{measured} adds what else was measured.
+    """
+    ms = seconds * 1000
+    return Trial(
+        target=target,
+        round=round_,
+        operations=1,
+        errors=0,
+        first_error=None,
+        seconds=seconds,
+        rate=1 / seconds,
+        mb_per_s=0.0,
+        p50_ms=ms,
+        p90_ms=ms,
+        p99_ms=ms,
+        max_ms=ms,
+        **measured,
+    )
+
+
 def measure(target: str, round_: int, server: Server | None, run: Callable[[], LoadResult]) -> Trial:
     """
     One trial: C{run()} against C{server}, with the server's CPU and peak

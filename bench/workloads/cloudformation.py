@@ -13,10 +13,8 @@ import io
 import time
 import zipfile
 
-import attrs
-
 from bench.context import Context
-from bench.harness import Goal, Trial, Workload
+from bench.harness import Goal, Workload, one_operation
 
 SERVICES = "s3,dynamodb,lambda,apigateway,sts,cloudformation"
 POLL_SECONDS = 0.02
@@ -102,24 +100,6 @@ def _delete(cfn, name: str) -> float:
     return _wait(cfn, name, "DELETE_COMPLETE", started)
 
 
-def _trial(round_: int, seconds: float) -> Trial:
-    ms = seconds * 1000
-    return Trial(
-        target="ruststack",
-        round=round_,
-        operations=1,
-        errors=0,
-        first_error=None,
-        seconds=seconds,
-        rate=1 / seconds,
-        mb_per_s=0.0,
-        p50_ms=ms,
-        p90_ms=ms,
-        p99_ms=ms,
-        max_ms=ms,
-    )
-
-
 def run(ctx: Context) -> None:
     from ruststack.testing import RustStackProcess
 
@@ -163,7 +143,7 @@ def run(ctx: Context) -> None:
                 create.unavailable["ruststack"] = f"{type(e).__name__}: {e}"[:500]
                 return
             ctx.log(f"  round {i + 1}: created in {made * 1000:.0f} ms, deleted in {gone * 1000:.0f} ms")
-            create.trials.setdefault("ruststack", []).append(_trial(i, made))
-            delete.trials.setdefault("ruststack", []).append(attrs.evolve(_trial(i, gone)))
+            create.trials.setdefault("ruststack", []).append(one_operation("ruststack", i, made))
+            delete.trials.setdefault("ruststack", []).append(one_operation("ruststack", i, gone))
     finally:
         process.stop()

@@ -15,7 +15,7 @@ import attrs
 import psutil
 
 from bench.context import Context
-from bench.harness import Goal, Trial, Workload, busy_seconds
+from bench.harness import Goal, Workload, busy_seconds, one_operation
 from bench.meter import MIB
 from bench.servers import MODULES, VENV_BIN, _die_with_parent, free_port, http_get, missing_services, stop_process
 
@@ -101,21 +101,6 @@ def run(ctx: Context) -> None:
             f"  start-up {i + 1}: {seconds * 1000:.0f} ms to health,"
             f" idle rss {rss:.1f} MiB (with children {tree:.0f}), {states}, others' CPU {others:.0f}%"
         )
-        ms = seconds * 1000
-        trial = Trial(
-            target="ruststack",
-            round=i,
-            operations=1,
-            errors=0,
-            first_error=None,
-            seconds=seconds,
-            rate=1 / seconds,
-            mb_per_s=0.0,
-            p50_ms=ms,
-            p90_ms=ms,
-            p99_ms=ms,
-            max_ms=ms,
-            foreign_cpu_pct=others,
-        )
+        trial = one_operation("ruststack", i, seconds, foreign_cpu_pct=others)
         startup.trials.setdefault("ruststack", []).append(trial)
         idle.trials.setdefault("ruststack", []).append(attrs.evolve(trial, rss_mib=rss, peak_rss_mib=tree))

@@ -6,12 +6,10 @@ plane's state is small; the data plane only reads).
 
 from __future__ import annotations
 
-import json
-import os
-
 from ruststack.apigateway.model import Deployment, RestApi
 from ruststack.apigateway.routing import Router
 from ruststack.aws.errors import AwsError
+from ruststack.state_file import read_json, state_path, write_json
 
 _STATE_FILE = "restapis.json"
 
@@ -35,25 +33,19 @@ class ApiStore:
     """
 
     def __init__(self, state_dir: str | None = None) -> None:
-        self._path = os.path.join(state_dir, _STATE_FILE) if state_dir else None
+        self._path = state_path(state_dir, _STATE_FILE)
         self.apis: dict[str, RestApi] = {}
         self._routers: dict[tuple[str, str], Router] = {}
-        if self._path and os.path.exists(self._path):
-            with open(self._path, encoding="utf-8") as f:
-                for state in json.load(f)["restApis"]:
-                    api = RestApi.from_state(state)
-                    self.apis[api.id] = api
+        state = read_json(self._path)
+        for api_state in state["restApis"] if state is not None else []:
+            api = RestApi.from_state(api_state)
+            self.apis[api.id] = api
 
     def save(self) -> None:
         """
         Write the state file, if any (atomically: a crash leaves the old one).
         """
-        if self._path is None:
-            return
-        temporary = f"{self._path}.tmp"
-        with open(temporary, "w", encoding="utf-8") as f:
-            json.dump({"restApis": [api.to_state() for api in self.apis.values()]}, f)
-        os.replace(temporary, self._path)
+        write_json(self._path, {"restApis": [api.to_state() for api in self.apis.values()]})
 
     def reset(self) -> None:
         self.apis.clear()

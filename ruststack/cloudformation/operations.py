@@ -7,13 +7,13 @@ runs after it has answered (L{ruststack.cloudformation.stacks}).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ruststack.aws.errors import AwsError
 from ruststack.cloudformation import changeset_operations, graph, parameters, template
 from ruststack.cloudformation.calls import PROTOCOL, Call, paged, validation
-from ruststack.cloudformation.model import DELETED, SETTLED, Stack
+from ruststack.cloudformation.model import DELETED, SETTLED, Stack, StackResource
 from ruststack.cloudformation.preparing import (
     as_text,
     check_stack_name,
@@ -31,12 +31,34 @@ from ruststack.protocol import Handler
 # -- stacks
 
 
-def _stack_output(stack: Stack) -> dict[str, Any]:
-    output: dict[str, Any] = {
+def _with_present(output: dict[str, Any], optional: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """
+    C{output} with the optional members that have a value (AWS leaves out
+    the others rather than sending them empty).
+    """
+    output.update((key, value) for key, value in optional if value is not None)
+    return output
+
+
+def _page_answer(member: str, page: list[Any], following: str | None) -> dict[str, Any]:
+    # The last page has no NextToken at all.
+    return {member: page, **({"NextToken": following} if following else {})}
+
+
+def _stack_head(stack: Stack) -> dict[str, Any]:
+    # What both a stack's description and its summary say.
+    return {
         "StackId": stack.stack_id,
         "StackName": stack.name,
         "CreationTime": stack.created,
         "StackStatus": stack.status,
+        "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"},
+    }
+
+
+def _stack_output(stack: Stack) -> dict[str, Any]:
+    output = {
+        **_stack_head(stack),
         "DisableRollback": stack.disable_rollback,
         "NotificationARNs": stack.notification_arns,
         "Capabilities": stack.capabilities,
@@ -44,20 +66,31 @@ def _stack_output(stack: Stack) -> dict[str, Any]:
         "Tags": stack.tags,
         "Parameters": stack.parameters,
         "EnableTerminationProtection": stack.termination_protection,
-        "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"},
     }
-    for key, value in (
-        ("StackStatusReason", stack.reason),
-        ("Description", stack.description),
-        ("LastUpdatedTime", stack.updated),
-        ("DeletionTime", stack.deleted),
-        ("ChangeSetId", stack.change_set_id),
-        ("RoleARN", stack.role_arn),
-        ("TimeoutInMinutes", stack.timeout),
-    ):
-        if value is not None:
-            output[key] = value
-    return output
+    return _with_present(
+        output,
+        (
+            ("StackStatusReason", stack.reason),
+            ("Description", stack.description),
+            ("LastUpdatedTime", stack.updated),
+            ("DeletionTime", stack.deleted),
+            ("ChangeSetId", stack.change_set_id),
+            ("RoleARN", stack.role_arn),
+            ("TimeoutInMinutes", stack.timeout),
+        ),
+    )
+
+
+def _stack_summary(stack: Stack) -> dict[str, Any]:
+    return _with_present(
+        _stack_head(stack),
+        (
+            ("TemplateDescription", stack.description),
+            ("LastUpdatedTime", stack.updated),
+            ("DeletionTime", stack.deleted),
+            ("StackStatusReason", stack.reason),
+        ),
+    )
 
 
 async def create_stack(call: Call, params: dict[str, Any]) -> dict[str, Any]:
@@ -119,7 +152,7 @@ async def describe_stacks(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     else:
         stacks = [s for s in call.store.of(call.account, call.region) if s.live]
     page, following = paged(stacks, params.get("NextToken"))
-    return {"Stacks": [_stack_output(s) for s in page], **({"NextToken": following} if following else {})}
+    return _page_answer("Stacks", [_stack_output(s) for s in page], following)
 
 
 async def list_stacks(call: Call, params: dict[str, Any]) -> dict[str, Any]:
@@ -127,25 +160,7 @@ async def list_stacks(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     stacks = [s for s in call.store.of(call.account, call.region) if not wanted or s.status in wanted]
     stacks.reverse()
     page, following = paged(stacks, params.get("NextToken"))
-    summaries = []
-    for stack in page:
-        summary: dict[str, Any] = {
-            "StackId": stack.stack_id,
-            "StackName": stack.name,
-            "CreationTime": stack.created,
-            "StackStatus": stack.status,
-            "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"},
-        }
-        for key, value in (
-            ("TemplateDescription", stack.description),
-            ("LastUpdatedTime", stack.updated),
-            ("DeletionTime", stack.deleted),
-            ("StackStatusReason", stack.reason),
-        ):
-            if value is not None:
-                summary[key] = value
-        summaries.append(summary)
-    return {"StackSummaries": summaries, **({"NextToken": following} if following else {})}
+    return _page_answer("StackSummaries", [_stack_summary(s) for s in page], following)
 
 
 async def describe_stack_events(call: Call, params: dict[str, Any]) -> dict[str, Any]:
@@ -164,12 +179,28 @@ async def describe_stack_events(call: Call, params: dict[str, Any]) -> dict[str,
             "Timestamp": event.timestamp,
             "ResourceStatus": event.status,
         }
-        if event.reason is not None:
-            item["ResourceStatusReason"] = event.reason
-        if event.properties is not None:
-            item["ResourceProperties"] = event.properties
-        out.append(item)
-    return {"StackEvents": out, **({"NextToken": following} if following else {})}
+        out.append(
+            _with_present(item, (("ResourceStatusReason", event.reason), ("ResourceProperties", event.properties)))
+        )
+    return _page_answer("StackEvents", out, following)
+
+
+def _resource_summary(resource: StackResource, updated: str = "LastUpdatedTimestamp") -> dict[str, Any]:
+    """
+    What every description of a stack's resource says; C{updated} names
+    its last change's time.
+    """
+    summary: dict[str, Any] = {
+        "LogicalResourceId": resource.logical_id,
+        "PhysicalResourceId": resource.physical_id,
+        "ResourceType": resource.type,
+        updated: resource.timestamp,
+        "ResourceStatus": resource.status,
+        "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"},
+    }
+    if resource.reason:
+        summary["ResourceStatusReason"] = resource.reason
+    return summary
 
 
 def _resource_missing(name: str, stack: Stack) -> AwsError:
@@ -181,18 +212,7 @@ async def describe_stack_resource(call: Call, params: dict[str, Any]) -> dict[st
     resource = stack.resources.get(params["LogicalResourceId"])
     if resource is None:
         raise _resource_missing(params["LogicalResourceId"], stack)
-    detail: dict[str, Any] = {
-        "StackName": stack.name,
-        "StackId": stack.stack_id,
-        "LogicalResourceId": resource.logical_id,
-        "PhysicalResourceId": resource.physical_id,
-        "ResourceType": resource.type,
-        "LastUpdatedTimestamp": resource.timestamp,
-        "ResourceStatus": resource.status,
-        "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"},
-    }
-    if resource.reason:
-        detail["ResourceStatusReason"] = resource.reason
+    detail = {"StackName": stack.name, "StackId": stack.stack_id, **_resource_summary(resource)}
     if resource.metadata is not None:
         import json
 
@@ -221,19 +241,7 @@ async def describe_stack_resources(call: Call, params: dict[str, Any]) -> dict[s
                 continue
             if params.get("PhysicalResourceId") and resource.physical_id != params["PhysicalResourceId"]:
                 continue
-            item: dict[str, Any] = {
-                "StackName": stack.name,
-                "StackId": stack.stack_id,
-                "LogicalResourceId": resource.logical_id,
-                "PhysicalResourceId": resource.physical_id,
-                "ResourceType": resource.type,
-                "Timestamp": resource.timestamp,
-                "ResourceStatus": resource.status,
-                "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"},
-            }
-            if resource.reason:
-                item["ResourceStatusReason"] = resource.reason
-            out.append(item)
+            out.append({"StackName": stack.name, "StackId": stack.stack_id, **_resource_summary(resource, "Timestamp")})
     return {"StackResources": out}
 
 
@@ -241,20 +249,7 @@ async def list_stack_resources(call: Call, params: dict[str, Any]) -> dict[str, 
     stack = call.stack(params["StackName"])
     resources = [r for r in stack.resources.values() if r.status != "DELETE_COMPLETE" or not stack.live]
     page, following = paged(resources, params.get("NextToken"))
-    summaries = []
-    for resource in page:
-        summary: dict[str, Any] = {
-            "LogicalResourceId": resource.logical_id,
-            "PhysicalResourceId": resource.physical_id,
-            "ResourceType": resource.type,
-            "LastUpdatedTimestamp": resource.timestamp,
-            "ResourceStatus": resource.status,
-            "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"},
-        }
-        if resource.reason:
-            summary["ResourceStatusReason"] = resource.reason
-        summaries.append(summary)
-    return {"StackResourceSummaries": summaries, **({"NextToken": following} if following else {})}
+    return _page_answer("StackResourceSummaries", [_resource_summary(r) for r in page], following)
 
 
 async def get_template(call: Call, params: dict[str, Any]) -> dict[str, Any]:
@@ -290,6 +285,24 @@ def _parameter_declarations(document: Mapping[str, Any]) -> list[dict[str, Any]]
     return [entry for _, _, entry in out]
 
 
+def _template_facts(document: Mapping[str, Any], transforms: list[str]) -> dict[str, Any]:
+    """
+    What ValidateTemplate and GetTemplateSummary both say of a template: the
+    capabilities it needs (a transform needs CAPABILITY_AUTO_EXPAND) and
+    why, its transforms and description.
+    """
+    needed, why = required_capabilities(document)
+    facts: dict[str, Any] = {
+        "Capabilities": needed + (["CAPABILITY_AUTO_EXPAND"] if transforms else []),
+        "DeclaredTransforms": transforms,
+    }
+    if why:
+        facts["CapabilitiesReason"] = why
+    if "Description" in document:
+        facts["Description"] = str(document["Description"])
+    return facts
+
+
 async def validate_template(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     body = await template_body(call, params)
     document = await template.read(body)
@@ -299,17 +312,8 @@ async def validate_template(call: Call, params: dict[str, Any]) -> dict[str, Any
         unresolved_references(document)
         graph.dependencies(document["Resources"])
     parameters.check_declarations(document)
-    needed, why = required_capabilities(document)
-    output: dict[str, Any] = {
-        "Parameters": _parameter_declarations(document),
-        "Capabilities": needed + (["CAPABILITY_AUTO_EXPAND"] if transforms else []),
-        "DeclaredTransforms": transforms,
-    }
-    if why:
-        output["CapabilitiesReason"] = why
-    if "Description" in document:
-        output["Description"] = str(document["Description"])
-    return output
+    declarations = _parameter_declarations(document)
+    return {"Parameters": declarations, **_template_facts(document, transforms)}
 
 
 async def get_template_summary(call: Call, params: dict[str, Any]) -> dict[str, Any]:
@@ -326,19 +330,13 @@ async def get_template_summary(call: Call, params: dict[str, Any]) -> dict[str, 
         if "AllowedValues" in spec:
             entry["ParameterConstraints"] = {"AllowedValues": [as_text(v) for v in spec["AllowedValues"]]}
         declarations.append(entry)
-    needed, why = required_capabilities(document)
     resources = document.get("Resources") or {}
     output: dict[str, Any] = {
         "Parameters": declarations,
-        "Capabilities": needed + (["CAPABILITY_AUTO_EXPAND"] if transforms else []),
+        **_template_facts(document, transforms),
         "ResourceTypes": sorted({r.get("Type") for r in resources.values() if isinstance(r, dict) and r.get("Type")}),
         "Version": str(document.get("AWSTemplateFormatVersion", "2010-09-09")),
-        "DeclaredTransforms": transforms,
     }
-    if why:
-        output["CapabilitiesReason"] = why
-    if "Description" in document:
-        output["Description"] = str(document["Description"])
     if "Metadata" in document:
         import json
 
@@ -352,7 +350,7 @@ async def list_exports(call: Call, params: dict[str, Any]) -> dict[str, Any]:
         for name, (value, stack) in call.store.exports(call.account, call.region).items()
     ]
     page, following = paged(exports, params.get("NextToken"))
-    return {"Exports": page, **({"NextToken": following} if following else {})}
+    return _page_answer("Exports", page, following)
 
 
 async def list_imports(call: Call, params: dict[str, Any]) -> dict[str, Any]:

@@ -250,6 +250,11 @@ class Engine:
     def _made(self, resource: StackResource) -> Made:
         return Made(resource.physical_id, dict(resource.attributes), resource.note)
 
+    def _provisioned(self, stack: Stack, resource: StackResource, made: Made, status: str) -> None:
+        # What the provisioner made is the resource from now on.
+        resource.physical_id, resource.attributes, resource.note = made.physical_id, dict(made.attributes), made.note
+        self._resource_status(stack, resource, status, made.note)
+
     async def _create_resource(
         self, stack: Stack, scope: intrinsics.Scope, name: str, definition: Mapping[str, Any], needs: set[str]
     ) -> bool:
@@ -269,15 +274,10 @@ class Engine:
             self._resource_status(stack, resource, "CREATE_IN_PROGRESS")
             provisioner = self.provisioner(resource.type)
             made = await provisioner.create(self.context(stack, name, resource.type), resource.properties)
-        except (ResourceFailed, AwsError) as e:
-            self._resource_status(stack, resource, "CREATE_FAILED", _reason(e))
+        except Exception as e:
+            self._resource_status(stack, resource, "CREATE_FAILED", _failure_reason(e, "creating", name))
             return False
-        except Exception:
-            log.failure("CloudFormation: creating {name} failed", name=name)
-            self._resource_status(stack, resource, "CREATE_FAILED", "Internal Failure")
-            return False
-        resource.physical_id, resource.attributes, resource.note = made.physical_id, dict(made.attributes), made.note
-        self._resource_status(stack, resource, "CREATE_COMPLETE", made.note)
+        self._provisioned(stack, resource, made, "CREATE_COMPLETE")
         return True
 
     async def _delete_resource(
@@ -302,12 +302,9 @@ class Engine:
             await provisioner.delete(
                 self.context(stack, resource.logical_id, resource.type), self._made(resource), resource.properties
             )
-        except (ResourceFailed, AwsError) as e:
-            self._resource_status(stack, resource, "DELETE_FAILED", _reason(e))
-            return False
-        except Exception:
-            log.failure("CloudFormation: deleting {name} failed", name=resource.logical_id)
-            self._resource_status(stack, resource, "DELETE_FAILED", "Internal Failure")
+        except Exception as e:
+            reason = _failure_reason(e, "deleting", resource.logical_id)
+            self._resource_status(stack, resource, "DELETE_FAILED", reason)
             return False
         self._resource_status(stack, resource, "DELETE_COMPLETE")
         return True
@@ -363,14 +360,21 @@ class Engine:
 
     # -- the operations
 
+    def _plan(self, stack: Stack) -> tuple[intrinsics.Scope, dict[str, dict[str, Any]], dict[str, set[str]]]:
+        """
+        What the stack's template asks for: the scope its values are read in,
+        the resources whose conditions hold, and what each depends on.
+        """
+        scope = self.scope(stack)
+        resources = self.enabled(stack.template, scope)
+        return scope, resources, graph.dependencies(resources)
+
     async def create(self, stack: Stack) -> None:
         self.stack_status(stack, "CREATE_IN_PROGRESS", "User Initiated")
         failed: list[str] = []
         reason = None
         try:
-            scope = self.scope(stack)
-            resources = self.enabled(stack.template, scope)
-            needs = graph.dependencies(resources)
+            scope, resources, needs = self._plan(stack)
         except AwsError as e:
             resources, needs, reason = {}, {}, e.message
         if reason is None:
@@ -443,9 +447,7 @@ class Engine:
         touched: dict[str, tuple[str, StackResource | None]] = {}
         reason = None
         try:
-            scope = self.scope(stack)
-            resources = self.enabled(stack.template, scope)
-            needs = graph.dependencies(resources)
+            scope, resources, needs = self._plan(stack)
         except AwsError as e:
             resources, needs, reason = {}, {}, e.message
 
@@ -483,19 +485,10 @@ class Engine:
                     self._resource_status(stack, existing, "UPDATE_IN_PROGRESS")
                     touched[name] = ("updated", old)
                     made = await provisioner.update(context, self._made(old), old.properties, properties)
-            except (ResourceFailed, AwsError) as e:
-                self._resource_status(stack, existing, "UPDATE_FAILED", _reason(e))
+            except Exception as e:
+                self._resource_status(stack, existing, "UPDATE_FAILED", _failure_reason(e, "updating", name))
                 return False
-            except Exception:
-                log.failure("CloudFormation: updating {name} failed", name=name)
-                self._resource_status(stack, existing, "UPDATE_FAILED", "Internal Failure")
-                return False
-            existing.physical_id, existing.attributes, existing.note = (
-                made.physical_id,
-                dict(made.attributes),
-                made.note,
-            )
-            self._resource_status(stack, existing, "UPDATE_COMPLETE", made.note)
+            self._provisioned(stack, existing, made, "UPDATE_COMPLETE")
             return True
 
         if reason is None:
@@ -589,6 +582,19 @@ def _reason(error: Exception) -> str:
     if isinstance(error, AwsError):
         return error.message
     return str(error)
+
+
+def _failure_reason(error: Exception, doing: str, name: str) -> str:
+    """
+    Why a resource's operation failed, as its event says: the provisioner's
+    or the service's message; for anything else (a bug) the traceback is
+    logged, and the event says what AWS says of its own failures. Called
+    while C{error} is being handled.
+    """
+    if isinstance(error, (ResourceFailed, AwsError)):
+        return _reason(error)
+    log.failure(f"CloudFormation: {doing} {{name}} failed", name=name)
+    return "Internal Failure"
 
 
 def _text(value: Any) -> str:

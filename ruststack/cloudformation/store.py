@@ -5,11 +5,10 @@ C{--data-dir}, in one JSON file rewritten after each change.
 
 from __future__ import annotations
 
-import json
-import os
 from typing import Any
 
 from ruststack.cloudformation.model import ChangeSet, Stack
+from ruststack.state_file import read_json, state_path, write_json
 
 _STATE_FILE = "stacks.json"
 # Deleted stacks are kept (DescribeStacks by id, ListStacks) up to this many
@@ -52,14 +51,13 @@ class StackStore:
     """
 
     def __init__(self, state_dir: str | None = None, clock: Any = None) -> None:
-        self._path = os.path.join(state_dir, _STATE_FILE) if state_dir else None
+        self._path = state_path(state_dir, _STATE_FILE)
         self._clock = clock
         self._pending: Any = None
         self.stacks: list[Stack] = []
         self.change_sets: list[ChangeSet] = []
-        if self._path and os.path.exists(self._path):
-            with open(self._path, encoding="utf-8") as f:
-                state = json.load(f)
+        state = read_json(self._path)
+        if state is not None:
             self.stacks = [Stack.from_state(s) for s in state["stacks"]]
             self.change_sets = [ChangeSet.from_state(c) for c in state["changeSets"]]
             for stack in self.stacks:
@@ -85,18 +83,10 @@ class StackStore:
         if self._pending is not None and self._pending.active():
             self._pending.cancel()
         self._pending = None
-        if self._path is None:
-            return
-        temporary = f"{self._path}.tmp"
-        with open(temporary, "w", encoding="utf-8") as f:
-            json.dump(
-                {
-                    "stacks": [s.to_state() for s in self.stacks],
-                    "changeSets": [c.to_state() for c in self.change_sets],
-                },
-                f,
-            )
-        os.replace(temporary, self._path)
+        write_json(
+            self._path,
+            {"stacks": [s.to_state() for s in self.stacks], "changeSets": [c.to_state() for c in self.change_sets]},
+        )
 
     def reset(self) -> None:
         self.stacks.clear()

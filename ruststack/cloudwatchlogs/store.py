@@ -26,6 +26,7 @@ import attrs
 
 from ruststack.aws.errors import AwsError
 from ruststack.cloudwatchlogs.events import EVENT_OVERHEAD, StreamEvents
+from ruststack.state_file import replacing, state_path
 
 _STATE_FILE = "logs.bin"
 _MAGIC = b"RSLOGS2\n"
@@ -133,7 +134,7 @@ class LogStore:
     """
 
     def __init__(self, state_dir: str | None = None, max_bytes: int = 256 * 2**20) -> None:
-        self.path = os.path.join(state_dir, _STATE_FILE) if state_dir else None
+        self.path = state_path(state_dir, _STATE_FILE)
         self.max_bytes = max_bytes
         self.groups: dict[tuple[str, str], dict[str, LogGroup]] = {}
         self.account_bytes: dict[str, int] = {}
@@ -273,13 +274,11 @@ class LogStore:
                 parts.append(dumped)
             heads.append({**group_head, "streams": stream_heads})
         head = json.dumps(heads).encode("utf-8")
-        temporary = f"{self.path}.tmp"
-        with open(temporary, "wb") as f:
+        with replacing(self.path) as f:
             f.write(_MAGIC + struct.pack("<Q", len(head)) + head)
             for dumped in parts:
                 for blob in dumped:
                     f.write(blob)
-        os.replace(temporary, self.path)
 
     def _load(self, data: bytes) -> None:
         if not data.startswith(_MAGIC):

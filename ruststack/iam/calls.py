@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Sequence
+import typing
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -163,6 +164,24 @@ def by_path_prefix(path: str, prefix: str | None) -> bool:
     return prefix is None or path.startswith(prefix)
 
 
+class _PathNamed(typing.Protocol):
+    path: str
+    name: str
+
+
+E = TypeVar("E", bound=_PathNamed)
+
+
+def page_under_path(entities: Iterable[E], params: dict[str, Any]) -> tuple[list[E], dict[str, Any]]:
+    """
+    One page (L{page}) of the C{entities} (roles, users) under C{params}'
+    C{PathPrefix}, in the order of their names (case ignored).
+    """
+    prefix = params.get("PathPrefix")
+    under = [entity for entity in entities if by_path_prefix(entity.path, prefix)]
+    return page(under, lambda entity: name_key(entity.name), params)
+
+
 def merge_tags(current: Tags, new: Tags, limit_message: str) -> Tags:
     """
     C{current} with C{new} added or replacing the tags of the same key (tag
@@ -176,6 +195,26 @@ def merge_tags(current: Tags, new: Tags, limit_message: str) -> Tags:
     if len(merged) > 50:
         raise limit_exceeded(limit_message)
     return list(merged.values())
+
+
+def given_tags(params: dict[str, Any]) -> Tags:
+    """
+    The C{Tags} a create call gives, checked, as they are kept (key and
+    value only).
+    """
+    tags = params.get("Tags") or []
+    check_tags(tags)
+    return [{"Key": tag["Key"], "Value": tag["Value"]} for tag in tags]
+
+
+def tags_page(tags: Tags, params: dict[str, Any]) -> dict[str, Any]:
+    """
+    A C{List*Tags} answer: C{tags} in the order they were given (the keys of
+    the page are their positions).
+    """
+    positions = {id(tag): f"{i:04d}" for i, tag in enumerate(tags)}
+    chosen, more = page(tags, lambda tag: positions[id(tag)], params)
+    return {"Tags": chosen, **more}
 
 
 def check_tags(tags: Tags) -> None:

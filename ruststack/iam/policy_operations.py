@@ -11,11 +11,12 @@ from ruststack.iam import documents
 from ruststack.iam.calls import (
     Call,
     by_path_prefix,
-    check_tags,
     error,
+    given_tags,
     limit_exceeded,
     no_such_entity,
     page,
+    tags_page,
     timestamp,
     untag,
 )
@@ -78,8 +79,7 @@ async def create_policy(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     if name_key(name) in account.policies:
         raise error("EntityAlreadyExists", f"A policy called {name} already exists. Duplicate names are not allowed.")
     check_document(params["PolicyDocument"])
-    tags = params.get("Tags") or []
-    check_tags(tags)
+    tags = given_tags(params)
     policy = ManagedPolicy(
         account=account.id,
         name=name,
@@ -88,7 +88,7 @@ async def create_policy(call: Call, params: dict[str, Any]) -> dict[str, Any]:
         created=call.now,
         versions=[PolicyVersion("v1", params["PolicyDocument"], call.now)],
         description=params.get("Description"),
-        tags=[{"Key": tag["Key"], "Value": tag["Value"]} for tag in tags],
+        tags=tags,
     )
     account.policies[name_key(name)] = policy
     call.changed()
@@ -281,7 +281,4 @@ async def untag_policy(call: Call, params: dict[str, Any]) -> None:
 
 
 async def list_policy_tags(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    policy = call.policy(params["PolicyArn"])
-    positions = {id(tag): f"{i:04d}" for i, tag in enumerate(policy.tags)}
-    chosen, more = page(policy.tags, lambda tag: positions[id(tag)], params)
-    return {"Tags": chosen, **more}
+    return tags_page(call.policy(params["PolicyArn"]).tags, params)

@@ -9,14 +9,15 @@ from typing import Any
 from ruststack.iam import documents
 from ruststack.iam.calls import (
     Call,
-    by_path_prefix,
-    check_tags,
     error,
+    given_tags,
     limit_exceeded,
     merge_tags,
     no_such_entity,
     not_attachable,
     page,
+    page_under_path,
+    tags_page,
     timestamp,
     untag,
 )
@@ -68,6 +69,17 @@ def check_boundary(call: Call, arn: str) -> None:
         raise not_attachable(arn)
 
 
+def given_boundary(call: Call, params: dict[str, Any]) -> str | None:
+    """
+    The C{PermissionsBoundary} a create call gives, checked; L{None} without
+    one.
+    """
+    boundary: str | None = params.get("PermissionsBoundary")
+    if boundary is not None:
+        check_boundary(call, boundary)
+    return boundary
+
+
 async def create_role(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     account = call.account
     name = params["RoleName"]
@@ -76,11 +88,8 @@ async def create_role(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     if len(account.roles) >= ROLES_PER_ACCOUNT:
         raise limit_exceeded(f"Cannot exceed quota for RolesPerAccount: {ROLES_PER_ACCOUNT}")
     check_trust_policy(params["AssumeRolePolicyDocument"])
-    tags = params.get("Tags") or []
-    check_tags(tags)
-    boundary = params.get("PermissionsBoundary")
-    if boundary is not None:
-        check_boundary(call, boundary)
+    tags = given_tags(params)
+    boundary = given_boundary(call, params)
     role = Role(
         account=account.id,
         name=name,
@@ -91,7 +100,7 @@ async def create_role(call: Call, params: dict[str, Any]) -> dict[str, Any]:
         description=params.get("Description"),
         max_session_duration=params.get("MaxSessionDuration", 3600),
         permissions_boundary=boundary,
-        tags=[{"Key": tag["Key"], "Value": tag["Value"]} for tag in tags],
+        tags=tags,
     )
     account.roles[name_key(name)] = role
     call.changed()
@@ -105,9 +114,7 @@ async def get_role(call: Call, params: dict[str, Any]) -> dict[str, Any]:
 
 
 async def list_roles(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    prefix = params.get("PathPrefix")
-    roles = [role for role in call.account.roles.values() if by_path_prefix(role.path, prefix)]
-    chosen, more = page(roles, lambda role: name_key(role.name), params)
+    chosen, more = page_under_path(call.account.roles.values(), params)
     return {"Roles": [role_output(role, listing=True) for role in chosen], **more}
 
 
@@ -176,11 +183,7 @@ async def untag_role(call: Call, params: dict[str, Any]) -> None:
 
 
 async def list_role_tags(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    role = call.role(params["RoleName"])
-    # In the order they were given: keys of the page are their positions.
-    positions = {id(tag): f"{i:04d}" for i, tag in enumerate(role.tags)}
-    chosen, more = page(role.tags, lambda tag: positions[id(tag)], params)
-    return {"Tags": chosen, **more}
+    return tags_page(call.role(params["RoleName"]).tags, params)
 
 
 # Inline policies

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +20,7 @@ from ruststack.iam import documents
 from ruststack.iam.aws_policies import AWS_MANAGED_POLICIES, AwsManagedPolicy
 from ruststack.iam.model import POLICY_ID_PREFIX, Account, ManagedPolicy, PolicyVersion
 from ruststack.iam.names import AWS_ACCOUNT, name_key
+from ruststack.state_file import read_json, state_path, write_json
 
 _STATE_FILE = "iam.json"
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -67,13 +67,12 @@ class IamStore:
 
     def __init__(self, clock: Any, state_dir: str | None = None) -> None:
         self.clock = clock
-        self._path = os.path.join(state_dir, _STATE_FILE) if state_dir else None
+        self._path = state_path(state_dir, _STATE_FILE)
         self.accounts: dict[str, Account] = {}
-        if self._path and os.path.exists(self._path):
-            with open(self._path, encoding="utf-8") as f:
-                for state in json.load(f)["accounts"]:
-                    account = Account.from_state(state)
-                    self.accounts[account.id] = account
+        state = read_json(self._path)
+        for account_state in state["accounts"] if state is not None else []:
+            account = Account.from_state(account_state)
+            self.accounts[account.id] = account
 
     def account(self, account_id: str) -> Account:
         account = self.accounts.get(account_id)
@@ -85,12 +84,7 @@ class IamStore:
         """
         Write the state file, if any (atomically: a crash leaves the old one).
         """
-        if self._path is None:
-            return
-        temporary = f"{self._path}.tmp"
-        with open(temporary, "w", encoding="utf-8") as f:
-            json.dump({"accounts": [account.to_state() for account in self.accounts.values()]}, f)
-        os.replace(temporary, self._path)
+        write_json(self._path, {"accounts": [account.to_state() for account in self.accounts.values()]})
 
     def reset(self) -> None:
         self.accounts.clear()

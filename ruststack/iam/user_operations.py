@@ -11,10 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 from ruststack.aws.errors import AwsError
-from ruststack.iam.calls import Call, by_path_prefix, check_tags, error, limit_exceeded, no_such_entity, page, timestamp
+from ruststack.iam.calls import (
+    Call,
+    error,
+    given_tags,
+    limit_exceeded,
+    no_such_entity,
+    page,
+    page_under_path,
+    timestamp,
+)
 from ruststack.iam.model import USER_ID_PREFIX, AccessKey, User, new_access_key, new_id
 from ruststack.iam.names import name_key
-from ruststack.iam.role_operations import boundary_output, check_boundary
+from ruststack.iam.role_operations import boundary_output, given_boundary
 
 ACCESS_KEYS_PER_USER = 2
 
@@ -52,11 +61,8 @@ async def create_user(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     name = params["UserName"]
     if account.user(name) is not None:
         raise error("EntityAlreadyExists", f"User with name {name} already exists.")
-    tags = params.get("Tags") or []
-    check_tags(tags)
-    boundary = params.get("PermissionsBoundary")
-    if boundary is not None:
-        check_boundary(call, boundary)
+    tags = given_tags(params)
+    boundary = given_boundary(call, params)
     user = User(
         account=account.id,
         name=name,
@@ -64,7 +70,7 @@ async def create_user(call: Call, params: dict[str, Any]) -> dict[str, Any]:
         user_id=new_id(USER_ID_PREFIX),
         created=call.now,
         permissions_boundary=boundary,
-        tags=[{"Key": tag["Key"], "Value": tag["Value"]} for tag in tags],
+        tags=tags,
     )
     account.users[name_key(name)] = user
     call.changed()
@@ -93,9 +99,7 @@ async def get_user(call: Call, params: dict[str, Any]) -> dict[str, Any]:
 
 
 async def list_users(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    prefix = params.get("PathPrefix")
-    users = [user for user in call.account.users.values() if by_path_prefix(user.path, prefix)]
-    chosen, more = page(users, lambda user: name_key(user.name), params)
+    chosen, more = page_under_path(call.account.users.values(), params)
     return {"Users": [user_output(user, listing=True) for user in chosen], **more}
 
 
