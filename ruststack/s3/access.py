@@ -45,6 +45,8 @@ ACTIONS: dict[str, tuple[str, On]] = {
     "GetBucketEncryption": ("s3:GetEncryptionConfiguration", On.BUCKET),
     "GetBucketOwnershipControls": ("s3:GetBucketOwnershipControls", On.BUCKET),
     "GetBucketTagging": ("s3:GetBucketTagging", On.BUCKET),
+    "PutBucketTagging": ("s3:PutBucketTagging", On.BUCKET),
+    "DeleteBucketTagging": ("s3:PutBucketTagging", On.BUCKET),  # as AWS documents
     "GetBucketCors": ("s3:GetBucketCORS", On.BUCKET),
     "GetBucketLifecycleConfiguration": ("s3:GetLifecycleConfiguration", On.BUCKET),
     "GetBucketWebsite": ("s3:GetBucketWebsite", On.BUCKET),
@@ -76,26 +78,26 @@ def access_denied() -> AwsError:
     return AwsError("AccessDenied", "Access Denied", 403)
 
 
-def permits(bucket: Bucket, account: str, action: str, key: str | None = None) -> bool:
+def permits(bucket: Bucket, account: str, action: str, key: str | None = None, secure: bool = True) -> bool:
     """
     Whether C{account} may do C{action} on C{bucket} (or on its object
-    C{key}).
+    C{key}), asking over TLS when C{secure} (as AWS's own services do).
     """
     if bucket.policy is None:
         return account == bucket.account
     resource = policy.bucket_arn(bucket.name) if key is None else policy.object_arn(bucket.name, key)
-    return policy.decide(policy.stored(bucket.policy, bucket.name), account, bucket.account, action, resource)
+    return policy.decide(policy.stored(bucket.policy, bucket.name), account, bucket.account, action, resource, secure)
 
 
-def authorize(bucket: Bucket, account: str, action: str, key: str | None = None) -> None:
+def authorize(bucket: Bucket, account: str, action: str, key: str | None = None, secure: bool = True) -> None:
     """
     L{permits}, or AccessDenied.
     """
-    if not permits(bucket, account, action, key):
+    if not permits(bucket, account, action, key, secure):
         raise access_denied()
 
 
-def authorize_operation(bucket: Bucket, account: str, operation: str, key: str | None) -> None:
+def authorize_operation(bucket: Bucket, account: str, operation: str, key: str | None, secure: bool = True) -> None:
     """
     Check that C{account} may run C{operation} on C{bucket}. An operation
     without a known action is its owner's alone.
@@ -106,9 +108,9 @@ def authorize_operation(bucket: Bucket, account: str, operation: str, key: str |
         return
     action, on = ACTIONS[operation]
     if on is On.BUCKET:
-        authorize(bucket, account, action)
+        authorize(bucket, account, action, secure=secure)
     elif on is On.OBJECT:
-        authorize(bucket, account, action, key)
+        authorize(bucket, account, action, key, secure)
     elif on is On.KEYS:
         # Each key is checked by the handler; without a policy, nothing can
         # be granted to another account.
@@ -118,6 +120,6 @@ def authorize_operation(bucket: Bucket, account: str, operation: str, key: str |
         # https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html: another
         # account is refused (403), or if the policy grants it the action, told that only the
         # owner's account may (405).
-        if not permits(bucket, account, action):
+        if not permits(bucket, account, action, secure=secure):
             raise access_denied()
         raise AwsError("MethodNotAllowed", "The specified method is not allowed against this resource.", 405)

@@ -4,8 +4,9 @@ configuration operations, which deployment and cleanup tools call on every
 bucket they look at: ACLs (the owner has FULL_CONTROL), encryption (SSE-S3,
 the default of every bucket since January 2023), object ownership
 (BucketOwnerEnforced, the default since April 2023), and the "not
-configured" errors of tagging, CORS, lifecycle, website and public access
-block. Writing these configurations is not built (501).
+configured" errors of CORS, lifecycle, website and public access
+block. Writing these configurations is not built (501); tags are, in
+L{ruststack.s3.buckettags}.
 """
 
 from __future__ import annotations
@@ -70,7 +71,6 @@ def _not_configured(code: str, message: str):
     return handler
 
 
-get_bucket_tagging = _not_configured("NoSuchTagSet", "The TagSet does not exist")
 get_bucket_cors = _not_configured("NoSuchCORSConfiguration", "The CORS configuration does not exist")
 get_bucket_lifecycle = _not_configured("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist")
 get_bucket_website = _not_configured(

@@ -83,7 +83,7 @@ class S3Context:
         if expected_owner is not None and expected_owner != found.account:
             # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html
             raise access.access_denied()
-        access.authorize_operation(found, call.caller.account, call.operation, call.key)
+        access.authorize_operation(found, call.caller.account, call.operation, call.key, call.request.isSecure())
         return found
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import bucketconfig, bucketpolicy, buckets, listings, multipart, objects, routing
+from ruststack.s3 import bucketconfig, bucketpolicy, buckets, buckettags, listings, multipart, objects, routing
 from ruststack.s3.call import S3Call
 
 Handler = Callable
@@ -29,7 +29,9 @@ HANDLERS: dict[str, Handler] = {
     "GetBucketAcl": bucketconfig.get_bucket_acl,
     "GetBucketEncryption": bucketconfig.get_bucket_encryption,
     "GetBucketOwnershipControls": bucketconfig.get_bucket_ownership_controls,
-    "GetBucketTagging": bucketconfig.get_bucket_tagging,
+    "GetBucketTagging": buckettags.get_bucket_tagging,
+    "PutBucketTagging": buckettags.put_bucket_tagging,
+    "DeleteBucketTagging": buckettags.delete_bucket_tagging,
     "PutBucketPolicy": bucketpolicy.put_bucket_policy,
     "GetBucketPolicy": bucketpolicy.get_bucket_policy,
     "DeleteBucketPolicy": bucketpolicy.delete_bucket_policy,

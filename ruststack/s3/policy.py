@@ -8,9 +8,12 @@ C{"*"} or C{{"AWS": ...}} naming accounts (C{"111122223333"},
 C{"arn:aws:iam::111122223333:root"}, lists of them); Action and Resource
 patterns with C{*} and C{?}. What it cannot evaluate only ever denies:
 an Allow statement with NotPrincipal, NotAction, NotResource or a
-Condition, or naming IAM users or roles (RustStack knows accounts, not
-users), grants nothing; a Deny statement's Condition is taken as true and
-its user or role principals as their whole account.
+Condition it cannot decide, or naming IAM users or roles (RustStack knows
+accounts, not users), grants nothing; a Deny statement's Condition is taken
+as true where it cannot be decided, and its user or role principals as
+their whole account. The one condition it decides is C{Bool} (and
+C{BoolIfExists}) on C{aws:SecureTransport}: whether the request came over
+TLS, which templates such as SAM CLI's managed bucket deny without.
 See https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements.html
 """
 
@@ -81,10 +84,14 @@ class Statement:
     not_action: bool
     resources: tuple[str, ...]
     not_resource: bool
-    conditional: bool
+    # (operator, key, values) of each condition, every one of which must hold.
+    conditions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
-    def matches(self, account: str, action: str, resource: str) -> bool:
-        if not self.deny and (self.not_principal or self.not_action or self.not_resource or self.conditional):
+    def matches(self, account: str, action: str, resource: str, secure: bool = True) -> bool:
+        holds = conditions_hold(self.conditions, secure)
+        if holds is False or (
+            not self.deny and (self.not_principal or self.not_action or self.not_resource or holds is None)
+        ):
             return False
         # Where RustStack cannot tell which user calls, a Deny covers the
         # whole account (and a NotPrincipal exempts none of it).
@@ -93,7 +100,7 @@ class Statement:
             return False
         if any(action_matches(pattern, action) for pattern in self.actions) == self.not_action:
             return False
-        # A Deny's Condition is taken as holding: it can only narrow the statement.
+        # A Deny's Condition that cannot be decided is taken as holding: it can only narrow the statement.
         return any(resource_matches(pattern, resource) for pattern in self.resources) != self.not_resource
 
 
@@ -101,25 +108,42 @@ class Statement:
 class Policy:
     statements: tuple[Statement, ...]
 
-    def denies(self, account: str, action: str, resource: str) -> bool:
-        return any(s.deny and s.matches(account, action, resource) for s in self.statements)
+    def denies(self, account: str, action: str, resource: str, secure: bool = True) -> bool:
+        return any(s.deny and s.matches(account, action, resource, secure) for s in self.statements)
 
-    def allows(self, account: str, action: str, resource: str) -> bool:
-        return any(not s.deny and s.matches(account, action, resource) for s in self.statements)
+    def allows(self, account: str, action: str, resource: str, secure: bool = True) -> bool:
+        return any(not s.deny and s.matches(account, action, resource, secure) for s in self.statements)
 
 
-def decide(policy: Policy | None, account: str, owner: str, action: str, resource: str) -> bool:
+def conditions_hold(conditions: Iterable[tuple[str, str, tuple[str, ...]]], secure: bool) -> bool | None:
+    """
+    Whether every condition holds for a request (over TLS when C{secure}):
+    C{False} if one does not, C{None} if one cannot be decided here.
+    See https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-securetransport
+    """
+    result: bool | None = True
+    for operator, key, values in conditions:
+        if operator in ("Bool", "BoolIfExists") and key.lower() == "aws:securetransport":
+            # Condition values are compared as strings, case-insensitively for Bool.
+            if str(secure).lower() not in {value.lower() for value in values}:
+                return False
+        else:
+            result = None
+    return result
+
+
+def decide(policy: Policy | None, account: str, owner: str, action: str, resource: str, secure: bool = True) -> bool:
     """
     Whether C{account} may do C{action} on C{resource} of a bucket that
     C{owner} owns: an explicit Deny wins, the owner may do the rest, and
     another account only what an Allow grants.
     See https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html
     """
-    if policy is not None and policy.denies(account, action, resource):
+    if policy is not None and policy.denies(account, action, resource, secure):
         return False
     if account == owner:
         return True
-    return policy is not None and policy.allows(account, action, resource)
+    return policy is not None and policy.allows(account, action, resource, secure)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -236,6 +260,11 @@ def _statement(raw: object, bucket: str) -> Statement:
     condition = raw.get("Condition")
     if condition is not None and not isinstance(condition, dict):
         raise malformed(_NOT_JSON)
+    conditions = tuple(
+        (str(operator), str(key), tuple(str(v).lower() if isinstance(v, bool) else str(v) for v in _listed(values)))
+        for operator, block in (condition or {}).items()
+        for key, values in (block.items() if isinstance(block, dict) else [("", block)])
+    )
     return Statement(
         effect == "Deny",
         _principals(principal),
@@ -244,8 +273,12 @@ def _statement(raw: object, bucket: str) -> Statement:
         not_action,
         resources,
         not_resource,
-        bool(condition),
+        conditions,
     )
+
+
+def _listed(values: object) -> list[object]:
+    return values if isinstance(values, list) else [values]
 
 
 def parse(document: bytes, bucket: str) -> Policy:

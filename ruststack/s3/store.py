@@ -13,6 +13,7 @@ a temporary folder removed by L{Store.close}.
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import sqlite3
@@ -31,6 +32,7 @@ CREATE TABLE IF NOT EXISTS buckets (
     name TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, created REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS bucket_policies (bucket TEXT PRIMARY KEY, policy TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bucket_tags (bucket TEXT PRIMARY KEY, tags TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS objects (
     bucket TEXT NOT NULL, key BLOB NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
     modified REAL NOT NULL, meta TEXT NOT NULL, file TEXT, body BLOB
@@ -112,8 +114,8 @@ class Store:
 
     def reset(self) -> None:
         self._db.executescript(
-            "DELETE FROM buckets; DELETE FROM bucket_policies; DELETE FROM objects; DELETE FROM uploads;"
-            " DELETE FROM parts;"
+            "DELETE FROM buckets; DELETE FROM bucket_policies; DELETE FROM bucket_tags; DELETE FROM objects;"
+            " DELETE FROM uploads; DELETE FROM parts;"
         )
         self._buckets.clear()
         shutil.rmtree(self.files, ignore_errors=True)
@@ -143,6 +145,7 @@ class Store:
     def delete_bucket(self, name: str) -> None:
         self._db.execute("DELETE FROM buckets WHERE name = ?", (name,))
         self._db.execute("DELETE FROM bucket_policies WHERE bucket = ?", (name,))
+        self._db.execute("DELETE FROM bucket_tags WHERE bucket = ?", (name,))
         self._buckets.pop(name, None)
 
     def set_bucket_policy(self, name: str, policy: str | None) -> None:
@@ -154,6 +157,24 @@ class Store:
         else:
             self._db.execute("INSERT OR REPLACE INTO bucket_policies (bucket, policy) VALUES (?, ?)", (name, policy))
         self._buckets.pop(name, None)
+
+    def bucket_tags(self, name: str) -> list[tuple[str, str]] | None:
+        """
+        The bucket's tag set in the order it was put, or C{None} if it has none.
+        """
+        row = self._db.execute("SELECT tags FROM bucket_tags WHERE bucket = ?", (name,)).fetchone()
+        return None if row is None else [(key, value) for key, value in json.loads(row[0])]
+
+    def set_bucket_tags(self, name: str, tags: list[tuple[str, str]] | None) -> None:
+        """
+        Keep C{tags} as the bucket's tag set (C{None}: remove it).
+        """
+        if tags is None:
+            self._db.execute("DELETE FROM bucket_tags WHERE bucket = ?", (name,))
+        else:
+            self._db.execute(
+                "INSERT OR REPLACE INTO bucket_tags (bucket, tags) VALUES (?, ?)", (name, json.dumps(tags))
+            )
 
     def buckets_of(self, account: str) -> list[Bucket]:
         rows = self._db.execute(

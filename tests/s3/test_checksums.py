@@ -12,15 +12,12 @@ import base64
 import hashlib
 import hmac
 import os
-import re
-import time
 from datetime import UTC, datetime
 
 import pytest
 from awscrt import checksums as crt
 from botocore.exceptions import ClientError
 
-from ruststack.testing import RustStackProcess
 from tests.s3.conftest import client, send_raw
 
 ALGORITHMS = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"]
@@ -81,22 +78,6 @@ def test_wrong_checksum_is_bad_digest(s3, bucket):
     assert excinfo.value.response["Error"]["Code"] == "InvalidRequest"
     with pytest.raises(ClientError):
         s3.head_object(Bucket=bucket, Key="bad")
-
-
-@pytest.fixture(scope="module")
-def tls_stack(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("cache")
-    process = RustStackProcess.start("--services", "s3", "--tls-port", "0", "--cache-dir", str(cache))
-    deadline = time.monotonic() + 10
-    url = None
-    while url is None and time.monotonic() < deadline:
-        with open(process.log_path, encoding="utf-8") as f:
-            found = re.search(r"and (https://localhost:\d+)", f.read())
-        url = found.group(1) if found else None
-        time.sleep(0.05)
-    assert url, "the TLS edge did not announce its URL"
-    yield process, url, str(cache / "tls" / "localhost.crt")
-    process.stop()
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)

@@ -49,9 +49,9 @@ class Bucket(Provisioner):
         def changed(key: str) -> bool:
             return old.get(key) != new.get(key)
 
-        if changed("VersioningConfiguration") and "VersioningConfiguration" in new:
-            status = new["VersioningConfiguration"].get("Status", "Suspended")
-            await ctx.call("s3", "PutBucketVersioning", {"Bucket": name, "VersioningConfiguration": {"Status": status}})
+        # VersioningConfiguration is stored, not applied: RustStack's S3 keeps
+        # one version of each object (PutBucketVersioning is 501), as it does
+        # BucketEncryption and the other properties it has no API for.
         if changed("Tags"):
             if new.get("Tags"):
                 tags = [{"Key": str(t["Key"]), "Value": str(t["Value"])} for t in new["Tags"]]
