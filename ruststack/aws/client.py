@@ -84,6 +84,7 @@ class ServiceSessions:
                 self.session_name,
                 now + _SESSION_SECONDS,
                 now,
+                service=True,
             )
             self._by_account[account] = session
         return Credentials(session.access_key, session.secret_key, session.token)

@@ -34,6 +34,8 @@ class Caller:
     access_key: str = ""
     signature: sigv4.Signature | None = None
     legacy_signature: sigv2.SignatureV2 | None = None
+    # Acting for one of RustStack's own services (see Session.service).
+    service: bool = False
 
 
 class AuthFailure(enum.Enum):
@@ -120,6 +122,10 @@ class Session:
     arn: str
     user_id: str
     expiration: float
+    # Issued to one of RustStack's own services (CloudFormation): they reach
+    # the edge over plain HTTP where AWS's services use TLS, so policies
+    # asking for aws:SecureTransport treat their requests as secure.
+    service: bool = False
 
 
 # Temporary keys start with ASIA, as AWS's do; 16 characters follow.
@@ -154,7 +160,9 @@ class Sessions:
     limit: int = 100_000
     _by_key: dict[str, Session] = attrs.field(factory=dict)
 
-    def issue(self, account: str, arn: str, user_id: str, expiration: float, now: float) -> Session:
+    def issue(
+        self, account: str, arn: str, user_id: str, expiration: float, now: float, service: bool = False
+    ) -> Session:
         if len(self._by_key) >= self.limit:
             self._by_key = {k: s for k, s in self._by_key.items() if s.expiration > now}
             while len(self._by_key) >= self.limit:
@@ -167,6 +175,7 @@ class Sessions:
             arn=arn,
             user_id=user_id,
             expiration=expiration,
+            service=service,
         )
         self._by_key[session.access_key] = session
         return session
@@ -180,6 +189,7 @@ class Sessions:
         expiration: float,
         now: float,
         unique_id: str | None = None,
+        service: bool = False,
     ) -> Session:
         """
         Credentials of a session of the role C{role_arn}, acting in
@@ -188,7 +198,7 @@ class Sessions:
         """
         role_name = role_arn.rpartition("/")[2]
         arn = f"arn:{partition}:sts::{account}:assumed-role/{role_name}/{session_name}"
-        return self.issue(account, arn, f"{unique_id or role_id(role_arn)}:{session_name}", expiration, now)
+        return self.issue(account, arn, f"{unique_id or role_id(role_arn)}:{session_name}", expiration, now, service)
 
     def get(self, access_key: str) -> Session | None:
         return self._by_key.get(access_key)
@@ -247,11 +257,13 @@ class Authenticator:
             )
         if signature is None:
             return Caller(account=self.default_account, region=self.default_region)
+        session = self.sessions.get(signature.scope.access_key)
         return Caller(
             account=self.account_for(signature.scope.access_key),
             region=signature.scope.region or self.default_region,
             access_key=signature.scope.access_key,
             signature=signature,
+            service=session is not None and session.service,
         )
 
     def is_operator(self, access_key: str) -> bool:

@@ -37,6 +37,15 @@ class S3Call:
     sink: UploadSink | None
     operation: str = ""
 
+    @property
+    def secure(self) -> bool:
+        """
+        Whether the request counts as made over TLS (C{aws:SecureTransport}):
+        it was, or it comes from one of RustStack's own services, which AWS's
+        would make over TLS.
+        """
+        return self.request.isSecure() or self.caller.service
+
     def body(self) -> bytes:
         """
         The (small) request body, decoded.
@@ -83,7 +92,7 @@ class S3Context:
         if expected_owner is not None and expected_owner != found.account:
             # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html
             raise access.access_denied()
-        access.authorize_operation(found, call.caller.account, call.operation, call.key, call.request.isSecure())
+        access.authorize_operation(found, call.caller.account, call.operation, call.key, call.secure)
         return found
 
 

@@ -233,7 +233,7 @@ def delete_objects(ctx: S3Context, call: S3Call) -> bytes:
             parts.append(_not_deleted(key, "NoSuchVersion", "The specified version does not exist.", version))
         elif len(key.encode("utf-8", "surrogatepass")) > 1024:
             parts.append(_not_deleted(key, "KeyTooLongError", "Your key is too long"))
-        elif not access.permits(bucket, call.caller.account, "s3:DeleteObject", key, call.request.isSecure()):
+        elif not access.permits(bucket, call.caller.account, "s3:DeleteObject", key, call.secure):
             parts.append(_not_deleted(key, "AccessDenied", "Access Denied"))
         else:
             ctx.store.delete_object(bucket.name, key)
@@ -280,10 +280,10 @@ def copy_source(ctx: S3Context, call: S3Call) -> ObjectRecord:
     if found is None:
         raise no_such_bucket(bucket)
     # https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html: s3:GetObject on the source.
-    access.authorize(found, call.caller.account, "s3:GetObject", key, call.request.isSecure())
+    access.authorize(found, call.caller.account, "s3:GetObject", key, call.secure)
     record = ctx.store.get_object(bucket, key)
     if record is None:
-        raise missing_key(found, call.caller.account, key, call.request.isSecure())
+        raise missing_key(found, call.caller.account, key, call.secure)
     if not conditions.evaluate_copy_source(call.headers, record.etag, record.last_modified):
         raise precondition_failed("x-amz-copy-source-If-Match")
     return record
@@ -369,7 +369,7 @@ def existing_object(ctx: S3Context, call: S3Call) -> ObjectRecord:
     _check_version(call)
     record = ctx.store.get_object(bucket.name, call.key)
     if record is None:
-        raise missing_key(bucket, call.caller.account, call.key, call.request.isSecure())
+        raise missing_key(bucket, call.caller.account, call.key, call.secure)
     return record
 
 

@@ -5,6 +5,8 @@ send, read from RustStack's own S3.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.cloudformation.helpers import FAST, app_template, body, error_of, outputs
@@ -121,10 +123,39 @@ def test_template_url_forms(stack, cfn, form):
     s3.create_bucket(Bucket="templates")
     s3.put_object(Bucket="templates", Key="dir/my template.json", Body=body(TEMPLATE).encode())
     url = form.format(b="templates", k="dir/my%20template.json", edge=stack.endpoint_url)
-    assert "Table" in str(cfn.validate_template(TemplateURL=url)) or True
+    assert cfn.validate_template(TemplateURL=url)["Parameters"] == []  # read, and found to have none
     cfn.create_stack(StackName="from-url", TemplateURL=url)
     cfn.get_waiter("stack_create_complete").wait(StackName="from-url", WaiterConfig=FAST)
     assert cfn.get_template(StackName="from-url")["TemplateBody"] == TEMPLATE
+
+
+def test_template_url_in_a_bucket_that_denies_plain_http(stack, cfn):
+    """
+    A bucket whose policy denies requests without TLS (SAM CLI's managed
+    bucket has one) still serves CloudFormation, as AWS's services read it
+    over TLS; a client's plain-HTTP read is refused.
+    """
+    s3 = stack.client("s3")
+    s3.create_bucket(Bucket="tls-only")
+    s3.put_object(Bucket="tls-only", Key="t.json", Body=body(TEMPLATE).encode())
+    deny_plain_http = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": ["arn:aws:s3:::tls-only", "arn:aws:s3:::tls-only/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket="tls-only", Policy=json.dumps(deny_plain_http))
+    with pytest.raises(s3.exceptions.ClientError) as raised:
+        s3.get_object(Bucket="tls-only", Key="t.json")
+    assert raised.value.response["Error"]["Code"] == "AccessDenied"
+    cfn.create_stack(StackName="tls-only", TemplateURL="https://tls-only.s3.amazonaws.com/t.json")
+    cfn.get_waiter("stack_create_complete").wait(StackName="tls-only", WaiterConfig=FAST)
 
 
 def test_template_url_errors(stack, cfn):
