@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from ruststack.testing import RustStackProcess
 from tests.apigateway.helpers import proxy_method
+from tests.stacks import ruststack_fixture
 
 LAMBDA_URI = (
     "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
@@ -19,11 +20,7 @@ LAMBDA_URI = (
 )
 
 
-@pytest.fixture(scope="module")
-def stack():
-    process = RustStackProcess.start("--services", "apigateway")
-    yield process
-    process.stop()
+stack = ruststack_fixture("--services", "apigateway")
 
 
 @pytest.fixture
