@@ -51,6 +51,27 @@ def required_input(model: ServiceModel, operation: str) -> dict[str, Any]:
     return placeholder(shape) if shape is not None else {}
 
 
+def required_members(model: ServiceModel, operations: list[str]) -> list[tuple[str, str]]:
+    """
+    Each (operation, member) where C{member} is a required input member of
+    one of C{operations}, in their order.
+    """
+    return [
+        (operation, member)
+        for operation in operations
+        if (shape := model.operation_model(operation).input_shape) is not None
+        for member in shape.required_members
+    ]
+
+
+def null_member_message(member: str) -> str:
+    """
+    What AWS's validation (Coral) says of a required C{member} left out: its
+    path in lower camel case ("Value null at 'roleName' ...").
+    """
+    return f"Value null at '{member[0].lower() + member[1:]}' failed to satisfy constraint: Member must not be null"
+
+
 def refused(client, operation: str, params: dict[str, Any]) -> ClientError:
     """
     The error C{client} raises calling C{operation} with C{params} (the
@@ -61,14 +82,18 @@ def refused(client, operation: str, params: dict[str, Any]) -> ClientError:
     return raised.value
 
 
-def assert_not_implemented(client, model: ServiceModel, operation: str) -> ClientError:
+def assert_not_implemented(client, model: ServiceModel, operation: str, service: str | None = None) -> ClientError:
     """
     C{operation}, called with its required input, is refused with 501
-    NotImplemented; the error, for more checks.
+    NotImplemented (saying it is C{service}'s, when given); the error, for
+    more checks.
     """
     error = refused(client, operation, required_input(model, operation))
     assert error.response["Error"]["Code"] == "NotImplemented", error.response
     assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    if service is not None:
+        message = f"RustStack does not implement the operation {operation} of {service} yet."
+        assert error.response["Error"]["Message"] == message
     return error
 
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from ruststack.testing import RustStackProcess
 from tests.apigateway.helpers import proxy_method
+from tests.stacks import ruststack_fixture
 
 LAMBDA_URI = (
     "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
@@ -21,11 +22,7 @@ LAMBDA_URI = (
 )
 
 
-@pytest.fixture(scope="module")
-def stack():
-    process = RustStackProcess.start("--services", "apigateway")
-    yield process
-    process.stop()
+stack = ruststack_fixture("--services", "apigateway")
 
 
 @pytest.fixture

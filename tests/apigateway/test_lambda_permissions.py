@@ -24,17 +24,14 @@ import requests
 from ruststack.testing import RustStackProcess
 from tests.apigateway.helpers import invocations_uri, proxy_method
 from tests.apigateway.test_lambda_proxy import AUTHORIZER, ECHO, package
+from tests.stacks import ruststack_fixture
 
 ALICE, BOB = "111111111111", "222222222222"
 REGION = "us-east-1"
 INVALID_PERMISSIONS = "Execution failed due to configuration error: Invalid permissions on Lambda function"
 
 
-@pytest.fixture(scope="module")
-def stack():
-    process = RustStackProcess.start("--services", "lambda,apigateway")
-    yield process
-    process.stop()
+stack = ruststack_fixture("--services", "lambda,apigateway")
 
 
 @pytest.fixture

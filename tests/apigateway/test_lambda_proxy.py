@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 
 from ruststack.testing import RustStackProcess
 from tests.apigateway.helpers import invocations_uri, proxy_method
+from tests.stacks import ruststack_fixture
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("ruststack.awslambda.service") is None, reason="the Lambda service is not built yet"
@@ -95,11 +96,7 @@ def deploy_echo(process: RustStackProcess, **clients) -> tuple[str, str]:
     return api["id"], f"{process.endpoint_url}/restapis/{api['id']}/test/_user_request_"
 
 
-@pytest.fixture(scope="module")
-def echo_stack():
-    process = RustStackProcess.start("--services", "lambda,apigateway")
-    yield process
-    process.stop()
+echo_stack = ruststack_fixture("--services", "lambda,apigateway")
 
 
 @pytest.fixture(scope="module")

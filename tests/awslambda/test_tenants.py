@@ -14,17 +14,12 @@ from __future__ import annotations
 
 import json
 
-import attrs
 import boto3
 import pytest
-from botocore.config import Config
 
-from ruststack.testing import RustStackProcess
 from tests.awslambda import functions
 from tests.awslambda.functions import create
-
-ALICE, BOB, CAROL = "111111111111", "222222222222", "333333333333"
-REGION = "us-east-1"
+from tests.tenants import ALICE, BOB, CAROL, REGION, tenants_fixture
 
 HELLO = """
 def handler(event, context):
@@ -32,61 +27,18 @@ def handler(event, context):
 """
 
 
-@attrs.frozen
-class Tenants:
-    stack: RustStackProcess
-    keys: dict[str, tuple[str, str]]
-    operator: tuple[str, str] | None = None
-
-    def client(self, account: str, service: str = "lambda"):
-        key, secret = self.keys[account]
-        return boto3.client(
-            service,
-            endpoint_url=self.stack.endpoint_url,
-            region_name=REGION,
-            aws_access_key_id=key,
-            aws_secret_access_key=secret,
-            config=Config(retries={"max_attempts": 1}),
-        )
-
-
-@pytest.fixture(scope="module", params=["verify", "off"])
-def tenants(request, tmp_path_factory):
-    if request.param == "verify":
-        credentials = tmp_path_factory.mktemp("tenants") / "credentials"
-        credentials.write_text(
-            "[alice]\naws_access_key_id = AKIAALICE\naws_secret_access_key = alice-secret\n"
-            f"aws_account_id = {ALICE}\n"
-            "[bob]\naws_access_key_id = AKIABOB\naws_secret_access_key = bob-secret\n"
-            f"aws_account_id = {BOB}\n"
-            "[carol]\naws_access_key_id = AKIACAROL\naws_secret_access_key = carol-secret\n"
-            f"aws_account_id = {CAROL}\n"
-            "[ops]\naws_access_key_id = AKIAOPS\naws_secret_access_key = ops-secret\nruststack_operator = true\n"
-        )
-        stack = RustStackProcess.start(
-            "--services", "lambda", "--auth", "verify", "--credentials-file", str(credentials)
-        )
-        keys = {
-            ALICE: ("AKIAALICE", "alice-secret"),
-            BOB: ("AKIABOB", "bob-secret"),
-            CAROL: ("AKIACAROL", "carol-secret"),
-        }
-    else:
-        stack = RustStackProcess.start("--services", "lambda")
-        keys = {account: (account, "any") for account in (ALICE, BOB, CAROL)}
-    yield Tenants(stack, keys, ("AKIAOPS", "ops-secret") if request.param == "verify" else None)
-    stack.stop()
+tenants = tenants_fixture("lambda", accounts=(ALICE, BOB, CAROL))
 
 
 @pytest.fixture
 def alice(tenants):
-    tenants.stack.reset("lambda", operator=tenants.operator)
-    return tenants.client(ALICE)
+    tenants.reset("lambda")
+    return tenants.client("lambda", ALICE)
 
 
 @pytest.fixture
 def bob(tenants):
-    return tenants.client(BOB)
+    return tenants.client("lambda", BOB)
 
 
 def arn(name: str, account: str = ALICE) -> str:
@@ -228,7 +180,7 @@ def test_a_granted_account_may_invoke_and_nothing_more(alice, bob, principal):
 def test_a_grant_to_another_account_does_not_reach_a_third(alice, tenants):
     create(alice, "for-bob", HELLO)
     alice.add_permission(FunctionName="for-bob", StatementId="bob", Action="lambda:*", Principal=BOB)
-    carol = tenants.client(CAROL)
+    carol = tenants.client("lambda", CAROL)
     with pytest.raises(carol.exceptions.ClientError) as raised:
         carol.invoke(FunctionName=arn("for-bob"))
     assert raised.value.response["Error"]["Message"] == denial("lambda:InvokeFunction", arn("for-bob"), CAROL)

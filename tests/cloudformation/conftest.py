@@ -1,19 +1,13 @@
 import pytest
 
-from ruststack.testing import RustStackProcess
+from tests.stacks import ruststack_fixture
 
 # What CloudFormation's stacks in these tests are made of.
 SERVICES = "s3,dynamodb,lambda,apigateway,sts,cloudformation"
 
 
-@pytest.fixture(scope="session")
-def cfn_process():
-    """
-    One RustStack with CloudFormation and the services its stacks use.
-    """
-    process = RustStackProcess.start("--services", SERVICES, "--lambda-idle-timeout", "60")
-    yield process
-    process.stop()
+# One RustStack with CloudFormation and the services its stacks use.
+cfn_process = ruststack_fixture("--services", SERVICES, "--lambda-idle-timeout", "60", scope="session")
 
 
 @pytest.fixture

@@ -5,13 +5,12 @@ a real RustStack: create, then nothing to deploy.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 import time
 
-import pytest
+from tests.cli import needs_cli, run_aws
+
+pytestmark = needs_cli
 
 TEMPLATE = """
 Parameters:
@@ -32,35 +31,15 @@ Outputs:
 """
 
 
-def _aws() -> str:
-    found = shutil.which("aws", path=os.path.dirname(sys.executable)) or shutil.which("aws")
-    if found is None:
-        pytest.skip("the AWS CLI is not installed (pip install awscli)")
-    return found
-
-
 def test_aws_cloudformation_deploy(stack, cfn, tmp_path):
-    aws = _aws()
     template = tmp_path / "template.yaml"
     template.write_text(TEMPLATE)
-    environment = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
 
     def deploy(*extra: str) -> subprocess.CompletedProcess:
         # The CLI names its change sets after the second: one deploy a second.
         time.sleep(1.1)
-        return subprocess.run(
-            [aws, "--endpoint-url", stack.endpoint_url, "cloudformation", "deploy", "--stack-name", "cli"]
-            + ["--template-file", str(template), *extra],
-            capture_output=True,
-            text=True,
-            env=environment,
-            timeout=120,
-        )
+        command = ("cloudformation", "deploy", "--stack-name", "cli", "--template-file", str(template))
+        return run_aws(stack.endpoint_url, *command, *extra, check=False)
 
     created = deploy()
     assert created.returncode == 0, created.stderr

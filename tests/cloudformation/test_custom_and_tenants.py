@@ -6,13 +6,12 @@ IAM, Logs and SSM provisioners where RustStack runs those services.
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from ruststack.testing import RustStackProcess
 from tests.cloudformation.conftest import SERVICES
 from tests.cloudformation.helpers import FAST, ROLE, body, error_of, outputs
+from tests.tenants import ALICE, BOB, tenants_fixture
 
 CUSTOM_HANDLER = """
 import cfnresponse
@@ -73,35 +72,13 @@ def test_custom_resource_failure_rolls_back(stack, cfn):
     assert reasons == {"Thing": "asked to fail"}
 
 
-ALICE, BOB = "111111111111", "222222222222"
-
-
-@pytest.fixture(scope="module")
-def verifying(tmp_path_factory):
-    credentials = tmp_path_factory.mktemp("cfn") / "credentials"
-    credentials.write_text(
-        f"[alice]\naws_access_key_id = AKIAALICE\naws_secret_access_key = alice-secret\naws_account_id = {ALICE}\n"
-        f"[bob]\naws_access_key_id = AKIABOB\naws_secret_access_key = bob-secret\naws_account_id = {BOB}\n"
-    )
-    process = RustStackProcess.start("--services", SERVICES, "--auth", "verify", "--credentials-file", str(credentials))
-    yield process
-    process.stop()
-
-
-def _client(process: RustStackProcess, service: str, key: str, secret: str):
-    return boto3.client(
-        service,
-        endpoint_url=process.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        config=Config(retries={"max_attempts": 1}),
-    )
+verifying = tenants_fixture(SERVICES, verify=True)
 
 
 def test_tenants(verifying):
-    alice = {s: _client(verifying, s, "AKIAALICE", "alice-secret") for s in ("cloudformation", "s3", "dynamodb")}
-    bob = {s: _client(verifying, s, "AKIABOB", "bob-secret") for s in ("cloudformation", "s3", "dynamodb")}
+    services = ("cloudformation", "s3", "dynamodb")
+    alice = {s: verifying.client(s, ALICE) for s in services}
+    bob = {s: verifying.client(s, BOB) for s in services}
     template = {
         "Resources": {
             "Table": {
@@ -138,17 +115,17 @@ def test_tenants(verifying):
     assert bob["dynamodb"].list_tables()["TableNames"] == ["orders"]
     # an unsigned or wrongly signed call is refused in the query protocol's words
     with pytest.raises(bob["cloudformation"].exceptions.ClientError) as raised:
-        _client(verifying, "cloudformation", "AKIABOB", "wrong").describe_stacks()
+        verifying.client("cloudformation", BOB, secret="wrong").describe_stacks()
     assert error_of(raised)[1] == "SignatureDoesNotMatch"
 
 
 def test_custom_resource_under_verify(verifying):
     # The presigned ResponseURL carries CloudFormation's session token: accepted as the stack's account.
-    cfn = _client(verifying, "cloudformation", "AKIAALICE", "alice-secret")
+    cfn = verifying.client("cloudformation", ALICE)
     cfn.create_stack(StackName="custom", TemplateBody=body(custom_template(number=4)))
     cfn.get_waiter("stack_create_complete").wait(StackName="custom", WaiterConfig=FAST)
     assert outputs(cfn, "custom")["Answer"] == "8"
-    buckets = _client(verifying, "s3", "AKIAALICE", "alice-secret").list_buckets()["Buckets"]
+    buckets = verifying.client("s3", ALICE).list_buckets()["Buckets"]
     assert [b["Name"] for b in buckets] == [f"cfn-responses-{ALICE}-us-east-1"]
     cfn.delete_stack(StackName="custom")
     cfn.get_waiter("stack_delete_complete").wait(StackName="custom", WaiterConfig=FAST)

@@ -12,16 +12,14 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from ruststack.testing import RustStackProcess
+from tests.stacks import ruststack_fixture
 
 _names = itertools.count()
+GROUP_NOT_FOUND = ("ResourceNotFoundException", "The specified log group does not exist.", 400)
+STREAM_NOT_FOUND = ("ResourceNotFoundException", "The specified log stream does not exist.", 400)
 
 
-@pytest.fixture(scope="module")
-def stack():
-    process = RustStackProcess.start("--services", "logs")
-    yield process
-    process.stop()
+stack = ruststack_fixture("--services", "logs")
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +63,10 @@ def error_of(call, *args, **kwargs) -> tuple[str, str, int]:
         call(*args, **kwargs)
     error = raised.value.response
     return error["Error"]["Code"], error["Error"]["Message"], error["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def invalid(message: str) -> tuple[str, str, int]:
+    """
+    What L{error_of} reads of an InvalidParameterException saying C{message}.
+    """
+    return "InvalidParameterException", message, 400

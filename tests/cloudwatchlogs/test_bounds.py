@@ -5,8 +5,6 @@ and keeps the newest; another account keeps all of its own.
 
 from __future__ import annotations
 
-import boto3
-
 from ruststack.testing import RustStackProcess
 from tests.cloudwatchlogs.conftest import now_ms, put
 
@@ -15,13 +13,7 @@ def test_the_oldest_events_go_first(tmp_path):
     process = RustStackProcess.start("--services", "logs", "--logs-max-mib", "1")
     try:
         logs = process.client("logs")
-        other = boto3.client(
-            "logs",
-            endpoint_url=process.endpoint_url,
-            region_name="us-east-1",
-            aws_access_key_id="222222222222",
-            aws_secret_access_key="x",
-        )
+        other = process.client("logs", aws_access_key_id="222222222222", aws_secret_access_key="x")
         logs.create_log_group(logGroupName="/big")
         other.create_log_group(logGroupName="/small")
         put(other, "/small", "s", ["kept"] * 10)

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cloudwatchlogs.conftest import error_of, now_ms, put
+from tests.cloudwatchlogs.conftest import GROUP_NOT_FOUND, STREAM_NOT_FOUND, error_of, invalid, now_ms, put
 
 DAY = 86_400_000
+
+
+def put_error(logs, group: str, events: list[dict], stream: str = "s") -> tuple[str, str, int]:
+    """
+    The code, message and status PutLogEvents refuses C{events} with.
+    """
+    return error_of(logs.put_log_events, logGroupName=group, logStreamName=stream, logEvents=events)
 
 
 # PutLogEvents
@@ -34,26 +41,16 @@ def test_put_answers_a_sequence_token_and_ignores_the_given_one(logs, group):
 
 def test_put_to_missing_group_or_stream(logs, group):
     event = [{"timestamp": now_ms(), "message": "a"}]
-    assert error_of(logs.put_log_events, logGroupName=group + "-x", logStreamName="s", logEvents=event) == (
-        "ResourceNotFoundException",
-        "The specified log group does not exist.",
-        400,
-    )
-    assert error_of(logs.put_log_events, logGroupName=group, logStreamName="nope", logEvents=event) == (
-        "ResourceNotFoundException",
-        "The specified log stream does not exist.",
-        400,
-    )
+    assert put_error(logs, group + "-x", event) == GROUP_NOT_FOUND
+    assert put_error(logs, group, event, stream="nope") == STREAM_NOT_FOUND
 
 
 def test_put_out_of_order(logs, group):
     logs.create_log_stream(logGroupName=group, logStreamName="s")
     now = now_ms()
     events = [{"timestamp": now, "message": "b"}, {"timestamp": now - 1, "message": "a"}]
-    assert error_of(logs.put_log_events, logGroupName=group, logStreamName="s", logEvents=events) == (
-        "InvalidParameterException",
-        "Log events in a single PutLogEvents request must be in chronological order.",
-        400,
+    assert put_error(logs, group, events) == invalid(
+        "Log events in a single PutLogEvents request must be in chronological order."
     )
 
 
@@ -62,11 +59,7 @@ def test_put_too_large(logs, group):
     now = now_ms()
     # 2 x (524,263 + 26) = 1,048,578 bytes: two over the limit.
     events = [{"timestamp": now, "message": "x" * 524_263}] * 2
-    assert error_of(logs.put_log_events, logGroupName=group, logStreamName="s", logEvents=events) == (
-        "InvalidParameterException",
-        "Upload too large: 1048578 bytes exceeds limit of 1048576",
-        400,
-    )
+    assert put_error(logs, group, events) == invalid("Upload too large: 1048578 bytes exceeds limit of 1048576")
     events = [{"timestamp": now, "message": "x" * 524_262}] * 2
     logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=events)
 
@@ -74,7 +67,7 @@ def test_put_too_large(logs, group):
 def test_put_too_many_events(logs, group):
     logs.create_log_stream(logGroupName=group, logStreamName="s")
     events = [{"timestamp": now_ms(), "message": "x"}] * 10_001
-    code, message, _ = error_of(logs.put_log_events, logGroupName=group, logStreamName="s", logEvents=events)
+    code, message, _ = put_error(logs, group, events)
     assert code == "InvalidParameterException"
     assert message.endswith(
         "at 'logEvents' failed to satisfy constraint: Member must have length less than or equal to 10000"
@@ -85,10 +78,8 @@ def test_put_spanning_more_than_a_day(logs, group):
     logs.create_log_stream(logGroupName=group, logStreamName="s")
     now = now_ms()
     events = [{"timestamp": now - DAY - 1000, "message": "a"}, {"timestamp": now, "message": "b"}]
-    assert error_of(logs.put_log_events, logGroupName=group, logStreamName="s", logEvents=events) == (
-        "InvalidParameterException",
-        "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.",
-        400,
+    assert put_error(logs, group, events) == invalid(
+        "The batch of log events in a single PutLogEvents request cannot span more than 24 hours."
     )
 
 
@@ -186,29 +177,21 @@ def test_get_orders_by_timestamp_whatever_the_upload_order(logs, group):
 )
 def test_get_bad_token(logs, group, token):
     logs.create_log_stream(logGroupName=group, logStreamName="s")
-    assert error_of(logs.get_log_events, logGroupName=group, logStreamName="s", nextToken=token) == (
-        "InvalidParameterException",
-        "The specified nextToken is invalid.",
-        400,
+    assert error_of(logs.get_log_events, logGroupName=group, logStreamName="s", nextToken=token) == invalid(
+        "The specified nextToken is invalid."
     )
 
 
 def test_get_limit_is_checked(logs, group):
     logs.create_log_stream(logGroupName=group, logStreamName="s")
-    assert error_of(logs.get_log_events, logGroupName=group, logStreamName="s", limit=10001) == (
-        "InvalidParameterException",
+    assert error_of(logs.get_log_events, logGroupName=group, logStreamName="s", limit=10001) == invalid(
         "1 validation error detected: Value '10001' at 'limit' failed to satisfy constraint:"
-        " Member must have value less than or equal to 10000",
-        400,
+        " Member must have value less than or equal to 10000"
     )
 
 
 def test_get_missing_stream(logs, group):
-    assert error_of(logs.get_log_events, logGroupName=group, logStreamName="nope") == (
-        "ResourceNotFoundException",
-        "The specified log stream does not exist.",
-        400,
-    )
+    assert error_of(logs.get_log_events, logGroupName=group, logStreamName="nope") == STREAM_NOT_FOUND
 
 
 def test_get_page_is_at_most_a_megabyte(logs, group):
@@ -313,21 +296,16 @@ def test_filter_patterns_rustack_lacks(logs, messages, pattern, message):
 
 @pytest.mark.parametrize("pattern", ['"unterminated', "ERROR:", "a,b", "-", "?", "%(group)%", '"a"b'])
 def test_filter_invalid_patterns(logs, messages, pattern):
-    assert error_of(logs.filter_log_events, logGroupName=messages, filterPattern=pattern) == (
-        "InvalidParameterException",
-        "Invalid filter pattern",
-        400,
+    assert error_of(logs.filter_log_events, logGroupName=messages, filterPattern=pattern) == invalid(
+        "Invalid filter pattern"
     )
 
 
 def test_filter_streams(logs, messages):
     assert len(_filter(logs, messages, logStreamNames=["two", "absent"])) == 3
     assert len(_filter(logs, messages, logStreamNamePrefix="o")) == 3
-    assert error_of(logs.filter_log_events, logGroupName=messages, logStreamNames=["one"], logStreamNamePrefix="o") == (
-        "InvalidParameterException",
-        "Cannot specify both logStreamNames and logStreamNamePrefix.",
-        400,
-    )
+    both = error_of(logs.filter_log_events, logGroupName=messages, logStreamNames=["one"], logStreamNamePrefix="o")
+    assert both == invalid("Cannot specify both logStreamNames and logStreamNamePrefix.")
 
 
 def test_filter_time_range(logs, messages):
@@ -366,13 +344,7 @@ def test_filter_newest_first(logs, messages):
 
 
 def test_filter_bad_token_and_missing_group(logs, messages):
-    assert error_of(logs.filter_log_events, logGroupName=messages, nextToken="nope") == (
-        "InvalidParameterException",
-        "The specified nextToken is invalid.",
-        400,
+    assert error_of(logs.filter_log_events, logGroupName=messages, nextToken="nope") == invalid(
+        "The specified nextToken is invalid."
     )
-    assert error_of(logs.filter_log_events, logGroupName=messages + "-x") == (
-        "ResourceNotFoundException",
-        "The specified log group does not exist.",
-        400,
-    )
+    assert error_of(logs.filter_log_events, logGroupName=messages + "-x") == GROUP_NOT_FOUND

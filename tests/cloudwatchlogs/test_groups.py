@@ -5,9 +5,7 @@ retention policies and tags, with AWS's answers and errors.
 
 from __future__ import annotations
 
-from tests.cloudwatchlogs.conftest import error_of, put
-
-GROUP_NOT_FOUND = ("ResourceNotFoundException", "The specified log group does not exist.", 400)
+from tests.cloudwatchlogs.conftest import GROUP_NOT_FOUND, error_of, invalid, put
 
 
 def test_create_and_describe(logs, group):
@@ -99,10 +97,8 @@ def test_describe_by_pattern(logs):
 
 
 def test_prefix_and_pattern_together(logs):
-    assert error_of(logs.describe_log_groups, logGroupNamePrefix="/a", logGroupNamePattern="b") == (
-        "InvalidParameterException",
-        "LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.",
-        400,
+    assert error_of(logs.describe_log_groups, logGroupNamePrefix="/a", logGroupNamePattern="b") == invalid(
+        "LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters."
     )
 
 
@@ -123,12 +119,10 @@ def test_retention(logs, group):
 
 
 def test_retention_values(logs, group):
-    assert error_of(logs.put_retention_policy, logGroupName=group, retentionInDays=2) == (
-        "InvalidParameterException",
+    assert error_of(logs.put_retention_policy, logGroupName=group, retentionInDays=2) == invalid(
         "1 validation error detected: Value '2' at 'retentionInDays' failed to satisfy constraint: Member must"
         " satisfy enum value set: [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,"
-        " 2192, 2557, 2922, 3288, 3653]",
-        400,
+        " 2192, 2557, 2922, 3288, 3653]"
     )
     assert error_of(logs.put_retention_policy, logGroupName=group + "-nope", retentionInDays=1) == GROUP_NOT_FOUND
     assert error_of(logs.delete_retention_policy, logGroupName=group + "-nope") == GROUP_NOT_FOUND

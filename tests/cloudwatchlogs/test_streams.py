@@ -5,10 +5,7 @@ naming a group by ARN.
 
 from __future__ import annotations
 
-from tests.cloudwatchlogs.conftest import error_of, put
-
-STREAM_NOT_FOUND = ("ResourceNotFoundException", "The specified log stream does not exist.", 400)
-GROUP_NOT_FOUND = ("ResourceNotFoundException", "The specified log group does not exist.", 400)
+from tests.cloudwatchlogs.conftest import GROUP_NOT_FOUND, STREAM_NOT_FOUND, error_of, invalid, put
 
 
 def test_create_describe_delete(logs, group):
@@ -87,10 +84,8 @@ def test_order_by_last_event_time(logs, group):
 
 
 def test_bad_token(logs, group):
-    assert error_of(logs.describe_log_streams, logGroupName=group, nextToken="not a token") == (
-        "InvalidParameterException",
-        "The specified nextToken is invalid.",
-        400,
+    assert error_of(logs.describe_log_streams, logGroupName=group, nextToken="not a token") == invalid(
+        "The specified nextToken is invalid."
     )
 
 

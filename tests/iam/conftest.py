@@ -17,8 +17,8 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from ruststack.testing import RustStackProcess
 from tests import conformance
+from tests.stacks import ruststack_fixture
 
 TRUST = json.dumps(
     {
@@ -39,11 +39,7 @@ ACCOUNT = "000000000000"  # --account's default: the account of the key "test"
 NO_RETRIES = Config(retries={"max_attempts": 1})
 
 
-@pytest.fixture(scope="module")
-def stack():
-    process = RustStackProcess.start("--services", "iam,sts")
-    yield process
-    process.stop()
+stack = ruststack_fixture("--services", "iam,sts")
 
 
 @pytest.fixture
@@ -74,6 +70,14 @@ def assert_error(response: dict, code: str, status: int, message: str) -> None:
     assert (response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]) == (code, status), response
     assert response["Error"]["Message"] == message
     assert response["Error"]["Type"] == ("Sender" if status < 500 else "Receiver")
+
+
+def assert_not_attachable(response: dict, policy_arn: str) -> None:
+    """
+    IAM's 404 NoSuchEntity for C{policy_arn}, which names no policy the
+    caller may use.
+    """
+    assert_error(response, "NoSuchEntity", 404, f"Policy {policy_arn} does not exist or is not attachable.")
 
 
 def raw_call(stack, action: str, credentials: tuple[str, str] = ("test", "test"), **params: str) -> str:

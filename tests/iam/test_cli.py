@@ -6,36 +6,18 @@ a trust policy file, a managed policy attached, documents printed as JSON.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
-import pytest
-
+from tests.cli import needs_cli, run_aws
 from tests.iam.conftest import BASIC_EXECUTION, TRUST
 
-AWS = os.path.join(os.path.dirname(sys.executable), "aws")
-
-pytestmark = pytest.mark.skipif(not os.path.exists(AWS), reason=f"the AWS CLI is not installed at {AWS}")
+pytestmark = needs_cli
 
 
 def aws(stack, *args: str) -> dict:
-    env = dict(
-        os.environ,
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-    )
-    completed = subprocess.run(
-        [AWS, "--endpoint-url", stack.endpoint_url, "--output", "json", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert completed.returncode == 0, completed.stderr
+    """
+    What the CLI prints for C{args}, as JSON ({} for nothing).
+    """
+    completed = run_aws(stack.endpoint_url, "--output", "json", *args)
     return json.loads(completed.stdout) if completed.stdout.strip() else {}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 
-from tests.iam.conftest import ACCOUNT, ALLOW_LOGS, BASIC_EXECUTION, TRUST, assert_error, refused
+from tests.iam.conftest import ACCOUNT, ALLOW_LOGS, BASIC_EXECUTION, TRUST, assert_error, assert_not_attachable, refused
 
 DENY_ALL = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]})
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -67,19 +67,9 @@ def test_policy_errors(iam):
     )
     missing = arn("absent")
     for call in (iam.get_policy, iam.delete_policy, iam.list_policy_versions, iam.list_entities_for_policy):
-        assert_error(
-            refused(call, PolicyArn=missing),
-            "NoSuchEntity",
-            404,
-            f"Policy {missing} does not exist or is not attachable.",
-        )
+        assert_not_attachable(refused(call, PolicyArn=missing), missing)
     # The right name on another path is another policy.
-    assert_error(
-        refused(iam.get_policy, PolicyArn=arn("app-logs", "/other/")),
-        "NoSuchEntity",
-        404,
-        f"Policy {arn('app-logs', '/other/')} does not exist or is not attachable.",
-    )
+    assert_not_attachable(refused(iam.get_policy, PolicyArn=arn("app-logs", "/other/")), arn("app-logs", "/other/"))
     assert_error(
         refused(iam.get_policy, PolicyArn="this-is-not-an-arn-at-all"),
         "InvalidInput",
@@ -189,12 +179,7 @@ def test_delete_policy(iam):
     )
     iam.detach_role_policy(RoleName="fn-role", PolicyArn=policy_arn)
     iam.delete_policy(PolicyArn=policy_arn)
-    assert_error(
-        refused(iam.get_policy, PolicyArn=policy_arn),
-        "NoSuchEntity",
-        404,
-        f"Policy {policy_arn} does not exist or is not attachable.",
-    )
+    assert_not_attachable(refused(iam.get_policy, PolicyArn=policy_arn), policy_arn)
 
 
 def test_aws_managed_policies_are_in_every_account(iam):
@@ -210,12 +195,7 @@ def test_aws_managed_policies_are_in_every_account(iam):
     assert document["Statement"][0]["Action"] == ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
     # Another account's path or name is no policy.
     for absent in ("arn:aws:iam::aws:policy/AWSLambdaBasicExecutionRole", "arn:aws:iam::aws:policy/NoSuchPolicy"):
-        assert_error(
-            refused(iam.get_policy, PolicyArn=absent),
-            "NoSuchEntity",
-            404,
-            f"Policy {absent} does not exist or is not attachable.",
-        )
+        assert_not_attachable(refused(iam.get_policy, PolicyArn=absent), absent)
 
 
 def test_aws_managed_policies_cannot_be_changed(iam):
@@ -256,19 +236,9 @@ def test_attach_and_detach(iam):
 def test_attach_errors(iam):
     create_role(iam)
     absent = arn("absent")
-    assert_error(
-        refused(iam.attach_role_policy, RoleName="fn-role", PolicyArn=absent),
-        "NoSuchEntity",
-        404,
-        f"Policy {absent} does not exist or is not attachable.",
-    )
+    assert_not_attachable(refused(iam.attach_role_policy, RoleName="fn-role", PolicyArn=absent), absent)
     other = "arn:aws:iam::111122223333:policy/theirs"
-    assert_error(
-        refused(iam.attach_role_policy, RoleName="fn-role", PolicyArn=other),
-        "NoSuchEntity",
-        404,
-        f"Policy {other} does not exist or is not attachable.",
-    )
+    assert_not_attachable(refused(iam.attach_role_policy, RoleName="fn-role", PolicyArn=other), other)
     for n in range(10):
         iam.attach_role_policy(RoleName="fn-role", PolicyArn=create_policy(iam, f"p{n}")["Arn"])
     assert_error(
@@ -320,17 +290,11 @@ def test_permissions_boundary(iam):
     iam.put_role_permissions_boundary(RoleName="bounded", PermissionsBoundary=ADMIN)
     assert iam.get_role(RoleName="bounded")["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == ADMIN
     absent = arn("absent")
-    assert_error(
-        refused(iam.put_role_permissions_boundary, RoleName="bounded", PermissionsBoundary=absent),
-        "NoSuchEntity",
-        404,
-        f"Policy {absent} does not exist or is not attachable.",
+    assert_not_attachable(
+        refused(iam.put_role_permissions_boundary, RoleName="bounded", PermissionsBoundary=absent), absent
     )
-    assert_error(
-        refused(iam.create_role, RoleName="r", AssumeRolePolicyDocument=TRUST, PermissionsBoundary=absent),
-        "NoSuchEntity",
-        404,
-        f"Policy {absent} does not exist or is not attachable.",
+    assert_not_attachable(
+        refused(iam.create_role, RoleName="r", AssumeRolePolicyDocument=TRUST, PermissionsBoundary=absent), absent
     )
 
 
@@ -366,10 +330,5 @@ def test_policy_tags(iam):
     assert iam.list_policy_tags(PolicyArn=policy_arn)["Tags"] == [{"Key": "b", "Value": "2"}]
     assert iam.get_policy(PolicyArn=policy_arn)["Policy"]["Tags"] == [{"Key": "b", "Value": "2"}]
     absent = arn("absent")
-    assert_error(
-        refused(iam.tag_policy, PolicyArn=absent, Tags=[{"Key": "k", "Value": "v"}]),
-        "NoSuchEntity",
-        404,
-        f"Policy {absent} does not exist or is not attachable.",
-    )
+    assert_not_attachable(refused(iam.tag_policy, PolicyArn=absent, Tags=[{"Key": "k", "Value": "v"}]), absent)
     assert iam.list_policy_tags(PolicyArn=ADMIN)["Tags"] == []

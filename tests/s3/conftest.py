@@ -14,15 +14,12 @@ import time
 import pytest
 
 from ruststack.testing import RustStackProcess
+from tests.stacks import ruststack_fixture
 
 _names = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def stack():
-    process = RustStackProcess.start("--services", "s3")
-    yield process
-    process.stop()
+stack = ruststack_fixture("--services", "s3")
 
 
 @pytest.fixture(scope="module")

@@ -8,30 +8,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
 
-import pytest
+from tests.cli import needs_cli, run_aws
 
-AWS = os.path.join(os.path.dirname(sys.executable), "aws")
-
-pytestmark = pytest.mark.skipif(not os.path.exists(AWS), reason=f"the AWS CLI is not installed at {AWS}")
+pytestmark = needs_cli
 
 
 def aws(stack, *args: str) -> str:
-    env = dict(
-        os.environ,
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-    )
-    completed = subprocess.run(
-        [AWS, "--endpoint-url", stack.endpoint_url, *args], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert completed.returncode == 0, completed.stderr
-    return completed.stdout
+    return run_aws(stack.endpoint_url, *args, timeout=300).stdout
 
 
 def digest(path) -> str:

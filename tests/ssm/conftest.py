@@ -11,14 +11,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from ruststack.testing import RustStackProcess
+from tests.stacks import ruststack_fixture
 
-
-@pytest.fixture(scope="session")
-def ssm_stack():
-    process = RustStackProcess.start("--services", "ssm")
-    yield process
-    process.stop()
+ssm_stack = ruststack_fixture("--services", "ssm", scope="session")
 
 
 @pytest.fixture

@@ -7,32 +7,15 @@ prints it.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
-import pytest
+from tests.cli import needs_cli, run_aws
 
-AWS = os.path.join(os.path.dirname(sys.executable), "aws")
-
-pytestmark = pytest.mark.skipif(not os.path.exists(AWS), reason=f"the AWS CLI is not installed at {AWS}")
+pytestmark = needs_cli
 
 
 def aws(stack, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = dict(
-        os.environ,
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-    )
-    completed = subprocess.run(
-        [AWS, "--endpoint-url", stack.endpoint_url, "ssm", *args], env=env, capture_output=True, text=True, timeout=120
-    )
-    if check:
-        assert completed.returncode == 0, completed.stderr
-    return completed
+    return run_aws(stack.endpoint_url, "ssm", *args, check=check)
 
 
 def test_cli(stack):

@@ -7,11 +7,7 @@ required member with SSM's validation error, before anything is looked up.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from botocore import xform_name
-from botocore.exceptions import ClientError
 from botocore.session import get_session
 
 from tests import conformance
@@ -35,40 +31,18 @@ def raw_ssm(ssm_stack):
     return ssm_stack.client("ssm", config=conformance.UNCHECKED)
 
 
-def call(client, operation: str, params: dict[str, Any]) -> ClientError:
-    with pytest.raises(ClientError) as raised:
-        getattr(client, xform_name(operation))(**params)
-    return raised.value
-
-
 @pytest.mark.parametrize("operation", MISSING)
 def test_an_operation_ruststack_lacks_answers_not_implemented(raw_ssm, operation):
-    error = call(raw_ssm, operation, conformance.required_input(MODEL, operation))
-    assert error.response["Error"]["Code"] == "NotImplemented", error.response
-    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 501
-    assert error.response["Error"]["Message"] == f"RustStack does not implement the operation {operation} of SSM yet."
+    conformance.assert_not_implemented(raw_ssm, MODEL, operation, "SSM")
 
 
-REQUIRED_MEMBERS = [
-    (operation, member)
-    for operation in IMPLEMENTED
-    for member in MODEL.operation_model(operation).input_shape.required_members
-]
+REQUIRED_MEMBERS = conformance.required_members(MODEL, IMPLEMENTED)
 
 
 @pytest.mark.parametrize(("operation", "member"), REQUIRED_MEMBERS)
 def test_a_missing_required_member_is_refused_as_ssm_does(raw_ssm, operation, member):
-    params = conformance.required_input(MODEL, operation)
-    del params[member]
-    error = call(raw_ssm, operation, params)
-    assert error.response["Error"]["Code"] == "ValidationException", error.response
-    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    # Coral's words, the path in lower camel case: "Value null at 'name' ...".
-    path = member[0].lower() + member[1:]
-    assert (
-        f"Value null at '{path}' failed to satisfy constraint: Member must not be null"
-        in (error.response["Error"]["Message"])
-    )
+    error = conformance.assert_refused_without(raw_ssm, MODEL, operation, member, "ValidationException")
+    assert conformance.null_member_message(member) in error.response["Error"]["Message"]
 
 
 def test_the_generated_cases_cover_the_model():

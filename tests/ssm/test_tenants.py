@@ -7,63 +7,22 @@ access key ids); bad signatures get SSM's answers.
 
 from __future__ import annotations
 
-import attrs
-import boto3
 import pytest
-from botocore.config import Config
 
-from ruststack.testing import RustStackProcess
 from tests.ssm.conftest import refused
+from tests.tenants import ALICE, BOB, tenants_fixture
 
-ALICE, BOB = "111111111111", "222222222222"
-
-
-@attrs.frozen
-class Tenants:
-    stack: RustStackProcess
-    keys: dict[str, tuple[str, str]]
-    operator: tuple[str, str] | None = None
-
-    def client(self, account: str, region: str = "us-east-1", secret: str | None = None):
-        key, known_secret = self.keys[account]
-        return boto3.client(
-            "ssm",
-            endpoint_url=self.stack.endpoint_url,
-            region_name=region,
-            aws_access_key_id=key,
-            aws_secret_access_key=secret or known_secret,
-            config=Config(retries={"max_attempts": 1}),
-        )
-
-
-@pytest.fixture(scope="module", params=["verify", "off"])
-def tenants(request, tmp_path_factory):
-    if request.param == "verify":
-        credentials = tmp_path_factory.mktemp("tenants") / "credentials"
-        credentials.write_text(
-            f"[alice]\naws_access_key_id = AKIAALICE\naws_secret_access_key = alice-secret\naws_account_id = {ALICE}\n"
-            f"[bob]\naws_access_key_id = AKIABOB\naws_secret_access_key = bob-secret\naws_account_id = {BOB}\n"
-            "[ops]\naws_access_key_id = AKIAOPS\naws_secret_access_key = ops-secret\nruststack_operator = true\n"
-        )
-        stack = RustStackProcess.start("--services", "ssm", "--auth", "verify", "--credentials-file", str(credentials))
-        keys = {ALICE: ("AKIAALICE", "alice-secret"), BOB: ("AKIABOB", "bob-secret")}
-        operator = ("AKIAOPS", "ops-secret")
-    else:
-        stack = RustStackProcess.start("--services", "ssm")
-        keys = {account: (account, "any") for account in (ALICE, BOB)}
-        operator = None
-    yield Tenants(stack, keys, operator)
-    stack.stop()
+tenants = tenants_fixture("ssm")
 
 
 @pytest.fixture
 def fresh(tenants):
-    tenants.stack.reset("ssm", operator=tenants.operator)
+    tenants.reset("ssm")
     return tenants
 
 
 def test_accounts_are_isolated(fresh):
-    alice, bob = fresh.client(ALICE), fresh.client(BOB)
+    alice, bob = fresh.client("ssm", ALICE), fresh.client("ssm", BOB)
     alice.put_parameter(Name="/shared/name", Value="alice's", Type="SecureString", Tags=[{"Key": "o", "Value": "a"}])
     # Bob has a parameter of the same name, his own.
     bob.put_parameter(Name="/shared/name", Value="bob's", Type="String")
@@ -87,7 +46,7 @@ def test_accounts_are_isolated(fresh):
 
 
 def test_regions_are_isolated(fresh):
-    east, west = fresh.client(ALICE, "us-east-1"), fresh.client(ALICE, "eu-west-1")
+    east, west = fresh.client("ssm", ALICE, region="us-east-1"), fresh.client("ssm", ALICE, region="eu-west-1")
     east.put_parameter(Name="region-bound", Value="east", Type="String")
     assert refused(west.get_parameter, Name="region-bound")[0] == "ParameterNotFound"
     west.put_parameter(Name="region-bound", Value="west", Type="String")
@@ -101,17 +60,10 @@ def test_regions_are_isolated(fresh):
 
 @pytest.mark.parametrize("tenants", ["verify"], indirect=True)
 def test_bad_signatures_are_refused_as_ssm_refuses_them(tenants):
-    wrong = tenants.client(ALICE, secret="not-the-secret")
+    wrong = tenants.client("ssm", ALICE, secret="not-the-secret")
     code, status, _ = refused(wrong.describe_parameters)
     assert (code, status) == ("InvalidSignatureException", 400)
-    stranger = boto3.client(
-        "ssm",
-        endpoint_url=tenants.stack.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="AKIANOBODY",
-        aws_secret_access_key="x",
-        config=Config(retries={"max_attempts": 1}),
-    )
+    stranger = tenants.client("ssm", aws_access_key_id="AKIANOBODY", aws_secret_access_key="x")
     assert refused(stranger.describe_parameters) == (
         "UnrecognizedClientException",
         400,

@@ -8,69 +8,36 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
 import time
 
-import attrs
-import boto3
 import botocore
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ruststack.aws.errors import TOKEN_INVALID
-from ruststack.testing import RustStackProcess
+from tests.cli import run_aws
+from tests.tenants import ALICE, BOB, NO_RETRIES, tenants_fixture
 
-ALICE, BOB = "111111111111", "222222222222"
-REGION = "us-east-1"
-NO_RETRIES = Config(retries={"max_attempts": 1})
-
-
-@attrs.frozen
-class Stack:
-    process: RustStackProcess
-    verifying: bool
-    keys: dict[str, tuple[str, str]]
-
-    def client(self, service: str, account: str = ALICE, config: Config = NO_RETRIES, **credentials: str):
-        if not credentials:
-            key, secret = self.keys[account]
-            credentials = {"aws_access_key_id": key, "aws_secret_access_key": secret}
-        return boto3.client(
-            service, endpoint_url=self.process.endpoint_url, region_name=REGION, config=config, **credentials
-        )
-
-    def assumed(self, service: str, credentials: dict) -> object:
-        return self.client(
-            service,
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-        )
-
-
-@pytest.fixture(scope="module", params=["verify", "off"])
-def stack(request, tmp_path_factory):
-    if request.param == "verify":
-        credentials = tmp_path_factory.mktemp("sts") / "credentials"
-        credentials.write_text(
-            f"[alice]\naws_access_key_id = AKIAALICE\naws_secret_access_key = alice-secret\naws_account_id = {ALICE}\n"
-            f"[bob]\naws_access_key_id = AKIABOB\naws_secret_access_key = bob-secret\naws_account_id = {BOB}\n"
-        )
-        keys = {ALICE: ("AKIAALICE", "alice-secret"), BOB: ("AKIABOB", "bob-secret")}
-        args = ["--auth", "verify", "--credentials-file", str(credentials)]
-    else:
-        keys = {ALICE: (ALICE, "any"), BOB: (BOB, "any")}
-        args = []
-    process = RustStackProcess.start("--services", "sts,s3", *args)
-    yield Stack(process, request.param == "verify", keys)
-    process.stop()
+stack = tenants_fixture("sts,s3")
 
 
 def error_of(raised: pytest.ExceptionInfo) -> tuple[int, str, str]:
     response = raised.value.response
     return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"], response["Error"]["Message"]
+
+
+def assert_assume_role_denied(sts, role: str) -> None:
+    """
+    ALICE may not assume C{role}: 403 AccessDenied in AWS's words.
+    """
+    with pytest.raises(ClientError) as raised:
+        sts.assume_role(RoleArn=role, RoleSessionName="s1")
+    assert error_of(raised) == (
+        403,
+        "AccessDenied",
+        f"User: arn:aws:iam::{ALICE}:root is not authorized to perform: sts:AssumeRole on resource: {role}",
+    )
 
 
 def jwt(claims: dict) -> str:
@@ -122,25 +89,21 @@ def test_session_credentials_need_their_token(stack):
     credentials = stack.client("sts").assume_role(RoleArn=f"arn:aws:iam::{ALICE}:role/r", RoleSessionName="s1")[
         "Credentials"
     ]
+    refusals = [
+        ("sts", "get_caller_identity", (403, "InvalidClientTokenId", TOKEN_INVALID)),
+        ("s3", "list_buckets", (400, "InvalidToken", "The provided token is malformed or otherwise invalid.")),
+    ]
     for token in (None, credentials["SessionToken"][:-2] + "xx"):
-        sts = stack.client(
-            "sts",
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            **({"aws_session_token": token} if token else {}),
-        )
-        with pytest.raises(ClientError) as raised:
-            sts.get_caller_identity()
-        assert error_of(raised) == (403, "InvalidClientTokenId", TOKEN_INVALID)
-        s3 = stack.client(
-            "s3",
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            **({"aws_session_token": token} if token else {}),
-        )
-        with pytest.raises(ClientError) as raised:
-            s3.list_buckets()
-        assert error_of(raised) == (400, "InvalidToken", "The provided token is malformed or otherwise invalid.")
+        for service, operation, refusal in refusals:
+            client = stack.client(
+                service,
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                **({"aws_session_token": token} if token else {}),
+            )
+            with pytest.raises(ClientError) as raised:
+                getattr(client, operation)()
+            assert error_of(raised) == refusal
 
 
 def test_a_role_of_another_account(stack):
@@ -155,22 +118,11 @@ def test_a_role_of_another_account(stack):
             f"arn:aws:sts::{BOB}:"
         )
         return
-    with pytest.raises(ClientError) as raised:
-        sts.assume_role(RoleArn=role, RoleSessionName="s1")
-    assert error_of(raised) == (
-        403,
-        "AccessDenied",
-        f"User: arn:aws:iam::{ALICE}:root is not authorized to perform: sts:AssumeRole on resource: {role}",
-    )
+    assert_assume_role_denied(sts, role)
 
 
 def test_web_identity(stack):
-    sts = boto3.client(
-        "sts",
-        endpoint_url=stack.process.endpoint_url,
-        region_name=REGION,
-        config=Config(signature_version=botocore.UNSIGNED, retries={"max_attempts": 1}),
-    )
+    sts = stack.client("sts", config=NO_RETRIES.merge(Config(signature_version=botocore.UNSIGNED)))
     role = f"arn:aws:iam::{BOB}:role/web"
     token = jwt({"iss": "https://issuer.example", "sub": "user-7", "aud": ["app"], "exp": time.time() + 600})
     if stack.verifying:
@@ -238,23 +190,11 @@ def test_operations_not_built_answer_not_implemented(stack):
 
 
 def test_the_aws_cli(stack):
-    key, secret = stack.keys[ALICE]
-    result = subprocess.run(
-        [sys.executable, "-m", "awscli", "sts", "get-caller-identity", "--endpoint-url", stack.process.endpoint_url],
-        env={"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_DEFAULT_REGION": REGION, "PATH": ""},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    result = run_aws(stack.endpoint_url, "sts", "get-caller-identity", keys=stack.keys[ALICE], timeout=60)
     assert json.loads(result.stdout)["Account"] == ALICE
 
 
-@pytest.fixture(scope="module")
-def with_iam():
-    process = RustStackProcess.start("--services", "sts,iam")
-    yield Stack(process, False, {ALICE: (ALICE, "any")})
-    process.stop()
+with_iam = tenants_fixture("sts,iam", verify=False)
 
 
 def test_with_iam_a_role_must_exist(with_iam):
@@ -264,13 +204,7 @@ def test_with_iam_a_role_must_exist(with_iam):
     """
     sts, iam = with_iam.client("sts"), with_iam.client("iam")
     arn = f"arn:aws:iam::{ALICE}:role/deployer"
-    with pytest.raises(ClientError) as raised:
-        sts.assume_role(RoleArn=arn, RoleSessionName="s1")
-    assert error_of(raised) == (
-        403,
-        "AccessDenied",
-        f"User: arn:aws:iam::{ALICE}:root is not authorized to perform: sts:AssumeRole on resource: {arn}",
-    )
+    assert_assume_role_denied(sts, arn)
     trust = json.dumps(
         {
             "Version": "2012-10-17",
