@@ -101,7 +101,7 @@ def lambda_variables(
         "AWS_LAMBDA_LOG_GROUP_NAME": function.log_group,
         "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        # The execution role's temporary credentials (ruststack.awslambda.service.role_credentials).
+        # The execution role's temporary credentials (ruststack.awslambda.service.RoleCredentials).
         "AWS_ACCESS_KEY_ID": function.credentials.access_key,
         "AWS_SECRET_ACCESS_KEY": function.credentials.secret_key,
         "AWS_SESSION_TOKEN": function.credentials.token,

@@ -47,7 +47,7 @@ class EnvironmentPool:
         # The log sink new environments write to (None: no CloudWatch Logs).
         self.logs = logs
         self.environments: set[ExecutionEnvironment] = set()
-        self._idle: dict[tuple[str, str], list[ExecutionEnvironment]] = {}
+        self._idle: dict[tuple[str, str, str], list[ExecutionEnvironment]] = {}
         self._idle_timers: dict[ExecutionEnvironment, Any] = {}
         self._busy: dict[str, int] = {}
 
@@ -60,7 +60,7 @@ class EnvironmentPool:
         # Counted before any await, so that concurrent cold starts see each other.
         self._busy[function.arn] = self.busy(function.arn) + 1
         try:
-            environment = self._take_idle((function.arn, function.revision_id)) or await self._start(function)
+            environment = self._take_idle(_snapshot_key(function)) or await self._start(function)
             try:
                 return await environment.invoke(invocation)
             finally:
@@ -74,7 +74,7 @@ class EnvironmentPool:
         (busy ones stop when their invocation ends).
         """
         current = self.current_revision(arn)
-        for (function_arn, revision), idle in list(self._idle.items()):
+        for (function_arn, revision, _), idle in list(self._idle.items()):
             if function_arn == arn and revision != current:
                 for environment in list(idle):
                     self._discard(environment)
@@ -90,7 +90,7 @@ class EnvironmentPool:
         self._idle.clear()
         return defer.DeferredList([environment.stop() for environment in list(self.environments)])
 
-    def _take_idle(self, key: tuple[str, str]) -> ExecutionEnvironment | None:
+    def _take_idle(self, key: tuple[str, str, str]) -> ExecutionEnvironment | None:
         idle = self._idle.get(key)
         while idle:
             environment = idle.pop()
@@ -148,5 +148,11 @@ class EnvironmentPool:
             timer.cancel()
 
 
-def _key(environment: ExecutionEnvironment) -> tuple[str, str]:
-    return (environment.function.arn, environment.function.revision_id)
+def _snapshot_key(function: FunctionSnapshot) -> tuple[str, str, str]:
+    # Environments are reused for the same revision with the same role
+    # credentials; renewed credentials start fresh ones.
+    return (function.arn, function.revision_id, function.credentials.access_key)
+
+
+def _key(environment: ExecutionEnvironment) -> tuple[str, str, str]:
+    return _snapshot_key(environment.function)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Callable
 from typing import Any
 
+import attrs
 from twisted.application import service
 from twisted.internet import defer, task
 from twisted.logger import Logger
@@ -70,7 +70,7 @@ class LambdaService(service.Service):
         concurrency: int,
         idle_timeout: float,
         edge_url: Any,
-        credentials: Callable[[LambdaFunction], identity.Session],
+        credentials: RoleCredentials,
         services: dict | None = None,
     ) -> None:
         self.reactor = reactor
@@ -240,10 +240,10 @@ class LambdaService(service.Service):
         if (
             snapshot is None
             or snapshot.code_dir != self.store.code_dir(function.code.key)
-            or snapshot.credentials.expiration - self.reactor.seconds() < CREDENTIALS_RENEWAL
+            or not self.credentials.usable(snapshot.credentials)
         ):
             snapshot = self._snapshots[function.revision_id] = FunctionSnapshot.of(
-                function, self.store.code_dir(function.code.key), self.credentials(function)
+                function, self.store.code_dir(function.code.key), self.credentials.issue(function)
             )
         invocation = Invocation(request_id or str(uuid.uuid4()), payload or b"{}", client_context, tail)
         outcome = await self.pool.invoke(snapshot, function.reserved_concurrency, invocation)
@@ -297,21 +297,31 @@ class LambdaService(service.Service):
             return
 
 
-def role_credentials(sessions: identity.Sessions, clock: Any) -> Callable[[LambdaFunction], identity.Session]:
+@attrs.frozen
+class RoleCredentials:
     """
     What a function's environments get, as on AWS: temporary credentials of
     its execution role (session named after the function), which act in the
     function's account -- never in another one its role ARN might name.
     """
 
-    def issue(function: LambdaFunction) -> identity.Session:
-        now = clock.seconds()
+    sessions: identity.Sessions
+    clock: Any
+
+    def issue(self, function: LambdaFunction) -> identity.Session:
+        now = self.clock.seconds()
         partition = function.arn.split(":")[1]
-        return sessions.assume_role(
+        return self.sessions.assume_role(
             partition, function.account, function.role, function.name, now + CREDENTIALS_LIFETIME, now
         )
 
-    return issue
+    def usable(self, session: identity.Session) -> bool:
+        """
+        Whether new environments may still start with C{session}: known (a
+        reset of STS forgets every session) and not close to expiry.
+        """
+        known = self.sessions.get(session.access_key) is session
+        return known and session.expiration - self.clock.seconds() >= CREDENTIALS_RENEWAL
 
 
 def make_service(context: Any) -> LambdaService:
@@ -339,5 +349,5 @@ def make_service(context: Any) -> LambdaService:
         idle_timeout=config.lambda_idle_timeout,
         edge_url=context.edge_url,
         services=context.services,
-        credentials=role_credentials(context.authenticator.sessions, context.reactor),
+        credentials=RoleCredentials(context.authenticator.sessions, context.reactor),
     )

@@ -35,6 +35,7 @@ def verifying_stack(tmp_path_factory):
     credentials = tmp_path_factory.mktemp("auth") / "credentials"
     credentials.write_text(
         "[dev]\naws_access_key_id = AKIDEV\naws_secret_access_key = dev-secret\naws_account_id = 111111111111\n"
+        "[ops]\naws_access_key_id = AKIOPS\naws_secret_access_key = ops-secret\nruststack_operator = true\n"
     )
     process = RustStackProcess.start(
         "--services", "s3,lambda,sts", "--auth", "verify", "--credentials-file", str(credentials)
@@ -70,6 +71,22 @@ def test_function_calls_pass_verification(verifying_stack):
     location = lambda_client.get_function(FunctionName="verified")["Code"]["Location"]
     with urllib.request.urlopen(location) as downloaded:
         assert downloaded.read().startswith(b"PK")
+
+
+def test_a_reset_of_sts_gives_functions_fresh_credentials(verifying_stack):
+    """
+    Resetting STS forgets every session, the functions' too: their next
+    environments start with new ones, still the function's account.
+    """
+    lambda_client = client(verifying_stack, "lambda", "AKIDEV", "dev-secret")
+    functions.create(lambda_client, "renewed", LISTS_BUCKETS)
+    first = json.loads(lambda_client.invoke(FunctionName="renewed", Payload=b"{}")["Payload"].read())
+    verifying_stack.reset("sts", operator=("AKIOPS", "ops-secret"))
+    response = lambda_client.invoke(FunctionName="renewed", Payload=b"{}")
+    second = json.loads(response["Payload"].read())
+    assert "FunctionError" not in response, second
+    assert second["key"].startswith("ASIA") and second["key"] != first["key"]
+    assert second["identity"] == first["identity"] == "arn:aws:sts::111111111111:assumed-role/lambda-role/renewed"
 
 
 def test_wrong_secret_is_refused(verifying_stack):
