@@ -211,6 +211,8 @@ class Stage:
     variables: dict[str, str] = attrs.field(factory=dict, metadata=_BY_HAND)
     tags: dict[str, str] = attrs.field(factory=dict, metadata=_BY_HAND)
     tracing_enabled: bool = False
+    # "{resource path}/{method}" ("*/*": every method) to its MethodSetting.
+    method_settings: dict[str, dict[str, Any]] = attrs.field(factory=dict, metadata=_BY_HAND)
 
     def to_json(self) -> dict[str, Any]:
         return _without_none(
@@ -218,7 +220,7 @@ class Stage:
                 **_json_members(self),
                 "cacheClusterEnabled": False,
                 "cacheClusterStatus": "NOT_AVAILABLE",
-                "methodSettings": {},
+                "methodSettings": {key: dict(setting) for key, setting in self.method_settings.items()},
                 "createdDate": int(self.created),
                 "lastUpdatedDate": int(self.updated),
                 "variables": dict(self.variables) or None,
@@ -237,6 +239,7 @@ class Stage:
             updated=state["lastUpdatedDate"],
             variables=dict(state.get("variables", {})),
             tags=dict(state.get("tags", {})),
+            method_settings={k: dict(v) for k, v in state.get("methodSettings", {}).items()},
         )
 
 

@@ -9,11 +9,84 @@ import copy
 import re
 from typing import Any
 
-from ruststack.apigateway.calls import Call, Reply, found, invalid_patch, page, patch_operations, unescape_patch_path
+from ruststack.apigateway.calls import (
+    Call,
+    Reply,
+    as_flag,
+    found,
+    invalid_patch,
+    page,
+    patch_operations,
+    unescape_patch_path,
+)
 from ruststack.apigateway.model import Deployment, RestApi, Stage, new_id
 from ruststack.apigateway.store import bad_request, conflict, not_found
 
 STAGE_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
+
+# What a method's settings are until a patch changes them: AWS's defaults.
+DEFAULT_METHOD_SETTING: dict[str, Any] = {
+    "metricsEnabled": False,
+    "loggingLevel": "OFF",
+    "dataTraceEnabled": False,
+    "throttlingBurstLimit": 5000,
+    "throttlingRateLimit": 10000.0,
+    "cachingEnabled": False,
+    "cacheTtlInSeconds": 300,
+    "cacheDataEncrypted": False,
+    "requireAuthorizationForCacheControl": True,
+    "unauthorizedCacheControlHeaderStrategy": "SUCCEED_WITH_RESPONSE_HEADER",
+}
+
+
+def _one_of(*choices: str):
+    def parse(value: Any) -> str:
+        if value not in choices:
+            raise ValueError(value)
+        return str(value)
+
+    return parse
+
+
+# The settings of a patch path /{resource path}/{method}/{group}/{name}: the
+# MethodSetting member and how a patch value (a string) becomes its value.
+METHOD_SETTING_PATHS: dict[str, tuple[str, Any]] = {
+    "metrics/enabled": ("metricsEnabled", as_flag),
+    "logging/loglevel": ("loggingLevel", _one_of("OFF", "ERROR", "INFO")),
+    "logging/dataTrace": ("dataTraceEnabled", as_flag),
+    "throttling/burstLimit": ("throttlingBurstLimit", int),
+    "throttling/rateLimit": ("throttlingRateLimit", float),
+    "caching/enabled": ("cachingEnabled", as_flag),
+    "caching/ttlInSeconds": ("cacheTtlInSeconds", int),
+    "caching/dataEncrypted": ("cacheDataEncrypted", as_flag),
+    "caching/requireAuthorizationForCacheControl": ("requireAuthorizationForCacheControl", as_flag),
+    "caching/unauthorizedCacheControlHeaderStrategy": (
+        "unauthorizedCacheControlHeaderStrategy",
+        _one_of("FAIL_WITH_403", "SUCCEED_WITH_RESPONSE_HEADER", "SUCCEED_WITHOUT_RESPONSE_HEADER"),
+    ),
+}
+
+
+def _patch_method_setting(stage: Stage, op: str, path: str, value: Any) -> bool:
+    """
+    Apply a patch of a method's settings (C{/*/*/logging/loglevel}: every
+    method's; C{/~1notes/GET/metrics/enabled}: one method's), or say the path
+    is not one. The settings are stored and reported, not enforced.
+    """
+    parts = path[1:].split("/")
+    if len(parts) == 2 and op == "remove":
+        stage.method_settings.pop("/".join(parts), None)
+        return True
+    if len(parts) != 4 or "/".join(parts[2:]) not in METHOD_SETTING_PATHS or op != "replace":
+        return False
+    member, parse = METHOD_SETTING_PATHS["/".join(parts[2:])]
+    try:
+        parsed = parse(value)
+    except (TypeError, ValueError):
+        raise bad_request(f"Invalid value '{value}' specified for path '{path}'") from None
+    key = "/".join(parts[:2])
+    stage.method_settings.setdefault(key, dict(DEFAULT_METHOD_SETTING))[member] = parsed
+    return True
 
 
 def _put_stage(call: Call, api: RestApi, name: str, deployment_id: str, body: dict[str, Any]) -> Stage:
@@ -134,7 +207,7 @@ def update_stage(call: Call) -> Reply:
             stage.description = value
         elif path == "/tracingEnabled" and op == "replace":
             stage.tracing_enabled = str(value).lower() == "true"
-        else:
+        elif not _patch_method_setting(stage, op, path, value):
             raise invalid_patch(op, path)
     stage.updated = call.now
     call.store.save()

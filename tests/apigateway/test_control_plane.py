@@ -387,3 +387,69 @@ def test_authorizers(apigw):
     with pytest.raises(ClientError) as excinfo:
         apigw.get_authorizer(restApiId=api["id"], authorizerId=authorizer["id"])
     assert error_code(excinfo) == ("NotFoundException", 404)
+
+
+def _staged(apigw, name="settings"):
+    api, _, _ = build_api(apigw, name)
+    apigw.create_deployment(restApiId=api["id"], stageName="dev")
+    return api["id"]
+
+
+def test_stage_method_settings(apigw):
+    # What Zappa sends after each deployment: settings of every method (*/*).
+    api_id = _staged(apigw)
+    assert apigw.get_stage(restApiId=api_id, stageName="dev")["methodSettings"] == {}
+    updated = apigw.update_stage(
+        restApiId=api_id,
+        stageName="dev",
+        patchOperations=[
+            {"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"},
+            {"op": "replace", "path": "/*/*/logging/dataTrace", "value": "false"},
+            {"op": "replace", "path": "/*/*/metrics/enabled", "value": "true"},
+            {"op": "replace", "path": "/*/*/caching/ttlInSeconds", "value": "60"},
+            {"op": "replace", "path": "/~1notes~1{id}/GET/throttling/rateLimit", "value": "5"},
+        ],
+    )
+    every = {
+        "metricsEnabled": True,
+        "loggingLevel": "INFO",
+        "dataTraceEnabled": False,
+        "throttlingBurstLimit": 5000,
+        "throttlingRateLimit": 10000.0,
+        "cachingEnabled": False,
+        "cacheTtlInSeconds": 60,
+        "cacheDataEncrypted": False,
+        "requireAuthorizationForCacheControl": True,
+        "unauthorizedCacheControlHeaderStrategy": "SUCCEED_WITH_RESPONSE_HEADER",
+    }
+    assert updated["methodSettings"]["*/*"] == every
+    assert updated["methodSettings"]["~1notes~1{id}/GET"]["throttlingRateLimit"] == 5.0
+    assert apigw.get_stage(restApiId=api_id, stageName="dev")["methodSettings"] == updated["methodSettings"]
+    removed = apigw.update_stage(
+        restApiId=api_id, stageName="dev", patchOperations=[{"op": "remove", "path": "/~1notes~1{id}/GET"}]
+    )
+    assert list(removed["methodSettings"]) == ["*/*"]
+    with pytest.raises(ClientError) as excinfo:
+        apigw.update_stage(
+            restApiId=api_id, stageName="dev", patchOperations=[{"op": "replace", "path": "/*/*/logging/level"}]
+        )
+    assert error_code(excinfo) == ("BadRequestException", 400)
+    message = "Invalid patch path '/*/*/logging/level' specified for op 'replace'"
+    assert excinfo.value.response["Error"]["Message"] == message
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.text(max_size=8).filter(lambda v: v not in ("OFF", "ERROR", "INFO")))
+def test_method_setting_values_are_checked(apigw, value):
+    # One API for all the examples (the fixture resets once per test).
+    apis = apigw.get_rest_apis()["items"]
+    api_id = apis[0]["id"] if apis else _staged(apigw, "values")
+    for path in ("/*/*/logging/loglevel", "/*/*/caching/ttlInSeconds"):
+        if path.endswith("ttlInSeconds") and value.strip().lstrip("+-").isdigit():
+            continue
+        with pytest.raises(ClientError) as excinfo:
+            apigw.update_stage(
+                restApiId=api_id, stageName="dev", patchOperations=[{"op": "replace", "path": path, "value": value}]
+            )
+        assert error_code(excinfo) == ("BadRequestException", 400)
+    assert apigw.get_stage(restApiId=api_id, stageName="dev")["methodSettings"] == {}
