@@ -157,6 +157,27 @@ async def list_versions_by_function(call: Call, params: dict[str, Any]) -> dict[
     return {"Versions": [function.configuration()]}
 
 
+# Aliases: none can exist here (no CreateAlias, as no PublishVersion), so a
+# tool that looks for one before repointing it is told, as AWS tells it, that
+# there is none.
+
+
+async def get_alias(call: Call, params: dict[str, Any]) -> dict[str, Any]:
+    function = call.function(params["FunctionName"], "lambda:GetAlias")
+    raise errors.AwsError("ResourceNotFoundException", f"Cannot find alias arn: {function.arn}:{params['Name']}", 404)
+
+
+async def list_aliases(call: Call, params: dict[str, Any]) -> dict[str, Any]:
+    call.function(params["FunctionName"], "lambda:ListAliases")
+    return {"Aliases": []}
+
+
+async def list_function_url_configs(call: Call, params: dict[str, Any]) -> dict[str, Any]:
+    # Nor function URLs (no CreateFunctionUrlConfig): a function has none.
+    call.function(params["FunctionName"], "lambda:ListFunctionUrlConfigs")
+    return {"FunctionUrlConfigs": []}
+
+
 # Tags
 
 

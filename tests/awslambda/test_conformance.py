@@ -21,7 +21,7 @@ IMPLEMENTED = sorted(
     CreateFunction ListFunctions GetFunction GetFunctionConfiguration DeleteFunction UpdateFunctionCode
     UpdateFunctionConfiguration ListVersionsByFunction TagResource UntagResource ListTags Invoke InvokeAsync
     AddPermission RemovePermission GetPolicy PutFunctionConcurrency GetFunctionConcurrency
-    DeleteFunctionConcurrency GetAccountSettings
+    DeleteFunctionConcurrency GetAccountSettings GetAlias ListAliases ListFunctionUrlConfigs
     """.split()
 )
 MISSING = sorted(set(MODEL.operation_names) - set(IMPLEMENTED))

@@ -249,3 +249,22 @@ def test_tags_and_versions(lambda_client):
     assert lambda_client.list_tags(Resource=arn)["Tags"] == {"a": "1", "b": "2"}
     versions = lambda_client.list_versions_by_function(FunctionName="tagged")["Versions"]
     assert [v["Version"] for v in versions] == ["$LATEST"]
+
+
+def test_no_aliases_or_function_urls(lambda_client):
+    # Neither can be made here (no CreateAlias, no CreateFunctionUrlConfig):
+    # looking for one is answered as AWS answers for a function without any.
+    arn = create(lambda_client, "plain", functions.ECHO)["FunctionArn"]
+    with pytest.raises(lambda_client.exceptions.ResourceNotFoundException) as excinfo:
+        lambda_client.get_alias(FunctionName="plain", Name="live")
+    assert excinfo.value.response["Error"]["Message"] == f"Cannot find alias arn: {arn}:live"
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert lambda_client.list_aliases(FunctionName="plain")["Aliases"] == []
+    assert lambda_client.list_function_url_configs(FunctionName=arn)["FunctionUrlConfigs"] == []
+    for look in (
+        lambda: lambda_client.get_alias(FunctionName="missing", Name="live"),
+        lambda: lambda_client.list_aliases(FunctionName="missing"),
+        lambda: lambda_client.list_function_url_configs(FunctionName="missing"),
+    ):
+        with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
+            look()
