@@ -19,7 +19,8 @@ TOOLS = os.path.join(ROOT, ".venv-tools")
 def installed(name: str, requirement: str, command: str, timeout: float = 600) -> str:
     """
     The bin folder of the virtualenv .venv-tools/C{name} holding
-    C{requirement} (installed first if needed; a stamp records which), in
+    C{requirement} (one or more, space-separated; installed first if needed;
+    a stamp records which), in
     which C{command} runs. Skips the test, saying why, where it cannot be
     installed.
     """
@@ -32,7 +33,7 @@ def installed(name: str, requirement: str, command: str, timeout: float = 600) -
     # RustStack's Lambda runs (what `sam build` looks for on PATH).
     steps = [
         [sys.executable, "-m", "venv", "--clear", venv],
-        [os.path.join(bin_dir, "python"), "-m", "pip", "install", "--quiet", requirement],
+        [os.path.join(bin_dir, "python"), "-m", "pip", "install", "--quiet", *requirement.split()],
     ]
     for step in steps:
         try:

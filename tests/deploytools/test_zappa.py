@@ -1,0 +1,198 @@
+"""
+Zappa, unmodified, against a RustStack it knows only by AWS_ENDPOINT_URL:
+`zappa deploy` of the notes Flask app (examples/flask_app; an IAM role, the
+package in S3, a Lambda function, a REST API through a CloudFormation stack
+from a template in S3, its deployment and stage settings), the app's data
+through DynamoDB and S3, `zappa tail`, `zappa update` of changed code, then `zappa undeploy`, which
+removes the API and stops where it looks for EventBridge rules (RustStack has
+no EventBridge; docs/deploy-zappa.md).
+
+Zappa packages the virtualenv it runs in, so the app's requirements are
+installed beside it in `.venv-tools/zappa` (tests/deploytools/tools.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from ruststack.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY, RustStackProcess
+from tests.deploytools.test_sam import call
+from tests.deploytools.tools import ROOT, installed
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FLASK_APP = os.path.join(ROOT, "examples", "flask_app")
+with open(os.path.join(FLASK_APP, "requirements.txt")) as _requirements:
+    ZAPPA = " ".join(["zappa==0.63.0", *_requirements.read().split()])
+TABLE, BUCKET, ARTIFACTS = "zappa-notes", "zappa-files", "zappa-notes-artifacts"
+FUNCTION, ROLE = "notes-dev", "notes-dev-ZappaLambdaExecutionRole"
+
+
+@pytest.fixture(scope="module")
+def zappa_bin() -> str:
+    return installed("zappa", ZAPPA, "zappa")
+
+
+@pytest.fixture(scope="module")
+def every_service():
+    process = RustStackProcess.start("--lambda-idle-timeout", "60")
+    yield process
+    process.stop()
+
+
+def settings(region: str) -> dict:
+    return {
+        "dev": {
+            "app_function": "wsgi.app",
+            "project_name": "notes",
+            "aws_region": region,
+            # RustStack's process executor runs functions with its own Python.
+            "runtime": f"python{sys.version_info.major}.{sys.version_info.minor}",
+            "s3_bucket": ARTIFACTS,
+            "environment_variables": {"TABLE_NAME": TABLE, "BUCKET_NAME": BUCKET},
+            "timeout_seconds": 30,
+            "log_level": "INFO",
+            # No EventBridge rule to keep the function warm.
+            "keep_warm": False,
+            # Loopback only: no GET of https://{api}.execute-api.{region}.amazonaws.com
+            # after deploying, and the packages of this virtualenv (built for
+            # the Python RustStack runs) rather than manylinux wheels from PyPI.
+            "touch": False,
+            "use_precompiled_packages": False,
+        }
+    }
+
+
+@pytest.fixture
+def zappa(zappa_bin, every_service, tmp_path):
+    """
+    Run a zappa command in the project (the Flask app, wsgi.py and
+    zappa_settings.json) against RustStack; its output.
+    """
+    project = tmp_path / "notes"
+    project.mkdir()
+    shutil.copy(os.path.join(FLASK_APP, "app.py"), project / "app.py")
+    shutil.copy(os.path.join(HERE, "zappa_app", "wsgi.py"), project / "wsgi.py")
+    (project / "zappa_settings.json").write_text(json.dumps(settings(every_service.region)))
+    kept = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env = {
+        **kept,
+        "PATH": zappa_bin + os.pathsep + os.environ.get("PATH", ""),
+        # Zappa packages the virtualenv this names.
+        "VIRTUAL_ENV": os.path.dirname(zappa_bin),
+        "HOME": str(tmp_path),
+        "AWS_ENDPOINT_URL": every_service.endpoint_url,
+        "AWS_ACCESS_KEY_ID": TEST_ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": TEST_SECRET_KEY,
+        "AWS_DEFAULT_REGION": every_service.region,
+        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+    }
+
+    def run(*args: str, timeout: float = 300, fails: bool = False) -> str:
+        try:
+            done = subprocess.run(
+                [os.path.join(zappa_bin, "zappa"), *args],
+                cwd=project,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired as e:
+            pytest.fail(f"zappa {' '.join(args)} took over {timeout} s:\n{e.stdout!r}\n{e.stderr!r}")
+        if fails:
+            assert done.returncode != 0, f"zappa {' '.join(args)} did not fail:\n{done.stdout}\n{done.stderr}"
+            return done.stdout + done.stderr
+        assert done.returncode == 0, (
+            f"zappa {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}\n"
+            f"RustStack's log: {every_service.log_path}"
+        )
+        return done.stdout + done.stderr
+
+    run.project = project  # type: ignore[attr-defined]
+    return run
+
+
+def test_deploy_call_tail_update_undeploy(zappa, every_service, capsys):
+    every_service.reset()
+    dynamodb, s3 = every_service.client("dynamodb"), every_service.client("s3")
+    awslambda, apigateway, iam = (every_service.client(n) for n in ("lambda", "apigateway", "iam"))
+    cfn = every_service.client("cloudformation")
+    # Zappa deploys code, not data stores: the app's table and bucket are made beforehand.
+    dynamodb.create_table(
+        TableName=TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+    )
+    s3.create_bucket(Bucket=BUCKET)
+
+    started = time.monotonic()
+    zappa("deploy", "dev")
+    first_deploy = time.monotonic() - started
+
+    function = awslambda.get_function(FunctionName=FUNCTION)["Configuration"]
+    assert function["Handler"] == "handler.lambda_handler"
+    # (Zappa's environment_variables travel in the package, set by its handler.)
+    assert function["Role"] == iam.get_role(RoleName=ROLE)["Role"]["Arn"]
+    (api,) = apigateway.get_rest_apis()["items"]
+    assert api["name"] == FUNCTION and api["binaryMediaTypes"] == ["*/*"]
+    stage = apigateway.get_stage(restApiId=api["id"], stageName="dev")
+    assert stage["methodSettings"]["*/*"]["loggingLevel"] == "OFF"
+    assert cfn.describe_stacks(StackName=FUNCTION)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+
+    base = f"{every_service.endpoint_url}/restapis/{api['id']}/dev/_user_request_"
+    # Data round-trips through the table...
+    assert call("PUT", f"{base}/notes/n1", {"title": "first", "tags": ["zappa"]})[0] == 201
+    status, body = call("GET", f"{base}/notes/n1")
+    assert (status, json.loads(body)) == (200, {"id": "n1", "title": "first", "text": "", "tags": ["zappa"]})
+    assert dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "n1"}})["Item"]["title"] == {"S": "first"}
+    # ...and the bucket.
+    upload = urllib.request.Request(f"{base}/files/hello.txt", data=b"hello", method="PUT")
+    upload.add_header("Content-Type", "text/plain")
+    with urllib.request.urlopen(upload, timeout=60) as response:
+        assert response.status == 201
+    assert call("GET", f"{base}/files/hello.txt") == (200, b"hello")
+    assert s3.get_object(Bucket=BUCKET, Key="hello.txt")["Body"].read() == b"hello"
+    status, body = call("GET", f"{base}/release")
+    assert (status, json.loads(body)) == (200, {"release": "one"})
+
+    # The line the app logged, through `zappa tail` (CloudWatch Logs).
+    deadline = time.monotonic() + 30
+    while "serving release one" not in (logs := zappa("tail", "dev", "--since", "10m", "--disable-keep-open")):
+        assert time.monotonic() < deadline, f"the app's line not in zappa tail:\n{logs}"
+        time.sleep(1)
+
+    # The update path: new code, the same API.
+    wsgi = zappa.project / "wsgi.py"
+    wsgi.write_text(wsgi.read_text().replace('RELEASE = "one"', 'RELEASE = "two"'))
+    started = time.monotonic()
+    zappa("update", "dev")
+    second_deploy = time.monotonic() - started
+    status, body = call("GET", f"{base}/release")
+    assert (status, json.loads(body)) == (200, {"release": "two"})
+    assert call("GET", f"{base}/notes/n1")[0] == 200  # the table kept its data
+    assert [a["id"] for a in apigateway.get_rest_apis()["items"]] == [api["id"]]
+
+    # `zappa undeploy` removes the API (its stack), then always looks for the
+    # EventBridge rules that target the function (ListRuleNamesByTarget) and
+    # stops there: RustStack has no EventBridge (docs/deploy-zappa.md).
+    stopped = zappa("undeploy", "dev", "--yes", "--remove-logs", fails=True)
+    assert "ListRuleNamesByTarget operation: The service 'events' is not provided in this RustStack" in stopped
+    assert apigateway.get_rest_apis()["items"] == []
+    with pytest.raises(cfn.exceptions.ClientError, match="does not exist"):
+        cfn.describe_stacks(StackName=FUNCTION)
+    # What it would have removed next: the function and its log group.
+    awslambda.delete_function(FunctionName=FUNCTION)
+    every_service.client("logs").delete_log_group(logGroupName=f"/aws/lambda/{FUNCTION}")
+    with capsys.disabled():
+        print(f"\nzappa against RustStack: deploy {first_deploy:.1f} s, update {second_deploy:.1f} s")
