@@ -7,7 +7,7 @@ routes and configuration (UpdateFunctionCode, PutRestApi overwrite,
 UpdateRestApi), then `chalice delete` and nothing left behind.
 
 Chalice is installed from PyPI into `.venv-tools/chalice` on first use
-(tests/deploytools/chalice_env.py); where it cannot be, the test skips saying why.
+(tests/deploytools/tools.py); where it cannot be, the test skips saying why.
 """
 
 from __future__ import annotations
@@ -24,8 +24,11 @@ import requests
 from botocore.exceptions import ClientError
 
 from ruststack.testing import RustStackProcess
-from tests.deploytools.chalice_env import Unavailable, chalice_program
+from tests.deploytools.tools import installed, run_tool
 
+# botocore reads AWS_ENDPOINT_URL from 1.31.57 on; chalice itself has no
+# endpoint setting and builds its clients from a botocore session.
+REQUIREMENTS = "chalice==1.34.0 botocore>=1.31.57 boto3"
 APP = Path(__file__).parent / "chalice_app"
 FUNCTION = "ruststack-notes-dev"
 TABLE = "chalice-notes"
@@ -41,11 +44,8 @@ def version():
 
 
 @pytest.fixture(scope="module")
-def chalice():
-    try:
-        return chalice_program()
-    except Unavailable as reason:
-        pytest.skip(f"Chalice cannot be installed here: {reason}")
+def chalice() -> str:
+    return installed("chalice", REQUIREMENTS, "chalice")
 
 
 @pytest.fixture(scope="module")
@@ -76,11 +76,7 @@ def test_chalice_deploy_logs_redeploy_delete(chalice, stack, tmp_path):
     environment = _environment(stack, tmp_path)
 
     def run(*arguments: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        done = subprocess.run(
-            [chalice, *arguments], cwd=project, env=environment, capture_output=True, text=True, timeout=timeout
-        )
-        assert done.returncode == 0, f"chalice {' '.join(arguments)}:\n{done.stdout}\n{done.stderr}"
-        return done
+        return run_tool(chalice, "chalice", arguments, str(project), environment, timeout, stack.log_path)
 
     def deploy() -> tuple[str, float]:
         started = time.monotonic()

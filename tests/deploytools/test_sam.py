@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 import urllib.request
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 
 from ruststack.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY, RustStackProcess
-from tests.deploytools.tools import ROOT, installed
+from tests.deploytools.tools import ROOT, call, installed, run_tool
 
 SAM_CLI = "aws-sam-cli==1.170.0"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -80,35 +79,10 @@ def sam(sam_bin, every_service, project, tmp_path):
             env[name] = os.environ[name]
 
     def run(*args: str, timeout: float = 300) -> str:
-        try:
-            done = subprocess.run(
-                [os.path.join(sam_bin, "sam"), *args],
-                cwd=project,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                stdin=subprocess.DEVNULL,
-            )
-        except subprocess.TimeoutExpired as e:
-            pytest.fail(f"sam {' '.join(args)} took over {timeout} s:\n{e.stdout!r}\n{e.stderr!r}")
-        assert done.returncode == 0, (
-            f"sam {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}\n"
-            f"RustStack's log: {every_service.log_path}"
-        )
+        done = run_tool(sam_bin, "sam", args, project, env, timeout, every_service.log_path)
         return done.stdout + done.stderr
 
     return run
-
-
-def call(method: str, url: str, body: Any = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
 
 
 def outputs(cfn: Any) -> dict[str, str]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 import urllib.request
@@ -24,8 +23,7 @@ import urllib.request
 import pytest
 
 from ruststack.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY, RustStackProcess
-from tests.deploytools.test_sam import call
-from tests.deploytools.tools import ROOT, installed
+from tests.deploytools.tools import ROOT, call, installed, run_tool
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FLASK_APP = os.path.join(ROOT, "examples", "flask_app")
@@ -97,25 +95,7 @@ def zappa(zappa_bin, every_service, tmp_path):
     }
 
     def run(*args: str, timeout: float = 300, fails: bool = False) -> str:
-        try:
-            done = subprocess.run(
-                [os.path.join(zappa_bin, "zappa"), *args],
-                cwd=project,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                stdin=subprocess.DEVNULL,
-            )
-        except subprocess.TimeoutExpired as e:
-            pytest.fail(f"zappa {' '.join(args)} took over {timeout} s:\n{e.stdout!r}\n{e.stderr!r}")
-        if fails:
-            assert done.returncode != 0, f"zappa {' '.join(args)} did not fail:\n{done.stdout}\n{done.stderr}"
-            return done.stdout + done.stderr
-        assert done.returncode == 0, (
-            f"zappa {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}\n"
-            f"RustStack's log: {every_service.log_path}"
-        )
+        done = run_tool(zappa_bin, "zappa", args, project, env, timeout, every_service.log_path, fails)
         return done.stdout + done.stderr
 
     run.project = project  # type: ignore[attr-defined]

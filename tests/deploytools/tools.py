@@ -6,9 +6,15 @@ on first use and kept for the next run.
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import subprocess
 import sys
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
@@ -20,28 +26,93 @@ def installed(name: str, requirement: str, command: str, timeout: float = 600) -
     """
     The bin folder of the virtualenv .venv-tools/C{name} holding
     C{requirement} (one or more, space-separated; installed first if needed;
-    a stamp records which), in
-    which C{command} runs. Skips the test, saying why, where it cannot be
-    installed.
+    a stamp records which), in which C{command} runs. Skips the test, saying
+    why, where it cannot be installed.
     """
     venv = os.path.join(TOOLS, name)
     bin_dir = os.path.join(venv, "bin")
     stamp = os.path.join(venv, ".installed")
-    if os.path.exists(stamp) and open(stamp).read() == requirement and os.path.exists(os.path.join(bin_dir, command)):
-        return bin_dir
-    # The interpreter running the tests: the tool's Python is then the version
-    # RustStack's Lambda runs (what `sam build` looks for on PATH).
-    steps = [
-        [sys.executable, "-m", "venv", "--clear", venv],
-        [os.path.join(bin_dir, "python"), "-m", "pip", "install", "--quiet", *requirement.split()],
-    ]
-    for step in steps:
-        try:
-            done = subprocess.run(step, capture_output=True, text=True, timeout=timeout)
-        except (OSError, subprocess.TimeoutExpired) as e:
-            pytest.skip(f"cannot install {requirement}: {e}")
-        if done.returncode != 0:
-            pytest.skip(f"cannot install {requirement}: {done.stderr.strip()[-2000:]}")
-    with open(stamp, "w") as f:
-        f.write(requirement)
+    os.makedirs(TOOLS, exist_ok=True)
+    # Two test sessions at once install once.
+    with open(os.path.join(TOOLS, f".{name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _read(stamp) == requirement and os.path.exists(os.path.join(bin_dir, command)):
+            return bin_dir
+        # The interpreter running the tests: the tool's Python is then the
+        # version RustStack's Lambda runs (what `sam build` looks for on PATH,
+        # the runtime Chalice gives its functions).
+        steps = [
+            [sys.executable, "-m", "venv", "--clear", venv],
+            [os.path.join(bin_dir, "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+            + requirement.split(),
+        ]
+        # Not the project's own environment.
+        environment = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        for step in steps:
+            try:
+                done = subprocess.run(step, capture_output=True, text=True, timeout=timeout, env=environment)
+            except (OSError, subprocess.TimeoutExpired) as e:
+                pytest.skip(f"cannot install {requirement}: {e}")
+            if done.returncode != 0:
+                pytest.skip(f"cannot install {requirement}: {done.stderr.strip()[-2000:]}")
+        with open(stamp, "w") as f:
+            f.write(requirement)
     return bin_dir
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+def run_tool(
+    bin_dir: str,
+    command: str,
+    arguments: tuple[str, ...],
+    cwd: str,
+    env: Mapping[str, str],
+    timeout: float,
+    log_path: str,
+    fails: bool = False,
+) -> subprocess.CompletedProcess:
+    """
+    Run a deploy tool's C{command} with C{arguments} in C{cwd}; fail the test
+    if it takes over C{timeout} s, or unless it succeeds (fails, with
+    C{fails}), naming RustStack's log (C{log_path}).
+    """
+    line = f"{command} {' '.join(arguments)}"
+    try:
+        done = subprocess.run(
+            [os.path.join(bin_dir, command), *arguments],
+            cwd=cwd,
+            env=dict(env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f"{line} took over {timeout} s:\n{e.stdout!r}\n{e.stderr!r}")
+    if fails:
+        assert done.returncode != 0, f"{line} did not fail:\n{done.stdout}\n{done.stderr}"
+    else:
+        assert done.returncode == 0, (
+            f"{line} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}\nRustStack's log: {log_path}"
+        )
+    return done
+
+
+def call(method: str, url: str, body: Any = None) -> tuple[int, Any]:
+    """
+    An HTTP request to a deployed app: its status and body (JSON C{body} sent).
+    """
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
