@@ -11,11 +11,12 @@ from zope.interface import implementer
 from ruststack.aws import errors
 from ruststack.aws.identity import Authenticator
 from ruststack.interfaces import RUNNING, IAwsService, IPublicRequests, IRoles, ServiceStatus
+from ruststack.protocol.request import query_pairs
 from ruststack.service_resource import ServiceResource
 from ruststack.sts.operations import HANDLERS, PROTOCOL, StsCall
 
 # Called unsigned by design: the token is the proof of identity.
-_UNSIGNED_ACTIONS = frozenset({b"AssumeRoleWithWebIdentity", b"AssumeRoleWithSAML"})
+_UNSIGNED_ACTIONS = frozenset({"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"})
 
 
 @implementer(IAwsService, IPublicRequests)
@@ -40,9 +41,13 @@ class StsService:
         if request.method != b"POST" or request.content is None:
             return False
         request.content.seek(0)
-        form = request.content.read(64 * 1024)
+        form = request.content.read(64 * 1024).decode("latin-1")
         request.content.seek(0)
-        actions = [pair[7:] for pair in form.split(b"&") if pair.startswith(b"Action=")]
+        try:
+            # Read as the protocol layer will read it to find the operation.
+            actions = [value for name, value in query_pairs(form) if name == "Action"]
+        except UnicodeDecodeError:
+            return False
         return len(actions) == 1 and actions[0] in _UNSIGNED_ACTIONS
 
     def status(self) -> ServiceStatus:
