@@ -71,12 +71,7 @@ class ServiceSessions:
     def credentials(self, account: str) -> Credentials:
         now = self.authenticator.now()
         session = self._by_account.get(account)
-        # Renewed when close to expiry, or when forgotten (STS's reset clears every session).
-        if (
-            session is None
-            or session.expiration - now < _RENEW_BEFORE
-            or self.authenticator.sessions.get(session.access_key) is None
-        ):
+        if session is None or not self.authenticator.sessions.usable(session, now, _RENEW_BEFORE):
             session = self.authenticator.sessions.assume_role(
                 "aws",
                 account,

@@ -203,6 +203,14 @@ class Sessions:
     def get(self, access_key: str) -> Session | None:
         return self._by_key.get(access_key)
 
+    def usable(self, session: Session, now: float, margin: float) -> bool:
+        """
+        Whether a holder of C{session} may go on handing it out: still known
+        (a reset of STS forgets every session) and not within C{margin}
+        seconds of its expiry.
+        """
+        return self._by_key.get(session.access_key) is session and session.expiration - now >= margin
+
     def clear(self) -> None:
         self._by_key.clear()
 

@@ -317,11 +317,9 @@ class RoleCredentials:
 
     def usable(self, session: identity.Session) -> bool:
         """
-        Whether new environments may still start with C{session}: known (a
-        reset of STS forgets every session) and not close to expiry.
+        Whether new environments may still start with C{session}.
         """
-        known = self.sessions.get(session.access_key) is session
-        return known and session.expiration - self.clock.seconds() >= CREDENTIALS_RENEWAL
+        return self.sessions.usable(session, self.clock.seconds(), CREDENTIALS_RENEWAL)
 
 
 def make_service(context: Any) -> LambdaService:
