@@ -1,7 +1,7 @@
 """
-Deploy tools installed from PyPI, each into a virtualenv of its own under
-.venv-tools/ (so they never fight the project's pinned dependencies), made
-on first use and kept for the next run.
+Deploy tools installed from PyPI or npm, each into a virtualenv or npm
+prefix of its own under .venv-tools/ (so they never fight the project's
+pinned dependencies), made on first use and kept for the next run.
 """
 
 from __future__ import annotations
@@ -31,21 +31,40 @@ def installed(name: str, requirement: str, command: str, timeout: float = 600) -
     """
     venv = os.path.join(TOOLS, name)
     bin_dir = os.path.join(venv, "bin")
-    stamp = os.path.join(venv, ".installed")
+    # The interpreter running the tests: the tool's Python is then the
+    # version RustStack's Lambda runs (what `sam build` looks for on PATH,
+    # the runtime Chalice gives its functions).
+    steps = [
+        [sys.executable, "-m", "venv", "--clear", venv],
+        [os.path.join(bin_dir, "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        + requirement.split(),
+    ]
+    return _install(venv, bin_dir, requirement, command, steps, timeout)
+
+
+def npm_installed(name: str, packages: str, command: str, timeout: float = 600) -> str:
+    """
+    The bin folder of the npm prefix .venv-tools/C{name} holding C{packages}
+    (space-separated npm specs; installed first if needed), in which
+    C{command} runs. Skips the test, saying why, where it cannot be installed.
+    """
+    prefix = os.path.join(TOOLS, name)
+    steps = [
+        ["rm", "-rf", prefix],
+        ["mkdir", "-p", prefix],
+        ["npm", "install", "--prefix", prefix, "--no-audit", "--no-fund", "--loglevel=error", *packages.split()],
+    ]
+    return _install(prefix, os.path.join(prefix, "node_modules", ".bin"), packages, command, steps, timeout)
+
+
+def _install(home: str, bin_dir: str, requirement: str, command: str, steps: list[list[str]], timeout: float) -> str:
+    stamp = os.path.join(home, ".installed")
     os.makedirs(TOOLS, exist_ok=True)
     # Two test sessions at once install once.
-    with open(os.path.join(TOOLS, f".{name}.lock"), "w") as lock:
+    with open(os.path.join(TOOLS, f".{os.path.basename(home)}.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if _read(stamp) == requirement and os.path.exists(os.path.join(bin_dir, command)):
             return bin_dir
-        # The interpreter running the tests: the tool's Python is then the
-        # version RustStack's Lambda runs (what `sam build` looks for on PATH,
-        # the runtime Chalice gives its functions).
-        steps = [
-            [sys.executable, "-m", "venv", "--clear", venv],
-            [os.path.join(bin_dir, "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-            + requirement.split(),
-        ]
         # Not the project's own environment.
         environment = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
         for step in steps:
