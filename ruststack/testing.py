@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -180,8 +181,23 @@ class RustStackProcess:
             endpoint_url = f.read().strip()
         return cls(process=process, endpoint_url=endpoint_url, region=region, log_path=log_path)
 
-    def client(self, service_name: str, **kwargs: Any):
-        return _client(service_name, self.endpoint_url, self.region, **kwargs)
+    def client(self, service_name: str, endpoint_url: str | None = None, **kwargs: Any):
+        return _client(service_name, endpoint_url or self.endpoint_url, self.region, **kwargs)
+
+    def tls_endpoint_url(self, timeout: float = 10.0) -> str:
+        """
+        The HTTPS edge's URL (started with C{--tls-port}), as RustStack
+        announces it in its log once listening.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                found = re.search(r"listening on .* and (https://\S+?);", f.read())
+            if found:
+                return found.group(1)
+            if time.monotonic() > deadline:
+                raise RuntimeError("the TLS edge did not announce its URL: was it started with --tls-port?")
+            time.sleep(0.05)
 
     def health(self) -> dict:
         with urllib.request.urlopen(self.endpoint_url + "/_ruststack/health", timeout=10) as response:

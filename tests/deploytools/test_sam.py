@@ -2,7 +2,8 @@
 The AWS SAM CLI, unmodified, against RustStack: `sam build`, `sam deploy`
 (a samconfig.toml), `sam logs` and `sam delete` of the notes Flask app
 (examples/flask_app) with its DynamoDB table and S3 bucket, with nothing but
-AWS_ENDPOINT_URL pointing the CLI at RustStack.
+AWS_ENDPOINT_URL pointing the CLI at RustStack; and `sam deploy --resolve-s3`
+through the HTTPS edge, as SAM's managed bucket allows no other way in.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from ruststack.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY, RustStackProcess
+from ruststack.tls import generate_self_signed
 from tests.deploytools.tools import ROOT, call, installed, run_tool
 
 SAM_CLI = "aws-sam-cli==1.170.0"
@@ -33,8 +35,22 @@ def sam_bin() -> str:
 
 
 @pytest.fixture(scope="module")
-def every_service():
-    process = RustStackProcess.start("--lambda-idle-timeout", "60")
+def certificate(tmp_path_factory) -> tuple[str, str]:
+    """
+    A self-signed certificate and key for the HTTPS edge.
+    """
+    folder = tmp_path_factory.mktemp("tls")
+    pair = str(folder / "localhost.crt"), str(folder / "localhost.key")
+    generate_self_signed(*pair)
+    return pair
+
+
+@pytest.fixture(scope="module")
+def every_service(certificate):
+    cert, key = certificate
+    process = RustStackProcess.start(
+        "--lambda-idle-timeout", "60", "--tls-port", "0", "--tls-cert", cert, "--tls-key", key
+    )
     yield process
     process.stop()
 
@@ -53,7 +69,7 @@ def project(tmp_path) -> str:
 
 
 @pytest.fixture
-def sam(sam_bin, every_service, project, tmp_path):
+def sam(sam_bin, every_service, certificate, project, tmp_path):
     """
     Run a sam command in the project against RustStack; its output.
     """
@@ -78,8 +94,12 @@ def sam(sam_bin, every_service, project, tmp_path):
         if name in os.environ:
             env[name] = os.environ[name]
 
-    def run(*args: str, timeout: float = 300) -> str:
-        done = run_tool(sam_bin, "sam", args, project, env, timeout, every_service.log_path)
+    def run(*args: str, timeout: float = 300, tls: bool = False) -> str:
+        through = env
+        if tls:  # the HTTPS edge; by IP, as glibc does not resolve the virtual hosts of *.localhost
+            url = every_service.tls_endpoint_url().replace("localhost", "127.0.0.1")
+            through = {**env, "AWS_ENDPOINT_URL": url, "AWS_CA_BUNDLE": certificate[0]}
+        done = run_tool(sam_bin, "sam", args, project, through, timeout, every_service.log_path)
         return done.stdout + done.stderr
 
     return run
@@ -150,3 +170,39 @@ def test_build_deploy_call_logs_update_delete(sam, every_service, project, capsy
     assert every_service.client("s3").list_objects_v2(Bucket=ARTIFACTS)["KeyCount"] == 0  # sam delete's artifacts
     with capsys.disabled():
         print(f"\nsam deploy against RustStack: first {first_deploy:.1f} s, update {second_deploy:.1f} s")
+
+
+def test_resolve_s3_through_the_https_edge(sam, every_service, certificate, project):
+    """
+    `sam deploy --resolve-s3` makes SAM's managed stack, whose bucket policy
+    denies requests that are not over TLS (as on AWS), and uploads into it:
+    through the HTTPS edge it deploys; `sam delete` leaves the managed stack.
+    """
+    every_service.reset()
+    os.unlink(os.path.join(project, "samconfig.toml"))  # its s3_bucket excludes --resolve-s3
+    overrides = ["--parameter-overrides", f"PythonRuntime={RUNTIME}", "Release=managed"]
+    sam("build", *overrides)
+    sam(
+        "deploy", "--stack-name", "notes", "--resolve-s3", "--capabilities", "CAPABILITY_IAM",
+        "--no-confirm-changeset", *overrides, tls=True,
+    )  # fmt: skip
+
+    cfn = every_service.client("cloudformation")
+    managed = cfn.describe_stacks(StackName="aws-sam-cli-managed-default")["Stacks"][0]
+    bucket = next(o["OutputValue"] for o in managed["Outputs"] if o["OutputKey"] == "SourceBucket")
+    s3 = every_service.client("s3")
+    # Plain HTTP is refused by the managed bucket's policy; the upload went through TLS.
+    with pytest.raises(s3.exceptions.ClientError, match="AccessDenied"):
+        s3.list_objects_v2(Bucket=bucket)
+    secure = every_service.client("s3", endpoint_url=every_service.tls_endpoint_url(), verify=certificate[0])
+    uploaded = [o["Key"] for o in secure.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert any(key.endswith(".template") for key in uploaded), uploaded
+
+    base = f"{every_service.endpoint_url}/restapis/{outputs(cfn)['ApiId']}/Prod/_user_request_"
+    status, body = call("GET", f"{base}/release")
+    assert (status, json.loads(body)) == (200, {"release": "managed", "code": "one"})
+
+    sam("delete", "--stack-name", "notes", "--no-prompts", tls=True)
+    names = [s["StackName"] for s in cfn.describe_stacks()["Stacks"]]
+    assert names == ["aws-sam-cli-managed-default"]  # kept for the next deploy, as on AWS
+    assert every_service.client("lambda").list_functions()["Functions"] == []

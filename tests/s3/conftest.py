@@ -8,8 +8,6 @@ from __future__ import annotations
 import http.client
 import itertools
 import os
-import re
-import time
 
 import pytest
 
@@ -103,13 +101,6 @@ def tls_stack(tmp_path_factory):
     """
     cache = tmp_path_factory.mktemp("cache")
     process = RustStackProcess.start("--services", "s3", "--tls-port", "0", "--cache-dir", str(cache))
-    deadline = time.monotonic() + 10
-    url = None
-    while url is None and time.monotonic() < deadline:
-        with open(process.log_path, encoding="utf-8") as f:
-            found = re.search(r"and (https://localhost:\d+)", f.read())
-        url = found.group(1) if found else None
-        time.sleep(0.05)
-    assert url, "the TLS edge did not announce its URL"
+    url = process.tls_endpoint_url()
     yield process, url, str(cache / "tls" / "localhost.crt")
     process.stop()
