@@ -293,9 +293,11 @@ def _tagged(call: Call, arn: str) -> Rule:
         raise validation(f"Parameter {arn} is not valid. Reason: Provided Arn is not in correct format.")
     region, account, path = parsed.groups()
     bus, _, name = path.rpartition("/")
-    rule = call.find(name) if (region, account, bus or DEFAULT_BUS) == (call.region, call.account, DEFAULT_BUS) else None
+    bus = bus or DEFAULT_BUS
+    mine = (region, account, bus) == (call.region, call.account, DEFAULT_BUS)
+    rule = call.find(name) if mine else None
     if rule is None:
-        raise rule_not_found(name, bus or DEFAULT_BUS)
+        raise rule_not_found(name, bus)
     return rule
 
 
