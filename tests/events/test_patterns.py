@@ -19,11 +19,9 @@ KEYS = st.text(st.characters(codec="utf-8", exclude_characters='"\\'), min_size=
 )
 SCALARS = st.none() | st.booleans() | st.integers(-(10**9), 10**9) | st.text(max_size=10)
 STRINGS = st.text(max_size=10)
-NUMERIC = (
-    st.tuples(st.sampled_from(["<", "<=", "=", ">", ">="]), st.integers(-1000, 1000)).map(list)
-    | st.tuples(st.sampled_from([">", ">="]), st.integers(-1000, 0), st.sampled_from(["<", "<="]), st.integers(1, 1000))
-    .map(list)
-)
+NUMERIC = st.tuples(st.sampled_from(["<", "<=", "=", ">", ">="]), st.integers(-1000, 1000)).map(list) | st.tuples(
+    st.sampled_from([">", ">="]), st.integers(-1000, 0), st.sampled_from(["<", "<="]), st.integers(1, 1000)
+).map(list)
 EXPRESSIONS = st.one_of(
     STRINGS.map(lambda s: {"prefix": s}),
     STRINGS.map(lambda s: {"suffix": s}),
@@ -38,8 +36,10 @@ EXPRESSIONS = st.one_of(
 LEAVES = st.lists(SCALARS | EXPRESSIONS, min_size=1, max_size=4)
 PATTERNS = st.recursive(
     st.dictionaries(KEYS, LEAVES, min_size=1, max_size=3),
-    lambda inner: st.dictionaries(KEYS, LEAVES | inner, min_size=1, max_size=3)
-    | st.lists(inner, min_size=2, max_size=3).map(lambda branches: {"$or": branches}),
+    lambda inner: (
+        st.dictionaries(KEYS, LEAVES | inner, min_size=1, max_size=3)
+        | st.lists(inner, min_size=2, max_size=3).map(lambda branches: {"$or": branches})
+    ),
     max_leaves=8,
 )
 
