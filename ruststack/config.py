@@ -32,6 +32,7 @@ SERVICE_PACKAGES = {
     "sts": "sts",
     "iam": "iam",
     "ssm": "ssm",
+    "events": "events",
     "cloudformation": "cloudformation",
 }
 ALL_SERVICES = tuple(SERVICE_PACKAGES)

@@ -26,11 +26,10 @@ DEFAULT_SERVICE = "s3"
 # reports NotImplemented instead of failing to read the answer. A fixed list:
 # a client cannot make RustStack load any model it names.
 FOREIGN_SERVICES = {
-    **{name: name for name in ("sqs", "sns", "events", "kms")},
+    **{name: name for name in ("sqs", "sns", "kms")},
     **{name: name for name in ("secretsmanager", "kinesis", "firehose", "cognito-idp")},
     "states": "stepfunctions",
     "AmazonSQS": "sqs",
-    "AWSEvents": "events",
     "TrentService": "kms",
     "AWSStepFunctions": "stepfunctions",
     "Kinesis_20131202": "kinesis",

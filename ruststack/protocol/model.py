@@ -23,6 +23,7 @@ SERVICES = (
     "ssm",
     "cloudformation",
     "apigatewayv2",
+    "events",
 )
 PROTOCOLS = ("rest-xml", "rest-json", "json", "query")
 

@@ -3,9 +3,10 @@ Zappa, unmodified, against a RustStack it knows only by AWS_ENDPOINT_URL:
 `zappa deploy` of the notes Flask app (examples/flask_app; an IAM role, the
 package in S3, a Lambda function, a REST API through a CloudFormation stack
 from a template in S3, its deployment and stage settings), the app's data
-through DynamoDB and S3, `zappa tail`, `zappa update` of changed code, then `zappa undeploy`, which
-removes the API and stops where it looks for EventBridge rules (RustStack has
-no EventBridge; docs/deploy-zappa.md).
+through DynamoDB and S3, its keep-warm EventBridge rule (stored, not fired), `zappa tail`,
+`zappa update` of changed code, then `zappa undeploy --remove-logs`, after which
+nothing of the deployment is left but the execution role (which Zappa never
+deletes, on AWS either).
 
 Zappa packages the virtualenv it runs in, so the app's requirements are
 installed beside it in `.venv-tools/zappa` (tests/deploytools/tools.py).
@@ -57,8 +58,8 @@ def settings(region: str) -> dict:
             "environment_variables": {"TABLE_NAME": TABLE, "BUCKET_NAME": BUCKET},
             "timeout_seconds": 30,
             "log_level": "INFO",
-            # No EventBridge rule to keep the function warm.
-            "keep_warm": False,
+            # keep_warm stays on (Zappa's default): a rule of rate(4 minutes)
+            # targets the function (RustStack stores it, never fires it).
             # Loopback only: no GET of https://{api}.execute-api.{region}.amazonaws.com
             # after deploying, and the packages of this virtualenv (built for
             # the Python RustStack runs) rather than manylinux wheels from PyPI.
@@ -102,6 +103,18 @@ def zappa(zappa_bin, every_service, tmp_path):
     return run
 
 
+def assert_keep_warm(events, function_arn: str) -> None:
+    """
+    The function is the one target of one rule, Zappa's keep-warm schedule.
+    """
+    (name,) = events.list_rule_names_by_target(TargetArn=function_arn)["RuleNames"]
+    assert name == f"{FUNCTION}-zappa-keep-warm-handler.keep_warm_callback"
+    rule = events.describe_rule(Name=name)
+    assert (rule["ScheduleExpression"], rule["State"]) == ("rate(4 minutes)", "ENABLED")
+    (target,) = events.list_targets_by_rule(Rule=name)["Targets"]
+    assert target["Arn"] == function_arn and "InputTemplate" in target["InputTransformer"]
+
+
 def test_deploy_call_tail_update_undeploy(zappa, every_service, capsys):
     every_service.reset()
     dynamodb, s3 = every_service.client("dynamodb"), every_service.client("s3")
@@ -129,6 +142,8 @@ def test_deploy_call_tail_update_undeploy(zappa, every_service, capsys):
     stage = apigateway.get_stage(restApiId=api["id"], stageName="dev")
     assert stage["methodSettings"]["*/*"]["loggingLevel"] == "OFF"
     assert cfn.describe_stacks(StackName=FUNCTION)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    events = every_service.client("events")
+    assert_keep_warm(events, function["FunctionArn"])
 
     base = f"{every_service.endpoint_url}/restapis/{api['id']}/dev/_user_request_"
     # Data round-trips through the table...
@@ -163,16 +178,21 @@ def test_deploy_call_tail_update_undeploy(zappa, every_service, capsys):
     assert call("GET", f"{base}/notes/n1")[0] == 200  # the table kept its data
     assert [a["id"] for a in apigateway.get_rest_apis()["items"]] == [api["id"]]
 
-    # `zappa undeploy` removes the API (its stack), then always looks for the
-    # EventBridge rules that target the function (ListRuleNamesByTarget) and
-    # stops there: RustStack has no EventBridge (docs/deploy-zappa.md).
-    stopped = zappa("undeploy", "dev", "--yes", "--remove-logs", fails=True)
-    assert "ListRuleNamesByTarget operation: The service 'events' is not provided in this RustStack" in stopped
+    assert_keep_warm(events, function["FunctionArn"])  # put again by the update
+
+    # `zappa undeploy` removes the API (its stack), the keep-warm rule, the
+    # function and, with --remove-logs, its log group.
+    zappa("undeploy", "dev", "--yes", "--remove-logs")
     assert apigateway.get_rest_apis()["items"] == []
     with pytest.raises(cfn.exceptions.ClientError, match="does not exist"):
         cfn.describe_stacks(StackName=FUNCTION)
-    # What it would have removed next: the function and its log group.
-    awslambda.delete_function(FunctionName=FUNCTION)
-    every_service.client("logs").delete_log_group(logGroupName=f"/aws/lambda/{FUNCTION}")
+    assert events.list_rules()["Rules"] == []
+    assert events.list_rule_names_by_target(TargetArn=function["FunctionArn"])["RuleNames"] == []
+    with pytest.raises(awslambda.exceptions.ResourceNotFoundException):
+        awslambda.get_function(FunctionName=FUNCTION)
+    assert awslambda.list_functions()["Functions"] == []
+    assert every_service.client("logs").describe_log_groups()["logGroups"] == []
+    # What Zappa leaves, on AWS too: its execution role, and the artifacts bucket.
+    assert iam.get_role(RoleName=ROLE)["Role"]["RoleName"] == ROLE
     with capsys.disabled():
         print(f"\nzappa against RustStack: deploy {first_deploy:.1f} s, update {second_deploy:.1f} s")

@@ -91,7 +91,7 @@ def test_s3_keys_that_look_like_other_services_paths(every_service, key):
     ("service", "call", "state"),
     [
         ("sns", lambda c: c.list_topics(), "not provided"),  # query
-        ("events", lambda c: c.list_rules(), "not provided"),  # json
+        ("stepfunctions", lambda c: c.list_state_machines(), "not provided"),  # json
         ("kms", lambda c: c.list_keys(), "not provided"),  # json, a target prefix of its own
         ("sqs", lambda c: c.list_queues(), "not provided"),  # json (botocore speaks JSON to SQS now)
         ("dynamodb", lambda c: c.list_tables(), "not enabled"),

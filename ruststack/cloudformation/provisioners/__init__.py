@@ -5,7 +5,7 @@ a L{ruststack.cloudformation.provisioners.base.Provisioner}.
 
 from __future__ import annotations
 
-from ruststack.cloudformation.provisioners import apigateway, awslambda, dynamodb, nested, others, s3
+from ruststack.cloudformation.provisioners import apigateway, awslambda, dynamodb, events, nested, others, s3
 from ruststack.cloudformation.provisioners.base import Provisioner
 
 _PROVISIONERS: list[Provisioner] = [
@@ -30,6 +30,7 @@ _PROVISIONERS: list[Provisioner] = [
     others.ManagedPolicy(),
     others.LogGroup(),
     others.Parameter(),
+    events.Rule(),
     nested.NestedStack(),
     *(others.Recorded(name) for name in others.RECORDED_TYPES),
 ]
