@@ -25,7 +25,8 @@ from twisted.python.failure import Failure
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from ruststack.aws.errors import AwsError
+from ruststack.aws.errors import AwsError, json_auth_error
+from ruststack.interfaces import RUNNING, ServiceStatus
 from ruststack.protocol import Handler, Protocol, ProtocolRequest, Response
 from ruststack.protocol.errors import internal_error
 
@@ -140,3 +141,30 @@ class SplitResource(Resource):
 
     def render(self, request: Any) -> bytes | int:
         return (self.other if self.diverted(request) else self.control_plane).render(request)
+
+
+class StoredService:
+    """
+    The L{IAwsService} methods of a service on the contract whose state is
+    one store (C{self.store}, with C{reset()}) and whose answers come from one
+    L{ServiceResource} (C{self.resource}): running from the start, reset by
+    forgetting the store, its errors in its protocol. A bad signature is
+    refused as JSON services refuse it, with C{auth_status}; a query service
+    overrides L{auth_error}.
+    """
+
+    store: Any
+    resource: ServiceResource
+    auth_status = 400
+
+    def status(self) -> ServiceStatus:
+        return RUNNING
+
+    def reset(self) -> None:
+        self.store.reset()
+
+    def render_error(self, request: Any, error: AwsError) -> bytes:
+        return self.resource.render_error(request, error)
+
+    def auth_error(self, failure: Failure) -> AwsError:
+        return json_auth_error(failure, self.auth_status)

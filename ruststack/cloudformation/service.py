@@ -22,8 +22,8 @@ from ruststack.cloudformation.custom import CustomResources
 from ruststack.cloudformation.operations import HANDLERS
 from ruststack.cloudformation.stacks import Engine
 from ruststack.cloudformation.store import StackStore
-from ruststack.interfaces import RUNNING, IAwsService, ServiceStatus
-from ruststack.service_resource import ServiceResource
+from ruststack.interfaces import IAwsService
+from ruststack.service_resource import ServiceResource, StoredService
 
 log = Logger()
 
@@ -34,7 +34,7 @@ SESSION_NAME = "CloudFormation"
 
 
 @implementer(IAwsService)
-class CloudFormationService(service.Service):
+class CloudFormationService(StoredService, service.Service):
     name = "cloudformation"
 
     def __init__(self, context: Any) -> None:
@@ -71,15 +71,9 @@ class CloudFormationService(service.Service):
         super().stopService()
         self.store.flush()
 
-    def status(self) -> ServiceStatus:
-        return RUNNING
-
     def reset(self) -> None:
         self.store.reset()
         self.sessions.clear()
-
-    def render_error(self, request, error: errors.AwsError) -> bytes:
-        return self.resource.render_error(request, error)
 
     def auth_error(self, failure) -> errors.AwsError:
         return errors.query_auth_error(failure)

@@ -15,12 +15,11 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from ruststack.aws import errors
 from ruststack.cloudwatchlogs.operations import HANDLERS, Call
 from ruststack.cloudwatchlogs.store import LogGroup, LogStore, LogStream
-from ruststack.interfaces import RUNNING, IAwsService, ILogSink, ServiceStatus
+from ruststack.interfaces import IAwsService, ILogSink
 from ruststack.protocol import Handler, Protocol
-from ruststack.service_resource import ServiceResource
+from ruststack.service_resource import ServiceResource, StoredService
 
 log = Logger()
 
@@ -51,15 +50,14 @@ SAVE_DELAY = 1.0
 
 
 @implementer(IAwsService, ILogSink)
-class LogsService(service.Service):
+class LogsService(StoredService, service.Service):
     name = "logs"  # type: ignore[assignment]  # Service declares None
 
     def __init__(self, reactor: Any, store: LogStore) -> None:
         self.reactor = reactor
         self.store = store
         handlers = {name: self._saving(h) if name in _WRITES else h for name, h in HANDLERS.items()}
-        self.control_plane = ServiceResource(PROTOCOL, handlers, self._context)
-        self.resource = self.control_plane
+        self.resource = ServiceResource(PROTOCOL, handlers, self._context)
         self._shipments: list[tuple[str, str, str, str, Iterable[tuple[int, Any]]]] = []
         self._ship_call: Any = None
         self._save_call: Any = None
@@ -85,19 +83,10 @@ class LogsService(service.Service):
 
     # IAwsService
 
-    def status(self) -> ServiceStatus:
-        return RUNNING
-
     def reset(self) -> None:
         self._shipments.clear()
         self.store.reset()
         self.changed()
-
-    def render_error(self, request: Any, error: errors.AwsError) -> bytes:
-        return self.control_plane.render_error(request, error)
-
-    def auth_error(self, failure: Any) -> errors.AwsError:
-        return errors.json_auth_error(failure, 400)
 
     # ILogSink
 

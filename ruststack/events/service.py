@@ -8,15 +8,14 @@ from typing import Any
 
 from zope.interface import implementer
 
-from ruststack.aws import errors
 from ruststack.events import operations
 from ruststack.events.store import RuleStore
-from ruststack.interfaces import RUNNING, IAwsService, ServiceStatus
-from ruststack.service_resource import ServiceResource
+from ruststack.interfaces import IAwsService
+from ruststack.service_resource import ServiceResource, StoredService
 
 
 @implementer(IAwsService)
-class EventsService:
+class EventsService(StoredService):
     """
     EventBridge of one RustStack: rules are stored, never fired.
     """
@@ -26,19 +25,6 @@ class EventsService:
     def __init__(self, store: RuleStore) -> None:
         self.store = store
         self.resource = ServiceResource(operations.PROTOCOL, operations.HANDLERS, operations.context_of(store))
-
-    def status(self) -> ServiceStatus:
-        return RUNNING
-
-    def reset(self) -> None:
-        self.store.reset()
-
-    def render_error(self, request, error: errors.AwsError) -> bytes:
-        return self.resource.render_error(request, error)
-
-    def auth_error(self, failure) -> errors.AwsError:
-        # A JSON service that refuses signatures with 400s, as SSM does.
-        return errors.json_auth_error(failure, 400)
 
 
 def make_service(context: Any) -> EventsService:

@@ -16,12 +16,12 @@ from ruststack.iam import control
 from ruststack.iam.model import Role
 from ruststack.iam.names import IamArn
 from ruststack.iam.store import IamStore
-from ruststack.interfaces import RUNNING, IAwsService, IRoles, ServiceStatus
-from ruststack.service_resource import ServiceResource
+from ruststack.interfaces import IAwsService, IRoles
+from ruststack.service_resource import ServiceResource, StoredService
 
 
 @implementer(IAwsService, IRoles)
-class IamService:
+class IamService(StoredService):
     """
     IAM of one RustStack.
     """
@@ -32,15 +32,6 @@ class IamService:
         self.store = store
         context = control.context_of(store, clock, sessions or Sessions())
         self.resource = ServiceResource(control.PROTOCOL, control.HANDLERS, context)
-
-    def status(self) -> ServiceStatus:
-        return RUNNING
-
-    def reset(self) -> None:
-        self.store.reset()
-
-    def render_error(self, request, error: AwsError) -> bytes:
-        return self.resource.render_error(request, error)
 
     def auth_error(self, failure) -> AwsError:
         return errors.query_auth_error(failure)

@@ -12,15 +12,15 @@ from twisted.application import service
 from zope.interface import implementer
 
 from ruststack.aws import errors
-from ruststack.interfaces import RUNNING, IAwsService, IParameters, ServiceStatus
-from ruststack.service_resource import ServiceResource
+from ruststack.interfaces import IAwsService, IParameters
+from ruststack.service_resource import ServiceResource, StoredService
 from ruststack.ssm import names, operations
 from ruststack.ssm.patterns import PatternChecker
 from ruststack.ssm.store import ParameterStore
 
 
 @implementer(IAwsService, IParameters)
-class SsmService(service.Service):
+class SsmService(StoredService, service.Service):
     """
     SSM Parameter Store of one RustStack.
     """
@@ -31,21 +31,6 @@ class SsmService(service.Service):
         self.store = store
         context = operations.context_of(store, reactor, PatternChecker(reactor))
         self.resource = ServiceResource(operations.PROTOCOL, operations.HANDLERS, context)
-
-    # IAwsService
-
-    def status(self) -> ServiceStatus:
-        return RUNNING
-
-    def reset(self) -> None:
-        self.store.reset()
-
-    def render_error(self, request, error: errors.AwsError) -> bytes:
-        return self.resource.render_error(request, error)
-
-    def auth_error(self, failure) -> errors.AwsError:
-        # SSM, a JSON service, refuses signatures with 400s.
-        return errors.json_auth_error(failure, 400)
 
     def stopService(self) -> None:
         super().stopService()
