@@ -5,7 +5,8 @@ AWS_ENDPOINT_URL: `serverless deploy` of the notes Flask app
 (tests/deploytools/serverless_app: a CloudFormation stack with its
 deployment bucket, the function, the REST API, the DynamoDB table and the S3
 bucket), the app's data through the table and the bucket over HTTP,
-`serverless logs`, a redeploy of changed code, then `serverless remove`,
+`serverless logs`, a redeploy of changed code (the whole service, then the
+function alone with `serverless deploy function`), then `serverless remove`,
 which removes the whole stack and then stops where it looks for the
 service's ECR repository (RustStack has no ECR; docs/deploy-serverless.md).
 
@@ -181,6 +182,12 @@ def test_deploy_call_logs_redeploy_remove(serverless, tls_service, capsys):
     assert (status, json.loads(body)) == (200, {"release": "two"})
     assert call("GET", f"{base}/notes/n1")[0] == 200  # the table kept its data
     assert [a["id"] for a in apigateway.get_rest_apis()["items"]] == [api["id"]]
+    # The quick path for code alone: UpdateFunctionCode, no stack update.
+    app.write_text(app.read_text().replace('RELEASE = "two"', 'RELEASE = "three"'))
+    serverless("deploy", "function", "-f", "api")
+    status, body = call("GET", f"{base}/release")
+    assert (status, json.loads(body)) == (200, {"release": "three"})
+    assert f"ANY - {out['ServiceEndpoint']}/{{proxy+}}" in serverless("info")
 
     # As on AWS, a bucket that still holds objects cannot be deleted with its stack.
     s3.delete_object(Bucket=out["BucketName"], Key="hello.txt")
