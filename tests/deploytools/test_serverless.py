@@ -1,0 +1,209 @@
+"""
+The Serverless Framework (osls, the open-source line of v3), unmodified,
+with the serverless-wsgi plugin, against a RustStack it knows only by
+AWS_ENDPOINT_URL: `serverless deploy` of the notes Flask app
+(tests/deploytools/serverless_app: a CloudFormation stack with its
+deployment bucket, the function, the REST API, the DynamoDB table and the S3
+bucket), the app's data through the table and the bucket over HTTP,
+`serverless logs`, a redeploy of changed code (the whole service, then the
+function alone with `serverless deploy function`), then `serverless remove`,
+which removes the whole stack and then stops where it looks for the
+service's ECR repository (RustStack has no ECR; docs/deploy-serverless.md).
+
+The deployment bucket's policy denies plain HTTP (as on AWS), so the CLI
+talks to RustStack's TLS edge, trusting its certificate through
+NODE_EXTRA_CA_CERTS. serverless-wsgi installs the app's requirements with
+pip from a Python that has virtualenv (`.venv-tools/serverless-python`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ruststack.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY, RustStackProcess
+from ruststack.tls import generate_self_signed
+from tests.deploytools.tools import ROOT, call, installed, npm_installed, run_tool
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVERLESS = "osls@4.3.1 serverless-wsgi@3.1.0"
+# What serverless-wsgi's requirements.py needs of the Python it runs.
+WSGI_PYTHON = "virtualenv==21.15.7"
+# RustStack's process executor runs functions with its own Python.
+RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
+STACK, FUNCTION = "notes-dev", "notes-dev-api"
+
+
+@pytest.fixture(scope="module")
+def serverless_bin() -> str:
+    bin_dir = npm_installed("serverless", SERVERLESS, "serverless")
+    # osls refuses a Node.js older than it supports, saying so.
+    done = subprocess.run(
+        [os.path.join(bin_dir, "serverless"), "--version"], capture_output=True, text=True, timeout=60
+    )
+    if done.returncode != 0:
+        pytest.skip(f"osls cannot run here: {done.stderr.strip()[-500:]}")
+    return bin_dir
+
+
+@pytest.fixture(scope="module")
+def wsgi_python() -> str:
+    return os.path.join(installed("serverless-python", WSGI_PYTHON, "python"), "python")
+
+
+@pytest.fixture(scope="module")
+def tls_service(tmp_path_factory) -> Iterator[tuple[RustStackProcess, str, str]]:
+    """
+    Every service, with a TLS edge as well: (the process, its https URL, the
+    certificate to trust). The certificate is the test's own, so that
+    RustStack's cache dir (DynamoDB Local) stays the usual one.
+    """
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = str(folder / "localhost.crt"), str(folder / "localhost.key")
+    generate_self_signed(cert, key)
+    process = RustStackProcess.start(
+        "--lambda-idle-timeout", "60", "--tls-port", "0", "--tls-cert", cert, "--tls-key", key
+    )
+    try:
+        yield process, _tls_url(process), cert
+    finally:
+        process.stop()
+
+
+def _tls_url(process: RustStackProcess) -> str:
+    # The edge announces its HTTPS listener in the log (the URL file names the plain one).
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with open(process.log_path, encoding="utf-8", errors="replace") as f:
+            found = re.search(r"and https://localhost:(\d+)", f.read())
+        if found:
+            # 127.0.0.1, not localhost: the SDK addresses S3 buckets by path at an IP address.
+            return f"https://127.0.0.1:{found.group(1)}"
+        time.sleep(0.05)
+    raise AssertionError("the TLS edge did not announce its URL")
+
+
+@pytest.fixture
+def serverless(serverless_bin, wsgi_python, tls_service, tmp_path):
+    """
+    Run a serverless command in the project (serverless_app with the notes
+    app of examples/flask_app as notes.py) against RustStack; its output.
+    """
+    service, tls_url, cert = tls_service
+    project = tmp_path / "notes"
+    shutil.copytree(os.path.join(HERE, "serverless_app"), project)
+    shutil.copy(os.path.join(ROOT, "examples", "flask_app", "app.py"), project / "notes.py")
+    kept = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env = {
+        **kept,
+        "AWS_ENDPOINT_URL": tls_url,
+        "NODE_EXTRA_CA_CERTS": cert,
+        "AWS_ACCESS_KEY_ID": TEST_ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": TEST_SECRET_KEY,
+        "AWS_DEFAULT_REGION": service.region,
+        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+        # serverless.yml's ${env:...}.
+        "PYTHON_RUNTIME": RUNTIME,
+        "WSGI_PYTHON": wsgi_python,
+    }
+
+    def run(*args: str, timeout: float = 300, fails: bool = False) -> str:
+        done = run_tool(serverless_bin, "serverless", args, project, env, timeout, service.log_path, fails)
+        return done.stdout + done.stderr
+
+    run.project = project  # type: ignore[attr-defined]
+    return run
+
+
+def outputs(cfn: Any) -> dict[str, str]:
+    stack = cfn.describe_stacks(StackName=STACK)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+
+
+def test_deploy_call_logs_redeploy_remove(serverless, tls_service, capsys):
+    service = tls_service[0]
+    service.reset()
+    cfn, awslambda, apigateway = (service.client(n) for n in ("cloudformation", "lambda", "apigateway"))
+    dynamodb, s3, iam, logs = (service.client(n) for n in ("dynamodb", "s3", "iam", "logs"))
+
+    started = time.monotonic()
+    serverless("deploy", "--verbose")
+    first_deploy = time.monotonic() - started
+
+    out = outputs(cfn)
+    assert cfn.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    function = awslambda.get_function(FunctionName=FUNCTION)["Configuration"]
+    assert function["Handler"] == "wsgi_handler.handler" and function["Runtime"] == RUNTIME
+    assert function["Environment"]["Variables"] == {"TABLE_NAME": out["TableName"], "BUCKET_NAME": out["BucketName"]}
+    (api,) = apigateway.get_rest_apis()["items"]
+    assert api["name"] == "dev-notes" and api["binaryMediaTypes"] == ["*/*"]
+    assert out["ServiceEndpoint"] == f"https://{api['id']}.execute-api.{service.region}.amazonaws.com/dev"
+
+    base = f"{service.endpoint_url}/restapis/{api['id']}/dev/_user_request_"
+    # Data round-trips through the table...
+    assert call("PUT", f"{base}/notes/n1", {"title": "first", "tags": ["sls"]})[0] == 201
+    status, body = call("GET", f"{base}/notes/n1")
+    assert (status, json.loads(body)) == (200, {"id": "n1", "title": "first", "text": "", "tags": ["sls"]})
+    assert dynamodb.get_item(TableName=out["TableName"], Key={"id": {"S": "n1"}})["Item"]["title"] == {"S": "first"}
+    # ...and the bucket.
+    upload = urllib.request.Request(f"{base}/files/hello.txt", data=b"hello", method="PUT")
+    upload.add_header("Content-Type", "text/plain")
+    with urllib.request.urlopen(upload, timeout=60) as response:
+        assert response.status == 201
+    assert call("GET", f"{base}/files/hello.txt") == (200, b"hello")
+    assert s3.get_object(Bucket=out["BucketName"], Key="hello.txt")["Body"].read() == b"hello"
+    status, body = call("GET", f"{base}/release")
+    assert (status, json.loads(body)) == (200, {"release": "one"})
+
+    # The line the app logged, through `serverless logs` (CloudWatch Logs).
+    deadline = time.monotonic() + 30
+    while "serving release one" not in (lines := serverless("logs", "-f", "api", "--startTime", "10m", timeout=60)):
+        assert time.monotonic() < deadline, f"the app's line not in serverless logs:\n{lines}"
+        time.sleep(1)
+
+    # The update path: new code (serverless skips a deploy that changes nothing), the same API.
+    app = serverless.project / "app.py"
+    app.write_text(app.read_text().replace('RELEASE = "one"', 'RELEASE = "two"'))
+    started = time.monotonic()
+    serverless("deploy", "--verbose")
+    second_deploy = time.monotonic() - started
+    status, body = call("GET", f"{base}/release")
+    assert (status, json.loads(body)) == (200, {"release": "two"})
+    assert call("GET", f"{base}/notes/n1")[0] == 200  # the table kept its data
+    assert [a["id"] for a in apigateway.get_rest_apis()["items"]] == [api["id"]]
+    # The quick path for code alone: UpdateFunctionCode, no stack update.
+    app.write_text(app.read_text().replace('RELEASE = "two"', 'RELEASE = "three"'))
+    serverless("deploy", "function", "-f", "api")
+    status, body = call("GET", f"{base}/release")
+    assert (status, json.loads(body)) == (200, {"release": "three"})
+    assert f"ANY - {out['ServiceEndpoint']}/{{proxy+}}" in serverless("info")
+
+    # As on AWS, a bucket that still holds objects cannot be deleted with its stack.
+    s3.delete_object(Bucket=out["BucketName"], Key="hello.txt")
+    # `serverless remove` empties the deployment bucket and deletes the
+    # stack; it also asks ECR whether the service has an image repository to
+    # delete, and fails on the answer once the stack is gone: RustStack has
+    # no ECR (docs/deploy-serverless.md).
+    stopped = serverless("remove", "--verbose", fails=True)
+    assert "The service 'ecr' is not provided in this RustStack" in stopped
+    with pytest.raises(cfn.exceptions.ClientError, match="does not exist"):
+        cfn.describe_stacks(StackName=STACK)
+    assert awslambda.list_functions()["Functions"] == []
+    assert apigateway.get_rest_apis()["items"] == []
+    assert iam.list_roles()["Roles"] == []
+    assert dynamodb.list_tables()["TableNames"] == []
+    assert s3.list_buckets()["Buckets"] == []  # the files bucket and the deployment bucket
+    assert logs.describe_log_groups()["logGroups"] == []
+    with capsys.disabled():
+        print(f"\nserverless deploy against RustStack: first {first_deploy:.1f} s, update {second_deploy:.1f} s")
