@@ -224,10 +224,18 @@ class LambdaService(service.Service):
 
     def collect_packages(self) -> None:
         """
-        Remove the code packages no function or version uses any longer
-        (but not under an environment still running one).
+        Remove the code packages no function or version uses any longer;
+        one an environment still runs goes once that environment has ended.
         """
-        in_use = {os.path.basename(environment.function.code_dir) for environment in self.pool.environments}
+        if self._closing:
+            return
+        referenced = self.store.referenced()
+        in_use = set()
+        for environment in self.pool.environments:
+            key = os.path.basename(environment.function.code_dir)
+            in_use.add(key)
+            if key not in referenced:
+                environment.ended().addCallback(lambda _: self.collect_packages())
         self.store.collect(in_use)
 
     # Invocations

@@ -9,6 +9,8 @@ executors).
 from __future__ import annotations
 
 import json
+import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -234,3 +236,19 @@ def test_create_and_update_with_publish(control):
     assert updated["Version"] == "2"
     _, body = invoke(control, "pub:2")
     assert body["says"] == "x"
+
+
+def test_a_deleted_functions_package_goes_once_its_environment_has_ended(control):
+    create(control, "ran", functions.ECHO)
+    location = control.get_function(FunctionName="ran")["Code"]["Location"]
+    invoke(control, "ran")  # an environment runs the package
+    control.delete_function(FunctionName="ran")
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            urllib.request.urlopen(location).close()
+        except urllib.error.HTTPError as error:
+            assert error.code == 404
+            break
+        assert time.monotonic() < deadline, "the package outlived its function"
+        time.sleep(0.1)
