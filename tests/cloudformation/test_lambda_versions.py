@@ -12,7 +12,14 @@ import json
 import urllib.request
 import zipfile
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ruststack.cloudformation.provisioners.awslambda import _routing
+from ruststack.cloudformation.provisioners.base import ResourceFailed
 from tests.cloudformation.helpers import FAST, ROLE
+
+KEYS = ["FunctionVersion", "FunctionWeight", "Other"]
 
 ARN = "arn:aws:lambda:us-east-1:000000000000:function"
 
@@ -198,3 +205,21 @@ def test_sam_auto_publish_alias(stack, cfn):
     cfn.delete_stack(StackName="sam-alias")
     cfn.get_waiter("stack_delete_complete").wait(StackName="sam-alias", WaiterConfig=FAST)
     assert client.list_functions()["Functions"] == []
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(KEYS), inner, max_size=3),
+        max_leaves=8,
+    )
+)
+def test_a_routing_config_is_read_or_refused_as_a_property_error(value):
+    try:
+        read = _routing({"RoutingConfig": {"AdditionalVersionWeights": value}})
+    except ResourceFailed as failed:
+        assert str(failed).startswith("Property validation failure")
+        return
+    assert value is None or all(
+        isinstance(w, float) for w in read["RoutingConfig"]["AdditionalVersionWeights"].values()
+    )

@@ -263,13 +263,21 @@ def _routing(props: Mapping[str, Any]) -> dict[str, Any]:
     weights = (props.get("RoutingConfig") or {}).get("AdditionalVersionWeights")
     if weights is None:
         return {}
-    return {
-        "RoutingConfig": {
-            "AdditionalVersionWeights": {
-                _text(entry["FunctionVersion"]): float(entry["FunctionWeight"]) for entry in weights
-            }
-        }
-    }
+    routed: dict[str, float] = {}
+    for entry in weights if isinstance(weights, list) else [weights]:
+        if not isinstance(entry, Mapping) or "FunctionVersion" not in entry or "FunctionWeight" not in entry:
+            raise ResourceFailed(
+                "Property validation failure: [Value of property {/RoutingConfig/AdditionalVersionWeights}"
+                " does not match type {Array of VersionWeight}]"
+            )
+        try:
+            routed[_text(entry["FunctionVersion"])] = float(entry["FunctionWeight"])
+        except (TypeError, ValueError):
+            raise ResourceFailed(
+                "Property validation failure: [Value of property"
+                " {/RoutingConfig/AdditionalVersionWeights/FunctionWeight} does not match type {Number}]"
+            ) from None
+    return {"RoutingConfig": {"AdditionalVersionWeights": routed}}
 
 
 async def _gone_already_fine(deleting: Any) -> None:
