@@ -15,9 +15,12 @@ from collections.abc import Collection, Iterator
 from typing import Any
 
 from twisted.internet import defer, threads
+from twisted.logger import Logger
 
 from ruststack.awslambda import code
 from ruststack.awslambda.functions import FunctionCode, LambdaFunction
+
+log = Logger()
 
 
 class FunctionStore:
@@ -138,7 +141,10 @@ class FunctionStore:
             if len(key) != 64 or key in kept or entry.endswith(".tmp"):
                 continue
             os.makedirs(trash, exist_ok=True)
-            os.rename(os.path.join(self.code_folder, entry), os.path.join(trash, entry))
+            try:
+                os.rename(os.path.join(self.code_folder, entry), os.path.join(trash, entry))
+            except OSError:
+                log.failure("Could not set aside the unused package {entry}", entry=entry)
         if not os.path.isdir(trash):
             return defer.succeed(None)
         return threads.deferToThreadPool(
