@@ -187,6 +187,39 @@ def _compare_cold_start(
     )
 
 
+def _compare_alias(ctx: Context, rust: Server | str) -> None:
+    """
+    Issue 14's target: a warm invoke through an alias (version 1 of
+    "bench-noop", each warm) within 0.3 ms of a plain one, raw requests.
+    """
+    targets: dict = {"plain": rust, "alias": rust}
+    if isinstance(rust, Server):
+        client = lambda_client(rust.url)
+        client.publish_version(FunctionName="bench-noop")
+        client.create_alias(FunctionName="bench-noop", Name="live", FunctionVersion="1")
+        boto3_invoke(rust.url, "bench-noop:live", 0)(0)
+        targets = {
+            name: (rust, partial(run_load, partial(raw_invoke_op, rust.url, function), 1, ctx.duration))
+            for name, function in (("plain", "bench-noop"), ("alias", "bench-noop:live"))
+        }
+    ctx.compare(
+        "lambda warm invoke no-op raw, through an alias",
+        "p50_ms",
+        targets,
+        [
+            Goal(
+                "p50 within 0.3 ms of a plain invoke",
+                "p50_ms",
+                subject="alias",
+                peer="plain",
+                difference=True,
+                below=0.3,
+            )
+        ],
+        "the same warm no-op invoked as bench-noop:live (an alias of version 1) and as bench-noop",
+    )
+
+
 def run_docker_executor(ctx: Context) -> None:
     rust = docker_engine() or _start_with_noop(ctx, "--lambda-executor", "docker")
     target = _target_maker(rust, ctx.duration)
@@ -230,6 +263,7 @@ def run_process_executor(ctx: Context) -> None:
         if isinstance(rust, str)
         else {"ruststack": partial(run_load, lambda i: raw_invoke_op(rust.url, "bench-noop", i), 8, 1.0)},
     )
+    _compare_alias(ctx, rust)
     _compare_cold_start(
         ctx,
         "lambda cold start",

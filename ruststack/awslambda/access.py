@@ -14,10 +14,13 @@ too, so that no account learns which functions another one has.
 from __future__ import annotations
 
 import json
+from typing import Any
+
+import attrs
 
 from ruststack.aws.errors import AwsError
 from ruststack.awslambda import names, policy_match
-from ruststack.awslambda.functions import LambdaFunction, not_found
+from ruststack.awslambda.functions import Alias, LambdaFunction, not_found
 from ruststack.awslambda.names import FunctionRef
 from ruststack.awslambda.policy_match import Requester
 from ruststack.awslambda.store import FunctionStore
@@ -58,10 +61,51 @@ def access_denied(requester: Requester, action: str, resource: str) -> AccessDen
     )
 
 
-def permitted(requester: Requester, action: str, ref: FunctionRef, function: LambdaFunction | None) -> bool:
+@attrs.frozen
+class Target:
+    """
+    What a function name with its qualifier names: C{$LATEST}, a published
+    version, or an alias (then C{version} is the alias's main version).
+
+    @ivar function: the function's C{$LATEST}, which holds its versions and
+        aliases.
+    """
+
+    function: LambdaFunction
+    version: LambdaFunction
+    alias: Alias | None = None
+    qualifier: str | None = None
+
+    @property
+    def arn(self) -> str:
+        """
+        The ARN as it was named: the alias ARN for an alias.
+        """
+        if self.alias is not None:
+            return f"{self.function.function_arn}:{self.alias.name}"
+        return self.version.arn
+
+    @property
+    def policy_owner(self) -> Any:
+        """
+        Whose resource policy applies: the alias's or the version's own
+        (AWS keeps one per qualifier; C{$LATEST} shares the function's).
+        """
+        return self.alias if self.alias is not None else self.version
+
+
+def permitted(
+    requester: Requester,
+    action: str,
+    ref: FunctionRef,
+    function: LambdaFunction | None,
+    policy: list[dict] | None = None,
+    resource: str | None = None,
+) -> bool:
     """
     Whether C{requester} may perform C{action} on the function C{ref} names
-    (C{function}, or C{None} when there is none).
+    (C{function}, or C{None} when there is none); C{policy} is the resource
+    policy of the qualifier named, when not the function's.
     """
     own = ref.account == requester.account
     if requester.service is None and own:
@@ -71,7 +115,9 @@ def permitted(requester: Requester, action: str, ref: FunctionRef, function: Lam
     if function is None:
         # A service may learn that its own account's function is missing.
         return requester.service is not None and own
-    return policy_match.allows(function.policy, requester, action, function.arn)
+    if policy is None:
+        return policy_match.allows(function.policy, requester, action, function.arn)
+    return policy_match.allows(policy, requester, action, resource or function.arn)
 
 
 def find_function(
@@ -86,16 +132,62 @@ def find_function(
     The function C{name} (any of its forms; a bare name is in the
     requester's account and C{region}), if C{requester} may perform
     C{action} on it; raise L{AccessDenied}, or C{ResourceNotFoundException}
-    for a function the requester could act on but that is not there (only
-    C{$LATEST} has a qualifier here).
+    for a function the requester could act on but that is not there. For the
+    operations that act on the function as a whole: any qualifier but
+    C{$LATEST} names nothing they act on.
+    """
+    target = find_target(store, requester, region, name, action, qualifier)
+    if target.version is not target.function:
+        raise not_found(target.arn)
+    return target.function
+
+
+def find_target(
+    store: FunctionStore,
+    requester: Requester,
+    region: str,
+    name: str,
+    action: str,
+    qualifier: str | None = None,
+) -> Target:
+    """
+    As L{find_function}, for the operations that take a qualifier (in the
+    name or apart): the version or alias it names, whose own resource policy
+    answers for other accounts.
     """
     ref = names.parse(name, requester.account, region, qualifier)
     function = store.get(ref.account, ref.region, ref.name)
-    if not permitted(requester, action, ref, function):
+    target = None if function is None else qualified(function, ref.qualifier)
+    policy = None if target is None else target.policy_owner.policy
+    resource = None if target is None else target.arn
+    if not permitted(requester, action, ref, function, policy, resource):
         raise access_denied(requester, action, ref.arn)
-    if function is None or ref.qualifier not in (None, "$LATEST"):
+    if target is None:
         raise not_found(ref.arn)
-    return function
+    return target
+
+
+def qualified(function: LambdaFunction, qualifier: str | None) -> Target | None:
+    """
+    What C{qualifier} names among C{function}'s versions and aliases.
+    """
+    if qualifier is None or qualifier == "$LATEST":
+        return Target(function, function, qualifier=qualifier)
+    version = function.versions.get(qualifier)
+    if version is not None:
+        return Target(function, version, qualifier=qualifier)
+    alias = function.aliases.get(qualifier)
+    if alias is not None:
+        return Target(function, version_of(function, alias.function_version), alias, qualifier)
+    return None
+
+
+def version_of(function: LambdaFunction, version: str) -> LambdaFunction:
+    """
+    C{function}'s version C{version} ($LATEST is the function itself); an
+    alias never names one that is gone (DeleteFunction refuses).
+    """
+    return function if version == "$LATEST" else function.versions[version]
 
 
 def check_creation(requester: Requester, ref: FunctionRef) -> None:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ruststack.aws import ids
+from ruststack.awslambda import access
+from ruststack.awslambda.access import Target
 from ruststack.awslambda.functions import LambdaFunction
 from ruststack.awslambda.policy_match import Requester
 
@@ -38,6 +40,13 @@ class Call:
         perform the IAM C{action} on it (L{ruststack.awslambda.access}).
         """
         return self.service.find(Requester(self.account), self.region, name, action, qualifier)
+
+    def target(self, name: str, action: str, qualifier: str | None = None) -> Target:
+        """
+        The version or alias C{name} and C{qualifier} name (C{$LATEST} when
+        neither qualifies it), if the caller may perform C{action} on it.
+        """
+        return access.find_target(self.service.store, Requester(self.account), self.region, name, action, qualifier)
 
 
 def context_of(service: LambdaService) -> Callable[[Any], Call]:

@@ -48,6 +48,27 @@ class CodePackageResource(Resource):
 
     def render_GET(self, request: Any) -> bytes | int:
         key = package_key(request.uri.decode("latin-1").partition("?")[0])
+        unpacking = self.store.installs.get(key) if key is not None else None
+        if unpacking is not None:
+            # Named by GetFunction as soon as CreateFunction answered, as on
+            # AWS; kept a moment later, off the reactor: wait for it.
+            finished = request.notifyFinish()
+            finished.addErrback(lambda _: None)  # the client left: nothing to send
+
+            def send(_: Any) -> None:
+                if finished.called:
+                    return
+                body = self._send(request, key)
+                if body is not NOT_DONE_YET:
+                    assert isinstance(body, bytes)
+                    request.write(body)
+                    request.finish()
+
+            unpacking.addCallback(send)
+            return NOT_DONE_YET
+        return self._send(request, key)
+
+    def _send(self, request: Any, key: str | None) -> bytes | int:
         path = self.store.zip_path(key) if key is not None else None
         try:
             package = open(path, "rb") if path is not None else None  # closed once sent

@@ -25,7 +25,7 @@ from typing import Any
 from twisted.logger import Logger
 
 from ruststack.aws import errors
-from ruststack.awslambda import access, functions, invocations, names, policy
+from ruststack.awslambda import access, functions, invocations, names, policy, versions
 from ruststack.awslambda.calls import Call
 from ruststack.awslambda.functions import LambdaFunction, invalid
 from ruststack.awslambda.policy_match import Requester
@@ -76,6 +76,8 @@ async def create_function(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     )
     store.put(function)
     _install(call, function, data, on_success=lambda: setattr(function, "state", "Active"))
+    if params.get("Publish"):
+        return versions.publish(call, function).configuration()
     return function.configuration()
 
 
@@ -94,11 +96,12 @@ async def list_functions(call: Call, params: dict[str, Any]) -> dict[str, Any]:
 
 
 async def get_function(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    function = call.function(params["FunctionName"], "lambda:GetFunction", params.get("Qualifier"))
+    target = call.target(params["FunctionName"], "lambda:GetFunction", params.get("Qualifier"))
+    function = target.function
     # In AWS a presigned S3 URL; here RustStack's own (code_packages).
-    location = f"{call.service.edge_url()}/2015-03-31/code-packages/{function.code.key}.zip"
+    location = f"{call.service.edge_url()}/2015-03-31/code-packages/{target.version.code.key}.zip"
     body: dict[str, Any] = {
-        "Configuration": function.configuration(),
+        "Configuration": _configuration(target),
         "Code": {"RepositoryType": "S3", "Location": location},
     }
     if function.tags:
@@ -110,13 +113,40 @@ async def get_function(call: Call, params: dict[str, Any]) -> dict[str, Any]:
 
 async def get_function_configuration(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     action = "lambda:GetFunctionConfiguration"
-    return call.function(params["FunctionName"], action, params.get("Qualifier")).configuration()
+    return _configuration(call.target(params["FunctionName"], action, params.get("Qualifier")))
+
+
+def _configuration(target: access.Target) -> dict[str, Any]:
+    # Asked by an alias, AWS answers with the alias ARN and the version's configuration.
+    return target.version.configuration(target.arn if target.alias is not None else None)
 
 
 async def delete_function(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    function = call.function(params["FunctionName"], "lambda:DeleteFunction", params.get("Qualifier"))
-    call.service.store.remove(function)
-    call.service.code_changed(function, None)
+    target = call.target(params["FunctionName"], "lambda:DeleteFunction", params.get("Qualifier"))
+    function = target.function
+    if target.alias is not None:
+        # DeleteFunction deletes versions; an alias goes with DeleteAlias.
+        raise functions.not_found(target.arn)
+    if target.version is function:
+        if target.qualifier == "$LATEST":
+            raise invalid("$LATEST version cannot be deleted without deleting the function.")
+        call.service.store.remove(function)
+        for version in function.versions.values():
+            call.service.code_changed(version, None)
+        call.service.code_changed(function, None)
+    else:
+        version = target.version
+        referencing = versions.referencing_aliases(function, version.version)
+        if referencing:
+            raise errors.AwsError(
+                "ResourceConflictException",
+                f"Unable to delete version because the following aliases reference it: [{', '.join(referencing)}]",
+                409,
+            )
+        del function.versions[version.version]
+        call.service.store.save()
+        call.service.code_changed(version, None)
+    call.service.collect_packages()
     # The model binds the status to StatusCode (its responseCode is 200); Lambda answers 204.
     return {"StatusCode": 204}
 
@@ -135,6 +165,8 @@ async def update_function_code(call: Call, params: dict[str, Any]) -> dict[str, 
     function.last_update_status = "InProgress"
     call.service.store.put(function)
     _install(call, function, data, on_success=lambda: setattr(function, "last_update_status", "Successful"))
+    if params.get("Publish"):
+        return versions.publish(call, function).configuration()
     return function.configuration()
 
 
@@ -149,27 +181,6 @@ async def update_function_configuration(call: Call, params: dict[str, Any]) -> d
     call.service.store.put(function)
     call.service.code_changed(function, call.service.installing.get(function))
     return function.configuration()
-
-
-async def list_versions_by_function(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    # Only $LATEST exists here (no PublishVersion).
-    function = call.function(params["FunctionName"], "lambda:ListVersionsByFunction")
-    return {"Versions": [function.configuration()]}
-
-
-# Aliases: none can exist here (no CreateAlias, as no PublishVersion), so a
-# tool that looks for one before repointing it is told, as AWS tells it, that
-# there is none.
-
-
-async def get_alias(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    function = call.function(params["FunctionName"], "lambda:GetAlias")
-    raise errors.AwsError("ResourceNotFoundException", f"Cannot find alias arn: {function.arn}:{params['Name']}", 404)
-
-
-async def list_aliases(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    call.function(params["FunctionName"], "lambda:ListAliases")
-    return {"Aliases": []}
 
 
 async def list_function_url_configs(call: Call, params: dict[str, Any]) -> dict[str, Any]:
@@ -201,21 +212,28 @@ async def list_tags(call: Call, params: dict[str, Any]) -> dict[str, Any]:
 # Resource policy
 
 
+# Each qualifier (version or alias) has a policy of its own; $LATEST shares
+# the function's.
+
+
 async def add_permission(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    function = call.function(params["FunctionName"], "lambda:AddPermission", params.get("Qualifier"))
-    entry = policy.add_permission(function, params)
+    target = call.target(params["FunctionName"], "lambda:AddPermission", params.get("Qualifier"))
+    if target.qualifier == "$LATEST":
+        raise invalid("We currently do not support adding policies for $LATEST.")
+    entry = policy.add_permission(target.policy_owner, params, target.arn)
     call.service.store.save()
     return {"Statement": json.dumps(entry, separators=(",", ":"))}
 
 
 async def remove_permission(call: Call, params: dict[str, Any]) -> None:
-    function = call.function(params["FunctionName"], "lambda:RemovePermission", params.get("Qualifier"))
-    policy.remove_permission(function, params["StatementId"], params.get("RevisionId"))
+    target = call.target(params["FunctionName"], "lambda:RemovePermission", params.get("Qualifier"))
+    policy.remove_permission(target.policy_owner, params["StatementId"], params.get("RevisionId"))
     call.service.store.save()
 
 
 async def get_policy(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    return policy.get_policy(call.function(params["FunctionName"], "lambda:GetPolicy", params.get("Qualifier")))
+    target = call.target(params["FunctionName"], "lambda:GetPolicy", params.get("Qualifier"))
+    return policy.get_policy(target.policy_owner)
 
 
 # Concurrency
@@ -337,4 +355,8 @@ async def _read_s3(call: Call, bucket: str, key: str) -> bytes:
 
 # Operation name -> handler, from the model's operation names (Invoke and
 # InvokeAsync live with the invocation's own rules).
-HANDLERS: dict[str, Handler] = {**PROTOCOL.handlers_from(invocations), **PROTOCOL.handlers_from(sys.modules[__name__])}
+HANDLERS: dict[str, Handler] = {
+    **PROTOCOL.handlers_from(invocations),
+    **PROTOCOL.handlers_from(versions),
+    **PROTOCOL.handlers_from(sys.modules[__name__]),
+}

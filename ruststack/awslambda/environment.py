@@ -60,6 +60,7 @@ class FunctionSnapshot:
     log_group: str
     credentials: Session
     ephemeral_storage: int = 512
+    version: str = "$LATEST"
 
     @classmethod
     def of(cls, function: LambdaFunction, code_dir: str, credentials: Session) -> FunctionSnapshot:
@@ -78,6 +79,7 @@ class FunctionSnapshot:
             log_group=function.log_group,
             credentials=credentials,
             ephemeral_storage=function.ephemeral_storage,
+            version=function.version,
         )
 
 
@@ -96,7 +98,7 @@ def lambda_variables(
         "AWS_DEFAULT_REGION": function.region,
         "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
         "AWS_LAMBDA_FUNCTION_NAME": function.name,
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_VERSION": function.version,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
         "AWS_LAMBDA_LOG_GROUP_NAME": function.log_group,
         "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
@@ -191,6 +193,8 @@ class Invocation:
     tail: bool = False
     result: defer.Deferred = attrs.field(factory=defer.Deferred)
     delivered_at: float | None = None
+    # The ARN the caller named (an alias's), which the function is told.
+    invoked_arn: str | None = None
 
 
 def error_payload(error_type: str, message: str) -> bytes:
@@ -210,7 +214,7 @@ class ExecutionEnvironment:
         # to its function's log group, in a stream of its own.
         self.logs = logs
         self.id = uuid.uuid4().hex
-        self.log_stream = f"{_date(reactor.seconds())}/[$LATEST]{self.id}"
+        self.log_stream = f"{_date(reactor.seconds())}/[{function.version}]{self.id}"
         self.started_at = reactor.seconds()
         self.initialised_at: float | None = None
         self.dead = False
@@ -355,7 +359,7 @@ class ExecutionEnvironment:
         now = self.reactor.seconds()
         invocation.delivered_at = now
         deadline_ms = int((now + self.function.timeout) * 1000)
-        start = f"START RequestId: {invocation.request_id} Version: $LATEST\n"
+        start = f"START RequestId: {invocation.request_id} Version: {self.function.version}\n"
         self._log += start.encode()
         if self.logs is not None:
             self._lines.append((int(now * 1000), start))
@@ -363,7 +367,8 @@ class ExecutionEnvironment:
         request.setHeader(b"content-type", b"application/json")
         request.setHeader(b"lambda-runtime-aws-request-id", invocation.request_id.encode())
         request.setHeader(b"lambda-runtime-deadline-ms", str(deadline_ms).encode())
-        request.setHeader(b"lambda-runtime-invoked-function-arn", self.function.arn.encode())
+        invoked_arn = invocation.invoked_arn or self.function.arn
+        request.setHeader(b"lambda-runtime-invoked-function-arn", invoked_arn.encode())
         request.setHeader(b"lambda-runtime-trace-id", _trace_id(now, invocation.request_id).encode())
         if invocation.client_context:
             request.setHeader(b"lambda-runtime-client-context", invocation.client_context.encode())

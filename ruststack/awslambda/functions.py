@@ -70,12 +70,50 @@ class FunctionCode:
 
 
 @attrs.define(eq=False)
+class Alias:
+    """
+    A name for a version of a function, optionally sending a share of the
+    invocations to a second version (C{weights}: version -> share).
+    """
+
+    name: str
+    function_version: str
+    description: str = ""
+    weights: dict[str, float] = attrs.field(factory=dict)
+    revision_id: str = attrs.field(factory=lambda: str(uuid.uuid4()))
+    policy: list[dict] = attrs.field(factory=list)
+    policy_revision_id: str = attrs.field(factory=lambda: str(uuid.uuid4()))
+
+    def configuration(self, function_arn: str) -> dict:
+        """
+        The C{AliasConfiguration} shape.
+        """
+        config: dict[str, Any] = {
+            "AliasArn": f"{function_arn}:{self.name}",
+            "Name": self.name,
+            "FunctionVersion": self.function_version,
+            "Description": self.description,
+            "RevisionId": self.revision_id,
+        }
+        if self.weights:
+            config["RoutingConfig"] = {"AdditionalVersionWeights": dict(self.weights)}
+        return config
+
+
+@attrs.define(eq=False)
 class LambdaFunction:
     """
-    A function's $LATEST: its configuration, its code, its resource policy.
+    A function's $LATEST: its configuration, its code, its resource policy,
+    its published versions (each a L{LambdaFunction} of its own, a frozen
+    copy) and its aliases.
 
     @ivar revision_id: changes with every update; environments started for
         one revision are not reused for the next.
+    @ivar version: C{$LATEST}, or the number of a published version.
+    @ivar last_version: the highest version number ever published (numbers
+        are never reused, even once a version is deleted).
+    @ivar published_from: on a version, the revision of C{$LATEST} it was
+        published from (publishing that revision again returns it).
     """
 
     account: str
@@ -100,22 +138,39 @@ class LambdaFunction:
     reserved_concurrency: int | None = None
     policy: list[dict] = attrs.field(factory=list)
     policy_revision_id: str = attrs.field(factory=lambda: str(uuid.uuid4()))
+    version: str = "$LATEST"
+    versions: dict[str, LambdaFunction] = attrs.field(factory=dict)
+    aliases: dict[str, Alias] = attrs.field(factory=dict)
+    last_version: int = 0
+    published_from: str | None = None
 
     @property
     def arn(self) -> str:
+        """
+        The function's ARN, qualified with the version number for a version.
+        """
+        arn = function_arn(self.region, self.account, self.name)
+        return arn if self.version == "$LATEST" else f"{arn}:{self.version}"
+
+    @property
+    def function_arn(self) -> str:
+        """
+        The unqualified ARN (the function's, whichever version this is).
+        """
         return function_arn(self.region, self.account, self.name)
 
     @property
     def log_group(self) -> str:
         return f"/aws/lambda/{self.name}"
 
-    def configuration(self) -> dict:
+    def configuration(self, arn: str | None = None) -> dict:
         """
-        The C{FunctionConfiguration} shape.
+        The C{FunctionConfiguration} shape; C{arn} is the ARN it was asked
+        by when that is an alias's (AWS answers with the alias ARN then).
         """
         config: dict[str, Any] = {
             "FunctionName": self.name,
-            "FunctionArn": self.arn,
+            "FunctionArn": arn or self.arn,
             "Runtime": self.runtime,
             "Role": self.role,
             "Handler": self.handler,
@@ -125,7 +180,7 @@ class LambdaFunction:
             "MemorySize": self.memory_size,
             "LastModified": ids.lambda_timestamp(self.last_modified),
             "CodeSha256": self.code.sha256,
-            "Version": "$LATEST",
+            "Version": self.version,
             "TracingConfig": {"Mode": "PassThrough"},
             "RevisionId": self.revision_id,
             "State": self.state,
@@ -154,6 +209,7 @@ class LambdaFunction:
         What L{from_json} reads back (the persisted form).
         """
         data = attrs.asdict(self)
+        data["versions"] = {key: version.to_json() for key, version in self.versions.items()}
         data["state"] = "Active" if self.state == "Pending" else self.state
         data["last_update_status"] = (
             "Successful" if self.last_update_status == "InProgress" else self.last_update_status
@@ -164,6 +220,8 @@ class LambdaFunction:
     def from_json(cls, data: Mapping[str, Any]) -> LambdaFunction:
         values = dict(data)
         values["code"] = FunctionCode(**values["code"])
+        values["versions"] = {key: cls.from_json(value) for key, value in values.get("versions", {}).items()}
+        values["aliases"] = {key: Alias(**value) for key, value in values.get("aliases", {}).items()}
         return cls(**values)
 
 

@@ -75,19 +75,21 @@ def check_json(payload: bytes) -> None:
 
 
 async def invoke(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    function = call.function(params["FunctionName"], access.INVOKE, params.get("Qualifier"))
+    target = call.target(params["FunctionName"], access.INVOKE, params.get("Qualifier"))
+    # An alias with a routing configuration picks its version per invocation.
+    function = call.service.pick(target)
     payload: bytes = params.get("Payload", b"")
     check_json(payload)
     invocation_type = params.get("InvocationType", "RequestResponse")
     if invocation_type == "DryRun":
         return {"StatusCode": 204}
     if invocation_type == "Event":
-        call.service.enqueue_event(function, payload, call.request_id)
+        call.service.enqueue_event(function, payload, call.request_id, target.arn)
         return {"StatusCode": 202}
     context = client_context(params.get("ClientContext"))
     tail = params.get("LogType") == "Tail"
     # A client that goes away abandons its wait, not the invocation.
-    running = defer.ensureDeferred(call.service.run(function, payload, tail, context, call.request_id))
+    running = defer.ensureDeferred(call.service.run(function, payload, tail, context, call.request_id, target.arn))
     result, _ = await abandonable(running)
     return {
         "StatusCode": result.status,
@@ -99,7 +101,7 @@ async def invoke(call: Call, params: dict[str, Any]) -> dict[str, Any]:
 
 
 async def invoke_async(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    function = call.function(params["FunctionName"], access.INVOKE)
+    target = call.target(params["FunctionName"], access.INVOKE)
     arguments: IO[bytes] = params["InvokeArgs"]  # a stream, bounded before it was read (LambdaProtocol.parse)
-    call.service.enqueue_event(function, arguments.read(), call.request_id)
+    call.service.enqueue_event(call.service.pick(target), arguments.read(), call.request_id, target.arn)
     return {"Status": 202}

@@ -12,7 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from ruststack.aws.errors import AwsError
-from ruststack.awslambda.functions import LambdaFunction, invalid, validation
+from ruststack.awslambda.functions import Alias, LambdaFunction, invalid, validation
+
+# Whose policy an operation reads or changes: a function ($LATEST) or a
+# version, or an alias (each qualifier has a policy of its own).
+PolicyHolder = LambdaFunction | Alias
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ACTION = re.compile(r"^(lambda:[*]|lambda:[a-zA-Z]+|[*])$")
@@ -36,10 +40,14 @@ def _principal(principal: str) -> Any:
     return {"Service": principal}
 
 
-def statement(function: LambdaFunction, body: Mapping[str, Any]) -> dict:
+def statement(function: PolicyHolder, body: Mapping[str, Any], resource: str | None = None) -> dict:
     """
-    The policy statement an AddPermission request describes.
+    The policy statement an AddPermission request describes, on
+    C{resource} (the qualified ARN; by default the function's).
     """
+    if resource is None:
+        assert isinstance(function, LambdaFunction)
+        resource = function.arn
     sid = body.get("StatementId")
     action = body.get("Action")
     principal = body.get("Principal")
@@ -56,7 +64,7 @@ def statement(function: LambdaFunction, body: Mapping[str, Any]) -> dict:
         "Effect": "Allow",
         "Principal": _principal(principal),
         "Action": action,
-        "Resource": function.arn,
+        "Resource": resource,
     }
     conditions: dict[str, dict[str, str]] = {}
     if body.get("SourceAccount"):
@@ -84,11 +92,11 @@ def _check(value: Any, member: str, pattern: str, longest: int) -> None:
         raise validation(value, member, f"Member must satisfy regular expression pattern: {pattern}")
 
 
-def add_permission(function: LambdaFunction, body: Mapping[str, Any]) -> dict:
+def add_permission(function: PolicyHolder, body: Mapping[str, Any], resource: str | None = None) -> dict:
     revision = body.get("RevisionId")
     if revision and revision != function.revision_id:
         raise precondition_failed()
-    entry = statement(function, body)
+    entry = statement(function, body, resource)
     if any(existing["Sid"] == entry["Sid"] for existing in function.policy):
         raise AwsError(
             "ResourceConflictException",
@@ -101,7 +109,7 @@ def add_permission(function: LambdaFunction, body: Mapping[str, Any]) -> dict:
     return entry
 
 
-def remove_permission(function: LambdaFunction, sid: str, revision: str | None) -> None:
+def remove_permission(function: PolicyHolder, sid: str, revision: str | None) -> None:
     if revision and revision != function.revision_id:
         raise precondition_failed()
     kept = [entry for entry in function.policy if entry["Sid"] != sid]
@@ -111,7 +119,7 @@ def remove_permission(function: LambdaFunction, sid: str, revision: str | None) 
     function.policy_revision_id = str(uuid.uuid4())
 
 
-def get_policy(function: LambdaFunction) -> dict:
+def get_policy(function: PolicyHolder) -> dict:
     if not function.policy:
         raise AwsError("ResourceNotFoundException", "The resource you requested does not exist.", 404)
     document = {"Version": "2012-10-17", "Id": "default", "Statement": function.policy}

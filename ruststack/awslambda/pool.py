@@ -55,10 +55,12 @@ class EnvironmentPool:
         return self._busy.get(arn, 0)
 
     async def invoke(self, function: FunctionSnapshot, reserved: int | None, invocation: Invocation) -> Outcome:
-        if reserved is not None and self.busy(function.arn) >= reserved:
+        # A function's reserved concurrency is shared by all its versions.
+        arn = function.arn if function.version == "$LATEST" else function.arn.rpartition(":")[0]
+        if reserved is not None and self.busy(arn) >= reserved:
             raise throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
         # Counted before any await, so that concurrent cold starts see each other.
-        self._busy[function.arn] = self.busy(function.arn) + 1
+        self._busy[arn] = self.busy(arn) + 1
         try:
             environment = self._take_idle(_snapshot_key(function)) or await self._start(function)
             try:
@@ -66,7 +68,7 @@ class EnvironmentPool:
             finally:
                 self._release(environment)
         finally:
-            self._busy[function.arn] -= 1
+            self._busy[arn] -= 1
 
     def retire(self, arn: str) -> None:
         """
@@ -149,8 +151,9 @@ class EnvironmentPool:
 
 
 def _snapshot_key(function: FunctionSnapshot) -> tuple[str, str, str]:
-    # Environments are reused for the same revision with the same role
-    # credentials; renewed credentials start fresh ones.
+    # Environments are reused for the same version (its ARN is qualified)
+    # and revision with the same role credentials; renewed credentials start
+    # fresh ones.
     return (function.arn, function.revision_id, function.credentials.access_key)
 
 

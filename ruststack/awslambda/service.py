@@ -6,6 +6,8 @@ API Gateway invokes (L{ILambdaInvoker}), and the environments it runs.
 from __future__ import annotations
 
 import base64
+import os
+import random
 import uuid
 from typing import Any
 
@@ -94,6 +96,8 @@ class LambdaService(service.Service):
         self._snapshots: dict[str, FunctionSnapshot] = {}
         self._event_tails: dict[str, defer.Deferred] = {}
         self._closing = False
+        # Which version of a weighted alias serves an invocation.
+        self.random = random.Random()
 
     @property
     def objects(self) -> Any:
@@ -173,7 +177,33 @@ class LambdaService(service.Service):
     def _current_revision(self, arn: str) -> str | None:
         ref = names.parse(arn, "", "")
         function = self.store.get(ref.account, ref.region, ref.name)
+        if function is not None and ref.qualifier is not None:
+            function = function.versions.get(ref.qualifier)
         return function.revision_id if function is not None else None
+
+    def exists(self, function: LambdaFunction) -> bool:
+        """
+        Whether C{function} ($LATEST or a version) is still there.
+        """
+        latest = self.store.get(function.account, function.region, function.name)
+        if latest is None or function.version == "$LATEST":
+            return latest is function
+        return latest.versions.get(function.version) is function
+
+    def pick(self, target: access.Target) -> LambdaFunction:
+        """
+        The version that serves an invocation of C{target}: for an alias
+        with a routing configuration, a weighted draw.
+        """
+        alias = target.alias
+        if alias is None or not alias.weights:
+            return target.version
+        draw = self.random.random()
+        for version, weight in alias.weights.items():
+            if draw < weight:
+                return target.function.versions[version]
+            draw -= weight
+        return target.version
 
     def code_changed(self, function: LambdaFunction, installing: defer.Deferred | None) -> None:
         """
@@ -192,6 +222,22 @@ class LambdaService(service.Service):
 
             installing.addBoth(installed)
 
+    def collect_packages(self) -> None:
+        """
+        Remove the code packages no function or version uses any longer;
+        one an environment still runs goes once that environment has ended.
+        """
+        if self._closing:
+            return
+        referenced = self.store.referenced()
+        in_use = set()
+        for environment in self.pool.environments:
+            key = os.path.basename(environment.function.code_dir)
+            in_use.add(key)
+            if key not in referenced:
+                environment.ended().addCallback(lambda _: self.collect_packages())
+        self.store.collect(in_use)
+
     # Invocations
 
     def invoke(
@@ -208,10 +254,10 @@ class LambdaService(service.Service):
         """
         requester = Requester(account) if source is None else Requester(account, source.principal, source.arn)
         try:
-            found = self.find(requester, region, function, access.INVOKE, qualifier)
+            target = access.find_target(self.store, requester, region, function, access.INVOKE, qualifier)
         except errors.AwsError:
             return defer.fail()
-        running = defer.ensureDeferred(self.run(found, payload))
+        running = defer.ensureDeferred(self.run(self.pick(target), payload, invoked_arn=target.arn))
         return abandonable(running.addCallback(lambda result: result[0]))
 
     async def run(
@@ -221,13 +267,20 @@ class LambdaService(service.Service):
         tail: bool = False,
         client_context: str | None = None,
         request_id: str | None = None,
+        invoked_arn: str | None = None,
     ) -> tuple[InvokeResult, str]:
         """
-        Invoke C{function} and wait for its answer; the L{InvokeResult} and
-        the invocation's request id (the function's C{context.aws_request_id}).
+        Invoke C{function} ($LATEST or a version) and wait for its answer;
+        the L{InvokeResult} and the invocation's request id (the function's
+        C{context.aws_request_id}). C{invoked_arn}: the ARN it was invoked
+        by (an alias's), which the function sees.
         """
         if function in self.installing:
             await when_fired(self.installing[function])
+        # A version published while its code was being unpacked waits for it too.
+        unpacking = self.store.installs.get(function.code.key)
+        if unpacking is not None:
+            await when_fired(unpacking)
         if function.state == "Failed":
             raise errors.AwsError(
                 "ResourceConflictException",
@@ -245,12 +298,19 @@ class LambdaService(service.Service):
             snapshot = self._snapshots[function.revision_id] = FunctionSnapshot.of(
                 function, self.store.code_dir(function.code.key), self.credentials.issue(function)
             )
-        invocation = Invocation(request_id or str(uuid.uuid4()), payload or b"{}", client_context, tail)
-        outcome = await self.pool.invoke(snapshot, function.reserved_concurrency, invocation)
+        invocation = Invocation(
+            request_id or str(uuid.uuid4()), payload or b"{}", client_context, tail, invoked_arn=invoked_arn
+        )
+        # Reserved concurrency is the function's, shared by its versions.
+        latest = self.store.get(function.account, function.region, function.name) or function
+        outcome = await self.pool.invoke(snapshot, latest.reserved_concurrency, invocation)
         log_result = base64.b64encode(log_tail(outcome.log)).decode() if tail else None
-        return InvokeResult(200, outcome.payload, outcome.function_error, log_result), invocation.request_id
+        result = InvokeResult(200, outcome.payload, outcome.function_error, log_result, function.version)
+        return result, invocation.request_id
 
-    def enqueue_event(self, function: LambdaFunction, payload: bytes, request_id: str | None = None) -> str:
+    def enqueue_event(
+        self, function: LambdaFunction, payload: bytes, request_id: str | None = None, invoked_arn: str | None = None
+    ) -> str:
         """
         An Event invocation: run in the background, after the function's
         earlier events; its request id (C{request_id}, or a new one).
@@ -265,7 +325,7 @@ class LambdaService(service.Service):
             try:
                 if previous is not None:
                     await when_fired(previous)
-                await self._run_event(function, payload, request_id)
+                await self._run_event(function, payload, request_id, invoked_arn)
             except Exception:
                 log.failure("Event invocation of {function} failed", function=function.name)
             finally:
@@ -276,12 +336,14 @@ class LambdaService(service.Service):
         defer.ensureDeferred(run_in_turn())
         return request_id
 
-    async def _run_event(self, function: LambdaFunction, payload: bytes, request_id: str) -> None:
+    async def _run_event(
+        self, function: LambdaFunction, payload: bytes, request_id: str, invoked_arn: str | None
+    ) -> None:
         for _ in range(_EVENT_RETRIES):
-            if self._closing or self.store.get(function.account, function.region, function.name) is not function:
+            if self._closing or not self.exists(function):
                 return
             try:
-                result, _ = await self.run(function, payload, request_id=request_id)
+                result, _ = await self.run(function, payload, request_id=request_id, invoked_arn=invoked_arn)
             except errors.AwsError as error:
                 if error.code != "TooManyRequestsException":
                     raise

@@ -11,13 +11,16 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
-from twisted.internet import threads
+from twisted.internet import defer, threads
+from twisted.logger import Logger
 
 from ruststack.awslambda import code
 from ruststack.awslambda.functions import FunctionCode, LambdaFunction
+
+log = Logger()
 
 
 class FunctionStore:
@@ -33,6 +36,8 @@ class FunctionStore:
         self.code_folder = os.path.join(self.folder, "code")
         os.makedirs(self.code_folder, exist_ok=True)
         self._functions: dict[tuple[str, str], dict[str, LambdaFunction]] = {}
+        # Packages being kept and unpacked (by key): fire once done.
+        self.installs: dict[str, defer.Deferred] = {}
         if self.persistent:
             self._load()
 
@@ -96,11 +101,55 @@ class FunctionStore:
         code.check_zip(data)
         return FunctionCode(sha256=code.code_sha256(data), size=len(data), key=hashlib.sha256(data).hexdigest())
 
-    def install(self, package: FunctionCode, data: bytes):
+    def install(self, package: FunctionCode, data: bytes) -> defer.Deferred:
         """
-        Keep the zip and unpack it (in a thread); a Deferred.
+        Keep the zip and unpack it (in a thread); a Deferred. Until it
+        fires, L{installs} holds one firing with it.
         """
-        return threads.deferToThreadPool(self.reactor, self.reactor.getThreadPool(), self._install, package, data)
+        installing = threads.deferToThreadPool(self.reactor, self.reactor.getThreadPool(), self._install, package, data)
+        done: defer.Deferred = defer.Deferred()
+        self.installs[package.key] = done
+
+        def installed(result: Any) -> Any:
+            if self.installs.get(package.key) is done:
+                del self.installs[package.key]
+            done.callback(None)
+            return result
+
+        return installing.addBoth(installed)
+
+    def referenced(self) -> set[str]:
+        """
+        The packages a function or one of its versions uses.
+        """
+        keys = set()
+        for function in self:
+            keys.add(function.code.key)
+            keys.update(version.code.key for version in function.versions.values())
+        return keys
+
+    def collect(self, in_use: Collection[str] = ()) -> defer.Deferred:
+        """
+        Remove the packages no function or version uses, none being
+        installed and none in C{in_use}: moved aside at once (so that an
+        install that starts next unpacks afresh), deleted in a thread.
+        """
+        kept = self.referenced() | set(self.installs) | set(in_use)
+        trash = os.path.join(self.folder, f"trash.{uuid.uuid4().hex}")
+        for entry in os.listdir(self.code_folder):
+            key = entry.removesuffix(".zip")
+            if len(key) != 64 or key in kept or entry.endswith(".tmp"):
+                continue
+            os.makedirs(trash, exist_ok=True)
+            try:
+                os.rename(os.path.join(self.code_folder, entry), os.path.join(trash, entry))
+            except OSError:
+                log.failure("Could not set aside the unused package {entry}", entry=entry)
+        if not os.path.isdir(trash):
+            return defer.succeed(None)
+        return threads.deferToThreadPool(
+            self.reactor, self.reactor.getThreadPool(), shutil.rmtree, trash, ignore_errors=True
+        )
 
     def _install(self, package: FunctionCode, data: bytes) -> None:
         target = self.code_dir(package.key)

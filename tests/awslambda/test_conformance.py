@@ -21,7 +21,8 @@ IMPLEMENTED = sorted(
     CreateFunction ListFunctions GetFunction GetFunctionConfiguration DeleteFunction UpdateFunctionCode
     UpdateFunctionConfiguration ListVersionsByFunction TagResource UntagResource ListTags Invoke InvokeAsync
     AddPermission RemovePermission GetPolicy PutFunctionConcurrency GetFunctionConcurrency
-    DeleteFunctionConcurrency GetAccountSettings GetAlias ListAliases ListFunctionUrlConfigs
+    DeleteFunctionConcurrency GetAccountSettings GetAlias ListAliases ListFunctionUrlConfigs PublishVersion
+    CreateAlias UpdateAlias DeleteAlias
     """.split()
 )
 MISSING = sorted(set(MODEL.operation_names) - set(IMPLEMENTED))

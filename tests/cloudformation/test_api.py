@@ -205,18 +205,24 @@ def test_unimplemented_lambda_api_fails_the_resource_honestly(stack, cfn):
                     "Code": {"ZipFile": "def handler(e, c):\n    return 1\n"},
                 },
             },
-            "Version": {"Type": "AWS::Lambda::Version", "Properties": {"FunctionName": {"Ref": "Function"}}},
+            "Mapping": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {
+                    "FunctionName": {"Ref": "Function"},
+                    "EventSourceArn": "arn:aws:sqs:us-east-1:000000000000:queue",
+                },
+            },
         }
     }
-    cfn.create_stack(StackName="versions", TemplateBody=body(template))
+    cfn.create_stack(StackName="mappings", TemplateBody=body(template))
     with pytest.raises(Exception, match="ROLLBACK_COMPLETE"):
-        cfn.get_waiter("stack_create_complete").wait(StackName="versions", WaiterConfig=FAST)
+        cfn.get_waiter("stack_create_complete").wait(StackName="mappings", WaiterConfig=FAST)
     failed = [
         e
-        for e in cfn.describe_stack_events(StackName="versions")["StackEvents"]
+        for e in cfn.describe_stack_events(StackName="mappings")["StackEvents"]
         if e["ResourceStatus"] == "CREATE_FAILED"
     ]
-    assert [e["LogicalResourceId"] for e in failed] == ["Version"]
+    assert [e["LogicalResourceId"] for e in failed] == ["Mapping"]
     assert "Error Code: NotImplemented" in failed[0]["ResourceStatusReason"]
     assert stack.client("lambda").list_functions()["Functions"] == []
 

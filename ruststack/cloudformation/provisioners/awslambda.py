@@ -200,6 +200,11 @@ class Permission(Provisioner):
 
 
 class Version(Provisioner):
+    """
+    A published version: its Ref is the version's ARN, C{Fn::GetAtt Version}
+    its number. Every change replaces it (a version cannot change).
+    """
+
     type_name = "AWS::Lambda::Version"
 
     async def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> Made:
@@ -208,14 +213,19 @@ class Version(Provisioner):
             **pick(props, "Description", "CodeSha256"),
         }
         published = await ctx.call("lambda", "PublishVersion", params)
-        return Made(published["FunctionArn"], {"Version": published["Version"]})
+        arn = published["FunctionArn"]
+        return Made(arn, {"Version": published["Version"], "FunctionArn": arn})
 
     async def delete(self, ctx: ResourceContext, current: Made, props: Mapping[str, Any]) -> None:
         function, _, version = current.physical_id.rpartition(":")
-        await ctx.call("lambda", "DeleteFunction", {"FunctionName": function, "Qualifier": version})
+        await _gone_already_fine(ctx.call("lambda", "DeleteFunction", {"FunctionName": function, "Qualifier": version}))
 
 
 class Alias(Provisioner):
+    """
+    An alias: its Ref is the alias ARN (as C{Fn::GetAtt AliasArn}).
+    """
+
     type_name = "AWS::Lambda::Alias"
     replace_on = frozenset({"FunctionName", "Name"})
 
@@ -223,22 +233,60 @@ class Alias(Provisioner):
         params = {
             "FunctionName": required(props, "FunctionName", self.type_name),
             "Name": required(props, "Name", self.type_name),
-            "FunctionVersion": required(props, "FunctionVersion", self.type_name),
-            **pick(props, "Description", "RoutingConfig"),
+            "FunctionVersion": _text(required(props, "FunctionVersion", self.type_name)),
+            **pick(props, "Description"),
+            **_routing(props),
         }
         made = await ctx.call("lambda", "CreateAlias", params)
-        return Made(made["AliasArn"])
+        return Made(made["AliasArn"], {"AliasArn": made["AliasArn"]})
 
     async def update(self, ctx: ResourceContext, current: Made, old: Mapping[str, Any], new: Mapping[str, Any]) -> Made:
-        await ctx.call(
-            "lambda",
-            "UpdateAlias",
-            {"FunctionName": new["FunctionName"], "Name": new["Name"], **pick(new, "FunctionVersion", "Description")},
-        )
+        params = {
+            "FunctionName": new["FunctionName"],
+            "Name": new["Name"],
+            "FunctionVersion": _text(required(new, "FunctionVersion", self.type_name)),
+            "Description": new.get("Description", ""),
+            # A routing configuration taken out of the template goes.
+            "RoutingConfig": _routing(new).get("RoutingConfig", {"AdditionalVersionWeights": {}}),
+        }
+        await ctx.call("lambda", "UpdateAlias", params)
         return current
 
     async def delete(self, ctx: ResourceContext, current: Made, props: Mapping[str, Any]) -> None:
-        await ctx.call("lambda", "DeleteAlias", {"FunctionName": props["FunctionName"], "Name": props["Name"]})
+        await _gone_already_fine(
+            ctx.call("lambda", "DeleteAlias", {"FunctionName": props["FunctionName"], "Name": props["Name"]})
+        )
+
+
+def _routing(props: Mapping[str, Any]) -> dict[str, Any]:
+    # CloudFormation's RoutingConfig is a list of {FunctionVersion, FunctionWeight}.
+    weights = (props.get("RoutingConfig") or {}).get("AdditionalVersionWeights")
+    if weights is None:
+        return {}
+    routed: dict[str, float] = {}
+    for entry in weights if isinstance(weights, list) else [weights]:
+        if not isinstance(entry, Mapping) or "FunctionVersion" not in entry or "FunctionWeight" not in entry:
+            raise ResourceFailed(
+                "Property validation failure: [Value of property {/RoutingConfig/AdditionalVersionWeights}"
+                " does not match type {Array of VersionWeight}]"
+            )
+        try:
+            routed[_text(entry["FunctionVersion"])] = float(entry["FunctionWeight"])
+        except (TypeError, ValueError):
+            raise ResourceFailed(
+                "Property validation failure: [Value of property"
+                " {/RoutingConfig/AdditionalVersionWeights/FunctionWeight} does not match type {Number}]"
+            ) from None
+    return {"RoutingConfig": {"AdditionalVersionWeights": routed}}
+
+
+async def _gone_already_fine(deleting: Any) -> None:
+    # Deleting what is already gone (with its function, say) succeeds.
+    try:
+        await deleting
+    except ResourceFailed as e:
+        if "ResourceNotFoundException" not in str(e):
+            raise
 
 
 class LayerVersion(Provisioner):
