@@ -182,6 +182,9 @@ def test_deploy_call_logs_redeploy_remove(serverless, tls_service, capsys):
     assert (status, json.loads(body)) == (200, {"release": "two"})
     assert call("GET", f"{base}/notes/n1")[0] == 200  # the table kept its data
     assert [a["id"] for a in apigateway.get_rest_apis()["items"]] == [api["id"]]
+    # Serverless publishes a version at each deploy (versionFunctions, its default).
+    versions = awslambda.list_versions_by_function(FunctionName=FUNCTION)["Versions"]
+    assert [v["Version"] for v in versions] == ["$LATEST", "1", "2"]
     # The quick path for code alone: UpdateFunctionCode, no stack update.
     app.write_text(app.read_text().replace('RELEASE = "two"', 'RELEASE = "three"'))
     serverless("deploy", "function", "-f", "api")
