@@ -5,19 +5,38 @@ ListBuckets, GetBucketLocation, GetBucketVersioning.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import wire
-from ruststack.s3.call import S3Call, S3Context
+from ruststack.s3 import listing, wire
+from ruststack.s3.call import S3Call, S3Context, invalid_argument
 from ruststack.s3.owners import owner_xml
 from ruststack.s3.records import Bucket
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 # The legacy global endpoint's region, where re-creating your own bucket is a no-op.
 _LEGACY_REGION = "us-east-1"
+# ListBuckets' page size when paginated without max-buckets, and its cap.
+MAX_BUCKETS = 10000
+
+
+@functools.cache
+def location_constraints() -> frozenset[str]:
+    """
+    The LocationConstraint values S3 knows: the regions of botocore's
+    C{BucketLocationConstraint} (and C{EU}, eu-west-1's old name).
+    """
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("s3")
+    return frozenset(model.shape_for("BucketLocationConstraint").enum)
+
+
+def _constraint_region(constraint: str) -> str:
+    return "eu-west-1" if constraint == "EU" else constraint
 
 
 def valid_bucket_name(name: str) -> bool:
@@ -50,14 +69,15 @@ def create_bucket(ctx: S3Context, call: S3Call) -> bytes:
             raise wire.malformed()
         constraint = (wire.text(root, "LocationConstraint") or "").strip() or None
     endpoint_region = call.caller.region or ctx.default_region
-    if constraint == _LEGACY_REGION:
+    if constraint is not None and constraint not in location_constraints():
+        # us-east-1 is not among them: its buckets are made without a constraint.
         raise AwsError(
             "InvalidLocationConstraint",
             "The specified location-constraint is not valid",
             400,
             {"LocationConstraint": constraint},
         )
-    if endpoint_region != _LEGACY_REGION and constraint != endpoint_region:
+    if endpoint_region != _LEGACY_REGION and (constraint is None or _constraint_region(constraint) != endpoint_region):
         described = "unspecified" if constraint is None else constraint
         raise AwsError(
             "IllegalLocationConstraintException",
@@ -65,7 +85,7 @@ def create_bucket(ctx: S3Context, call: S3Call) -> bytes:
             " sent to.",
             400,
         )
-    region = constraint or _LEGACY_REGION
+    region = _constraint_region(constraint) if constraint else _LEGACY_REGION
     existing = ctx.store.get_bucket(name)
     if existing is not None:
         if existing.account != call.caller.account:
@@ -107,16 +127,60 @@ def delete_bucket(ctx: S3Context, call: S3Call) -> bytes:
 
 
 def list_buckets(ctx: S3Context, call: S3Call) -> bytes:
+    """
+    The caller's buckets in name order, paged as S3 pages them: with
+    max-buckets, continuation-token, prefix or bucket-region, at most
+    max-buckets (default 10,000) a page and a ContinuationToken when more
+    follow. See https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html
+    """
+    query = call.query
+    paged = any(name in query for name in ("max-buckets", "continuation-token", "prefix", "bucket-region"))
+    limit = MAX_BUCKETS
+    if "max-buckets" in query:
+        text = query["max-buckets"]
+        if not text.isdigit() or not 1 <= int(text) <= MAX_BUCKETS:
+            raise invalid_argument(
+                f"Argument max-buckets must be an integer between 1 and {MAX_BUCKETS}", "max-buckets", text
+            )
+        limit = int(text)
+    after = ""
+    token = query.get("continuation-token")
+    if token:
+        try:
+            after = listing.decode_token(token).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            raise invalid_argument(
+                "The continuation token provided is incorrect", "continuation-token", token
+            ) from None
+    prefix = query.get("prefix", "")
+    region = query.get("bucket-region")
+    found = [
+        b
+        for b in ctx.store.buckets_of(call.caller.account)
+        if b.name > after and b.name.startswith(prefix) and (region is None or b.region == region)
+    ]
+    page = found[:limit] if paged else found
     entries = "".join(
         "<Bucket>"
         + wire.element("Name", b.name)
         + wire.element("CreationDate", ids.iso8601(b.created))
         + wire.element("BucketRegion", b.region)
         + "</Bucket>"
-        for b in ctx.store.buckets_of(call.caller.account)
+        for b in page
     )
+    next_token = listing.encode_token(page[-1].name.encode("utf-8")) if len(found) > len(page) else None
     call.set_headers({"Content-Type": "application/xml"})
-    return wire.document("ListAllMyBucketsResult", [owner_xml(call.caller.account), "<Buckets>", entries, "</Buckets>"])
+    return wire.document(
+        "ListAllMyBucketsResult",
+        [
+            owner_xml(call.caller.account),
+            "<Buckets>",
+            entries,
+            "</Buckets>",
+            wire.optional("ContinuationToken", next_token),
+            wire.optional("Prefix", query.get("prefix")),
+        ],
+    )
 
 
 def get_bucket_location(ctx: S3Context, call: S3Call) -> bytes:

@@ -85,15 +85,35 @@ class S3Context:
         caller may not.
         """
         assert call.bucket is not None
+        expected_owner = call.headers.get("x-amz-expected-bucket-owner")
+        check_expected_owner(expected_owner, None)
         found = self.store.get_bucket(call.bucket)
         if found is None:
             raise no_such_bucket(call.bucket)
-        expected_owner = call.headers.get("x-amz-expected-bucket-owner")
-        if expected_owner is not None and expected_owner != found.account:
-            # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html
-            raise access.access_denied()
+        check_expected_owner(expected_owner, found.account)
         access.authorize_operation(found, call.caller.account, call.operation, call.key, call.secure)
         return found
+
+
+def check_expected_owner(expected: str | None, owner: str | None) -> None:
+    """
+    The bucket owner condition (C{x-amz-expected-bucket-owner}, or
+    C{x-amz-source-expected-bucket-owner} for a copy's source): a value that
+    is not an account id is refused before anything else (C{owner} C{None}),
+    another account than the bucket's C{owner} with AccessDenied.
+    See https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html
+    """
+    if expected is None:
+        return
+    if owner is None:
+        if not (len(expected) == 12 and expected.isascii() and expected.isdigit()):
+            raise AwsError(
+                "InvalidBucketOwnerAWSAccountID",
+                f"The value of the expected bucket owner parameter must be an AWS Account ID... [{expected}]",
+                400,
+            )
+    elif expected != owner:
+        raise access.access_denied()
 
 
 def no_such_bucket(name: str) -> AwsError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
+from xml.etree.ElementTree import Element
 
 from twisted.internet import defer
 
@@ -17,7 +18,7 @@ from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
 from ruststack.s3 import checksums, ranges, wire
 from ruststack.s3.call import S3Call, S3Context, invalid_argument, no_such_upload
-from ruststack.s3.objectmeta import check_key, meta_from_headers
+from ruststack.s3.objectmeta import SSE_HEADER, SSE_S3, check_key, meta_from_headers
 from ruststack.s3.objects import copy_source
 from ruststack.s3.owners import owner_xml
 from ruststack.s3.records import ObjectMeta, ObjectRecord, Part, Staged, Upload
@@ -25,6 +26,10 @@ from ruststack.s3.spool import Spool
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10000
+# How long, and how many, completed uploads answer a repeated
+# CompleteMultipartUpload with their result (SDKs retry it on a timeout).
+COMPLETIONS_KEPT_SECONDS = 3600.0
+COMPLETIONS_KEPT = 1000
 
 
 def create_multipart_upload(ctx: S3Context, call: S3Call) -> bytes:
@@ -62,7 +67,7 @@ def create_multipart_upload(ctx: S3Context, call: S3Call) -> bytes:
         checksum_type,
     )
     ctx.store.create_upload(upload)
-    headers = {"Content-Type": "application/xml"}
+    headers = {"Content-Type": "application/xml", SSE_HEADER: SSE_S3}
     if algorithm:
         headers["x-amz-checksum-algorithm"] = algorithm
         headers["x-amz-checksum-type"] = checksum_type or ""
@@ -129,7 +134,7 @@ def _upload_staged_part(staged: Staged, ctx: S3Context, call: S3Call, upload: Up
             )
 
     def respond(part: Part) -> bytes:
-        headers = {"ETag": part.etag}
+        headers = {"ETag": part.etag, SSE_HEADER: SSE_S3}
         if checksum is not None and upload.checksum_algorithm:
             headers[checksums.header_name(upload.checksum_algorithm)] = checksum
         call.set_headers(headers)
@@ -167,7 +172,7 @@ def upload_part_copy(ctx: S3Context, call: S3Call) -> defer.Deferred:
         try:
             selected = ranges.parse_copy_range(call.headers["x-amz-copy-source-range"], source.size)
         except ValueError as e:
-            raise AwsError("InvalidArgument", str(e), 400) from None
+            raise invalid_argument(str(e), "x-amz-copy-source-range", call.headers["x-amz-copy-source-range"]) from None
         first, length = selected.first, selected.length
     body = ctx.store.open_body(source)
     copying = ctx.store.run_in_thread(_copy_range, body, first, length, ctx.store.temporary, upload.checksum_algorithm)
@@ -177,7 +182,7 @@ def upload_part_copy(ctx: S3Context, call: S3Call) -> defer.Deferred:
         return _commit_part(ctx, call, upload, number, staged, checksum)
 
     def respond(part: Part) -> bytes:
-        call.set_headers({"Content-Type": "application/xml"})
+        call.set_headers({"Content-Type": "application/xml", SSE_HEADER: SSE_S3})
         return wire.document(
             "CopyPartResult",
             [wire.element("ETag", part.etag), wire.element("LastModified", ids.iso8601(part.last_modified))]
@@ -187,12 +192,13 @@ def upload_part_copy(ctx: S3Context, call: S3Call) -> defer.Deferred:
     return copying.addCallback(commit).addCallback(respond)
 
 
-def _invalid_part() -> AwsError:
+def _invalid_part(upload_id: str, number: int, etag: str) -> AwsError:
     return AwsError(
         "InvalidPart",
         "One or more of the specified parts could not be found.  The part may not have been uploaded, or the"
         " specified entity tag may not match the part's entity tag.",
         400,
+        {"UploadId": upload_id, "PartNumber": number, "ETag": etag},
     )
 
 
@@ -209,9 +215,27 @@ def _concatenate(bodies: list, folder: str, algorithm: str) -> tuple[Spool, str]
     return spool, base64.b64encode(hasher.digest()).decode()
 
 
-def complete_multipart_upload(ctx: S3Context, call: S3Call) -> defer.Deferred:
-    upload = _upload(ctx, call)
-    root = wire.parse(call.body())
+def _completed_document(call: S3Call, bucket: str, key: str, result: dict) -> bytes:
+    call.set_headers({"Content-Type": "application/xml", SSE_HEADER: SSE_S3})
+    host = call.request.getHeader(b"host")
+    location = f"http://{host.decode('latin-1') if host else 'localhost'}/{bucket}/{key}"
+    algorithm, value, checksum_type = result["checksum"]
+    return wire.document(
+        "CompleteMultipartUploadResult",
+        [
+            wire.element("Location", location),
+            wire.element("Bucket", bucket),
+            wire.element("Key", key),
+            wire.element("ETag", result["etag"]),
+            wire.element("Checksum" + algorithm, value),
+            wire.element("ChecksumType", checksum_type),
+        ],
+    )
+
+
+def _requested_parts(call: S3Call) -> list[tuple[int, str, Element]]:
+    # The checksum headers of CompleteMultipartUpload are the object's, not its body's.
+    root = wire.parse(call.sink.body(checksums=False) if call.sink is not None else call.body())
     if root.tag != "CompleteMultipartUpload":
         raise wire.malformed()
     requested = []
@@ -221,7 +245,55 @@ def complete_multipart_upload(ctx: S3Context, call: S3Call) -> defer.Deferred:
             raise wire.malformed()
         requested.append((int(number_text), etag.strip(), node))
     if not requested:
-        raise wire.malformed()
+        raise AwsError("InvalidRequest", "You must specify at least one part", 400)
+    return requested
+
+
+def _check_checksum_request(call: S3Call, upload: Upload) -> tuple[str, str] | None:
+    """
+    The object checksum C{call} asks the completed object to have
+    (C{x-amz-checksum-<algorithm>}), once its C{x-amz-checksum-type} agrees
+    with the upload's.
+    """
+    wanted_type = call.headers.get("x-amz-checksum-type", "").upper() or None
+    if wanted_type is not None and wanted_type != (upload.checksum_type or "FULL_OBJECT"):
+        raise AwsError(
+            "InvalidRequest",
+            f"The upload was created using the {upload.checksum_type or 'null'} checksum mode. The complete request"
+            " must use the same checksum mode.",
+            400,
+        )
+    for algorithm in checksums.ALGORITHMS:
+        value = call.headers.get(checksums.header_name(algorithm))
+        if value is None:
+            continue
+        if upload.checksum_algorithm is not None and algorithm != upload.checksum_algorithm:
+            raise AwsError(
+                "InvalidRequest",
+                f"The upload was created using a {upload.checksum_algorithm.lower()} checksum. The complete request"
+                f" must use the same checksum algorithm, not {algorithm.lower()}.",
+                400,
+            )
+        return algorithm, value
+    return None
+
+
+def _checksum_mismatch(algorithm: str) -> AwsError:
+    return AwsError("BadDigest", f"The {algorithm} you specified did not match the calculated checksum.", 400)
+
+
+def complete_multipart_upload(ctx: S3Context, call: S3Call) -> defer.Deferred | bytes:
+    ctx.bucket(call)
+    assert call.bucket is not None and call.key is not None
+    upload_id = call.query.get("uploadId", "")
+    upload = ctx.store.get_upload(upload_id)
+    if upload is None or upload.bucket != call.bucket or upload.key != call.key:
+        completed = ctx.store.completion(upload_id, call.bucket, call.key, ctx.now() - COMPLETIONS_KEPT_SECONDS)
+        if completed is None:
+            raise no_such_upload(upload_id)
+        # The upload completed a moment ago: a retry gets the same answer.
+        return _completed_document(call, call.bucket, call.key, completed)
+    requested = _requested_parts(call)
     numbers = [number for number, _, _ in requested]
     if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
         raise AwsError(
@@ -230,16 +302,26 @@ def complete_multipart_upload(ctx: S3Context, call: S3Call) -> defer.Deferred:
             400,
             {"UploadId": upload.upload_id},
         )
+    asked_checksum = _check_checksum_request(call, upload)
     stored = {part.number: part for part in ctx.store.parts(upload.upload_id)}
     chosen: list[Part] = []
     for index, (number, etag, node) in enumerate(requested):
         part = stored.get(number)
         if part is None or part.etag.strip('"') != etag.strip('"'):
-            raise _invalid_part()
+            raise _invalid_part(upload.upload_id, number, etag)
         if upload.checksum_algorithm:
             given = wire.text(node, "Checksum" + upload.checksum_algorithm)
+            if given is None and upload.checksum_type == "COMPOSITE":
+                # https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
+                raise AwsError(
+                    "InvalidRequest",
+                    f"The upload was created using a {upload.checksum_algorithm.lower()} checksum. The complete"
+                    f" request must include the checksum for each part. It was missing for part {number} in the"
+                    " request.",
+                    400,
+                )
             if given is not None and given != part.checksum:
-                raise _invalid_part()
+                raise _invalid_part(upload.upload_id, number, etag)
         if index < len(requested) - 1 and part.size < MIN_PART_SIZE:
             raise AwsError(
                 "EntityTooSmall",
@@ -248,22 +330,42 @@ def complete_multipart_upload(ctx: S3Context, call: S3Call) -> defer.Deferred:
                 {"ProposedSize": part.size, "MinSizeAllowed": MIN_PART_SIZE, "PartNumber": number, "ETag": part.etag},
             )
         chosen.append(part)
+    size_text = call.headers.get("x-amz-mp-object-size")
+    total = sum(part.size for part in chosen)
+    if size_text is not None and (not size_text.strip().isdigit() or int(size_text) != total):
+        raise AwsError(
+            "InvalidRequest",
+            f"The provided 'x-amz-mp-object-size' header value {size_text} does not match what was computed: {total}",
+            400,
+        )
     full_algorithm = (
         upload.checksum_algorithm
         if upload.checksum_type == "FULL_OBJECT" and upload.checksum_algorithm
         else "CRC64NVME"
     )
-    bodies = [ctx.store.open_body(part) for part in chosen]
-    joined = ctx.store.run_in_thread(_concatenate, bodies, ctx.store.temporary, full_algorithm)
     etag = checksums.multipart_etag([bytes.fromhex(part.etag.strip('"')) for part in chosen])
+    final_checksum: tuple[str, str, str] | None = None
     if upload.checksum_algorithm and upload.checksum_type == "COMPOSITE":
         composite = checksums.composite(upload.checksum_algorithm, [part.checksum or "" for part in chosen])
         final_checksum = (upload.checksum_algorithm, composite, "COMPOSITE")
-    else:
-        final_checksum = None
+        if asked_checksum is not None and asked_checksum[1] not in (composite, composite.rpartition("-")[0]):
+            raise _checksum_mismatch(asked_checksum[0])
+    elif asked_checksum is not None and asked_checksum[0] != full_algorithm:
+        # A full-object checksum of another algorithm than the one computed.
+        raise AwsError(
+            "InvalidRequest",
+            f"The upload was created using a {full_algorithm.lower()} checksum. The complete request must use the"
+            f" same checksum algorithm, not {asked_checksum[0].lower()}.",
+            400,
+        )
+    bodies = [ctx.store.open_body(part) for part in chosen]
+    joined = ctx.store.run_in_thread(_concatenate, bodies, ctx.store.temporary, full_algorithm)
 
     def place(result: tuple[Spool, str]) -> defer.Deferred:
         spool, full = result
+        if final_checksum is None and asked_checksum is not None and asked_checksum[1] != full:
+            spool.discard()
+            raise _checksum_mismatch(asked_checksum[0])
         checksum = final_checksum or (full_algorithm, full, "FULL_OBJECT")
         staged = Staged(spool.size, b"", spool.in_memory(), spool.path)
         return ctx.store.place(staged).addCallback(commit, staged.size, checksum)
@@ -276,24 +378,21 @@ def complete_multipart_upload(ctx: S3Context, call: S3Call) -> defer.Deferred:
             raise no_such_upload(upload.upload_id)
         meta = upload.meta
         final = ObjectMeta(
-            meta.headers, meta.user, checksum, meta.tags, len(chosen), meta.storage_class, [p.size for p in chosen]
+            meta.headers,
+            meta.user,
+            checksum,
+            meta.tags,
+            len(chosen),
+            meta.storage_class,
+            [p.size for p in chosen],
+            [p.checksum or "" for p in chosen] if upload.checksum_algorithm else [],
         )
-        ctx.store.put_object(ObjectRecord(upload.bucket, upload.key, size, etag, ctx.now(), final, inline, file))
+        now = ctx.now()
+        ctx.store.put_object(ObjectRecord(upload.bucket, upload.key, size, etag, now, final, inline, file))
         ctx.store.drop_upload(upload.upload_id)
-        call.set_headers({"Content-Type": "application/xml"})
-        host = call.request.getHeader(b"host")
-        location = f"http://{host.decode('latin-1') if host else 'localhost'}/{upload.bucket}/{upload.key}"
-        return wire.document(
-            "CompleteMultipartUploadResult",
-            [
-                wire.element("Location", location),
-                wire.element("Bucket", upload.bucket),
-                wire.element("Key", upload.key),
-                wire.element("ETag", etag),
-                wire.element("Checksum" + checksum[0], checksum[1]),
-                wire.element("ChecksumType", checksum[2]),
-            ],
-        )
+        result = {"etag": etag, "checksum": list(checksum)}
+        ctx.store.remember_completion(upload, now, result, COMPLETIONS_KEPT, COMPLETIONS_KEPT_SECONDS)
+        return _completed_document(call, upload.bucket, upload.key, result)
 
     return joined.addCallback(place)
 
@@ -322,7 +421,8 @@ def list_parts(ctx: S3Context, call: S3Call) -> bytes:
         wire.element("Key", upload.key),
         wire.element("UploadId", upload.upload_id),
         wire.element("PartNumberMarker", int(marker_text)),
-        wire.optional("NextPartNumberMarker", found[-1].number if truncated else None),
+        # S3 names the last part listed, truncated or not.
+        wire.optional("NextPartNumberMarker", found[-1].number if found else None),
         wire.element("MaxParts", max_parts),
         wire.element("IsTruncated", truncated),
         owner_xml(upload.account, "Initiator"),

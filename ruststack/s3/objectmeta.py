@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
 from ruststack.s3 import checksums
+from ruststack.s3.encodedwords import decode_header_value, encode_header_value
 from ruststack.s3.records import ObjectMeta, ObjectRecord
 
 # Representation headers S3 stores and returns as given.
@@ -27,6 +28,11 @@ RESPONSE_OVERRIDES = {
 }
 MAX_KEY_BYTES = 1024
 MAX_TAGS = 10
+# S3 encrypts every object with SSE-S3 since January 2023, and says so on
+# every response about an object's bytes.
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-encryption-faq.html
+SSE_HEADER = "x-amz-server-side-encryption"
+SSE_S3 = "AES256"
 
 
 def check_key(key: str) -> None:
@@ -58,7 +64,11 @@ def meta_from_headers(headers: Mapping[str, str], checksum: tuple[str, str, str]
             stored["content-encoding"] = ",".join(kept)
         else:
             del stored["content-encoding"]
-    user = {name[len("x-amz-meta-") :]: value for name, value in headers.items() if name.startswith("x-amz-meta-")}
+    user = {
+        name[len("x-amz-meta-") :]: decode_header_value(value)
+        for name, value in headers.items()
+        if name.startswith("x-amz-meta-")
+    }
     return ObjectMeta(
         headers=stored,
         user=user,
@@ -84,8 +94,12 @@ def check_tags(tags: Mapping[str, str]) -> None:
     if len(tags) > MAX_TAGS:
         raise AwsError("BadRequest", "Object tags cannot be greater than 10", 400)
     for key, value in tags.items():
-        if not key or len(key) > 128 or len(value) > 256:
-            raise AwsError("InvalidTag", "The TagKey you have provided is invalid", 400)
+        if not key or len(key) > 128:
+            raise AwsError("InvalidTag", "The TagKey you have provided is invalid", 400, {"TagKey": key})
+        if len(value) > 256:
+            raise AwsError(
+                "InvalidTag", "The TagValue you have provided is invalid", 400, {"TagKey": key, "TagValue": value}
+            )
 
 
 @functools.lru_cache(maxsize=1024)
@@ -100,20 +114,23 @@ def http_date(when: float) -> str:
     return _http_date(int(when))
 
 
-def response_headers(record: ObjectRecord, query: Mapping[str, str], checksum_mode: bool) -> dict[str, str]:
+def response_headers(
+    record: ObjectRecord, query: Mapping[str, str], checksum_mode: bool, part: int | None = None
+) -> dict[str, str]:
     """
-    The headers GetObject/HeadObject send for C{record} (without
-    Content-Length and Content-Range).
+    The headers GetObject/HeadObject send for C{record}, or for its part
+    C{part} (without Content-Length and Content-Range).
     """
     meta = record.meta
     headers = {
         "ETag": record.etag,
         "Last-Modified": http_date(record.last_modified),
         "Accept-Ranges": "bytes",
+        SSE_HEADER: SSE_S3,
     }
     headers.update(meta.headers)
     for name, value in meta.user.items():
-        headers["x-amz-meta-" + name] = value
+        headers["x-amz-meta-" + name] = encode_header_value(value)
     if meta.storage_class != "STANDARD":
         headers["x-amz-storage-class"] = meta.storage_class
     if meta.parts:
@@ -122,8 +139,17 @@ def response_headers(record: ObjectRecord, query: Mapping[str, str], checksum_mo
         headers["x-amz-tagging-count"] = str(len(meta.tags))
     if checksum_mode and meta.checksum:
         algorithm, value, checksum_type = meta.checksum
-        headers[checksums.header_name(algorithm)] = value
-        headers["x-amz-checksum-type"] = checksum_type
+        if part is None:
+            headers[checksums.header_name(algorithm)] = value
+            headers["x-amz-checksum-type"] = checksum_type
+        elif meta.parts and part <= len(meta.part_checksums) and meta.part_checksums[part - 1]:
+            # A part of a multipart object: that part's own checksum.
+            headers[checksums.header_name(algorithm)] = meta.part_checksums[part - 1]
+            headers["x-amz-checksum-type"] = checksum_type
+        elif not meta.parts and checksum_type == "FULL_OBJECT":
+            # A simple object is its own part 1.
+            headers[checksums.header_name(algorithm)] = value
+            headers["x-amz-checksum-type"] = checksum_type
     for parameter, header in RESPONSE_OVERRIDES.items():
         override = query.get(parameter)
         if override is not None:

@@ -17,8 +17,10 @@ from twisted.web.server import NOT_DONE_YET
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
 from ruststack.s3 import access, checksums, conditions, ranges, sendfile, wire
-from ruststack.s3.call import S3Call, S3Context, no_such_bucket, no_such_key
+from ruststack.s3.call import S3Call, S3Context, check_expected_owner, invalid_argument, no_such_bucket, no_such_key
 from ruststack.s3.objectmeta import (
+    SSE_HEADER,
+    SSE_S3,
     check_key,
     check_tags,
     meta_from_headers,
@@ -89,7 +91,7 @@ def _put_staged(staged: Staged, ctx: S3Context, call: S3Call, bucket: str) -> de
         assert call.key is not None
         record = ObjectRecord(bucket, call.key, staged.size, staged.etag, ctx.now(), meta, inline, file)
         ctx.store.put_object(record)
-        headers = {"ETag": record.etag}
+        headers = {"ETag": record.etag, SSE_HEADER: SSE_S3}
         if checksum is not None:
             headers[checksums.header_name(checksum[0])] = checksum[1]
             headers["x-amz-checksum-type"] = checksum[2]
@@ -137,9 +139,11 @@ def get_object(ctx: S3Context, call: S3Call) -> bytes | int:
         return _not_modified(call, e.record)
     request = call.request
     selected: ranges.ByteRange | None
+    part = None
     try:
         if "partNumber" in call.query:
             selected = _part_range(call, record)
+            part = int(call.query["partNumber"])
         else:
             selected = ranges.parse_range(call.headers.get("range"), record.size)
     except ranges.Unsatisfiable:
@@ -150,14 +154,15 @@ def get_object(ctx: S3Context, call: S3Call) -> bytes | int:
             {"RangeRequested": call.headers.get("range", ""), "ActualObjectSize": record.size},
             {"Content-Range": f"bytes */{record.size}"},
         ) from None
-    headers = response_headers(record, call.query, call.headers.get("x-amz-checksum-mode") == "ENABLED")
+    headers = response_headers(record, call.query, call.headers.get("x-amz-checksum-mode") == "ENABLED", part)
     first, length = 0, record.size
     if selected is not None:
         request.setResponseCode(206)
         headers["Content-Range"] = selected.content_range()
         first, length = selected.first, selected.length
-        # A checksum describes the whole object, not a range of it.
-        headers = {k: v for k, v in headers.items() if not k.startswith("x-amz-checksum-")}
+        if part is None:
+            # A checksum describes the whole object (or a part), not a range of it.
+            headers = {k: v for k, v in headers.items() if not k.startswith("x-amz-checksum-")}
     headers["Content-Length"] = str(length)
     call.set_headers(headers)
     if call.method == "HEAD":
@@ -194,7 +199,10 @@ def _part_range(call: S3Call, record: ObjectRecord) -> ranges.ByteRange:
     sizes = record.meta.part_sizes or [record.size]
     if number > len(sizes):
         raise AwsError(
-            "InvalidPartNumber", "The requested partnumber is not satisfiable", 416, {"PartNumberRequested": number}
+            "InvalidPartNumber",
+            "The requested partnumber is not satisfiable",
+            416,
+            {"PartNumberRequested": number, "ActualPartCount": len(sizes)},
         )
     first = sum(sizes[: number - 1])
     if sizes[number - 1] == 0:
@@ -262,12 +270,20 @@ def parse_copy_source(value: str) -> tuple[str, str]:
     C{x-amz-copy-source}: C{[/]bucket/key[?versionId=...]}, URL-encoded.
     """
     path, _, query = value.partition("?")
-    if query and query not in ("versionId=null",):
-        raise AwsError("NoSuchVersion", "The specified version does not exist.", 404)
     source = unquote(path).lstrip("/")
     bucket, slash, key = source.partition("/")
     if not bucket or not slash or not key:
-        raise AwsError("InvalidArgument", "Invalid copy source object key", 400)
+        raise AwsError(
+            "InvalidArgument",
+            "Invalid copy source object key",
+            400,
+            {"ArgumentName": "x-amz-copy-source", "ArgumentValue": value},
+        )
+    if query and query not in ("versionId=null",):
+        version = unquote(query.partition("versionId=")[2])
+        raise AwsError(
+            "NoSuchVersion", "The specified version does not exist.", 404, {"Key": key, "VersionId": version}
+        )
     return bucket, key
 
 
@@ -276,9 +292,12 @@ def copy_source(ctx: S3Context, call: S3Call) -> ObjectRecord:
     The object C{x-amz-copy-source} names, under the copy-source conditions.
     """
     bucket, key = parse_copy_source(call.headers["x-amz-copy-source"])
+    expected_owner = call.headers.get("x-amz-source-expected-bucket-owner")
+    check_expected_owner(expected_owner, None)
     found = ctx.store.get_bucket(bucket)
     if found is None:
         raise no_such_bucket(bucket)
+    check_expected_owner(expected_owner, found.account)
     # https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html: s3:GetObject on the source.
     access.authorize(found, call.caller.account, "s3:GetObject", key, call.secure)
     record = ctx.store.get_object(bucket, key)
@@ -296,8 +315,10 @@ def copy_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
     source = copy_source(ctx, call)
     directive = call.headers.get("x-amz-metadata-directive", "COPY").upper()
     tagging_directive = call.headers.get("x-amz-tagging-directive", "COPY").upper()
-    if directive not in ("COPY", "REPLACE") or tagging_directive not in ("COPY", "REPLACE"):
-        raise AwsError("InvalidArgument", "Unknown metadata directive.", 400)
+    if directive not in ("COPY", "REPLACE"):
+        raise invalid_argument("Unknown metadata directive.", "x-amz-metadata-directive", directive)
+    if tagging_directive not in ("COPY", "REPLACE"):
+        raise invalid_argument("Unknown tagging directive.", "x-amz-tagging-directive", tagging_directive)
     algorithm = call.headers.get("x-amz-checksum-algorithm", "").upper() or None
     if algorithm is not None and algorithm not in checksums.ALGORITHMS:
         raise AwsError("InvalidRequest", "Checksum algorithm provided is unsupported.", 400)
@@ -344,7 +365,7 @@ def copy_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
         now = ctx.now()
         assert call.key is not None
         ctx.store.put_object(ObjectRecord(target.name, call.key, source.size, etag, now, final, source.inline, file))
-        call.set_headers({"Content-Type": "application/xml"})
+        call.set_headers({"Content-Type": "application/xml", SSE_HEADER: SSE_S3})
         return wire.document(
             "CopyObjectResult",
             [
@@ -427,28 +448,72 @@ def delete_object_tagging(ctx: S3Context, call: S3Call) -> bytes:
 _ATTRIBUTES = ("ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize")
 
 
+def _header_integer(call: S3Call, name: str, default: int) -> int:
+    text = call.headers.get(name)
+    if text is None:
+        return default
+    if not text.strip().isdigit():
+        raise invalid_argument(f"Provided {name} not an integer or within integer range", name, text)
+    return int(text)
+
+
 def get_object_attributes(ctx: S3Context, call: S3Call) -> bytes:
-    wanted = {name.strip() for name in call.headers.get("x-amz-object-attributes", "").split(",") if name.strip()}
+    """
+    See https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html:
+    ObjectParts has PartsCount for a multipart object, and its Parts (size
+    and checksum, paged by x-amz-max-parts/x-amz-part-number-marker) when
+    its parts have checksums.
+    """
+    text = call.headers.get("x-amz-object-attributes", "")
+    wanted = {name.strip() for name in text.split(",") if name.strip()}
     unknown = wanted - set(_ATTRIBUTES)
     if not wanted or unknown:
-        raise AwsError("InvalidArgument", "Invalid attribute name specified.", 400)
+        raise invalid_argument("Invalid attribute name specified.", "x-amz-object-attributes", text)
+    max_parts = min(_header_integer(call, "x-amz-max-parts", 1000), 1000)
+    marker = _header_integer(call, "x-amz-part-number-marker", 0)
     record = existing_object(ctx, call)
+    meta = record.meta
     parts = []
     if "ETag" in wanted:
         parts.append(wire.element("ETag", record.etag.strip('"')))
-    if "Checksum" in wanted and record.meta.checksum:
-        algorithm, value, checksum_type = record.meta.checksum
+    if "Checksum" in wanted and meta.checksum:
+        algorithm, value, checksum_type = meta.checksum
         parts.append(
             "<Checksum>"
             + wire.element("Checksum" + algorithm, value)
             + wire.element("ChecksumType", checksum_type)
             + "</Checksum>"
         )
-    if "ObjectParts" in wanted and record.meta.parts:
-        parts.append("<ObjectParts>" + wire.element("TotalPartsCount", record.meta.parts) + "</ObjectParts>")
+    if "ObjectParts" in wanted and meta.parts:
+        parts.append(_object_parts(meta, marker, max_parts))
     if "StorageClass" in wanted:
-        parts.append(wire.element("StorageClass", record.meta.storage_class))
+        parts.append(wire.element("StorageClass", meta.storage_class))
     if "ObjectSize" in wanted:
         parts.append(wire.element("ObjectSize", record.size))
     call.set_headers({"Last-Modified": ids.http_date(record.last_modified), "Content-Type": "application/xml"})
     return wire.document("GetObjectAttributesResponse", parts)
+
+
+def _object_parts(meta: ObjectMeta, marker: int, max_parts: int) -> str:
+    assert meta.parts is not None
+    document = "<ObjectParts>" + wire.element("PartsCount", meta.parts)
+    if meta.checksum and any(meta.part_checksums):
+        algorithm = meta.checksum[0]
+        numbers = list(range(marker + 1, min(meta.parts, len(meta.part_checksums)) + 1))
+        page = numbers[:max_parts]
+        truncated = len(numbers) > max_parts
+        document += (
+            wire.element("PartNumberMarker", marker)
+            + wire.element("NextPartNumberMarker", page[-1] if page else marker)
+            + wire.element("MaxParts", max_parts)
+            + wire.element("IsTruncated", truncated)
+        )
+        for number in page:
+            document += (
+                "<Part>"
+                + wire.element("PartNumber", number)
+                + wire.element("Size", meta.part_sizes[number - 1])
+                + wire.optional("Checksum" + algorithm, meta.part_checksums[number - 1])
+                + "</Part>"
+            )
+    return document + "</ObjectParts>"

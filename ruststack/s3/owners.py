@@ -18,9 +18,6 @@ def canonical_user_id(account: str) -> str:
 
 
 def owner_xml(account: str, tag: str = "Owner") -> str:
-    return (
-        f"<{tag}>"
-        + wire.element("ID", canonical_user_id(account))
-        + wire.element("DisplayName", "webfile")
-        + f"</{tag}>"
-    )
+    # No DisplayName: S3 stopped returning it on November 21, 2025
+    # (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Owner.html).
+    return f"<{tag}>" + wire.element("ID", canonical_user_id(account)) + f"</{tag}>"

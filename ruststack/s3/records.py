@@ -37,6 +37,9 @@ class ObjectMeta:
         C{FULL_OBJECT} or C{COMPOSITE}, or C{None}.
     @ivar parts: the part count of an object made by a multipart upload.
     @ivar part_sizes: the sizes of those parts (GetObject's C{partNumber}).
+    @ivar part_checksums: their base64 checksums (of the upload's
+        algorithm; C{""} for a part that has none), for GetObject by
+        C{partNumber} and GetObjectAttributes.
     """
 
     headers: dict[str, str] = attrs.field(factory=dict)
@@ -46,6 +49,7 @@ class ObjectMeta:
     parts: int | None = None
     storage_class: str = "STANDARD"
     part_sizes: list[int] = attrs.field(factory=list)
+    part_checksums: list[str] = attrs.field(factory=list)
 
     def to_json(self) -> str:
         # By hand: attrs.asdict costs more than the rest of a small PUT.
@@ -58,6 +62,7 @@ class ObjectMeta:
                 "parts": self.parts,
                 "storage_class": self.storage_class,
                 "part_sizes": self.part_sizes,
+                "part_checksums": self.part_checksums,
             },
             separators=(",", ":"),
         )

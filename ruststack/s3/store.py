@@ -43,6 +43,9 @@ CREATE TABLE IF NOT EXISTS uploads (
     account TEXT NOT NULL, meta TEXT NOT NULL, checksum_algorithm TEXT, checksum_type TEXT
 );
 CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, initiated);
+CREATE TABLE IF NOT EXISTS completed_uploads (
+    upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL, completed REAL NOT NULL, result TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS parts (
     upload_id TEXT NOT NULL, number INTEGER NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
     modified REAL NOT NULL, checksum TEXT, file TEXT, body BLOB, PRIMARY KEY (upload_id, number)
@@ -115,7 +118,7 @@ class Store:
     def reset(self) -> None:
         self._db.executescript(
             "DELETE FROM buckets; DELETE FROM bucket_policies; DELETE FROM bucket_tags; DELETE FROM objects;"
-            " DELETE FROM uploads; DELETE FROM parts;"
+            " DELETE FROM uploads; DELETE FROM parts; DELETE FROM completed_uploads;"
         )
         self._buckets.clear()
         shutil.rmtree(self.files, ignore_errors=True)
@@ -146,6 +149,7 @@ class Store:
         self._db.execute("DELETE FROM buckets WHERE name = ?", (name,))
         self._db.execute("DELETE FROM bucket_policies WHERE bucket = ?", (name,))
         self._db.execute("DELETE FROM bucket_tags WHERE bucket = ?", (name,))
+        self._db.execute("DELETE FROM completed_uploads WHERE bucket = ?", (name,))
         self._buckets.pop(name, None)
 
     def set_bucket_policy(self, name: str, policy: str | None) -> None:
@@ -412,6 +416,39 @@ class Store:
                 self._unlink(name)
         self._db.execute("DELETE FROM parts WHERE upload_id = ?", (upload_id,))
         self._db.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
+
+    # Completed uploads: a repeated CompleteMultipartUpload (an SDK's retry)
+    # answers with the first one's result.
+
+    def remember_completion(
+        self, upload: Upload, completed: float, result: dict, keep: int, for_seconds: float
+    ) -> None:
+        """
+        Keep C{result} of completing C{upload}; forget completions older
+        than C{for_seconds}, and all but the C{keep} latest.
+        """
+        self._db.execute(
+            "INSERT OR REPLACE INTO completed_uploads (upload_id, bucket, key, completed, result)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (upload.upload_id, upload.bucket, _key(upload.key), completed, json.dumps(result)),
+        )
+        self._db.execute("DELETE FROM completed_uploads WHERE completed < ?", (completed - for_seconds,))
+        self._db.execute(
+            "DELETE FROM completed_uploads WHERE upload_id NOT IN"
+            " (SELECT upload_id FROM completed_uploads ORDER BY completed DESC LIMIT ?)",
+            (keep,),
+        )
+
+    def completion(self, upload_id: str, bucket: str, key: str, since: float) -> dict | None:
+        """
+        The result remembered of completing C{upload_id} of C{bucket}/C{key}
+        no earlier than C{since}, if any.
+        """
+        row = self._db.execute(
+            "SELECT result FROM completed_uploads WHERE upload_id = ? AND bucket = ? AND key = ? AND completed >= ?",
+            (upload_id, bucket, _key(key), since),
+        ).fetchone()
+        return None if row is None else json.loads(row[0])
 
     # Helpers
 

@@ -185,12 +185,14 @@ class UploadSink:
 
     # What the handlers use.
 
-    def body(self) -> bytes:
+    def body(self, checksums: bool = True) -> bytes:
         """
         The decoded body of a small request (XML documents), checked as an
-        upload is (Content-MD5, checksums, signed payload hash).
+        upload is (Content-MD5, signed payload hash, and the flexible
+        checksums unless C{checksums} is false: CompleteMultipartUpload's
+        describe the object it makes, not its body).
         """
-        self._verify()
+        self._verify(checksums)
         return self._spool.read_all()
 
     def staged(self) -> defer.Deferred:
@@ -233,7 +235,7 @@ class UploadSink:
         self.adopted = True
         return Staged(self._size, md5, self._spool.in_memory(), self._spool.path, computed)
 
-    def _verify(self) -> tuple[bytes, dict[str, str]]:
+    def _verify(self, check_checksums: bool = True) -> tuple[bytes, dict[str, str]]:
         """
         Raise the L{AwsError} S3 answers a body with that is not what its
         request says; return its MD5 and its flexible checksums.
@@ -269,15 +271,22 @@ class UploadSink:
             except ValueError:
                 expected = b""
             if len(expected) != 16:
-                raise AwsError("InvalidDigest", "The Content-MD5 you specified was invalid.", 400)
+                raise AwsError(
+                    "InvalidDigest", "The Content-MD5 you specified was invalid.", 400, {"Content-MD5": content_md5}
+                )
             if expected != md5:
-                raise AwsError("BadDigest", "The Content-MD5 you specified did not match what we received.", 400)
+                raise AwsError(
+                    "BadDigest",
+                    "The Content-MD5 you specified did not match what we received.",
+                    400,
+                    {"ExpectedDigest": content_md5, "CalculatedDigest": base64.b64encode(md5).decode()},
+                )
         computed = {
             algorithm: base64.b64encode(hasher.digest()).decode() for algorithm, hasher in self._hashers.items()
         }
         given = dict(self._decoder.trailers) if self._decoder is not None else {}
         given.update(headers)
-        for algorithm, value in computed.items():
+        for algorithm, value in computed.items() if check_checksums else []:
             name = checksums.header_name(algorithm)
             if name not in given:
                 continue
