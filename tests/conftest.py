@@ -10,6 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import botocore.endpoint
+from hypothesis import settings
+
+# Speed is measured in bench/, not asserted: on a loaded 2-core machine one
+# example of a property test may well take longer than hypothesis's 200 ms.
+settings.register_profile("ruststack", deadline=None)
+settings.load_profile("ruststack")
 
 # Answers that came over a socket, not the protocol tests' generated ones.
 _do_get_response = botocore.endpoint.Endpoint._do_get_response
