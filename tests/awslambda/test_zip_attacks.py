@@ -138,6 +138,7 @@ def test_health_answers_while_a_package_of_200000_entries_is_checked(stack, clie
             outcome["error"] = error
 
     creating = threading.Thread(target=create)
+    began = time.monotonic()
     creating.start()
     slowest = 0.0
     answers = 0
@@ -149,7 +150,9 @@ def test_health_answers_while_a_package_of_200000_entries_is_checked(stack, clie
         answers += 1
         time.sleep(0.01)
     creating.join()
+    took = time.monotonic() - began
     _refused(outcome["error"])
-    # Checking the package takes over a second; health must not wait for it.
-    assert slowest < 0.5, slowest
+    # Checking the package takes over a second; health must not wait for it
+    # (a bound relative to the check's own time, which a loaded machine stretches too).
+    assert slowest < took / 4, (slowest, took)
     assert answers > 5
