@@ -171,7 +171,16 @@ async def list_change_sets(call: Call, params: dict[str, Any]) -> dict[str, Any]
 
 
 async def delete_change_set(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    change_set = call.change_set(params["ChangeSetName"], params.get("StackName"))
+    name, stack_name = params["ChangeSetName"], params.get("StackName")
+    if not name.startswith("arn:") and stack_name:
+        stack = call.store.find(call.account, call.region, stack_name)
+        if stack is None or not stack.live:
+            raise validation(f"Stack [{stack_name}] does not exist")
+        if call.store.find_change_set(call.account, call.region, name, stack_name) is None:
+            # As on AWS, a stack's change set that is not there is deleted
+            # without complaint: the CDK clears the name it will use first.
+            return {}
+    change_set = call.change_set(name, stack_name)
     if change_set.execution_status == "EXECUTE_IN_PROGRESS":
         raise PROTOCOL.modeled_error(
             "InvalidChangeSetStatusException",
