@@ -1,6 +1,6 @@
 """
 The AWS CDK CLI, unmodified, against RustStack: `cdk bootstrap`, `cdk deploy`
-(twice: the update path) and `cdk destroy` of a plain-JavaScript CDK app
+(twice: the update path, with `cdk diff` before it) and `cdk destroy` of a plain-JavaScript CDK app
 (tests/deploytools/cdk_app: the notes Flask app of examples/flask_app as a
 Python function behind a LambdaRestApi, a DynamoDB table and an S3 bucket),
 and the app's log line through `aws logs tail` (the CDK has no logs command),
@@ -213,6 +213,10 @@ def test_bootstrap_deploy_call_logs_update_destroy(cdk, every_service, project, 
     with open(os.path.join(asset, "release.py"), "w") as f:
         f.write('CODE = "two"\n')
     environment["NOTES_RELEASE"] = "second"
+    # `cdk diff` asks CloudFormation for a change set (and deletes it).
+    diff = cdk("diff")
+    assert "[-] first" in diff and "[+] second" in diff, diff
+    assert "Could not create a change set" not in diff, diff
     started = time.monotonic()
     cdk("deploy", "--require-approval", "never")
     second_deploy = time.monotonic() - started
