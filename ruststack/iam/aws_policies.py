@@ -329,7 +329,7 @@ AWS_MANAGED_POLICIES = (
         },
     ),
     AwsManagedPolicy(
-        # The CDK's bootstrap stack (v28 on) attaches it to its deployment action role.
+        # The CDK's bootstrap stack (template version 33) attaches it to its deployment action role.
         "AWSCloudFormationReadOnlyAccess",
         "/",
         "v4",
