@@ -16,11 +16,12 @@ import attrs
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
 
-# botocore lambda model, shape Runtime (the Python ones run here).
+# botocore lambda model, shape Runtime: those Lambda lets a function be made
+# with (the Python ones run here). The CDK's own providers use nodejs24.x.
 PYTHON_RUNTIME = re.compile(r"^python3\.(\d+)$")
 KNOWN_RUNTIMES = frozenset(
-    "nodejs18.x nodejs20.x nodejs22.x java11 java17 java21 python3.8 python3.9 python3.10 python3.11 "
-    "python3.12 python3.13 python3.14 dotnet8 ruby3.2 ruby3.3 ruby3.4 provided provided.al2 "
+    "nodejs18.x nodejs20.x nodejs22.x nodejs24.x java11 java17 java21 java25 python3.8 python3.9 python3.10 "
+    "python3.11 python3.12 python3.13 python3.14 dotnet8 dotnet10 ruby3.2 ruby3.3 ruby3.4 provided provided.al2 "
     "provided.al2023".split()
 )
 _NAME = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")

@@ -14,7 +14,6 @@ from ruststack.cloudformation.calls import PROTOCOL, Call, validation
 from ruststack.cloudformation.model import ChangeSet, Stack, change_set_arn
 from ruststack.cloudformation.preparing import (
     Prepared,
-    as_text,
     check_stack_name,
     check_updatable,
     given_parameters,
@@ -66,7 +65,7 @@ async def create_change_set(call: Call, params: dict[str, Any]) -> dict[str, Any
         template_body=prepared.body,
         template=prepared.processed,
         description=params.get("Description"),
-        given_parameters=list(params.get("Parameters") or []),
+        given_parameters=given_parameters(prepared.resolved),
         parameters=prepared.resolved.reported,
         parameter_values=prepared.resolved.values,
         capabilities=list(params.get("Capabilities") or []),
@@ -172,7 +171,16 @@ async def list_change_sets(call: Call, params: dict[str, Any]) -> dict[str, Any]
 
 
 async def delete_change_set(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    change_set = call.change_set(params["ChangeSetName"], params.get("StackName"))
+    name, stack_name = params["ChangeSetName"], params.get("StackName")
+    if not name.startswith("arn:") and stack_name:
+        stack = call.store.find(call.account, call.region, stack_name)
+        if stack is None or not stack.live:
+            raise validation(f"Stack [{stack_name}] does not exist")
+        if call.store.find_change_set(call.account, call.region, name, stack_name) is None:
+            # As on AWS, a stack's change set that is not there is deleted
+            # without complaint: the CDK clears the name it will use first.
+            return {}
+    change_set = call.change_set(name, stack_name)
     if change_set.execution_status == "EXECUTE_IN_PROGRESS":
         raise PROTOCOL.modeled_error(
             "InvalidChangeSetStatusException",
@@ -201,9 +209,7 @@ async def execute_change_set(call: Call, params: dict[str, Any]) -> dict[str, An
         "description": str(change_set.template["Description"]) if "Description" in change_set.template else None,
         "parameters": change_set.parameters,
         "parameter_values": change_set.parameter_values,
-        "given_parameters": [
-            {"ParameterKey": k, "ParameterValue": as_text(v)} for k, v in change_set.parameter_values.items()
-        ],
+        "given_parameters": change_set.given_parameters,
         "capabilities": change_set.capabilities,
         "tags": change_set.tags,
         "notification_arns": change_set.notification_arns,

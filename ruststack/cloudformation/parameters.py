@@ -25,12 +25,15 @@ _AWS_TYPE = re.compile(r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9:]+$")
 @attrs.frozen
 class Resolved:
     """
-    The parameters of a stack: what the template sees (C{values}) and what
-    DescribeStacks reports (C{reported}: NoEcho values masked).
+    The parameters of a stack: what the template sees (C{values}), what
+    DescribeStacks reports (C{reported}: NoEcho values masked), and the
+    values as given or defaulted (C{given}: for an SSM parameter type, the
+    parameter's name, not its value), which UsePreviousValue reuses.
     """
 
     values: dict[str, Any]
     reported: list[dict[str, Any]]
+    given: dict[str, str] = attrs.field(factory=dict)
 
 
 def declared(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -113,8 +116,10 @@ async def resolve(
         raise validation_error(f"Parameters: [{', '.join(missing)}] must have values")
     values: dict[str, Any] = {}
     reported = []
+    given_values: dict[str, str] = {}
     for name, spec in specs.items():
         raw = supplied[name] if name in supplied else _text(spec["Default"])
+        given_values[name] = raw
         values[name] = _check(name, spec, raw)
         kind = str(spec.get("Type"))
         ssm_type = _SSM_TYPE.match(kind)
@@ -124,7 +129,7 @@ async def resolve(
             values[name] = resolved.split(",") if ssm_type.group(1).startswith("List<") else resolved
             entry["ResolvedValue"] = resolved
         reported.append(entry)
-    return Resolved(values, reported)
+    return Resolved(values, reported, given_values)
 
 
 def _no_echo(spec: Mapping[str, Any]) -> bool:

@@ -221,11 +221,9 @@ async def prepare(
 
 
 def given_parameters(resolved: parameters.Resolved) -> list[dict[str, Any]]:
-    # What UsePreviousValue reads later: the values as given, unmasked.
-    return [
-        {"ParameterKey": name, "ParameterValue": ",".join(value) if isinstance(value, list) else str(value)}
-        for name, value in resolved.values.items()
-    ]
+    # What UsePreviousValue reads later: the values as given, unmasked (an
+    # SSM parameter's name, which is read again, as AWS does, not its value).
+    return [{"ParameterKey": name, "ParameterValue": value} for name, value in resolved.given.items()]
 
 
 def as_text(value: Any) -> str:

@@ -329,6 +329,31 @@ AWS_MANAGED_POLICIES = (
         },
     ),
     AwsManagedPolicy(
+        # The CDK's bootstrap stack (template version 33) attaches it to its deployment action role.
+        "AWSCloudFormationReadOnlyAccess",
+        "/",
+        "v4",
+        _when("2015-02-06T18:39:49+00:00"),
+        _when("2019-11-13T17:40:35+00:00"),
+        {
+            "Statement": [
+                {
+                    "Action": [
+                        "cloudformation:Describe*",
+                        "cloudformation:EstimateTemplateCost",
+                        "cloudformation:Get*",
+                        "cloudformation:List*",
+                        "cloudformation:ValidateTemplate",
+                        "cloudformation:Detect*",
+                    ],
+                    "Effect": "Allow",
+                    "Resource": "*",
+                }
+            ],
+            "Version": "2012-10-17",
+        },
+    ),
+    AwsManagedPolicy(
         "AdministratorAccess",
         "/",
         "v1",

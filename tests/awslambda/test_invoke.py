@@ -372,6 +372,17 @@ def test_unavailable_runtime_is_named(lambda_client):
     assert "python3.9" in raised.value.response["Error"]["Message"]
 
 
+def test_current_runtimes_are_accepted_and_named_when_not_run(lambda_client):
+    # Lambda makes functions of its current runtimes (the CDK's custom
+    # resource providers are nodejs24.x); RustStack runs Python only.
+    for runtime in ("nodejs24.x", "java25", "dotnet10"):
+        name = runtime.replace(".", "-")
+        create(lambda_client, name, functions.ECHO, Runtime=runtime)
+        with pytest.raises(lambda_client.exceptions.InvalidRuntimeException) as raised:
+            invoke(lambda_client, name)
+        assert runtime in raised.value.response["Error"]["Message"]
+
+
 def test_only_what_the_runtime_provides_is_importable(lambda_client):
     # Lambda's Python runtime has boto3 but not, say, Flask: RustStack's own
     # packages must not make a function work that would fail on AWS.

@@ -77,6 +77,12 @@ def test_change_set_without_changes_fails_as_sam_expects(stack, cfn):
     with pytest.raises(cfn.exceptions.ChangeSetNotFoundException) as raised:
         cfn.describe_change_set(StackName="same", ChangeSetName="noop")
     assert error_of(raised) == (404, "ChangeSetNotFound", "ChangeSet [noop] does not exist")
+    # As on AWS, deleting a change set the stack does not have succeeds (the CDK's clean-up before each
+    # deploy relies on it); a stack that does not exist is refused.
+    assert cfn.delete_change_set(StackName="same", ChangeSetName="noop")["ResponseMetadata"]["HTTPStatusCode"] == 200
+    with pytest.raises(cfn.exceptions.ClientError) as raised:
+        cfn.delete_change_set(StackName="missing", ChangeSetName="noop")
+    assert error_of(raised) == (400, "ValidationError", "Stack [missing] does not exist")
 
 
 def test_review_in_progress_stack_deleted(stack, cfn):

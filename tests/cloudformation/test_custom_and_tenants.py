@@ -6,6 +6,8 @@ IAM, Logs and SSM provisioners where RustStack runs those services.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ruststack.testing import RustStackProcess
@@ -204,7 +206,7 @@ def test_provisioners_of_services_built_elsewhere(service):
         if service == "ssm":
             # A parameter of type AWS::SSM::Parameter::Value<String> is read from SSM.
             process.client("ssm").put_parameter(Name="/app/bucket", Value="from-ssm", Type="String")
-            template = {
+            template: dict[str, Any] = {
                 "Parameters": {"Name": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/app/bucket"}},
                 "Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": {"Ref": "Name"}}}},
             }
@@ -212,5 +214,38 @@ def test_provisioners_of_services_built_elsewhere(service):
             cfn.get_waiter("stack_create_complete").wait(StackName="from-ssm", WaiterConfig=FAST)
             parameter = cfn.describe_stacks(StackName="from-ssm")["Stacks"][0]["Parameters"][0]
             assert parameter == {"ParameterKey": "Name", "ParameterValue": "/app/bucket", "ResolvedValue": "from-ssm"}
+            # UsePreviousValue keeps the parameter's name and reads it again (the CDK's BootstrapVersion).
+            process.client("ssm").put_parameter(Name="/app/bucket", Value="from-ssm-two", Type="String", Overwrite=True)
+            template["Outputs"] = {"Bucket": {"Value": {"Ref": "Bucket"}}}
+            cfn.update_stack(
+                StackName="from-ssm",
+                TemplateBody=body(template),
+                Parameters=[{"ParameterKey": "Name", "UsePreviousValue": True}],
+            )
+            cfn.get_waiter("stack_update_complete").wait(StackName="from-ssm", WaiterConfig=FAST)
+            parameter = cfn.describe_stacks(StackName="from-ssm")["Stacks"][0]["Parameters"][0]
+            assert parameter == {
+                "ParameterKey": "Name",
+                "ParameterValue": "/app/bucket",
+                "ResolvedValue": "from-ssm-two",
+            }
+            assert [b["Name"] for b in process.client("s3").list_buckets()["Buckets"]] == ["from-ssm-two"]
+            # So does a change set (as `cdk deploy` sends it), executed twice over.
+            for name, output in (("again", "Again"), ("once-more", "Once more")):
+                template["Outputs"]["Again"] = {"Value": output}
+                cfn.create_change_set(
+                    StackName="from-ssm",
+                    ChangeSetName=name,
+                    TemplateBody=body(template),
+                    Parameters=[{"ParameterKey": "Name", "UsePreviousValue": True}],
+                )
+                cfn.get_waiter("change_set_create_complete").wait(
+                    StackName="from-ssm", ChangeSetName=name, WaiterConfig=FAST
+                )
+                cfn.execute_change_set(StackName="from-ssm", ChangeSetName=name)
+                cfn.get_waiter("stack_update_complete").wait(StackName="from-ssm", WaiterConfig=FAST)
+                stack = cfn.describe_stacks(StackName="from-ssm")["Stacks"][0]
+                assert stack["Parameters"][0]["ParameterValue"] == "/app/bucket"
+                assert outputs(cfn, "from-ssm")["Again"] == output
     finally:
         process.stop()

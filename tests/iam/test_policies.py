@@ -24,6 +24,7 @@ AWS_POLICIES = {
     "AmazonS3ReadOnlyAccess": "/",
     "AmazonAPIGatewayPushToCloudWatchLogs": "/service-role/",
     "CloudWatchLogsFullAccess": "/",
+    "AWSCloudFormationReadOnlyAccess": "/",
     "AdministratorAccess": "/",
     "ReadOnlyAccess": "/",
 }

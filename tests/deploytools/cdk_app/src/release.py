@@ -1,0 +1,2 @@
+# The test rewrites this to prove that a redeploy ships new code.
+CODE = "one"
