@@ -16,18 +16,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from typing import Any
 
-import attrs
 import pytest
 
-from ruststack.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY, RustStackProcess
-from ruststack.tls import generate_self_signed
+from ruststack.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY
 from tests.deploytools.tools import ROOT, call, npm_installed, run_tool
 
 CDK = "aws-cdk@2.1148.1 aws-cdk-lib@2.276.0 constructs@10.8.1"
@@ -44,46 +41,9 @@ def cdk_bin() -> str:
     return npm_installed("cdk", CDK, "cdk")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@attrs.frozen
-class TlsEdge:
-    """
-    RustStack's HTTPS edge: its URL and the certificate it serves.
-    """
-
-    url: str
-    cert_path: str
-    key_path: str
-
-
 @pytest.fixture(scope="module")
-def tls_edge(tmp_path_factory) -> TlsEdge:
-    folder = tmp_path_factory.mktemp("tls")
-    edge = TlsEdge(f"https://127.0.0.1:{_free_port()}", str(folder / "edge.crt"), str(folder / "edge.key"))
-    generate_self_signed(edge.cert_path, edge.key_path)
-    return edge
-
-
-@pytest.fixture(scope="module")
-def every_service(tls_edge):
-    port = tls_edge.url.rsplit(":", 1)[1]
-    process = RustStackProcess.start(
-        "--lambda-idle-timeout",
-        "60",
-        "--tls-port",
-        port,
-        "--tls-cert",
-        tls_edge.cert_path,
-        "--tls-key",
-        tls_edge.key_path,
-    )
-    yield process
-    process.stop()
+def every_service(tls_stack):
+    return tls_stack.process
 
 
 @pytest.fixture
@@ -111,7 +71,7 @@ def project(tmp_path) -> tuple[str, str]:
 
 
 @pytest.fixture
-def environment(cdk_bin, every_service, tls_edge, project, tmp_path) -> dict[str, str]:
+def environment(cdk_bin, every_service, tls_stack, project, tmp_path) -> dict[str, str]:
     app, asset = project
     return {
         "PATH": cdk_bin + os.pathsep + os.environ.get("PATH", ""),
@@ -119,8 +79,8 @@ def environment(cdk_bin, every_service, tls_edge, project, tmp_path) -> dict[str
         "LANG": "C.UTF-8",
         # The app's `require("aws-cdk-lib")` finds the CLI's prefix.
         "NODE_PATH": os.path.dirname(cdk_bin),
-        "AWS_ENDPOINT_URL": tls_edge.url,
-        "AWS_CA_BUNDLE": tls_edge.cert_path,
+        "AWS_ENDPOINT_URL": tls_stack.url,
+        "AWS_CA_BUNDLE": tls_stack.cert,
         "AWS_ACCESS_KEY_ID": TEST_ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": TEST_SECRET_KEY,
         "AWS_DEFAULT_REGION": every_service.region,

@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 
-from ruststack.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY, RustStackProcess
-from ruststack.tls import generate_self_signed
+from ruststack.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY
 from tests.deploytools.tools import ROOT, call, installed, run_tool
 
 SAM_CLI = "aws-sam-cli==1.170.0"
@@ -35,24 +34,8 @@ def sam_bin() -> str:
 
 
 @pytest.fixture(scope="module")
-def certificate(tmp_path_factory) -> tuple[str, str]:
-    """
-    A self-signed certificate and key for the HTTPS edge.
-    """
-    folder = tmp_path_factory.mktemp("tls")
-    pair = str(folder / "localhost.crt"), str(folder / "localhost.key")
-    generate_self_signed(*pair)
-    return pair
-
-
-@pytest.fixture(scope="module")
-def every_service(certificate):
-    cert, key = certificate
-    process = RustStackProcess.start(
-        "--lambda-idle-timeout", "60", "--tls-port", "0", "--tls-cert", cert, "--tls-key", key
-    )
-    yield process
-    process.stop()
+def every_service(tls_stack):
+    return tls_stack.process
 
 
 @pytest.fixture
@@ -69,7 +52,8 @@ def project(tmp_path) -> str:
 
 
 @pytest.fixture
-def sam(sam_bin, every_service, certificate, project, tmp_path):
+def sam(sam_bin, tls_stack, project, tmp_path):
+    every_service = tls_stack.process
     """
     Run a sam command in the project against RustStack; its output.
     """
@@ -96,9 +80,8 @@ def sam(sam_bin, every_service, certificate, project, tmp_path):
 
     def run(*args: str, timeout: float = 300, tls: bool = False) -> str:
         through = env
-        if tls:  # the HTTPS edge; by IP, as glibc does not resolve the virtual hosts of *.localhost
-            url = every_service.tls_endpoint_url().replace("localhost", "127.0.0.1")
-            through = {**env, "AWS_ENDPOINT_URL": url, "AWS_CA_BUNDLE": certificate[0]}
+        if tls:  # the HTTPS edge
+            through = {**env, "AWS_ENDPOINT_URL": tls_stack.url, "AWS_CA_BUNDLE": tls_stack.cert}
         done = run_tool(sam_bin, "sam", args, project, through, timeout, every_service.log_path)
         return done.stdout + done.stderr
 
@@ -172,7 +155,7 @@ def test_build_deploy_call_logs_update_delete(sam, every_service, project, capsy
         print(f"\nsam deploy against RustStack: first {first_deploy:.1f} s, update {second_deploy:.1f} s")
 
 
-def test_resolve_s3_through_the_https_edge(sam, every_service, certificate, project):
+def test_resolve_s3_through_the_https_edge(sam, every_service, tls_stack, project):
     """
     `sam deploy --resolve-s3` makes SAM's managed stack, whose bucket policy
     denies requests that are not over TLS (as on AWS), and uploads into it:
@@ -194,7 +177,7 @@ def test_resolve_s3_through_the_https_edge(sam, every_service, certificate, proj
     # Plain HTTP is refused by the managed bucket's policy; the upload went through TLS.
     with pytest.raises(s3.exceptions.ClientError, match="AccessDenied"):
         s3.list_objects_v2(Bucket=bucket)
-    secure = every_service.client("s3", endpoint_url=every_service.tls_endpoint_url(), verify=certificate[0])
+    secure = every_service.client("s3", endpoint_url=tls_stack.url, verify=tls_stack.cert)
     uploaded = [o["Key"] for o in secure.list_objects_v2(Bucket=bucket).get("Contents", [])]
     assert any(key.endswith(".template") for key in uploaded), uploaded
 

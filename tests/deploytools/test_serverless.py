@@ -20,19 +20,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from ruststack.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY, RustStackProcess
-from ruststack.tls import generate_self_signed
+from ruststack.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY
 from tests.deploytools.tools import ROOT, call, installed, npm_installed, run_tool
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -61,45 +58,13 @@ def wsgi_python() -> str:
     return os.path.join(installed("serverless-python", WSGI_PYTHON, "python"), "python")
 
 
-@pytest.fixture(scope="module")
-def tls_service(tmp_path_factory) -> Iterator[tuple[RustStackProcess, str, str]]:
-    """
-    Every service, with a TLS edge as well: (the process, its https URL, the
-    certificate to trust). The certificate is the test's own, so that
-    RustStack's cache dir (DynamoDB Local) stays the usual one.
-    """
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = str(folder / "localhost.crt"), str(folder / "localhost.key")
-    generate_self_signed(cert, key)
-    process = RustStackProcess.start(
-        "--lambda-idle-timeout", "60", "--tls-port", "0", "--tls-cert", cert, "--tls-key", key
-    )
-    try:
-        yield process, _tls_url(process), cert
-    finally:
-        process.stop()
-
-
-def _tls_url(process: RustStackProcess) -> str:
-    # The edge announces its HTTPS listener in the log (the URL file names the plain one).
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with open(process.log_path, encoding="utf-8", errors="replace") as f:
-            found = re.search(r"and https://localhost:(\d+)", f.read())
-        if found:
-            # 127.0.0.1, not localhost: the SDK addresses S3 buckets by path at an IP address.
-            return f"https://127.0.0.1:{found.group(1)}"
-        time.sleep(0.05)
-    raise AssertionError("the TLS edge did not announce its URL")
-
-
 @pytest.fixture
-def serverless(serverless_bin, wsgi_python, tls_service, tmp_path):
+def serverless(serverless_bin, wsgi_python, tls_stack, tmp_path):
     """
     Run a serverless command in the project (serverless_app with the notes
     app of examples/flask_app as notes.py) against RustStack; its output.
     """
-    service, tls_url, cert = tls_service
+    service, tls_url, cert = tls_stack.process, tls_stack.url, tls_stack.cert
     project = tmp_path / "notes"
     shutil.copytree(os.path.join(HERE, "serverless_app"), project)
     shutil.copy(os.path.join(ROOT, "examples", "flask_app", "app.py"), project / "notes.py")
@@ -131,8 +96,8 @@ def outputs(cfn: Any) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
 
 
-def test_deploy_call_logs_redeploy_remove(serverless, tls_service, capsys):
-    service = tls_service[0]
+def test_deploy_call_logs_redeploy_remove(serverless, tls_stack, capsys):
+    service = tls_stack.process
     service.reset()
     cfn, awslambda, apigateway = (service.client(n) for n in ("cloudformation", "lambda", "apigateway"))
     dynamodb, s3, iam, logs = (service.client(n) for n in ("dynamodb", "s3", "iam", "logs"))
