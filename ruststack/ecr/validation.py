@@ -52,15 +52,15 @@ class EcrProtocol(Protocol):
     """
 
     def validate(self, operation: OperationModel, params: Mapping[str, Any]) -> None:
-        name = params.get("repositoryName")
-        if isinstance(name, str):
-            problem = name_problem(name)
+        found = coral.violations(operation.input_shape, params)
+        if not found:
+            return
+        first = found[0]
+        if first.member == "repositoryName" and first.top and isinstance(first.value, str):
+            problem = name_problem(first.value)
             if problem is not None:
                 raise invalid_parameter("repositoryName", problem)
-        found = coral.violations(operation.input_shape, params)
-        if found:
-            first = found[0]
-            raise invalid_parameter(first.path, first.constraint)
+        raise invalid_parameter(first.path, first.constraint)
 
 
 PROTOCOL = EcrProtocol(service_model("ecr"))
