@@ -33,6 +33,7 @@ SERVICE_PACKAGES = {
     "iam": "iam",
     "ssm": "ssm",
     "events": "events",
+    "ecr": "ecr",
     "cloudformation": "cloudformation",
 }
 ALL_SERVICES = tuple(SERVICE_PACKAGES)

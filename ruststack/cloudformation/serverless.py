@@ -90,7 +90,7 @@ def warm_up() -> None:
 
     from ruststack.protocol.model import service_model
 
-    for name in ("s3", "dynamodb", "lambda", "apigateway", "iam", "logs", "ssm", "events", "cloudformation"):
+    for name in ("s3", "dynamodb", "lambda", "apigateway", "iam", "logs", "ssm", "events", "ecr", "cloudformation"):
         service_model(name)
 
 

@@ -24,6 +24,7 @@ SERVICES = (
     "cloudformation",
     "apigatewayv2",
     "events",
+    "ecr",
 )
 PROTOCOLS = ("rest-xml", "rest-json", "json", "query")
 

@@ -185,7 +185,7 @@ def test_types_recorded_but_not_emulated(stack, cfn):
         r["LogicalResourceId"]: r.get("ResourceStatusReason")
         for r in cfn.list_stack_resources(StackName="boot")["StackResourceSummaries"]
     }
-    assert reasons["Repository"] == "Recorded only: RustStack does not emulate AWS::ECR::Repository"
+    assert reasons["Repository"] == "Recorded only: RustStack does not run ECR (--services)"
     assert reasons["Role"] == "Recorded only: RustStack does not run IAM (--services)"
     assert reasons["Logs"] == "Recorded only: RustStack does not run CloudWatch Logs (--services)"
     assert reasons["Param"] == "Recorded only: RustStack does not run SSM (--services)"

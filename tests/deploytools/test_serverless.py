@@ -7,8 +7,8 @@ deployment bucket, the function, the REST API, the DynamoDB table and the S3
 bucket), the app's data through the table and the bucket over HTTP,
 `serverless logs`, a redeploy of changed code (the whole service, then the
 function alone with `serverless deploy function`), then `serverless remove`,
-which removes the whole stack and then stops where it looks for the
-service's ECR repository (RustStack has no ECR; docs/deploy-serverless.md).
+which removes the whole stack and asks ECR whether the service has an image
+repository to delete (it has none), leaving nothing behind.
 
 The deployment bucket's policy denies plain HTTP (as on AWS), so the CLI
 talks to RustStack's TLS edge, trusting its certificate through
@@ -100,7 +100,7 @@ def test_deploy_call_logs_redeploy_remove(serverless, tls_stack, capsys):
     service = tls_stack.process
     service.reset()
     cfn, awslambda, apigateway = (service.client(n) for n in ("cloudformation", "lambda", "apigateway"))
-    dynamodb, s3, iam, logs = (service.client(n) for n in ("dynamodb", "s3", "iam", "logs"))
+    dynamodb, s3, iam, logs, ecr = (service.client(n) for n in ("dynamodb", "s3", "iam", "logs", "ecr"))
 
     started = time.monotonic()
     serverless("deploy", "--verbose")
@@ -159,12 +159,12 @@ def test_deploy_call_logs_redeploy_remove(serverless, tls_stack, capsys):
 
     # As on AWS, a bucket that still holds objects cannot be deleted with its stack.
     s3.delete_object(Bucket=out["BucketName"], Key="hello.txt")
-    # `serverless remove` empties the deployment bucket and deletes the
-    # stack; it also asks ECR whether the service has an image repository to
-    # delete, and fails on the answer once the stack is gone: RustStack has
-    # no ECR (docs/deploy-serverless.md).
-    stopped = serverless("remove", "--verbose", fails=True)
-    assert "The service 'ecr' is not provided in this RustStack" in stopped
+    # `serverless remove` empties the deployment bucket, deletes the stack
+    # and asks ECR for the service's image repository (DescribeRepositories
+    # by name): RepositoryNotFoundException, so there is none to delete.
+    removed = serverless("remove", "--verbose")
+    assert "Service notes has been successfully removed" in removed, removed
+    assert "Removing ECR repository" not in removed
     with pytest.raises(cfn.exceptions.ClientError, match="does not exist"):
         cfn.describe_stacks(StackName=STACK)
     assert awslambda.list_functions()["Functions"] == []
@@ -173,5 +173,6 @@ def test_deploy_call_logs_redeploy_remove(serverless, tls_stack, capsys):
     assert dynamodb.list_tables()["TableNames"] == []
     assert s3.list_buckets()["Buckets"] == []  # the files bucket and the deployment bucket
     assert logs.describe_log_groups()["logGroups"] == []
+    assert ecr.describe_repositories()["repositories"] == []
     with capsys.disabled():
         print(f"\nserverless deploy against RustStack: first {first_deploy:.1f} s, update {second_deploy:.1f} s")

@@ -94,7 +94,9 @@ def _alphabet(context: Context) -> st.SearchStrategy[str]:
 def _length_bounds(shape: Shape, cap: int) -> tuple[int, int]:
     low = int(shape.metadata.get("min", 0) or 0)
     high = shape.metadata.get("max")
-    high = cap if high is None else int(min(high, max(cap, low)))
+    # Above the cap, room past the minimum: at exactly the minimum, text of
+    # characters outside the BMP (two UTF-16 units each) rarely fits.
+    high = cap if high is None else int(min(high, cap if low <= cap else 2 * low))
     return low, max(low, high)
 
 

@@ -5,7 +5,7 @@ a L{ruststack.cloudformation.provisioners.base.Provisioner}.
 
 from __future__ import annotations
 
-from ruststack.cloudformation.provisioners import apigateway, awslambda, dynamodb, events, nested, others, s3
+from ruststack.cloudformation.provisioners import apigateway, awslambda, dynamodb, ecr, events, nested, others, s3
 from ruststack.cloudformation.provisioners.base import Provisioner
 
 _PROVISIONERS: list[Provisioner] = [
@@ -31,6 +31,7 @@ _PROVISIONERS: list[Provisioner] = [
     others.LogGroup(),
     others.Parameter(),
     events.Rule(),
+    ecr.Repository(),
     nested.NestedStack(),
     *(others.Recorded(name) for name in others.RECORDED_TYPES),
 ]

@@ -299,7 +299,6 @@ class Recorded(Provisioner):
 
 RECORDED_TYPES = (
     "AWS::CDK::Metadata",
-    "AWS::ECR::Repository",
     "AWS::KMS::Key",
     "AWS::KMS::Alias",
     "AWS::IAM::InstanceProfile",
