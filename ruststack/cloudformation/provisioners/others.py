@@ -268,16 +268,6 @@ class Recorded(Provisioner):
         note = _NOT_EMULATED.format(type=self.type_name)
         service = self.type_name.split("::")[1].lower()
         arn_base = f"arn:{ctx.partition}:{service}:{ctx.region}:{ctx.account}"
-        if self.type_name == "AWS::ECR::Repository":
-            name = props.get("RepositoryName") or ctx.physical_name(256, lower=True)
-            return Made(
-                name,
-                {
-                    "Arn": f"{arn_base}:repository/{name}",
-                    "RepositoryUri": f"{ctx.account}.dkr.ecr.{ctx.region}.amazonaws.com/{name}",
-                },
-                note,
-            )
         if self.type_name == "AWS::KMS::Key":
             key = str(uuid.uuid4())
             return Made(key, {"Arn": f"{arn_base}:key/{key}", "KeyId": key}, note)
