@@ -119,10 +119,12 @@ def _continuous_backups(extras: TableExtras, now: float) -> dict:
     if not extras.point_in_time_recovery:
         recovery: dict[str, Any] = {"PointInTimeRecoveryStatus": "DISABLED"}
     else:
+        # The retained window: the last RecoveryPeriodInDays, since it was enabled.
+        earliest = max(extras.recovery_enabled_at or 0, now - extras.recovery_period_days * 86400)
         recovery = {
             "PointInTimeRecoveryStatus": "ENABLED",
             "RecoveryPeriodInDays": extras.recovery_period_days,
-            "EarliestRestorableDateTime": extras.recovery_enabled_at,
+            "EarliestRestorableDateTime": earliest,
             "LatestRestorableDateTime": now,
         }
     return {

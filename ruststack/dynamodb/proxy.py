@@ -19,9 +19,11 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from ruststack.aws.errors import AwsError
-from ruststack.dynamodb import backup_operations, descriptions, emulated, resources, rewrite, shapes
+from ruststack.dynamodb import descriptions, resources, rewrite, shapes
 from ruststack.dynamodb.backend import JSON_10, JSON_11, BackendError, BackendResponse, DynamoDBLocalClient
+from ruststack.dynamodb.backup_operations import OPERATIONS as BACKUP_OPERATIONS
 from ruststack.dynamodb.backups import BackupStore
+from ruststack.dynamodb.emulated import OPERATIONS as EMULATED
 from ruststack.dynamodb.emulated import Emulation
 from ruststack.dynamodb.json_depth import too_deep
 from ruststack.dynamodb.local import Unavailable
@@ -48,9 +50,9 @@ _TABLE_ANSWERS: dict[str, tuple[str, str | None]] = {
 _STREAMED = frozenset(
     {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems", "ExecuteStatement", "BatchExecuteStatement"}
 )
-# X-Amz-Target: the JSON protocols' service prefix and operation name.
 # The operations the proxy answers itself.
-OPERATIONS = {**emulated.OPERATIONS, **backup_operations.OPERATIONS}
+OPERATIONS = {**EMULATED, **BACKUP_OPERATIONS}
+# X-Amz-Target: the JSON protocols' service prefix and operation name.
 _TARGET = re.compile(rb"\A(?:DynamoDB_20120810|DynamoDBStreams_20120810)\.[A-Za-z]{1,64}\Z")
 _UNKNOWN_OPERATION = rewrite.error_body("UnknownOperationException", "")
 _ZERO_THROUGHPUT = {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteCapacityUnits": 0}
@@ -331,7 +333,9 @@ class DynamoDBProxy(Resource):
     def _complete_table(self, operation: str, identity: Identity, sent: bytes, body: bytes) -> bytes:
         """
         A table description as AWS gives it: ARNs, C{TableId}, the status
-        of a table being created or deleted, throughput of on-demand indexes.
+        of a table being created, restored or deleted, a restore's summary,
+        throughput of on-demand indexes, and what L{descriptions.complete}
+        adds.
         """
         member, status = _TABLE_ANSWERS[operation]
         document = json.loads(rewrite.response_from_local(body, identity) or body)
@@ -355,8 +359,6 @@ class DynamoDBProxy(Resource):
         table["TableId"] = extras.table_id
         if extras.table_class:
             table["TableClassSummary"] = {"TableClass": extras.table_class}
-        if extras.on_demand_throughput is not None:
-            table["OnDemandThroughput"] = extras.on_demand_throughput
         if operation == "DeleteTable":
             self.extras.deleted(key)
         restoring = key in self.emulation.backups.restoring

@@ -13,7 +13,10 @@ from tests.dynamodb.helpers import requires_dynamodb_local, wait_until
 
 pytestmark = requires_dynamodb_local
 
-FIVE_YEARS = 5 * 365 * 86400
+# Five calendar years are 1,826 or 1,827 days: DynamoDB Local's cut-off is
+# "now minus five years" (measured on 2026-12-01: an expiry 1,826 days
+# less 60 s ago was deleted, one 1,826 days and 60 s ago kept).
+MORE_THAN_FIVE_YEARS = 1830 * 86400
 SERVICE = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
 
 
@@ -37,7 +40,7 @@ def test_expired_items_are_deleted_by_the_service(stack, client):
     kept = {
         "string": {"S": str(now - 10)},
         "set": {"NS": [str(now - 10)]},
-        "too-old": {"N": str(now - FIVE_YEARS - 86400)},
+        "too-old": {"N": str(now - MORE_THAN_FIVE_YEARS)},
         "milliseconds": {"N": str((now - 10) * 1000)},
         "future": {"N": str(now + 3600)},
     }
