@@ -1,9 +1,9 @@
 """
 Operations the proxy answers itself because DynamoDB Local lacks them or
 answers them unlike AWS: tagging, continuous backups, DescribeEndpoints, and
-the read-only views of features RustStack does not offer (backups, global
-tables, exports, imports, contributor insights, Kinesis destinations,
-resource policies), which infrastructure tools read when they refresh a table.
+the read-only views of features RustStack does not offer (global tables,
+exports, imports, contributor insights, Kinesis destinations, resource
+policies), which infrastructure tools read when they refresh a table.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import attrs
 from ruststack.aws.arn import Arn
 from ruststack.aws.errors import AwsError
 from ruststack.dynamodb.backend import DynamoDBLocalClient
+from ruststack.dynamodb.backups import BackupStore
 from ruststack.dynamodb.rewrite import Identity, table_name
 from ruststack.dynamodb.tables import TableExtras, TableExtrasStore
 
@@ -32,6 +33,7 @@ class Emulation:
     client: DynamoDBLocalClient
     extras: TableExtrasStore
     clock: Any
+    backups: BackupStore
 
     async def table_exists(self, identity: Identity, name: str) -> bool:
         status, document = await self.client.operation(identity.authorization, "DescribeTable", {"TableName": name})
@@ -117,10 +119,12 @@ def _continuous_backups(extras: TableExtras, now: float) -> dict:
     if not extras.point_in_time_recovery:
         recovery: dict[str, Any] = {"PointInTimeRecoveryStatus": "DISABLED"}
     else:
+        # The retained window: the last RecoveryPeriodInDays, since it was enabled.
+        earliest = max(extras.recovery_enabled_at or 0, now - extras.recovery_period_days * 86400)
         recovery = {
             "PointInTimeRecoveryStatus": "ENABLED",
             "RecoveryPeriodInDays": extras.recovery_period_days,
-            "EarliestRestorableDateTime": extras.recovery_enabled_at,
+            "EarliestRestorableDateTime": earliest,
             "LatestRestorableDateTime": now,
         }
     return {
@@ -173,7 +177,7 @@ async def describe_kinesis_streaming_destination(
 
 def _nothing_listed(member: str) -> Operation:
     """
-    A listing of features RustStack does not offer (backups, global tables,
+    A listing of features RustStack does not offer (global tables,
     exports...): always empty, as for an account that never used them.
     """
 
@@ -195,7 +199,6 @@ OPERATIONS: dict[str, Operation] = {
     "DescribeContributorInsights": describe_contributor_insights,
     "DescribeKinesisStreamingDestination": describe_kinesis_streaming_destination,
     "GetResourcePolicy": get_resource_policy,
-    "ListBackups": _nothing_listed("BackupSummaries"),
     "ListContributorInsights": _nothing_listed("ContributorInsightsSummaries"),
     "ListExports": _nothing_listed("ExportSummaries"),
     "ListGlobalTables": _nothing_listed("GlobalTables"),

@@ -19,9 +19,12 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from ruststack.aws.errors import AwsError
-from ruststack.dynamodb import rewrite, shapes
+from ruststack.dynamodb import descriptions, resources, rewrite, shapes
 from ruststack.dynamodb.backend import JSON_10, JSON_11, BackendError, BackendResponse, DynamoDBLocalClient
-from ruststack.dynamodb.emulated import OPERATIONS, Emulation
+from ruststack.dynamodb.backup_operations import OPERATIONS as BACKUP_OPERATIONS
+from ruststack.dynamodb.backups import BackupStore
+from ruststack.dynamodb.emulated import OPERATIONS as EMULATED
+from ruststack.dynamodb.emulated import Emulation
 from ruststack.dynamodb.json_depth import too_deep
 from ruststack.dynamodb.local import Unavailable
 from ruststack.dynamodb.rewrite import Identity
@@ -39,12 +42,16 @@ _TABLE_ANSWERS: dict[str, tuple[str, str | None]] = {
     "DescribeTable": ("Table", None),
     "UpdateTable": ("TableDescription", "UPDATING"),
     "DeleteTable": ("TableDescription", "DELETING"),
+    "RestoreTableFromBackup": ("TableDescription", "CREATING"),
+    "RestoreTableToPointInTime": ("TableDescription", "CREATING"),
 }
 # Item reads whose answers hold no ARN unless the request named one: when it
 # did not, they are passed on as they arrive instead of read whole.
 _STREAMED = frozenset(
     {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems", "ExecuteStatement", "BatchExecuteStatement"}
 )
+# The operations the proxy answers itself.
+OPERATIONS = {**EMULATED, **BACKUP_OPERATIONS}
 # X-Amz-Target: the JSON protocols' service prefix and operation name.
 _TARGET = re.compile(rb"\A(?:DynamoDB_20120810|DynamoDBStreams_20120810)\.[A-Za-z]{1,64}\Z")
 _UNKNOWN_OPERATION = rewrite.error_body("UnknownOperationException", "")
@@ -54,7 +61,7 @@ _ZERO_THROUGHPUT = {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteC
 # Local takes members it ignores without looking at them.
 _CHECKED_FIRST = frozenset({"CreateTable"})
 # Table members DynamoDB Local does not know, kept by the proxy (tables.py).
-_KEPT = ("TableClass", "OnDemandThroughput")
+_KEPT = ("TableClass", "OnDemandThroughput", "SSESpecification", "WarmThroughput")
 _KEPT_IN_BODY = tuple(b'"%s"' % member.encode() for member in _KEPT)
 
 
@@ -139,6 +146,19 @@ def _without_kept(params: dict) -> bytes | None:
     return _compact({name: value for name, value in params.items() if name not in _KEPT})
 
 
+def _foreign(operation: str, body: bytes, identity: Identity) -> AwsError | None:
+    """
+    AWS's refusal of a request naming a table or stream of another account
+    or region (L{resources.foreign}); C{None} for a body that is no JSON
+    object, which is refused further on.
+    """
+    try:
+        params = rewrite.load_json(body)
+    except ValueError:
+        return None
+    return resources.foreign(operation, params, identity)
+
+
 def _checked(operation: str, body: bytes) -> dict:
     """
     The request document, which must hold the model's types and required
@@ -166,12 +186,14 @@ class DynamoDBProxy(Resource):
 
     isLeaf = True
 
-    def __init__(self, client: DynamoDBLocalClient, extras: TableExtrasStore, clock: Any, token: str) -> None:
+    def __init__(
+        self, client: DynamoDBLocalClient, extras: TableExtrasStore, clock: Any, token: str, backups: BackupStore
+    ) -> None:
         super().__init__()
         self.client = client
         self.extras = extras
         self.token = token
-        self.emulation = Emulation(client, extras, clock)
+        self.emulation = Emulation(client, extras, clock, backups)
         self.identities: dict[tuple[str, str], Identity] = {}
 
     def identity(self, account: str, region: str) -> Identity:
@@ -198,6 +220,11 @@ class DynamoDBProxy(Resource):
             return
         identity = self.identity(exchange.caller.account, exchange.caller.region)
         operation = target.rpartition(b".")[2].decode("ascii")
+        if b'"arn:' in body:
+            refused = _foreign(operation, body, identity)
+            if refused is not None:
+                write_answer(exchange, refused.status, rewrite.error_body(refused.code, refused.message))
+                return
         emulated = OPERATIONS.get(operation)
         d: Any
         if emulated is not None:
@@ -250,6 +277,10 @@ class DynamoDBProxy(Resource):
             changed = rewrite.response_from_local(body, identity)
             if changed is not None:
                 body, crc = changed, None
+            if operation == "GetRecords":
+                removals = rewrite.ttl_removals(body)
+                if removals is not None:
+                    body, crc = removals, None
             if identity.arn_prefix in sent:
                 named = rewrite.tables_by_arn(body, sent, identity)
                 if named is not None:
@@ -292,13 +323,19 @@ class DynamoDBProxy(Resource):
                 extras.table_class = kept["TableClass"]
             if "OnDemandThroughput" in kept:
                 extras.on_demand_throughput = {**(extras.on_demand_throughput or {}), **kept["OnDemandThroughput"]}
+            if "SSESpecification" in kept:
+                extras.sse_description = descriptions.sse_description(kept["SSESpecification"], identity)
+            if "WarmThroughput" in kept:
+                extras.warm_throughput = {**(extras.warm_throughput or {}), **kept["WarmThroughput"]}
             self.extras.save()
         self._answer(response, exchange, "UpdateTable", identity, body)
 
     def _complete_table(self, operation: str, identity: Identity, sent: bytes, body: bytes) -> bytes:
         """
         A table description as AWS gives it: ARNs, C{TableId}, the status
-        of a table being created or deleted, throughput of on-demand indexes.
+        of a table being created, restored or deleted, a restore's summary,
+        throughput of on-demand indexes, and what L{descriptions.complete}
+        adds.
         """
         member, status = _TABLE_ANSWERS[operation]
         document = json.loads(rewrite.response_from_local(body, identity) or body)
@@ -309,18 +346,30 @@ class DynamoDBProxy(Resource):
         if operation == "CreateTable":
             params = json.loads(sent)
             tags = {tag["Key"]: tag["Value"] for tag in params.get("Tags") or []}
-            extras = self.extras.created(key, tags, params.get("TableClass"), params.get("OnDemandThroughput"))
+            extras = self.extras.created(
+                key,
+                tags,
+                table_class=params.get("TableClass"),
+                on_demand_throughput=params.get("OnDemandThroughput"),
+                sse_description=descriptions.sse_description(params.get("SSESpecification"), identity),
+                warm_throughput=params.get("WarmThroughput"),
+            )
         else:
             extras = self.extras.get(key)
         table["TableId"] = extras.table_id
         if extras.table_class:
             table["TableClassSummary"] = {"TableClass": extras.table_class}
-        if extras.on_demand_throughput is not None:
-            table["OnDemandThroughput"] = extras.on_demand_throughput
         if operation == "DeleteTable":
             self.extras.deleted(key)
+        restoring = key in self.emulation.backups.restoring
+        if restoring and status is None:
+            # Items are still being written back: AWS's table is not yet ACTIVE.
+            status = "CREATING"
+        if extras.restore_summary is not None:
+            table["RestoreSummary"] = {**extras.restore_summary, "RestoreInProgress": restoring}
         if status is not None:
             table["TableStatus"] = status
+        descriptions.complete(table, extras, status)
         _fix_throughput(table.get("ProvisionedThroughput", {}))
         on_demand = table.get("BillingModeSummary", {}).get("BillingMode") == "PAY_PER_REQUEST"
         for index in table.get("GlobalSecondaryIndexes", []):
@@ -335,6 +384,10 @@ class DynamoDBProxy(Resource):
     async def _emulate(self, exchange, name: str, operation: Callable, identity: Identity, body: bytes) -> None:
         params = _checked(name, body)
         answer = await operation(self.emulation, identity, params, (exchange.header(b"host") or b"").decode("latin-1"))
+        if name in _TABLE_ANSWERS:
+            # A restore: DynamoDB Local's description of the table it created.
+            write_answer(exchange, 200, self._complete_table(name, identity, body, _compact(answer)))
+            return
         write_answer(exchange, 200, _compact(answer))
 
     def _failed(self, failure: Failure, exchange) -> None:

@@ -89,6 +89,7 @@ class Identity:
     authorization: bytes
     request_arns: re.Pattern[bytes]
     table_arns: re.Pattern[bytes]
+    named_tables: re.Pattern[bytes]
 
     @classmethod
     def of(cls, account: str, region: str, token: str) -> Identity:
@@ -100,6 +101,9 @@ class Identity:
             request_arns=re.compile(_resource_positions(re.escape(arn_prefix)) + re.escape(arn_prefix)),
             table_arns=re.compile(
                 _resource_positions(re.escape(arn_prefix)) + re.escape(arn_prefix) + rb"table/([A-Za-z0-9_.-]+)"
+            ),
+            named_tables=re.compile(
+                rb'("TableName"\s*:\s*")' + re.escape(arn_prefix) + rb'table/([A-Za-z0-9_.-]+)(?=")'
             ),
             authorization=authorization(account, region, token),
         )
@@ -127,6 +131,9 @@ def request_to_local(body: bytes, identity: Identity) -> bytes:
     """
     if identity.arn_prefix not in body:
         return body
+    # A table's ARN as TableName becomes its name: TransactGetItems and
+    # TransactWriteItems of DynamoDB Local know no ARN, not even its own.
+    body = identity.named_tables.sub(rb"\1\2", body)
     return identity.request_arns.sub(lambda found: found.group(1) + LOCAL_ARN_PREFIX, body)
 
 
@@ -140,6 +147,24 @@ def response_from_local(body: bytes, identity: Identity) -> bytes | None:
     return body.replace(LOCAL_ARN_PREFIX, identity.arn_prefix).replace(
         b'"awsRegion":"ddblocal"', b'"awsRegion":"' + identity.region.encode() + b'"'
     )
+
+
+# DynamoDB Local's stream record of an item TTL deleted: its Java SDK's
+# stand-in for an event name it lacks, and no userIdentity.
+_TTL_EVENT = b'"eventName":"UNKNOWN_TO_SDK_VERSION"'
+# AWS's: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/time-to-live-ttl-streams.html
+_TTL_REMOVE = b'"eventName":"REMOVE","userIdentity":{"PrincipalId":"dynamodb.amazonaws.com","Type":"Service"}'
+
+
+def ttl_removals(body: bytes) -> bytes | None:
+    """
+    GetRecords' records of items TTL deleted as AWS writes them (REMOVE,
+    by the service C{dynamodb.amazonaws.com}); C{None} when there is none.
+    A string in an item cannot hold these bytes (its quotes are escaped).
+    """
+    if _TTL_EVENT not in body:
+        return None
+    return body.replace(_TTL_EVENT, _TTL_REMOVE)
 
 
 # Batch answers keyed by table: "a map of table name or table ARN to ...".

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from typing import Any
 
 from twisted.application import service
@@ -15,6 +16,7 @@ from zope.interface import implementer
 
 from ruststack.aws import errors
 from ruststack.dynamodb.backend import DynamoDBLocalClient
+from ruststack.dynamodb.backups import BackupStore
 from ruststack.dynamodb.local import DynamoDBLocal
 from ruststack.dynamodb.proxy import DynamoDBProxy, error_answer
 from ruststack.dynamodb.rewrite import Identity
@@ -23,6 +25,7 @@ from ruststack.interfaces import IAwsService, IBodyLimit, IExchanges, ServiceSta
 
 DYNAMODB_LOCAL_VERSION = "10.3.0"
 EXTRAS_FILE = "ruststack-tables.json"
+BACKUPS_FOLDER = "backups"
 # DynamoDB Local's databases: <access key>_<region>.db
 _DATABASE_FILE = re.compile(r"^(\d{12})_([a-z0-9-]+)\.db$")
 
@@ -42,12 +45,20 @@ def launcher_cache(cache_dir: str) -> str:
 class DynamoDBService(service.MultiService):
     name = "dynamodb"  # type: ignore[assignment]  # Service declares None
 
-    def __init__(self, local: DynamoDBLocal, client: DynamoDBLocalClient, extras: TableExtrasStore, reactor) -> None:
+    def __init__(
+        self,
+        local: DynamoDBLocal,
+        client: DynamoDBLocalClient,
+        extras: TableExtrasStore,
+        reactor,
+        backups: BackupStore,
+    ) -> None:
         super().__init__()
         self.local = local
         self.client = client
         self.extras = extras
-        self.resource = DynamoDBProxy(client, extras, reactor, local.token)
+        self.backups = backups
+        self.resource = DynamoDBProxy(client, extras, reactor, local.token, backups)
         local.setServiceParent(self)
 
     # DynamoDB's largest request (a BatchWriteItem of 16 MB).
@@ -72,6 +83,7 @@ class DynamoDBService(service.MultiService):
         return errors.json_auth_error(failure, 400)
 
     def stopService(self) -> defer.Deferred:
+        self.backups.close()
         closing = self.client.close()
         stopping = super().stopService()
         return defer.DeferredList([closing, stopping], consumeErrors=True)
@@ -85,6 +97,7 @@ class DynamoDBService(service.MultiService):
         start and those DynamoDB Local keeps on disk.
         """
         self.extras.clear()
+        await self.backups.clear()
         if self.local.status().state == "unavailable":
             return
         await self.local.when_ready(self.client.wait_timeout)
@@ -129,4 +142,19 @@ def make_service(context) -> DynamoDBService:
     )
     client = DynamoDBLocalClient(context.reactor, local)
     extras = TableExtrasStore.load(os.path.join(db_path, EXTRAS_FILE) if db_path else None)
-    return DynamoDBService(local, client, extras, context.reactor)
+    return DynamoDBService(local, client, extras, context.reactor, _backups(db_path, config.cache_dir))
+
+
+def _backups(db_path: str | None, cache_dir: str) -> BackupStore:
+    """
+    Backups are kept with the tables (C{--data-dir}); without one, in a
+    folder of the cache (they may outgrow a tmpfs /tmp) removed at stop.
+    """
+    if db_path:
+        return BackupStore.open(os.path.join(db_path, BACKUPS_FOLDER))
+    try:
+        os.makedirs(os.path.join(cache_dir, "dynamodb-backups"), exist_ok=True)
+        root = tempfile.mkdtemp(prefix="run-", dir=os.path.join(cache_dir, "dynamodb-backups"))
+    except OSError:
+        root = tempfile.mkdtemp(prefix="ruststack-dynamodb-backups-")
+    return BackupStore.open(root, temporary=True)

@@ -1,8 +1,8 @@
 """
 What the proxy keeps about tables because DynamoDB Local does not: table
-ids, tags, table classes, on-demand throughput limits and point-in-time
-recovery settings, per account,
-region and table; in a JSON file in the state folder when RustStack keeps state.
+ids, tags, table classes, on-demand throughput limits, encryption and warm
+throughput settings, point-in-time recovery settings and where a restored
+table came from, per account, region and table; in a JSON file in the state folder when RustStack keeps state.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from typing import Any
 
 import attrs
 
@@ -23,6 +24,13 @@ class TableExtras:
     recovery_enabled_at: float | None = None
     table_class: str | None = None
     on_demand_throughput: dict[str, int] | None = None
+    # SSEDescription, when encryption with a KMS key was asked for.
+    sse_description: dict[str, str] | None = None
+    # The warm throughput asked for (WarmThroughput of CreateTable/UpdateTable).
+    warm_throughput: dict[str, int] | None = None
+    # RestoreSummary of a table restored from a backup or a point in time
+    # (without RestoreInProgress, which only the running restore knows).
+    restore_summary: dict | None = None
 
 
 TableKey = tuple[str, str, str]  # account, region, table name
@@ -60,12 +68,9 @@ class TableExtrasStore:
         self,
         key: TableKey,
         tags: dict[str, str],
-        table_class: str | None = None,
-        on_demand_throughput: dict[str, int] | None = None,
+        **fields: Any,
     ) -> TableExtras:
-        self._tables[key] = extras = TableExtras(
-            tags=tags, table_class=table_class, on_demand_throughput=on_demand_throughput
-        )
+        self._tables[key] = extras = TableExtras(tags=tags, **fields)
         self.save()
         return extras
 

@@ -20,11 +20,11 @@ pytestmark = requires_dynamodb_local
 MODEL = Protocol.for_service("dynamodb").model
 # What DynamoDB Local lacks: 501 NotImplemented, as RustStack does not have it either.
 NOT_IN_DYNAMODB_LOCAL = {
-    "CancelBulkOperation", "CreateBackup", "CreateGlobalTable", "DeleteBackup", "DeleteResourcePolicy",
-    "DescribeBackup", "DescribeBulkOperation", "DescribeExport", "DescribeGlobalTable",
+    "CancelBulkOperation", "CreateGlobalTable", "DeleteResourcePolicy",
+    "DescribeBulkOperation", "DescribeExport", "DescribeGlobalTable",
     "DescribeGlobalTableSettings", "DescribeImport", "DescribeTableReplicaAutoScaling",
     "DisableKinesisStreamingDestination", "EnableKinesisStreamingDestination", "ExportTableToPointInTime",
-    "ImportTable", "ListBulkOperations", "PutResourcePolicy", "RestoreTableFromBackup", "RestoreTableToPointInTime",
+    "ImportTable", "ListBulkOperations", "PutResourcePolicy",
     "SearchVectors", "StartBulkPutItems", "UpdateContributorInsights", "UpdateGlobalTable",
     "UpdateGlobalTableSettings", "UpdateKinesisStreamingDestination", "UpdateTableReplicaAutoScaling",
 }  # fmt: skip

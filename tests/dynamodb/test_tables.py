@@ -207,7 +207,8 @@ def test_on_demand_throughput_kept_by_the_proxy(client):
     created = make_table(
         client, "capped", sort=False, gsi=False, lsi=False, OnDemandThroughput={"MaxReadRequestUnits": 100}
     )
-    assert created["OnDemandThroughput"] == {"MaxReadRequestUnits": 100}
+    # The limit not given reads -1 ("none"), as AWS reports it.
+    assert created["OnDemandThroughput"] == {"MaxReadRequestUnits": 100, "MaxWriteRequestUnits": -1}
     updated = client.update_table(TableName="capped", OnDemandThroughput={"MaxWriteRequestUnits": 50})
     assert updated["TableDescription"]["OnDemandThroughput"] == {"MaxReadRequestUnits": 100, "MaxWriteRequestUnits": 50}
     assert client.update_table(TableName="capped", OnDemandThroughput={})["TableDescription"]["TableName"] == "capped"
