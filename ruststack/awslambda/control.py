@@ -25,7 +25,7 @@ from typing import Any
 from twisted.logger import Logger
 
 from ruststack.aws import errors
-from ruststack.awslambda import access, functions, invocations, names, policy, versions
+from ruststack.awslambda import access, functions, invocations, names, policy, urls, versions
 from ruststack.awslambda.calls import Call
 from ruststack.awslambda.functions import LambdaFunction, invalid
 from ruststack.awslambda.policy_match import Requester
@@ -181,12 +181,6 @@ async def update_function_configuration(call: Call, params: dict[str, Any]) -> d
     call.service.store.put(function)
     call.service.code_changed(function, call.service.installing.get(function))
     return function.configuration()
-
-
-async def list_function_url_configs(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    # Nor function URLs (no CreateFunctionUrlConfig): a function has none.
-    call.function(params["FunctionName"], "lambda:ListFunctionUrlConfigs")
-    return {"FunctionUrlConfigs": []}
 
 
 # Tags
@@ -358,5 +352,6 @@ async def _read_s3(call: Call, bucket: str, key: str) -> bytes:
 HANDLERS: dict[str, Handler] = {
     **PROTOCOL.handlers_from(invocations),
     **PROTOCOL.handlers_from(versions),
+    **PROTOCOL.handlers_from(urls),
     **PROTOCOL.handlers_from(sys.modules[__name__]),
 }

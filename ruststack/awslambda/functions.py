@@ -144,6 +144,8 @@ class LambdaFunction:
     aliases: dict[str, Alias] = attrs.field(factory=dict)
     last_version: int = 0
     published_from: str | None = None
+    # Function URLs by qualifier ($LATEST or an alias), JSON-ready (ruststack.awslambda.urls).
+    urls: dict[str, dict[str, Any]] = attrs.field(factory=dict)
 
     @property
     def arn(self) -> str:

@@ -75,6 +75,8 @@ def statement(function: PolicyHolder, body: Mapping[str, Any], resource: str | N
         conditions.setdefault("StringEquals", {})["lambda:EventSourceToken"] = body["EventSourceToken"]
     if body.get("FunctionUrlAuthType"):
         conditions.setdefault("StringEquals", {})["lambda:FunctionUrlAuthType"] = body["FunctionUrlAuthType"]
+    if body.get("InvokedViaFunctionUrl"):
+        conditions["Bool"] = {"lambda:InvokedViaFunctionUrl": "true"}
     if body.get("SourceArn"):
         conditions["ArnLike"] = {"AWS:SourceArn": body["SourceArn"]}
     if conditions:

@@ -147,6 +147,7 @@ _OPERATORS: dict[str, Callable[[str, str], bool]] = {
     "stringlike": like,
     "arnequals": arn_like,
     "arnlike": arn_like,
+    "bool": lambda expected, actual: expected.lower() == actual.lower(),
 }
 
 

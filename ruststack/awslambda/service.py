@@ -9,7 +9,7 @@ import base64
 import os
 import random
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import attrs
 from twisted.application import service
@@ -26,6 +26,7 @@ from ruststack.awslambda.functions import LambdaFunction
 from ruststack.awslambda.policy_match import Requester
 from ruststack.awslambda.pool import EnvironmentPool
 from ruststack.awslambda.store import FunctionStore
+from ruststack.awslambda.url_endpoint import UrlEndpoint, is_url_request, url_refusal
 from ruststack.awslambda.wire import PROTOCOL
 from ruststack.interfaces import (
     RUNNING,
@@ -91,7 +92,11 @@ class LambdaService(service.Service):
         )
         self.control_plane = ServiceResource(PROTOCOL, control.HANDLERS, context_of(self))
         code_packages = CodePackageResource(store, self.render_error)
-        self.resource = SplitResource(self.control_plane, code_packages, _is_code_download)
+        self.urls = UrlEndpoint(self)
+        # Function URLs first, then code downloads, then the control plane
+        # (SplitResource types its first resource as a ServiceResource, though it only renders it).
+        control_or_code = cast(ServiceResource, SplitResource(self.control_plane, code_packages, _is_code_download))
+        self.resource = SplitResource(control_or_code, self.urls, is_url_request)
         self.installing: dict[LambdaFunction, defer.Deferred] = {}
         self._snapshots: dict[str, FunctionSnapshot] = {}
         self._event_tails: dict[str, defer.Deferred] = {}
@@ -127,6 +132,8 @@ class LambdaService(service.Service):
         return status or RUNNING
 
     def render_error(self, request, error: errors.AwsError) -> bytes:
+        if is_url_request(request):
+            return url_refusal(request)
         return self.control_plane.render_error(request, error)
 
     def auth_error(self, failure) -> errors.AwsError:
@@ -159,9 +166,10 @@ class LambdaService(service.Service):
     def is_public(self, request) -> bool:
         """
         L{IPublicRequests}: GetFunction's C{Code.Location} downloads without
-        credentials, as the presigned URL AWS gives does.
+        credentials, as the presigned URL AWS gives does; so do function
+        URLs but those of C{AWS_IAM} (L{UrlEndpoint.is_public}).
         """
-        return _is_code_download(request)
+        return _is_code_download(request) or (is_url_request(request) and self.urls.is_public(request))
 
     # Functions
 

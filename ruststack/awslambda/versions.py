@@ -59,6 +59,7 @@ def publish(call: Call, function: LambdaFunction, description: str | None = None
         aliases={},
         last_version=0,
         published_from=function.revision_id,
+        urls={},
     )
     function.versions[version.version] = version
     call.service.store.save()
@@ -146,6 +147,7 @@ async def delete_alias(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     function = call.function(params["FunctionName"], "lambda:DeleteAlias")
     if function.aliases.pop(params["Name"], None) is None:
         raise alias_not_found(function, params["Name"])
+    function.urls.pop(params["Name"], None)  # an alias's function URL goes with it
     call.service.store.save()
     return {}
 

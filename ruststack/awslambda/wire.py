@@ -31,6 +31,9 @@ from ruststack.protocol import Protocol, ProtocolRequest, Response
 from ruststack.protocol.model import service_model
 from ruststack.protocol.operations import Match
 
+# The function URL operations, whose Qualifier names an alias.
+_URL_OPERATIONS = frozenset(f"{verb}FunctionUrlConfig" for verb in ("Create", "Get", "Update", "Delete"))
+
 
 class LambdaProtocol(Protocol):
     """
@@ -45,6 +48,9 @@ class LambdaProtocol(Protocol):
         return super().parse(operation, request)
 
     def validate(self, operation: OperationModel, params: Mapping[str, Any]) -> None:
+        if operation.name in _URL_OPERATIONS and str(params.get("Qualifier", "")).isdigit():
+            # Lambda refuses a version in its own words (ruststack.awslambda.urls).
+            params = {name: value for name, value in params.items() if name != "Qualifier"}
         runtime = params.get("Runtime")
         shape = operation.input_shape
         if runtime is None or shape is None or "Runtime" not in shape.members:

@@ -22,6 +22,7 @@ IMPLEMENTED = sorted(
     UpdateFunctionConfiguration ListVersionsByFunction TagResource UntagResource ListTags Invoke InvokeAsync
     AddPermission RemovePermission GetPolicy PutFunctionConcurrency GetFunctionConcurrency
     DeleteFunctionConcurrency GetAccountSettings GetAlias ListAliases ListFunctionUrlConfigs PublishVersion
+    CreateFunctionUrlConfig GetFunctionUrlConfig UpdateFunctionUrlConfig DeleteFunctionUrlConfig
     CreateAlias UpdateAlias DeleteAlias
     """.split()
 )

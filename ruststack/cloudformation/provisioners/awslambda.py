@@ -182,7 +182,15 @@ class Permission(Provisioner):
             "Action": required(props, "Action", self.type_name),
             "Principal": required(props, "Principal", self.type_name),
             "StatementId": statement,
-            **pick(props, "SourceArn", "SourceAccount", "EventSourceToken", "FunctionUrlAuthType", "PrincipalOrgID"),
+            **pick(
+                props,
+                "SourceArn",
+                "SourceAccount",
+                "EventSourceToken",
+                "FunctionUrlAuthType",
+                "InvokedViaFunctionUrl",
+                "PrincipalOrgID",
+            ),
         }
         await ctx.call("lambda", "AddPermission", params)
         return Made(statement, {"FunctionName": params["FunctionName"]})
@@ -347,15 +355,22 @@ class Url(Provisioner):
 
     async def update(self, ctx: ResourceContext, current: Made, old: Mapping[str, Any], new: Mapping[str, Any]) -> Made:
         params = {"FunctionName": new["TargetFunctionArn"], **pick(new, "AuthType", "Qualifier", "Cors", "InvokeMode")}
+        # What the template no longer says goes back to Lambda's default.
+        params.setdefault("Cors", {})
+        params.setdefault("InvokeMode", "BUFFERED")
         await ctx.call("lambda", "UpdateFunctionUrlConfig", params)
         return current
 
     async def delete(self, ctx: ResourceContext, current: Made, props: Mapping[str, Any]) -> None:
-        await ctx.call(
-            "lambda",
-            "DeleteFunctionUrlConfig",
-            {"FunctionName": props["TargetFunctionArn"], **pick(props, "Qualifier")},
-        )
+        try:
+            await ctx.call(
+                "lambda",
+                "DeleteFunctionUrlConfig",
+                {"FunctionName": props["TargetFunctionArn"], **pick(props, "Qualifier")},
+            )
+        except ResourceFailed as e:
+            if "ResourceNotFoundException" not in str(e):
+                raise
 
 
 def statement_id() -> str:
