@@ -25,7 +25,7 @@ from typing import Any
 from twisted.logger import Logger
 
 from ruststack.aws import errors
-from ruststack.awslambda import access, functions, invocations, names, policy, urls, versions
+from ruststack.awslambda import access, event_sources, functions, invocations, names, policy, urls, versions
 from ruststack.awslambda.calls import Call
 from ruststack.awslambda.functions import LambdaFunction, invalid
 from ruststack.awslambda.policy_match import Requester
@@ -353,5 +353,6 @@ HANDLERS: dict[str, Handler] = {
     **PROTOCOL.handlers_from(invocations),
     **PROTOCOL.handlers_from(versions),
     **PROTOCOL.handlers_from(urls),
+    **PROTOCOL.handlers_from(event_sources),
     **PROTOCOL.handlers_from(sys.modules[__name__]),
 }

@@ -22,6 +22,7 @@ from ruststack.awslambda import access, control, names
 from ruststack.awslambda.calls import context_of
 from ruststack.awslambda.code_packages import CodePackageResource
 from ruststack.awslambda.environment import Executor, FunctionSnapshot, Invocation, abandonable, log_tail, when_fired
+from ruststack.awslambda.event_sources import EventSourceMappings, MappingStore
 from ruststack.awslambda.functions import LambdaFunction
 from ruststack.awslambda.policy_match import Requester
 from ruststack.awslambda.pool import EnvironmentPool
@@ -103,6 +104,8 @@ class LambdaService(service.Service):
         self._closing = False
         # Which version of a weighted alias serves an invocation.
         self.random = random.Random()
+        # Event source mappings and their pollers (make_service builds them).
+        self.event_sources: EventSourceMappings | None = None
 
     @property
     def objects(self) -> Any:
@@ -140,6 +143,8 @@ class LambdaService(service.Service):
         return errors.json_auth_error(failure, 403)
 
     async def _reset(self) -> None:
+        if self.event_sources is not None:
+            await self.event_sources.reset()
         self._closing = True
         await self.pool.stop()
         self._closing = False
@@ -154,11 +159,14 @@ class LambdaService(service.Service):
     def startService(self) -> None:
         super().startService()
         self.executor.start()
+        if self.event_sources is not None:
+            self.event_sources.start()
 
     def stopService(self) -> defer.Deferred:
         super().stopService()
         self._closing = True
-        d = self.pool.stop()
+        d = self.event_sources.stop() if self.event_sources is not None else defer.succeed(None)
+        d.addBoth(lambda _: self.pool.stop())
         d.addBoth(lambda _: self.executor.close())
         d.addBoth(lambda _: self.store.close())
         return d
@@ -409,7 +417,7 @@ def make_service(context: Any) -> LambdaService:
         executor = ProcessExecutor(
             context.reactor, config.runtime_api_address, context.edge_url, hidden, config.lambda_bwrap
         )
-    return LambdaService(
+    built = LambdaService(
         reactor=context.reactor,
         store=FunctionStore(context.reactor, context.state_dir("lambda")),
         executor=executor,
@@ -419,3 +427,23 @@ def make_service(context: Any) -> LambdaService:
         services=context.services,
         credentials=RoleCredentials(context.authenticator.sessions, context.reactor),
     )
+    built.event_sources = EventSourceMappings(
+        built, MappingStore(context.state_dir("lambda")), stream_reader(context), context.reactor
+    )
+    return built
+
+
+def stream_reader(context: Any) -> Any:
+    """
+    (account, region) -> a reader of DynamoDB Streams in that account and
+    region, through RustStack's own edge (as CloudFormation calls services).
+    """
+    from ruststack.aws.client import AwsClient, ServiceSessions
+
+    sessions = ServiceSessions(context.authenticator, "ruststack-lambda-poller", "event-source-mapping")
+    client = AwsClient(context.edge_url, sessions.credentials, timeout=30.0)
+
+    def reader(account: str, region: str) -> Any:
+        return lambda operation, params: client.call("dynamodbstreams", operation, params, account, region)
+
+    return reader

@@ -24,6 +24,8 @@ IMPLEMENTED = sorted(
     DeleteFunctionConcurrency GetAccountSettings GetAlias ListAliases ListFunctionUrlConfigs PublishVersion
     CreateFunctionUrlConfig GetFunctionUrlConfig UpdateFunctionUrlConfig DeleteFunctionUrlConfig
     CreateAlias UpdateAlias DeleteAlias
+    CreateEventSourceMapping GetEventSourceMapping UpdateEventSourceMapping DeleteEventSourceMapping
+    ListEventSourceMappings
     """.split()
 )
 MISSING = sorted(set(MODEL.operation_names) - set(IMPLEMENTED))

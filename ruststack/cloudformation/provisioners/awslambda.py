@@ -317,27 +317,77 @@ class LayerVersion(Provisioner):
 
 class EventSourceMapping(Provisioner):
     type_name = "AWS::Lambda::EventSourceMapping"
-    replace_on = frozenset({"EventSourceArn", "StartingPosition"})
+    replace_on = frozenset({"EventSourceArn", "StartingPosition", "StartingPositionTimestamp"})
+    # Settings passed on as they are (the integers are checked).
+    _SETTINGS = (
+        "Enabled",
+        "FilterCriteria",
+        "BisectBatchOnFunctionError",
+        "DestinationConfig",
+        "FunctionResponseTypes",
+    )
+    _INTEGERS = (
+        "BatchSize",
+        "MaximumBatchingWindowInSeconds",
+        "MaximumRecordAgeInSeconds",
+        "MaximumRetryAttempts",
+        "ParallelizationFactor",
+        "TumblingWindowInSeconds",
+    )
+
+    def _settings(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        params = dict(pick(props, *self._SETTINGS))
+        for name in self._INTEGERS:
+            if name in props:
+                params[name] = integer(props[name], name)
+        return params
+
+    @staticmethod
+    def _made(answer: Mapping[str, Any]) -> Made:
+        # Ref is the UUID; GetAtt Id is too, and EventSourceMappingArn.
+        return Made(answer["UUID"], {"Id": answer["UUID"], "EventSourceMappingArn": answer["EventSourceMappingArn"]})
 
     async def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> Made:
         params = {
             "FunctionName": required(props, "FunctionName", self.type_name),
-            **pick(props, "EventSourceArn", "StartingPosition", "Enabled", "FilterCriteria"),
+            **pick(props, "EventSourceArn", "StartingPosition", "StartingPositionTimestamp", "Tags"),
+            **self._settings(props),
         }
-        if "BatchSize" in props:
-            params["BatchSize"] = integer(props["BatchSize"], "BatchSize")
-        made = await ctx.call("lambda", "CreateEventSourceMapping", params)
-        return Made(made["UUID"])
+        if isinstance(params.get("Tags"), list):
+            params["Tags"] = tags_map(params["Tags"])
+        return self._made(await ctx.call("lambda", "CreateEventSourceMapping", params))
 
     async def update(self, ctx: ResourceContext, current: Made, old: Mapping[str, Any], new: Mapping[str, Any]) -> Made:
-        params = {"UUID": current.physical_id, **pick(new, "FunctionName", "Enabled", "FilterCriteria")}
-        if "BatchSize" in new:
-            params["BatchSize"] = integer(new["BatchSize"], "BatchSize")
-        await ctx.call("lambda", "UpdateEventSourceMapping", params)
-        return current
+        params = {"UUID": current.physical_id, **pick(new, "FunctionName"), **self._settings(new)}
+        # A setting taken out of the template goes back to its default.
+        defaults = {
+            "Enabled": True,
+            "FilterCriteria": {"Filters": []},
+            "BisectBatchOnFunctionError": False,
+            "DestinationConfig": {"OnFailure": {}},
+            "FunctionResponseTypes": [],
+            "MaximumBatchingWindowInSeconds": 0,
+            "MaximumRecordAgeInSeconds": -1,
+            "MaximumRetryAttempts": -1,
+        }
+        for name, value in defaults.items():
+            if name in old and name not in new:
+                params[name] = value
+        await _settled(ctx, current.physical_id)
+        return self._made(await ctx.call("lambda", "UpdateEventSourceMapping", params))
 
     async def delete(self, ctx: ResourceContext, current: Made, props: Mapping[str, Any]) -> None:
+        await _settled(ctx, current.physical_id)
         await ctx.call("lambda", "DeleteEventSourceMapping", {"UUID": current.physical_id})
+
+
+async def _settled(ctx: ResourceContext, mapping: str) -> None:
+    # Lambda refuses to change a mapping in transition (Creating, Updating...).
+    for _ in range(200):
+        answer = await ctx.call("lambda", "GetEventSourceMapping", {"UUID": mapping})
+        if answer["State"] in ("Enabled", "Disabled"):
+            return
+        await ctx.sleep(0.05)
 
 
 class Url(Provisioner):
