@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import attrs
 from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -168,3 +169,25 @@ class StoredService:
 
     def auth_error(self, failure: Failure) -> AwsError:
         return json_auth_error(failure, self.auth_status)
+
+
+@attrs.frozen
+class AccountCall:
+    """
+    One request to a service whose store keeps its resources by account and
+    region (C{store.find(account, region, name)}): the store and who calls.
+    """
+
+    store: Any
+    account: str
+    region: str
+
+    def find(self, name: str) -> Any:
+        return self.store.find(self.account, self.region, name)
+
+    @classmethod
+    def context_of(cls, store: Any) -> Callable[[Any], AccountCall]:
+        """
+        The handlers' context of a twisted.web request (for L{ServiceResource}).
+        """
+        return lambda request: cls(store, request.caller.account, request.caller.region)

@@ -16,17 +16,15 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
-
-import attrs
 
 from ruststack.aws.errors import AwsError
 from ruststack.ecr import policies
 from ruststack.ecr.repositories import Repository, repository_arn
-from ruststack.ecr.store import RepositoryStore
 from ruststack.ecr.validation import PROTOCOL, invalid_parameter
 from ruststack.protocol import Handler
+from ruststack.service_resource import AccountCall
 
 __all__ = ["HANDLERS", "PROTOCOL", "context_of"]
 
@@ -38,30 +36,9 @@ _ARN = re.compile(r"arn:aws[\w-]*:ecr:([a-z0-9-]+):([0-9]{12}):repository/(.+)")
 _DIGEST = re.compile(r"[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+")
 
 
-@attrs.frozen
-class Call:
-    """
-    One request: the store and who calls (account, region).
-    """
-
-    store: RepositoryStore
-    account: str
-    region: str
-
-    def find(self, name: str) -> Repository | None:
-        return self.store.find(self.account, self.region, name)
-
-
-def context_of(store: RepositoryStore) -> Callable[[Any], Call]:
-    """
-    The handlers' context of a twisted.web request (for L{ServiceResource}).
-    """
-
-    def context(request: Any) -> Call:
-        caller = request.caller
-        return Call(store, caller.account, caller.region)
-
-    return context
+# The store keeps its resources by account and region.
+Call = AccountCall
+context_of = AccountCall.context_of
 
 
 # Errors

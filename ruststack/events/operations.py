@@ -14,16 +14,14 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
-
-import attrs
 
 from ruststack.aws.errors import AwsError
 from ruststack.events import patterns, schedule
 from ruststack.events.rules import DEFAULT_BUS, Rule, bus_arn
-from ruststack.events.store import RuleStore
 from ruststack.protocol import Handler, Protocol
+from ruststack.service_resource import AccountCall
 
 PROTOCOL = Protocol.for_service("events")
 
@@ -37,30 +35,9 @@ _RULE_ARN = re.compile(r"arn:aws[\w-]*:events:([a-z0-9-]+):([0-9]{12}):rule/(.+)
 _ARN = re.compile(r"arn:aws[\w-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]*:.+")
 
 
-@attrs.frozen
-class Call:
-    """
-    One request: the store and who calls (account, region).
-    """
-
-    store: RuleStore
-    account: str
-    region: str
-
-    def find(self, name: str) -> Rule | None:
-        return self.store.find(self.account, self.region, name)
-
-
-def context_of(store: RuleStore) -> Callable[[Any], Call]:
-    """
-    The handlers' context of a twisted.web request (for L{ServiceResource}).
-    """
-
-    def context(request: Any) -> Call:
-        caller = request.caller
-        return Call(store, caller.account, caller.region)
-
-    return context
+# The store keeps its resources by account and region.
+Call = AccountCall
+context_of = AccountCall.context_of
 
 
 # Errors
