@@ -68,6 +68,8 @@ class FunctionCode:
     sha256: str
     size: int
     key: str
+    # Its unzipped size, which counts with its layers' against Lambda's 250 MB.
+    unzipped: int = 0
 
 
 @attrs.define(eq=False)
@@ -144,6 +146,8 @@ class LambdaFunction:
     aliases: dict[str, Alias] = attrs.field(factory=dict)
     last_version: int = 0
     published_from: str | None = None
+    # Its layers, in order: {"Arn", "CodeSize", "key", "unzipped"} (ruststack.awslambda.layers).
+    layers: list[dict] = attrs.field(factory=list)
 
     @property
     def arn(self) -> str:
@@ -194,6 +198,8 @@ class LambdaFunction:
         }
         if self.environment:
             config["Environment"] = {"Variables": dict(self.environment)}
+        if self.layers:
+            config["Layers"] = [{"Arn": layer["Arn"], "CodeSize": layer["CodeSize"]} for layer in self.layers]
         if self.state == "Pending":
             config["StateReason"] = "The function is being created."
             config["StateReasonCode"] = "Creating"

@@ -23,6 +23,8 @@ IMPLEMENTED = sorted(
     AddPermission RemovePermission GetPolicy PutFunctionConcurrency GetFunctionConcurrency
     DeleteFunctionConcurrency GetAccountSettings GetAlias ListAliases ListFunctionUrlConfigs PublishVersion
     CreateAlias UpdateAlias DeleteAlias
+    PublishLayerVersion GetLayerVersion GetLayerVersionByArn ListLayers ListLayerVersions DeleteLayerVersion
+    AddLayerVersionPermission GetLayerVersionPolicy RemoveLayerVersionPermission
     """.split()
 )
 MISSING = sorted(set(MODEL.operation_names) - set(IMPLEMENTED))
