@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
+from twisted.logger import Logger
 
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
@@ -32,6 +33,8 @@ from ruststack.awslambda.calls import Call
 from ruststack.awslambda.functions import FunctionCode, invalid
 from ruststack.awslambda.layer_store import LayerVersion
 from ruststack.awslambda.policy_match import Requester
+
+log = Logger()
 
 # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
 MAX_LAYERS = 5
@@ -189,7 +192,8 @@ async def publish_layer_version(call: Call, params: dict[str, Any]) -> dict[str,
     )
     store.put(layer)
     # Unpacked once, in a thread; functions' environments wait for it.
-    call.service.store.install(package, data)
+    installing = call.service.store.install(package, data)
+    installing.addErrback(lambda failure: log.failure("Unpacking layer {arn} failed", failure, arn=layer.arn))
     return _described(call, layer)
 
 
