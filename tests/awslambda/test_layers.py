@@ -480,8 +480,7 @@ def test_merge_puts_later_layers_over_earlier_ones(tmp_path):
 def test_merge_refuses_a_link_that_leads_out(tmp_path):
     first = tmp_path / "first"
     (first / "deep").mkdir(parents=True)
-    # Inside its own layer "deep/up -> .." stays inside; combined with a
-    # later layer that makes "deep" a link further down, it would not.
+    # The last guard: whatever the layers hold, no link of the merge may lead out of it.
     (first / "out").symlink_to("../../etc")
     with pytest.raises(Exception, match="outside"):
         merge([str(first)], str(tmp_path / "opt"))
