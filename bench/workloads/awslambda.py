@@ -8,7 +8,8 @@ Lambda needs Docker, so there is no peer; the targets are absolute):
   - 50 concurrent invocations of a handler that sleeps 200 ms complete in
     < 2 s (a new function's first burst, and a burst on warm environments);
   - with the Docker executor (where a Docker engine answers): cold start
-    < 1.5 s, and the warm invoke for reference.
+    < 1.5 s, and the warm invoke for reference;
+  - issue 14's: a cold start with 3 layers within 20 ms of one without.
 """
 
 from __future__ import annotations
@@ -92,6 +93,62 @@ def cold_invoke(url: str, index: int):
     name = f"bench-cold-{uuid.uuid4().hex[:12]}"
     create_function(url, name, "noop.handler")
     return boto3_invoke(url, name, index)
+
+
+def layer_zip(number: int) -> bytes:
+    # A small library: a package of 20 modules under python/.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for module in range(20):
+            archive.writestr(f"python/layer{number}/m{module}.py", f"VALUE = {module}\n")
+        archive.writestr(f"python/layer{number}/__init__.py", "")
+    return buffer.getvalue()
+
+
+def cold_invoke_layered(url: str, index: int):
+    """
+    Set-up (untimed): 3 new layer versions and a new function using them;
+    the one operation: its first invoke, which merges the layers (new ones
+    each trial, so never reused) and mounts them at /opt.
+    """
+    client = lambda_client(url)
+    arns = [
+        client.publish_layer_version(LayerName=f"bench-layer-{n}", Content={"ZipFile": layer_zip(n)})["LayerVersionArn"]
+        for n in range(3)
+    ]
+    name = f"bench-layered-{uuid.uuid4().hex[:12]}"
+    client.create_function(
+        FunctionName=name,
+        Runtime=RUNTIME,
+        Role=ROLE,
+        Handler="noop.handler",
+        Code={"ZipFile": code_zip()},
+        Timeout=30,
+        Layers=arns,
+    )
+    client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 300})
+    return boto3_invoke(url, name, index)
+
+
+def _compare_layered_cold_start(ctx: Context, rust: Server | str) -> None:
+    """
+    Issue 14's target: a cold start with 3 layers within 20 ms of one
+    without (process executor), trials interleaved.
+    """
+    targets: dict = {"none": rust, "layers": rust}
+    if isinstance(rust, Server):
+        targets = {
+            name: (rust, partial(run_load, partial(make, rust.url), 1, 120, 1))
+            for name, make in (("none", cold_invoke), ("layers", cold_invoke_layered))
+        }
+    ctx.compare(
+        "lambda cold start, 3 layers",
+        "p50_ms",
+        targets,
+        [Goal("p50 within 20 ms of none", "p50_ms", subject="layers", peer="none", difference=True, below=20)],
+        "first invoke (boto3) of a function just created, with 3 new layers (20 modules each) and without",
+        rounds=ctx.rounds * 3,
+    )
 
 
 def burst(url: str, warm: bool, index: int):
@@ -272,6 +329,7 @@ def run_process_executor(ctx: Context) -> None:
         "first invoke (boto3) of a function just created and Active",
         ctx.rounds * 3,
     )
+    _compare_layered_cold_start(ctx, rust)
     for state, warm, description in (
         ("cold", False, f"{BURST} simultaneous invokes (threads, raw) of a new function: every environment starts"),
         ("warm", True, f"the same once {BURST} environments are warm"),

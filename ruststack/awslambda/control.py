@@ -25,7 +25,7 @@ from typing import Any
 from twisted.logger import Logger
 
 from ruststack.aws import errors
-from ruststack.awslambda import access, event_sources, functions, invocations, names, policy, urls, versions
+from ruststack.awslambda import access, event_sources, functions, invocations, layers, names, policy, urls, versions
 from ruststack.awslambda.calls import Call
 from ruststack.awslambda.functions import LambdaFunction, invalid
 from ruststack.awslambda.policy_match import Requester
@@ -63,6 +63,9 @@ async def create_function(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     _check_role(call, values)
     data = await _code_bytes(call, params["Code"])
     package = await store.describe(data)
+    if params.get("Layers"):
+        values["layers"] = layers.function_layers(call, params["Layers"])
+    layers.check_size(values.get("layers", []), package)
     if store.get(call.account, call.region, name) is not None:
         raise _exists(name)  # created while this package was checked
     function = LambdaFunction(
@@ -156,6 +159,7 @@ async def update_function_code(call: Call, params: dict[str, Any]) -> dict[str, 
     _check_revision(function, params.get("RevisionId"))
     data = await _code_bytes(call, params)
     package = await call.service.store.describe(data)
+    layers.check_size(function.layers, package)
     if params.get("DryRun"):
         return function.configuration()
     function.code = package
@@ -175,6 +179,9 @@ async def update_function_configuration(call: Call, params: dict[str, Any]) -> d
     _check_revision(function, params.get("RevisionId"))
     values = functions.settings(params, creating=False)
     _check_role(call, values)
+    if "Layers" in params:
+        values["layers"] = layers.function_layers(call, params["Layers"] or [])
+        layers.check_size(values["layers"], function.code)
     for field, value in values.items():
         setattr(function, field, value)
     _updated(call, function)
@@ -354,5 +361,6 @@ HANDLERS: dict[str, Handler] = {
     **PROTOCOL.handlers_from(versions),
     **PROTOCOL.handlers_from(urls),
     **PROTOCOL.handlers_from(event_sources),
+    **PROTOCOL.handlers_from(layers),
     **PROTOCOL.handlers_from(sys.modules[__name__]),
 }

@@ -250,9 +250,14 @@ class DockerExecutor:
         image = self._image(function.runtime)
         api = self._docker().api
         mode = image.labels.get("ruststack.lambda.mode", "rootfs")
-        variables = lambda_variables(function, log_stream, edge_url, "/var/task", "/var/runtime")
+        opt = "/opt" if function.opt_dir is not None else None
+        variables = lambda_variables(function, log_stream, edge_url, "/var/task", "/var/runtime", opt)
         variables["AWS_LAMBDA_RUNTIME_API"] = runtime_api_address
         binds = {function.code_dir: {"bind": "/var/task", "mode": "ro"}, fifo: {"bind": _OUTPUT, "mode": "rw"}}
+        if function.opt_dir is not None:
+            # The function's layers, merged (ruststack.awslambda.layer_store).
+            binds[function.opt_dir] = {"bind": "/opt", "mode": "ro"}
+            variables["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/bin"
         if mode == "host":
             own = f"python{sys.version_info.major}.{sys.version_info.minor}"
             if function.runtime != own:
@@ -264,7 +269,7 @@ class DockerExecutor:
             # mounted at the same place), not the host's site-packages.
             binds[self.runtime_dir] = {"bind": "/var/runtime", "mode": "ro"}
             command = [sys.executable, "-S", "-c", _BOOT, function.handler]
-            variables["PATH"] = "/usr/bin:/bin"
+            variables["PATH"] = "/usr/bin:/bin:/opt/bin" if opt else "/usr/bin:/bin"
         else:
             command = ["/usr/bin/python3", "-c", _BOOT, function.handler]
         created = api.create_container(

@@ -61,9 +61,13 @@ class FunctionSnapshot:
     credentials: Session
     ephemeral_storage: int = 512
     version: str = "$LATEST"
+    # The host folder of its layers merged, mounted read-only as /opt (None: no layers).
+    opt_dir: str | None = None
 
     @classmethod
-    def of(cls, function: LambdaFunction, code_dir: str, credentials: Session) -> FunctionSnapshot:
+    def of(
+        cls, function: LambdaFunction, code_dir: str, credentials: Session, opt_dir: str | None = None
+    ) -> FunctionSnapshot:
         return cls(
             account=function.account,
             region=function.region,
@@ -80,18 +84,26 @@ class FunctionSnapshot:
             credentials=credentials,
             ephemeral_storage=function.ephemeral_storage,
             version=function.version,
+            opt_dir=opt_dir,
         )
 
 
 def lambda_variables(
-    function: FunctionSnapshot, log_stream: str, edge_url: str | None, task_root: str, runtime_dir: str
+    function: FunctionSnapshot,
+    log_stream: str,
+    edge_url: str | None,
+    task_root: str,
+    runtime_dir: str,
+    opt: str | None = None,
 ) -> dict[str, str]:
     """
     The environment Lambda gives a function
     (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime),
     with C{AWS_ENDPOINT_URL} pointing back at RustStack; the function's own
     variables win over everything but the reserved keys (which Lambda
-    refuses at configuration time).
+    refuses at configuration time). C{opt}: where the function sees its
+    layers (C{/opt}), when it has any: their Python folders come after the
+    task root, as Lambda's Python runtimes put them.
     """
     variables = {
         "AWS_REGION": function.region,
@@ -115,6 +127,9 @@ def lambda_variables(
         # The task root first: a boto3 bundled in the zip wins.
         "PYTHONPATH": f"{task_root}:{runtime_dir}",
     }
+    if opt is not None:
+        python = f"{opt}/python/lib/{function.runtime}/site-packages:{opt}/python"
+        variables["PYTHONPATH"] = f"{task_root}:{python}:{runtime_dir}"
     if edge_url:
         variables["AWS_ENDPOINT_URL"] = edge_url
     variables.update(function.environment)

@@ -136,7 +136,9 @@ def main() -> None:
             *lines, pending = pending.split(b"\n")
             for line in lines:
                 request = json.loads(line)
-                task_root = [path for path in request["env"].get("PYTHONPATH", "").split(":")[:1] if path]
+                # The task root, and the layers' folders when there are any.
+                paths = request["env"].get("PYTHONPATH", "").split(":")
+                task_root = [path for path in paths if path and path not in sys.path]
                 try:
                     pid = os.fork()
                 except OSError as e:

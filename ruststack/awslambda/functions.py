@@ -68,6 +68,8 @@ class FunctionCode:
     sha256: str
     size: int
     key: str
+    # Its unzipped size, which counts with its layers' against Lambda's 250 MB.
+    unzipped: int = 0
 
 
 @attrs.define(eq=False)
@@ -146,6 +148,8 @@ class LambdaFunction:
     published_from: str | None = None
     # Function URLs by qualifier ($LATEST or an alias), JSON-ready (ruststack.awslambda.urls).
     urls: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    # Its layers, in order: {"Arn", "CodeSize", "key", "unzipped"} (ruststack.awslambda.layers).
+    layers: list[dict] = attrs.field(factory=list)
 
     @property
     def arn(self) -> str:
@@ -196,6 +200,8 @@ class LambdaFunction:
         }
         if self.environment:
             config["Environment"] = {"Variables": dict(self.environment)}
+        if self.layers:
+            config["Layers"] = [{"Arn": layer["Arn"], "CodeSize": layer["CodeSize"]} for layer in self.layers]
         if self.state == "Pending":
             config["StateReason"] = "The function is being created."
             config["StateReasonCode"] = "Creating"

@@ -293,13 +293,19 @@ class ProcessExecutor:
             if uid is not None:
                 self._uids.give_back(uid)
             return defer.fail(AwsError("ServiceException", f"Could not start a runtime: {e}", 500))
-        environment = {"PATH": sandbox.PATH}
+        layered = function.opt_dir is not None
+        environment = {"PATH": f"{sandbox.PATH}:{sandbox.OPT_BIN}" if layered else sandbox.PATH}
         edge_url = self.edge_url()
-        environment.update(lambda_variables(function, log_stream, edge_url, sandbox.TASK_ROOT, sandbox.RUNTIME_DIR))
+        opt = sandbox.OPT if layered else None
+        environment.update(
+            lambda_variables(function, log_stream, edge_url, sandbox.TASK_ROOT, sandbox.RUNTIME_DIR, opt)
+        )
         environment["AWS_LAMBDA_RUNTIME_API"] = runtime_api_address
         request = {
             "spawn": uuid.uuid4().hex,
-            "argv": chosen.command(uid, function.code_dir, function.ephemeral_storage, function.handler),
+            "argv": chosen.command(
+                uid, function.code_dir, function.ephemeral_storage, function.handler, function.opt_dir
+            ),
             "env": environment,
             "output": output_fifo.path,
             "cgroup": cgroup.procs if cgroup is not None else None,
@@ -326,7 +332,14 @@ class ProcessExecutor:
         self, function: FunctionSnapshot, runtime_api_address: str, log_stream: str, output: Callable[[bytes], None]
     ) -> defer.Deferred:
         environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        environment.update(lambda_variables(function, log_stream, self.edge_url(), function.code_dir, self.runtime_dir))
+        # No mount namespace here: the layers are at their host folder, not /opt.
+        if function.opt_dir is not None:
+            environment["PATH"] += f":{function.opt_dir}/bin"
+        environment.update(
+            lambda_variables(
+                function, log_stream, self.edge_url(), function.code_dir, self.runtime_dir, function.opt_dir
+            )
+        )
         environment["AWS_LAMBDA_RUNTIME_API"] = runtime_api_address
         output_fifo = OutputFifo(self.reactor, self.folder, output)
         request = {

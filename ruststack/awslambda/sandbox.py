@@ -48,6 +48,9 @@ RUNTIME_DIR = "/var/runtime"
 # What Lambda's Python runtime has on PATH (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html).
 LANG_BIN = "/var/lang/bin"
 PATH = f"{LANG_BIN}:/usr/local/bin:/usr/bin:/bin"
+# Where a function's layers are, and their programs (on PATH after the rest, as on Lambda).
+OPT = "/opt"
+OPT_BIN = f"{OPT}/bin"
 # The parts of the host's system a function sees (read-only): programs,
 # libraries and /etc (resolver, certificates, passwd). No /home, /root,
 # /var, /run, /srv, /opt, /mnt, /work...
@@ -89,15 +92,17 @@ class Sandbox:
         """
         return self.setpriv is not None
 
-    def command(self, uid: int | None, task_root: str, tmp_mb: int, handler: str) -> list[str]:
+    def command(
+        self, uid: int | None, task_root: str, tmp_mb: int, handler: str, opt_dir: str | None = None
+    ) -> list[str]:
         """
         The command that runs awslambdaric for C{handler} in a new sandbox
-        whose C{/var/task} is the host folder C{task_root}, as C{uid} when
-        L{own_uids}.
+        whose C{/var/task} is the host folder C{task_root} (and C{/opt} the
+        function's layers, C{opt_dir}), as C{uid} when L{own_uids}.
         """
-        return [*self.wrapper(uid, task_root, tmp_mb), self.python, "-S", "-m", "awslambdaric", handler]
+        return [*self.wrapper(uid, task_root, tmp_mb, opt_dir), self.python, "-S", "-m", "awslambdaric", handler]
 
-    def wrapper(self, uid: int | None, task_root: str, tmp_mb: int) -> list[str]:
+    def wrapper(self, uid: int | None, task_root: str, tmp_mb: int, opt_dir: str | None = None) -> list[str]:
         """
         L{command} without the program it runs.
         """
@@ -121,6 +126,8 @@ class Sandbox:
         for name, source in sorted(self.runtime_modules.items()):
             args += ["--ro-bind", source, f"{RUNTIME_DIR}/{name}"]
         args += ["--ro-bind", task_root, TASK_ROOT]
+        if opt_dir is not None:
+            args += ["--ro-bind", opt_dir, OPT]
         for name in ("python", "python3", os.path.basename(self.python)):
             args += ["--symlink", self.python, f"{LANG_BIN}/{name}"]
         args += ["--perms", "1777", "--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]

@@ -24,6 +24,7 @@ from ruststack.awslambda.code_packages import CodePackageResource
 from ruststack.awslambda.environment import Executor, FunctionSnapshot, Invocation, abandonable, log_tail, when_fired
 from ruststack.awslambda.event_sources import EventSourceMappings, MappingStore
 from ruststack.awslambda.functions import LambdaFunction
+from ruststack.awslambda.layer_store import LayerStore
 from ruststack.awslambda.policy_match import Requester
 from ruststack.awslambda.pool import EnvironmentPool
 from ruststack.awslambda.store import FunctionStore
@@ -79,6 +80,7 @@ class LambdaService(service.Service):
     ) -> None:
         self.reactor = reactor
         self.store = store
+        self.layers = LayerStore(store)
         self.executor = executor
         self.edge_url = edge_url
         self._services = services if services is not None else {}
@@ -152,6 +154,7 @@ class LambdaService(service.Service):
         self._snapshots.clear()
         self.installing.clear()
         self.store.clear()
+        self.layers.clear()
 
     def reset(self) -> defer.Deferred:
         return defer.ensureDeferred(self._reset())
@@ -252,7 +255,7 @@ class LambdaService(service.Service):
             in_use.add(key)
             if key not in referenced:
                 environment.ended().addCallback(lambda _: self.collect_packages())
-        self.store.collect(in_use)
+        self.store.collect(in_use | self.layers.referenced())
 
     # Invocations
 
@@ -311,8 +314,10 @@ class LambdaService(service.Service):
             or snapshot.code_dir != self.store.code_dir(function.code.key)
             or not self.credentials.usable(snapshot.credentials)
         ):
+            # Its layers merged as its /opt (ruststack.awslambda.layer_store).
+            opt_dir = await self.layers.view([layer["key"] for layer in function.layers]) if function.layers else None
             snapshot = self._snapshots[function.revision_id] = FunctionSnapshot.of(
-                function, self.store.code_dir(function.code.key), self.credentials.issue(function)
+                function, self.store.code_dir(function.code.key), self.credentials.issue(function), opt_dir
             )
         invocation = Invocation(
             request_id or str(uuid.uuid4()), payload or b"{}", client_context, tail, invoked_arn=invoked_arn

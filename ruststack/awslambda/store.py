@@ -98,8 +98,9 @@ class FunctionStore:
 
     @staticmethod
     def _describe(data: bytes) -> FunctionCode:
-        code.check_zip(data)
-        return FunctionCode(sha256=code.code_sha256(data), size=len(data), key=hashlib.sha256(data).hexdigest())
+        unzipped = code.check_zip(data)
+        key = hashlib.sha256(data).hexdigest()
+        return FunctionCode(sha256=code.code_sha256(data), size=len(data), key=key, unzipped=unzipped)
 
     def install(self, package: FunctionCode, data: bytes) -> defer.Deferred:
         """

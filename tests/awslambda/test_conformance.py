@@ -26,6 +26,8 @@ IMPLEMENTED = sorted(
     CreateAlias UpdateAlias DeleteAlias
     CreateEventSourceMapping GetEventSourceMapping UpdateEventSourceMapping DeleteEventSourceMapping
     ListEventSourceMappings
+    PublishLayerVersion GetLayerVersion GetLayerVersionByArn ListLayers ListLayerVersions DeleteLayerVersion
+    AddLayerVersionPermission GetLayerVersionPolicy RemoveLayerVersionPermission
     """.split()
 )
 MISSING = sorted(set(MODEL.operation_names) - set(IMPLEMENTED))

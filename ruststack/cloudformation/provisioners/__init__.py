@@ -17,6 +17,7 @@ _PROVISIONERS: list[Provisioner] = [
     awslambda.Version(),
     awslambda.Alias(),
     awslambda.LayerVersion(),
+    awslambda.LayerVersionPermission(),
     awslambda.EventSourceMapping(),
     awslambda.Url(),
     apigateway.RestApi(),

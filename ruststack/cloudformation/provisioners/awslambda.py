@@ -298,6 +298,13 @@ async def _gone_already_fine(deleting: Any) -> None:
 
 
 class LayerVersion(Provisioner):
+    """
+    A layer version is immutable: any change publishes a new one (Ref and
+    C{LayerVersionArn}: its ARN) and deletes the old one, unless the
+    template retains it (C{DeletionPolicy} / C{UpdateReplacePolicy}, which
+    SAM's C{RetentionPolicy} becomes).
+    """
+
     type_name = "AWS::Lambda::LayerVersion"
 
     async def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> Made:
@@ -308,11 +315,42 @@ class LayerVersion(Provisioner):
             **pick(props, "Description", "CompatibleRuntimes", "LicenseInfo", "CompatibleArchitectures"),
         }
         made = await ctx.call("lambda", "PublishLayerVersion", params)
-        return Made(made["LayerVersionArn"])
+        return Made(made["LayerVersionArn"], {"LayerVersionArn": made["LayerVersionArn"]})
 
     async def delete(self, ctx: ResourceContext, current: Made, props: Mapping[str, Any]) -> None:
         layer, _, version = current.physical_id.rpartition(":")
         await ctx.call("lambda", "DeleteLayerVersion", {"LayerName": layer, "VersionNumber": int(version)})
+
+
+class LayerVersionPermission(Provisioner):
+    """
+    One statement of a layer version's policy; any change replaces it. Its
+    Ref (CloudFormation's primary identifier) is C{<layer version ARN>#<statement id>}.
+    """
+
+    type_name = "AWS::Lambda::LayerVersionPermission"
+
+    async def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> Made:
+        arn = str(required(props, "LayerVersionArn", self.type_name))
+        layer, _, version = arn.rpartition(":")
+        sid = statement_id()
+        params = {
+            "LayerName": layer,
+            "VersionNumber": integer(version, "LayerVersionArn"),
+            "StatementId": sid,
+            "Action": required(props, "Action", self.type_name),
+            "Principal": str(required(props, "Principal", self.type_name)),
+            **pick(props, "OrganizationId"),
+        }
+        await ctx.call("lambda", "AddLayerVersionPermission", params)
+        return Made(f"{arn}#{sid}")
+
+    async def delete(self, ctx: ResourceContext, current: Made, props: Mapping[str, Any]) -> None:
+        arn, _, sid = current.physical_id.partition("#")
+        layer, _, version = arn.rpartition(":")
+        params = {"LayerName": layer, "VersionNumber": int(version), "StatementId": sid}
+        # Gone with its layer version already: fine.
+        await _gone_already_fine(ctx.call("lambda", "RemoveLayerVersionPermission", params))
 
 
 class EventSourceMapping(Provisioner):
