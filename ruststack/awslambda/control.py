@@ -25,7 +25,7 @@ from typing import Any
 from twisted.logger import Logger
 
 from ruststack.aws import errors
-from ruststack.awslambda import access, functions, invocations, names, policy, versions
+from ruststack.awslambda import access, event_invoke_config, functions, invocations, names, plan_reads, policy, versions
 from ruststack.awslambda.calls import Call
 from ruststack.awslambda.functions import LambdaFunction, invalid
 from ruststack.awslambda.policy_match import Requester
@@ -358,5 +358,7 @@ async def _read_s3(call: Call, bucket: str, key: str) -> bytes:
 HANDLERS: dict[str, Handler] = {
     **PROTOCOL.handlers_from(invocations),
     **PROTOCOL.handlers_from(versions),
+    **PROTOCOL.handlers_from(event_invoke_config),
+    **PROTOCOL.handlers_from(plan_reads),
     **PROTOCOL.handlers_from(sys.modules[__name__]),
 }

@@ -144,6 +144,11 @@ class LambdaFunction:
     aliases: dict[str, Alias] = attrs.field(factory=dict)
     last_version: int = 0
     published_from: str | None = None
+    # Kept on $LATEST for the function and each qualifier (ruststack.awslambda.event_invoke_config).
+    event_invoke_configs: dict[str, dict] = attrs.field(factory=dict)
+    # Per version (ruststack.awslambda.plan_reads).
+    runtime_management: dict[str, str] = attrs.field(factory=dict)
+    recursive_loop: str = "Terminate"
 
     @property
     def arn(self) -> str:

@@ -59,6 +59,7 @@ def publish(call: Call, function: LambdaFunction, description: str | None = None
         aliases={},
         last_version=0,
         published_from=function.revision_id,
+        event_invoke_configs={},
     )
     function.versions[version.version] = version
     call.service.store.save()
