@@ -10,8 +10,8 @@ asynchronous invocation", Lambda developer guide):
   first attempt and two minutes after the second; meanwhile the queue's
   other events run;
 - a throttled attempt (C{TooManyRequestsException}) or a system error (5xx)
-  goes back to the head of its queue, retried after 1 s, then twice as long
-  each time up to 5 minutes;
+  holds its queue: it is retried after 1 s, then twice as long each time up
+  to 5 minutes;
 - an event older than C{MaximumEventAgeInSeconds} (6 hours by default) is
   not run again;
 - the outcome (C{Success}, C{RetriesExhausted}, C{EventAgeExceeded}) goes to
@@ -123,6 +123,7 @@ class AsyncInvocations:
         self._queues: dict[str, collections.deque[PendingEvent]] = {}
         self._draining: set[str] = set()
         self._timers: set[IDelayedCall] = set()
+        self._sleeping: set[defer.Deferred] = set()
         self._epoch = 0
 
     def enqueue(
@@ -155,6 +156,8 @@ class AsyncInvocations:
         with no retry and no record.
         """
         self._epoch += 1
+        for woken in list(self._sleeping):
+            woken.cancel()
         for timer in list(self._timers):
             if timer.active():
                 timer.cancel()
@@ -178,6 +181,8 @@ class AsyncInvocations:
                 event = self._queues[key].popleft()
                 try:
                     await self._attempt(event)
+                except defer.CancelledError:
+                    return
                 except Exception:
                     log.failure("Event {request_id} of {arn} failed", request_id=event.request_id, arn=key)
         finally:
@@ -185,43 +190,46 @@ class AsyncInvocations:
             if key in self._queues and not self._queues[key]:
                 del self._queues[key]
 
-    def _later(self, delay: float, call: Callable[[], None]) -> None:
+    def _later(self, delay: float, call: Callable[[], None]) -> IDelayedCall:
         def fire() -> None:
             self._timers.discard(timer)
             call()
 
         timer = self.clock.callLater(max(0.0, delay), fire)
         self._timers.add(timer)
+        return timer
 
     def _deadline(self, event: PendingEvent, policy: AsyncPolicy) -> float:
         return event.enqueued + policy.max_age * self.scale
 
     async def _attempt(self, event: PendingEvent) -> None:
-        if event.epoch != self._epoch or not self.runner.exists(event.function):
-            return
-        policy = self.runner.policy(event)
-        if self.clock.seconds() >= self._deadline(event, policy):
-            self.runner.finished(event, destinations.EVENT_AGE_EXCEEDED)
-            return
-        try:
-            result = await self.runner.run_event(event)
-        except AwsError as error:
-            if event.epoch != self._epoch:
+        while True:
+            if event.epoch != self._epoch or not self.runner.exists(event.function):
                 return
-            if not retried_as_throttle(error):
-                log.warn(
-                    "Event {request_id} of {arn} dropped: {code}: {message}",
-                    request_id=event.request_id,
-                    arn=event.function.arn,
-                    code=error.code,
-                    message=error.message,
-                )
+            policy = self.runner.policy(event)
+            deadline = self._deadline(event, policy)
+            if self.clock.seconds() >= deadline:
+                self.runner.finished(event, destinations.EVENT_AGE_EXCEEDED)
                 return
+            try:
+                result = await self.runner.run_event(event)
+                break
+            except AwsError as error:
+                if event.epoch != self._epoch:
+                    return
+                if not retried_as_throttle(error):
+                    log.warn(
+                        "Event {request_id} of {arn} dropped: {code}: {message}",
+                        request_id=event.request_id,
+                        arn=event.function.arn,
+                        code=error.code,
+                        message=error.message,
+                    )
+                    return
+            # Throttled: the queue waits (its other events would be throttled too), never past the event's age.
             event.throttles += 1
             delay = min(THROTTLE_DELAY * 2 ** (event.throttles - 1), THROTTLE_MAX_DELAY) * self.scale
-            # Back at the head of its queue once the wait is over (or the event too old).
-            self._wait(event, policy, delay, first=True)
-            return
+            await self._sleep(min(delay, deadline - self.clock.seconds()))
         if event.epoch != self._epoch:
             return
         event.attempts += 1
@@ -242,6 +250,21 @@ class AsyncInvocations:
             delay=delay,
         )
         self._wait(event, policy, delay)
+
+    def _sleep(self, delay: float) -> defer.Deferred:
+        # Cancelled by clear(): the queue's drain then ends.
+        timer: IDelayedCall | None = None
+
+        def cancel(_: defer.Deferred) -> None:
+            if timer is not None and timer.active():
+                timer.cancel()
+                self._timers.discard(timer)
+
+        woken: defer.Deferred = defer.Deferred(cancel)
+        self._sleeping.add(woken)
+        woken.addBoth(lambda result: (self._sleeping.discard(woken), result)[1])
+        timer = self._later(delay, lambda: woken.callback(None))
+        return woken
 
     def _wait(self, event: PendingEvent, policy: AsyncPolicy, delay: float, first: bool = False) -> None:
         # An event never waits past its age: then it is found too old and discarded.
