@@ -164,13 +164,10 @@ class AsyncInvocations:
         self._timers.clear()
         self._queues.clear()
 
-    def _append(self, event: PendingEvent, first: bool = False) -> None:
+    def _append(self, event: PendingEvent) -> None:
         key = event.function.arn
         queue = self._queues.setdefault(key, collections.deque())
-        if first:
-            queue.appendleft(event)
-        else:
-            queue.append(event)
+        queue.append(event)
         if key not in self._draining:
             self._draining.add(key)
             defer.ensureDeferred(self._drain(key))
@@ -262,15 +259,20 @@ class AsyncInvocations:
 
         woken: defer.Deferred = defer.Deferred(cancel)
         self._sleeping.add(woken)
-        woken.addBoth(lambda result: (self._sleeping.discard(woken), result)[1])
+
+        def woke(result: Any) -> Any:
+            self._sleeping.discard(woken)
+            return result
+
+        woken.addBoth(woke)
         timer = self._later(delay, lambda: woken.callback(None))
         return woken
 
-    def _wait(self, event: PendingEvent, policy: AsyncPolicy, delay: float, first: bool = False) -> None:
+    def _wait(self, event: PendingEvent, policy: AsyncPolicy, delay: float) -> None:
         # An event never waits past its age: then it is found too old and discarded.
         now = self.clock.seconds()
         wake = min(now + delay, self._deadline(event, policy))
-        self._later(wake - now, lambda: self._append(event, first) if event.epoch == self._epoch else None)
+        self._later(wake - now, lambda: self._append(event) if event.epoch == self._epoch else None)
 
 
 @attrs.frozen

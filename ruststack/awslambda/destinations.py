@@ -52,10 +52,10 @@ def check(config: Mapping[str, Any], store: FunctionStore, function: LambdaFunct
         if arn is not None:
             valid = _check_arn(arn, on_failure, store, function) and valid
     if not valid:
-        on_success = f"OnSuccess(destination={success})" if success else "null"
-        on_failure = f"OnFailure(destination={failure})" if failure else "null"
+        success_text = f"OnSuccess(destination={success})" if success else "null"
+        failure_text = f"OnFailure(destination={failure})" if failure else "null"
         raise invalid(
-            f"The provided destination config DestinationConfig(onSuccess={on_success}, onFailure={on_failure})"
+            f"The provided destination config DestinationConfig(onSuccess={success_text}, onFailure={failure_text})"
             " is invalid."
         )
     return {

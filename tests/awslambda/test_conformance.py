@@ -23,6 +23,11 @@ IMPLEMENTED = sorted(
     AddPermission RemovePermission GetPolicy PutFunctionConcurrency GetFunctionConcurrency
     DeleteFunctionConcurrency GetAccountSettings GetAlias ListAliases ListFunctionUrlConfigs PublishVersion
     CreateAlias UpdateAlias DeleteAlias
+    PutFunctionEventInvokeConfig GetFunctionEventInvokeConfig UpdateFunctionEventInvokeConfig
+    DeleteFunctionEventInvokeConfig ListFunctionEventInvokeConfigs
+    GetFunctionCodeSigningConfig ListFunctionsByCodeSigningConfig
+    GetRuntimeManagementConfig PutRuntimeManagementConfig GetFunctionRecursionConfig PutFunctionRecursionConfig
+    GetProvisionedConcurrencyConfig ListProvisionedConcurrencyConfigs
     """.split()
 )
 MISSING = sorted(set(MODEL.operation_names) - set(IMPLEMENTED))
