@@ -156,6 +156,16 @@ class Config:
         "Docker image of a Lambda runtime for --lambda-executor docker; {runtime} becomes the function's"
         " (python3.11...). scripts/build-lambda-image.sh builds them.",
     )
+    # For tests, so absent from the README's table: Lambda's async retry delays and event ages times this.
+    lambda_async_time_scale: float = attrs.field(
+        default=1.0,
+        metadata={
+            "parse": _positive,
+            "help": "For tests: scale Lambda's async retry delays and event ages by this.",
+            "short": None,
+            "hidden": True,
+        },
+    )
     logs_max_mib: int = setting(
         256, _count, "MiB of log events CloudWatch Logs keeps per account; past it the oldest go first."
     )
@@ -256,6 +266,8 @@ def options_table() -> str:
     """
     rows = ["| option | environment | default | meaning |", "|---|---|---|---|"]
     for field in attrs.fields(Config):
+        if field.metadata.get("hidden"):
+            continue
         default = field.default
         if field.name == "cache_dir":
             default = "~/.cache/ruststack"

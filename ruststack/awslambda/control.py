@@ -25,7 +25,19 @@ from typing import Any
 from twisted.logger import Logger
 
 from ruststack.aws import errors
-from ruststack.awslambda import access, event_sources, functions, invocations, layers, names, policy, urls, versions
+from ruststack.awslambda import (
+    access,
+    event_invoke_config,
+    event_sources,
+    functions,
+    invocations,
+    layers,
+    names,
+    plan_reads,
+    policy,
+    urls,
+    versions,
+)
 from ruststack.awslambda.calls import Call
 from ruststack.awslambda.functions import LambdaFunction, invalid
 from ruststack.awslambda.policy_match import Requester
@@ -362,5 +374,7 @@ HANDLERS: dict[str, Handler] = {
     **PROTOCOL.handlers_from(urls),
     **PROTOCOL.handlers_from(event_sources),
     **PROTOCOL.handlers_from(layers),
+    **PROTOCOL.handlers_from(event_invoke_config),
+    **PROTOCOL.handlers_from(plan_reads),
     **PROTOCOL.handlers_from(sys.modules[__name__]),
 }

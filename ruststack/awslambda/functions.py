@@ -150,6 +150,11 @@ class LambdaFunction:
     urls: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     # Its layers, in order: {"Arn", "CodeSize", "key", "unzipped"} (ruststack.awslambda.layers).
     layers: list[dict] = attrs.field(factory=list)
+    # Kept on $LATEST for the function and each qualifier (ruststack.awslambda.event_invoke_config).
+    event_invoke_configs: dict[str, dict] = attrs.field(factory=dict)
+    # Per version (ruststack.awslambda.plan_reads).
+    runtime_management: dict[str, str] = attrs.field(factory=dict)
+    recursive_loop: str = "Terminate"
 
     @property
     def arn(self) -> str:

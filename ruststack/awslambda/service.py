@@ -13,12 +13,13 @@ from typing import Any, cast
 
 import attrs
 from twisted.application import service
-from twisted.internet import defer, task
+from twisted.internet import defer
 from twisted.logger import Logger
 from zope.interface import implementer
 
 from ruststack.aws import errors, identity
 from ruststack.awslambda import access, control, names
+from ruststack.awslambda.async_invocations import AsyncInvocations, ServiceRunner
 from ruststack.awslambda.calls import context_of
 from ruststack.awslambda.code_packages import CodePackageResource
 from ruststack.awslambda.environment import Executor, FunctionSnapshot, Invocation, abandonable, log_tail, when_fired
@@ -52,10 +53,6 @@ CREDENTIALS_LIFETIME = 12 * 3600.0
 CREDENTIALS_RENEWAL = 3600.0
 # Where GetFunction's Code.Location points (ruststack.awslambda.code_packages).
 CODE_PACKAGES = b"/2015-03-31/code-packages/"
-# Event invocations throttled by concurrency limits are retried, as Lambda's
-# asynchronous queue does (for up to six hours there; a minute here).
-_EVENT_RETRY_DELAY = 0.5
-_EVENT_RETRIES = 120
 
 
 def _is_code_download(request) -> bool:
@@ -77,6 +74,7 @@ class LambdaService(service.Service):
         edge_url: Any,
         credentials: RoleCredentials,
         services: dict | None = None,
+        async_time_scale: float = 1.0,
     ) -> None:
         self.reactor = reactor
         self.store = store
@@ -102,7 +100,8 @@ class LambdaService(service.Service):
         self.resource = SplitResource(control_or_code, self.urls, is_url_request)
         self.installing: dict[LambdaFunction, defer.Deferred] = {}
         self._snapshots: dict[str, FunctionSnapshot] = {}
-        self._event_tails: dict[str, defer.Deferred] = {}
+        # Event invocations (ruststack.awslambda.async_invocations).
+        self.async_invocations = AsyncInvocations(reactor, ServiceRunner(self), async_time_scale)
         self._closing = False
         # Which version of a weighted alias serves an invocation.
         self.random = random.Random()
@@ -148,9 +147,9 @@ class LambdaService(service.Service):
         if self.event_sources is not None:
             await self.event_sources.reset()
         self._closing = True
+        self.async_invocations.clear()
         await self.pool.stop()
         self._closing = False
-        self._event_tails.clear()
         self._snapshots.clear()
         self.installing.clear()
         self.store.clear()
@@ -168,6 +167,7 @@ class LambdaService(service.Service):
     def stopService(self) -> defer.Deferred:
         super().stopService()
         self._closing = True
+        self.async_invocations.clear()
         d = self.event_sources.stop() if self.event_sources is not None else defer.succeed(None)
         d.addBoth(lambda _: self.pool.stop())
         d.addBoth(lambda _: self.executor.close())
@@ -333,51 +333,11 @@ class LambdaService(service.Service):
         self, function: LambdaFunction, payload: bytes, request_id: str | None = None, invoked_arn: str | None = None
     ) -> str:
         """
-        An Event invocation: run in the background, after the function's
-        earlier events; its request id (C{request_id}, or a new one).
+        An Event invocation: queued, run in the background and retried as
+        Lambda does (L{ruststack.awslambda.async_invocations}); its request
+        id (C{request_id}, or a new one).
         """
-        request_id = request_id or str(uuid.uuid4())
-        key = function.arn
-        previous = self._event_tails.get(key)
-        done: defer.Deferred = defer.Deferred()
-        self._event_tails[key] = done
-
-        async def run_in_turn() -> None:
-            try:
-                if previous is not None:
-                    await when_fired(previous)
-                await self._run_event(function, payload, request_id, invoked_arn)
-            except Exception:
-                log.failure("Event invocation of {function} failed", function=function.name)
-            finally:
-                if self._event_tails.get(key) is done:
-                    del self._event_tails[key]
-                done.callback(None)
-
-        defer.ensureDeferred(run_in_turn())
-        return request_id
-
-    async def _run_event(
-        self, function: LambdaFunction, payload: bytes, request_id: str, invoked_arn: str | None
-    ) -> None:
-        for _ in range(_EVENT_RETRIES):
-            if self._closing or not self.exists(function):
-                return
-            try:
-                result, _ = await self.run(function, payload, request_id=request_id, invoked_arn=invoked_arn)
-            except errors.AwsError as error:
-                if error.code != "TooManyRequestsException":
-                    raise
-                await task.deferLater(self.reactor, _EVENT_RETRY_DELAY, lambda: None)
-                continue
-            if result.function_error:
-                log.warn(
-                    "Event invocation {request_id} of {function} failed: {payload}",
-                    request_id=request_id,
-                    function=function.name,
-                    payload=result.payload.decode("utf-8", "replace"),
-                )
-            return
+        return self.async_invocations.enqueue(function, payload, request_id, invoked_arn).request_id
 
 
 @attrs.frozen
@@ -431,6 +391,7 @@ def make_service(context: Any) -> LambdaService:
         edge_url=context.edge_url,
         services=context.services,
         credentials=RoleCredentials(context.authenticator.sessions, context.reactor),
+        async_time_scale=config.lambda_async_time_scale,
     )
     built.event_sources = EventSourceMappings(
         built, MappingStore(context.state_dir("lambda")), stream_reader(context), context.reactor

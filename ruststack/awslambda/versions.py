@@ -60,6 +60,7 @@ def publish(call: Call, function: LambdaFunction, description: str | None = None
         last_version=0,
         published_from=function.revision_id,
         urls={},
+        event_invoke_configs={},
     )
     function.versions[version.version] = version
     call.service.store.save()

@@ -1,5 +1,7 @@
+import http.server
 import os
 import subprocess
+import threading
 
 import pytest
 
@@ -90,3 +92,28 @@ def role(lambda_client) -> str:
     An execution role of the test client's account (tests/roles.py).
     """
     return execution_role(lambda_client)
+
+
+@pytest.fixture
+def collector():
+    """
+    An HTTP server on loopback that keeps the bodies POSTed to it: what
+    handlers report back to the test, from processes and containers alike.
+    """
+    received: list[bytes] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(self.rfile.read(int(self.headers["content-length"])))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", received
+    server.shutdown()
+    server.server_close()

@@ -28,6 +28,11 @@ IMPLEMENTED = sorted(
     ListEventSourceMappings
     PublishLayerVersion GetLayerVersion GetLayerVersionByArn ListLayers ListLayerVersions DeleteLayerVersion
     AddLayerVersionPermission GetLayerVersionPolicy RemoveLayerVersionPermission
+    PutFunctionEventInvokeConfig GetFunctionEventInvokeConfig UpdateFunctionEventInvokeConfig
+    DeleteFunctionEventInvokeConfig ListFunctionEventInvokeConfigs
+    GetFunctionCodeSigningConfig ListFunctionsByCodeSigningConfig
+    GetRuntimeManagementConfig PutRuntimeManagementConfig GetFunctionRecursionConfig PutFunctionRecursionConfig
+    GetProvisionedConcurrencyConfig ListProvisionedConcurrencyConfigs
     """.split()
 )
 MISSING = sorted(set(MODEL.operation_names) - set(IMPLEMENTED))

@@ -6,10 +6,8 @@ in child processes.
 from __future__ import annotations
 
 import base64
-import http.server
 import json
 import re
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -254,31 +252,6 @@ def test_update_configuration_applies_to_the_next_invocation(lambda_client):
     _, body = invoke(lambda_client, "reconfigured")
     assert body["env"]["MY_VALUE"] == "2"
     assert body["calls"] == 1
-
-
-@pytest.fixture
-def collector():
-    """
-    An HTTP server on loopback that keeps the bodies POSTed to it: what
-    handlers report back to the test, from processes and containers alike.
-    """
-    received: list[bytes] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):
-            received.append(self.rfile.read(int(self.headers["content-length"])))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/", received
-    server.shutdown()
-    server.server_close()
 
 
 def test_event_invocations_run_in_order(lambda_client, collector):
