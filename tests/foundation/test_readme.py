@@ -37,3 +37,14 @@ def test_no_merge_conflict_is_left_in_a_tracked_file():
         and re.search(r"^(<{7} |>{7} )", (ROOT / name).read_text(errors="replace"), re.M)
     ]
     assert marked == []
+
+
+def test_lambda_not_implemented_list_is_current():
+    from botocore.session import get_session
+
+    from ruststack.awslambda import control
+
+    readme = (ROOT / "README.md").read_text()
+    listed = readme.split("<!-- lambda-not-implemented -->", 1)[1].split("<!-- /lambda-not-implemented -->", 1)[0]
+    missing = set(get_session().get_service_model("lambda").operation_names) - set(control.HANDLERS)
+    assert sorted(re.findall(r"\w+", listed)) == sorted(missing), f"it should list: {', '.join(sorted(missing))}"
