@@ -37,8 +37,9 @@ def test_a_relative_data_dir(tmp_path, monkeypatch):
     Local (which runs in another folder) keeps its tables there, and finds
     them after a restart.
     """
-    if dynamodb_local_missing():
-        pytest.skip(dynamodb_local_missing())
+    missing = dynamodb_local_missing()
+    if missing:
+        pytest.skip(missing)
     monkeypatch.chdir(tmp_path)
     stack = RustStackProcess.start("--services", "dynamodb", "--data-dir", "./data")
     try:
