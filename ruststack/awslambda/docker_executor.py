@@ -106,7 +106,8 @@ class DockerExecutor:
         self._images: dict[str, Any] = {}
         self._threads: ThreadPool | None = None
         self._containers: dict[str, _Container] = {}
-        # Why environments cannot start, once an attempt has shown it (health).
+        # Why environments cannot start, once an attempt (the first at
+        # start) has shown it (health).
         self.problem: str | None = None
         self._early: dict[str, list[tuple[str, int]]] = {}
 
@@ -126,7 +127,9 @@ class DockerExecutor:
         return threads.deferToThreadPool(self.reactor, self._threads, function, *args)
 
     def start(self) -> None:
-        pass
+        # Reach the engine now, so that health says at once when none
+        # answers, rather than the first invoke (which tries again).
+        self.in_thread(self._docker).addErrback(lambda _: None)
 
     def close(self) -> defer.Deferred:
         # Every container has ended by now (the pool stopped them first).
@@ -203,8 +206,11 @@ class DockerExecutor:
                     client = docker.from_env()
                     client.ping()
                 except Exception as e:
-                    self.problem = f"the docker executor cannot reach a Docker engine: {e}"
-                    raise AwsError("ServiceException", f"The {self.problem}", 500) from None
+                    self.problem = (
+                        f"the docker executor cannot reach a Docker engine ({e}): start one"
+                        " (scripts/start-docker-engine.sh as root, or systemctl start docker)"
+                    )
+                    raise AwsError("ServiceException", self.problem[0].upper() + self.problem[1:], 500) from None
                 self.problem = None
                 self._remove_orphans(client)
                 # Subscribed before any container starts, so no end is missed.

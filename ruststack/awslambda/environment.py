@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -245,6 +246,9 @@ class ExecutionEnvironment:
         self._memory: tuple[float, int | None] | None = None  # (read at, peak MB) for REPORT lines
         self._init_reported = False
         self._partial_line = b""
+        # The invocation the runtime's output is about, for RustStack's log:
+        # the last one delivered (its output is read as it ends, or after).
+        self._output_request_id: str | None = None
         self._timer = None
         self._init_error: bytes | None = None
         self._stopped: defer.Deferred = defer.Deferred()
@@ -373,6 +377,7 @@ class ExecutionEnvironment:
         self._polling = None
         now = self.reactor.seconds()
         invocation.delivered_at = now
+        self._output_request_id = invocation.request_id
         deadline_ms = int((now + self.function.timeout) * 1000)
         start = f"START RequestId: {invocation.request_id} Version: {self.function.version}\n"
         self._log += start.encode()
@@ -490,7 +495,7 @@ class ExecutionEnvironment:
         # once the invocation ends.
         if self._partial_line:
             line, self._partial_line = self._partial_line, b""
-            log.info("{function}: {line}", function=self.function.name, line=line.decode("utf-8", "replace"))
+            self._log_line(line.decode("utf-8", "replace"))
             self._lines.append((self._now_ms(), line.decode("utf-8", "replace") + "\n"))
 
     def _now_ms(self) -> int:
@@ -556,6 +561,19 @@ class ExecutionEnvironment:
                 self._ship(lines)
         self._stopped.callback(None)
 
+    def _log_line(self, text: str) -> None:
+        """
+        A line of the function's output in RustStack's own log, prefixed by
+        the function and the request id (none before the first invocation).
+        """
+        name = self.function.name
+        request_id = self._output_request_id
+        for line in log_lines(text):
+            if request_id is None:
+                log.info("{function}: {line}", function=name, line=line)
+            else:
+                log.info("{function} {request_id}: {line}", function=name, request_id=request_id, line=line)
+
     def _poll_ended(self, _: Any, request: server.Request) -> None:
         if self._polling is request:
             self._polling = None
@@ -570,7 +588,7 @@ class ExecutionEnvironment:
         *lines, self._partial_line = (self._partial_line + data).split(b"\n")
         for line in lines:
             text = line.decode("utf-8", "replace")
-            log.info("{function}: {line}", function=self.function.name, line=text)
+            self._log_line(text)
             if self.logs is not None:
                 self._lines.append((self._now_ms(), text + "\n"))
         if self.logs is not None:
@@ -585,6 +603,19 @@ class ExecutionEnvironment:
             if len(self._lines) >= _SHIP_LINES:
                 waiting, self._lines = self._lines, []
                 self._ship(waiting)
+
+
+def log_lines(text: str) -> list[str]:
+    """
+    One line of a runtime's output as lines for a terminal: awslambdaric
+    writes an error's traceback as a single line (one CloudWatch Logs event,
+    as in Lambda), its lines joined with CR and their indentation made of
+    U+00A0, which a terminal shows as lines overwriting one another.
+    """
+    return [_NBSP_INDENT.sub(lambda m: " " * len(m.group()), part) for part in text.split("\r")]
+
+
+_NBSP_INDENT = re.compile("^\u00a0+")
 
 
 def _memory_used(megabytes: int | None) -> str:

@@ -62,6 +62,7 @@ def _describe(status: int, sandboxed: bool) -> str:
 def _become_child(request: dict) -> None:
     # In the child: die with the server, output to the environment's FIFO.
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.set_wakeup_fd(-1)
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     output = os.open(request["output"], os.O_WRONLY)
@@ -100,6 +101,13 @@ def _run_runtime(request: dict, task_root_first: list) -> None:
 
 
 def main() -> None:
+    # A session of its own, as DynamoDB Local's JVM has: a Ctrl-C in
+    # RustStack's terminal reaches RustStack alone, which stops this server
+    # (closing its stdin) rather than seeing it die of a KeyboardInterrupt.
+    try:
+        os.setsid()
+    except OSError:  # a process group leader already: ignore Ctrl-C instead
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
