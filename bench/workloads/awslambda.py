@@ -277,6 +277,47 @@ def _compare_alias(ctx: Context, rust: Server | str) -> None:
     )
 
 
+def url_call_op(url: str, url_id: str, index: int):
+    client = RawClient(url, None)  # a function URL with AuthType NONE: unsigned
+    return lambda i: len(client.call("POST", f"/lambda-url/{url_id}/", body=b"{}")[2])
+
+
+def _compare_function_url(ctx: Context, rust: Server | str) -> None:
+    """
+    Issue 14's target: a warm invoke through a function URL (path form,
+    AuthType NONE) within 0.3 ms of a plain invoke, raw requests.
+    """
+    targets: dict = {"plain": rust, "url": rust}
+    if isinstance(rust, Server):
+        client = lambda_client(rust.url)
+        created = client.create_function_url_config(FunctionName="bench-noop", AuthType="NONE")
+        for sid, action in (("url", "lambda:InvokeFunctionUrl"), ("invoke", "lambda:InvokeFunction")):
+            extra = {"FunctionUrlAuthType": "NONE"} if action == "lambda:InvokeFunctionUrl" else {}
+            client.add_permission(FunctionName="bench-noop", StatementId=sid, Action=action, Principal="*", **extra)
+        url_id = created["FunctionUrl"].split("//", 1)[1].split(".", 1)[0]
+        url_call_op(rust.url, url_id, 0)(0)
+        targets = {
+            "plain": (rust, partial(run_load, partial(raw_invoke_op, rust.url, "bench-noop"), 1, ctx.duration)),
+            "url": (rust, partial(run_load, partial(url_call_op, rust.url, url_id), 1, ctx.duration)),
+        }
+    ctx.compare(
+        "lambda warm invoke no-op raw, through a function URL",
+        "p50_ms",
+        targets,
+        [
+            Goal(
+                "p50 within 0.3 ms of a plain invoke",
+                "p50_ms",
+                subject="url",
+                peer="plain",
+                difference=True,
+                below=0.3,
+            )
+        ],
+        "the same warm no-op through its function URL (/lambda-url/<id>/, unsigned) and as a signed Invoke",
+    )
+
+
 def run_docker_executor(ctx: Context) -> None:
     rust = docker_engine() or _start_with_noop(ctx, "--lambda-executor", "docker")
     target = _target_maker(rust, ctx.duration)
@@ -321,6 +362,7 @@ def run_process_executor(ctx: Context) -> None:
         else {"ruststack": partial(run_load, lambda i: raw_invoke_op(rust.url, "bench-noop", i), 8, 1.0)},
     )
     _compare_alias(ctx, rust)
+    _compare_function_url(ctx, rust)
     _compare_cold_start(
         ctx,
         "lambda cold start",
