@@ -70,7 +70,9 @@ def test_url_resource(stack, cfn):
     cfn.get_waiter("stack_create_complete").wait(StackName="site", WaiterConfig=FAST)
     made = outputs(cfn, "site")
     assert made["Ref"] == made["FunctionArn"] == f"{ARN}:site"
-    url_id = re.fullmatch(r"https://([a-z0-9]{32})\.lambda-url\.us-east-1\.on\.aws/", made["FunctionUrl"]).group(1)
+    found = re.fullmatch(r"https://([a-z0-9]{32})\.lambda-url\.us-east-1\.on\.aws/", made["FunctionUrl"])
+    assert found, made["FunctionUrl"]
+    url_id = found.group(1)
     assert client.get_function_url_config(FunctionName="site")["FunctionUrl"] == made["FunctionUrl"]
 
     connection = http.client.HTTPConnection("127.0.0.1", urlsplit(stack.endpoint_url).port, timeout=30)
