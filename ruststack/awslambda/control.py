@@ -25,7 +25,17 @@ from typing import Any
 from twisted.logger import Logger
 
 from ruststack.aws import errors
-from ruststack.awslambda import access, event_sources, functions, invocations, names, policy, urls, versions
+from ruststack.awslambda import (
+    access,
+    event_sources,
+    functions,
+    invocations,
+    names,
+    policy,
+    response_streaming,
+    urls,
+    versions,
+)
 from ruststack.awslambda.calls import Call
 from ruststack.awslambda.functions import LambdaFunction, invalid
 from ruststack.awslambda.policy_match import Requester
@@ -351,6 +361,7 @@ async def _read_s3(call: Call, bucket: str, key: str) -> bytes:
 # InvokeAsync live with the invocation's own rules).
 HANDLERS: dict[str, Handler] = {
     **PROTOCOL.handlers_from(invocations),
+    **PROTOCOL.handlers_from(response_streaming),
     **PROTOCOL.handlers_from(versions),
     **PROTOCOL.handlers_from(urls),
     **PROTOCOL.handlers_from(event_sources),

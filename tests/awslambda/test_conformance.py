@@ -25,7 +25,7 @@ IMPLEMENTED = sorted(
     CreateFunctionUrlConfig GetFunctionUrlConfig UpdateFunctionUrlConfig DeleteFunctionUrlConfig
     CreateAlias UpdateAlias DeleteAlias
     CreateEventSourceMapping GetEventSourceMapping UpdateEventSourceMapping DeleteEventSourceMapping
-    ListEventSourceMappings
+    ListEventSourceMappings InvokeWithResponseStream
     """.split()
 )
 MISSING = sorted(set(MODEL.operation_names) - set(IMPLEMENTED))
