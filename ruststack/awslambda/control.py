@@ -35,6 +35,7 @@ from ruststack.awslambda import (
     names,
     plan_reads,
     policy,
+    response_streaming,
     urls,
     versions,
 )
@@ -370,6 +371,7 @@ async def _read_s3(call: Call, bucket: str, key: str) -> bytes:
 # InvokeAsync live with the invocation's own rules).
 HANDLERS: dict[str, Handler] = {
     **PROTOCOL.handlers_from(invocations),
+    **PROTOCOL.handlers_from(response_streaming),
     **PROTOCOL.handlers_from(versions),
     **PROTOCOL.handlers_from(urls),
     **PROTOCOL.handlers_from(event_sources),

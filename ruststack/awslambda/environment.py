@@ -211,6 +211,8 @@ class Invocation:
     delivered_at: float | None = None
     # The ARN the caller named (an alias's), which the function is told.
     invoked_arn: str | None = None
+    # The largest answer the runtime may post (more when the caller streams).
+    max_response: int = runtime_api.MAX_RESPONSE
 
 
 def error_payload(error_type: str, message: str) -> bytes:
@@ -331,10 +333,12 @@ class ExecutionEnvironment:
     def runtime_responded_too_much(self, request_id: str, size: int) -> None:
         # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
         message = (
-            f"Response payload size ({size} bytes) exceeded maximum allowed payload size"
-            f" ({runtime_api.MAX_RESPONSE} bytes)."
+            f"Response payload size ({size} bytes) exceeded maximum allowed payload size ({self.max_response()} bytes)."
         )
         self._finish(error_payload("Function.ResponseSizeTooLarge", message), "Unhandled")
+
+    def max_response(self) -> int:
+        return self.current.max_response if self.current is not None else runtime_api.MAX_RESPONSE
 
     def runtime_failed(self, request_id: str, body: bytes) -> None:
         # The body has the errorType (Lambda-Runtime-Function-Error-Type repeats it).

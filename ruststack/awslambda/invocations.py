@@ -31,7 +31,7 @@ def payload_limit(operation: str, invocation_type: str | None) -> int | None:
     The largest body C{operation} takes (C{None}: no limit of its own), by
     its C{X-Amz-Invocation-Type} header.
     """
-    if operation == "Invoke":
+    if operation in ("Invoke", "InvokeWithResponseStream"):
         return MAX_EVENT_PAYLOAD if invocation_type == "Event" else MAX_SYNC_PAYLOAD
     if operation == "InvokeAsync":
         return MAX_EVENT_PAYLOAD

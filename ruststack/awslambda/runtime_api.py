@@ -85,7 +85,7 @@ class RuntimeApiResource(Resource):
         if not self.environment.is_current(request_id):
             return _answer(request, 400, {"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"})
         if match.group(2) == b"response":
-            if len(body) > MAX_RESPONSE:
+            if len(body) > self.environment.max_response():
                 self.environment.runtime_responded_too_much(request_id, len(body))
                 return _answer(
                     request,

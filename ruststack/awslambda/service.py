@@ -18,7 +18,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from ruststack.aws import errors, identity
-from ruststack.awslambda import access, control, names
+from ruststack.awslambda import access, control, names, runtime_api
 from ruststack.awslambda.async_invocations import AsyncInvocations, ServiceRunner
 from ruststack.awslambda.calls import context_of
 from ruststack.awslambda.code_packages import CodePackageResource
@@ -28,6 +28,7 @@ from ruststack.awslambda.functions import LambdaFunction
 from ruststack.awslambda.layer_store import LayerStore
 from ruststack.awslambda.policy_match import Requester
 from ruststack.awslambda.pool import EnvironmentPool
+from ruststack.awslambda.response_streaming import StreamingControlPlane
 from ruststack.awslambda.store import FunctionStore
 from ruststack.awslambda.url_endpoint import UrlEndpoint, is_url_request, url_refusal
 from ruststack.awslambda.wire import PROTOCOL
@@ -91,7 +92,7 @@ class LambdaService(service.Service):
             self._current_revision,
             lambda: ILogSink(self._services.get("logs"), None),
         )
-        self.control_plane = ServiceResource(PROTOCOL, control.HANDLERS, context_of(self))
+        self.control_plane = StreamingControlPlane(PROTOCOL, control.HANDLERS, context_of(self))
         code_packages = CodePackageResource(store, self.render_error)
         self.urls = UrlEndpoint(self)
         # Function URLs first, then code downloads, then the control plane
@@ -287,12 +288,14 @@ class LambdaService(service.Service):
         client_context: str | None = None,
         request_id: str | None = None,
         invoked_arn: str | None = None,
+        max_response: int = runtime_api.MAX_RESPONSE,
     ) -> tuple[InvokeResult, str]:
         """
         Invoke C{function} ($LATEST or a version) and wait for its answer;
         the L{InvokeResult} and the invocation's request id (the function's
         C{context.aws_request_id}). C{invoked_arn}: the ARN it was invoked
-        by (an alias's), which the function sees.
+        by (an alias's), which the function sees; C{max_response}: the
+        largest answer it may give (streamed answers may be larger).
         """
         if function in self.installing:
             await when_fired(self.installing[function])
@@ -320,7 +323,12 @@ class LambdaService(service.Service):
                 function, self.store.code_dir(function.code.key), self.credentials.issue(function), opt_dir
             )
         invocation = Invocation(
-            request_id or str(uuid.uuid4()), payload or b"{}", client_context, tail, invoked_arn=invoked_arn
+            request_id or str(uuid.uuid4()),
+            payload or b"{}",
+            client_context,
+            tail,
+            invoked_arn=invoked_arn,
+            max_response=max_response,
         )
         # Reserved concurrency is the function's, shared by its versions.
         latest = self.store.get(function.account, function.region, function.name) or function

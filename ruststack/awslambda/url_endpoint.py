@@ -37,9 +37,12 @@ from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
 from ruststack.awslambda import access, policy_match, url_events
 from ruststack.awslambda.environment import abandonable
+from ruststack.awslambda.event_stream import chunks
 from ruststack.awslambda.functions import LambdaFunction
 from ruststack.awslambda.invocations import MAX_SYNC_PAYLOAD
 from ruststack.awslambda.policy_match import Requester
+from ruststack.awslambda.response_streaming import CHUNK, MAX_STREAMED_RESPONSE, StreamedBody
+from ruststack.awslambda.runtime_api import MAX_RESPONSE
 from ruststack.awslambda.urls import LATEST, URL_ID_LENGTH
 from ruststack.edge import sent_header_name
 
@@ -275,8 +278,13 @@ class UrlEndpoint(Resource):
         if target is None:
             _answer(request, *_forbidden())
             return
+        # RESPONSE_STREAM: the answer goes out as it comes, up to the streaming limit.
+        streamed = found.config.get("invoke_mode") == "RESPONSE_STREAM"
+        limit = MAX_STREAMED_RESPONSE if streamed else MAX_RESPONSE
         running = defer.ensureDeferred(
-            self.service.run(self.service.pick(target), payload, request_id=request_id, invoked_arn=target.arn)
+            self.service.run(
+                self.service.pick(target), payload, request_id=request_id, invoked_arn=target.arn, max_response=limit
+            )
         )
         try:
             result, _ = await abandonable(running)
@@ -305,7 +313,7 @@ class UrlEndpoint(Resource):
             headers = [(n, v) for n, v in headers if not n.lower().startswith(_CORS_PREFIX)]
             headers += answer_cors_headers(cors, _header(request, b"origin"))
         headers.append(("x-amzn-RequestId", request_id))
-        _answer(request, response.status, headers, response.body)
+        _answer(request, response.status, headers, response.body, streamed)
 
     def _failed(self, failure: Failure, request: Any) -> None:
         if failure.check(defer.CancelledError):
@@ -435,7 +443,7 @@ def _bad_gateway(request: Any, request_id: str | None) -> None:
     _answer(request, 502, headers, b"Internal Server Error")
 
 
-def _answer(request: Any, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+def _answer(request: Any, status: int, headers: list[tuple[str, str]], body: bytes, streamed: bool = False) -> None:
     if request.finished or getattr(request, "_disconnected", False):
         return
     request.setResponseCode(status)
@@ -450,6 +458,9 @@ def _answer(request: Any, status: int, headers: list[tuple[str, str]], body: byt
         response_headers.setRawHeaders(raw_name, values)
     if not response_headers.hasHeader(b"x-amzn-requestid"):
         response_headers.setRawHeaders(b"x-amzn-requestid", [ids.request_id().encode()])
+    if streamed and request.method != b"HEAD":
+        StreamedBody(chunks(body, CHUNK)).send(request)  # chunked transfer encoding
+        return
     response_headers.setRawHeaders(b"content-length", [b"%d" % len(body)])
     if request.method != b"HEAD" and body:
         request.write(body)

@@ -33,6 +33,7 @@ IMPLEMENTED = sorted(
     GetFunctionCodeSigningConfig ListFunctionsByCodeSigningConfig
     GetRuntimeManagementConfig PutRuntimeManagementConfig GetFunctionRecursionConfig PutFunctionRecursionConfig
     GetProvisionedConcurrencyConfig ListProvisionedConcurrencyConfigs
+    InvokeWithResponseStream
     """.split()
 )
 MISSING = sorted(set(MODEL.operation_names) - set(IMPLEMENTED))
