@@ -335,7 +335,8 @@ class ExecutionEnvironment:
         message = (
             f"Response payload size ({size} bytes) exceeded maximum allowed payload size ({self.max_response()} bytes)."
         )
-        self._finish(error_payload("Function.ResponseSizeTooLarge", message), "Unhandled")
+        # awslambdaric exits once its answer is refused: this environment serves no one else.
+        self._finish(error_payload("Function.ResponseSizeTooLarge", message), "Unhandled", fatal=True)
 
     def max_response(self) -> int:
         return self.current.max_response if self.current is not None else runtime_api.MAX_RESPONSE

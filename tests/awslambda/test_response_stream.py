@@ -88,6 +88,10 @@ def test_a_large_answer_is_split_and_may_pass_the_buffered_limit(lambda_client, 
     buffered = lambda_client.invoke(FunctionName="big", Payload=json.dumps({"size": size}).encode())
     assert buffered["FunctionError"] == "Unhandled"
     assert json.loads(buffered["Payload"].read())["errorType"] == "Function.ResponseSizeTooLarge"
+    # The runtime whose answer was refused exits; the next invocation gets a new environment.
+    again = lambda_client.invoke(FunctionName="big", Payload=json.dumps({"size": 10}).encode())
+    assert "FunctionError" not in again, again["Payload"].read()
+    assert json.loads(again["Payload"].read()) == "x" * 10
 
 
 def test_a_function_error_is_reported_by_invoke_complete(lambda_client, stack):
