@@ -35,12 +35,14 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import attrs
+import treq
+from treq.client import HTTPClient
 from twisted.internet import defer, protocol
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.python.lockfile import FilesystemLock
-from twisted.web.client import ResponseDone
+from twisted.web.client import Agent, HTTPConnectionPool, ResponseDone
 from twisted.web.http import PotentialDataLoss
 
 log = Logger()
@@ -183,7 +185,10 @@ def unpack(archive: str, cache: str, version: str) -> str:
     path. Only regular files and folders are written, each inside the
     folder (no links, no C{..}).
     """
-    work = tempfile.mkdtemp(prefix=f".unpacking-{version}-", dir=cache)
+    try:
+        work = tempfile.mkdtemp(prefix=f".unpacking-{version}-", dir=cache)
+    except OSError as e:
+        raise FetchError(f"cannot unpack into {cache}: {e}") from None
     try:
         try:
             # gzip's own reader, drained at the end: it checks the stream's
@@ -307,11 +312,8 @@ class Fetcher:
 
     def __attrs_post_init__(self) -> None:
         if self.http is None:
-            import treq.client
-            from twisted.web.client import Agent, HTTPConnectionPool
-
             pool = HTTPConnectionPool(self.reactor, persistent=False)
-            self.http = treq.client.HTTPClient(Agent(self.reactor, connectTimeout=self.response_timeout, pool=pool))
+            self.http = HTTPClient(Agent(self.reactor, connectTimeout=self.response_timeout, pool=pool))
 
     @property
     def jar(self) -> str:
@@ -403,8 +405,6 @@ class Fetcher:
                 raise FetchError(f"the metadata at {url} is over {megabytes(MAX_METADATA)}")
             chunks.append(data)
 
-        import treq
-
         try:
             await treq.collect(response, collect)
         except FetchError:
@@ -432,7 +432,10 @@ class Fetcher:
                 logged[0] = received
                 log.info("DynamoDB Local: {received}{of} fetched", received=megabytes(received), of=of)
 
-        fd, path = tempfile.mkstemp(prefix=f".download-{self.version}-", suffix=".tgz", dir=self.cache)
+        try:
+            fd, path = tempfile.mkstemp(prefix=f".download-{self.version}-", suffix=".tgz", dir=self.cache)
+        except OSError as e:
+            raise FetchError(f"cannot write the cache folder {self.cache}: {e}") from None
         try:
             with os.fdopen(fd, "wb") as out:
                 receiver = _TarballReceiver(out, self.reactor, self.idle_timeout, progress)
