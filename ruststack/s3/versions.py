@@ -174,7 +174,9 @@ def delete_key(ctx: S3Context, bucket: str, key: str, version: str | None) -> De
     store = ctx.store
     if version is not None:
         deleted = store.versions.delete_version(bucket, key, parse_version_id(version))
-        return Deletion(version, deleted is not None and deleted.marker)
+        if deleted is not None and deleted.marker:
+            return Deletion(version, True, version)
+        return Deletion(version)
     if store.versions.status(bucket) is None:
         store.delete_object(bucket, key)
         return Deletion()

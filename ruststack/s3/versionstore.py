@@ -189,11 +189,10 @@ class VersionStore:
         status = self.status(bucket)
         if status is None:
             return None
-        current = self._current_version(bucket, key)
         if status == ENABLED:
-            if current is not False:
-                self._archive(bucket, key)
+            self._archive(bucket, key)
             return new_version_id()
+        current = self._current_version(bucket, key)
         self._drop_noncurrent(bucket, key, None)
         if current is not False and current is not None:
             self._archive(bucket, key)
@@ -350,7 +349,7 @@ class VersionStore:
         return False if row is None else row[0]
 
     def _archive(self, bucket: str, key: str) -> None:
-        # The current object becomes the newest noncurrent version, its bytes untouched.
+        # The current object (if any) becomes the newest noncurrent version, its bytes untouched.
         self._db.execute(
             f"INSERT INTO object_versions (marker, {_COPY_COLUMNS}) SELECT 0, {_COPY_COLUMNS} FROM objects"
             " WHERE bucket = ? AND key = ?",

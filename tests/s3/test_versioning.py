@@ -222,6 +222,7 @@ def test_delete_objects_with_versions(s3, versioned):
     marker = deleted["b"]["DeleteMarkerVersionId"]
     answer = s3.delete_objects(Bucket=versioned, Delete={"Objects": [{"Key": "b", "VersionId": marker}]})
     assert answer["Deleted"][0]["DeleteMarker"] is True
+    assert answer["Deleted"][0]["DeleteMarkerVersionId"] == answer["Deleted"][0]["VersionId"] == marker
     assert s3.get_object(Bucket=versioned, Key="b")["Body"].read() == b"1"
 
 
