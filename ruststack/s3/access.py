@@ -41,6 +41,7 @@ ACTIONS: dict[str, tuple[str, On]] = {
     "ListMultipartUploads": ("s3:ListBucketMultipartUploads", On.BUCKET),
     "GetBucketLocation": ("s3:GetBucketLocation", On.BUCKET),
     "GetBucketVersioning": ("s3:GetBucketVersioning", On.BUCKET),
+    "PutBucketVersioning": ("s3:PutBucketVersioning", On.BUCKET),
     "GetBucketAcl": ("s3:GetBucketAcl", On.BUCKET),
     "GetBucketEncryption": ("s3:GetEncryptionConfiguration", On.BUCKET),
     "GetBucketOwnershipControls": ("s3:GetBucketOwnershipControls", On.BUCKET),

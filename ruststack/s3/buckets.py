@@ -1,6 +1,6 @@
 """
 Handlers of the bucket operations: CreateBucket, HeadBucket, DeleteBucket,
-ListBuckets, GetBucketLocation, GetBucketVersioning.
+ListBuckets, GetBucketLocation.
 """
 
 from __future__ import annotations
@@ -189,9 +189,3 @@ def get_bucket_location(ctx: S3Context, call: S3Call) -> bytes:
     region = "" if bucket.region == _LEGACY_REGION else bucket.region
     call.set_headers({"Content-Type": "application/xml"})
     return wire.document("LocationConstraint", [region])
-
-
-def get_bucket_versioning(ctx: S3Context, call: S3Call) -> bytes:
-    ctx.bucket(call)
-    call.set_headers({"Content-Type": "application/xml"})
-    return wire.document("VersioningConfiguration", [])

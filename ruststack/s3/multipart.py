@@ -16,7 +16,7 @@ from twisted.internet import defer
 
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import checksums, ranges, wire
+from ruststack.s3 import checksums, ranges, versions, wire
 from ruststack.s3.call import S3Call, S3Context, invalid_argument, no_such_upload
 from ruststack.s3.objectmeta import SSE_HEADER, SSE_S3, check_key, meta_from_headers
 from ruststack.s3.objects import copy_source
@@ -217,6 +217,8 @@ def _concatenate(bodies: list, folder: str, algorithm: str) -> tuple[Spool, str]
 
 def _completed_document(call: S3Call, bucket: str, key: str, result: dict) -> bytes:
     call.set_headers({"Content-Type": "application/xml", SSE_HEADER: SSE_S3})
+    if result.get("version_id") is not None:
+        call.set_headers({versions.VERSION_HEADER: result["version_id"]})
     host = call.request.getHeader(b"host")
     location = f"http://{host.decode('latin-1') if host else 'localhost'}/{bucket}/{key}"
     algorithm, value, checksum_type = result["checksum"]
@@ -388,9 +390,10 @@ def complete_multipart_upload(ctx: S3Context, call: S3Call) -> defer.Deferred | 
             [p.checksum or "" for p in chosen] if upload.checksum_algorithm else [],
         )
         now = ctx.now()
-        ctx.store.put_object(ObjectRecord(upload.bucket, upload.key, size, etag, now, final, inline, file))
+        record = ObjectRecord(upload.bucket, upload.key, size, etag, now, final, inline, file)
+        _, headers = versions.commit_object(ctx, record)
         ctx.store.drop_upload(upload.upload_id)
-        result = {"etag": etag, "checksum": list(checksum)}
+        result = {"etag": etag, "checksum": list(checksum), "version_id": headers.get(versions.VERSION_HEADER)}
         ctx.store.remember_completion(upload, now, result, COMPLETIONS_KEPT, COMPLETIONS_KEPT_SECONDS)
         return _completed_document(call, upload.bucket, upload.key, result)
 

@@ -16,7 +16,7 @@ from twisted.web.server import NOT_DONE_YET
 
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import access, checksums, conditions, ranges, sendfile, wire
+from ruststack.s3 import access, checksums, conditions, ranges, sendfile, versions, wire
 from ruststack.s3.call import S3Call, S3Context, check_expected_owner, invalid_argument, no_such_bucket, no_such_key
 from ruststack.s3.objectmeta import (
     SSE_HEADER,
@@ -35,18 +35,6 @@ _PRECONDITION_FAILED = "At least one of the pre-conditions you specified did not
 
 def precondition_failed(condition: str) -> AwsError:
     return AwsError("PreconditionFailed", _PRECONDITION_FAILED, 412, {"Condition": condition})
-
-
-def _check_version(call: S3Call) -> None:
-    # An unversioned bucket has one version of each object: "null".
-    version = call.query.get("versionId")
-    if version is not None and version != "null":
-        raise AwsError(
-            "InvalidArgument",
-            "Invalid version id specified",
-            400,
-            {"ArgumentName": "versionId", "ArgumentValue": version},
-        )
 
 
 def stored_checksum(staged: Staged, sink_checksum: tuple[str, str] | None) -> tuple[str, str, str] | None:
@@ -90,8 +78,8 @@ def _put_staged(staged: Staged, ctx: S3Context, call: S3Call, bucket: str) -> de
             raise
         assert call.key is not None
         record = ObjectRecord(bucket, call.key, staged.size, staged.etag, ctx.now(), meta, inline, file)
-        ctx.store.put_object(record)
-        headers = {"ETag": record.etag, SSE_HEADER: SSE_S3}
+        record, headers = versions.commit_object(ctx, record)
+        headers.update({"ETag": record.etag, SSE_HEADER: SSE_S3})
         if checksum is not None:
             headers[checksums.header_name(checksum[0])] = checksum[1]
             headers["x-amz-checksum-type"] = checksum[2]
@@ -210,17 +198,6 @@ def _part_range(call: S3Call, record: ObjectRecord) -> ranges.ByteRange:
     return ranges.ByteRange(first, first + sizes[number - 1] - 1, record.size)
 
 
-def delete_object(ctx: S3Context, call: S3Call) -> bytes:
-    ctx.bucket(call)
-    assert call.bucket is not None and call.key is not None
-    _check_version(call)
-    ctx.store.delete_object(call.bucket, call.key)
-    call.request.setResponseCode(204)
-    if "versionId" in call.query:
-        call.set_headers({"x-amz-version-id": "null"})
-    return b""
-
-
 def delete_objects(ctx: S3Context, call: S3Call) -> bytes:
     bucket = ctx.bucket(call)
     root = wire.parse(call.body())
@@ -237,17 +214,22 @@ def delete_objects(ctx: S3Context, call: S3Call) -> bytes:
         if key is None:
             raise wire.malformed()
         version = wire.text(entry, "VersionId")
-        if version is not None and version != "null":
+        if version is not None and not versions.valid_version_id(version):
             parts.append(_not_deleted(key, "NoSuchVersion", "The specified version does not exist.", version))
         elif len(key.encode("utf-8", "surrogatepass")) > 1024:
             parts.append(_not_deleted(key, "KeyTooLongError", "Your key is too long"))
         elif not access.permits(bucket, call.caller.account, "s3:DeleteObject", key, call.secure):
             parts.append(_not_deleted(key, "AccessDenied", "Access Denied"))
         else:
-            ctx.store.delete_object(bucket.name, key)
+            deletion = versions.delete_key(ctx, bucket.name, key, version)
             if not quiet:
                 parts.append(
-                    "<Deleted>" + wire.element("Key", key) + wire.optional("VersionId", version) + "</Deleted>"
+                    "<Deleted>"
+                    + wire.element("Key", key)
+                    + wire.optional("VersionId", version)
+                    + (wire.element("DeleteMarker", True) if deletion.marker else "")
+                    + wire.optional("DeleteMarkerVersionId", deletion.marker_version_id)
+                    + "</Deleted>"
                 )
     call.set_headers({"Content-Type": "application/xml"})
     return wire.document("DeleteResult", parts)
@@ -265,9 +247,10 @@ def _not_deleted(key: str, code: str, message: str, version: str | None = None) 
     )
 
 
-def parse_copy_source(value: str) -> tuple[str, str]:
+def parse_copy_source(value: str) -> tuple[str, str, str | None]:
     """
-    C{x-amz-copy-source}: C{[/]bucket/key[?versionId=...]}, URL-encoded.
+    C{x-amz-copy-source}: C{[/]bucket/key[?versionId=...]}, URL-encoded:
+    its bucket, key and version id as spelled (C{None} when not given).
     """
     path, _, query = value.partition("?")
     source = unquote(path).lstrip("/")
@@ -279,19 +262,23 @@ def parse_copy_source(value: str) -> tuple[str, str]:
             400,
             {"ArgumentName": "x-amz-copy-source", "ArgumentValue": value},
         )
-    if query and query not in ("versionId=null",):
-        version = unquote(query.partition("versionId=")[2])
-        raise AwsError(
-            "NoSuchVersion", "The specified version does not exist.", 404, {"Key": key, "VersionId": version}
-        )
-    return bucket, key
+    version = None
+    if query:
+        name, _, given = query.partition("=")
+        if name != "versionId":
+            raise versions.invalid_version(query, "x-amz-copy-source")
+        version = unquote(given)
+        if not versions.valid_version_id(version):
+            raise versions.invalid_version(version, "x-amz-copy-source")
+    return bucket, key, version
 
 
 def copy_source(ctx: S3Context, call: S3Call) -> ObjectRecord:
     """
-    The object C{x-amz-copy-source} names, under the copy-source conditions.
+    The object C{x-amz-copy-source} names, under the copy-source conditions
+    (its version answered in C{x-amz-copy-source-version-id}).
     """
-    bucket, key = parse_copy_source(call.headers["x-amz-copy-source"])
+    bucket, key, version = parse_copy_source(call.headers["x-amz-copy-source"])
     expected_owner = call.headers.get("x-amz-source-expected-bucket-owner")
     check_expected_owner(expected_owner, None)
     found = ctx.store.get_bucket(bucket)
@@ -300,9 +287,24 @@ def copy_source(ctx: S3Context, call: S3Call) -> ObjectRecord:
     check_expected_owner(expected_owner, found.account)
     # https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html: s3:GetObject on the source.
     access.authorize(found, call.caller.account, "s3:GetObject", key, call.secure)
-    record = ctx.store.get_object(bucket, key)
+    if version is not None:
+        found_version = ctx.store.versions.get_version(bucket, key, versions.parse_version_id(version))
+        if found_version is None:
+            raise versions.no_such_version(key, version)
+        if found_version.record is None:
+            raise AwsError(
+                "InvalidRequest",
+                "The source of a copy request may not specifically refer to a delete marker by version id.",
+                400,
+            )
+        record: ObjectRecord | None = found_version.record
+    else:
+        record = ctx.store.get_object(bucket, key)
     if record is None:
         raise missing_key(found, call.caller.account, key, call.secure)
+    shown = versions.version_headers(ctx, record, version is not None)
+    if shown:
+        call.set_headers({"x-amz-copy-source-version-id": shown[versions.VERSION_HEADER]})
     if not conditions.evaluate_copy_source(call.headers, record.etag, record.last_modified):
         raise precondition_failed("x-amz-copy-source-If-Match")
     return record
@@ -322,7 +324,8 @@ def copy_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
     algorithm = call.headers.get("x-amz-checksum-algorithm", "").upper() or None
     if algorithm is not None and algorithm not in checksums.ALGORITHMS:
         raise AwsError("InvalidRequest", "Checksum algorithm provided is unsupported.", 400)
-    same = source.bucket == target.name and source.key == call.key
+    # Copying a noncurrent version onto its own key is how a version is restored.
+    same = source.bucket == target.name and source.key == call.key and "?" not in call.headers["x-amz-copy-source"]
     if same and directive == "COPY" and "x-amz-storage-class" not in call.headers and algorithm is None:
         raise AwsError(
             "InvalidRequest",
@@ -364,8 +367,9 @@ def copy_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
         )
         now = ctx.now()
         assert call.key is not None
-        ctx.store.put_object(ObjectRecord(target.name, call.key, source.size, etag, now, final, source.inline, file))
-        call.set_headers({"Content-Type": "application/xml", SSE_HEADER: SSE_S3})
+        record = ObjectRecord(target.name, call.key, source.size, etag, now, final, source.inline, file)
+        _, headers = versions.commit_object(ctx, record)
+        call.set_headers({**headers, "Content-Type": "application/xml", SSE_HEADER: SSE_S3})
         return wire.document(
             "CopyObjectResult",
             [
@@ -385,12 +389,29 @@ def copy_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
 
 
 def existing_object(ctx: S3Context, call: S3Call) -> ObjectRecord:
+    """
+    The object C{call} addresses: its key's current object, or the version
+    C{versionId} names (answered in C{x-amz-version-id}).
+    """
     bucket = ctx.bucket(call)
     assert call.key is not None
-    _check_version(call)
-    record = ctx.store.get_object(bucket.name, call.key)
-    if record is None:
-        raise missing_key(bucket, call.caller.account, call.key, call.secure)
+    version = call.query.get("versionId")
+    if version is None:
+        record = ctx.store.get_object(bucket.name, call.key)
+        if record is None:
+            error = missing_key(bucket, call.caller.account, call.key, call.secure)
+            marker = ctx.store.versions.latest_marker(bucket.name, call.key) if error.code == "NoSuchKey" else None
+            raise error if marker is None else versions.marker_error(error, marker)
+    else:
+        found = ctx.store.versions.get_version(bucket.name, call.key, versions.parse_version_id(version))
+        if found is None:
+            if not access.permits(bucket, call.caller.account, "s3:ListBucket", secure=call.secure):
+                raise access.access_denied()
+            raise versions.no_such_version(call.key, version)
+        if found.record is None:
+            raise versions.marker_by_version(call, found)
+        record = found.record
+    call.set_headers(versions.version_headers(ctx, record, version is not None))
     return record
 
 
@@ -425,7 +446,12 @@ def put_object_tagging(ctx: S3Context, call: S3Call) -> bytes:
 
 
 def _replace_tags(ctx: S3Context, record: ObjectRecord, tags: dict[str, str]) -> None:
-    ctx.store.update_meta(record.bucket, record.key, attrs.evolve(record.meta, tags=tags))
+    meta = attrs.evolve(record.meta, tags=tags)
+    current = ctx.store.get_object(record.bucket, record.key)
+    if current is not None and current.version_id == record.version_id:
+        ctx.store.update_meta(record.bucket, record.key, meta)
+    else:
+        ctx.store.versions.update_meta(record.bucket, record.key, record.version_id, meta)
 
 
 def get_object_tagging(ctx: S3Context, call: S3Call) -> bytes:

@@ -9,7 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import bucketconfig, bucketpolicy, buckets, buckettags, listings, multipart, objects, routing
+from ruststack.s3 import (
+    bucketconfig,
+    bucketpolicy,
+    buckets,
+    buckettags,
+    listings,
+    multipart,
+    objects,
+    routing,
+    versions,
+)
 from ruststack.s3.call import S3Call
 
 Handler = Callable
@@ -22,8 +32,9 @@ HANDLERS: dict[str, Handler] = {
     "ListObjects": listings.list_objects,
     "ListObjectsV2": listings.list_objects_v2,
     "GetBucketLocation": buckets.get_bucket_location,
-    "GetBucketVersioning": buckets.get_bucket_versioning,
-    "ListObjectVersions": listings.list_object_versions,
+    "GetBucketVersioning": versions.get_bucket_versioning,
+    "PutBucketVersioning": versions.put_bucket_versioning,
+    "ListObjectVersions": versions.list_object_versions,
     "ListMultipartUploads": listings.list_multipart_uploads,
     "DeleteObjects": objects.delete_objects,
     "GetBucketAcl": bucketconfig.get_bucket_acl,
@@ -44,7 +55,7 @@ HANDLERS: dict[str, Handler] = {
     "CopyObject": objects.copy_object,
     "GetObject": objects.get_object,
     "HeadObject": objects.get_object,
-    "DeleteObject": objects.delete_object,
+    "DeleteObject": versions.delete_object,
     "PutObjectTagging": objects.put_object_tagging,
     "GetObjectTagging": objects.get_object_tagging,
     "DeleteObjectTagging": objects.delete_object_tagging,

@@ -77,6 +77,8 @@ class ObjectRecord:
     """
     An object as the index knows it. Its bytes are C{inline} (small
     objects) or in the store's file C{file}.
+
+    @ivar version_id: its version id (C{None}: the null version).
     """
 
     bucket: str
@@ -87,6 +89,7 @@ class ObjectRecord:
     meta: ObjectMeta
     inline: bytes | None = None
     file: str | None = None
+    version_id: str | None = None
 
 
 @attrs.frozen

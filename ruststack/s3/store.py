@@ -26,6 +26,7 @@ from twisted.internet import defer, threads
 
 from ruststack.s3 import listing
 from ruststack.s3.records import Bucket, ObjectMeta, ObjectRecord, Part, Staged, Upload
+from ruststack.s3.versionstore import VersionStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS buckets (
@@ -52,7 +53,7 @@ CREATE TABLE IF NOT EXISTS parts (
 );
 """
 
-_OBJECT_COLUMNS = "key, size, etag, modified, meta, file, body"
+_OBJECT_COLUMNS = "key, size, etag, modified, meta, file, body, version_id"
 
 
 def _key(key: str) -> bytes:
@@ -95,6 +96,7 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self.versions = VersionStore(self._db, self._unlink)
         if self.durable:
             self._sweep()
 
@@ -105,7 +107,7 @@ class Store:
             name
             for table in ("objects", "parts")
             for (name,) in self._db.execute(f"SELECT file FROM {table} WHERE file IS NOT NULL")
-        }
+        } | self.versions.files()
         for name in os.listdir(self.files):
             if name not in referenced:
                 self._unlink(name)
@@ -120,6 +122,7 @@ class Store:
             "DELETE FROM buckets; DELETE FROM bucket_policies; DELETE FROM bucket_tags; DELETE FROM objects;"
             " DELETE FROM uploads; DELETE FROM parts; DELETE FROM completed_uploads;"
         )
+        self.versions.reset()
         self._buckets.clear()
         shutil.rmtree(self.files, ignore_errors=True)
         os.makedirs(self.files, exist_ok=True)
@@ -150,6 +153,7 @@ class Store:
         self._db.execute("DELETE FROM bucket_policies WHERE bucket = ?", (name,))
         self._db.execute("DELETE FROM bucket_tags WHERE bucket = ?", (name,))
         self._db.execute("DELETE FROM completed_uploads WHERE bucket = ?", (name,))
+        self.versions.forget_bucket(name)
         self._buckets.pop(name, None)
 
     def set_bucket_policy(self, name: str, policy: str | None) -> None:
@@ -192,7 +196,7 @@ class Store:
         for table in ("objects", "uploads"):
             if self._db.execute(f"SELECT 1 FROM {table} WHERE bucket = ? LIMIT 1", (name,)).fetchone():
                 return False
-        return True
+        return not self.versions.holds_versions(name)
 
     # Objects
 
@@ -203,9 +207,17 @@ class Store:
         return self._object(bucket, row) if row else None
 
     def _object(self, bucket: str, row) -> ObjectRecord:
-        key, size, etag, modified, meta, file, body = row
+        key, size, etag, modified, meta, file, body, version_id = row
         return ObjectRecord(
-            bucket, key.decode("utf-8", "surrogatepass"), size, etag, modified, ObjectMeta.from_json(meta), body, file
+            bucket,
+            key.decode("utf-8", "surrogatepass"),
+            size,
+            etag,
+            modified,
+            ObjectMeta.from_json(meta),
+            body,
+            file,
+            version_id,
         )
 
     def place(self, staged: Staged) -> defer.Deferred:
@@ -241,8 +253,8 @@ class Store:
             "SELECT file FROM objects WHERE bucket = ? AND key = ?", (record.bucket, _key(record.key))
         ).fetchone()
         self._db.execute(
-            "INSERT OR REPLACE INTO objects (bucket, key, size, etag, modified, meta, file, body)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO objects (bucket, key, size, etag, modified, meta, file, body, version_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.bucket,
                 _key(record.key),
@@ -252,6 +264,7 @@ class Store:
                 record.meta.to_json(),
                 record.file,
                 record.inline,
+                record.version_id,
             ),
         )
         if previous and previous[0] and previous[0] != record.file:
