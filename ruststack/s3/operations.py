@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import bucketconfig, bucketpolicy, buckets, buckettags, listings, multipart, objects, routing
+from ruststack.s3 import acls, bucketpolicy, buckets, buckettags, configs, cors, listings, multipart, objects, routing
 from ruststack.s3.call import S3Call
+from ruststack.s3.configs import delete_handler, get_handler, put_handler
 
 Handler = Callable
 
@@ -26,20 +27,46 @@ HANDLERS: dict[str, Handler] = {
     "ListObjectVersions": listings.list_object_versions,
     "ListMultipartUploads": listings.list_multipart_uploads,
     "DeleteObjects": objects.delete_objects,
-    "GetBucketAcl": bucketconfig.get_bucket_acl,
-    "GetBucketEncryption": bucketconfig.get_bucket_encryption,
-    "GetBucketOwnershipControls": bucketconfig.get_bucket_ownership_controls,
     "GetBucketTagging": buckettags.get_bucket_tagging,
     "PutBucketTagging": buckettags.put_bucket_tagging,
     "DeleteBucketTagging": buckettags.delete_bucket_tagging,
     "PutBucketPolicy": bucketpolicy.put_bucket_policy,
     "GetBucketPolicy": bucketpolicy.get_bucket_policy,
     "DeleteBucketPolicy": bucketpolicy.delete_bucket_policy,
-    "GetBucketCors": bucketconfig.get_bucket_cors,
-    "GetBucketLifecycleConfiguration": bucketconfig.get_bucket_lifecycle,
-    "GetBucketWebsite": bucketconfig.get_bucket_website,
-    "GetPublicAccessBlock": bucketconfig.get_public_access_block,
-    "GetObjectAcl": bucketconfig.get_object_acl,
+    "GetBucketPolicyStatus": configs.get_bucket_policy_status,
+    # Bucket configurations (ruststack.s3.configs, cors, acls)
+    "GetBucketAcl": acls.get_bucket_acl,
+    "PutBucketAcl": acls.put_bucket_acl,
+    "GetObjectAcl": acls.get_object_acl,
+    "PutObjectAcl": acls.put_object_acl,
+    "PutBucketCors": cors.put_bucket_cors,
+    "GetBucketCors": cors.get_bucket_cors,
+    "DeleteBucketCors": cors.delete_bucket_cors,
+    "PutBucketEncryption": put_handler(configs.ENCRYPTION),
+    "GetBucketEncryption": get_handler(configs.ENCRYPTION),
+    "DeleteBucketEncryption": delete_handler(configs.ENCRYPTION),
+    "PutBucketOwnershipControls": put_handler(configs.OWNERSHIP),
+    "GetBucketOwnershipControls": get_handler(configs.OWNERSHIP),
+    "DeleteBucketOwnershipControls": delete_handler(configs.OWNERSHIP),
+    "PutPublicAccessBlock": put_handler(configs.PUBLIC_ACCESS_BLOCK),
+    "GetPublicAccessBlock": get_handler(configs.PUBLIC_ACCESS_BLOCK),
+    "DeletePublicAccessBlock": delete_handler(configs.PUBLIC_ACCESS_BLOCK),
+    "PutBucketLifecycleConfiguration": configs.put_bucket_lifecycle,
+    "GetBucketLifecycleConfiguration": configs.get_bucket_lifecycle,
+    "DeleteBucketLifecycle": delete_handler(configs.LIFECYCLE),
+    "PutBucketWebsite": put_handler(configs.WEBSITE),
+    "GetBucketWebsite": get_handler(configs.WEBSITE),
+    "DeleteBucketWebsite": delete_handler(configs.WEBSITE),
+    "PutBucketRequestPayment": put_handler(configs.REQUEST_PAYMENT),
+    "GetBucketRequestPayment": get_handler(configs.REQUEST_PAYMENT),
+    "PutBucketAccelerateConfiguration": put_handler(configs.ACCELERATE),
+    "GetBucketAccelerateConfiguration": get_handler(configs.ACCELERATE),
+    "PutBucketLogging": put_handler(configs.LOGGING),
+    "GetBucketLogging": get_handler(configs.LOGGING),
+    "PutBucketNotificationConfiguration": put_handler(configs.NOTIFICATION),
+    "GetBucketNotificationConfiguration": get_handler(configs.NOTIFICATION),
+    "PutObjectLockConfiguration": put_handler(configs.OBJECT_LOCK),
+    "GetObjectLockConfiguration": get_handler(configs.OBJECT_LOCK),
     "PutObject": objects.put_object,
     "CopyObject": objects.copy_object,
     "GetObject": objects.get_object,
