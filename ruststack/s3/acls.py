@@ -20,7 +20,6 @@ from typing import Any
 from ruststack.aws.errors import AwsError
 from ruststack.s3 import configs, documents
 from ruststack.s3.call import S3Call, S3Context, invalid_argument
-from ruststack.s3.objects import existing_object
 from ruststack.s3.owners import canonical_user_id
 from ruststack.s3.records import Bucket, ObjectRecord
 
@@ -207,6 +206,20 @@ def _store_acl(ctx: S3Context, bucket: Bucket, kind: str, acl: dict[str, Any], s
     ctx.store.set_bucket_config(bucket.name, kind, json.dumps({**acl, "stamp": stamp} if stamp else acl))
 
 
+def check_write_acl(ctx: S3Context, bucket: Bucket, call: S3Call) -> None:
+    """
+    The ACL headers of a write (PutObject, CopyObject,
+    CreateMultipartUpload): refused with AccessControlListNotSupported where
+    the bucket has ACLs disabled and they grant more than the bucket owner's
+    full control; otherwise accepted and, for now, not kept.
+    """
+    if call.headers.get("x-amz-acl") == "bucket-owner-full-control":
+        return
+    acl = acl_of_headers(call, call.caller.account, bucket.account, bucket_scope=False)
+    if acl is not None and _acls_disabled(ctx, bucket) and not owner_only(acl, bucket.account):
+        raise AwsError("AccessControlListNotSupported", "The bucket does not allow ACLs", 400)
+
+
 def _answer(call: S3Call, acl: dict[str, Any]) -> bytes:
     call.set_headers({"Content-Type": "application/xml"})
     values = {"Owner": acl["Owner"], "Grants": acl["Grants"]}
@@ -241,6 +254,8 @@ def _stamp(record: ObjectRecord) -> list:
 
 
 def get_object_acl(ctx: S3Context, call: S3Call) -> bytes:
+    from ruststack.s3.objects import existing_object
+
     record = existing_object(ctx, call)
     bucket = ctx.bucket(call)
     stored = ctx.store.bucket_config(bucket.name, _object_kind(record))
@@ -251,6 +266,8 @@ def get_object_acl(ctx: S3Context, call: S3Call) -> bytes:
 
 
 def put_object_acl(ctx: S3Context, call: S3Call) -> bytes:
+    from ruststack.s3.objects import existing_object
+
     record = existing_object(ctx, call)
     bucket = ctx.bucket(call)
     acl = _requested_acl(call, bucket.account, bucket.account, False)

@@ -132,6 +132,25 @@ def test_ownership_controls_and_acls(s3, bucket):
     )
 
 
+def test_writes_with_acls(s3, bucket):
+    # A new bucket has ACLs disabled: uploads may name only the owner's full control.
+    for call, params in (
+        (s3.put_object, {"Body": b"x"}),
+        (s3.create_multipart_upload, {}),
+        (s3.copy_object, {"CopySource": {"Bucket": bucket, "Key": "plain"}}),
+    ):
+        s3.put_object(Bucket=bucket, Key="plain", Body=b"x")
+        assert _refused(call, Bucket=bucket, Key="k", ACL="public-read", **params) == (
+            400,
+            "AccessControlListNotSupported",
+            "The bucket does not allow ACLs",
+        )
+        call(Bucket=bucket, Key="k", ACL="bucket-owner-full-control", **params)
+        call(Bucket=bucket, Key="k", ACL="private", **params)
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="public-read")
+
+
 def test_create_bucket_with_ownership_and_acl(s3):
     assert _refused(s3.create_bucket, Bucket="acl-refused", ACL="public-read") == (
         400,
