@@ -11,7 +11,7 @@ import re
 
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import listing, wire
+from ruststack.s3 import configs, listing, wire
 from ruststack.s3.call import S3Call, S3Context, invalid_argument
 from ruststack.s3.owners import owner_xml
 from ruststack.s3.records import Bucket
@@ -104,7 +104,10 @@ def create_bucket(ctx: S3Context, call: S3Call) -> bytes:
                 {"BucketName": name},
             )
     else:
+        initial = configs.initial_configs(ctx, call)
         ctx.store.create_bucket(Bucket(name, call.caller.account, region, ctx.now()))
+        for kind, document in initial.items():
+            ctx.store.set_bucket_config(name, kind, document)
     call.set_headers({"Location": f"/{name}"})
     return b""
 

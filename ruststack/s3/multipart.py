@@ -16,7 +16,7 @@ from twisted.internet import defer
 
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import checksums, ranges, versions, wire
+from ruststack.s3 import acls, checksums, ranges, versions, wire
 from ruststack.s3.call import S3Call, S3Context, invalid_argument, no_such_upload
 from ruststack.s3.objectmeta import SSE_HEADER, SSE_S3, check_key, meta_from_headers
 from ruststack.s3.objects import copy_source
@@ -34,6 +34,7 @@ COMPLETIONS_KEPT = 1000
 
 def create_multipart_upload(ctx: S3Context, call: S3Call) -> bytes:
     bucket = ctx.bucket(call)
+    acls.check_write_acl(ctx, bucket, call)
     assert call.key is not None
     check_key(call.key)
     algorithm = call.headers.get("x-amz-checksum-algorithm", "").upper() or None

@@ -16,7 +16,7 @@ from twisted.web.server import NOT_DONE_YET
 
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import access, checksums, conditions, ranges, sendfile, versions, wire
+from ruststack.s3 import access, acls, checksums, conditions, ranges, sendfile, versions, wire
 from ruststack.s3.call import S3Call, S3Context, check_expected_owner, invalid_argument, no_such_bucket, no_such_key
 from ruststack.s3.objectmeta import (
     SSE_HEADER,
@@ -52,6 +52,7 @@ def stored_checksum(staged: Staged, sink_checksum: tuple[str, str] | None) -> tu
 
 def put_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
     bucket = ctx.bucket(call)
+    acls.check_write_acl(ctx, bucket, call)
     assert call.key is not None and call.sink is not None
     check_key(call.key)
     sink = call.sink
@@ -312,6 +313,7 @@ def copy_source(ctx: S3Context, call: S3Call) -> ObjectRecord:
 
 def copy_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
     target = ctx.bucket(call)
+    acls.check_write_acl(ctx, target, call)
     assert call.key is not None
     check_key(call.key)
     source = copy_source(ctx, call)

@@ -13,7 +13,7 @@ from twisted.web.server import NOT_DONE_YET
 
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import addressing, operations
+from ruststack.s3 import addressing, cors, operations
 from ruststack.s3.call import S3Call, S3Context
 from ruststack.s3.errors import render_error
 from ruststack.s3.upload import UploadSink
@@ -51,6 +51,12 @@ class S3Resource(Resource):
             request.caller,
             sink,
         )
+        if call.method == "OPTIONS":
+            # A browser's preflight: no operation of S3's model.
+            call.operation = "PreflightRequest"
+            return cors.preflight(self.context, call)
+        if "origin" in headers:
+            cors.add_headers(self.context, call)
         name, handler = operations.resolve(call)
         call.operation = name
         # AwsErrors raised here are rendered by the edge with render_error.

@@ -13,7 +13,15 @@ from zope.interface import implementer
 from ruststack.aws import identity
 from ruststack.aws.errors import AwsError
 from ruststack.aws.identity import Credential
-from ruststack.interfaces import RUNNING, IAwsService, IBodySink, ILegacySignatures, IObjectReader, ServiceStatus
+from ruststack.interfaces import (
+    RUNNING,
+    IAwsService,
+    IBodySink,
+    ILegacySignatures,
+    IObjectReader,
+    IPublicRequests,
+    ServiceStatus,
+)
 from ruststack.s3 import access, addressing, routing
 from ruststack.s3.call import S3Context, no_such_bucket
 from ruststack.s3.chunksig import ChunkSignatures
@@ -27,7 +35,7 @@ _LARGE_BODY = 1024 * 1024
 _RECV_SIZE = 1024 * 1024
 
 
-@implementer(IAwsService, IBodySink, IObjectReader, ILegacySignatures)
+@implementer(IAwsService, IBodySink, IObjectReader, ILegacySignatures, IPublicRequests)
 class S3Service(service.Service):
     """
     S3 over a L{Store}: in memory with temporary files, or in C{folder}.
@@ -59,6 +67,11 @@ class S3Service(service.Service):
         super().stopService()
         self.store.close()
         return defer.succeed(None)
+
+    def is_public(self, request) -> bool:
+        # Browsers send CORS preflights without credentials; they are
+        # answered from the bucket's CORS rules alone.
+        return request.method == b"OPTIONS"
 
     def render_error(self, request, error: AwsError) -> bytes:
         return render_error(request, error)

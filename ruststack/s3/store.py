@@ -34,6 +34,9 @@ CREATE TABLE IF NOT EXISTS buckets (
 );
 CREATE TABLE IF NOT EXISTS bucket_policies (bucket TEXT PRIMARY KEY, policy TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS bucket_tags (bucket TEXT PRIMARY KEY, tags TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bucket_configs (
+    bucket TEXT NOT NULL, kind TEXT NOT NULL, document TEXT NOT NULL, PRIMARY KEY (bucket, kind)
+);
 CREATE TABLE IF NOT EXISTS objects (
     bucket TEXT NOT NULL, key BLOB NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
     modified REAL NOT NULL, meta TEXT NOT NULL, file TEXT, body BLOB
@@ -119,7 +122,8 @@ class Store:
 
     def reset(self) -> None:
         self._db.executescript(
-            "DELETE FROM buckets; DELETE FROM bucket_policies; DELETE FROM bucket_tags; DELETE FROM objects;"
+            "DELETE FROM buckets; DELETE FROM bucket_policies; DELETE FROM bucket_tags; DELETE FROM bucket_configs;"
+            " DELETE FROM objects;"
             " DELETE FROM uploads; DELETE FROM parts; DELETE FROM completed_uploads;"
         )
         self.versions.reset()
@@ -152,6 +156,7 @@ class Store:
         self._db.execute("DELETE FROM buckets WHERE name = ?", (name,))
         self._db.execute("DELETE FROM bucket_policies WHERE bucket = ?", (name,))
         self._db.execute("DELETE FROM bucket_tags WHERE bucket = ?", (name,))
+        self._db.execute("DELETE FROM bucket_configs WHERE bucket = ?", (name,))
         self._db.execute("DELETE FROM completed_uploads WHERE bucket = ?", (name,))
         self.versions.forget_bucket(name)
         self._buckets.pop(name, None)
@@ -182,6 +187,28 @@ class Store:
         else:
             self._db.execute(
                 "INSERT OR REPLACE INTO bucket_tags (bucket, tags) VALUES (?, ?)", (name, json.dumps(tags))
+            )
+
+    def bucket_config(self, name: str, kind: str) -> str | None:
+        """
+        The bucket's configuration document of C{kind} (see
+        L{ruststack.s3.configs}), or C{None} if it has none.
+        """
+        row = self._db.execute(
+            "SELECT document FROM bucket_configs WHERE bucket = ? AND kind = ?", (name, kind)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def set_bucket_config(self, name: str, kind: str, document: str | None) -> None:
+        """
+        Keep C{document} as the bucket's configuration of C{kind} (C{None}: remove it).
+        """
+        if document is None:
+            self._db.execute("DELETE FROM bucket_configs WHERE bucket = ? AND kind = ?", (name, kind))
+        else:
+            self._db.execute(
+                "INSERT OR REPLACE INTO bucket_configs (bucket, kind, document) VALUES (?, ?, ?)",
+                (name, kind, document),
             )
 
     def buckets_of(self, account: str) -> list[Bucket]:

@@ -141,13 +141,14 @@ def test_unconfigured_bucket_configuration(s3, bucket):
     assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
     assert ownership == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    # Every new bucket blocks public access (since April 2023).
+    assert set(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values()) == {True}
     for call, code in (
         (s3.get_bucket_tagging, "NoSuchTagSet"),
         (s3.get_bucket_policy, "NoSuchBucketPolicy"),
         (s3.get_bucket_cors, "NoSuchCORSConfiguration"),
         (s3.get_bucket_lifecycle_configuration, "NoSuchLifecycleConfiguration"),
         (s3.get_bucket_website, "NoSuchWebsiteConfiguration"),
-        (s3.get_public_access_block, "NoSuchPublicAccessBlockConfiguration"),
     ):
         with pytest.raises(ClientError) as excinfo:
             call(Bucket=bucket)
