@@ -37,6 +37,7 @@ from ruststack.apigateway.routing import Route as V1Route
 from ruststack.apigatewayv2.model import Document, HttpApi
 from ruststack.apigatewayv2.routes import Selected
 from ruststack.apigatewayv2.store import HttpApiStore
+from ruststack.aws.errors import AwsError
 from ruststack.awslambda import url_events
 from ruststack.edge import sent_header_name
 from ruststack.interfaces import ILambdaInvoker, InvokeSource
@@ -346,7 +347,11 @@ class HttpApiResource(Resource):
             # An integration that outlives its timeout: HTTP APIs answer 503.
             exchange.gateway_error(503, "Service Unavailable")
             return
-        log.failure("invoking the function of {api} failed", failure, api=api_id)
+        if isinstance(failure.value, AwsError):
+            # Lambda refused: no such function, throttled, or no permission.
+            log.warn("invoking the function of {api} failed: {error}", api=api_id, error=str(failure.value))
+        else:
+            log.failure("invoking the function of {api} failed", failure, api=api_id)
         exchange.gateway_error(500, "Internal Server Error")
 
 
