@@ -53,3 +53,18 @@ def test_a_bad_signature_is_refused(tenants):
     wrong = tenants.client("apigatewayv2", ALICE, secret="not-the-secret")
     status, _, _ = error_of(wrong.get_apis)
     assert status == 403
+
+
+@pytest.mark.parametrize("tenants", ["verify"], indirect=True)
+def test_stages_are_served_unsigned(fresh):
+    import requests
+
+    alice = fresh.client("apigatewayv2", ALICE)
+    api_id = alice.create_api(Name="open", ProtocolType="HTTP")["ApiId"]
+    alice.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    url = fresh.endpoint_url
+    # No route: the stage's own answer, not the edge's refusal of an unsigned request.
+    stage = requests.get(f"{url}/restapis/{api_id}/$default/_user_request_/x", timeout=60)
+    assert (stage.status_code, stage.json()) == (404, {"message": "Not Found"})
+    stranger = fresh.client("apigatewayv2", aws_access_key_id="AKIANOBODY", aws_secret_access_key="x")
+    assert error_of(stranger.get_api, ApiId=api_id)[0] == 403
