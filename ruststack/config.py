@@ -29,6 +29,7 @@ SERVICE_PACKAGES = {
     "logs": "cloudwatchlogs",
     "lambda": "awslambda",
     "apigateway": "apigateway",
+    "apigatewayv2": "apigatewayv2",
     "sts": "sts",
     "iam": "iam",
     "ssm": "ssm",

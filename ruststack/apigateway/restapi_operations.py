@@ -23,7 +23,7 @@ def _new_api(call: Call, name: str, **members: Any) -> RestApi:
     """
     root = ApiResource(id=new_id(), path="/")
     return RestApi(
-        id=new_id(),
+        id=call.store.new_api_id(),
         account=call.account,
         region=call.region,
         name=name,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from twisted.web.resource import Resource
 from zope.interface import implementer
 
 from ruststack.apigateway import control
@@ -37,12 +38,26 @@ class ApiGatewayService:
         self._services = services
         execute = ExecuteApiResource(store, self._invoker, clock)
         self.control_plane = ServiceResource(control.PROTOCOL, control.HANDLERS, control.context_of(store, clock))
-        self.resource = SplitResource(self.control_plane, execute, _is_execute)
+        self.rest_apis = SplitResource(self.control_plane, execute, _is_execute)
+        self.resource = _Shared(self)
+        store.taken = lambda api_id: (v2 := self._services.get("apigatewayv2")) is not None and api_id in v2.store.apis
+
+    def http_apis(self, request) -> Any:
+        """
+        The HTTP API service (apigatewayv2) if C{request} is its: the edge
+        routes both API Gateways here (they share a signing name, hosts and
+        ids).
+        """
+        v2 = self._services.get("apigatewayv2")
+        return v2 if v2 is not None and v2.owns(request) else None
 
     def _invoker(self) -> ILambdaInvoker | None:
         return ILambdaInvoker(self._services.get("lambda"), None)
 
     def is_public(self, request) -> bool:
+        v2 = self.http_apis(request)
+        if v2 is not None:
+            return bool(v2.is_public(request))
         # Stages are served unsigned, as AWS serves methods with authorization
         # NONE; AWS_IAM methods are authenticated by the edge like any call.
         return _is_execute(request) and not requires_signature(self.store, request)
@@ -54,10 +69,29 @@ class ApiGatewayService:
         self.store.reset()
 
     def render_error(self, request, error: errors.AwsError) -> bytes:
+        v2 = self.http_apis(request)
+        if v2 is not None:
+            return bytes(v2.render_error(request, error))
         return self.control_plane.render_error(request, error)
 
     def auth_error(self, failure) -> errors.AwsError:
         return errors.json_auth_error(failure, 403)
+
+
+class _Shared(Resource):
+    """
+    REST APIs' resource, or HTTP APIs' for their requests.
+    """
+
+    isLeaf = True
+
+    def __init__(self, service: ApiGatewayService) -> None:
+        super().__init__()
+        self.service = service
+
+    def render(self, request) -> bytes | int:
+        v2 = self.service.http_apis(request)
+        return (v2.resource if v2 is not None else self.service.rest_apis).render(request)
 
 
 def make_service(context) -> ApiGatewayService:

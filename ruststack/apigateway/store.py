@@ -6,7 +6,9 @@ plane's state is small; the data plane only reads).
 
 from __future__ import annotations
 
-from ruststack.apigateway.model import Deployment, RestApi
+from collections.abc import Callable
+
+from ruststack.apigateway.model import Deployment, RestApi, new_id
 from ruststack.apigateway.routing import Router
 from ruststack.aws.errors import AwsError
 from ruststack.state_file import read_json, state_path, write_json
@@ -36,6 +38,8 @@ class ApiStore:
         self._path = state_path(state_dir, _STATE_FILE)
         self.apis: dict[str, RestApi] = {}
         self._routers: dict[tuple[str, str], Router] = {}
+        # Whether HTTP APIs (apigatewayv2) hold an id: the two share ids.
+        self.taken: Callable[[str], bool] = lambda api_id: False
         state = read_json(self._path)
         for api_state in state["restApis"] if state is not None else []:
             api = RestApi.from_state(api_state)
@@ -51,6 +55,12 @@ class ApiStore:
         self.apis.clear()
         self._routers.clear()
         self.save()
+
+    def new_api_id(self) -> str:
+        while True:
+            api_id = new_id()
+            if api_id not in self.apis and not self.taken(api_id):
+                return api_id
 
     def api(self, account: str, region: str, api_id: str) -> RestApi:
         """

@@ -93,10 +93,21 @@ def request_time(when: float) -> str:
     return time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(when))
 
 
-def build_event(request: UrlRequest, account: str) -> dict[str, Any]:
+def build_event(
+    request: UrlRequest,
+    account: str,
+    route_key: str = "$default",
+    stage: str = "$default",
+    path_parameters: dict[str, str] | None = None,
+    stage_variables: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """
     The event of C{request}; C{account} is the URL's C{requestContext.accountId}
     (C{anonymous} for C{NONE} URLs, the signer's account for C{AWS_IAM}).
+
+    An HTTP API sends the same format (payload format 2.0) with its own
+    C{route_key}, C{stage}, C{path_parameters} and C{stage_variables}; a
+    function URL's are always C{$default} and none.
     """
     headers, cookies = joined_headers(request.headers)
     path = request.raw_path or "/"
@@ -113,8 +124,8 @@ def build_event(request: UrlRequest, account: str) -> dict[str, Any]:
             "userAgent": headers.get("user-agent", ""),
         },
         "requestId": request.request_id,
-        "routeKey": "$default",
-        "stage": "$default",
+        "routeKey": route_key,
+        "stage": stage,
         "time": request_time(request.received_at),
         "timeEpoch": int(request.received_at * 1000),
     }
@@ -133,7 +144,7 @@ def build_event(request: UrlRequest, account: str) -> dict[str, Any]:
         }
     event: dict[str, Any] = {
         "version": "2.0",
-        "routeKey": "$default",
+        "routeKey": route_key,
         "rawPath": path,
         "rawQueryString": request.raw_query,
     }
@@ -154,7 +165,11 @@ def build_event(request: UrlRequest, account: str) -> dict[str, Any]:
                 text = None
         encoded = text is None
         event["body"] = text if text is not None else base64.b64encode(request.body).decode("ascii")
+    if path_parameters:
+        event["pathParameters"] = path_parameters
     event["isBase64Encoded"] = encoded
+    if stage_variables:
+        event["stageVariables"] = stage_variables
     return event
 
 

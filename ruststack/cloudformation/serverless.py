@@ -90,7 +90,19 @@ def warm_up() -> None:
 
     from ruststack.protocol.model import service_model
 
-    for name in ("s3", "dynamodb", "lambda", "apigateway", "iam", "logs", "ssm", "events", "ecr", "cloudformation"):
+    for name in (
+        "s3",
+        "dynamodb",
+        "lambda",
+        "apigateway",
+        "apigatewayv2",
+        "iam",
+        "logs",
+        "ssm",
+        "events",
+        "ecr",
+        "cloudformation",
+    ):
         service_model(name)
 
 

@@ -5,7 +5,17 @@ a L{ruststack.cloudformation.provisioners.base.Provisioner}.
 
 from __future__ import annotations
 
-from ruststack.cloudformation.provisioners import apigateway, awslambda, dynamodb, ecr, events, nested, others, s3
+from ruststack.cloudformation.provisioners import (
+    apigateway,
+    apigatewayv2,
+    awslambda,
+    dynamodb,
+    ecr,
+    events,
+    nested,
+    others,
+    s3,
+)
 from ruststack.cloudformation.provisioners.base import Provisioner
 
 _PROVISIONERS: list[Provisioner] = [
@@ -26,6 +36,11 @@ _PROVISIONERS: list[Provisioner] = [
     apigateway.Deployment(),
     apigateway.Stage(),
     apigateway.Account(),
+    apigatewayv2.Api(),
+    apigatewayv2.Integration(),
+    apigatewayv2.Route(),
+    apigatewayv2.Stage(),
+    apigatewayv2.Deployment(),
     others.Role(),
     others.Policy(),
     others.ManagedPolicy(),

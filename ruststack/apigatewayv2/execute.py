@@ -1,0 +1,409 @@
+"""
+The HTTP API data plane: a request to a deployed stage goes to the route AWS
+would select, becomes a Lambda proxy event (payload format 2.0, or 1.0 as
+REST APIs build it), and the function's answer becomes the HTTP response.
+
+The URL forms are the REST APIs' (see L{locate}):
+  - C{http://{apiId}.execute-api.localhost:<port>/{stage}/{path}}, where the
+    C{$default} stage is served at the root (a first segment naming another
+    stage goes to that stage);
+  - C{http://<edge>/restapis/{apiId}/{stage}/_user_request_/{path}}, the
+    stage always named (C{$default} too).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote
+
+import attrs
+from twisted.internet import defer
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET
+
+from ruststack.apigateway import proxy
+from ruststack.apigateway.execute import function_of
+from ruststack.apigateway.lambda_caller import SERVICE_PRINCIPAL
+from ruststack.apigateway.model import ApiResource, Method
+from ruststack.apigateway.routing import Route as V1Route
+from ruststack.apigatewayv2.model import Document, HttpApi
+from ruststack.apigatewayv2.routes import Selected
+from ruststack.apigatewayv2.store import HttpApiStore
+from ruststack.aws.errors import AwsError
+from ruststack.awslambda import url_events
+from ruststack.edge import sent_header_name
+from ruststack.interfaces import ILambdaInvoker, InvokeSource
+
+log = Logger()
+
+_HOST_FORM = re.compile(r"^([a-z0-9]+)\.execute-api\.", re.I)
+_PATH_FORM = re.compile(r"^/restapis/([^/]+)/([^/]+)/_user_request_(/.*)?$")
+_FUNCTION_ARN = re.compile(
+    r"^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+)(?::([A-Za-z0-9_$-]+))?$"
+)
+_ROLE = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role/.+$")
+_STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
+DEFAULT_STAGE = "$default"
+# HTTP APIs' payload quota ("Quotas for HTTP APIs": 10 MB).
+MAX_PAYLOAD = 10 * 1024 * 1024
+# Hop-by-hop and framing headers are the gateway's, not the function's.
+_DROPPED_RESPONSE_HEADERS = {"connection", "content-length", "transfer-encoding", "date", "server"}
+
+
+@attrs.frozen
+class Located:
+    """
+    The API and stage a data-plane URL names, the path below the stage
+    (what routes match), and the path the event reports (C{rawPath}: with
+    the stage's name in front, unless it is C{$default}).
+    """
+
+    api: HttpApi
+    stage: Document
+    below: str
+    raw_path: str
+
+
+def api_id_of(host: str, path: str) -> str | None:
+    """
+    The API id a data-plane request names, by its C{Host} or path form.
+    """
+    by_host = _HOST_FORM.match(host)
+    if by_host:
+        return by_host.group(1).lower()
+    by_path = _PATH_FORM.match(path)
+    return by_path.group(1) if by_path else None
+
+
+def locate(store: HttpApiStore, host: str, path: str) -> Located | None:
+    """
+    The L{Located} of a request, or C{None} (no such API or stage).
+    """
+    by_host = _HOST_FORM.match(host)
+    if by_host:
+        api = store.apis.get(by_host.group(1).lower())
+        if api is None:
+            return None
+        first, _, rest = path.lstrip("/").partition("/")
+        named = unquote(first)
+        if first and named != DEFAULT_STAGE and named in api.stages:
+            return Located(api, api.stages[named], "/" + rest, path)
+        if DEFAULT_STAGE in api.stages:
+            return Located(api, api.stages[DEFAULT_STAGE], path or "/", path or "/")
+        return None
+    by_path = _PATH_FORM.match(path)
+    if by_path is None:
+        return None
+    api = store.apis.get(by_path.group(1))
+    stage_name = unquote(by_path.group(2))
+    stage = api.stages.get(stage_name) if api is not None else None
+    if api is None or stage is None:
+        return None
+    below = by_path.group(3) or "/"
+    return Located(api, stage, below, below if stage_name == DEFAULT_STAGE else f"/{by_path.group(2)}{below}")
+
+
+def lambda_function(uri: str, stage_variables: dict[str, str]) -> tuple[str, str | None] | None:
+    """
+    The function ARN and qualifier an integration URI names: a function ARN
+    (as HTTP APIs take it) or the REST APIs' invocation URI;
+    C{${stageVariables.x}} substituted.
+    """
+    uri = _STAGE_VARIABLE.sub(lambda m: stage_variables.get(m.group(1), ""), uri)
+    found = _FUNCTION_ARN.match(uri)
+    if found:
+        return found.group(1), found.group(2)
+    return function_of(uri, stage_variables)
+
+
+def source_arn(api: HttpApi, stage: str, method: str, selected: Selected) -> str:
+    """
+    The resource API Gateway invokes for (C{aws:SourceArn}):
+    C{API/STAGE/METHOD/route-path}, or C{API/STAGE/$default} for the
+    C{$default} route ("Create AWS Lambda proxy integrations for HTTP APIs").
+    """
+    prefix = f"arn:aws:execute-api:{api.region}:{api.account}:{api.id}/{stage}"
+    if selected.key.is_default:
+        return f"{prefix}/$default"
+    return f"{prefix}/{method}{route_path(selected)}"
+
+
+def route_path(selected: Selected) -> str:
+    return selected.key.key.partition(" ")[2] if not selected.key.is_default else "$default"
+
+
+@attrs.define
+class _Exchange:
+    request: Any
+    request_id: str
+    gone: bool = False
+
+    def answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        request = self.request
+        request.setResponseCode(status)
+        response_headers = request.responseHeaders
+        response_headers.removeHeader(b"server")
+        grouped: dict[str, list[bytes]] = {}
+        for name, value in headers:
+            if name.lower() in _DROPPED_RESPONSE_HEADERS:
+                continue
+            grouped.setdefault(name, []).append(value.encode("latin-1", errors="replace"))
+        for name, values in grouped.items():
+            response_headers.setRawHeaders(name.encode("latin-1"), values)
+        response_headers.setRawHeaders(b"apigw-requestid", [self.request_id.encode()])
+        response_headers.setRawHeaders(b"content-length", [str(len(body)).encode()])
+        if request.method != b"HEAD" and body:
+            request.write(body)
+        request.finish()
+
+    def gateway_error(self, status: int, message: str) -> None:
+        """
+        One of the HTTP API's own answers.
+        """
+        self.answer(status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode())
+
+
+def _apigw_request_id() -> str:
+    # apigw-requestid / requestContext.requestId: "JKJaXmPLvHcESHA=".
+    return base64.b64encode(os.urandom(11)).decode("ascii")
+
+
+class HttpApiResource(Resource):
+    """
+    Serves the deployed stages of every HTTP API in C{store}.
+
+    @ivar invoker: a callable returning the L{ILambdaInvoker} (or C{None}
+        when Lambda is not running).
+    """
+
+    isLeaf = True
+
+    def __init__(self, store: HttpApiStore, invoker: Callable[[], ILambdaInvoker | None], clock: IReactorTime) -> None:
+        super().__init__()
+        self.store = store
+        self.invoker = invoker
+        self.clock = clock
+
+    def render(self, request) -> bytes | int:
+        now = self.clock.seconds()
+        exchange = _Exchange(request, _apigw_request_id())
+        path, _, query = request.uri.decode("latin-1").partition("?")
+        host = (request.getHeader(b"host") or b"").decode("latin-1")
+        method = request.method.decode("latin-1")
+        located = locate(self.store, host, path)
+        deployment = located.api.deployments.get(located.stage.get("DeploymentId") or "") if located else None
+        if located is None or deployment is None:
+            exchange.gateway_error(404, "Not Found")
+            return NOT_DONE_YET
+        selected = deployment.snapshot.table().select(method, located.below)
+        if selected is None:
+            exchange.gateway_error(404, "Not Found")
+            return NOT_DONE_YET
+        api, stage = located.api, located.stage
+        route = deployment.snapshot.routes[selected.route_id]
+        integration_id = (route.get("Target") or "").partition("/")[2]
+        integration = deployment.snapshot.integrations.get(integration_id)
+        variables = dict(stage.get("StageVariables") or {})
+        function = None
+        if integration is not None and integration.get("IntegrationType") == "AWS_PROXY":
+            function = lambda_function(integration.get("IntegrationUri") or "", variables)
+        invoker = self.invoker()
+        if integration is None or function is None or invoker is None:
+            log.warn(
+                "{api}/{stage} {route}: only Lambda proxy integrations are served (have {integration}; Lambda {state})",
+                api=api.id,
+                stage=stage["StageName"],
+                route=selected.key.key,
+                integration=integration,
+                state="running" if invoker is not None else "not running",
+            )
+            exchange.gateway_error(500, "Internal Server Error")
+            return NOT_DONE_YET
+        body = _read_body(request)
+        if body is None:
+            exchange.gateway_error(413, "Request Entity Too Large")
+            return NOT_DONE_YET
+        url_request = url_events.UrlRequest(
+            method=method,
+            raw_path=located.raw_path,
+            raw_query=query,
+            headers=self._event_headers(request, host),
+            body=body,
+            source_ip=request.getClientAddress().host,
+            protocol=request.clientproto.decode("latin-1"),
+            url_id=api.id,
+            domain_name=host.split(":", 1)[0] or f"{api.id}.execute-api.localhost",
+            request_id=exchange.request_id,
+            received_at=now,
+        )
+        version = integration.get("PayloadFormatVersion", "2.0")
+        if version == "2.0":
+            event = url_events.build_event(
+                url_request,
+                api.account,
+                route_key=selected.key.key,
+                stage=stage["StageName"],
+                path_parameters=selected.path_parameters,
+                stage_variables=variables,
+            )
+        else:
+            event = event_v1(url_request, api, stage["StageName"], selected, variables)
+        arn = source_arn(api, stage["StageName"], method, selected)
+        serving = defer.ensureDeferred(
+            self._serve(exchange, invoker, api, integration, function, arn, version, json.dumps(event).encode())
+        )
+
+        def lost(_reason: Failure) -> None:
+            exchange.gone = True
+            serving.cancel()
+
+        request.notifyFinish().addErrback(lost)
+        serving.addErrback(self._failed, exchange, api.id)
+        return NOT_DONE_YET
+
+    async def _serve(
+        self,
+        exchange: _Exchange,
+        invoker: ILambdaInvoker,
+        api: HttpApi,
+        integration: Document,
+        function: tuple[str, str | None],
+        arn: str,
+        version: str,
+        payload: bytes,
+    ) -> None:
+        name, qualifier = function
+        credentials = integration.get("CredentialsArn")
+        source: InvokeSource | None = InvokeSource(SERVICE_PRINCIPAL, arn)
+        if credentials:
+            # With an execution role of the API's own account, API Gateway
+            # calls as that role; it can use no other.
+            role = _ROLE.match(credentials)
+            if role is None or role.group("account") != api.account:
+                log.warn("{api}: API Gateway cannot assume the role {role}", api=api.id, role=credentials)
+                exchange.gateway_error(500, "Internal Server Error")
+                return
+            source = None
+        invocation = defer.maybeDeferred(
+            invoker.invoke, api.account, api.region, name, payload, qualifier, source=source
+        )
+        timeout = float(integration.get("TimeoutInMillis") or 30000) / 1000.0
+        result = await invocation.addTimeout(timeout, self.clock)
+        if exchange.gone:
+            return
+        if result.function_error:
+            log.info(
+                "function error behind {path}: {payload}",
+                path=exchange.request.uri.decode("latin-1"),
+                payload=result.payload[:500].decode("utf-8", errors="replace"),
+            )
+            exchange.gateway_error(500, "Internal Server Error")
+            return
+        try:
+            if version == "2.0":
+                answer = url_events.parse_response(result.payload)
+                exchange.answer(answer.status, answer.headers, answer.body)
+            else:
+                response = proxy.parse_response(result.payload, True)
+                exchange.answer(response.status, response.headers, response.body)
+        except (url_events.MalformedResponse, proxy.MalformedProxyResponse) as e:
+            log.info(
+                "malformed Lambda response behind {path}: {reason}",
+                path=exchange.request.uri.decode("latin-1"),
+                reason=str(e),
+            )
+            exchange.gateway_error(500, "Internal Server Error")
+
+    def _event_headers(self, request, host: str) -> list[tuple[str, str]]:
+        # As sent, with what API Gateway adds for the integration.
+        headers = [
+            (sent_header_name(request, name), value.decode("latin-1"))
+            for name, values in request.requestHeaders.getAllRawHeaders()
+            if name.lower() not in (b"x-forwarded-for", b"x-forwarded-port", b"x-forwarded-proto")
+            for value in values
+        ]
+        forwarded = ", ".join(
+            value.decode("latin-1") for value in request.requestHeaders.getRawHeaders(b"x-forwarded-for") or []
+        )
+        source = request.getClientAddress().host
+        secure = request.isSecure()
+        headers.append(("X-Forwarded-For", f"{forwarded}, {source}" if forwarded else source))
+        headers.append(("X-Forwarded-Port", host.rpartition(":")[2] if ":" in host else ("443" if secure else "80")))
+        headers.append(("X-Forwarded-Proto", "https" if secure else "http"))
+        return headers
+
+    def _failed(self, failure: Failure, exchange: _Exchange, api_id: str) -> None:
+        if exchange.gone:
+            return
+        if failure.check(defer.TimeoutError):
+            # An integration that outlives its timeout: HTTP APIs answer 503.
+            exchange.gateway_error(503, "Service Unavailable")
+            return
+        if isinstance(failure.value, AwsError):
+            # Lambda refused: no such function, throttled, or no permission.
+            log.warn("invoking the function of {api} failed: {error}", api=api_id, error=str(failure.value))
+        else:
+            log.failure("invoking the function of {api} failed", failure, api=api_id)
+        exchange.gateway_error(500, "Internal Server Error")
+
+
+def event_v1(
+    request: url_events.UrlRequest, api: HttpApi, stage: str, selected: Selected, variables: dict[str, str]
+) -> dict[str, Any]:
+    """
+    The payload format 1.0 event: the REST APIs' proxy event, with the
+    route key as C{resourceId}, the route's path as C{resource}, the path
+    the HTTP API reports (with the stage), and bodies in base64 unless they
+    are text, as HTTP APIs send them.
+    """
+    path = route_path(selected)
+    route = V1Route(
+        ApiResource(id=selected.key.key, path=path), Method(http_method=request.method), selected.path_parameters
+    )
+    http_request = proxy.HttpRequest(
+        method=request.method,
+        raw_path=request.raw_path,
+        query=request.raw_query,
+        headers=request.headers,
+        body=request.body,
+        source_ip=request.source_ip,
+        protocol=request.protocol,
+        domain_name=request.domain_name,
+    )
+    context = proxy.EventContext(
+        account=api.account,
+        api_id=api.id,
+        stage=stage,
+        stage_variables=variables,
+        binary_media_types=[],
+        request_id=request.request_id,
+        extended_request_id=request.request_id,
+        received_at=request.received_at,
+    )
+    event = {"version": "1.0", **proxy.build_event(http_request, route, context)}
+    event["requestContext"]["path"] = request.raw_path
+    if request.body:
+        content_type = next((v for n, v in request.headers if n.lower() == "content-type"), None)
+        if not url_events.is_text(content_type):
+            event["body"] = base64.b64encode(request.body).decode("ascii")
+            event["isBase64Encoded"] = True
+    return event
+
+
+def _read_body(request) -> bytes | None:
+    content = request.content
+    if content is None:
+        return b""
+    content.seek(0, os.SEEK_END)
+    if content.tell() > MAX_PAYLOAD:
+        return None
+    content.seek(0)
+    return content.read()
