@@ -28,6 +28,81 @@ def bucket_attributes(name: str, region: str) -> dict[str, str]:
     }
 
 
+def _lifecycle_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """
+    A rule of CloudFormation's LifecycleConfiguration as S3's API writes it
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-s3-bucket-rule.html).
+    """
+    out: dict[str, Any] = {"Status": rule.get("Status", "Enabled")}
+    if "Id" in rule:
+        out["ID"] = rule["Id"]
+    tags = [{"Key": str(t["Key"]), "Value": str(t["Value"])} for t in rule.get("TagFilters", [])]
+    sizes = {k: int(rule[k]) for k in ("ObjectSizeGreaterThan", "ObjectSizeLessThan") if k in rule}
+    prefix = {"Prefix": rule["Prefix"]} if "Prefix" in rule else {}
+    if len(tags) + len(sizes) + len(prefix) > 1:
+        out["Filter"] = {"And": {**prefix, **({"Tags": tags} if tags else {}), **sizes}}
+    elif tags:
+        out["Filter"] = {"Tag": tags[0]}
+    else:
+        out["Filter"] = {**prefix, **sizes}
+    expiration: dict[str, Any] = {}
+    if "ExpirationInDays" in rule:
+        expiration["Days"] = int(rule["ExpirationInDays"])
+    if "ExpirationDate" in rule:
+        expiration["Date"] = rule["ExpirationDate"]
+    if "ExpiredObjectDeleteMarker" in rule:
+        expiration["ExpiredObjectDeleteMarker"] = rule["ExpiredObjectDeleteMarker"] in (True, "true")
+    if expiration:
+        out["Expiration"] = expiration
+    noncurrent = dict(rule.get("NoncurrentVersionExpiration", {}))
+    if "NoncurrentVersionExpirationInDays" in rule:
+        noncurrent["NoncurrentDays"] = rule["NoncurrentVersionExpirationInDays"]
+    if noncurrent:
+        out["NoncurrentVersionExpiration"] = {k: int(v) for k, v in noncurrent.items()}
+    if "AbortIncompleteMultipartUpload" in rule:
+        days = int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
+        out["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": days}
+    transitions = [
+        {**({"Days": int(t["TransitionInDays"])} if "TransitionInDays" in t else {}),
+         **({"Date": t["TransitionDate"]} if "TransitionDate" in t else {}),
+         "StorageClass": t["StorageClass"]}
+        for t in rule.get("Transitions", [])
+    ]  # fmt: skip
+    if transitions:
+        out["Transitions"] = transitions
+    return out
+
+
+def _encryption(value: Mapping[str, Any]) -> dict[str, Any]:
+    rules = []
+    for rule in value.get("ServerSideEncryptionConfiguration", []):
+        made: dict[str, Any] = {}
+        if "ServerSideEncryptionByDefault" in rule:
+            made["ApplyServerSideEncryptionByDefault"] = dict(rule["ServerSideEncryptionByDefault"])
+        if "BucketKeyEnabled" in rule:
+            made["BucketKeyEnabled"] = rule["BucketKeyEnabled"] in (True, "true")
+        rules.append(made)
+    return {"ServerSideEncryptionConfiguration": {"Rules": rules}}
+
+
+def _flags(value: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v in (True, "true") for k, v in value.items()}
+
+
+# (property, put operation, delete operation, the put's parameters from the property)
+_CONFIGURATIONS: list[tuple[str, str, str | None, Any]] = [
+    ("VersioningConfiguration", "PutBucketVersioning", None,
+     lambda v: {"VersioningConfiguration": {"Status": v["Status"]}}),
+    ("BucketEncryption", "PutBucketEncryption", "DeleteBucketEncryption", _encryption),
+    ("PublicAccessBlockConfiguration", "PutPublicAccessBlock", "DeletePublicAccessBlock",
+     lambda v: {"PublicAccessBlockConfiguration": _flags(v)}),
+    ("OwnershipControls", "PutBucketOwnershipControls", "DeleteBucketOwnershipControls",
+     lambda v: {"OwnershipControls": {"Rules": [{"ObjectOwnership": r["ObjectOwnership"]} for r in v["Rules"]]}}),
+    ("LifecycleConfiguration", "PutBucketLifecycleConfiguration", "DeleteBucketLifecycle",
+     lambda v: {"LifecycleConfiguration": {"Rules": [_lifecycle_rule(r) for r in v.get("Rules", [])]}}),
+]  # fmt: skip
+
+
 class Bucket(Provisioner):
     type_name = "AWS::S3::Bucket"
     replace_on = frozenset({"BucketName", "ObjectLockEnabled"})
@@ -49,9 +124,17 @@ class Bucket(Provisioner):
         def changed(key: str) -> bool:
             return old.get(key) != new.get(key)
 
-        # VersioningConfiguration is stored, not applied: RustStack's S3 keeps
-        # one version of each object (PutBucketVersioning is 501), as it does
-        # BucketEncryption and the other properties it has no API for.
+        # Each configuration through its S3 operation; a property taken out of
+        # the template is deleted (versioning can only be suspended, as on S3).
+        for key, put, delete, document in _CONFIGURATIONS:
+            if changed(key):
+                if new.get(key):
+                    await ctx.call("s3", put, {"Bucket": name, **document(new[key])})
+                elif delete is not None:
+                    await ctx.call("s3", delete, {"Bucket": name})
+                elif key == "VersioningConfiguration":
+                    status = {"Status": "Suspended"}
+                    await ctx.call("s3", put, {"Bucket": name, "VersioningConfiguration": status})
         if changed("Tags"):
             if new.get("Tags"):
                 tags = [{"Key": str(t["Key"]), "Value": str(t["Value"])} for t in new["Tags"]]
