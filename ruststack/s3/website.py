@@ -127,9 +127,9 @@ def routing_redirect(
         condition = rule.get("Condition") or {}
         prefix = condition.get("KeyPrefixEquals")
         code = condition.get("HttpErrorCodeReturnedEquals")
-        if code is not None and (error is None or str(error) != code):
-            continue
-        if code is None and error is not None and prefix is None and condition:
+        # Before the object is looked up, the rules without an error code;
+        # after an error, those naming it.
+        if (code is None) != (error is None) or (code is not None and code != str(error)):
             continue
         if prefix is not None and not key.startswith(prefix):
             continue
