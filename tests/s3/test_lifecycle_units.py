@@ -308,9 +308,15 @@ def test_the_clock_drives_sweeps_in_small_batches(ctx, clock):
     for index in range(25):
         put(ctx, f"k{index:02d}")
     sweeper = LifecycleSweeper(ctx, batch=10)
-    batches = []
+    batches: list[None] = []
     steps = sweeper.steps
-    sweeper.steps = lambda: (batches.append(step) for step in steps())  # type: ignore[method-assign]
+
+    def counted():
+        for step in steps():
+            batches.append(step)
+            yield step
+
+    sweeper.steps = counted  # type: ignore[method-assign]
     clock.advance(2 * DAY)
     sweeper.sweep()
     assert len(keys(ctx)) == 25

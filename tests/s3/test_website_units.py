@@ -16,7 +16,7 @@ from ruststack.s3 import website
 from ruststack.s3.website import Site
 
 _bucket = st.from_regex(r"\A[a-z0-9][a-z0-9.-]{1,20}[a-z0-9]\Z").filter(lambda name: ".s3-website" not in name)
-_key = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
+_key = st.text(st.characters(exclude_categories=["Cs"]), max_size=20)
 _region = st.sampled_from(["us-east-1", "eu-west-3", "ap-southeast-2"])
 
 
