@@ -184,6 +184,16 @@ class Config:
             "hidden": True,
         },
     )
+    # For tests, so absent from the README's table: how long a day of S3 lifecycle rules lasts.
+    s3_lifecycle_day_seconds: float = attrs.field(
+        default=86400.0,
+        metadata={
+            "parse": _positive,
+            "help": "For tests: seconds a day of S3 lifecycle rules lasts (86400).",
+            "short": None,
+            "hidden": True,
+        },
+    )
     logs_max_mib: int = setting(
         256, _count, "MiB of log events CloudWatch Logs keeps per account; past it the oldest go first."
     )

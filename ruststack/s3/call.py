@@ -74,6 +74,8 @@ class S3Context:
     store: Store
     reactor: Any
     default_region: str
+    # How long a lifecycle "day" is: 86400 seconds, unless a test scales it.
+    day_seconds: float = 86400.0
 
     def now(self) -> float:
         return self.reactor.seconds()

@@ -6,10 +6,10 @@ as a whole document (see L{ruststack.s3.documents}), kept by the store with
 the bucket and gone with it. CORS (L{ruststack.s3.cors}) and ACLs
 (L{ruststack.s3.acls}) build on the same.
 
-What is stored is returned exactly; what it would make S3 do is not done
-yet, but for CORS and ACL ownership: lifecycle rules expire nothing,
-website documents are not served, notifications are not delivered,
-encryption and public access block settings are reported, not enforced.
+What is stored is returned exactly. CORS, ACL ownership, lifecycle rules
+(L{ruststack.s3.lifecyclesweep}) and websites (L{ruststack.s3.website}) are
+applied; notifications are not delivered, encryption and public access
+block settings are reported, not enforced.
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ PUBLIC_ACCESS_BLOCK = Config(
     validate=_check_public_access_block,
 )
 
-# -- Lifecycle: validated as S3 validates it; expiration is not applied.
+# -- Lifecycle: validated as S3 validates it; applied by ruststack.s3.lifecyclesweep.
 
 MAX_LIFECYCLE_RULES = 1000
 _FILTER_PREDICATES = ("Prefix", "Tag", "And", "ObjectSizeGreaterThan", "ObjectSizeLessThan")
@@ -271,7 +271,7 @@ def get_bucket_lifecycle(ctx: S3Context, call: S3Call) -> bytes:
     return answer
 
 
-# -- Website: stored; the website endpoint does not serve it.
+# -- Website: served by ruststack.s3.website.
 
 
 def _check_website(ctx: S3Context, bucket: Bucket, values: dict[str, Any]) -> None:

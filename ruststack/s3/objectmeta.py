@@ -16,7 +16,14 @@ from ruststack.s3.encodedwords import decode_header_value, encode_header_value
 from ruststack.s3.records import ObjectMeta, ObjectRecord
 
 # Representation headers S3 stores and returns as given.
-STORED_HEADERS = ("content-encoding", "content-disposition", "content-language", "cache-control", "expires")
+STORED_HEADERS = (
+    "content-encoding",
+    "content-disposition",
+    "content-language",
+    "cache-control",
+    "expires",
+    "x-amz-website-redirect-location",
+)
 # GetObject's response-* query parameters override these on the response.
 RESPONSE_OVERRIDES = {
     "response-content-type": "content-type",

@@ -16,7 +16,7 @@ from twisted.web.server import NOT_DONE_YET
 
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import access, acls, checksums, conditions, ranges, sendfile, versions, wire
+from ruststack.s3 import access, acls, checksums, conditions, lifecycle, ranges, sendfile, versions, wire
 from ruststack.s3.call import S3Call, S3Context, check_expected_owner, invalid_argument, no_such_bucket, no_such_key
 from ruststack.s3.objectmeta import (
     SSE_HEADER,
@@ -81,6 +81,7 @@ def _put_staged(staged: Staged, ctx: S3Context, call: S3Call, bucket: str) -> de
         record = ObjectRecord(bucket, call.key, staged.size, staged.etag, ctx.now(), meta, inline, file)
         record, headers = versions.commit_object(ctx, record)
         headers.update({"ETag": record.etag, SSE_HEADER: SSE_S3})
+        headers.update(lifecycle.expiration_headers(ctx, record))
         if checksum is not None:
             headers[checksums.header_name(checksum[0])] = checksum[1]
             headers["x-amz-checksum-type"] = checksum[2]
@@ -144,6 +145,8 @@ def get_object(ctx: S3Context, call: S3Call) -> bytes | int:
             {"Content-Range": f"bytes */{record.size}"},
         ) from None
     headers = response_headers(record, call.query, call.headers.get("x-amz-checksum-mode") == "ENABLED", part)
+    if "versionId" not in call.query:
+        headers.update(lifecycle.expiration_headers(ctx, record))
     first, length = 0, record.size
     if selected is not None:
         request.setResponseCode(206)
@@ -370,7 +373,8 @@ def copy_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
         now = ctx.now()
         assert call.key is not None
         record = ObjectRecord(target.name, call.key, source.size, etag, now, final, source.inline, file)
-        _, headers = versions.commit_object(ctx, record)
+        committed, headers = versions.commit_object(ctx, record)
+        headers.update(lifecycle.expiration_headers(ctx, committed))
         call.set_headers({**headers, "Content-Type": "application/xml", SSE_HEADER: SSE_S3})
         return wire.document(
             "CopyObjectResult",

@@ -13,7 +13,7 @@ from twisted.web.server import NOT_DONE_YET
 
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import addressing, cors, operations
+from ruststack.s3 import addressing, cors, operations, website
 from ruststack.s3.call import S3Call, S3Context
 from ruststack.s3.errors import render_error
 from ruststack.s3.upload import UploadSink
@@ -39,6 +39,9 @@ class S3Resource(Resource):
         setHeader(b"server", [b"AmazonS3"])
         sink = request.content if isinstance(request.content, UploadSink) else None
         path, query = request.raw_path_and_query()
+        site = website.target(request.host_header(), path, request.method)
+        if site is not None:
+            return website.serve(self.context, request, site)
         target = addressing.address(request.host_header(), path, query)
         headers = sink.headers if sink is not None else request.lower_headers()
         call = S3Call(

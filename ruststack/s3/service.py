@@ -22,10 +22,11 @@ from ruststack.interfaces import (
     IPublicRequests,
     ServiceStatus,
 )
-from ruststack.s3 import access, addressing, routing
+from ruststack.s3 import access, addressing, lifecycle, routing, website
 from ruststack.s3.call import S3Context, no_such_bucket
 from ruststack.s3.chunksig import ChunkSignatures
 from ruststack.s3.errors import auth_error, render_error
+from ruststack.s3.lifecyclesweep import LifecycleSweeper
 from ruststack.s3.objects import missing_key
 from ruststack.s3.resource import S3Resource
 from ruststack.s3.store import Store
@@ -44,18 +45,25 @@ class S3Service(service.Service):
     name = "s3"
 
     def __init__(
-        self, store: Store, reactor, default_region: str, credentials: Mapping[str, Credential] | None = None
+        self,
+        store: Store,
+        reactor,
+        default_region: str,
+        credentials: Mapping[str, Credential] | None = None,
+        day_seconds: float = lifecycle.DAY,
     ) -> None:
         """
         @param credentials: the keys of C{--auth verify}, to check the chunk
             signatures of signed streaming uploads; C{None} when not verifying.
+        @param day_seconds: how long a lifecycle rule's day lasts (tests scale it).
         """
         self.store = store
         self.credentials = credentials
         # Read S3's model now rather than on the first request.
         routing.model_operations()
-        self.context = S3Context(store, reactor, default_region)
+        self.context = S3Context(store, reactor, default_region, day_seconds)
         self.resource = S3Resource(self.context)
+        self.lifecycle = LifecycleSweeper(self.context)
 
     def status(self) -> ServiceStatus:
         return RUNNING
@@ -63,15 +71,21 @@ class S3Service(service.Service):
     def reset(self) -> None:
         self.store.reset()
 
+    def startService(self) -> None:
+        super().startService()
+        self.lifecycle.start()
+
     def stopService(self) -> defer.Deferred:
         super().stopService()
+        self.lifecycle.stop()
         self.store.close()
         return defer.succeed(None)
 
     def is_public(self, request) -> bool:
         # Browsers send CORS preflights without credentials; they are
         # answered from the bucket's CORS rules alone.
-        return request.method == b"OPTIONS"
+        # Website endpoints serve anyone, as the bucket policy allows.
+        return request.method == b"OPTIONS" or website.is_website_request(request)
 
     def render_error(self, request, error: AwsError) -> bytes:
         return render_error(request, error)
@@ -137,4 +151,10 @@ class S3Service(service.Service):
 def make_service(context) -> S3Service:
     config = context.config
     credentials = identity.load_credentials(config.credentials_file) if config.auth == "verify" else None
-    return S3Service(Store(context.state_dir("s3"), context.reactor), context.reactor, config.region, credentials)
+    return S3Service(
+        Store(context.state_dir("s3"), context.reactor),
+        context.reactor,
+        config.region,
+        credentials,
+        config.s3_lifecycle_day_seconds,
+    )

@@ -115,6 +115,14 @@ class Store:
             if name not in referenced:
                 self._unlink(name)
 
+    @property
+    def index(self) -> sqlite3.Connection:
+        """
+        The sqlite index, for the store's modules that query it their own
+        way (L{ruststack.s3.lifecyclesweep}); in the reactor thread only.
+        """
+        return self._db
+
     def close(self) -> None:
         self._db.close()
         if not self.durable:
