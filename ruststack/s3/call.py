@@ -36,6 +36,8 @@ class S3Call:
     caller: Caller
     sink: UploadSink | None
     operation: str = ""
+    # (key, version asked, versions.Deletion) of each key DeleteObjects deleted (event notifications).
+    deletions: list = attrs.field(factory=list)
 
     @property
     def secure(self) -> bool:
@@ -74,6 +76,8 @@ class S3Context:
     store: Store
     reactor: Any
     default_region: str
+    # The ruststack.s3.notifications.Notifier sending event notifications, if any.
+    notifier: Any = None
 
     def now(self) -> float:
         return self.reactor.seconds()

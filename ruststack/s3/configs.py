@@ -8,8 +8,8 @@ the bucket and gone with it. CORS (L{ruststack.s3.cors}) and ACLs
 
 What is stored is returned exactly; what it would make S3 do is not done
 yet, but for CORS and ACL ownership: lifecycle rules expire nothing,
-website documents are not served, notifications are not delivered,
-encryption and public access block settings are reported, not enforced.
+website documents are not served, notifications go to Lambda only
+(L{ruststack.s3.notifications}), encryption and public access block settings are reported, not enforced.
 """
 
 from __future__ import annotations
@@ -358,6 +358,9 @@ def _check_notification(ctx: S3Context, bucket: Bucket, values: dict[str, Any]) 
                     raise invalid_argument(
                         "filter rule name must be either prefix or suffix", "FilterRule", rule.get("Name", "")
                     )
+    if ctx.notifier is not None:
+        # Filters again, then every destination (ruststack.s3.notifications).
+        ctx.notifier.check(bucket, values)
 
 
 NOTIFICATION = Config("notification", "PutBucketNotificationConfiguration", default={}, validate=_check_notification)

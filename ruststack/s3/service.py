@@ -26,6 +26,7 @@ from ruststack.s3 import access, addressing, routing
 from ruststack.s3.call import S3Context, no_such_bucket
 from ruststack.s3.chunksig import ChunkSignatures
 from ruststack.s3.errors import auth_error, render_error
+from ruststack.s3.notifications import Notifier
 from ruststack.s3.objects import missing_key
 from ruststack.s3.resource import S3Resource
 from ruststack.s3.store import Store
@@ -44,17 +45,26 @@ class S3Service(service.Service):
     name = "s3"
 
     def __init__(
-        self, store: Store, reactor, default_region: str, credentials: Mapping[str, Credential] | None = None
+        self,
+        store: Store,
+        reactor,
+        default_region: str,
+        credentials: Mapping[str, Credential] | None = None,
+        services: Mapping[str, object] | None = None,
     ) -> None:
         """
         @param credentials: the keys of C{--auth verify}, to check the chunk
             signatures of signed streaming uploads; C{None} when not verifying.
+        @param services: the stack's services (Lambda, for event
+            notifications); C{None}: no notifications are sent.
         """
         self.store = store
         self.credentials = credentials
         # Read S3's model now rather than on the first request.
         routing.model_operations()
         self.context = S3Context(store, reactor, default_region)
+        if services is not None:
+            self.context.notifier = Notifier(reactor, services)
         self.resource = S3Resource(self.context)
 
     def status(self) -> ServiceStatus:
@@ -137,4 +147,5 @@ class S3Service(service.Service):
 def make_service(context) -> S3Service:
     config = context.config
     credentials = identity.load_credentials(config.credentials_file) if config.auth == "verify" else None
-    return S3Service(Store(context.state_dir("s3"), context.reactor), context.reactor, config.region, credentials)
+    store = Store(context.state_dir("s3"), context.reactor)
+    return S3Service(store, context.reactor, config.region, credentials, context.services)
