@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from ruststack.testing import RustStackProcess
 from tests.awslambda.functions import create
+from tests.cli import needs_cli, run_aws
 from tests.stacks import ruststack_fixture
 
 stack = ruststack_fixture("--services", "s3,lambda,iam", "--lambda-idle-timeout", "60")
@@ -332,3 +334,85 @@ def test_upload_makes_a_thumbnail(s3, lambda_client):
             assert time.monotonic() < deadline, "no thumbnail"
             time.sleep(0.1)
     assert body == b"ERUTCIP"
+
+
+def test_permission_removed_later_drops_events(s3, lambda_client, recorder):
+    arn, records = recorder
+    bucket = watched(s3, lambda_client, recorder)
+    lambda_client.remove_permission(FunctionName=arn, StatementId=f"s3-{bucket}")
+    s3.put_object(Bucket=bucket, Key="dropped", Body=b"x")  # answered as ever, the event is lost
+    allow_s3(lambda_client, arn, bucket)
+    s3.put_object(Bucket=bucket, Key="sent", Body=b"x")
+    (got,) = recorded(s3, records, 1)
+    assert got["event"]["Records"][0]["s3"]["object"]["key"] == "sent"
+
+
+def test_reset_forgets_configurations(stack, s3, lambda_client, recorder):
+    arn, _ = recorder
+    bucket = watched(s3, lambda_client, recorder)
+    assert s3.get_bucket_notification_configuration(Bucket=bucket)["LambdaFunctionConfigurations"]
+    stack.reset("s3")
+    with pytest.raises(ClientError) as raised:
+        s3.get_bucket_notification_configuration(Bucket=bucket)
+    assert raised.value.response["Error"]["Code"] == "NoSuchBucket"
+
+
+@needs_cli
+def test_cli_configures_notifications(stack, s3, lambda_client, recorder):
+    arn, records = recorder
+    bucket = unique("cli")
+    s3.create_bucket(Bucket=bucket)
+    allow_s3(lambda_client, arn, bucket)
+    document = {
+        "LambdaFunctionConfigurations": [
+            {
+                "Id": "from-cli",
+                "LambdaFunctionArn": arn,
+                "Events": ["s3:ObjectCreated:*"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".txt"}]}},
+            }
+        ]
+    }
+    run_aws(
+        stack.endpoint_url,
+        "s3api",
+        "put-bucket-notification-configuration",
+        "--bucket",
+        bucket,
+        "--notification-configuration",
+        json.dumps(document),
+    )
+    got = json.loads(
+        run_aws(stack.endpoint_url, "s3api", "get-bucket-notification-configuration", "--bucket", bucket).stdout
+    )
+    assert got["LambdaFunctionConfigurations"][0]["Id"] == "from-cli"
+    run_aws(stack.endpoint_url, "s3", "cp", "-", f"s3://{bucket}/note.txt", timeout=60)
+    (record,) = recorded(s3, records, 1)
+    assert record["event"]["Records"][0]["s3"]["configurationId"] == "from-cli"
+
+
+def test_persistence(tmp_path):
+    data_dir = str(tmp_path / "data")
+    options = ("--services", "s3,lambda,iam", "--data-dir", data_dir)
+    first = RustStackProcess.start(*options)
+    try:
+        s3, lambda_client = first.client("s3"), first.client("lambda")
+        records = "kept-records"
+        s3.create_bucket(Bucket=records)
+        arn = create(lambda_client, "kept-recorder", RECORDER, Environment={"Variables": {"RECORDS": records}})[
+            "FunctionArn"
+        ]
+        s3.create_bucket(Bucket="kept-watched")
+        allow_s3(lambda_client, arn, "kept-watched")
+        configure(s3, "kept-watched", arn)
+    finally:
+        first.stop()
+    second = RustStackProcess.start(*options)
+    try:
+        s3 = second.client("s3")
+        assert s3.get_bucket_notification_configuration(Bucket="kept-watched")["LambdaFunctionConfigurations"]
+        s3.put_object(Bucket="kept-watched", Key="after-restart", Body=b"x")
+        (got,) = recorded(s3, records, 1)
+        assert got["event"]["Records"][0]["s3"]["object"]["key"] == "after-restart"
+    finally:
+        second.stop()
