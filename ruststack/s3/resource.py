@@ -70,7 +70,8 @@ class S3Resource(Resource):
         if name in notifications.SOURCES and self.context.notifier is not None:
             if isinstance(result, defer.Deferred):
                 result.addCallback(self._notify, call, name)
-            else:
+            elif name != "CompleteMultipartUpload":
+                # (A completion answered at once is a retry's: nothing new was committed.)
                 self._notify(result, call, name)
         if isinstance(result, defer.Deferred):
             # The asynchronous operations are writes: if the client goes away
