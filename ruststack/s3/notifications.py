@@ -313,6 +313,7 @@ class Notifier:
             for entry in values.get(listed, []):
                 check_filter(filter_rules(entry))
                 entry.setdefault("Id", base64.b64encode(str(uuid.uuid4()).encode()).decode().rstrip("="))
+        check_overlaps(values)
         failed: dict[str, str] = {}
         invoker = self.invoker()
         source = InvokeSource(S3_PRINCIPAL, f"arn:aws:s3:::{bucket.name}")
@@ -334,6 +335,53 @@ class Notifier:
                 fields[f"ArgumentName{number}"] = name
                 fields[f"ArgumentValue{number}"] = value
             raise AwsError("InvalidArgument", _UNVALIDATED, 400, fields)
+
+
+def events_overlap(one: str, other: str) -> bool:
+    """
+    Whether two configured event types cover a common event.
+    """
+    one, other = one.removeprefix("s3:"), other.removeprefix("s3:")
+    if one == other:
+        return True
+    family = one.split(":")[0] == other.split(":")[0]
+    return family and (one.endswith(":*") or other.endswith(":*"))
+
+
+def affixes(entry: Mapping[str, Any]) -> tuple[str, str]:
+    """
+    A configuration's key prefix and suffix (C{""} when it has none).
+    """
+    found = {rule.get("Name", "").lower(): rule.get("Value", "") for rule in filter_rules(entry)}
+    return found.get("prefix", ""), found.get("suffix", "")
+
+
+def check_overlaps(values: Mapping[str, Any]) -> None:
+    """
+    S3 refuses two configurations (of any destinations) that one change
+    could both match: an event type in common, and prefixes one of which
+    starts the other, and suffixes one of which ends the other.
+    """
+    entries = [
+        entry
+        for listed in ("TopicConfigurations", "QueueConfigurations", "LambdaFunctionConfigurations")
+        for entry in values.get(listed, [])
+    ]
+    for index, entry in enumerate(entries):
+        prefix, suffix = affixes(entry)
+        for other in entries[index + 1 :]:
+            other_prefix, other_suffix = affixes(other)
+            if (
+                any(events_overlap(a, b) for a in entry.get("Events", []) for b in other.get("Events", []))
+                and (prefix.startswith(other_prefix) or other_prefix.startswith(prefix))
+                and (suffix.endswith(other_suffix) or other_suffix.endswith(suffix))
+            ):
+                raise AwsError(
+                    "InvalidArgument",
+                    "Configuration is ambiguously defined. Cannot have overlapping suffixes in two rules if the"
+                    " prefixes are overlapping for the same event type.",
+                    400,
+                )
 
 
 def check_filter(rules: list[dict[str, str]]) -> None:

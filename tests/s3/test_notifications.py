@@ -164,7 +164,7 @@ def test_missing_function_and_queue_are_refused(s3):
             Bucket=bucket,
             NotificationConfiguration={
                 "QueueConfigurations": [{"QueueArn": queue, "Events": ["s3:ObjectCreated:*"]}],
-                "LambdaFunctionConfigurations": [{"LambdaFunctionArn": missing, "Events": ["s3:ObjectCreated:*"]}],
+                "LambdaFunctionConfigurations": [{"LambdaFunctionArn": missing, "Events": ["s3:ObjectRemoved:*"]}],
             },
         )
     error = raised.value.response["Error"]
@@ -201,6 +201,29 @@ def test_duplicate_prefix_rule_is_refused(s3, lambda_client, recorder):
     assert (error["Code"], error["Message"]) == (
         "InvalidArgument",
         "Cannot specify more than one prefix rule in a filter.",
+    )
+
+
+def test_overlapping_configurations_are_refused(s3, lambda_client, recorder):
+    arn, _ = recorder
+    bucket = unique("overlap")
+    s3.create_bucket(Bucket=bucket)
+    allow_s3(lambda_client, arn, bucket)
+    rules = [{"Name": "prefix", "Value": "images/"}]
+    entries = [
+        {"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"], "Filter": {"Key": {"FilterRules": rules}}},
+        {"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:Put"]},
+    ]
+    with pytest.raises(ClientError) as raised:
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": entries}
+        )
+    error = raised.value.response["Error"]
+    assert error["Code"] == "InvalidArgument"
+    assert error["Message"].startswith("Configuration is ambiguously defined.")
+    entries[1]["Events"] = ["s3:ObjectRemoved:*"]  # another event type: no overlap
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": entries}
     )
 
 

@@ -81,3 +81,47 @@ def test_sequencers_increase():
     made = [notifier.sequencer() for _ in range(1000)]
     assert made == sorted(made) and len(set(made)) == 1000
     assert all(len(s) == 18 for s in made)
+
+
+def configuration(events, prefix, suffix):
+    rules = [{"Name": "prefix", "Value": prefix}, {"Name": "suffix", "Value": suffix}]
+    return {"Events": events, "Filter": {"Key": {"FilterRules": rules}}}
+
+
+@given(
+    st.sampled_from(EVENTS),
+    st.sampled_from(EVENTS),
+    st.text(alphabet="ab/", max_size=8),
+    affixes,
+    affixes,
+    affixes,
+    affixes,
+)
+def test_overlapping_configurations(event_a, event_b, key, prefix_a, suffix_a, prefix_b, suffix_b):
+    # Two configurations overlap exactly when some change could match both:
+    # a common event, and a key with both prefixes and both suffixes.
+    a = configuration(["s3:" + event_a], prefix_a, suffix_a)
+    b = configuration(["s3:" + event_b], prefix_b, suffix_b)
+    values = {"LambdaFunctionConfigurations": [a, b]}
+    overlapping = (
+        event_a == event_b
+        and (prefix_a.startswith(prefix_b) or prefix_b.startswith(prefix_a))
+        and (suffix_a.endswith(suffix_b) or suffix_b.endswith(suffix_a))
+    )
+    if overlapping:
+        with pytest.raises(AwsError):
+            notifications.check_overlaps(values)
+    else:
+        notifications.check_overlaps(values)
+    longest = max(prefix_a, prefix_b, key=len) + key + max(suffix_a, suffix_b, key=len)
+    if overlapping:
+        # Such a key matches both filters.
+        assert notifications.key_matches(a["Filter"]["Key"]["FilterRules"], longest)
+        assert notifications.key_matches(b["Filter"]["Key"]["FilterRules"], longest)
+
+
+def test_wildcards_overlap_their_family():
+    assert notifications.events_overlap("s3:ObjectCreated:*", "s3:ObjectCreated:Put")
+    assert notifications.events_overlap("s3:ObjectRemoved:Delete", "s3:ObjectRemoved:*")
+    assert not notifications.events_overlap("s3:ObjectCreated:*", "s3:ObjectRemoved:*")
+    assert not notifications.events_overlap("s3:ObjectCreated:Put", "s3:ObjectCreated:Copy")
