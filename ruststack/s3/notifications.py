@@ -326,6 +326,10 @@ class Notifier:
             try:
                 if invoker is None:
                     raise AwsError("ResourceNotFoundException", "Lambda is not running", 404)
+                parts = function.split(":")
+                if function.startswith("arn:") and len(parts) > 3 and parts[3] != bucket.region:
+                    # S3 notifies functions of its bucket's region only.
+                    raise AwsError("ResourceNotFoundException", "another region", 404)
                 invoker.invoke_event(bucket.account, bucket.region, function, b"", source, dry_run=True)
             except AwsError:
                 failed[f"{function}, null"] = f"Not authorized to invoke function [{function}]"
