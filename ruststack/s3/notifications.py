@@ -280,8 +280,12 @@ class Notifier:
                 events.append((entry["LambdaFunctionArn"], json.dumps(payload).encode("utf-8")))
         if not events:
             return
-        # After the answer is finished (or the client gone: the write stands).
-        request.notifyFinish().addBoth(lambda _: self.reactor.callLater(0, self.send, bucket, events))
+        # Once the answer is finished (or the client gone: the write stands),
+        # and one reactor turn later: that turn's I/O sends the answer's bytes
+        # before any work for the events is done.
+        request.notifyFinish().addBoth(
+            lambda _: self.reactor.callLater(0, self.reactor.callLater, 0, self.send, bucket, events)
+        )
 
     def send(self, bucket: Bucket, events: list[tuple[str, bytes]]) -> None:
         invoker = self.invoker()
