@@ -263,7 +263,7 @@ class InvokeSource:
 class ILambdaInvoker(Interface):
     """
     What Lambda offers the other services: invoking a function (API Gateway's
-    proxy integrations use it).
+    proxy integrations use it; S3's event notifications, asynchronously).
     """
 
     def invoke(account, region, function, payload, qualifier=None, source=None):
@@ -277,6 +277,17 @@ class ILambdaInvoker(Interface):
         service invokes for a resource of C{account}; C{None} when
         C{account} itself invokes. Cancelling the Deferred abandons the
         invocation.
+        """
+
+    def invoke_event(account, region, function, payload, source=None, dry_run=False):
+        """
+        Invoke C{function} (named as for L{invoke}) asynchronously (Event):
+        queued and retried as Lambda does, its outcome sent to the
+        function's destinations. Returns the invocation's request id
+        (C{None} for a C{dry_run}, which only checks); raises an
+        L{AwsError} at once for a missing function or one whose resource
+        policy does not let C{source} (or C{account}) invoke it -- S3
+        checks its notification destinations with a C{dry_run}.
         """
 
 

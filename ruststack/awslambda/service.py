@@ -280,6 +280,24 @@ class LambdaService(service.Service):
         running = defer.ensureDeferred(self.run(self.pick(target), payload, invoked_arn=target.arn))
         return abandonable(running.addCallback(lambda result: result[0]))
 
+    def invoke_event(
+        self,
+        account: str,
+        region: str,
+        function: str,
+        payload: bytes,
+        source: InvokeSource | None = None,
+        dry_run: bool = False,
+    ) -> str | None:
+        """
+        L{ILambdaInvoker}: an Event invocation, its access checked now.
+        """
+        requester = Requester(account) if source is None else Requester(account, source.principal, source.arn)
+        target = access.find_target(self.store, requester, region, function, access.INVOKE)
+        if dry_run:
+            return None
+        return self.enqueue_event(self.pick(target), payload, invoked_arn=target.arn)
+
     async def run(
         self,
         function: LambdaFunction,

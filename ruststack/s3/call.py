@@ -36,6 +36,8 @@ class S3Call:
     caller: Caller
     sink: UploadSink | None
     operation: str = ""
+    # (key, version asked, versions.Deletion) of each key DeleteObjects deleted (event notifications).
+    deletions: list = attrs.field(factory=list)
 
     @property
     def secure(self) -> bool:
@@ -76,6 +78,8 @@ class S3Context:
     default_region: str
     # How long a lifecycle "day" is: 86400 seconds, unless a test scales it.
     day_seconds: float = 86400.0
+    # The ruststack.s3.notifications.Notifier sending event notifications, if any.
+    notifier: Any = None
 
     def now(self) -> float:
         return self.reactor.seconds()

@@ -7,9 +7,9 @@ the bucket and gone with it. CORS (L{ruststack.s3.cors}) and ACLs
 (L{ruststack.s3.acls}) build on the same.
 
 What is stored is returned exactly. CORS, ACL ownership, lifecycle rules
-(L{ruststack.s3.lifecyclesweep}) and websites (L{ruststack.s3.website}) are
-applied; notifications are not delivered, encryption and public access
-block settings are reported, not enforced.
+(L{ruststack.s3.lifecyclesweep}), websites (L{ruststack.s3.website}) and
+notifications to Lambda (L{ruststack.s3.notifications}) are applied;
+encryption and public access block settings are reported, not enforced.
 """
 
 from __future__ import annotations
@@ -358,6 +358,9 @@ def _check_notification(ctx: S3Context, bucket: Bucket, values: dict[str, Any]) 
                     raise invalid_argument(
                         "filter rule name must be either prefix or suffix", "FilterRule", rule.get("Name", "")
                     )
+    if ctx.notifier is not None:
+        # Filters again, then every destination (ruststack.s3.notifications).
+        ctx.notifier.check(bucket, values)
 
 
 NOTIFICATION = Config("notification", "PutBucketNotificationConfiguration", default={}, validate=_check_notification)

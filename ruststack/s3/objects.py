@@ -226,6 +226,7 @@ def delete_objects(ctx: S3Context, call: S3Call) -> bytes:
             parts.append(_not_deleted(key, "AccessDenied", "Access Denied"))
         else:
             deletion = versions.delete_key(ctx, bucket.name, key, version)
+            call.deletions.append((key, version, deletion))
             if not quiet:
                 parts.append(
                     "<Deleted>"

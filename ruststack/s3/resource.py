@@ -13,7 +13,7 @@ from twisted.web.server import NOT_DONE_YET
 
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import addressing, cors, operations, website
+from ruststack.s3 import addressing, cors, notifications, operations, website
 from ruststack.s3.call import S3Call, S3Context
 from ruststack.s3.errors import render_error
 from ruststack.s3.upload import UploadSink
@@ -70,6 +70,12 @@ class S3Resource(Resource):
         except Exception:
             log.failure("S3 {operation} failed", operation=name)
             raise _internal_error() from None
+        if name in notifications.SOURCES and self.context.notifier is not None:
+            if isinstance(result, defer.Deferred):
+                result.addCallback(self._notify, call, name)
+            elif name != "CompleteMultipartUpload":
+                # (A completion answered at once is a retry's: nothing new was committed.)
+                self._notify(result, call, name)
         if isinstance(result, defer.Deferred):
             # The asynchronous operations are writes: if the client goes away
             # before the answer, the write still completes (as in S3, where a
@@ -81,6 +87,14 @@ class S3Resource(Resource):
             )
             return NOT_DONE_YET
         return result
+
+    def _notify(self, body: bytes, call: S3Call, operation: str) -> bytes:
+        # The write is committed: its events leave once it is answered.
+        try:
+            self.context.notifier.after(self.context.store, call, operation)
+        except Exception:
+            log.failure("S3 event notifications of {operation} failed", operation=operation)
+        return body
 
     def _finish(self, body: bytes, request, gone: list[Failure]) -> None:
         if gone:

@@ -27,6 +27,7 @@ from ruststack.s3.call import S3Context, no_such_bucket
 from ruststack.s3.chunksig import ChunkSignatures
 from ruststack.s3.errors import auth_error, render_error
 from ruststack.s3.lifecyclesweep import LifecycleSweeper
+from ruststack.s3.notifications import Notifier
 from ruststack.s3.objects import missing_key
 from ruststack.s3.resource import S3Resource
 from ruststack.s3.store import Store
@@ -51,17 +52,22 @@ class S3Service(service.Service):
         default_region: str,
         credentials: Mapping[str, Credential] | None = None,
         day_seconds: float = lifecycle.DAY,
+        services: Mapping[str, object] | None = None,
     ) -> None:
         """
         @param credentials: the keys of C{--auth verify}, to check the chunk
             signatures of signed streaming uploads; C{None} when not verifying.
         @param day_seconds: how long a lifecycle rule's day lasts (tests scale it).
+        @param services: the stack's services (Lambda, for event
+            notifications); C{None}: no notifications are sent.
         """
         self.store = store
         self.credentials = credentials
         # Read S3's model now rather than on the first request.
         routing.model_operations()
         self.context = S3Context(store, reactor, default_region, day_seconds)
+        if services is not None:
+            self.context.notifier = Notifier(reactor, services)
         self.resource = S3Resource(self.context)
         self.lifecycle = LifecycleSweeper(self.context)
 
@@ -157,4 +163,5 @@ def make_service(context) -> S3Service:
         config.region,
         credentials,
         config.s3_lifecycle_day_seconds,
+        context.services,
     )

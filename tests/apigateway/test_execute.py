@@ -47,6 +47,9 @@ class FakeLambda:
         self.sources.append(source)
         return defer.maybeDeferred(self.answer, event)
 
+    def invoke_event(self, account, region, function, payload, source=None, dry_run=False):
+        raise NotImplementedError("API Gateway's integrations invoke synchronously")
+
 
 def call(store, verb, path, body=None):
     """
