@@ -258,3 +258,96 @@ def test_restore_of_a_standard_object(s3, bucket):
     with pytest.raises(ClientError) as raised:
         s3.restore_object(Bucket=bucket, Key="cold", RestoreRequest={"Days": 1})
     assert _error(raised)[:2] == (501, "NotImplemented")
+
+
+# A new version's lock: headers, default retention; GET/HEAD answer it
+
+
+def test_put_object_with_lock_headers(s3, locked):
+    until = _later(2)
+    answer = s3.put_object(
+        Bucket=locked, Key="k", Body=b"x", ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=until,
+        ObjectLockLegalHoldStatus="ON",
+    )  # fmt: skip
+    version = answer["VersionId"]
+    assert s3.get_object_retention(Bucket=locked, Key="k", VersionId=version)["Retention"] == {
+        "Mode": "GOVERNANCE",
+        "RetainUntilDate": until,
+    }
+    assert s3.get_object_legal_hold(Bucket=locked, Key="k")["LegalHold"] == {"Status": "ON"}
+    for read in (s3.head_object, s3.get_object):
+        got = read(Bucket=locked, Key="k")
+        assert (got["ObjectLockMode"], got["ObjectLockRetainUntilDate"], got["ObjectLockLegalHoldStatus"]) == (
+            "GOVERNANCE",
+            until,
+            "ON",
+        )
+    # A copy is a new version: the source's lock is not copied.
+    copied = s3.copy_object(Bucket=locked, Key="copy", CopySource={"Bucket": locked, "Key": "k"})
+    assert "ObjectLockMode" not in s3.head_object(Bucket=locked, Key="copy", VersionId=copied["VersionId"])
+
+
+def test_lock_headers_errors(s3, locked, bucket):
+    with pytest.raises(ClientError) as raised:
+        s3.put_object(
+            Bucket=bucket, Key="k", Body=b"x", ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=_later()
+        )
+    assert _error(raised) == (400, "InvalidRequest", "Bucket is missing Object Lock Configuration")
+    with pytest.raises(ClientError) as raised:
+        s3.put_object(Bucket=locked, Key="k", Body=b"x", ObjectLockMode="GOVERNANCE")
+    assert _error(raised)[:2] == (400, "InvalidArgument")
+    with pytest.raises(ClientError) as raised:
+        s3.put_object(
+            Bucket=locked, Key="k", Body=b"x", ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=_later(-1)
+        )
+    assert _error(raised) == (400, "InvalidArgument", "The retain until date must be in the future!")
+    assert "Versions" not in s3.list_object_versions(Bucket=locked)
+
+
+def test_default_retention_applies_to_new_versions(s3, locked):
+    s3.put_object_lock_configuration(
+        Bucket=locked,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}},
+        },
+    )
+    version = s3.put_object(Bucket=locked, Key="k", Body=b"x")["VersionId"]
+    retention = s3.get_object_retention(Bucket=locked, Key="k")["Retention"]
+    assert retention["Mode"] == "COMPLIANCE"
+    assert (
+        _later(1) - datetime.timedelta(minutes=5)
+        < retention["RetainUntilDate"]
+        <= _later(1) + datetime.timedelta(minutes=1)
+    )
+    upload = s3.create_multipart_upload(Bucket=locked, Key="big")["UploadId"]
+    etag = s3.upload_part(Bucket=locked, Key="big", UploadId=upload, PartNumber=1, Body=b"p")["ETag"]
+    s3.complete_multipart_upload(
+        Bucket=locked, Key="big", UploadId=upload, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]}
+    )
+    assert s3.head_object(Bucket=locked, Key="big")["ObjectLockMode"] == "COMPLIANCE"
+    # Explicit headers win over the default.
+    s3.put_object(Bucket=locked, Key="g", Body=b"x", ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=_later(9))
+    assert s3.get_object_retention(Bucket=locked, Key="g")["Retention"]["Mode"] == "GOVERNANCE"
+    with pytest.raises(ClientError) as raised:
+        s3.delete_object(Bucket=locked, Key="k", VersionId=version)
+    assert _error(raised)[:2] == (403, "AccessDenied")
+
+
+def test_delete_objects_respects_locks(s3, locked):
+    kept = s3.put_object(Bucket=locked, Key="kept", Body=b"x", ObjectLockLegalHoldStatus="ON")["VersionId"]
+    free = s3.put_object(Bucket=locked, Key="free", Body=b"x")["VersionId"]
+    answer = s3.delete_objects(
+        Bucket=locked,
+        Delete={"Objects": [{"Key": "kept", "VersionId": kept}, {"Key": "free", "VersionId": free}, {"Key": "kept"}]},
+    )
+    assert [(d["Key"], d.get("VersionId")) for d in answer["Deleted"]] == [("free", free), ("kept", None)]
+    assert [(e["Key"], e["VersionId"], e["Code"], e["Message"]) for e in answer["Errors"]] == [
+        ("kept", kept, "AccessDenied", "Access Denied")
+    ]
+    assert s3.get_object(Bucket=locked, Key="kept", VersionId=kept)["Body"].read() == b"x"
+
+
+def test_unlocked_buckets_answer_no_lock_headers(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    assert "ObjectLockMode" not in s3.head_object(Bucket=bucket, Key="k")

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import configsbyid, documents, objectlock
+from ruststack.s3 import configsbyid, documents, lockstate, objectlock
 from ruststack.s3.store import Store
 
 # Text an XML 1.0 document can carry (no control characters, no surrogates).
@@ -76,7 +76,7 @@ def test_metrics_documents_round_trip(config_id, prefix, tags):
 moments = st.datetimes(
     min_value=datetime.datetime(2000, 1, 1), max_value=datetime.datetime(2100, 1, 1), timezones=st.just(datetime.UTC)
 ).map(lambda d: d.replace(microsecond=0))
-modes = st.sampled_from([objectlock.GOVERNANCE, objectlock.COMPLIANCE])
+modes = st.sampled_from([lockstate.GOVERNANCE, lockstate.COMPLIANCE])
 
 
 @given(modes, moments)
@@ -95,8 +95,8 @@ retentions = st.one_of(st.just({}), st.builds(lambda m, u: {"Mode": m, "RetainUn
 
 @given(retentions, retentions, st.booleans())
 def test_which_retention_may_replace_which(current, new, bypass):
-    allowed = objectlock.may_replace(current, new, bypass, NOW)
-    if not objectlock.active(current, NOW):
+    allowed = lockstate.may_replace(current, new, bypass, NOW)
+    if not lockstate.active(current, NOW):
         assert allowed
     elif (
         new.get("Mode") == current["Mode"]
@@ -104,7 +104,7 @@ def test_which_retention_may_replace_which(current, new, bypass):
         and new
     ):
         assert allowed  # extending is always allowed
-    elif current["Mode"] == objectlock.COMPLIANCE:
+    elif current["Mode"] == lockstate.COMPLIANCE:
         assert not allowed
     else:
         assert allowed == bypass
@@ -136,3 +136,34 @@ def test_store_pages_configurations_by_id_in_order(tmp_path, held, page):
 class _Context:
     def __init__(self, store: Store) -> None:
         self.store = store
+
+
+header_values = st.one_of(st.none(), st.text(max_size=30), st.sampled_from(["GOVERNANCE", "COMPLIANCE", "ON", "OFF"]))
+
+
+@given(header_values, st.one_of(header_values, moments.map(lambda m: m.isoformat())), header_values)
+def test_lock_headers_are_a_lock_or_invalid_argument(mode, until, hold):
+    headers = {
+        name: value
+        for name, value in (
+            (objectlock.MODE_HEADER, mode),
+            (objectlock.UNTIL_HEADER, until),
+            (objectlock.LEGAL_HOLD_HEADER, hold),
+        )
+        if value is not None
+    }
+    try:
+        found = objectlock.lock_of_headers(headers, NOW)
+    except AwsError as error:
+        assert (error.code, error.status) == ("InvalidArgument", 400)
+        return
+    if not headers:
+        assert found is None
+        return
+    assert found is not None
+    retention, held = found
+    assert held == hold
+    if retention:
+        assert retention["Mode"] == mode and retention["RetainUntilDate"].timestamp() > NOW
+    else:
+        assert mode is None and until is None
