@@ -145,7 +145,7 @@ def list_buckets(ctx: S3Context, call: S3Call) -> bytes:
     limit = MAX_BUCKETS
     if "max-buckets" in query:
         text = query["max-buckets"]
-        if not text.isdigit() or not 1 <= int(text) <= MAX_BUCKETS:
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_BUCKETS:
             raise invalid_argument(
                 f"Argument max-buckets must be an integer between 1 and {MAX_BUCKETS}", "max-buckets", text
             )
