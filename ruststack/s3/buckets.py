@@ -15,6 +15,7 @@ from ruststack.s3 import configs, listing, wire
 from ruststack.s3.call import S3Call, S3Context, invalid_argument
 from ruststack.s3.owners import owner_xml
 from ruststack.s3.records import Bucket
+from ruststack.s3.versionstore import ENABLED
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 # The legacy global endpoint's region, where re-creating your own bucket is a no-op.
@@ -108,6 +109,9 @@ def create_bucket(ctx: S3Context, call: S3Call) -> bytes:
         ctx.store.create_bucket(Bucket(name, call.caller.account, region, ctx.now()))
         for kind, document in initial.items():
             ctx.store.set_bucket_config(name, kind, document)
+        if configs.OBJECT_LOCK.kind in initial:
+            # Object Lock needs versioning, which S3 turns on for good.
+            ctx.store.versions.set_configuration(name, ENABLED, None)
     call.set_headers({"Location": f"/{name}"})
     return b""
 
@@ -141,7 +145,7 @@ def list_buckets(ctx: S3Context, call: S3Call) -> bytes:
     limit = MAX_BUCKETS
     if "max-buckets" in query:
         text = query["max-buckets"]
-        if not text.isdigit() or not 1 <= int(text) <= MAX_BUCKETS:
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_BUCKETS:
             raise invalid_argument(
                 f"Argument max-buckets must be an integer between 1 and {MAX_BUCKETS}", "max-buckets", text
             )

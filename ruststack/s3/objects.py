@@ -16,7 +16,7 @@ from twisted.web.server import NOT_DONE_YET
 
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import access, acls, checksums, conditions, lifecycle, ranges, sendfile, versions, wire
+from ruststack.s3 import access, acls, checksums, conditions, lifecycle, lockstate, ranges, sendfile, versions, wire
 from ruststack.s3.call import S3Call, S3Context, check_expected_owner, invalid_argument, no_such_bucket, no_such_key
 from ruststack.s3.objectmeta import (
     SSE_HEADER,
@@ -224,9 +224,13 @@ def delete_objects(ctx: S3Context, call: S3Call) -> bytes:
             parts.append(_not_deleted(key, "KeyTooLongError", "Your key is too long"))
         elif not access.permits(bucket, call.caller.account, "s3:DeleteObject", key, call.secure):
             parts.append(_not_deleted(key, "AccessDenied", "Access Denied"))
+        elif version is not None and lockstate.protected(ctx, bucket, key, versions.parse_version_id(version), call):
+            parts.append(_not_deleted(key, "AccessDenied", "Access Denied", version))
         else:
             deletion = versions.delete_key(ctx, bucket.name, key, version)
             call.deletions.append((key, version, deletion))
+            if version is not None:
+                lockstate.forget(ctx, bucket.name, key, versions.parse_version_id(version))
             if not quiet:
                 parts.append(
                     "<Deleted>"
@@ -485,7 +489,7 @@ def _header_integer(call: S3Call, name: str, default: int) -> int:
     text = call.headers.get(name)
     if text is None:
         return default
-    if not text.strip().isdigit():
+    if not (text.strip().isascii() and text.strip().isdigit()):  # "²" is a digit to str.isdigit
         raise invalid_argument(f"Provided {name} not an integer or within integer range", name, text)
     return int(text)
 

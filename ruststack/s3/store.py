@@ -219,6 +219,18 @@ class Store:
                 (name, kind, document),
             )
 
+    def bucket_configs_between(self, name: str, lower: str, upper: str, limit: int) -> list[tuple[str, str]]:
+        """
+        The bucket's configurations whose kind sorts after C{lower} and
+        before C{upper}, as C{(kind, document)} in that order, at most
+        C{limit} (the configurations S3 keeps by id: C{analytics/<id>}...).
+        """
+        return self._db.execute(
+            "SELECT kind, document FROM bucket_configs WHERE bucket = ? AND kind > ? AND kind < ?"
+            " ORDER BY kind LIMIT ?",
+            (name, lower, upper, limit),
+        ).fetchall()
+
     def buckets_of(self, account: str) -> list[Bucket]:
         rows = self._db.execute(
             "SELECT name, account, region, created, policy FROM buckets"
