@@ -94,7 +94,7 @@ def _upload(ctx: S3Context, call: S3Call) -> Upload:
 
 def _part_number(call: S3Call) -> int:
     text = call.query.get("partNumber", "")
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PARTS:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PARTS:
         raise invalid_argument(
             f"Part number must be an integer between 1 and {MAX_PARTS}, inclusive", "partNumber", text
         )
@@ -244,7 +244,7 @@ def _requested_parts(call: S3Call) -> list[tuple[int, str, Element]]:
     requested = []
     for node in root.findall("Part"):
         number_text, etag = wire.text(node, "PartNumber"), wire.text(node, "ETag")
-        if number_text is None or etag is None or not number_text.strip().isdigit():
+        if number_text is None or etag is None or not (number_text.strip().isascii() and number_text.strip().isdigit()):
             raise wire.malformed()
         requested.append((int(number_text), etag.strip(), node))
     if not requested:
@@ -335,7 +335,8 @@ def complete_multipart_upload(ctx: S3Context, call: S3Call) -> defer.Deferred | 
         chosen.append(part)
     size_text = call.headers.get("x-amz-mp-object-size")
     total = sum(part.size for part in chosen)
-    if size_text is not None and (not size_text.strip().isdigit() or int(size_text) != total):
+    size_digits = (size_text or "").strip()
+    if size_text is not None and (not (size_digits.isascii() and size_digits.isdigit()) or int(size_digits) != total):
         raise AwsError(
             "InvalidRequest",
             f"The provided 'x-amz-mp-object-size' header value {size_text} does not match what was computed: {total}",
@@ -411,10 +412,10 @@ def abort_multipart_upload(ctx: S3Context, call: S3Call) -> bytes:
 def list_parts(ctx: S3Context, call: S3Call) -> bytes:
     upload = _upload(ctx, call)
     marker_text = call.query.get("part-number-marker", "0") or "0"
-    if not marker_text.isdigit():
+    if not (marker_text.isascii() and marker_text.isdigit()):
         raise invalid_argument("Provided part-number-marker not an integer", "part-number-marker", marker_text)
     max_text = call.query.get("max-parts", "1000")
-    if not max_text.isdigit():
+    if not (max_text.isascii() and max_text.isdigit()):
         raise invalid_argument("Provided max-parts not an integer or within integer range", "max-parts", max_text)
     max_parts = min(int(max_text), 1000)
     found = ctx.store.parts(upload.upload_id, int(marker_text), max_parts + 1)

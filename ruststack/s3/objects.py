@@ -180,7 +180,7 @@ def _part_range(call: S3Call, record: ObjectRecord) -> ranges.ByteRange:
     if "range" in call.headers:
         raise AwsError("InvalidRequest", "Cannot specify both Range header and partNumber query parameter", 400)
     text = call.query["partNumber"]
-    if not text.isdigit() or not 1 <= int(text) <= 10000:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 10000:
         raise AwsError(
             "InvalidArgument",
             "Part number must be an integer between 1 and 10000, inclusive",

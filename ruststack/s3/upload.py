@@ -244,10 +244,12 @@ class UploadSink:
         self._stop_lanes()
         headers = self.headers
         size = self._size
-        decoded_length = headers.get("x-amz-decoded-content-length")
-        if decoded_length is not None and decoded_length.isdigit() and int(decoded_length) > MAX_PUT_SIZE:
-            raise _too_large(int(decoded_length))
-        if decoded_length is not None and decoded_length.isdigit() and int(decoded_length) != size:
+        decoded_text = headers.get("x-amz-decoded-content-length") or ""
+        # ASCII digits only: "²" is a digit to str.isdigit, not to int().
+        decoded_length = int(decoded_text) if decoded_text.isascii() and decoded_text.isdigit() else None
+        if decoded_length is not None and decoded_length > MAX_PUT_SIZE:
+            raise _too_large(decoded_length)
+        if decoded_length is not None and decoded_length != size:
             raise AwsError(
                 "IncompleteBody",
                 "You did not provide the number of bytes specified by the Content-Length HTTP header",
