@@ -21,9 +21,7 @@ from ruststack.aws.errors import AwsError
 from ruststack.awslambda import access, destinations, names
 from ruststack.awslambda.calls import Call
 from ruststack.awslambda.functions import LambdaFunction, invalid
-
-# The paging of ListVersionsByFunction and ListAliases (Marker: the last key of the page before).
-from ruststack.awslambda.versions import _page
+from ruststack.awslambda.versions import page_of
 
 # Lambda's defaults (Lambda developer guide, "Configuring error handling for
 # asynchronous invocation").
@@ -175,7 +173,7 @@ async def list_function_event_invoke_configs(call: Call, params: dict[str, Any])
             raise _no_function() from None
         raise
     configs = _current(function)
-    keys, marker = _page(sorted(configs, key=_order), params)
+    keys, marker = page_of(sorted(configs, key=_order), params)
     body: dict[str, Any] = {"FunctionEventInvokeConfigs": [_shape(function, key, configs[key]) for key in keys]}
     if marker:
         body["NextMarker"] = marker

@@ -15,8 +15,6 @@ the layers it was configured with even once a version is deleted, as on AWS.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 import uuid
@@ -28,7 +26,7 @@ from twisted.logger import Logger
 
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
-from ruststack.awslambda import access, code, policy
+from ruststack.awslambda import access, code, policy, versions
 from ruststack.awslambda.calls import Call
 from ruststack.awslambda.functions import FunctionCode, invalid
 from ruststack.awslambda.layer_store import LayerVersion
@@ -39,8 +37,6 @@ log = Logger()
 # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
 MAX_LAYERS = 5
 GET_LAYER_VERSION = "lambda:GetLayerVersion"
-# ListLayers' and ListLayerVersions' page when MaxItems is not given.
-_PAGE = 50
 
 _REGION = r"(?P<region>[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d)"
 _LAYER_ARN = (
@@ -211,7 +207,7 @@ async def get_layer_version_by_arn(call: Call, params: dict[str, Any]) -> dict[s
 async def list_layer_versions(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     ref = _layer_ref(call, params)
     listed = [layer for layer in _visible(call, ref) if _matches(layer, params)]
-    page, marker = _page([str(layer.version) for layer in listed], params)
+    page, marker = versions.page_of([str(layer.version) for layer in listed], params)
     by_version = {str(layer.version): layer for layer in listed}
     body: dict[str, Any] = {"LayerVersions": [_list_item(by_version[key]) for key in page]}
     if marker:
@@ -234,7 +230,7 @@ async def list_layers(call: Call, params: dict[str, Any]) -> dict[str, Any]:
         matching = [layer for layer in store.versions(call.account, call.region, name) if _matches(layer, params)]
         if matching:
             latest[name] = matching[0]
-    page, marker = _page(sorted(latest), params)
+    page, marker = versions.page_of(sorted(latest), params)
     body: dict[str, Any] = {
         "Layers": [
             {"LayerName": name, "LayerArn": latest[name].layer_arn, "LatestMatchingVersion": _list_item(latest[name])}
@@ -332,24 +328,6 @@ def _owned(call: Call, params: Mapping[str, Any], action: str) -> LayerVersion:
     if layer is None or ref.region != call.region:
         raise not_found()
     return layer
-
-
-def _page(keys: list[str], params: Mapping[str, Any]) -> tuple[list[str], str | None]:
-    # Markers name the last key of the page before (URL-safe base64).
-    marker = params.get("Marker")
-    if marker:
-        try:
-            after = base64.urlsafe_b64decode(marker.encode()).decode()
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            raise invalid("Invalid Marker") from None
-        if after not in keys:
-            raise invalid("Invalid Marker")
-        keys = keys[keys.index(after) + 1 :]
-    size = params.get("MaxItems", _PAGE)
-    page = keys[:size]
-    if len(keys) > size:
-        return page, base64.urlsafe_b64encode(page[-1].encode()).decode()
-    return page, None
 
 
 # A function's layers

@@ -23,7 +23,7 @@ from ruststack.awslambda import names
 from ruststack.awslambda.access import Target
 from ruststack.awslambda.calls import Call
 from ruststack.awslambda.functions import LambdaFunction, invalid
-from ruststack.awslambda.versions import _page
+from ruststack.awslambda.versions import page_of
 
 LATEST = "$LATEST"
 # A URL id: 32 lower-case letters and digits, as AWS's.
@@ -189,7 +189,7 @@ async def list_function_url_configs(call: Call, params: dict[str, Any]) -> dict[
             raise
         raise AwsError("ResourceNotFoundException", _NO_FUNCTION, 404) from None
     keys = sorted(function.urls, key=lambda key: (key != LATEST, key))
-    page, marker = _page(keys, {"MaxItems": _PAGE, **params})
+    page, marker = page_of(keys, {"MaxItems": _PAGE, **params})
     body: dict[str, Any] = {"FunctionUrlConfigs": [description(function, key) for key in page]}
     if marker:
         body["NextMarker"] = marker

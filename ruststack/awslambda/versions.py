@@ -84,7 +84,7 @@ async def publish_version(call: Call, params: dict[str, Any]) -> dict[str, Any]:
 async def list_versions_by_function(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     function = call.function(params["FunctionName"], "lambda:ListVersionsByFunction")
     listed = [function, *(function.versions[key] for key in sorted(function.versions, key=int))]
-    page, marker = _page([version.version for version in listed], params)
+    page, marker = page_of([version.version for version in listed], params)
     by_version = {version.version: version for version in listed}
     body: dict[str, Any] = {"Versions": [by_version[key].configuration() for key in page]}
     if marker:
@@ -161,7 +161,7 @@ async def list_aliases(call: Call, params: dict[str, Any]) -> dict[str, Any]:
         for name, alias in sorted(function.aliases.items())
         if wanted is None or wanted == alias.function_version or wanted in alias.weights
     ]
-    page, marker = _page(names, params)
+    page, marker = page_of(names, params)
     body: dict[str, Any] = {"Aliases": [function.aliases[name].configuration(function.function_arn) for name in page]}
     if marker:
         body["NextMarker"] = marker
@@ -210,8 +210,12 @@ def referencing_aliases(function: LambdaFunction, version: str) -> list[str]:
     )
 
 
-def _page(keys: list[str], params: Mapping[str, Any]) -> tuple[list[str], str | None]:
-    # Markers name the last key of the page before (URL-safe base64).
+def page_of(keys: list[str], params: Mapping[str, Any]) -> tuple[list[str], str | None]:
+    """
+    The page of C{keys} that C{Marker} and C{MaxItems} ask for, and the
+    marker of the next page, if any (the last key of this one, URL-safe
+    base64): the paging of Lambda's List operations.
+    """
     marker = params.get("Marker")
     if marker:
         try:

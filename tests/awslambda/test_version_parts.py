@@ -38,10 +38,10 @@ MARKERS = st.sampled_from(KEYS).map(lambda key: base64.urlsafe_b64encode(key.enc
 def test_a_marker_is_refused_or_continues_the_listing(marker, size):
     keys = KEYS
     if not marker:
-        assert versions._page(keys, {"Marker": marker, "MaxItems": size})[0] == keys[:size]
+        assert versions.page_of(keys, {"Marker": marker, "MaxItems": size})[0] == keys[:size]
         return
     try:
-        page, following = versions._page(keys, {"Marker": marker, "MaxItems": size})
+        page, following = versions.page_of(keys, {"Marker": marker, "MaxItems": size})
     except AwsError as error:
         assert (error.code, error.message, error.status) == ("InvalidParameterValueException", "Invalid Marker", 400)
         return
@@ -56,7 +56,7 @@ def test_markers_walk_every_key_once(size):
     seen: list[str] = []
     params: dict = {"MaxItems": size}
     while True:
-        page, marker = versions._page(keys, params)
+        page, marker = versions.page_of(keys, params)
         seen += page
         if marker is None:
             break
