@@ -19,13 +19,12 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 from typing import Any
 
 import pytest
 
 from ruststack.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY
-from tests.deploytools.tools import ROOT, call, npm_installed, run_tool
+from tests.deploytools.tools import ROOT, call, check_notes_round_trip, npm_installed, run_tool
 
 CDK = "aws-cdk@2.1148.1 aws-cdk-lib@2.276.0 constructs@10.8.1"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -144,20 +143,7 @@ def test_bootstrap_deploy_call_logs_update_destroy(cdk, every_service, project, 
     out = outputs(cfn)
     assert out["ApiUrl"] == f"https://{out['ApiId']}.execute-api.{every_service.region}.amazonaws.com/prod/"
     base = f"{every_service.endpoint_url}/restapis/{out['ApiId']}/prod/_user_request_"
-    # Data round-trips through the table...
-    assert call("PUT", f"{base}/notes/n1", {"title": "first", "tags": ["cdk"]})[0] == 201
-    status, body = call("GET", f"{base}/notes/n1")
-    assert (status, json.loads(body)) == (200, {"id": "n1", "title": "first", "text": "", "tags": ["cdk"]})
-    item = every_service.client("dynamodb").get_item(TableName=out["TableName"], Key={"id": {"S": "n1"}})["Item"]
-    assert item["title"] == {"S": "first"}
-    # ...and the bucket.
-    upload = urllib.request.Request(f"{base}/files/hello.txt", data=b"hello", method="PUT")
-    upload.add_header("Content-Type", "text/plain")
-    with urllib.request.urlopen(upload, timeout=60) as response:
-        assert response.status == 201
-    assert call("GET", f"{base}/files/hello.txt") == (200, b"hello")
-    stored = every_service.client("s3").get_object(Bucket=out["BucketName"], Key="hello.txt")
-    assert stored["Body"].read() == b"hello"
+    check_notes_round_trip(every_service, base, out["TableName"], out["BucketName"], "cdk")
     status, body = call("GET", f"{base}/release")
     assert (status, json.loads(body)) == (200, {"release": "first", "code": "one"})
 

@@ -13,13 +13,12 @@ import os
 import shutil
 import sys
 import time
-import urllib.request
 from typing import Any
 
 import pytest
 
 from ruststack.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY
-from tests.deploytools.tools import ROOT, call, installed, run_tool
+from tests.deploytools.tools import ROOT, call, check_notes_round_trip, installed, run_tool
 
 SAM_CLI = "aws-sam-cli==1.170.0"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -106,20 +105,7 @@ def test_build_deploy_call_logs_update_delete(sam, every_service, project, capsy
     cfn = every_service.client("cloudformation")
     out = outputs(cfn)
     base = f"{every_service.endpoint_url}/restapis/{out['ApiId']}/Prod/_user_request_"
-    # Data round-trips through the table...
-    assert call("PUT", f"{base}/notes/n1", {"title": "first", "tags": ["sam"]})[0] == 201
-    status, body = call("GET", f"{base}/notes/n1")
-    assert (status, json.loads(body)) == (200, {"id": "n1", "title": "first", "text": "", "tags": ["sam"]})
-    item = every_service.client("dynamodb").get_item(TableName=out["TableName"], Key={"id": {"S": "n1"}})["Item"]
-    assert item["title"] == {"S": "first"}
-    # ...and the bucket.
-    upload = urllib.request.Request(f"{base}/files/hello.txt", data=b"hello", method="PUT")
-    upload.add_header("Content-Type", "text/plain")
-    with urllib.request.urlopen(upload, timeout=60) as response:
-        assert response.status == 201
-    assert call("GET", f"{base}/files/hello.txt") == (200, b"hello")
-    stored = every_service.client("s3").get_object(Bucket=out["BucketName"], Key="hello.txt")
-    assert stored["Body"].read() == b"hello"
+    check_notes_round_trip(every_service, base, out["TableName"], out["BucketName"], "sam")
     status, body = call("GET", f"{base}/release")
     assert (status, json.loads(body)) == (200, {"release": "first", "code": "one"})
 

@@ -24,13 +24,12 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 from typing import Any
 
 import pytest
 
 from ruststack.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY
-from tests.deploytools.tools import ROOT, call, installed, npm_installed, run_tool
+from tests.deploytools.tools import ROOT, call, check_notes_round_trip, installed, npm_installed, run_tool
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVERLESS = "osls@4.3.1 serverless-wsgi@3.1.0"
@@ -116,18 +115,7 @@ def test_deploy_call_logs_redeploy_remove(serverless, tls_stack, capsys):
     assert out["ServiceEndpoint"] == f"https://{api['id']}.execute-api.{service.region}.amazonaws.com/dev"
 
     base = f"{service.endpoint_url}/restapis/{api['id']}/dev/_user_request_"
-    # Data round-trips through the table...
-    assert call("PUT", f"{base}/notes/n1", {"title": "first", "tags": ["sls"]})[0] == 201
-    status, body = call("GET", f"{base}/notes/n1")
-    assert (status, json.loads(body)) == (200, {"id": "n1", "title": "first", "text": "", "tags": ["sls"]})
-    assert dynamodb.get_item(TableName=out["TableName"], Key={"id": {"S": "n1"}})["Item"]["title"] == {"S": "first"}
-    # ...and the bucket.
-    upload = urllib.request.Request(f"{base}/files/hello.txt", data=b"hello", method="PUT")
-    upload.add_header("Content-Type", "text/plain")
-    with urllib.request.urlopen(upload, timeout=60) as response:
-        assert response.status == 201
-    assert call("GET", f"{base}/files/hello.txt") == (200, b"hello")
-    assert s3.get_object(Bucket=out["BucketName"], Key="hello.txt")["Body"].read() == b"hello"
+    check_notes_round_trip(service, base, out["TableName"], out["BucketName"], "sls")
     status, body = call("GET", f"{base}/release")
     assert (status, json.loads(body)) == (200, {"release": "one"})
 

@@ -19,12 +19,11 @@ import os
 import shutil
 import sys
 import time
-import urllib.request
 
 import pytest
 
 from ruststack.testing import TEST_ACCESS_KEY, TEST_SECRET_KEY, RustStackProcess
-from tests.deploytools.tools import ROOT, call, installed, run_tool
+from tests.deploytools.tools import ROOT, call, check_notes_round_trip, installed, run_tool
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FLASK_APP = os.path.join(ROOT, "examples", "flask_app")
@@ -146,18 +145,7 @@ def test_deploy_call_tail_update_undeploy(zappa, every_service, capsys):
     assert_keep_warm(events, function["FunctionArn"])
 
     base = f"{every_service.endpoint_url}/restapis/{api['id']}/dev/_user_request_"
-    # Data round-trips through the table...
-    assert call("PUT", f"{base}/notes/n1", {"title": "first", "tags": ["zappa"]})[0] == 201
-    status, body = call("GET", f"{base}/notes/n1")
-    assert (status, json.loads(body)) == (200, {"id": "n1", "title": "first", "text": "", "tags": ["zappa"]})
-    assert dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "n1"}})["Item"]["title"] == {"S": "first"}
-    # ...and the bucket.
-    upload = urllib.request.Request(f"{base}/files/hello.txt", data=b"hello", method="PUT")
-    upload.add_header("Content-Type", "text/plain")
-    with urllib.request.urlopen(upload, timeout=60) as response:
-        assert response.status == 201
-    assert call("GET", f"{base}/files/hello.txt") == (200, b"hello")
-    assert s3.get_object(Bucket=BUCKET, Key="hello.txt")["Body"].read() == b"hello"
+    check_notes_round_trip(every_service, base, TABLE, BUCKET, "zappa")
     status, body = call("GET", f"{base}/release")
     assert (status, json.loads(body)) == (200, {"release": "one"})
 

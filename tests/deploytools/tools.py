@@ -135,3 +135,24 @@ def call(method: str, url: str, body: Any = None) -> tuple[int, Any]:
             return response.status, response.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
+
+
+def check_notes_round_trip(stack: Any, base: str, table: str, bucket: str, tag: str) -> None:
+    """
+    The notes app deployed at C{base} keeps a note in C{table} and a file in
+    C{bucket}: each written through the API, read back through it, and found
+    in the store with boto3 (C{stack}: the RustStackProcess).
+    """
+    # Data round-trips through the table...
+    assert call("PUT", f"{base}/notes/n1", {"title": "first", "tags": [tag]})[0] == 201
+    status, body = call("GET", f"{base}/notes/n1")
+    assert (status, json.loads(body)) == (200, {"id": "n1", "title": "first", "text": "", "tags": [tag]})
+    item = stack.client("dynamodb").get_item(TableName=table, Key={"id": {"S": "n1"}})["Item"]
+    assert item["title"] == {"S": "first"}
+    # ...and the bucket.
+    upload = urllib.request.Request(f"{base}/files/hello.txt", data=b"hello", method="PUT")
+    upload.add_header("Content-Type", "text/plain")
+    with urllib.request.urlopen(upload, timeout=60) as response:
+        assert response.status == 201
+    assert call("GET", f"{base}/files/hello.txt") == (200, b"hello")
+    assert stack.client("s3").get_object(Bucket=bucket, Key="hello.txt")["Body"].read() == b"hello"
