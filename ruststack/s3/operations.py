@@ -18,6 +18,7 @@ from ruststack.s3 import (
     configsbyid,
     cors,
     listings,
+    metadata,
     multipart,
     objectlock,
     objects,
@@ -94,6 +95,8 @@ HANDLERS: dict[str, Handler] = {
     "PutObjectLegalHold": objectlock.put_object_legal_hold,
     "GetObjectLegalHold": objectlock.get_object_legal_hold,
     "RestoreObject": restore.restore_object,
+    # ABAC and S3 Metadata configurations (ruststack.s3.metadata)
+    **metadata.handlers(),
     "PutObject": objectlock.put_object,
     "CopyObject": objectlock.copy_object,
     "GetObject": objectlock.get_object,
