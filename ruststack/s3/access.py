@@ -122,6 +122,21 @@ ACTIONS: dict[str, tuple[str, On]] = {
     "PutObjectLegalHold": ("s3:PutObjectLegalHold", On.OBJECT),
     "GetObjectLegalHold": ("s3:GetObjectLegalHold", On.OBJECT),
     "RestoreObject": ("s3:RestoreObject", On.OBJECT),
+    # ABAC, S3 Metadata (V1 and V2 share their actions), torrents
+    "PutBucketAbac": ("s3:PutBucketABAC", On.BUCKET),
+    "GetBucketAbac": ("s3:GetBucketABAC", On.BUCKET),
+    "CreateBucketMetadataConfiguration": ("s3:CreateBucketMetadataTableConfiguration", On.BUCKET),
+    "CreateBucketMetadataTableConfiguration": ("s3:CreateBucketMetadataTableConfiguration", On.BUCKET),
+    "GetBucketMetadataConfiguration": ("s3:GetBucketMetadataTableConfiguration", On.BUCKET),
+    "GetBucketMetadataTableConfiguration": ("s3:GetBucketMetadataTableConfiguration", On.BUCKET),
+    "DeleteBucketMetadataConfiguration": ("s3:DeleteBucketMetadataTableConfiguration", On.BUCKET),
+    "DeleteBucketMetadataTableConfiguration": ("s3:DeleteBucketMetadataTableConfiguration", On.BUCKET),
+    "UpdateBucketMetadataInventoryTableConfiguration": (
+        "s3:UpdateBucketMetadataInventoryTableConfiguration",
+        On.BUCKET,
+    ),
+    "UpdateBucketMetadataJournalTableConfiguration": ("s3:UpdateBucketMetadataJournalTableConfiguration", On.BUCKET),
+    "GetObjectTorrent": ("s3:GetObjectTorrent", On.OBJECT),
 }
 
 

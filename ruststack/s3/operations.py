@@ -25,6 +25,7 @@ from ruststack.s3 import (
     replication,
     restore,
     routing,
+    torrent,
     versions,
 )
 from ruststack.s3.call import S3Call
@@ -97,6 +98,7 @@ HANDLERS: dict[str, Handler] = {
     "RestoreObject": restore.restore_object,
     # ABAC and S3 Metadata configurations (ruststack.s3.metadata)
     **metadata.handlers(),
+    "GetObjectTorrent": torrent.get_object_torrent,
     "PutObject": objectlock.put_object,
     "CopyObject": objectlock.copy_object,
     "GetObject": objectlock.get_object,
