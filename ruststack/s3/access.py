@@ -122,7 +122,7 @@ ACTIONS: dict[str, tuple[str, On]] = {
     "PutObjectLegalHold": ("s3:PutObjectLegalHold", On.OBJECT),
     "GetObjectLegalHold": ("s3:GetObjectLegalHold", On.OBJECT),
     "RestoreObject": ("s3:RestoreObject", On.OBJECT),
-    # ABAC, S3 Metadata (V1 and V2 share their actions), torrents
+    # ABAC, S3 Metadata (V1 and V2 share their actions), torrents, Select
     "PutBucketAbac": ("s3:PutBucketABAC", On.BUCKET),
     "GetBucketAbac": ("s3:GetBucketABAC", On.BUCKET),
     "CreateBucketMetadataConfiguration": ("s3:CreateBucketMetadataTableConfiguration", On.BUCKET),
@@ -137,6 +137,7 @@ ACTIONS: dict[str, tuple[str, On]] = {
     ),
     "UpdateBucketMetadataJournalTableConfiguration": ("s3:UpdateBucketMetadataJournalTableConfiguration", On.BUCKET),
     "GetObjectTorrent": ("s3:GetObjectTorrent", On.OBJECT),
+    "SelectObjectContent": ("s3:GetObject", On.OBJECT),
 }
 
 

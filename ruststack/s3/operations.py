@@ -25,6 +25,7 @@ from ruststack.s3 import (
     replication,
     restore,
     routing,
+    select,
     torrent,
     versions,
 )
@@ -99,6 +100,7 @@ HANDLERS: dict[str, Handler] = {
     # ABAC and S3 Metadata configurations (ruststack.s3.metadata)
     **metadata.handlers(),
     "GetObjectTorrent": torrent.get_object_torrent,
+    "SelectObjectContent": select.select_object_content,
     "PutObject": objectlock.put_object,
     "CopyObject": objectlock.copy_object,
     "GetObject": objectlock.get_object,
