@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import configs, documents
+from ruststack.s3 import configs, documents, publicaccess
 from ruststack.s3.call import S3Call, S3Context, invalid_argument
 from ruststack.s3.owners import canonical_user_id
 from ruststack.s3.records import Bucket, ObjectRecord
@@ -203,6 +203,7 @@ def _store_acl(ctx: S3Context, bucket: Bucket, kind: str, acl: dict[str, Any], s
         # Accepted, and without effect: the owner keeps full control alone.
         ctx.store.set_bucket_config(bucket.name, kind, None)
         return
+    publicaccess.check_acl(ctx, bucket, acl)
     ctx.store.set_bucket_config(bucket.name, kind, json.dumps({**acl, "stamp": stamp} if stamp else acl))
 
 
@@ -218,6 +219,7 @@ def check_write_acl(ctx: S3Context, bucket: Bucket, call: S3Call) -> None:
     acl = acl_of_headers(call, call.caller.account, bucket.account, bucket_scope=False)
     if acl is not None and _acls_disabled(ctx, bucket) and not owner_only(acl, bucket.account):
         raise AwsError("AccessControlListNotSupported", "The bucket does not allow ACLs", 400)
+    publicaccess.check_acl(ctx, bucket, acl)
 
 
 def _answer(call: S3Call, acl: dict[str, Any]) -> bytes:

@@ -7,7 +7,7 @@ put (see L{ruststack.s3.policy}) and evaluated by L{ruststack.s3.access}.
 from __future__ import annotations
 
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import policy
+from ruststack.s3 import policy, publicaccess
 from ruststack.s3.call import S3Call, S3Context
 
 
@@ -18,6 +18,7 @@ def put_bucket_policy(ctx: S3Context, call: S3Call) -> bytes:
         raise policy.malformed("Policy exceeds the maximum allowed document size.")
     document = call.body()
     policy.parse(document, bucket.name)
+    publicaccess.check_policy(ctx, bucket, document.decode("utf-8"))
     ctx.store.set_bucket_policy(bucket.name, document.decode("utf-8"))
     call.request.setResponseCode(204)
     return b""

@@ -97,8 +97,20 @@ class S3Context:
         if found is None:
             raise no_such_bucket(call.bucket)
         check_expected_owner(expected_owner, found.account)
+        self.check_restricted(found, call.caller.account)
         access.authorize_operation(found, call.caller.account, call.operation, call.key, call.secure)
         return found
+
+    def check_restricted(self, bucket: Bucket, account: str) -> None:
+        """
+        AccessDenied for another account while RestrictPublicBuckets keeps
+        a bucket with a public policy to its owner (L{ruststack.s3.publicaccess}).
+        """
+        if bucket.policy is not None and account != bucket.account:
+            from ruststack.s3 import publicaccess
+
+            if publicaccess.restricted(self, bucket, account):
+                raise access.access_denied()
 
 
 def check_expected_owner(expected: str | None, owner: str | None) -> None:

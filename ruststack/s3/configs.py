@@ -444,19 +444,8 @@ def get_bucket_policy_status(ctx: S3Context, call: S3Call) -> bytes:
 
 def policy_is_public(document: str) -> bool:
     """
-    Whether a bucket policy grants anyone at all: an Allow to the principal
-    C{*} with no condition to narrow it (S3's rule, less its list of
-    conditions that count as narrowing).
+    Whether a bucket policy grants anyone at all (L{ruststack.s3.publicaccess}).
     """
-    statements = json.loads(document).get("Statement", [])
-    if isinstance(statements, dict):
-        statements = [statements]
-    for statement in statements:
-        if statement.get("Effect") != "Allow" or statement.get("Condition"):
-            continue
-        principal = statement.get("Principal")
-        if isinstance(principal, dict):
-            principal = principal.get("AWS")
-        if principal == "*" or (isinstance(principal, list) and "*" in principal):
-            return True
-    return False
+    from ruststack.s3 import publicaccess
+
+    return publicaccess.policy_is_public(document)

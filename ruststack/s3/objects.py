@@ -295,6 +295,7 @@ def copy_source(ctx: S3Context, call: S3Call) -> ObjectRecord:
         raise no_such_bucket(bucket)
     check_expected_owner(expected_owner, found.account)
     # https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html: s3:GetObject on the source.
+    ctx.check_restricted(found, call.caller.account)
     access.authorize(found, call.caller.account, "s3:GetObject", key, call.secure)
     if version is not None:
         found_version = ctx.store.versions.get_version(bucket, key, versions.parse_version_id(version))

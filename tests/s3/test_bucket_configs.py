@@ -78,6 +78,9 @@ def test_ownership_controls_and_acls(s3, bucket):
     )
     rules = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
     assert rules == [{"ObjectOwnership": "BucketOwnerPreferred"}]
+    # ACLs are enabled, but BlockPublicAcls (on for every new bucket) refuses a public one.
+    assert _refused(s3.put_bucket_acl, Bucket=bucket, ACL="public-read")[:2] == (403, "AccessDenied")
+    s3.delete_public_access_block(Bucket=bucket)
     s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
     acl = _without_metadata(s3.get_bucket_acl(Bucket=bucket))
     assert acl == {
@@ -148,6 +151,8 @@ def test_writes_with_acls(s3, bucket):
         call(Bucket=bucket, Key="k", ACL="bucket-owner-full-control", **params)
         call(Bucket=bucket, Key="k", ACL="private", **params)
     s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    assert _refused(s3.put_object, Bucket=bucket, Key="k", Body=b"x", ACL="public-read")[:2] == (403, "AccessDenied")
+    s3.delete_public_access_block(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="public-read")
 
 
@@ -357,7 +362,11 @@ def test_policy_status(s3, bucket):
         "Action": "s3:GetObject",
         "Resource": f"arn:aws:s3:::{bucket}/*",
     }
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+    document = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    # BlockPublicPolicy (on for every new bucket) refuses a public policy.
+    assert _refused(s3.put_bucket_policy, Bucket=bucket, Policy=document)[:2] == (403, "AccessDenied")
+    s3.delete_public_access_block(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=document)
     assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"] == {"IsPublic": True}
     statement["Principal"] = {"AWS": "arn:aws:iam::111111111111:root"}
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))

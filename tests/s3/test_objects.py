@@ -383,7 +383,7 @@ def test_payload_sha256_mismatch(stack, bucket):
 
 
 def test_unsupported_operation_is_not_implemented(stack, bucket):
-    response, answer = send_raw(stack, "PUT", f"/{bucket}?abac", b"<AbacStatus/>")
+    response, answer = send_raw(stack, "PUT", f"/{bucket}?metadataAnnotationTable", b"<AnnotationTableConfiguration/>")
     assert response.status == 501
     assert b"<Code>NotImplemented</Code>" in answer
 

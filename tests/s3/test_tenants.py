@@ -45,10 +45,12 @@ def bob(tenants_stack):
 @pytest.fixture
 def alices(alice):
     """
-    A bucket of Alice's with one tagged object and one multipart upload.
+    A bucket of Alice's with one tagged object and one multipart upload,
+    without the public access block a new bucket has (its policies may be public).
     """
     name = f"alice-{next(_names)}"
     alice.create_bucket(Bucket=name)
+    alice.delete_public_access_block(Bucket=name)
     alice.put_object(Bucket=name, Key=_KEY, Body=_BODY, Tagging="owner=alice")
     upload_id = alice.create_multipart_upload(Bucket=name, Key="big")["UploadId"]
     alice.upload_part(Bucket=name, Key="big", UploadId=upload_id, PartNumber=1, Body=b"part one")
@@ -494,6 +496,7 @@ def test_policies_persist_and_reset(tmp_path):
     try:
         s3 = first.client("s3")
         s3.create_bucket(Bucket="kept")
+        s3.delete_public_access_block(Bucket="kept")
         s3.put_bucket_policy(Bucket="kept", Policy=document)
     finally:
         first.stop()
