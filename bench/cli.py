@@ -16,6 +16,7 @@ from bench.report import RESULTS, Report
 GROUPS = {
     "foundation": "bench.workloads.foundation",
     "s3": "bench.workloads.s3",
+    "s3-versioning": "bench.workloads.s3versions",
     "dynamodb": "bench.workloads.dynamodb",
     "lambda": "bench.workloads.awslambda",
     "apigateway": "bench.workloads.apigateway",
