@@ -376,17 +376,27 @@ class HttpApiResource(Resource):
         forwarding = defer.ensureDeferred(
             http_proxy.forward(method, url, served.url_request.headers, served.url_request.body, self.clock)
         )
+        # Cancelling treq fails the request with its own error (not always
+        # CancelledError): whether it timed out is known here.
+        timed_out: list[bool] = []
+
+        def expire() -> None:
+            timed_out.append(True)
+            forwarding.cancel()
+
+        expiry = self.clock.callLater(timeout, expire)
         try:
-            status, headers, body = await forwarding.addTimeout(timeout, self.clock)
-        except defer.TimeoutError:
-            if not exchange.gone:
-                exchange.gateway_error(504, "Gateway Timeout")
-            return
+            status, headers, body = await forwarding
         except Exception as e:
-            if not exchange.gone:
+            if not exchange.gone and timed_out:
+                exchange.gateway_error(504, "Gateway Timeout")
+            elif not exchange.gone:
                 log.warn("{api}: the HTTP integration {url} failed: {error}", api=served.api.id, url=url, error=e)
                 exchange.gateway_error(500, "Internal Server Error")
             return
+        finally:
+            if expiry.active():
+                expiry.cancel()
         if not exchange.gone:
             exchange.answer(status, headers, body)
 
