@@ -10,7 +10,7 @@ from typing import Any
 
 from zope.interface import implementer
 
-from ruststack.apigatewayv2 import authorizer_operations, operations
+from ruststack.apigatewayv2 import authorizer_operations, import_operations, operations
 from ruststack.apigatewayv2.execute import HttpApiResource, api_id_of, requires_signature
 from ruststack.apigatewayv2.store import HttpApiStore
 from ruststack.aws import errors
@@ -19,7 +19,7 @@ from ruststack.service_resource import ServiceResource, SplitResource
 
 _CONTROL_PLANE = "/v2/"
 # Every operation RustStack's HTTP APIs have, by name.
-HANDLERS = {**operations.HANDLERS, **authorizer_operations.HANDLERS}
+HANDLERS = {**operations.HANDLERS, **authorizer_operations.HANDLERS, **import_operations.HANDLERS}
 
 
 def _path_of(request: Any) -> str:

@@ -21,6 +21,7 @@ IMPLEMENTED = sorted(
     CreateIntegration GetIntegration GetIntegrations UpdateIntegration DeleteIntegration CreateStage GetStage
     GetStages UpdateStage DeleteStage CreateDeployment GetDeployment GetDeployments DeleteDeployment TagResource
     UntagResource GetTags CreateAuthorizer GetAuthorizer GetAuthorizers UpdateAuthorizer DeleteAuthorizer
+    ImportApi ReimportApi ExportApi
     """.split()
 )
 MISSING = sorted(set(MODEL.operation_names) - set(IMPLEMENTED))
