@@ -35,6 +35,8 @@ setup(
             "requests>=2.31",
             "flask>=3.0",
             "apig-wsgi>=2.18.0",
+            "mangum>=0.17",
+            "asgiref>=3.7",
             "pynamodb>=6.0",
             "ruff>=0.6",
             "mypy>=1.10",
