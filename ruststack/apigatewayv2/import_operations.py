@@ -5,6 +5,7 @@ definitions (see L{ruststack.apigatewayv2.openapi}).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ruststack.apigatewayv2 import openapi
@@ -48,6 +49,8 @@ def _apply(api: HttpApi, definition: openapi.Definition) -> None:
     """
     api.routes, api.integrations, api.authorizers = {}, {}, {}
     ids = {}
+    # One integration per distinct definition, as CloudFormation's Body makes them.
+    made: dict[str, str] = {}
     for name, spec in definition.authorizers.items():
         authorizer = {"AuthorizerId": new_id(6), **spec}
         if authorizer["AuthorizerType"] == "REQUEST":
@@ -60,7 +63,10 @@ def _apply(api: HttpApi, definition: openapi.Definition) -> None:
         name = params.pop("AuthorizerName", None)
         if name is not None:
             params["AuthorizerId"] = ids[name]
-        if imported.integration is not None:
+        spec = json.dumps(imported.integration, sort_keys=True)
+        if imported.integration is not None and spec in made:
+            params["Target"] = made[spec]
+        elif imported.integration is not None:
             integration: Document = {
                 "ConnectionType": "INTERNET",
                 "IntegrationId": new_id(7),
@@ -72,7 +78,7 @@ def _apply(api: HttpApi, definition: openapi.Definition) -> None:
                 integration.setdefault("IntegrationMethod", "POST")
             _check_integration(integration)
             api.integrations[integration["IntegrationId"]] = integration
-            params["Target"] = f"integrations/{integration['IntegrationId']}"
+            params["Target"] = made[spec] = f"integrations/{integration['IntegrationId']}"
         route = _new_route(imported.key, params)
         _check_route(api, route)
         api.routes[route["RouteId"]] = route

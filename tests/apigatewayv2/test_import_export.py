@@ -126,6 +126,9 @@ def test_an_imported_yaml_definition_makes_routes_integrations_and_authorizers(a
     assert routes["GET /pets/{id}"]["OperationName"] == "getPet"
     target = routes["GET /pets/{id}"]["Target"].partition("/")[2]
     integration = apigw2.get_integration(ApiId=api["ApiId"], IntegrationId=target)
+    # Routes with the same integration share one.
+    assert routes["POST /custom"]["Target"] == routes["GET /pets/{id}"]["Target"] != routes["ANY /private"]["Target"]
+    assert len(apigw2.get_integrations(ApiId=api["ApiId"])["Items"]) == 2
     assert (integration["IntegrationType"], integration["IntegrationUri"], integration["PayloadFormatVersion"]) == (
         "AWS_PROXY",
         FUNCTION,
