@@ -63,9 +63,9 @@ def _apply(api: HttpApi, definition: openapi.Definition) -> None:
         name = params.pop("AuthorizerName", None)
         if name is not None:
             params["AuthorizerId"] = ids[name]
-        spec = json.dumps(imported.integration, sort_keys=True)
-        if imported.integration is not None and spec in made:
-            params["Target"] = made[spec]
+        signature = json.dumps(imported.integration, sort_keys=True)
+        if imported.integration is not None and signature in made:
+            params["Target"] = made[signature]
         elif imported.integration is not None:
             integration: Document = {
                 "ConnectionType": "INTERNET",
@@ -78,7 +78,7 @@ def _apply(api: HttpApi, definition: openapi.Definition) -> None:
                 integration.setdefault("IntegrationMethod", "POST")
             _check_integration(integration)
             api.integrations[integration["IntegrationId"]] = integration
-            params["Target"] = made[spec] = f"integrations/{integration['IntegrationId']}"
+            params["Target"] = made[signature] = f"integrations/{integration['IntegrationId']}"
         route = _new_route(imported.key, params)
         _check_route(api, route)
         api.routes[route["RouteId"]] = route
