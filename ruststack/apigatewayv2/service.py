@@ -6,6 +6,7 @@ docstring).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from zope.interface import implementer
@@ -78,6 +79,14 @@ class HttpApiService:
         self.store.reset()
 
     def render_error(self, request: Any, error: errors.AwsError) -> bytes:
+        if self._is_execute(request):
+            # The edge refused an AWS_IAM route's signature: the data plane's
+            # own answer, {"message": ...}, "Forbidden" when unsigned.
+            unsigned = error.code == "MissingAuthenticationTokenException"
+            request.setResponseCode(error.status)
+            request.responseHeaders.removeHeader(b"server")
+            request.setHeader(b"content-type", b"application/json")
+            return json.dumps({"message": "Forbidden" if unsigned else error.message}).encode()
         return self.control_plane.render_error(request, error)
 
     def auth_error(self, failure: Any) -> errors.AwsError:
