@@ -8,6 +8,7 @@ fetch refused as an invalid token.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import jwt
 import pytest
@@ -38,12 +39,13 @@ class FakeFetch:
 
     def __call__(self, url: str):
         self.urls.append(url)
+        answer: dict[str, Any]
         if url.endswith("/.well-known/openid-configuration"):
             answer = {"jwks_uri": f"{ISSUER}/keys"}
         else:
             answer = {"keys": list(self.published)}
         if self.hold:
-            waiting = defer.Deferred()
+            waiting: defer.Deferred[dict[str, Any]] = defer.Deferred()
             self.pending.append(waiting)
             return waiting
         return defer.succeed(answer)
