@@ -21,6 +21,7 @@ setup(
         "awscrt>=0.21.0",
         "awslambdaric>=3.0.0",
         "PyYAML>=6.0",
+        "PyJWT[crypto]>=2.8.0",
         "aws-sam-translator>=1.90.0",
     ],
     extras_require={
@@ -34,6 +35,8 @@ setup(
             "requests>=2.31",
             "flask>=3.0",
             "apig-wsgi>=2.18.0",
+            "mangum>=0.17",
+            "asgiref>=3.7",
             "pynamodb>=6.0",
             "ruff>=0.6",
             "mypy>=1.10",

@@ -33,6 +33,8 @@ MODULES = {
     "dynamodb": "ruststack.dynamodb.service",
     "lambda": "ruststack.awslambda.service",
     "apigateway": "ruststack.apigateway.service",
+    "apigatewayv2": "ruststack.apigatewayv2.service",
+    "iam": "ruststack.iam.service",
     "logs": "ruststack.cloudwatchlogs.service",
 }
 

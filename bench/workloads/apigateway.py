@@ -3,6 +3,10 @@ Issue 6's target: a warm HTTP request through API Gateway -> Lambda ->
 Flask -> DynamoDB GetItem, with the example app (examples/flask_app, deployed
 by its own deploy script): p50 < 10 ms at one client, >= 150 requests/s at
 eight. No peer runs this journey without Docker; the targets are absolute.
+
+Issue 15's: the same function behind an HTTP API (quick create: a $default
+route to a payload format 2.0 integration) measured in the same run: p50
+under 4 ms warm, at least 400 requests/s at eight clients.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import json
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import boto3
 
 from bench.context import Context
 from bench.harness import Goal
@@ -47,28 +53,51 @@ def get_note(url: str, index: int):
     return op
 
 
-def _deploy(server: Server) -> str:
-    deployment = _deploy_module().deploy(server.url, name="bench-notes")
+def _deploy(server: Server) -> tuple[str, str]:
+    """
+    The example deployed behind a REST API and, the same function, behind
+    an HTTP API: their URLs (path form).
+    """
+    module = _deploy_module()
+    deployment = module.deploy(server.url, name="bench-notes")
     client = RawClient(deployment.url, None)
     path = urlsplit(deployment.url).path + f"notes/{NOTE}"
     client.call("PUT", path, expect=201, headers={"content-type": "application/json"}, body=b'{"title": "bench"}')
     get_note(deployment.url, 0)(0)
-    return deployment.url
+    clients = module._clients(server.url, "us-east-1")
+    function_arn = clients["lambda"].get_function(FunctionName=deployment.function_name)["Configuration"]["FunctionArn"]
+    # As the deploy script's clients: any key does for a local emulator.
+    apigw2 = boto3.session.Session(
+        region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
+    ).client("apigatewayv2", endpoint_url=server.url)
+    api_id = apigw2.create_api(Name="bench-notes-http", ProtocolType="HTTP", Target=function_arn)["ApiId"]
+    clients["lambda"].add_permission(
+        FunctionName=function_arn,
+        StatementId=f"apigateway-{api_id}",
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:us-east-1:{function_arn.split(':')[4]}:{api_id}/*",
+    )
+    http_url = f"{server.url.rstrip('/')}/restapis/{api_id}/$default/_user_request_/"
+    get_note(http_url, 0)(0)
+    return deployment.url, http_url
 
 
 def run(ctx: Context) -> None:
-    rust: Server | str = ctx.start(start_ruststack, ("s3", "dynamodb", "lambda", "apigateway"), ctx.folder)
+    services = ("s3", "dynamodb", "lambda", "apigateway", "apigatewayv2", "iam")
+    rust: Server | str = ctx.start(start_ruststack, services, ctx.folder)
+    url = http_url = ""
     if isinstance(rust, Server):
         try:
             ctx.log("deploying examples/flask_app (pip installs its requirements into the zip)")
-            url = _deploy(rust)
+            url, http_url = _deploy(rust)
         except Exception as e:
             rust = f"deploying the example failed: {type(e).__name__}: {e}"[:500]
 
-    def target(clients: int):
+    def target(clients: int, at: str | None = None):
         if isinstance(rust, str):
             return {"ruststack": rust}
-        return {"ruststack": (rust, partial(run_load, partial(get_note, url), clients, ctx.duration))}
+        return {"ruststack": (rust, partial(run_load, partial(get_note, at or url), clients, ctx.duration))}
 
     ctx.compare(
         "apigateway Flask GetItem x1",
@@ -83,5 +112,22 @@ def run(ctx: Context) -> None:
         "rate",
         target(8),
         [Goal(">= 150 req/s", "rate", at_least=150)],
+        "the same from 8 client processes",
+    )
+    ctx.compare(
+        "apigatewayv2 Flask GetItem x1",
+        "p50_ms",
+        target(1, http_url),
+        [Goal("p50 < 4 ms", "p50_ms", below=4)],
+        "GET /notes/{id} through an HTTP API (quick create, payload 2.0, path form), warm, one client",
+        warmup={"ruststack": lambda: run_load(partial(get_note, http_url), 8, 1.0)}
+        if not isinstance(rust, str)
+        else None,
+    )
+    ctx.compare(
+        "apigatewayv2 Flask GetItem x8",
+        "rate",
+        target(8, http_url),
+        [Goal(">= 400 req/s", "rate", at_least=400)],
         "the same from 8 client processes",
     )

@@ -29,28 +29,24 @@ from twisted.python.failure import Failure
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from ruststack.apigateway import proxy
-from ruststack.apigateway.execute import function_of
-from ruststack.apigateway.lambda_caller import SERVICE_PRINCIPAL
+from ruststack.apigateway import lambda_authorizer, proxy
 from ruststack.apigateway.model import ApiResource, Method
 from ruststack.apigateway.routing import Route as V1Route
+from ruststack.apigatewayv2 import cors, http_proxy
+from ruststack.apigatewayv2.authorize import Authorizers, Authorizing, Refused
+from ruststack.apigatewayv2.lambda_target import CannotAssumeRole, invoke_source, lambda_function
 from ruststack.apigatewayv2.model import Document, HttpApi
 from ruststack.apigatewayv2.routes import Selected
 from ruststack.apigatewayv2.store import HttpApiStore
 from ruststack.aws.errors import AwsError
 from ruststack.awslambda import url_events
 from ruststack.edge import sent_header_name
-from ruststack.interfaces import ILambdaInvoker, InvokeSource
+from ruststack.interfaces import ILambdaInvoker
 
 log = Logger()
 
 _HOST_FORM = re.compile(r"^([a-z0-9]+)\.execute-api\.", re.I)
 _PATH_FORM = re.compile(r"^/restapis/([^/]+)/([^/]+)/_user_request_(/.*)?$")
-_FUNCTION_ARN = re.compile(
-    r"^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+)(?::([A-Za-z0-9_$-]+))?$"
-)
-_ROLE = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role/.+$")
-_STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
 DEFAULT_STAGE = "$default"
 # HTTP APIs' payload quota ("Quotas for HTTP APIs": 10 MB).
 MAX_PAYLOAD = 10 * 1024 * 1024
@@ -111,19 +107,6 @@ def locate(store: HttpApiStore, host: str, path: str) -> Located | None:
     return Located(api, stage, below, below if stage_name == DEFAULT_STAGE else f"/{by_path.group(2)}{below}")
 
 
-def lambda_function(uri: str, stage_variables: dict[str, str]) -> tuple[str, str | None] | None:
-    """
-    The function ARN and qualifier an integration URI names: a function ARN
-    (as HTTP APIs take it) or the REST APIs' invocation URI;
-    C{${stageVariables.x}} substituted.
-    """
-    uri = _STAGE_VARIABLE.sub(lambda m: stage_variables.get(m.group(1), ""), uri)
-    found = _FUNCTION_ARN.match(uri)
-    if found:
-        return found.group(1), found.group(2)
-    return function_of(uri, stage_variables)
-
-
 def source_arn(api: HttpApi, stage: str, method: str, selected: Selected) -> str:
     """
     The resource API Gateway invokes for (C{aws:SourceArn}):
@@ -145,9 +128,13 @@ class _Exchange:
     request: Any
     request_id: str
     gone: bool = False
+    # The API's CORS configuration and the request's Origin, when it has one.
+    cors: tuple[dict[str, Any], str | None] | None = None
 
     def answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         request = self.request
+        if self.cors is not None:
+            headers = cors.response_headers(self.cors[0], self.cors[1], headers)
         request.setResponseCode(status)
         response_headers = request.responseHeaders
         response_headers.removeHeader(b"server")
@@ -164,16 +151,53 @@ class _Exchange:
             request.write(body)
         request.finish()
 
-    def gateway_error(self, status: int, message: str) -> None:
+    def gateway_error(self, status: int, message: str, headers: list[tuple[str, str]] | None = None) -> None:
         """
         One of the HTTP API's own answers.
         """
-        self.answer(status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode())
+        headers = [("Content-Type", "application/json"), *(headers or [])]
+        self.answer(status, headers, json.dumps({"message": message}).encode())
 
 
 def _apigw_request_id() -> str:
     # apigw-requestid / requestContext.requestId: "JKJaXmPLvHcESHA=".
     return base64.b64encode(os.urandom(11)).decode("ascii")
+
+
+@attrs.frozen
+class _Served:
+    """
+    What a request is served by: its API and stage, the deployment's
+    route (and its selection) and integration, and the request as the
+    events need it.
+    """
+
+    api: HttpApi
+    stage: Document
+    authorizers: dict[str, Document]
+    selected: Selected
+    route: Document
+    integration: Document
+    variables: dict[str, str]
+    url_request: url_events.UrlRequest
+    below: str
+
+    @property
+    def version(self) -> str:
+        return str(self.integration.get("PayloadFormatVersion", "2.0"))
+
+    def event_v2(self) -> dict[str, Any]:
+        return url_events.build_event(
+            self.url_request,
+            self.api.account,
+            route_key=self.selected.key.key,
+            stage=self.stage["StageName"],
+            path_parameters=self.selected.path_parameters,
+            stage_variables=self.variables,
+        )
+
+    def event_v1(self) -> dict[str, Any]:
+        return event_v1(self.url_request, self.api, self.stage["StageName"], self.selected, self.variables)
 
 
 class HttpApiResource(Resource):
@@ -186,11 +210,18 @@ class HttpApiResource(Resource):
 
     isLeaf = True
 
-    def __init__(self, store: HttpApiStore, invoker: Callable[[], ILambdaInvoker | None], clock: IReactorTime) -> None:
+    def __init__(
+        self,
+        store: HttpApiStore,
+        invoker: Callable[[], ILambdaInvoker | None],
+        clock: IReactorTime,
+        authorizers: Authorizers | None = None,
+    ) -> None:
         super().__init__()
         self.store = store
         self.invoker = invoker
         self.clock = clock
+        self.authorizers = authorizers or Authorizers(clock)
 
     def render(self, request) -> bytes | int:
         now = self.clock.seconds()
@@ -203,30 +234,43 @@ class HttpApiResource(Resource):
         if located is None or deployment is None:
             exchange.gateway_error(404, "Not Found")
             return NOT_DONE_YET
+        api, stage = located.api, located.stage
+        configuration = api.document.get("CorsConfiguration")
+        if configuration:
+            lowered = {
+                name.decode("latin-1").lower(): values[-1].decode("latin-1")
+                for name, values in request.requestHeaders.getAllRawHeaders()
+            }
+            if cors.is_preflight(method, lowered):
+                exchange.answer(204, cors.preflight_headers(configuration, lowered), b"")
+                return NOT_DONE_YET
+            exchange.cors = (configuration, lowered.get("origin"))
         selected = deployment.snapshot.table().select(method, located.below)
         if selected is None:
             exchange.gateway_error(404, "Not Found")
             return NOT_DONE_YET
-        api, stage = located.api, located.stage
         route = deployment.snapshot.routes[selected.route_id]
         integration_id = (route.get("Target") or "").partition("/")[2]
         integration = deployment.snapshot.integrations.get(integration_id)
-        variables = dict(stage.get("StageVariables") or {})
-        function = None
-        if integration is not None and integration.get("IntegrationType") == "AWS_PROXY":
-            function = lambda_function(integration.get("IntegrationUri") or "", variables)
-        invoker = self.invoker()
-        if integration is None or function is None or invoker is None:
+        kind = integration.get("IntegrationType") if integration is not None else None
+        if integration is None or kind not in ("AWS_PROXY", "HTTP_PROXY"):
             log.warn(
-                "{api}/{stage} {route}: only Lambda proxy integrations are served (have {integration}; Lambda {state})",
+                "{api}/{stage} {route}: only Lambda and HTTP proxy integrations are served (have {integration})",
                 api=api.id,
                 stage=stage["StageName"],
                 route=selected.key.key,
                 integration=integration,
-                state="running" if invoker is not None else "not running",
             )
             exchange.gateway_error(500, "Internal Server Error")
             return NOT_DONE_YET
+        signer = None
+        if route.get("AuthorizationType") == "AWS_IAM":
+            # The edge has checked the signature (with --auth verify); an
+            # unsigned request is refused.
+            signer = _signer(request)
+            if signer is None:
+                exchange.gateway_error(403, "Forbidden")
+                return NOT_DONE_YET
         body = _read_body(request)
         if body is None:
             exchange.gateway_error(413, "Request Entity Too Large")
@@ -243,23 +287,20 @@ class HttpApiResource(Resource):
             domain_name=host.split(":", 1)[0] or f"{api.id}.execute-api.localhost",
             request_id=exchange.request_id,
             received_at=now,
+            iam=signer,
         )
-        version = integration.get("PayloadFormatVersion", "2.0")
-        if version == "2.0":
-            event = url_events.build_event(
-                url_request,
-                api.account,
-                route_key=selected.key.key,
-                stage=stage["StageName"],
-                path_parameters=selected.path_parameters,
-                stage_variables=variables,
-            )
-        else:
-            event = event_v1(url_request, api, stage["StageName"], selected, variables)
-        arn = source_arn(api, stage["StageName"], method, selected)
-        serving = defer.ensureDeferred(
-            self._serve(exchange, invoker, api, integration, function, arn, version, json.dumps(event).encode())
+        served = _Served(
+            api,
+            stage,
+            deployment.snapshot.authorizers,
+            selected,
+            route,
+            integration,
+            dict(stage.get("StageVariables") or {}),
+            url_request,
+            located.below,
         )
+        serving = defer.ensureDeferred(self._serve(exchange, served))
 
         def lost(_reason: Failure) -> None:
             exchange.gone = True
@@ -269,7 +310,97 @@ class HttpApiResource(Resource):
         serving.addErrback(self._failed, exchange, api.id)
         return NOT_DONE_YET
 
-    async def _serve(
+    async def _serve(self, exchange: _Exchange, served: _Served) -> None:
+        api, stage = served.api, served.stage
+        method = served.url_request.method
+        arn = source_arn(api, stage["StageName"], method, served.selected)
+        invoker = self.invoker()
+        event: dict[str, Any] | None = None
+        if served.route.get("AuthorizationType") in ("JWT", "CUSTOM"):
+            event = served.event_v2()
+            route_arn = lambda_authorizer.method_arn(
+                api.region, api.account, api.id, stage["StageName"], method, served.below
+            )
+            authorizing = Authorizing(
+                api, served.authorizers, served.route, route_arn, event, served.event_v1, served.version
+            )
+            try:
+                found = await self.authorizers.authorize(authorizing, invoker)
+            except Refused as refused:
+                if not exchange.gone:
+                    extra = [("www-authenticate", refused.challenge)] if refused.challenge else []
+                    exchange.gateway_error(refused.status, refused.message, extra)
+                return
+        else:
+            found = None
+        if exchange.gone:
+            return
+        integration = served.integration
+        if integration["IntegrationType"] == "HTTP_PROXY":
+            await self._proxy(exchange, served)
+            return
+        function = lambda_function(integration.get("IntegrationUri") or "", served.variables)
+        if function is None or invoker is None:
+            log.warn(
+                "{api}/{stage}: no Lambda function to call (have {uri}; Lambda {state})",
+                api=api.id,
+                stage=stage["StageName"],
+                uri=integration.get("IntegrationUri"),
+                state="running" if invoker is not None else "not running",
+            )
+            exchange.gateway_error(500, "Internal Server Error")
+            return
+        if served.version == "2.0":
+            event = event if event is not None else served.event_v2()
+        else:
+            event = served.event_v1()
+        if found is not None:
+            event["requestContext"]["authorizer"] = found
+        await self._invoke(
+            exchange, invoker, api, integration, function, arn, served.version, json.dumps(event).encode()
+        )
+
+    async def _proxy(self, exchange: _Exchange, served: _Served) -> None:
+        integration = served.integration
+        url = http_proxy.target_url(
+            integration.get("IntegrationUri") or "",
+            served.selected.path_parameters,
+            served.variables,
+            served.below,
+            served.url_request.raw_query,
+            served.selected.key.is_default,
+        )
+        method = integration.get("IntegrationMethod") or "ANY"
+        method = served.url_request.method if method == "ANY" else method
+        timeout = float(integration.get("TimeoutInMillis") or 30000) / 1000.0
+        forwarding = defer.ensureDeferred(
+            http_proxy.forward(method, url, served.url_request.headers, served.url_request.body, self.clock)
+        )
+        # Cancelling treq fails the request with its own error (not always
+        # CancelledError): whether it timed out is known here.
+        timed_out: list[bool] = []
+
+        def expire() -> None:
+            timed_out.append(True)
+            forwarding.cancel()
+
+        expiry = self.clock.callLater(timeout, expire)
+        try:
+            status, headers, body = await forwarding
+        except Exception as e:
+            if not exchange.gone and timed_out:
+                exchange.gateway_error(504, "Gateway Timeout")
+            elif not exchange.gone:
+                log.warn("{api}: the HTTP integration {url} failed: {error}", api=served.api.id, url=url, error=e)
+                exchange.gateway_error(500, "Internal Server Error")
+            return
+        finally:
+            if expiry.active():
+                expiry.cancel()
+        if not exchange.gone:
+            exchange.answer(status, headers, body)
+
+    async def _invoke(
         self,
         exchange: _Exchange,
         invoker: ILambdaInvoker,
@@ -281,17 +412,14 @@ class HttpApiResource(Resource):
         payload: bytes,
     ) -> None:
         name, qualifier = function
-        credentials = integration.get("CredentialsArn")
-        source: InvokeSource | None = InvokeSource(SERVICE_PRINCIPAL, arn)
-        if credentials:
+        try:
+            source = invoke_source(api.account, integration.get("CredentialsArn"), arn)
+        except CannotAssumeRole as e:
             # With an execution role of the API's own account, API Gateway
             # calls as that role; it can use no other.
-            role = _ROLE.match(credentials)
-            if role is None or role.group("account") != api.account:
-                log.warn("{api}: API Gateway cannot assume the role {role}", api=api.id, role=credentials)
-                exchange.gateway_error(500, "Internal Server Error")
-                return
-            source = None
+            log.warn("{api}: API Gateway cannot assume the role {role}", api=api.id, role=str(e))
+            exchange.gateway_error(500, "Internal Server Error")
+            return
         invocation = defer.maybeDeferred(
             invoker.invoke, api.account, api.region, name, payload, qualifier, source=source
         )
@@ -396,6 +524,30 @@ def event_v1(
             event["body"] = base64.b64encode(request.body).decode("ascii")
             event["isBase64Encoded"] = True
     return event
+
+
+def _signer(request) -> tuple[str, str] | None:
+    # The (access key, account) of a SigV4-signed request.
+    caller = getattr(request, "caller", None)
+    if caller is None or getattr(request, "signature", None) is None:
+        return None
+    return caller.access_key, caller.account
+
+
+def requires_signature(store: HttpApiStore, request: Any) -> bool:
+    """
+    Whether C{request} is for an C{AWS_IAM} route, which the edge must
+    authenticate (every other stage request is public).
+    """
+    path = request.uri.decode("latin-1").partition("?")[0]
+    located = locate(store, (request.getHeader(b"host") or b"").decode("latin-1"), path)
+    deployment = located.api.deployments.get(located.stage.get("DeploymentId") or "") if located else None
+    if located is None or deployment is None:
+        return False
+    selected = deployment.snapshot.table().select(request.method.decode("latin-1"), located.below)
+    if selected is None:
+        return False
+    return deployment.snapshot.routes[selected.route_id].get("AuthorizationType") == "AWS_IAM"
 
 
 def _read_body(request) -> bytes | None:

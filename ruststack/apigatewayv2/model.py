@@ -37,6 +37,7 @@ class Snapshot:
 
     routes: dict[str, Document]
     integrations: dict[str, Document]
+    authorizers: dict[str, Document] = attrs.field(factory=dict)
     _table: RouteTable | None = attrs.field(default=None, init=False, eq=False, repr=False)
 
     def table(self) -> RouteTable:
@@ -73,11 +74,13 @@ class HttpApi:
     integrations: dict[str, Document] = attrs.field(factory=dict)
     stages: dict[str, Document] = attrs.field(factory=dict)
     deployments: dict[str, Deployment] = attrs.field(factory=dict)
+    authorizers: dict[str, Document] = attrs.field(factory=dict)
 
     def snapshot(self) -> Snapshot:
         return Snapshot(
             {rid: dict(route) for rid, route in self.routes.items()},
             {iid: dict(integration) for iid, integration in self.integrations.items()},
+            {aid: dict(authorizer) for aid, authorizer in self.authorizers.items()},
         )
 
     def arn(self) -> str:
@@ -93,8 +96,14 @@ class HttpApi:
             "routes": self.routes,
             "integrations": self.integrations,
             "stages": self.stages,
+            "authorizers": self.authorizers,
             "deployments": [
-                {"document": d.document, "routes": d.snapshot.routes, "integrations": d.snapshot.integrations}
+                {
+                    "document": d.document,
+                    "routes": d.snapshot.routes,
+                    "integrations": d.snapshot.integrations,
+                    "authorizers": d.snapshot.authorizers,
+                }
                 for d in self.deployments.values()
             ],
         }
@@ -102,7 +111,8 @@ class HttpApi:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> HttpApi:
         deployments = [
-            Deployment(d["document"], Snapshot(d["routes"], d["integrations"])) for d in state["deployments"]
+            Deployment(d["document"], Snapshot(d["routes"], d["integrations"], d.get("authorizers", {})))
+            for d in state["deployments"]
         ]
         return cls(
             id=state["id"],
@@ -114,4 +124,5 @@ class HttpApi:
             integrations=state["integrations"],
             stages=state["stages"],
             deployments={d.id: d for d in deployments},
+            authorizers=state.get("authorizers", {}),
         )

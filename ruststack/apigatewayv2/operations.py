@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from ruststack.apigatewayv2.model import Deployment, Document, HttpApi, new_id
+from ruststack.apigatewayv2.route_authorization import route_authorization_error
 from ruststack.apigatewayv2.routes import DEFAULT_ROUTE, InvalidRouteKey, parse_route_key
 from ruststack.apigatewayv2.store import HttpApiStore
 from ruststack.aws.errors import AwsError
@@ -262,8 +263,9 @@ def _check_route(api: HttpApi, route: Document, route_id: str | None = None) -> 
         match = _TARGET.match(target)
         if match is None or match.group(1) not in api.integrations:
             raise bad_request(f"Invalid target specified: {target}")
-    if route.get("AuthorizationType") not in ("NONE", None):
-        raise bad_request(f"Invalid authorization type {route['AuthorizationType']}: RustStack serves NONE only")
+    error = route_authorization_error(api.authorizers, route)
+    if error is not None:
+        raise bad_request(error)
     for other in api.routes.values():
         if other["RouteKey"] == route["RouteKey"] and other["RouteId"] != route_id:
             raise conflict(f"Unable to create route. A route with key '{route['RouteKey']}' already exists")
@@ -301,6 +303,10 @@ async def update_route(call: Call, params: dict[str, Any]) -> Document:
     if "RouteKey" in params:
         updated["RouteKey"] = _route_key(params["RouteKey"])
     _set(updated, params, _ROUTE_MEMBERS)
+    if updated.get("AuthorizationType") in ("NONE", "AWS_IAM") and "AuthorizerId" not in params:
+        # A route that no longer uses an authorizer forgets it.
+        updated.pop("AuthorizerId", None)
+        updated.pop("AuthorizationScopes", None)
     _check_route(api, updated, route["RouteId"])
     api.routes[route["RouteId"]] = updated
     _changed(call, api)

@@ -6,18 +6,21 @@ docstring).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from zope.interface import implementer
 
-from ruststack.apigatewayv2 import operations
-from ruststack.apigatewayv2.execute import HttpApiResource, api_id_of
+from ruststack.apigatewayv2 import authorizer_operations, import_operations, operations
+from ruststack.apigatewayv2.execute import HttpApiResource, api_id_of, requires_signature
 from ruststack.apigatewayv2.store import HttpApiStore
 from ruststack.aws import errors
 from ruststack.interfaces import RUNNING, IAwsService, ILambdaInvoker, IPublicRequests, ServiceStatus
 from ruststack.service_resource import ServiceResource, SplitResource
 
 _CONTROL_PLANE = "/v2/"
+# Every operation RustStack's HTTP APIs have, by name.
+HANDLERS = {**operations.HANDLERS, **authorizer_operations.HANDLERS, **import_operations.HANDLERS}
 
 
 def _path_of(request: Any) -> str:
@@ -40,7 +43,9 @@ class HttpApiService:
         self.store = store
         self._services = services
         self.control_plane = ServiceResource(
-            operations.PROTOCOL, operations.HANDLERS, operations.context_of(store, clock, edge_url)
+            operations.PROTOCOL,
+            HANDLERS,
+            operations.context_of(store, clock, edge_url),
         )
         execute = HttpApiResource(store, self._invoker, clock)
         self.resource = SplitResource(self.control_plane, execute, self._is_execute)
@@ -63,8 +68,9 @@ class HttpApiService:
         return api_id is not None and api_id in self.store.apis
 
     def is_public(self, request: Any) -> bool:
-        # Routes are served unsigned (authorization NONE).
-        return self._is_execute(request)
+        # Routes are served unsigned, but for AWS_IAM ones, which the edge
+        # authenticates like any call.
+        return self._is_execute(request) and not requires_signature(self.store, request)
 
     def status(self) -> ServiceStatus:
         return RUNNING
@@ -73,6 +79,14 @@ class HttpApiService:
         self.store.reset()
 
     def render_error(self, request: Any, error: errors.AwsError) -> bytes:
+        if self._is_execute(request):
+            # The edge refused an AWS_IAM route's signature: the data plane's
+            # own answer, {"message": ...}, "Forbidden" when unsigned.
+            unsigned = error.code == "MissingAuthenticationTokenException"
+            request.setResponseCode(error.status)
+            request.responseHeaders.removeHeader(b"server")
+            request.setHeader(b"content-type", b"application/json")
+            return json.dumps({"message": "Forbidden" if unsigned else error.message}).encode()
         return self.control_plane.render_error(request, error)
 
     def auth_error(self, failure: Any) -> errors.AwsError:

@@ -229,6 +229,14 @@ def test_state_survives_a_restart_with_data_dir(tmp_path):
         api_id = client.create_api(Name="kept", ProtocolType="HTTP", Target=FUNCTION)["ApiId"]
         client.create_stage(ApiId=api_id, StageName="prod", StageVariables={"v": "1"})
         client.create_deployment(ApiId=api_id, StageName="prod")
+        authorizer_id = client.create_authorizer(
+            ApiId=api_id,
+            Name="jwt",
+            AuthorizerType="JWT",
+            IdentitySource=["$request.header.Authorization"],
+            JwtConfiguration={"Issuer": "https://issuer.example"},
+        )["AuthorizerId"]
+        client.update_api(ApiId=api_id, CorsConfiguration={"AllowOrigins": ["https://app.example"]})
     finally:
         process.stop()
     process = RustStackProcess.start("--services", "apigateway,apigatewayv2", "--data-dir", str(tmp_path))
@@ -236,7 +244,10 @@ def test_state_survives_a_restart_with_data_dir(tmp_path):
         client = process.client("apigatewayv2")
         assert client.get_api(ApiId=api_id)["Name"] == "kept"
         assert client.get_stage(ApiId=api_id, StageName="prod")["StageVariables"] == {"v": "1"}
-        assert len(client.get_deployments(ApiId=api_id)["Items"]) == 2
+        # The authorizer redeployed the AutoDeploy stage.
+        assert len(client.get_deployments(ApiId=api_id)["Items"]) == 3
         assert [r["RouteKey"] for r in client.get_routes(ApiId=api_id)["Items"]] == ["$default"]
+        assert client.get_authorizer(ApiId=api_id, AuthorizerId=authorizer_id)["Name"] == "jwt"
+        assert client.get_api(ApiId=api_id)["CorsConfiguration"] == {"AllowOrigins": ["https://app.example"]}
     finally:
         process.stop()

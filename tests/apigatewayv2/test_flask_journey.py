@@ -1,6 +1,7 @@
 """
 The journey on an HTTP API: the example Flask app (examples/flask_app,
-packaged by its deploy.py, behind apig-wsgi) on a real RustStack (S3,
+packaged by its deploy.py) behind apig-wsgi, and behind Mangum (ASGI-only:
+Flask wrapped in asgiref's WsgiToAsgi, as people do), on a real RustStack (S3,
 DynamoDB Local, Lambda with the real runtime interface client) behind an
 HTTP API made by quick create (a $default route to a payload format 2.0
 Lambda integration, a $default stage), driven over HTTP with requests; each
@@ -10,6 +11,9 @@ client (against its own table and bucket in the same RustStack).
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 import requests
 
@@ -18,6 +22,17 @@ from tests.apigateway import flask_app
 
 SERVICES = ("s3", "dynamodb", "lambda", "apigateway", "apigatewayv2", "iam")
 NAME = "flask-http"
+# The Mangum variant: the same app, another handler module and its packages.
+MANGUM_HANDLER = """
+from asgiref.wsgi import WsgiToAsgi
+from mangum import Mangum
+
+from app import app
+
+handler = Mangum(WsgiToAsgi(app), lifespan="off")
+"""
+# app.py imports apig_wsgi for its own handler.
+MANGUM_REQUIREMENTS = "flask>=3.0\napig-wsgi>=2.18.0\nmangum>=0.17\nasgiref>=3.7\n"
 
 
 @pytest.fixture(scope="module")
@@ -32,23 +47,42 @@ def deploy_module():
     return flask_app.load("deploy", {})
 
 
+def _mangum_package(deploy_module, tmp_path_factory) -> bytes:
+    requirements = tmp_path_factory.mktemp("mangum") / "requirements.txt"
+    requirements.write_text(MANGUM_REQUIREMENTS)
+    buffer = io.BytesIO(deploy_module.package(str(requirements)))
+    with zipfile.ZipFile(buffer, "a") as archive:
+        archive.writestr("mangum_handler.py", MANGUM_HANDLER)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module", params=["apig-wsgi", "mangum"])
+def adapter(request) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def url(stack, deploy_module) -> str:
+def url(stack, deploy_module, adapter, tmp_path_factory) -> str:
     """
     The app deployed behind an HTTP API; the $default stage's URL (path form).
     """
+    name = NAME if adapter == "apig-wsgi" else f"{NAME}-mangum"
     clients = deploy_module._clients(stack.endpoint_url, stack.region)
-    table, bucket = f"{NAME}-notes", f"{NAME}-files"
+    table, bucket = f"{name}-notes", f"{name}-files"
     deploy_module._ensure_bucket(clients["s3"], bucket, stack.region)
     deploy_module._ensure_table(clients["dynamodb"], table)
+    code = deploy_module.package() if adapter == "apig-wsgi" else _mangum_package(deploy_module, tmp_path_factory)
     function_arn = deploy_module._deploy_function(
         clients["lambda"],
-        NAME,
-        deploy_module.package(),
+        name,
+        code,
         {"TABLE_NAME": table, "BUCKET_NAME": bucket},
         role=deploy_module._ensure_role(clients["iam"], f"{NAME}-role"),
     )
-    api_id = stack.client("apigatewayv2").create_api(Name=NAME, ProtocolType="HTTP", Target=function_arn)["ApiId"]
+    if adapter == "mangum":
+        clients["lambda"].update_function_configuration(FunctionName=name, Handler="mangum_handler.handler")
+        clients["lambda"].get_waiter("function_updated_v2").wait(FunctionName=name)
+    api_id = stack.client("apigatewayv2").create_api(Name=name, ProtocolType="HTTP", Target=function_arn)["ApiId"]
     account = function_arn.split(":")[4]
     clients["lambda"].add_permission(
         FunctionName=function_arn,
@@ -135,8 +169,13 @@ def test_unicode_path_and_flask_404(url, local):
     assert missing.status_code == 404
 
 
-def test_unhandled_exception_is_500(url, local):
+def test_unhandled_exception_is_500(url, local, adapter):
     remote = requests.get(url + "boom", timeout=60)
-    assert (remote.status_code, remote.json()) == (500, {"message": "Internal Server Error"})
+    if adapter == "apig-wsgi":
+        # The exception leaves the handler: a function error.
+        assert (remote.status_code, remote.json()) == (500, {"message": "Internal Server Error"})
+    else:
+        # Mangum catches it and answers 500 itself.
+        assert (remote.status_code, remote.text) == (500, "Internal Server Error")
     with pytest.raises(RuntimeError):
         local.get("/boom")

@@ -68,3 +68,39 @@ def test_stages_are_served_unsigned(fresh):
     assert (stage.status_code, stage.json()) == (404, {"message": "Not Found"})
     stranger = fresh.client("apigatewayv2", aws_access_key_id="AKIANOBODY", aws_secret_access_key="x")
     assert error_of(stranger.get_api, ApiId=api_id)[0] == 403
+
+
+@pytest.mark.parametrize("tenants", ["verify"], indirect=True)
+def test_iam_routes_are_authenticated_by_the_edge(fresh):
+    import botocore.auth
+    import botocore.awsrequest
+    import botocore.credentials
+    import requests
+
+    alice = fresh.client("apigatewayv2", ALICE)
+    api_id = alice.create_api(Name="iam", ProtocolType="HTTP")["ApiId"]
+    # The integration: RustStack's own health page, over HTTP.
+    integration = alice.create_integration(
+        ApiId=api_id,
+        IntegrationType="HTTP_PROXY",
+        IntegrationMethod="GET",
+        IntegrationUri=f"{fresh.endpoint_url}/_ruststack/health",
+        PayloadFormatVersion="1.0",
+    )["IntegrationId"]
+    for key, kind in [("GET /private", "AWS_IAM"), ("GET /open", "NONE")]:
+        alice.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{integration}", AuthorizationType=kind)
+    alice.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    base = f"{fresh.endpoint_url}/restapis/{api_id}/$default/_user_request_"
+
+    def signed(secret: str) -> requests.Response:
+        request = botocore.awsrequest.AWSRequest(method="GET", url=f"{base}/private")
+        credentials = botocore.credentials.Credentials(fresh.keys[ALICE][0], secret)
+        botocore.auth.SigV4Auth(credentials, "execute-api", "us-east-1").add_auth(request)
+        return requests.get(f"{base}/private", headers=dict(request.headers.items()), timeout=60)
+
+    assert requests.get(f"{base}/open", timeout=60).status_code == 200
+    unsigned = requests.get(f"{base}/private", timeout=60)
+    assert (unsigned.status_code, unsigned.json()) == (403, {"message": "Forbidden"})
+    wrong = signed("not-the-secret")
+    assert wrong.status_code == 403 and wrong.json()["message"].startswith("The request signature we calculated")
+    assert signed(fresh.keys[ALICE][1]).status_code == 200
