@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 import attrs
 
 from ruststack.apigateway import authorizer_operations as authorizers
+from ruststack.apigateway import gateway_responses
 from ruststack.apigateway import resource_operations as resources
 from ruststack.apigateway import restapi_operations as restapis
 from ruststack.apigateway import stage_operations as stages
@@ -63,6 +64,11 @@ _OPERATIONS: dict[str, Operation] = {
     "GetStage": stages.get_stage,
     "UpdateStage": stages.update_stage,
     "DeleteStage": stages.delete_stage,
+    "PutGatewayResponse": gateway_responses.put_gateway_response,
+    "GetGatewayResponse": gateway_responses.get_gateway_response,
+    "GetGatewayResponses": gateway_responses.get_gateway_responses,
+    "UpdateGatewayResponse": gateway_responses.update_gateway_response,
+    "DeleteGatewayResponse": gateway_responses.delete_gateway_response,
 }
 # The model's URI labels -> the names the operations read them by.
 _LABELS = {
@@ -74,6 +80,7 @@ _LABELS = {
     "authorizerId": "authorizer",
     "deploymentId": "deployment",
     "stageName": "stage",
+    "responseType": "response_type",
 }
 # Operations whose payload is a document they read themselves (OpenAPI).
 _RAW_PAYLOAD = frozenset({"ImportRestApi", "PutRestApi"})
