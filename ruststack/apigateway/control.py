@@ -12,8 +12,8 @@ from urllib.parse import parse_qs
 
 import attrs
 
+from ruststack.apigateway import apikeys, gateway_responses, usage_plans
 from ruststack.apigateway import authorizer_operations as authorizers
-from ruststack.apigateway import gateway_responses
 from ruststack.apigateway import resource_operations as resources
 from ruststack.apigateway import restapi_operations as restapis
 from ruststack.apigateway import stage_operations as stages
@@ -69,6 +69,22 @@ _OPERATIONS: dict[str, Operation] = {
     "GetGatewayResponses": gateway_responses.get_gateway_responses,
     "UpdateGatewayResponse": gateway_responses.update_gateway_response,
     "DeleteGatewayResponse": gateway_responses.delete_gateway_response,
+    "CreateApiKey": apikeys.create_api_key,
+    "GetApiKey": apikeys.get_api_key,
+    "GetApiKeys": apikeys.get_api_keys,
+    "UpdateApiKey": apikeys.update_api_key,
+    "DeleteApiKey": apikeys.delete_api_key,
+    "ImportApiKeys": apikeys.import_api_keys,
+    "CreateUsagePlan": usage_plans.create_usage_plan,
+    "GetUsagePlan": usage_plans.get_usage_plan,
+    "GetUsagePlans": usage_plans.get_usage_plans,
+    "UpdateUsagePlan": usage_plans.update_usage_plan,
+    "DeleteUsagePlan": usage_plans.delete_usage_plan,
+    "CreateUsagePlanKey": usage_plans.create_usage_plan_key,
+    "GetUsagePlanKey": usage_plans.get_usage_plan_key,
+    "GetUsagePlanKeys": usage_plans.get_usage_plan_keys,
+    "DeleteUsagePlanKey": usage_plans.delete_usage_plan_key,
+    "GetUsage": usage_plans.get_usage,
 }
 # The model's URI labels -> the names the operations read them by.
 _LABELS = {
@@ -81,9 +97,12 @@ _LABELS = {
     "deploymentId": "deployment",
     "stageName": "stage",
     "responseType": "response_type",
+    "apiKey": "key",
+    "usagePlanId": "plan",
+    "keyId": "key_id",
 }
 # Operations whose payload is a document they read themselves (OpenAPI).
-_RAW_PAYLOAD = frozenset({"ImportRestApi", "PutRestApi"})
+_RAW_PAYLOAD = frozenset({"ImportRestApi", "PutRestApi", "ImportApiKeys"})
 
 PROTOCOL = Protocol.for_service("apigateway")
 

@@ -26,7 +26,7 @@ from twisted.python.failure import Failure
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from ruststack.apigateway import gateway_responses, lambda_authorizer, lambda_caller, proxy
+from ruststack.apigateway import gateway_responses, lambda_authorizer, lambda_caller, metering, proxy
 from ruststack.apigateway.extras import GatewayResponse
 from ruststack.apigateway.mock_integration import mock_response
 from ruststack.apigateway.model import RestApi
@@ -210,6 +210,7 @@ class ExecuteApiResource(Resource):
         self.invoker = invoker
         self.clock = clock
         self.answers = lambda_authorizer.AnswerCache(clock)
+        self.meter = metering.Meter(store.extras, clock, store.save)
 
     def render(self, request) -> bytes | int:
         now = self.clock.seconds()
@@ -322,6 +323,16 @@ class ExecuteApiResource(Resource):
                 exchange.gateway_error(refusal.status, refusal.message, refusal.error_type, refusal.key)
                 return
             event["requestContext"]["authorizer"] = grant
+        if route.method.api_key_required:
+            # The key's usage plan; the header even where the API says AUTHORIZER.
+            method_key = f"{route.resource.path}/{route.method.http_method}"
+            key = exchange.request.getHeader(b"x-api-key")
+            unmetered = self.meter.admit(
+                api.account, api.region, api.id, target.stage, method_key, key.decode("latin-1") if key else None
+            )
+            if unmetered is not None:
+                exchange.gateway_error(unmetered.status, unmetered.message, unmetered.error_type)
+                return
         if integration.type == "MOCK":
             content_type = (event["headers"] or {}).get("Content-Type", "")
             response = mock_response(integration, content_type)

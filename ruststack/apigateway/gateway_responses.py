@@ -56,6 +56,8 @@ _TYPE_OF_ERROR = {
     "AccessDeniedException": "ACCESS_DENIED",
     "AuthorizerConfigurationException": "AUTHORIZER_CONFIGURATION_ERROR",
     "ForbiddenException": "INVALID_API_KEY",
+    "TooManyRequestsException": "THROTTLED",
+    "LimitExceededException": "QUOTA_EXCEEDED",
 }
 _TYPE_OF_STATUS = {413: "REQUEST_TOO_LARGE", 504: "INTEGRATION_TIMEOUT"}
 _STATUS = re.compile(r"^[1-5]\d\d$")
