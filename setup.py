@@ -21,6 +21,7 @@ setup(
         "awscrt>=0.21.0",
         "awslambdaric>=3.0.0",
         "PyYAML>=6.0",
+        "jsonschema>=4.0",
         "aws-sam-translator>=1.90.0",
     ],
     extras_require={

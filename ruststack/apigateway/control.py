@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 import attrs
 
-from ruststack.apigateway import apikeys, gateway_responses, usage_plans
+from ruststack.apigateway import apikeys, gateway_responses, usage_plans, validation
 from ruststack.apigateway import authorizer_operations as authorizers
 from ruststack.apigateway import resource_operations as resources
 from ruststack.apigateway import restapi_operations as restapis
@@ -85,6 +85,17 @@ _OPERATIONS: dict[str, Operation] = {
     "GetUsagePlanKeys": usage_plans.get_usage_plan_keys,
     "DeleteUsagePlanKey": usage_plans.delete_usage_plan_key,
     "GetUsage": usage_plans.get_usage,
+    "CreateModel": validation.create_model,
+    "GetModel": validation.get_model,
+    "GetModels": validation.get_models,
+    "UpdateModel": validation.update_model,
+    "DeleteModel": validation.delete_model,
+    "GetModelTemplate": validation.get_model_template,
+    "CreateRequestValidator": validation.create_request_validator,
+    "GetRequestValidator": validation.get_request_validator,
+    "GetRequestValidators": validation.get_request_validators,
+    "UpdateRequestValidator": validation.update_request_validator,
+    "DeleteRequestValidator": validation.delete_request_validator,
 }
 # The model's URI labels -> the names the operations read them by.
 _LABELS = {
@@ -100,6 +111,8 @@ _LABELS = {
     "apiKey": "key",
     "usagePlanId": "plan",
     "keyId": "key_id",
+    "modelName": "model",
+    "requestValidatorId": "validator",
 }
 # Operations whose payload is a document they read themselves (OpenAPI).
 _RAW_PAYLOAD = frozenset({"ImportRestApi", "PutRestApi", "ImportApiKeys"})

@@ -26,7 +26,7 @@ from twisted.python.failure import Failure
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from ruststack.apigateway import gateway_responses, lambda_authorizer, lambda_caller, metering, proxy
+from ruststack.apigateway import gateway_responses, lambda_authorizer, lambda_caller, metering, proxy, validation
 from ruststack.apigateway.extras import GatewayResponse
 from ruststack.apigateway.mock_integration import mock_response
 from ruststack.apigateway.model import RestApi
@@ -211,6 +211,7 @@ class ExecuteApiResource(Resource):
         self.clock = clock
         self.answers = lambda_authorizer.AnswerCache(clock)
         self.meter = metering.Meter(store.extras, clock, store.save)
+        self.checks = validation.RequestChecks(store.extras)
 
     def render(self, request) -> bytes | int:
         now = self.clock.seconds()
@@ -332,6 +333,22 @@ class ExecuteApiResource(Resource):
             )
             if unmetered is not None:
                 exchange.gateway_error(unmetered.status, unmetered.message, unmetered.error_type)
+                return
+        if route.method.request_validator_id:
+            request = exchange.request
+            invalid = self.checks.check(
+                api.id,
+                route.method,
+                lambda name: request.requestHeaders.hasHeader(name.encode("latin-1")),
+                event.get("multiValueQueryStringParameters") or {},
+                (request.getHeader(b"content-type") or b"").decode("latin-1"),
+                validation.event_body(event),
+            )
+            if invalid is not None:
+                refused_as, response_type = invalid
+                exchange.gateway_error(
+                    refused_as.status, refused_as.message, refused_as.error_type, "message", response_type
+                )
                 return
         if integration.type == "MOCK":
             content_type = (event["headers"] or {}).get("Content-Type", "")

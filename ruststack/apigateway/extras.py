@@ -117,9 +117,12 @@ class ApiExtras:
     responses: dict[str, GatewayResponse] = attrs.field(factory=dict)
     models: dict[str, Model] = attrs.field(factory=dict)
     validators: dict[str, RequestValidator] = attrs.field(factory=dict)
+    # Whether API Gateway's own models (Empty, Error) were added.
+    default_models: bool = False
 
     def to_state(self) -> dict[str, Any]:
         return {
+            "defaultModels": self.default_models,
             "gatewayResponses": [r.to_json() for r in self.responses.values()],
             "models": [m.to_json() for m in self.models.values()],
             "requestValidators": [v.to_json() for v in self.validators.values()],
