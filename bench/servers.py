@@ -34,6 +34,7 @@ MODULES = {
     "lambda": "ruststack.awslambda.service",
     "apigateway": "ruststack.apigateway.service",
     "logs": "ruststack.cloudwatchlogs.service",
+    "iam": "ruststack.iam.service",
 }
 
 
