@@ -85,6 +85,7 @@ _OPERATIONS: dict[str, Operation] = {
     "GetUsagePlanKeys": usage_plans.get_usage_plan_keys,
     "DeleteUsagePlanKey": usage_plans.delete_usage_plan_key,
     "GetUsage": usage_plans.get_usage,
+    "UpdateUsage": usage_plans.update_usage,
     "CreateModel": validation.create_model,
     "GetModel": validation.get_model,
     "GetModels": validation.get_models,

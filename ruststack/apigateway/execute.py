@@ -26,7 +26,8 @@ from twisted.python.failure import Failure
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from ruststack.apigateway import gateway_responses, lambda_authorizer, lambda_caller, metering, proxy, validation
+from ruststack.apigateway import gateway_responses, lambda_authorizer, lambda_caller, proxy
+from ruststack.apigateway.admission import Admission
 from ruststack.apigateway.extras import GatewayResponse
 from ruststack.apigateway.mock_integration import mock_response
 from ruststack.apigateway.model import RestApi
@@ -129,6 +130,8 @@ class _Exchange:
     # The API's customized gateway responses and its stage's variables.
     responses: Mapping[str, GatewayResponse] = attrs.field(factory=dict)
     stage_variables: Mapping[str, str] = attrs.field(factory=dict)
+    # More of $context.error for the gateway response (validationErrorString).
+    error_context: dict[str, str] = attrs.field(factory=dict)
 
     def answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         request = self.request
@@ -180,6 +183,8 @@ class _Exchange:
         The value of a gateway response's parameter C{source} for this
         request (C{method.request.header.x}, C{stageVariables.x}...).
         """
+        if source in self.error_context:
+            return self.error_context[source]
         kind, _, name = source.rpartition(".")
         if kind == "method.request.header":
             value = self.request.getHeader(name.encode("latin-1"))
@@ -210,8 +215,7 @@ class ExecuteApiResource(Resource):
         self.invoker = invoker
         self.clock = clock
         self.answers = lambda_authorizer.AnswerCache(clock)
-        self.meter = metering.Meter(store.extras, clock, store.save)
-        self.checks = validation.RequestChecks(store.extras)
+        self.admission = Admission(store, clock)
 
     def render(self, request) -> bytes | int:
         now = self.clock.seconds()
@@ -324,32 +328,15 @@ class ExecuteApiResource(Resource):
                 exchange.gateway_error(refusal.status, refusal.message, refusal.error_type, refusal.key)
                 return
             event["requestContext"]["authorizer"] = grant
-        if route.method.api_key_required:
-            # The key's usage plan; the header even where the API says AUTHORIZER.
-            method_key = f"{route.resource.path}/{route.method.http_method}"
-            key = exchange.request.getHeader(b"x-api-key")
-            unmetered = self.meter.admit(
-                api.account, api.region, api.id, target.stage, method_key, key.decode("latin-1") if key else None
+        # API key and request validation.
+        not_admitted = self.admission.refusal(api, target.stage, route, exchange.request, event)
+        if not_admitted is not None:
+            refusal = not_admitted.refusal
+            exchange.error_context["context.error.validationErrorString"] = not_admitted.detail
+            exchange.gateway_error(
+                refusal.status, refusal.message, refusal.error_type, response_type=not_admitted.response_type
             )
-            if unmetered is not None:
-                exchange.gateway_error(unmetered.status, unmetered.message, unmetered.error_type)
-                return
-        if route.method.request_validator_id:
-            request = exchange.request
-            invalid = self.checks.check(
-                api.id,
-                route.method,
-                lambda name: request.requestHeaders.hasHeader(name.encode("latin-1")),
-                event.get("multiValueQueryStringParameters") or {},
-                (request.getHeader(b"content-type") or b"").decode("latin-1"),
-                validation.event_body(event),
-            )
-            if invalid is not None:
-                refused_as, response_type = invalid
-                exchange.gateway_error(
-                    refused_as.status, refused_as.message, refused_as.error_type, "message", response_type
-                )
-                return
+            return
         if integration.type == "MOCK":
             content_type = (event["headers"] or {}).get("Content-Type", "")
             response = mock_response(integration, content_type)

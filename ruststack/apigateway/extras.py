@@ -273,6 +273,8 @@ class Extras:
         self.keys: dict[str, ApiKey] = {}
         self.plans: dict[str, UsagePlan] = {}
         self.usage: dict[tuple[str, str], dict[str, int]] = {}
+        # UpdateUsage's changes to what a quota period counts, by its first day.
+        self.adjustments: dict[tuple[str, str], dict[str, int]] = {}
         # Key values (unique per account and region) to their key.
         self._by_value: dict[tuple[str, str, str], ApiKey] = {}
 
@@ -305,6 +307,7 @@ class Extras:
         self.keys.clear()
         self.plans.clear()
         self.usage.clear()
+        self.adjustments.clear()
         self._by_value.clear()
 
     def to_state(self, live_apis: Mapping[str, object]) -> dict[str, Any]:
@@ -316,6 +319,9 @@ class Extras:
             "apiKeys": [k.to_state() for k in self.keys.values()],
             "usagePlans": [p.to_state() for p in self.plans.values()],
             "usage": [{"usagePlanId": p, "keyId": k, "days": days} for (p, k), days in self.usage.items()],
+            "usageAdjustments": [
+                {"usagePlanId": p, "keyId": k, "periods": periods} for (p, k), periods in self.adjustments.items()
+            ],
         }
 
     @classmethod
@@ -328,4 +334,7 @@ class Extras:
             extras.add_key(ApiKey.from_state(key_state))
         extras.plans = {p["id"]: UsagePlan.from_state(p) for p in state.get("usagePlans", [])}
         extras.usage = {(u["usagePlanId"], u["keyId"]): dict(u["days"]) for u in state.get("usage", [])}
+        extras.adjustments = {
+            (a["usagePlanId"], a["keyId"]): dict(a["periods"]) for a in state.get("usageAdjustments", [])
+        }
         return extras

@@ -63,7 +63,16 @@ _TYPE_OF_STATUS = {413: "REQUEST_TOO_LARGE", 504: "INTEGRATION_TIMEOUT"}
 _STATUS = re.compile(r"^[1-5]\d\d$")
 _HEADER = "gatewayresponse.header."
 _SOURCE = re.compile(r"^(method\.request\.(header|querystring|path)\.[^.]+|stageVariables\.\w+|context\.[\w.]+)$")
-_VARIABLE = re.compile(r"\$(?:\{(context\.[\w.]+)\}|(context\.[\w.]+))")
+# $context.x, ${context.x}, and $util.escapeJavaScript($context.x) (how
+# templates quote validationErrorString).
+_VARIABLE = re.compile(
+    r"\$util\.escapeJavaScript\(\$\{?(?P<escaped>context\.[\w.]+)\}?\)"
+    r"|\$(?:\{(?P<braced>context\.[\w.]+)\}|(?P<bare>context\.[\w.]+))"
+)
+# What $util.escapeJavaScript escapes (Apache Commons' escapeJavaScript, as API Gateway's).
+_JAVASCRIPT_ESCAPES = str.maketrans(
+    {"\\": "\\\\", '"': '\\"', "'": "\\'", "/": "\\/", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+)
 
 # What a response parameter's source expression is worth in a request.
 Lookup = Callable[[str], str | None]
@@ -132,12 +141,15 @@ def render(
         "context.error.message": message or "",
         "context.error.messageString": json.dumps(message),
         "context.error.responseType": response_type,
+        "context.error.validationErrorString": lookup("context.error.validationErrorString") or "",
     }
 
     def substitute(found: re.Match) -> str:
-        name = found.group(1) or found.group(2)
+        name = found.group("escaped") or found.group("braced") or found.group("bare")
         value = context[name] if name in context else lookup(name)
-        return found.group(0) if value is None else value
+        if value is None:
+            return found.group(0)
+        return value.translate(_JAVASCRIPT_ESCAPES) if found.group("escaped") else value
 
     return status, headers, _VARIABLE.sub(substitute, template).encode("utf-8")
 

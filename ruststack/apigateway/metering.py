@@ -70,12 +70,14 @@ class TokenBucket:
 def used_in_period(extras: Extras, plan: UsagePlan, key_id: str, day: datetime.date) -> int:
     """
     The requests C{key_id} made under C{plan} in the quota period of C{day}
-    up to it, with the plan's C{offset} in the period it was created in.
+    up to it, with the plan's C{offset} in the period it was created in and
+    what UpdateUsage changed.
     """
     quota = plan.quota or {}
     start = period_start(day, quota.get("period") or "DAY")
     days = extras.usage.get((plan.id, key_id), {})
     used = sum(count for name, count in days.items() if start.isoformat() <= name <= day.isoformat())
+    used += extras.adjustments.get((plan.id, key_id), {}).get(start.isoformat(), 0)
     if start <= day_of(plan.created) <= day:
         used += int(quota.get("offset") or 0)
     return used

@@ -11,7 +11,7 @@ from typing import Any
 from ruststack.apigateway.apikeys import api_key, query_value
 from ruststack.apigateway.calls import Call, Reply, found, invalid_patch, page, patch_operations
 from ruststack.apigateway.extras import UsagePlan
-from ruststack.apigateway.metering import used_in_period
+from ruststack.apigateway.metering import day_of, period_start, used_in_period
 from ruststack.apigateway.model import new_id
 from ruststack.apigateway.store import bad_request, conflict
 
@@ -151,6 +151,13 @@ def create_usage_plan_key(call: Call) -> Reply:
     key = api_key(call, str(call.body.get("keyId") or ""))
     if key.id in plan.key_ids:
         raise conflict(f"Usage Plan {plan.id} cannot be added because API Key {key.id} already exists in it")
+    for other in call.store.extras.plans.values():
+        shared = [s for s in plan.api_stages if key.id in other.key_ids and other.covers(s["apiId"], s["stage"])]
+        if shared:
+            raise conflict(
+                f"Usage Plan {plan.id} cannot be added because API Key {key.id} cannot reference multiple"
+                f" Usage Plans with the same API Stage: {shared[0]['apiId']}:{shared[0]['stage']}"
+            )
     plan.key_ids.append(key.id)
     call.store.save()
     return 201, _plan_key_json(call, key.id)
@@ -204,9 +211,13 @@ def get_usage(call: Call) -> Reply:
     key_id = query_value(call, "keyId")
     if key_id is not None:
         api_key(call, key_id)
+    return 200, _usage(call, plan, start, end, plan.key_ids if key_id is None else [key_id])
+
+
+def _usage(call: Call, plan: UsagePlan, start: datetime.date, end: datetime.date, key_ids: list[str]) -> dict[str, Any]:
     limit = (plan.quota or {}).get("limit")
     items = {}
-    for plan_key in plan.key_ids if key_id is None else [key_id]:
+    for plan_key in key_ids:
         days = call.store.extras.usage.get((plan.id, plan_key), {})
         rows = []
         for offset in range((end - start).days + 1):
@@ -215,9 +226,29 @@ def get_usage(call: Call) -> Reply:
             remaining = max(0, int(limit) - used_in_period(call.store.extras, plan, plan_key, day)) if limit else 0
             rows.append([used, remaining])
         items[plan_key] = rows
-    return 200, {
-        "usagePlanId": plan.id,
-        "startDate": start.isoformat(),
-        "endDate": end.isoformat(),
-        "values": items,
-    }
+    return {"usagePlanId": plan.id, "startDate": start.isoformat(), "endDate": end.isoformat(), "values": items}
+
+
+def update_usage(call: Call) -> Reply:
+    """
+    Set what the quota leaves a key in the current period (C{/remaining}).
+    """
+    plan, key_id = _plan_key(call)
+    if not plan.quota:
+        raise bad_request(f"Usage plan {plan.id} has no quota")
+    today = day_of(call.now)
+    start = period_start(today, plan.quota["period"]).isoformat()
+    for op, path, value in patch_operations(call):
+        if op != "replace" or path != "/remaining":
+            raise invalid_patch(op, path, "replace")
+        try:
+            remaining = int(str(value))
+        except ValueError:
+            raise bad_request(f"Invalid remaining value: {value}") from None
+        if remaining < 0:
+            raise bad_request(f"Invalid remaining value: {value}")
+        wanted = int(plan.quota["limit"]) - remaining
+        adjustments = call.store.extras.adjustments.setdefault((plan.id, key_id), {})
+        adjustments[start] = adjustments.get(start, 0) + wanted - used_in_period(call.store.extras, plan, key_id, today)
+    call.store.save()
+    return 200, _usage(call, plan, today, today, [key_id])

@@ -13,9 +13,14 @@ import binascii
 import json
 import re
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
+import attrs
 import jsonschema
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource, Unresolvable
+from referencing.jsonschema import DRAFT4
 
 from ruststack.apigateway.calls import Call, Reply, found, invalid_patch, page, patch_operations
 from ruststack.apigateway.extras import ApiExtras, Extras, Model, RequestValidator
@@ -39,6 +44,7 @@ _DEFAULT_MODELS = (
         },
     ),
 )
+_MODEL_URL = re.compile(r"^https://apigateway\.amazonaws\.com/restapis/([^/]+)/models/([^/#]+)")
 _HEADER, _QUERY = "method.request.header.", "method.request.querystring."
 INVALID_BODY = Refusal(400, "Invalid request body", "BadRequestException")
 
@@ -198,10 +204,22 @@ def delete_request_validator(call: Call) -> Reply:
 # The data plane
 
 
+@attrs.frozen
+class Invalid:
+    """
+    A request refused by its validator: the refusal, the gateway response
+    it is, and C{$context.error.validationErrorString}.
+    """
+
+    refusal: Refusal
+    response_type: str
+    detail: str
+
+
 class RequestChecks:
     """
     Validates requests to methods with a request validator, with each
-    model's schema compiled once.
+    model's schema compiled once (models it references are read live).
     """
 
     def __init__(self, extras: Extras) -> None:
@@ -216,10 +234,9 @@ class RequestChecks:
         query: Mapping[str, Any],
         content_type: str,
         body: bytes,
-    ) -> tuple[Refusal, str] | None:
+    ) -> Invalid | None:
         """
-        Why the request is refused (and as which gateway response), or
-        C{None}.
+        Why the request is refused, or C{None}.
         """
         extras = self.extras.apis.get(api_id)
         validator = extras.validators.get(method.request_validator_id or "") if extras else None
@@ -229,28 +246,97 @@ class RequestChecks:
             missing = missing_parameters(method.request_parameters or {}, has_header, query)
             if missing:
                 message = f"Missing required request parameters: [{', '.join(missing)}]"
-                return Refusal(400, message, "BadRequestException"), "BAD_REQUEST_PARAMETERS"
+                return Invalid(Refusal(400, message, "BadRequestException"), "BAD_REQUEST_PARAMETERS", message)
         if validator.body and method.request_models:
             models = method.request_models
             media_type = content_type.split(";", 1)[0].strip().lower() or "application/json"
             model = extras.models.get(models.get(media_type) or models.get("$default") or "")
-            if model is not None and model.schema and not self._valid(api_id, model, body):
-                return INVALID_BODY, "BAD_REQUEST_BODY"
+            if model is not None and model.schema:
+                errors = self._errors(api_id, model, body)
+                if errors:
+                    return Invalid(INVALID_BODY, "BAD_REQUEST_BODY", f"[{', '.join(errors)}]")
         return None
 
-    def _valid(self, api_id: str, model: Model, body: bytes) -> bool:
+    def _errors(self, api_id: str, model: Model, body: bytes) -> list[str]:
         key = (api_id, model.name, model.schema or "")
         validator = self._compiled.get(key)
         if validator is None:
             if len(self._compiled) > 10_000:
                 self._compiled.clear()
-            validator = self._compiled[key] = jsonschema.Draft4Validator(json.loads(model.schema or "{}"))
+            # (attrs names the argument after the private attribute _retrieve: mypy does not follow)
+            registry: Registry = Registry(retrieve=partial(self._referenced, api_id))  # type: ignore[call-arg]
+            schema = json.loads(model.schema or "{}")
+            validator = self._compiled[key] = jsonschema.Draft4Validator(schema, registry=registry)
         try:
             # An empty body is validated as an empty object (as API Gateway does).
             document = json.loads(body or b"{}")
-        except ValueError:
-            return False
-        return bool(validator.is_valid(document))
+        except ValueError as e:
+            return [f"Invalid JSON: {e}"]
+        try:
+            return [describe(error) for error in validator.iter_errors(document)]
+        except Unresolvable as e:
+            return [f"Unresolvable model reference: {e}"]
+
+    def _referenced(self, api_id: str, uri: str) -> Resource:
+        # Models name each other by URL: https://apigateway.amazonaws.com/restapis/{api}/models/{name}.
+        found = _MODEL_URL.match(uri)
+        extras = self.extras.apis.get(api_id)
+        model = extras.models.get(found.group(2)) if extras and found and found.group(1) == api_id else None
+        if model is None or not model.schema:
+            raise NoSuchResource(uri)
+        return Resource.from_contents(json.loads(model.schema), default_specification=DRAFT4)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def describe(error: jsonschema.ValidationError) -> str:
+    """
+    A validation error in the words of the validator API Gateway uses
+    (C{object has missing required properties (["name"])}), for the common
+    keywords; jsonschema's own message for the others.
+    """
+    kind, expected, found = error.validator, error.validator_value, error.instance
+    if kind == "required":
+        missing = [name for name in expected if isinstance(found, dict) and name not in found]
+        return f"object has missing required properties ({_json(missing)})"
+    if kind == "type":
+        allowed = expected if isinstance(expected, list) else [expected]
+        return (
+            f"instance type ({_type_name(found)}) does not match any allowed primitive type (allowed: {_json(allowed)})"
+        )
+    if kind == "minimum":
+        return f"numeric instance is lower than the required minimum (minimum: {expected}, found: {found})"
+    if kind == "maximum":
+        return f"numeric instance is greater than the required maximum (maximum: {expected}, found: {found})"
+    if kind == "enum":
+        return f"instance value ({_json(found)}) not found in enum (possible values: {_json(expected)})"
+    if kind == "minLength":
+        return f"string {_json(found)} is too short (length: {len(found)}, required minimum: {expected})"
+    if kind == "maxLength":
+        return f"string {_json(found)} is too long (length: {len(found)}, maximum allowed: {expected})"
+    if kind == "pattern":
+        return f"ECMA 262 regex {_json(expected)} does not match input string {_json(found)}"
+    if kind == "additionalProperties" and isinstance(found, dict) and isinstance(error.schema, dict):
+        known = set(error.schema.get("properties") or {})
+        extra = sorted(name for name in found if name not in known)
+        return f"object instance has properties which are not allowed by the schema: {_json(extra)}"
+    return str(error.message)
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
 
 
 def missing_parameters(

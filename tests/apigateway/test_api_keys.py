@@ -230,3 +230,32 @@ def test_any_csv_parses_or_is_refused(document):
         assert (e.code, e.status) == (bad_request("x").code, 400)
     else:
         assert all(row["key"] for row in rows)
+
+
+def test_a_key_is_in_one_plan_of_a_stage(apigw):
+    api_id, key_id, _ = keyed_api(apigw)
+    other = apigw.create_usage_plan(name="other", apiStages=[{"apiId": api_id, "stage": "dev"}])
+    with pytest.raises(ClientError) as raised:
+        apigw.create_usage_plan_key(usagePlanId=other["id"], keyId=key_id, keyType="API_KEY")
+    assert error_of(raised) == ("ConflictException", 409)
+    assert "cannot reference multiple Usage Plans with the same API Stage" in str(raised.value)
+
+
+def test_update_usage_sets_what_the_quota_leaves(stack, apigw):
+    api_id, key_id, plan_id = keyed_api(apigw, quota={"limit": 5, "period": "MONTH"})
+    assert fetch(stack, api_id, "/pets", headers={"x-api-key": VALUE}).status_code == 200
+    usage = apigw.update_usage(
+        usagePlanId=plan_id, keyId=key_id, patchOperations=[{"op": "replace", "path": "/remaining", "value": "1"}]
+    )
+    assert usage["items"][key_id][0] == [1, 1]
+    statuses = [fetch(stack, api_id, "/pets", headers={"x-api-key": VALUE}).status_code for _ in range(2)]
+    assert statuses == [200, 429]
+    apigw.update_usage(
+        usagePlanId=plan_id, keyId=key_id, patchOperations=[{"op": "replace", "path": "/remaining", "value": "5"}]
+    )
+    assert fetch(stack, api_id, "/pets", headers={"x-api-key": VALUE}).status_code == 200
+    with pytest.raises(ClientError) as raised:
+        apigw.update_usage(
+            usagePlanId=plan_id, keyId=key_id, patchOperations=[{"op": "replace", "path": "/remaining", "value": "x"}]
+        )
+    assert error_of(raised) == ("BadRequestException", 400)

@@ -6,6 +6,7 @@ its model, AWS's 400 answers through the gateway responses.
 
 import json
 
+import jsonschema
 import pytest
 from botocore.exceptions import ClientError
 from hypothesis import given
@@ -209,3 +210,65 @@ def test_missing_parameters_are_those_required_and_absent(required, query):
         source, name = next((p, expression[len(p) + 1 :]) for p in SOURCES if expression.startswith(p + "."))
         absent = wanted and source != "method.request.path" and (source == "method.request.header" or name not in query)
         assert (name in missing) >= absent
+
+
+def test_the_validation_errors_reach_the_template(stack, apigw):
+    api_id, _ = validated_api(apigw)
+    apigw.put_gateway_response(
+        restApiId=api_id,
+        responseType="BAD_REQUEST_BODY",
+        responseTemplates={
+            "application/json": '{"message":$context.error.messageString,'
+            '"details":"$util.escapeJavaScript($context.error.validationErrorString)"}'
+        },
+    )
+    response = fetch(stack, api_id, "/pets", "POST", json={"name": 7, "age": -1})
+    assert response.status_code == 400
+    details = response.json()["details"]
+    assert 'instance type (integer) does not match any allowed primitive type (allowed: ["string"])' in details
+    assert "numeric instance is lower than the required minimum (minimum: 0, found: -1)" in details
+    response = fetch(stack, api_id, "/pets", "POST", json={})
+    assert response.json() == {
+        "message": "Invalid request body",
+        "details": '[object has missing required properties (["name"])]',
+    }
+
+
+def test_a_model_may_reference_another(stack, apigw):
+    api_id, _ = validated_api(apigw)
+    owner = {
+        "type": "object",
+        "properties": {"pet": {"$ref": f"https://apigateway.amazonaws.com/restapis/{api_id}/models/Pet"}},
+    }
+    apigw.create_model(restApiId=api_id, name="Owner", contentType="application/json", schema=json.dumps(owner))
+    resource = apigw.create_resource(
+        restApiId=api_id, parentId=apigw.get_rest_api(restApiId=api_id)["rootResourceId"], pathPart="owners"
+    )
+    validator_id = apigw.get_request_validators(restApiId=api_id)["items"][0]["id"]
+    mock_method(
+        apigw,
+        api_id,
+        resource["id"],
+        "POST",
+        requestValidatorId=validator_id,
+        requestModels={"application/json": "Owner"},
+    )
+    apigw.create_deployment(restApiId=api_id, stageName="dev")
+    assert fetch(stack, api_id, "/owners", "POST", json={"pet": {"name": "rex"}}).status_code == 200
+    assert fetch(stack, api_id, "/owners", "POST", json={"pet": {"age": 1}}).status_code == 400
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(), lambda c: st.lists(c) | st.dictionaries(st.text(), c)
+    )
+)
+def test_any_document_is_described(document):
+    schema = {
+        "type": "object",
+        "required": ["a"],
+        "additionalProperties": False,
+        "properties": {"a": {"type": "string", "minLength": 2, "pattern": "^x", "enum": ["xy", "xz"]}},
+    }
+    for error in jsonschema.Draft4Validator(schema).iter_errors(document):
+        assert isinstance(validation.describe(error), str)
