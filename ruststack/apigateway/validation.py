@@ -50,7 +50,14 @@ INVALID_BODY = Refusal(400, "Invalid request body", "BadRequestException")
 
 
 def _extras(call: Call) -> ApiExtras:
-    extras = call.store.extras.of(call.api().id)
+    return api_extras(call.store.extras, call.api().id)
+
+
+def api_extras(every: Extras, api_id: str) -> ApiExtras:
+    """
+    The extras of the API C{api_id}, with API Gateway's own models.
+    """
+    extras = every.of(api_id)
     if not extras.default_models:
         extras.default_models = True
         for name, description, schema in _DEFAULT_MODELS:
