@@ -60,13 +60,17 @@ def new_key(call: Call, value: str | None, **members: Any) -> ApiKey:
     """
     if value is None:
         value = _generated_value()
-    elif not _MIN_LENGTH <= len(value) <= _MAX_LENGTH or not value.isascii() or not value.isprintable():
-        raise bad_request("API Key value should be at least 20 characters")
-    if call.store.extras.key_by_value(call.account, call.region, value) is not None:
-        raise conflict("API Key already exists")
+    _check_value(call, value)
     key = ApiKey(new_id(10), call.account, call.region, value, call.now, call.now, **members)
     call.store.extras.add_key(key)
     return key
+
+
+def _check_value(call: Call, value: str) -> None:
+    if not _MIN_LENGTH <= len(value) <= _MAX_LENGTH or not value.isascii() or not value.isprintable():
+        raise bad_request("API Key value should be at least 20 characters")
+    if call.store.extras.key_by_value(call.account, call.region, value) is not None:
+        raise conflict("API Key already exists")
 
 
 def create_api_key(call: Call) -> Reply:
@@ -156,6 +160,11 @@ def import_api_keys(call: Call) -> Reply:
             plan = plans.get(plan_id)
             if plan is None or plan.account != call.account or plan.region != call.region:
                 raise bad_request(f"Invalid usage plan identifier specified: {plan_id}")
+    values = [row["key"] for row in rows]
+    for value in values:
+        _check_value(call, value)
+    if len(set(values)) != len(values):
+        raise conflict("API Key already exists")
     ids = []
     for row in rows:
         key = new_key(call, row["key"], name=row["name"], description=row["description"], enabled=row["enabled"])

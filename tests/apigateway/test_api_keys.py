@@ -185,6 +185,12 @@ def test_import_api_keys(stack, apigw):
     with pytest.raises(ClientError) as raised:
         apigw.import_api_keys(body=b"name,description\nx,y\n", format="csv")
     assert error_of(raised) == ("BadRequestException", 400)
+    # All or nothing: a row refused leaves the others out too.
+    other = "another-key-of-twenty-chars"
+    with pytest.raises(ClientError) as raised:
+        apigw.import_api_keys(body=f"name,key\nb,{other}\nc,{VALUE}\n".encode(), format="csv")
+    assert error_of(raised) == ("ConflictException", 409)
+    assert [k["value"] for k in apigw.get_api_keys(includeValues=True)["items"]] == [VALUE]
 
 
 def test_keys_plans_and_usage_survive_a_restart(tmp_path):
