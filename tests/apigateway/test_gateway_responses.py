@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from ruststack.apigateway import gateway_responses
 from ruststack.apigateway.extras import GatewayResponse
 from ruststack.testing import RustStackProcess
+from tests.apigateway.helpers import proxy_method
 from tests.apigateway.mock_api import fetch, mock_api
 from tests.stacks import ruststack_fixture
 
@@ -177,3 +178,28 @@ def test_any_template_renders(template, message):
     assert isinstance(body, bytes)
     rendered = gateway_responses.render({}, "INVALID_API_KEY", 403, message, lambda source: None)[2]
     assert json.loads(rendered) == {"message": message}
+
+
+def test_a_5xx_is_rendered_from_default_5xx(stack, apigw):
+    # A Lambda proxy method in a RustStack without Lambda: API Gateway's 500.
+    api = apigw.create_rest_api(name="a")
+    uri = (
+        "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+        "arn:aws:lambda:us-east-1:000000000000:function:app/invocations"
+    )
+    proxy_method(apigw, api["id"], api["rootResourceId"], "GET", uri)
+    apigw.create_deployment(restApiId=api["id"], stageName="dev")
+    response = fetch(stack, api["id"], "/")
+    assert (response.status_code, response.json()) == (500, {"message": "Internal server error"})
+    assert response.headers["x-amzn-ErrorType"] == "InternalServerErrorException"
+    apigw.put_gateway_response(
+        restApiId=api["id"],
+        responseType="DEFAULT_5XX",
+        responseParameters={"gatewayresponse.header.x-stage": "'dev'"},
+        responseTemplates={
+            "application/json": '{"oops":$context.error.messageString,"type":"$context.error.responseType"}'
+        },
+    )
+    response = fetch(stack, api["id"], "/")
+    assert response.status_code == 500 and response.headers["x-stage"] == "dev"
+    assert response.json() == {"oops": "Internal server error", "type": "DEFAULT_5XX"}
