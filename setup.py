@@ -22,6 +22,7 @@ setup(
         "awslambdaric>=3.0.0",
         "PyYAML>=6.0",
         "PyJWT[crypto]>=2.8.0",
+        "jsonschema>=4.0",
         "aws-sam-translator>=1.90.0",
     ],
     extras_require={

@@ -40,12 +40,12 @@ def _deploy_module():
     return module
 
 
-def get_note(url: str, index: int):
+def get_note(url: str, index: int, headers: dict[str, str] | None = None):
     client = RawClient(url, None)
     path = urlsplit(url).path + f"notes/{NOTE}"
 
     def op(i: int) -> int:
-        _, _, body = client.call("GET", path)
+        _, _, body = client.call("GET", path, headers=headers)
         if json.loads(body).get("id") != NOTE:
             raise RequestFailed(f"GET {path}: {body[:200]!r}")
         return len(body)
@@ -81,6 +81,54 @@ def _deploy(server: Server) -> tuple[str, str]:
     http_url = f"{server.url.rstrip('/')}/restapis/{api_id}/$default/_user_request_/"
     get_note(http_url, 0)(0)
     return deployment.url, http_url
+
+
+KEYED_STAGE = "keyed"
+API_KEY = "bench-api-key-of-twenty-chars"
+
+
+def _keyed(server: Server, url: str) -> str:
+    """
+    A second stage of the same API whose C{{proxy+}} method wants an API key
+    (of a usage plan with a generous throttle and quota) and has a request
+    validator (a required header and the body's model): its URL.
+    """
+    import boto3
+
+    # The deploy script's credentials (and so its account).
+    session = boto3.session.Session(region_name="us-east-1")
+    if session.get_credentials() is None:
+        session = boto3.session.Session(region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+    apigw = session.client("apigateway", endpoint_url=server.url)
+    api_id = urlsplit(url).path.split("/")[2]
+    proxy = next(r for r in apigw.get_resources(restApiId=api_id)["items"] if r["path"] == "/{proxy+}")
+    ids = {"restApiId": api_id, "resourceId": proxy["id"], "httpMethod": "ANY"}
+    integration = apigw.get_integration(**ids)
+    model = {"type": "object"}
+    apigw.create_model(restApiId=api_id, name="Note", contentType="application/json", schema=json.dumps(model))
+    validator = apigw.create_request_validator(
+        restApiId=api_id, name="all", validateRequestBody=True, validateRequestParameters=True
+    )
+    apigw.delete_method(**ids)
+    apigw.put_method(
+        **ids,
+        authorizationType="NONE",
+        apiKeyRequired=True,
+        requestValidatorId=validator["id"],
+        requestParameters={"method.request.header.x-api-key": True},
+        requestModels={"application/json": "Note"},
+    )
+    apigw.put_integration(**ids, type="AWS_PROXY", integrationHttpMethod="POST", uri=integration["uri"])
+    apigw.create_deployment(restApiId=api_id, stageName=KEYED_STAGE)
+    key = apigw.create_api_key(name="bench", enabled=True, value=API_KEY)
+    throttle = {"burstLimit": 1_000_000, "rateLimit": 1_000_000.0}
+    quota = {"limit": 1_000_000_000, "period": "DAY"}
+    stages = [{"apiId": api_id, "stage": KEYED_STAGE}]
+    plan = apigw.create_usage_plan(name="bench", apiStages=stages, throttle=throttle, quota=quota)
+    apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    keyed_url = url.replace(f"/{api_id}/dev/", f"/{api_id}/{KEYED_STAGE}/")
+    get_note(keyed_url, 0, {"x-api-key": API_KEY})(0)
+    return keyed_url
 
 
 def run(ctx: Context) -> None:
@@ -130,4 +178,25 @@ def run(ctx: Context) -> None:
         target(8, http_url),
         [Goal(">= 400 req/s", "rate", at_least=400)],
         "the same from 8 client processes",
+    )
+    keyed: str | None = None
+    if not isinstance(rust, str):
+        try:
+            keyed = _keyed(rust, url)
+        except Exception as e:
+            ctx.log(f"the keyed stage failed: {type(e).__name__}: {e}"[:500])
+    get_keyed = partial(get_note, headers={"x-api-key": API_KEY})
+    # Both stages of the one process, interleaved: the difference is what
+    # the API key check and the request validation cost.
+    ctx.compare(
+        "apigateway Flask GetItem x1, API key + validator",
+        "p50_ms",
+        {
+            "plain": (rust, partial(run_load, partial(get_note, url), 1, ctx.duration)),
+            "keyed": (rust, partial(run_load, partial(get_keyed, keyed), 1, ctx.duration)),
+        }
+        if keyed is not None and not isinstance(rust, str)
+        else {"keyed": "the keyed stage is not there"},
+        [],
+        "GET /notes/{id}, one client: the plain stage and one whose method wants an API key and a validated request",
     )

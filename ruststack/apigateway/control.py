@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 
 import attrs
 
+from ruststack.apigateway import apikeys, gateway_responses, usage_plans, validation
 from ruststack.apigateway import authorizer_operations as authorizers
 from ruststack.apigateway import resource_operations as resources
 from ruststack.apigateway import restapi_operations as restapis
@@ -63,6 +64,39 @@ _OPERATIONS: dict[str, Operation] = {
     "GetStage": stages.get_stage,
     "UpdateStage": stages.update_stage,
     "DeleteStage": stages.delete_stage,
+    "PutGatewayResponse": gateway_responses.put_gateway_response,
+    "GetGatewayResponse": gateway_responses.get_gateway_response,
+    "GetGatewayResponses": gateway_responses.get_gateway_responses,
+    "UpdateGatewayResponse": gateway_responses.update_gateway_response,
+    "DeleteGatewayResponse": gateway_responses.delete_gateway_response,
+    "CreateApiKey": apikeys.create_api_key,
+    "GetApiKey": apikeys.get_api_key,
+    "GetApiKeys": apikeys.get_api_keys,
+    "UpdateApiKey": apikeys.update_api_key,
+    "DeleteApiKey": apikeys.delete_api_key,
+    "ImportApiKeys": apikeys.import_api_keys,
+    "CreateUsagePlan": usage_plans.create_usage_plan,
+    "GetUsagePlan": usage_plans.get_usage_plan,
+    "GetUsagePlans": usage_plans.get_usage_plans,
+    "UpdateUsagePlan": usage_plans.update_usage_plan,
+    "DeleteUsagePlan": usage_plans.delete_usage_plan,
+    "CreateUsagePlanKey": usage_plans.create_usage_plan_key,
+    "GetUsagePlanKey": usage_plans.get_usage_plan_key,
+    "GetUsagePlanKeys": usage_plans.get_usage_plan_keys,
+    "DeleteUsagePlanKey": usage_plans.delete_usage_plan_key,
+    "GetUsage": usage_plans.get_usage,
+    "UpdateUsage": usage_plans.update_usage,
+    "CreateModel": validation.create_model,
+    "GetModel": validation.get_model,
+    "GetModels": validation.get_models,
+    "UpdateModel": validation.update_model,
+    "DeleteModel": validation.delete_model,
+    "GetModelTemplate": validation.get_model_template,
+    "CreateRequestValidator": validation.create_request_validator,
+    "GetRequestValidator": validation.get_request_validator,
+    "GetRequestValidators": validation.get_request_validators,
+    "UpdateRequestValidator": validation.update_request_validator,
+    "DeleteRequestValidator": validation.delete_request_validator,
 }
 # The model's URI labels -> the names the operations read them by.
 _LABELS = {
@@ -74,9 +108,15 @@ _LABELS = {
     "authorizerId": "authorizer",
     "deploymentId": "deployment",
     "stageName": "stage",
+    "responseType": "response_type",
+    "apiKey": "key",
+    "usagePlanId": "plan",
+    "keyId": "key_id",
+    "modelName": "model",
+    "requestValidatorId": "validator",
 }
 # Operations whose payload is a document they read themselves (OpenAPI).
-_RAW_PAYLOAD = frozenset({"ImportRestApi", "PutRestApi"})
+_RAW_PAYLOAD = frozenset({"ImportRestApi", "PutRestApi", "ImportApiKeys"})
 
 PROTOCOL = Protocol.for_service("apigateway")
 

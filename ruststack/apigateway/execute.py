@@ -14,7 +14,7 @@ import base64
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -26,7 +26,9 @@ from twisted.python.failure import Failure
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from ruststack.apigateway import lambda_authorizer, lambda_caller, proxy
+from ruststack.apigateway import gateway_responses, lambda_authorizer, lambda_caller, proxy
+from ruststack.apigateway.admission import Admission
+from ruststack.apigateway.extras import GatewayResponse
 from ruststack.apigateway.mock_integration import mock_response
 from ruststack.apigateway.model import RestApi
 from ruststack.apigateway.routing import Route
@@ -125,6 +127,11 @@ class _Exchange:
     apigw_id: str
     trace_id: str
     gone: bool = False
+    # The API's customized gateway responses and its stage's variables.
+    responses: Mapping[str, GatewayResponse] = attrs.field(factory=dict)
+    stage_variables: Mapping[str, str] = attrs.field(factory=dict)
+    # More of $context.error for the gateway response (validationErrorString).
+    error_context: dict[str, str] = attrs.field(factory=dict)
 
     def answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         request = self.request
@@ -153,15 +160,43 @@ class _Exchange:
         request.finish()
 
     def gateway_error(
-        self, status: int, message: str | None, error_type: str | None = None, key: str = "message"
+        self,
+        status: int,
+        message: str | None,
+        error_type: str | None = None,
+        key: str = "message",
+        response_type: str | None = None,
     ) -> None:
         """
-        One of API Gateway's own responses (its "gateway responses").
+        One of API Gateway's own responses (its "gateway responses"), of
+        C{response_type} (by default, the one C{status} and C{error_type}
+        are).
         """
-        headers = [("Content-Type", "application/json")]
+        kind = response_type or gateway_responses.response_type_of(status, error_type)
+        status, headers, body = gateway_responses.render(self.responses, kind, status, message, self.lookup, key)
         if error_type:
             headers.append(("x-amzn-ErrorType", error_type))
-        self.answer(status, headers, json.dumps({key: message}).encode())
+        self.answer(status, headers, body)
+
+    def lookup(self, source: str) -> str | None:
+        """
+        The value of a gateway response's parameter C{source} for this
+        request (C{method.request.header.x}, C{stageVariables.x}...).
+        """
+        if source in self.error_context:
+            return self.error_context[source]
+        kind, _, name = source.rpartition(".")
+        if kind == "method.request.header":
+            value = self.request.getHeader(name.encode("latin-1"))
+            return value.decode("latin-1") if value is not None else None
+        if kind == "method.request.querystring":
+            values = self.request.args.get(name.encode("latin-1")) if self.request.args else None
+            return values[-1].decode("latin-1") if values else None
+        if kind == "stageVariables":
+            return self.stage_variables.get(name)
+        if source in ("context.requestId", "context.extendedRequestId"):
+            return self.request_id if source == "context.requestId" else self.apigw_id
+        return None
 
 
 class ExecuteApiResource(Resource):
@@ -180,6 +215,7 @@ class ExecuteApiResource(Resource):
         self.invoker = invoker
         self.clock = clock
         self.answers = lambda_authorizer.AnswerCache(clock)
+        self.admission = Admission(store, clock)
 
     def render(self, request) -> bytes | int:
         now = self.clock.seconds()
@@ -187,11 +223,14 @@ class ExecuteApiResource(Resource):
         raw_path, _, query = request.uri.decode("latin-1").partition("?")
         host = (request.getHeader(b"host") or b"").decode("latin-1")
         target = target_of(host, raw_path)
+        if target is not None:
+            exchange.responses = self.store.extras.responses_of(target.api_id)
         found = resolve(self.store, target, request.method.decode("latin-1")) if target else None
         if found is None:
             exchange.gateway_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
             return NOT_DONE_YET
         api, stage_variables, route = found
+        exchange.stage_variables = stage_variables
         signer = _signer(request)
         if route.method.authorization_type == "AWS_IAM" and signer is None:
             # IAM-authorized methods want a SigV4 signature (the edge checks it
@@ -289,6 +328,15 @@ class ExecuteApiResource(Resource):
                 exchange.gateway_error(refusal.status, refusal.message, refusal.error_type, refusal.key)
                 return
             event["requestContext"]["authorizer"] = grant
+        # API key and request validation.
+        not_admitted = self.admission.refusal(api, target.stage, route, exchange.request, event)
+        if not_admitted is not None:
+            refusal = not_admitted.refusal
+            exchange.error_context["context.error.validationErrorString"] = not_admitted.detail
+            exchange.gateway_error(
+                refusal.status, refusal.message, refusal.error_type, response_type=not_admitted.response_type
+            )
+            return
         if integration.type == "MOCK":
             content_type = (event["headers"] or {}).get("Content-Type", "")
             response = mock_response(integration, content_type)

@@ -119,6 +119,7 @@ class Method:
     operation_name: str | None = None
     request_parameters: dict[str, bool] | None = None
     request_models: dict[str, str] | None = None
+    request_validator_id: str | None = None
     integration: Integration | None = attrs.field(default=None, metadata=_BY_HAND)
     # MethodResponse shapes by status code: stored and returned, not applied.
     responses: dict[str, dict[str, Any]] = attrs.field(factory=dict, metadata=_BY_HAND)

@@ -27,6 +27,8 @@ _VERBS = {
     "options": "OPTIONS",
     "x-amazon-apigateway-any-method": "ANY",
 }
+# The operations of a path item by their verb (also for openapi_extras).
+VERBS = _VERBS
 
 
 @attrs.frozen

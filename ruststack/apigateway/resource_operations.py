@@ -37,6 +37,7 @@ _METHOD_REPLACEABLE: Replaceable = {
     "/authorizerId": ("authorizer_id", or_none),
     "/apiKeyRequired": ("api_key_required", as_flag),
     "/operationName": ("operation_name", or_none),
+    "/requestValidatorId": ("request_validator_id", or_none),
 }
 _INTEGRATION_REPLACEABLE: Replaceable = {
     "/uri": ("uri", as_is),
@@ -168,6 +169,7 @@ def put_method(call: Call) -> Reply:
         operation_name=call.body.get("operationName"),
         request_parameters=call.body.get("requestParameters"),
         request_models=call.body.get("requestModels"),
+        request_validator_id=call.body.get("requestValidatorId"),
     )
     resource.methods[http_method] = method
     call.store.save()

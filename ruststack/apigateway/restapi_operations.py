@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ruststack.apigateway import openapi
+from ruststack.apigateway import openapi, openapi_extras
 from ruststack.apigateway.calls import Call, Reply, invalid_patch, page, patch_operations, unescape_patch_path
 from ruststack.apigateway.model import ApiResource, RestApi, new_id
 from ruststack.apigateway.resource_operations import INTEGRATION_TYPES, LAMBDA_URI, PROXY_URI_REFUSED, resource_at
@@ -58,7 +58,8 @@ def create_rest_api(call: Call) -> Reply:
 
 
 def import_rest_api(call: Call) -> Reply:
-    definition = openapi.read(openapi.parse(call.raw))
+    document = openapi.parse(call.raw)
+    definition = openapi.read(document)
     if not definition.title:
         raise bad_request("Invalid OpenAPI input: the API needs a title (info.title)")
     # The endpoint type comes as an import parameter (`?endpointConfigurationTypes=REGIONAL`), EDGE by default.
@@ -67,6 +68,7 @@ def import_rest_api(call: Call) -> Reply:
         raise bad_request(BAD_ENDPOINT_TYPE)
     api = _new_api(call, definition.title, description=definition.description, endpoint_types=[endpoint_type])
     _apply_definition(api, definition, overwrite=True)
+    openapi_extras.apply(call.store.extras, api, document, overwrite=True)
     call.store.apis[api.id] = api
     call.store.save()
     return 201, api.to_json()
@@ -77,7 +79,9 @@ def put_rest_api(call: Call) -> Reply:
     mode = (call.query.get("mode") or ["merge"])[0]
     if mode not in ("merge", "overwrite"):
         raise bad_request(f"Invalid mode {mode!r}: merge or overwrite")
-    _apply_definition(api, openapi.read(openapi.parse(call.raw)), overwrite=mode == "overwrite")
+    document = openapi.parse(call.raw)
+    _apply_definition(api, openapi.read(document), overwrite=mode == "overwrite")
+    openapi_extras.apply(call.store.extras, api, document, overwrite=mode == "overwrite")
     call.store.save()
     return 200, api.to_json()
 

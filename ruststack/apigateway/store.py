@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ruststack.apigateway.extras import Extras
 from ruststack.apigateway.model import Deployment, RestApi, new_id
 from ruststack.apigateway.routing import Router
 from ruststack.aws.errors import AwsError
@@ -44,16 +45,22 @@ class ApiStore:
         for api_state in state["restApis"] if state is not None else []:
             api = RestApi.from_state(api_state)
             self.apis[api.id] = api
+        # Gateway responses, models, validators, API keys and usage plans.
+        self.extras = Extras.from_state(state.get("extras") if state is not None else None)
 
     def save(self) -> None:
         """
         Write the state file, if any (atomically: a crash leaves the old one).
         """
-        write_json(self._path, {"restApis": [api.to_state() for api in self.apis.values()]})
+        write_json(
+            self._path,
+            {"restApis": [api.to_state() for api in self.apis.values()], "extras": self.extras.to_state(self.apis)},
+        )
 
     def reset(self) -> None:
         self.apis.clear()
         self._routers.clear()
+        self.extras.clear()
         self.save()
 
     def new_api_id(self) -> str:
