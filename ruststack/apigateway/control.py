@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 
 import attrs
 
+from ruststack.apigateway import account, tags, update_operations
 from ruststack.apigateway import authorizer_operations as authorizers
 from ruststack.apigateway import resource_operations as resources
 from ruststack.apigateway import restapi_operations as restapis
@@ -64,6 +65,8 @@ _OPERATIONS: dict[str, Operation] = {
     "UpdateStage": stages.update_stage,
     "DeleteStage": stages.delete_stage,
 }
+# Tags, updates by the one patch applier, the account.
+_OPERATIONS.update(tags.OPERATIONS | update_operations.OPERATIONS | account.OPERATIONS)
 # The model's URI labels -> the names the operations read them by.
 _LABELS = {
     "restApiId": "api",
@@ -75,6 +78,7 @@ _LABELS = {
     "deploymentId": "deployment",
     "stageName": "stage",
 }
+_LABELS.update({"resourceArn": "arn"})
 # Operations whose payload is a document they read themselves (OpenAPI).
 _RAW_PAYLOAD = frozenset({"ImportRestApi", "PutRestApi"})
 
