@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 import attrs
 
-from ruststack.apigateway import account, tags, update_operations
+from ruststack.apigateway import account, export, tags, update_operations
 from ruststack.apigateway import authorizer_operations as authorizers
 from ruststack.apigateway import resource_operations as resources
 from ruststack.apigateway import restapi_operations as restapis
@@ -65,8 +65,8 @@ _OPERATIONS: dict[str, Operation] = {
     "UpdateStage": stages.update_stage,
     "DeleteStage": stages.delete_stage,
 }
-# Tags, updates by the one patch applier, the account.
-_OPERATIONS.update(tags.OPERATIONS | update_operations.OPERATIONS | account.OPERATIONS)
+# Tags, updates by the one patch applier, the account, exports.
+_OPERATIONS.update(tags.OPERATIONS | update_operations.OPERATIONS | account.OPERATIONS | export.OPERATIONS)
 # The model's URI labels -> the names the operations read them by.
 _LABELS = {
     "restApiId": "api",
@@ -78,7 +78,14 @@ _LABELS = {
     "deploymentId": "deployment",
     "stageName": "stage",
 }
-_LABELS.update({"resourceArn": "arn"})
+# ... and GetExport's Accept header among them.
+_LABELS.update(
+    {
+        "resourceArn": "arn",
+        "exportType": "export_type",
+        "accepts": "accept",
+    }
+)
 # Operations whose payload is a document they read themselves (OpenAPI).
 _RAW_PAYLOAD = frozenset({"ImportRestApi", "PutRestApi"})
 
@@ -114,7 +121,7 @@ def _handler(name: str, operation: Operation) -> Handler:
     member_names = {s.serialization.get("name", m): m for m, s in output.members.items()} if output else {}
 
     def handle(context: ControlContext, params: dict[str, Any]) -> Any:
-        labels = {_LABELS[m]: str(v) for m, v in params.items() if located.get(m) == "uri" and m in _LABELS}
+        labels = {_LABELS[m]: str(v) for m, v in params.items() if located.get(m) in ("uri", "header") and m in _LABELS}
         body = {wire_names[m]: v for m, v in params.items() if m not in located and m != payload}
         raw = params.get(payload, b"") if name in _RAW_PAYLOAD and payload else b""
         call = Call(context.store, context.account, context.region, context.now, labels, context.query, body, raw)
