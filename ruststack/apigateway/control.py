@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 import attrs
 
-from ruststack.apigateway import account, export, tags, update_operations
+from ruststack.apigateway import account, domains, export, tags, update_operations
 from ruststack.apigateway import authorizer_operations as authorizers
 from ruststack.apigateway import resource_operations as resources
 from ruststack.apigateway import restapi_operations as restapis
@@ -65,8 +65,10 @@ _OPERATIONS: dict[str, Operation] = {
     "UpdateStage": stages.update_stage,
     "DeleteStage": stages.delete_stage,
 }
-# Tags, updates by the one patch applier, the account, exports.
-_OPERATIONS.update(tags.OPERATIONS | update_operations.OPERATIONS | account.OPERATIONS | export.OPERATIONS)
+# Tags, updates by the one patch applier, the account, exports, custom domains.
+_OPERATIONS.update(
+    tags.OPERATIONS | update_operations.OPERATIONS | account.OPERATIONS | export.OPERATIONS | domains.OPERATIONS
+)
 # The model's URI labels -> the names the operations read them by.
 _LABELS = {
     "restApiId": "api",
@@ -82,6 +84,8 @@ _LABELS = {
 _LABELS.update(
     {
         "resourceArn": "arn",
+        "domainName": "domain",
+        "basePath": "base_path",
         "exportType": "export_type",
         "accepts": "accept",
     }
