@@ -65,7 +65,8 @@ def get_export(call: Call) -> Reply:
         body = json.dumps(document, indent=2).encode("utf-8")
     kind = "swagger" if export_type == "swagger" else "oas30"
     disposition = f'attachment; filename="{kind}_{_iso(deployment.created)}.{form}"'
-    return 200, {"contentType": f"application/{form}", "contentDisposition": disposition, "body": body}
+    # AWS answers a download whatever the format ("application/octet-stream").
+    return 200, {"contentType": "application/octet-stream", "contentDisposition": disposition, "body": body}
 
 
 def _document(

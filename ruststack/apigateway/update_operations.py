@@ -6,9 +6,11 @@ one patch applier (L{ruststack.apigateway.patches}).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ruststack.apigateway.calls import Call, Reply, found, patch_operations
+from ruststack.apigateway.model import RestApi
 from ruststack.apigateway.patches import ANY_OP, REPLACE, Patchable, Path, as_bool, as_text
 from ruststack.apigateway.resource_operations import _integration
 from ruststack.apigateway.stage_operations import _deployment
@@ -19,6 +21,27 @@ def _template(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _api_key_source(value: Any) -> str:
+    if value not in ("HEADER", "AUTHORIZER"):
+        raise ValueError(value)
+    return str(value)
+
+
+def _policy(value: Any) -> str:
+    # A resource policy is a JSON document (stored, not enforced).
+    json.loads(value)
+    return str(value)
+
+
+REMOVABLE = frozenset({"replace", "remove"})
+REST_API = Patchable(
+    members={
+        "/apiKeySource": Path(REPLACE, _api_key_source),
+        "/policy": Path(REMOVABLE, _policy),
+        "/disableExecuteApiEndpoint": Path(REPLACE, as_bool),
+        "/version": Path(REMOVABLE),
+    }
+)
 DEPLOYMENT = Patchable(members={"/description": Path(REPLACE)})
 METHOD_RESPONSE = Patchable(maps={"/responseParameters": Path(ANY_OP, as_bool), "/responseModels": Path(ANY_OP)})
 INTEGRATION_RESPONSE = Patchable(
@@ -28,6 +51,27 @@ INTEGRATION_RESPONSE = Patchable(
     },
     maps={"/responseParameters": Path(ANY_OP, as_text), "/responseTemplates": Path(ANY_OP, _template)},
 )
+
+
+def patch_rest_api(api: RestApi, op: str, path: str, value: Any) -> bool:
+    """
+    Apply one patch of UpdateRestApi's members beyond its name, description,
+    media types and endpoint, or say the path is not one of them.
+    """
+    if path not in REST_API.members:
+        return False
+    document = {
+        "apiKeySource": api.api_key_source,
+        "policy": api.policy,
+        "disableExecuteApiEndpoint": api.disable_execute_api_endpoint,
+        "version": api.version,
+    }
+    REST_API.apply(document, [(op, path, value)])
+    api.api_key_source = document["apiKeySource"]
+    api.policy = document.get("policy")
+    api.disable_execute_api_endpoint = document["disableExecuteApiEndpoint"]
+    api.version = document.get("version")
+    return True
 
 
 def update_deployment(call: Call) -> Reply:

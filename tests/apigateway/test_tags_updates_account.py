@@ -249,3 +249,30 @@ def test_the_patch_applier_patches_or_refuses_as_bad_request(operations):
         return
     assert set(document) <= {"description", "responseParameters"}
     assert all(isinstance(v, bool) for v in document.get("responseParameters", {}).values())
+
+
+def test_update_rest_api_policy_key_source_and_execute_endpoint(apigw):
+    api = apigw.create_rest_api(name="app")
+    policy = '{"Version": "2012-10-17", "Statement": []}'
+    updated = apigw.update_rest_api(
+        restApiId=api["id"],
+        patchOperations=[
+            {"op": "replace", "path": "/apiKeySource", "value": "AUTHORIZER"},
+            {"op": "replace", "path": "/policy", "value": policy},
+            {"op": "replace", "path": "/disableExecuteApiEndpoint", "value": "true"},
+            {"op": "replace", "path": "/version", "value": "1.2"},
+        ],
+    )
+    assert updated["apiKeySource"] == "AUTHORIZER" and updated["policy"] == policy
+    assert updated["disableExecuteApiEndpoint"] is True and updated["version"] == "1.2"
+    removed = apigw.update_rest_api(restApiId=api["id"], patchOperations=[{"op": "remove", "path": "/policy"}])
+    assert "policy" not in removed
+    for bad in (
+        {"op": "replace", "path": "/apiKeySource", "value": "QUERY"},
+        {"op": "replace", "path": "/policy", "value": "{not json"},
+        {"op": "add", "path": "/apiKeySource", "value": "HEADER"},
+    ):
+        with pytest.raises(ClientError) as excinfo:
+            apigw.update_rest_api(restApiId=api["id"], patchOperations=[bad])
+        assert error_of(excinfo)[:2] == ("BadRequestException", 400)
+    assert apigw.get_rest_api(restApiId=api["id"])["apiKeySource"] == "AUTHORIZER"
