@@ -60,7 +60,7 @@ def patch_rest_api(api: RestApi, op: str, path: str, value: Any) -> bool:
     """
     if path not in REST_API.members:
         return False
-    document = {
+    document: dict[str, Any] = {
         "apiKeySource": api.api_key_source,
         "policy": api.policy,
         "disableExecuteApiEndpoint": api.disable_execute_api_endpoint,
