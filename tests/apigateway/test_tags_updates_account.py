@@ -216,6 +216,8 @@ def test_tags_account_and_updates_survive_a_restart(tmp_path):
         apigw.update_account(patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": role}])
         ids = {"restApiId": api["id"], "deploymentId": deployment["id"]}
         apigw.update_deployment(**ids, patchOperations=[{"op": "replace", "path": "/description", "value": "v2"}])
+        logs = [{"op": "replace", "path": "/accessLogSettings/format", "value": "$context.requestId"}]
+        apigw.update_stage(restApiId=api["id"], stageName="dev", patchOperations=logs)
     finally:
         first.stop()
     second = RustStackProcess.start("--services", "apigateway", "--data-dir", str(tmp_path))
@@ -224,6 +226,8 @@ def test_tags_account_and_updates_survive_a_restart(tmp_path):
         assert apigw.get_tags(resourceArn=api_arn(api["id"], "dev"))["tags"] == {"tier": "gold"}
         assert apigw.get_account()["cloudwatchRoleArn"] == role
         assert apigw.get_deployment(**ids)["description"] == "v2"
+        stage = apigw.get_stage(restApiId=api["id"], stageName="dev")
+        assert stage["accessLogSettings"] == {"format": "$context.requestId"}
     finally:
         second.stop()
 
@@ -276,3 +280,43 @@ def test_update_rest_api_policy_key_source_and_execute_endpoint(apigw):
             apigw.update_rest_api(restApiId=api["id"], patchOperations=[bad])
         assert error_of(excinfo)[:2] == ("BadRequestException", 400)
     assert apigw.get_rest_api(restApiId=api["id"])["apiKeySource"] == "AUTHORIZER"
+
+
+def test_update_stage_access_logs_cache_and_client_certificate(apigw):
+    api, _ = deployed_api(apigw)
+    logs = "arn:aws:logs:us-east-1:000000000000:log-group:access"
+    # What the Serverless Framework sends when REST API logs are on.
+    updated = apigw.update_stage(
+        restApiId=api["id"],
+        stageName="dev",
+        patchOperations=[
+            {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": logs},
+            {"op": "replace", "path": "/accessLogSettings/format", "value": '{"id": "$context.requestId"}'},
+            {"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"},
+            {"op": "replace", "path": "/cacheClusterEnabled", "value": "true"},
+            {"op": "replace", "path": "/clientCertificateId", "value": "abc123"},
+        ],
+    )
+    assert updated["accessLogSettings"] == {"destinationArn": logs, "format": '{"id": "$context.requestId"}'}
+    assert (updated["cacheClusterEnabled"], updated["cacheClusterSize"]) == (True, "0.5")
+    assert updated["cacheClusterStatus"] == "AVAILABLE" and updated["clientCertificateId"] == "abc123"
+    assert updated["methodSettings"]["*/*"]["loggingLevel"] == "INFO"
+    removed = apigw.update_stage(
+        restApiId=api["id"],
+        stageName="dev",
+        patchOperations=[
+            {"op": "remove", "path": "/accessLogSettings"},
+            {"op": "replace", "path": "/cacheClusterEnabled", "value": "false"},
+        ],
+    )
+    assert "accessLogSettings" not in removed and removed["cacheClusterEnabled"] is False
+    assert apigw.get_stage(restApiId=api["id"], stageName="dev")["clientCertificateId"] == "abc123"
+    for bad in (
+        {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": "logs"},
+        {"op": "replace", "path": "/accessLogSettings/other", "value": "x"},
+        {"op": "replace", "path": "/cacheClusterSize", "value": "2"},
+        {"op": "add", "path": "/cacheClusterEnabled", "value": "true"},
+    ):
+        with pytest.raises(ClientError) as excinfo:
+            apigw.update_stage(restApiId=api["id"], stageName="dev", patchOperations=[bad])
+        assert error_of(excinfo)[:2] == ("BadRequestException", 400)
