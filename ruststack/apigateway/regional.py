@@ -254,7 +254,7 @@ class RegionalStore:
                 return None
         stage = mapping.stage
         if stage is None:
-            if not rest:
+            if not rest or not rest[0]:
                 return None
             stage, rest = rest[0], rest[1:]
         trailing = "/" if raw_path.endswith("/") and rest else ""

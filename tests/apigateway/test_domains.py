@@ -13,10 +13,15 @@ from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ruststack.apigateway.calls import Call
+from ruststack.apigateway.domains import create_base_path_mapping, create_domain_name
 from ruststack.apigateway.execute import ExecuteApiResource
 from ruststack.apigateway.regional import BasePathMapping, DomainName, RegionalStore
+from ruststack.apigateway.restapi_operations import create_rest_api
 from ruststack.apigateway.store import ApiStore
+from ruststack.apigateway.tags import tagged
 from ruststack.aws import sigv4
+from ruststack.aws.errors import AwsError
 from ruststack.routing import Router, known_claims
 from ruststack.testing import RustStackProcess
 from tests.apigateway.test_execute import FakeLambda, call, deploy, fetch
@@ -322,3 +327,62 @@ def test_a_path_maps_to_one_stage_below_its_base_path(path):
     if mapped is not None:
         assert mapped.raw_path.startswith("/")
         assert path.rstrip("/").endswith(mapped.raw_path.rstrip("/"))
+
+
+# The control plane's readers of names, base paths and ARNs, on arbitrary input.
+
+
+def _call(store: ApiStore, body=None, **params) -> Call:
+    return Call(store, "000000000000", "us-east-1", 0.0, params, {}, body or {})
+
+
+_NAMES = st.one_of(
+    st.text(max_size=40),
+    st.from_regex(r"[a-zA-Z0-9*.-]{1,30}\.(com|localhost|aws|amazonaws\.com|net)", fullmatch=True),
+)
+
+
+@settings(max_examples=300)
+@given(_NAMES)
+def test_a_domain_name_is_created_or_refused_as_bad_request(name):
+    store = ApiStore()
+    try:
+        status, body = create_domain_name(_call(store, {"domainName": name, "certificateArn": EDGE_CERT}))
+    except AwsError as error:
+        assert (error.code, error.status) == ("BadRequestException", 400)
+        assert store.regional.domains == {}
+        return
+    assert status == 201 and body["domainName"] == name.lower().rstrip(".")
+    assert not body["domainName"].endswith((".localhost", ".amazonaws.com", ".aws")) and len(body["domainName"]) <= 253
+
+
+@settings(max_examples=300)
+@given(st.one_of(st.text(max_size=30), st.from_regex(r"/?[a-z0-9()/.$-]{0,20}", fullmatch=True)))
+def test_a_base_path_is_taken_or_refused_as_bad_request(base_path):
+    store = ApiStore()
+    create_domain_name(_call(store, {"domainName": "api.example.com", "certificateArn": EDGE_CERT}))
+    api = create_rest_api(_call(store, {"name": "app"}))[1]
+    body = {"basePath": base_path, "restApiId": api["id"]}
+    try:
+        _, mapping = create_base_path_mapping(_call(store, body, domain="api.example.com"))
+    except AwsError as error:
+        assert (error.code, error.status) == ("BadRequestException", 400)
+        return
+    assert mapping["basePath"] == "(none)" or "//" not in mapping["basePath"]
+    assert not mapping["basePath"].startswith("/") and not mapping["basePath"].endswith("/")
+
+
+@settings(max_examples=300)
+@given(
+    st.one_of(
+        st.text(max_size=60),
+        st.from_regex(r"arn:aws:apigateway:(us-east-1|eu-west-1)::/[a-z/{}0-9]{0,40}", fullmatch=True),
+    )
+)
+def test_a_tagged_arn_is_found_or_refused(arn):
+    try:
+        tagged(_call(ApiStore(), arn=arn))
+    except AwsError as error:
+        assert (error.code, error.status) in (("BadRequestException", 400), ("NotFoundException", 404))
+    else:
+        raise AssertionError(f"{arn} named something in an empty store")
