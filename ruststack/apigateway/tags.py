@@ -13,7 +13,7 @@ from collections.abc import Callable
 import attrs
 
 from ruststack.apigateway.calls import Call, Reply, found
-from ruststack.apigateway.store import bad_request
+from ruststack.apigateway.store import bad_request, not_found
 
 _ARN = re.compile(r"^arn:aws[a-z-]*:apigateway:(?P<region>[a-z0-9-]+)::(?P<path>/.+)$")
 _MAX_TAGS = 50
@@ -43,7 +43,7 @@ def _stage(call: Call, found_: re.Match[str]) -> Tagged:
 def _domain_name(call: Call, found_: re.Match[str]) -> Tagged:
     domain = call.store.regional.domains.get(found_["name"])
     if domain is None or (domain.account, domain.region) != (call.account, call.region):
-        raise found(None, "domain name identifier")
+        raise not_found("Invalid domain name identifier specified")
     return Tagged(domain.tags, call.store.regional.save)
 
 
