@@ -92,11 +92,11 @@ def target_of(host: str, path: str) -> Target | None:
 
 def find_target(store: ApiStore, host: str, path: str) -> Target | None:
     """
-    L{target_of}, or the stage a custom domain name maps C{path} to.
+    The stage a custom domain name maps C{path} to (on such a host every
+    path is the domain's), else L{target_of}.
     """
-    target = target_of(host, path)
-    if target is not None:
-        return target
+    if not store.regional.owns_host(host):
+        return target_of(host, path)
     mapped = store.regional.mapped(host, path)
     return Target(mapped.api_id, unquote(mapped.stage), mapped.raw_path, path) if mapped else None
 

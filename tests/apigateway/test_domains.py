@@ -200,6 +200,8 @@ def test_requests_by_host_through_the_edge(stack, apigw):
     assert get("/v1").json() == {"api": "v1"}
     assert get("/v1/notes").json() == {"api": "v1"}
     assert get("/v1x/notes").json() == {"api": "root"}  # a base path is whole segments
+    # Every path of the domain is its mappings', the stage URL's path form too.
+    assert get(f"/restapis/{v1_api}/dev/_user_request_/x").json() == {"api": "root"}
     assert requests.get(stack.endpoint_url + "/", headers={"Host": "other.example.com"}, timeout=30).status_code != 200
     # The control plane is unaffected on the edge's own host.
     assert apigw.get_domain_name(domainName="api.example.com")["domainName"] == "api.example.com"
@@ -318,8 +320,8 @@ def test_a_path_maps_to_one_stage_below_its_base_path(path):
     if segments[0] == "v1":
         assert mapped is not None and (mapped.api_id, mapped.stage) == ("one", "dev")
     elif segments[:2] == ["a", "b"]:
-        if len(segments) < 3:
-            assert mapped is None
+        if len(segments) < 3 or not segments[2]:
+            assert mapped is None  # no stage named
         else:
             assert mapped is not None and (mapped.api_id, mapped.stage) == ("deep", segments[2])
     else:
