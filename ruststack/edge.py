@@ -252,6 +252,9 @@ class EdgeResource(Resource):
     def register(self, service: IAwsService) -> None:
         self.services[service.name] = service
         self._lane_routes.clear()
+        owns_host = getattr(service, "owns_host", None)
+        if owns_host is not None:
+            self.router.dynamic_hosts.append((owns_host, service.name))
 
     def lane_route(self, headers: Mapping[str, str]) -> LaneRoute | None:
         """

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import attrs
 
@@ -60,6 +60,9 @@ class Router:
     hosts: tuple[tuple[re.Pattern[str], str], ...]
     unsigned_paths: tuple[tuple[re.Pattern[bytes], str], ...]
     unsigned_forms: str | None = None
+    # Hosts services take at run time (API Gateway's custom domain names):
+    # (does the service own this host, its name), after the claimed hosts.
+    dynamic_hosts: list[tuple[Callable[[str], bool], str]] = attrs.field(factory=list)
 
     @classmethod
     def of(cls, claims: Mapping[str, Claims]) -> Router:
@@ -76,6 +79,10 @@ class Router:
     def route(self, host: str, path: bytes, headers: Mapping[str, str], signature: sigv4.Signature | None) -> str:
         for pattern, name in self.hosts:
             if pattern.match(host):
+                return name
+        for owns, name in self.dynamic_hosts:
+            # Never another service's signed requests: only unsigned or its own.
+            if (signature is None or self.signing_names.get(signature.scope.service) == name) and owns(host):
                 return name
         if signature is not None:
             service = signature.scope.service

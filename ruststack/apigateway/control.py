@@ -12,7 +12,17 @@ from urllib.parse import parse_qs
 
 import attrs
 
-from ruststack.apigateway import apikeys, gateway_responses, usage_plans, validation
+from ruststack.apigateway import (
+    account,
+    apikeys,
+    domains,
+    export,
+    gateway_responses,
+    tags,
+    update_operations,
+    usage_plans,
+    validation,
+)
 from ruststack.apigateway import authorizer_operations as authorizers
 from ruststack.apigateway import resource_operations as resources
 from ruststack.apigateway import restapi_operations as restapis
@@ -98,6 +108,10 @@ _OPERATIONS: dict[str, Operation] = {
     "UpdateRequestValidator": validation.update_request_validator,
     "DeleteRequestValidator": validation.delete_request_validator,
 }
+# Tags, updates by the one patch applier, the account, exports, custom domains.
+_OPERATIONS.update(
+    tags.OPERATIONS | update_operations.OPERATIONS | account.OPERATIONS | export.OPERATIONS | domains.OPERATIONS
+)
 # The model's URI labels -> the names the operations read them by.
 _LABELS = {
     "restApiId": "api",
@@ -115,6 +129,16 @@ _LABELS = {
     "modelName": "model",
     "requestValidatorId": "validator",
 }
+# ... and GetExport's Accept header among them.
+_LABELS.update(
+    {
+        "resourceArn": "arn",
+        "domainName": "domain",
+        "basePath": "base_path",
+        "exportType": "export_type",
+        "accepts": "accept",
+    }
+)
 # Operations whose payload is a document they read themselves (OpenAPI).
 _RAW_PAYLOAD = frozenset({"ImportRestApi", "PutRestApi", "ImportApiKeys"})
 
@@ -150,7 +174,7 @@ def _handler(name: str, operation: Operation) -> Handler:
     member_names = {s.serialization.get("name", m): m for m, s in output.members.items()} if output else {}
 
     def handle(context: ControlContext, params: dict[str, Any]) -> Any:
-        labels = {_LABELS[m]: str(v) for m, v in params.items() if located.get(m) == "uri" and m in _LABELS}
+        labels = {_LABELS[m]: str(v) for m, v in params.items() if located.get(m) in ("uri", "header") and m in _LABELS}
         body = {wire_names[m]: v for m, v in params.items() if m not in located and m != payload}
         raw = params.get(payload, b"") if name in _RAW_PAYLOAD and payload else b""
         call = Call(context.store, context.account, context.region, context.now, labels, context.query, body, raw)

@@ -67,6 +67,8 @@ class Target:
     api_id: str
     stage: str
     raw_path: str
+    # The path as sent, where a custom domain's event carries it whole.
+    sent_path: str | None = None
 
 
 def is_execute_request(host: str, path: str) -> bool:
@@ -88,6 +90,17 @@ def target_of(host: str, path: str) -> Target | None:
     if by_path:
         return Target(by_path.group(1), unquote(by_path.group(2)), by_path.group(3) or "/")
     return None
+
+
+def find_target(store: ApiStore, host: str, path: str) -> Target | None:
+    """
+    The stage a custom domain name maps C{path} to (on such a host every
+    path is the domain's), else L{target_of}.
+    """
+    if not store.regional.owns_host(host):
+        return target_of(host, path)
+    mapped = store.regional.mapped(host, path)
+    return Target(mapped.api_id, unquote(mapped.stage), mapped.raw_path, path) if mapped else None
 
 
 def function_of(uri: str, stage_variables: dict[str, str]) -> tuple[str, str | None] | None:
@@ -222,7 +235,7 @@ class ExecuteApiResource(Resource):
         exchange = _Exchange(request, ids.request_id(), _apigw_id(), _trace_id(now))
         raw_path, _, query = request.uri.decode("latin-1").partition("?")
         host = (request.getHeader(b"host") or b"").decode("latin-1")
-        target = target_of(host, raw_path)
+        target = find_target(self.store, host, raw_path)
         if target is not None:
             exchange.responses = self.store.extras.responses_of(target.api_id)
         found = resolve(self.store, target, request.method.decode("latin-1")) if target else None
@@ -287,6 +300,9 @@ class ExecuteApiResource(Resource):
             received_at=now,
         )
         event = proxy.build_event(http_request, route, context)
+        if target.sent_path is not None:
+            # Through a custom domain, both paths are the request's whole path.
+            event["path"] = event["requestContext"]["path"] = target.sent_path
         # The first Accept type decides whether a base64 body goes out decoded.
         accept = (request.getHeader(b"accept") or b"").decode("latin-1").split(",", 1)[0]
         decode_binary = proxy.media_type_matches(accept, api.binary_media_types)
@@ -482,7 +498,7 @@ def requires_signature(store: ApiStore, request) -> bool:
     the edge must authenticate; every other stage request is public.
     """
     raw_path = request.uri.decode("latin-1").partition("?")[0]
-    target = target_of((request.getHeader(b"host") or b"").decode("latin-1"), raw_path)
+    target = find_target(store, (request.getHeader(b"host") or b"").decode("latin-1"), raw_path)
     found = resolve(store, target, request.method.decode("latin-1")) if target else None
     return found is not None and found[2].method.authorization_type == "AWS_IAM"
 

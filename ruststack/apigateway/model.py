@@ -214,13 +214,17 @@ class Stage:
     tracing_enabled: bool = False
     # "{resource path}/{method}" ("*/*": every method) to its MethodSetting.
     method_settings: dict[str, dict[str, Any]] = attrs.field(factory=dict, metadata=_BY_HAND)
+    # Stored and returned, not applied (no cache, no access logs, no client TLS).
+    cache_cluster_enabled: bool = False
+    cache_cluster_size: str | None = None
+    client_certificate_id: str | None = None
+    access_log_settings: dict[str, str] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return _without_none(
             {
                 **_json_members(self),
-                "cacheClusterEnabled": False,
-                "cacheClusterStatus": "NOT_AVAILABLE",
+                "cacheClusterStatus": "AVAILABLE" if self.cache_cluster_enabled else "NOT_AVAILABLE",
                 "methodSettings": {key: dict(setting) for key, setting in self.method_settings.items()},
                 "createdDate": int(self.created),
                 "lastUpdatedDate": int(self.updated),

@@ -11,6 +11,7 @@ from ruststack.apigateway.calls import Call, Reply, invalid_patch, page, patch_o
 from ruststack.apigateway.model import ApiResource, RestApi, new_id
 from ruststack.apigateway.resource_operations import INTEGRATION_TYPES, LAMBDA_URI, PROXY_URI_REFUSED, resource_at
 from ruststack.apigateway.store import bad_request
+from ruststack.apigateway.update_operations import patch_rest_api
 
 ENDPOINT_TYPES = ("REGIONAL", "EDGE", "PRIVATE")
 # API Gateway's words for an endpoint type outside its set.
@@ -132,7 +133,7 @@ def update_rest_api(call: Call) -> Reply:
             api.minimum_compression_size = int(value) if value not in (None, "") else None
         elif path.startswith("/endpointConfiguration/types/") and op == "replace":
             _replace_endpoint_type(api, path, value)
-        else:
+        elif not patch_rest_api(api, op, path, value):
             raise invalid_patch(op, path, "add, remove, replace")
     call.store.save()
     return 200, api.to_json()

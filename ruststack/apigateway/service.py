@@ -18,11 +18,12 @@ from ruststack.interfaces import RUNNING, IAwsService, ILambdaInvoker, IPublicRe
 from ruststack.service_resource import ServiceResource, SplitResource
 
 
-def _is_execute(request) -> bool:
-    # execute-api requests go to the data plane, the rest to the control plane.
+def _is_execute(request, store: ApiStore) -> bool:
+    # execute-api requests and those to custom domain names go to the data
+    # plane, the rest to the control plane.
     path = request.uri.decode("latin-1").partition("?")[0]
     host = (request.getHeader(b"host") or b"").decode("latin-1")
-    return is_execute_request(host, path)
+    return is_execute_request(host, path) or store.regional.owns_host(host)
 
 
 @implementer(IAwsService, IPublicRequests)
@@ -38,7 +39,7 @@ class ApiGatewayService:
         self._services = services
         execute = ExecuteApiResource(store, self._invoker, clock)
         self.control_plane = ServiceResource(control.PROTOCOL, control.HANDLERS, control.context_of(store, clock))
-        self.rest_apis = SplitResource(self.control_plane, execute, _is_execute)
+        self.rest_apis = SplitResource(self.control_plane, execute, lambda request: _is_execute(request, store))
         self.resource = _Shared(self)
         store.taken = lambda api_id: (v2 := self._services.get("apigatewayv2")) is not None and api_id in v2.store.apis
 
@@ -49,7 +50,10 @@ class ApiGatewayService:
         ids).
         """
         v2 = self._services.get("apigatewayv2")
-        return v2 if v2 is not None and v2.owns(request) else None
+        if v2 is None or self.owns_host((request.getHeader(b"host") or b"").decode("latin-1")):
+            # A custom domain's paths are its mappings' (a base path "v2" too).
+            return None
+        return v2 if v2.owns(request) else None
 
     def _invoker(self) -> ILambdaInvoker | None:
         return ILambdaInvoker(self._services.get("lambda"), None)
@@ -60,7 +64,14 @@ class ApiGatewayService:
             return bool(v2.is_public(request))
         # Stages are served unsigned, as AWS serves methods with authorization
         # NONE; AWS_IAM methods are authenticated by the edge like any call.
-        return _is_execute(request) and not requires_signature(self.store, request)
+        return _is_execute(request, self.store) and not requires_signature(self.store, request)
+
+    def owns_host(self, host: str) -> bool:
+        """
+        Whether C{host} is one of the custom domain names (the edge routes
+        such requests here, L{ruststack.routing.Router.dynamic_hosts}).
+        """
+        return self.store.regional.owns_host(host)
 
     def status(self) -> ServiceStatus:
         return RUNNING

@@ -20,6 +20,7 @@ from ruststack.apigateway.calls import (
     unescape_patch_path,
 )
 from ruststack.apigateway.model import Deployment, RestApi, Stage, new_id
+from ruststack.apigateway.stage_settings import patch_stage_settings
 from ruststack.apigateway.store import bad_request, conflict, not_found
 
 STAGE_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
@@ -207,7 +208,7 @@ def update_stage(call: Call) -> Reply:
             stage.description = value
         elif path == "/tracingEnabled" and op == "replace":
             stage.tracing_enabled = str(value).lower() == "true"
-        elif not _patch_method_setting(stage, op, path, value):
+        elif not _patch_method_setting(stage, op, path, value) and not patch_stage_settings(stage, op, path, value):
             raise invalid_patch(op, path)
     stage.updated = call.now
     call.store.save()

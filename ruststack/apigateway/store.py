@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from ruststack.apigateway.extras import Extras
 from ruststack.apigateway.model import Deployment, RestApi, new_id
+from ruststack.apigateway.regional import RegionalStore
 from ruststack.apigateway.routing import Router
 from ruststack.aws.errors import AwsError
 from ruststack.state_file import read_json, state_path, write_json
@@ -41,6 +42,8 @@ class ApiStore:
         self._routers: dict[tuple[str, str], Router] = {}
         # Whether HTTP APIs (apigatewayv2) hold an id: the two share ids.
         self.taken: Callable[[str], bool] = lambda api_id: False
+        # Account settings and custom domain names, in a file of their own.
+        self.regional = RegionalStore(state_dir)
         state = read_json(self._path)
         for api_state in state["restApis"] if state is not None else []:
             api = RestApi.from_state(api_state)
@@ -62,6 +65,7 @@ class ApiStore:
         self._routers.clear()
         self.extras.clear()
         self.save()
+        self.regional.reset()
 
     def new_api_id(self) -> str:
         while True:
