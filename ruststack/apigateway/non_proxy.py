@@ -317,7 +317,8 @@ def _http_url(integration: Integration, path: dict[str, str], route: Route) -> s
     def substitute(found: re.Match[str]) -> str:
         name = found.group(1)
         value = path.get(name, route.path_parameters.get(name, ""))
-        return quote(value, safe="/" if found.group().endswith("+}") else "")
+        # A greedy {proxy+} value keeps its slashes (AWS maps {proxy} so).
+        return quote(value, safe="/")
 
     return _URI_PARAMETER.sub(substitute, uri)
 
@@ -348,4 +349,9 @@ async def _fetch(
             answer[name.decode("latin-1")] = decoded if multi else ",".join(decoded)
         return response.code, answer, content
 
-    return await defer.ensureDeferred(exchange()).addTimeout(timeout, backends.clock)
+    def timed_out(result: Any, seconds: float) -> Any:
+        # Cancelling a request fails it with the agent's own wrapper of the
+        # cancellation, not CancelledError: a timeout is a timeout.
+        raise defer.TimeoutError(f"no answer within {seconds} s")
+
+    return await defer.ensureDeferred(exchange()).addTimeout(timeout, backends.clock, timed_out)
