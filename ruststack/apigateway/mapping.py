@@ -161,12 +161,14 @@ class MethodRequest:
     multi_header: dict[str, list[str]]
     context: dict[str, Any]
     stage_variables: dict[str, str]
+    # The body's bytes, passed through as they came when no template applies.
+    raw_body: bytes = b""
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> MethodRequest:
         body = event.get("body") or ""
-        if event.get("isBase64Encoded"):
-            body = base64.b64decode(body).decode("utf-8", errors="replace")
+        raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
+        body = raw.decode("utf-8", errors="replace")
         headers = event.get("headers") or {}
         lower = {k.lower(): v for k, v in headers.items()}
         return cls(
@@ -180,6 +182,7 @@ class MethodRequest:
             multi_header=dict(event.get("multiValueHeaders") or {}),
             context=copy.deepcopy(event.get("requestContext") or {}),
             stage_variables=dict(event.get("stageVariables") or {}),
+            raw_body=raw,
         )
 
     def params(self) -> dict[str, dict[str, str]]:
@@ -248,7 +251,7 @@ def integration_request(integration: Integration, request: MethodRequest) -> Int
     """
     template = request_template(integration, request)
     variables = request.variables(request.body, "requestOverride")
-    body = request.body if template is None else vtl.render(template, variables)
+    body = request.raw_body if template is None else vtl.render(template, variables).encode("utf-8")
     header: dict[str, str] = {}
     querystring: dict[str, list[str]] = {}
     path: dict[str, str] = {}
@@ -276,7 +279,7 @@ def integration_request(integration: Integration, request: MethodRequest) -> Int
                     querystring[str(name)] = [vtl.to_text(value)]
                 else:
                     (header if kind == "header" else path)[str(name)] = vtl.to_text(value)
-    return IntegrationRequest(body.encode("utf-8"), header, querystring, path)
+    return IntegrationRequest(body, header, querystring, path)
 
 
 def _quoted(source: str) -> str | None:

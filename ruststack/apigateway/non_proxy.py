@@ -299,16 +299,9 @@ async def _http_proxy(
         if name.lower() not in _NOT_FORWARDED:
             headers[name] = list(values)
     method = event["httpMethod"] if integration.http_method in (None, "ANY") else integration.http_method
-    body = request.body.encode("utf-8") if not event.get("isBase64Encoded") else _raw_body(event)
-    status, answer_headers, answer = await _fetch(backends, method, url, headers, body, timeout, multi=True)
+    status, answer_headers, answer = await _fetch(backends, method, url, headers, request.raw_body, timeout, multi=True)
     out = [(k, v) for k, vs in answer_headers.items() for v in vs if k.lower() not in _NOT_FORWARDED]
     return HttpResponse(status, out, answer)
-
-
-def _raw_body(event: dict[str, Any]) -> bytes:
-    import base64
-
-    return base64.b64decode(event.get("body") or "")
 
 
 def _http_url(integration: Integration, path: dict[str, str], route: Route) -> str:

@@ -191,7 +191,28 @@ def test_role_of_another_account_is_refused(stack):
 
 
 def test_s3_objects(stack):
-    s3, apigw = stack.client("s3"), stack.client("apigateway")
+    s3_round_trip(stack, ROLE)
+
+
+def test_signed_as_the_apis_account_under_auth_verify(tmp_path):
+    # The integration's requests carry a session of its role, which the
+    # edge checks like any signature and serves as the API's account.
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        "[one]\naws_access_key_id = AKIAONE\naws_secret_access_key = onesecret\naws_account_id = 111122223333\n"
+    )
+    process = RustStackProcess.start(
+        "--services", "apigateway,s3", "--auth", "verify", "--credentials-file", str(credentials)
+    )
+    try:
+        keys = {"aws_access_key_id": "AKIAONE", "aws_secret_access_key": "onesecret"}
+        s3_round_trip(process, "arn:aws:iam::111122223333:role/uploads", **keys)
+    finally:
+        process.stop()
+
+
+def s3_round_trip(stack, role, **keys):
+    s3, apigw = stack.client("s3", **keys), stack.client("apigateway", **keys)
     s3.create_bucket(Bucket="uploads")
     api = apigw.create_rest_api(name="files", binaryMediaTypes=["image/png"])
     files = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="files")
@@ -199,7 +220,7 @@ def test_s3_objects(stack):
     common = {
         "type": "AWS",
         "uri": "arn:aws:apigateway:us-east-1:s3:path/{bucket}/{key}",
-        "credentials": ROLE,
+        "credentials": role,
         "requestParameters": {
             "integration.request.path.bucket": "stageVariables.bucket",
             "integration.request.path.key": "method.request.path.key",
@@ -229,6 +250,14 @@ def test_s3_objects(stack):
     answer = requests.get(url, timeout=30)
     assert (answer.status_code, answer.content) == (200, b"milk, eggs")
     assert answer.headers["Content-Type"] == "text/plain"
+    # Binary bodies pass through both ways untouched (no templates).
+    png = b"\x89PNG\r\n\x1a\n\x00\xff\xfe"
+    picture = stage_url(stack, api["id"]) + "/files/logo.png"
+    answer = requests.put(picture, data=png, headers={"Content-Type": "image/png"}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert s3.get_object(Bucket="uploads", Key="logo.png")["Body"].read() == png
+    answer = requests.get(picture, headers={"Accept": "image/png"}, timeout=30)
+    assert (answer.status_code, answer.content, answer.headers["Content-Type"]) == (200, png, "image/png")
     answer = requests.delete(url, timeout=30)
     assert answer.status_code == 204
     answer = requests.get(url, timeout=30)

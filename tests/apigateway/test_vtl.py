@@ -305,9 +305,18 @@ def test_hostile_templates_never_crash(template):
 @settings(max_examples=100, deadline=None)
 @given(
     st.recursive(
-        st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
-        lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+        max_leaves=12,
     )
 )
 def test_any_json_value_renders(value):
     assert isinstance(render("$v $v.size() $v.get(0) $v.toString() #foreach($i in $v)$i#end", v=value), str)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="$.[]*'\"-0123456789abc ", max_size=30))
+def test_json_path_never_crashes(path):
+    document = {"a": [1, {"b": "c"}], "b": {"c": None}}
+    json_path(document, path)
+    assert isinstance(render("$input.json($p) $input.path($p)", json.dumps(document), p=path), str)
