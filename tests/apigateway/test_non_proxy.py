@@ -270,3 +270,13 @@ def test_selection_patterns_never_crash(pattern, selector):
         mapping.select_response(integration, selector)
     except mapping.NoIntegrationResponse:
         pass
+
+
+def test_lambda_event_invocation_answers_at_once(store, lam, client):
+    queued = []
+    lam.invoke_event = lambda account, region, function, payload, source=None: queued.append(json.loads(payload))
+    api_id = lambda_api(store, requestParameters={"integration.request.header.X-Amz-Invocation-Type": "'Event'"})
+    response, body = fetch(client, "POST", url(api_id, "/items?id=3"), data=b'{"name": "a"}')
+    assert response.code == 200
+    assert json.loads(body) == {"got": {}, "ip": "127.0.0.1"}
+    assert queued == [{"id": "3", "name": "a", "stage": "dev", "table": "pets"}] and lam.calls == []
