@@ -224,7 +224,7 @@ class IntegrationRequest:
     path: dict[str, str]
 
 
-def _media_type(value: str | None) -> str:
+def media_type(value: str | None) -> str:
     return (value or DEFAULT_CONTENT_TYPE).split(";", 1)[0].strip().lower() or DEFAULT_CONTENT_TYPE
 
 
@@ -235,7 +235,7 @@ def request_template(integration: Integration, request: MethodRequest) -> str | 
     L{UnsupportedMediaType} when the passthrough behaviour forbids that.
     """
     templates = integration.request_templates or {}
-    wanted = _media_type(request.content_type)
+    wanted = media_type(request.content_type)
     for content_type, template in templates.items():
         if content_type.lower() == wanted:
             return template or ""
@@ -256,7 +256,7 @@ def integration_request(integration: Integration, request: MethodRequest) -> Int
     querystring: dict[str, list[str]] = {}
     path: dict[str, str] = {}
     for target, source in (integration.request_parameters or {}).items():
-        value = _request_source(source, request)
+        value = request_source(source, request)
         if value is None:
             continue
         kind, _, name = target.removeprefix("integration.request.").partition(".")
@@ -296,7 +296,7 @@ def _context_value(context: dict[str, Any], dotted: str) -> Any:
     return None if value is None else vtl.to_text(value) if not isinstance(value, str) else value
 
 
-def _request_source(source: str, request: MethodRequest) -> str | list[str] | None:
+def request_source(source: str, request: MethodRequest) -> str | list[str] | None:
     static = _quoted(source)
     if static is not None:
         return static
@@ -419,7 +419,7 @@ def _response_template(templates: dict[str, str], accept: str | None) -> tuple[s
     if not templates:
         return DEFAULT_CONTENT_TYPE, None
     lowered = {k.lower(): (k, v) for k, v in templates.items()}
-    for wanted in [_media_type(part) for part in (accept or "").split(",") if part.strip()] + [DEFAULT_CONTENT_TYPE]:
+    for wanted in [media_type(part) for part in (accept or "").split(",") if part.strip()] + [DEFAULT_CONTENT_TYPE]:
         if wanted in lowered:
             key, template = lowered[wanted]
             return key, template
@@ -444,6 +444,6 @@ def _response_source(source: str, result: IntegrationResult, body: str, request:
     if source.startswith("context."):
         return _context_value(request.context, source.removeprefix("context."))
     if source.startswith("method.request."):
-        value = _request_source(source, request)
+        value = request_source(source, request)
         return ",".join(value) if isinstance(value, list) else value
     return None

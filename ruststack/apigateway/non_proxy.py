@@ -275,7 +275,7 @@ async def _http(
         method = event["httpMethod"]
     headers = {k: [v] for k, v in mapped.header.items()}
     if not any(k.lower() == "content-type" for k in headers):
-        headers["Content-Type"] = [mapping._media_type(request.content_type)]
+        headers["Content-Type"] = [mapping.media_type(request.content_type)]
     status, answer_headers, body = await _fetch(backends, method, url, headers, mapped.body, timeout)
     return mapping.IntegrationResult(body, str(status), answer_headers)
 
@@ -287,7 +287,7 @@ async def _http_proxy(
     path: dict[str, str] = dict(route.path_parameters)
     for target, source in (integration.request_parameters or {}).items():
         if target.startswith("integration.request.path."):
-            value = mapping._request_source(source, request)
+            value = mapping.request_source(source, request)
             if isinstance(value, str):
                 path[target.removeprefix("integration.request.path.")] = value
     url = _http_url(integration, path, route)

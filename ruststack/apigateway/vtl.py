@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -127,8 +128,10 @@ def to_text(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return {True: "NaN"}.get(value != value, "Infinity" if value > 0 else "-Infinity")
+        if value != value:
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            return "Infinity" if value > 0 else "-Infinity"
         if value.is_integer() and abs(value) < 1e7:
             return f"{value:.1f}"
         return repr(value).replace("e+", "E").replace("e-", "E-")
@@ -733,9 +736,7 @@ class _Parser:
             self._flush(nodes, text_start, line_start if alone_before else position)
             self.position = found.end()
             if keyword in ends:
-                if keyword in ("elseif",):
-                    pass  # the caller reads the condition
-                else:
+                if keyword != "elseif":  # the caller reads its condition first
                     self._gobble(alone_before)
                 self.depth -= 1
                 return nodes, keyword
@@ -1072,9 +1073,11 @@ class Template:
         return "".join(scope.out)
 
 
+@functools.lru_cache(maxsize=512)
 def parse(source: str) -> Template:
     """
-    The L{Template} of C{source}, or L{VtlError}.
+    The L{Template} of C{source}, or L{VtlError}; a stage's templates are
+    parsed once (a L{Template} is immutable).
     """
     if len(source) > MAX_OUTPUT:
         raise VtlError("template too large")
