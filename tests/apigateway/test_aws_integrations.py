@@ -31,7 +31,7 @@ def stack() -> Iterator[RustStackProcess]:
     reason = dynamodb_local_missing()
     if reason:
         pytest.skip(reason)
-    started = RustStackProcess.start("--services", "lambda,apigateway,dynamodb,s3", "--dynamodb-local-jar", JAR)
+    started = RustStackProcess.start("--services", "lambda,apigateway,dynamodb,s3,ssm", "--dynamodb-local-jar", JAR)
     try:
         wait_running(started)
         yield started
@@ -165,6 +165,35 @@ def test_dynamodb_errors_select_the_error_response(pets_api):
     answer = requests.put(f"{pets_api}/pets/odd", json={"name": "Odd", "legs": "many"}, timeout=30)
     assert answer.status_code == 400
     assert "numeric" in answer.json()["error"].lower() or "number" in answer.json()["error"].lower()
+
+
+def test_other_json_services(stack):
+    # Any JSON-protocol service RustStack has is reached the same way: SSM here.
+    stack.client("ssm").put_parameter(Name="/shop/greeting", Value="hello", Type="String")
+    apigw = stack.client("apigateway")
+    api = apigw.create_rest_api(name="parameters")
+    put_method(
+        apigw,
+        api["id"],
+        api["rootResourceId"],
+        "GET",
+        {
+            "type": "AWS",
+            "integrationHttpMethod": "POST",
+            "uri": "arn:aws:apigateway:us-east-1:ssm:action/GetParameter",
+            "credentials": ROLE,
+            "requestTemplates": {"application/json": '{"Name": "/shop/$input.params(\'name\')"}'},
+        },
+        {
+            "200": {"responseTemplates": {"application/json": '{"value": "$input.path(\'$.Parameter.Value\')"}'}},
+            "404": {"selectionPattern": "400", "responseTemplates": {"application/json": '{"missing": true}'}},
+        },
+    )
+    apigw.create_deployment(restApiId=api["id"], stageName="dev")
+    answer = requests.get(stage_url(stack, api["id"]) + "/?name=greeting", timeout=30)
+    assert (answer.status_code, answer.json()) == (200, {"value": "hello"})
+    answer = requests.get(stage_url(stack, api["id"]) + "/?name=nothing", timeout=30)
+    assert (answer.status_code, answer.json()) == (404, {"missing": True})
 
 
 def test_role_of_another_account_is_refused(stack):
