@@ -33,6 +33,13 @@ class UnsupportedMediaType(Exception):
     """
 
 
+class ConversionError(Exception):
+    """
+    C{CONVERT_TO_BINARY} of a body that is not base64 (AWS: 500, "Unable to
+    transform request" or "response").
+    """
+
+
 class NoIntegrationResponse(Exception):
     """
     No integration response matches and none is the default (AWS: 500,
@@ -163,6 +170,8 @@ class MethodRequest:
     stage_variables: dict[str, str]
     # The body's bytes, passed through as they came when no template applies.
     raw_body: bytes = b""
+    # Whether the body is binary (its Content-Type is one of binaryMediaTypes).
+    binary: bool = False
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> MethodRequest:
@@ -183,6 +192,7 @@ class MethodRequest:
             context=copy.deepcopy(event.get("requestContext") or {}),
             stage_variables=dict(event.get("stageVariables") or {}),
             raw_body=raw,
+            binary=bool(event.get("isBase64Encoded")),
         )
 
     def params(self) -> dict[str, dict[str, str]]:
@@ -249,6 +259,7 @@ def integration_request(integration: Integration, request: MethodRequest) -> Int
     """
     The mapped request; raises L{UnsupportedMediaType} or L{vtl.VtlError}.
     """
+    request = _converted_request(request, integration.content_handling)
     template = request_template(integration, request)
     variables = request.variables(request.body, "requestOverride")
     body = request.raw_body if template is None else vtl.render(template, variables).encode("utf-8")
@@ -280,6 +291,32 @@ def integration_request(integration: Integration, request: MethodRequest) -> Int
                 else:
                     (header if kind == "header" else path)[str(name)] = vtl.to_text(value)
     return IntegrationRequest(body, header, querystring, path)
+
+
+def _converted_request(request: MethodRequest, handling: str | None) -> MethodRequest:
+    # contentHandling: a binary body becomes base64 text, or base64 text
+    # becomes binary; otherwise the body stays as it came.
+    if handling == "CONVERT_TO_TEXT" and request.binary:
+        raw = base64.b64encode(request.raw_body)
+    elif handling == "CONVERT_TO_BINARY" and not request.binary:
+        raw = from_base64(request.raw_body)
+    else:
+        return request
+    return attrs.evolve(request, raw_body=raw, body=raw.decode("utf-8", errors="replace"), binary=not request.binary)
+
+
+def from_base64(body: bytes) -> bytes:
+    """
+    The bytes of base64 text (also of a JSON string of it, as a Lambda
+    function returns it), or L{ConversionError}.
+    """
+    text = body.strip()
+    if text[:1] == b'"' and text[-1:] == b'"':
+        text = text[1:-1]
+    try:
+        return base64.b64decode(text, validate=True)
+    except (ValueError, TypeError):
+        raise ConversionError() from None
 
 
 def _quoted(source: str) -> str | None:
@@ -410,9 +447,23 @@ def method_response(integration: Integration, result: IntegrationResult, request
             ):
                 headers = [(k, v) for k, v in headers if k.lower() != str(name).lower()]
                 headers.append((str(name), vtl.to_text(value)))
+    handling = response.get("contentHandling")
+    if handling == "CONVERT_TO_BINARY":
+        body = from_base64(body)
+    elif handling == "CONVERT_TO_TEXT" and not _is_text(body):
+        body = base64.b64encode(body)
     if not any(name.lower() == "content-type" for name, _ in headers):
         headers.append(("Content-Type", content_type))
     return HttpResponse(status, headers, body)
+
+
+def _is_text(body: bytes) -> bool:
+    # What CONVERT_TO_TEXT leaves alone: a body that is UTF-8 text already.
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _response_template(templates: dict[str, str], accept: str | None) -> tuple[str, str | None]:

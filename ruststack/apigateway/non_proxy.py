@@ -146,6 +146,9 @@ async def serve(
         return mapping.method_response(integration, result, request)
     except mapping.UnsupportedMediaType:
         return UNSUPPORTED_MEDIA_TYPE
+    except mapping.ConversionError:
+        log.warn("{api}: Execution failed: Unable to transform a body that is not base64", api=api.id)
+        return INTERNAL_ERROR
     except mapping.NoIntegrationResponse:
         log.warn(
             "{api}: Execution failed due to configuration error: No match for output mapping and no default output"

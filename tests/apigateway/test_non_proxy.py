@@ -8,6 +8,7 @@ The same against real services over real sockets: test_aws_integrations.py.
 
 from __future__ import annotations
 
+import base64
 import json
 
 from hypothesis import given, settings
@@ -280,3 +281,44 @@ def test_lambda_event_invocation_answers_at_once(store, lam, client):
     assert response.code == 200
     assert json.loads(body) == {"got": {}, "ip": "127.0.0.1"}
     assert queued == [{"id": "3", "name": "a", "stage": "dev", "table": "pets"}] and lam.calls == []
+
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\xff"
+
+
+def test_content_handling_conversions(store, lam, client):
+    api = call(store, "POST", "/restapis", {"name": "images", "binaryMediaTypes": ["image/png"]})
+    api_id = api["id"]
+    base = f"/restapis/{api_id}/resources/{api['rootResourceId']}/methods/POST"
+    call(store, "PUT", base, {"authorizationType": "NONE"})
+    call(
+        store,
+        "PUT",
+        f"{base}/integration",
+        {
+            "type": "AWS",
+            "httpMethod": "POST",
+            "uri": URI,
+            "contentHandling": "CONVERT_TO_TEXT",
+            "requestTemplates": {"image/png": '{"data": "$input.body"}'},
+        },
+    )
+    call(
+        store,
+        "PUT",
+        f"{base}/integration/responses/200",
+        {
+            "contentHandling": "CONVERT_TO_BINARY",
+            "responseParameters": {"method.response.header.Content-Type": "'image/png'"},
+        },
+    )
+    deploy(store, api_id)
+    # The function gets the picture as base64 text and answers a base64 string.
+    lam.answer = lambda event: InvokeResult(200, json.dumps(event["data"]).encode())
+    response, body = fetch(client, "POST", url(api_id, "/"), data=PNG, headers={"Content-Type": "image/png"})
+    assert lam.calls[0][4] == {"data": base64.b64encode(PNG).decode()}
+    assert (response.code, body) == (200, PNG)
+    assert response.headers.getRawHeaders("content-type") == ["image/png"]
+    lam.answer = lambda event: InvokeResult(200, b'"not base64!"')
+    response, body = fetch(client, "POST", url(api_id, "/"), data=PNG, headers={"Content-Type": "image/png"})
+    assert (response.code, json.loads(body)) == (500, {"message": "Internal server error"})
