@@ -108,6 +108,8 @@ class Input(vtl.VtlObject):
         self.body = body
         self.params = params
         self._parsed: Any = None
+        # $input.path and $input.json read (and copy) the whole body.
+        self.cost = len(body)
 
     def document(self) -> Any:
         if self._parsed is None:

@@ -71,14 +71,19 @@ class Budget:
     steps: int = MAX_STEPS
     output: int = MAX_OUTPUT
 
-    def step(self) -> None:
-        self.steps -= 1
+    def step(self, count: int = 1) -> None:
+        self.steps -= count
         if self.steps < 0:
             raise VtlError("template evaluation took too many steps")
+
+    def charge(self, size: int) -> None:
+        # Work on big strings costs in proportion: a step per 256 characters.
+        self.step(size >> 8)
 
     def text(self, value: str) -> str:
         if len(value) > self.output:
             raise VtlError("template output too large")
+        self.charge(len(value))
         return value
 
 
@@ -89,6 +94,8 @@ class VtlObject:
     """
 
     properties: dict[str, Any] = {}
+    # What a call costs, in characters of work (see Budget.charge).
+    cost = 0
 
     def get(self, name: str) -> Any:
         return self.properties.get(name)
@@ -120,7 +127,46 @@ class _Stop(Exception):
 # -- rendering values as Velocity (Java's toString) does ---------------------
 
 
-def to_text(value: Any) -> str:
+def to_text(value: Any, limit: int = MAX_OUTPUT) -> str:
+    """
+    C{value} as Java's C{toString} writes it; L{VtlError} past C{limit}
+    characters (or for a list that holds itself).
+    """
+    parts: list[str] = []
+    try:
+        _write_text(value, parts, [limit])
+    except RecursionError:
+        raise VtlError("value nested too deeply to render") from None
+    return "".join(parts)
+
+
+def _write_text(value: Any, parts: list[str], left: list[int]) -> None:
+    if isinstance(value, list):
+        parts.append("[")
+        for position, item in enumerate(value):
+            if position:
+                parts.append(", ")
+            _write_text(item, parts, left)
+        parts.append("]")
+    elif isinstance(value, dict):
+        parts.append("{")
+        for position, (key, item) in enumerate(value.items()):
+            if position:
+                parts.append(", ")
+            _write_text(key, parts, left)
+            parts.append("=")
+            _write_text(item, parts, left)
+        parts.append("}")
+    else:
+        text = _scalar_text(value)
+        parts.append(text)
+        left[0] -= len(text)
+    left[0] -= 2
+    if left[0] < 0:
+        raise VtlError("value too large to render")
+
+
+def _scalar_text(value: Any) -> str:
     if value is True:
         return "true"
     if value is False:
@@ -135,12 +181,6 @@ def to_text(value: Any) -> str:
         if value.is_integer() and abs(value) < 1e7:
             return f"{value:.1f}"
         return repr(value).replace("e+", "E").replace("e-", "E-")
-    if isinstance(value, list):
-        return "[" + ", ".join(to_text(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{to_text(k)}={to_text(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, VtlObject):
-        return str(value)
     return str(value)
 
 
@@ -162,6 +202,7 @@ class _Scope:
         self.size += len(text)
         if self.size > self.budget.output:
             raise VtlError("template output too large")
+        self.budget.charge(len(text))
         self.out.append(text)
 
 
@@ -459,9 +500,10 @@ def _equal(left: Any, right: Any) -> bool:
         return bool(left == right)
     if left is None or right is None:
         return left is right
-    if type(left) is type(right):
+    if type(left) is type(right) and isinstance(left, (str, bool)):
         return bool(left == right)
-    # Velocity compares values of different classes by their toString().
+    # Velocity compares other values by their toString() (collections too:
+    # which also bounds comparing big or self-holding ones).
     return to_text(left) == to_text(right)
 
 
@@ -582,11 +624,16 @@ def _string_method(value: str, name: str, args: list[Any], budget: Budget) -> An
 
 def _call(value: Any, name: str, args: list[Any], budget: Budget) -> Any:
     result: Any = _NO_METHOD
+    budget.charge(sum(len(arg) for arg in args if isinstance(arg, str)))
     if isinstance(value, VtlObject):
+        budget.charge(value.cost)
         result = value.call(name, args)
     elif isinstance(value, str):
+        budget.charge(len(value))
         result = _string_method(value, name, args, budget)
     elif isinstance(value, list):
+        if name in ("contains", "indexOf"):
+            budget.step(len(value))
         result = _list_method(value, name, args)
     elif isinstance(value, dict):
         result = _map_method(value, name, args)

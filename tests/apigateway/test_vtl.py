@@ -7,6 +7,7 @@ and the bounds that keep a hostile template from crashing or hanging.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -320,3 +321,22 @@ def test_json_path_never_crashes(path):
     document = {"a": [1, {"b": "c"}], "b": {"c": None}}
     json_path(document, path)
     assert isinstance(render("$input.json($p) $input.path($p)", json.dumps(document), p=path), str)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "#foreach($a in [1..999])#foreach($b in [1..999])#set($j = $input.json('$'))#end#end",
+        "#foreach($a in [1..999])#foreach($b in [1..999])#set($j = $input.body.toUpperCase())#end#end",
+        '#foreach($a in [1..999])#foreach($b in [1..999])#set($j = "$input.body")#end#end',
+        "#set($l = [])#foreach($a in [1..999])$l.add($input.body)#end"
+        "#foreach($a in [1..999])#if($l.contains('x'))#end#end",
+        "#set($l = [1])$l.add($l)$l #if($l == [1])#end",
+    ],
+)
+def test_work_on_big_values_is_bounded(template):
+    body = json.dumps({"text": "x" * 1_000_000})
+    started = time.monotonic()
+    with pytest.raises(vtl.VtlError):
+        render(template, body)
+    assert time.monotonic() - started < 10
