@@ -337,8 +337,12 @@ async def _fetch(
         raise ConfigurationError(f"Invalid endpoint address {url}")
 
     async def exchange() -> tuple[int, Any, bytes]:
-        response = await treq.request(method, url.encode("utf-8"), headers=headers, data=body or None)
-        content = await treq.content(response)
+        try:
+            response = await treq.request(method, url.encode("utf-8"), headers=headers, data=body or None)
+            content = await treq.content(response)
+        except Exception as e:
+            # Refused, reset, unresolvable: API Gateway answers 500.
+            raise ConfigurationError(f"the endpoint {url} failed: {e!r}") from None
         answer: dict[str, Any] = {}
         for name, values in response.headers.getAllRawHeaders():
             decoded = [v.decode("latin-1") for v in values]

@@ -462,3 +462,14 @@ def test_http_integrations(stack, backend):
 
     answer = requests.get(f"{url}/slow", timeout=30)
     assert (answer.status_code, answer.json()) == (504, {"message": "Endpoint request timed out"})
+
+    # Nothing listening there: 500.
+    apigw.update_integration(
+        restApiId=api["id"],
+        resourceId=proxied["id"],
+        httpMethod="ANY",
+        patchOperations=[{"op": "replace", "path": "/uri", "value": "http://127.0.0.1:1/{proxy}"}],
+    )
+    apigw.create_deployment(restApiId=api["id"], stageName="dev")
+    answer = requests.get(f"{url}/anything", timeout=30)
+    assert (answer.status_code, answer.json()) == (500, {"message": "Internal server error"})
