@@ -31,6 +31,9 @@ Grammar (Velocity 1.7 as API Gateway uses it)::
                 | "[" [expr ("," expr)*] "]" | "[" expr ".." expr "]"
                 | "{" [expr ":" expr ("," expr ":" expr)*] "}" | "(" expr ")" | reference
 
+C{#set($x = ...)} with a null value leaves C{$x} as it was (Velocity 1.7's
+rule, a classic surprise in C{#foreach} loops).
+
 Whitespace: a directive alone on its line takes the whole line (its
 indentation and newline) with it, so templates can be indented freely.
 A reference that resolves to C{null} renders as nothing, as in API
@@ -395,7 +398,10 @@ class _Set:
 
     def render(self, scope: _Scope) -> None:
         scope.budget.step()
-        self.target.assign(scope, self.value.evaluate(scope))
+        value = self.value.evaluate(scope)
+        # Velocity 1.7: a null is not assigned; the variable keeps its value.
+        if value is not None:
+            self.target.assign(scope, value)
 
 
 @attrs.frozen

@@ -142,6 +142,11 @@ def test_directives():
     assert render("${name}s and $!name and $name.", name="pet") == "pets and pet and pet."
 
 
+def test_set_to_null_keeps_the_value():
+    template = "#foreach($pet in $pets)#set($tag = $pet.tag)$tag;#end"
+    assert render(template, pets=[{"tag": "a"}, {}, {"tag": "c"}]) == "a;a;c;"
+
+
 def test_lines_with_only_a_directive_vanish():
     template = '{\n  #set($x = 1)\n  #if($x == 1)\n  "x": $x\n  #end\n}\n'
     assert render(template) == '{\n  "x": 1\n}\n'
