@@ -299,6 +299,27 @@ class _Reference:
 
 
 @attrs.frozen
+class _Escaped:
+    """
+    A reference after C{slashes} backslashes: defined, each pair prints one
+    and an odd one prints the reference's text instead of its value;
+    undefined, all is printed as written.
+    """
+
+    slashes: int
+    reference: _Reference
+
+    def render(self, scope: _Scope) -> None:
+        value = self.reference.evaluate(scope)
+        if value is None:
+            scope.write("\\" * self.slashes + self.reference.source)
+        elif self.slashes % 2:
+            scope.write("\\" * (self.slashes // 2) + self.reference.source)
+        else:
+            scope.write("\\" * (self.slashes // 2) + to_text(value))
+
+
+@attrs.frozen
 class _List:
     items: tuple[Any, ...]
 
@@ -751,9 +772,11 @@ class _Parser:
                 if reference is None:
                     self.position = position + 1
                     continue
-                if text_start < position:
-                    nodes.append(_Text(source[text_start:position]))
-                nodes.append(reference)
+                # Backslashes before a reference escape it (Velocity's rule).
+                slashes = position - text_start - len(source[text_start:position].rstrip("\\"))
+                if text_start < position - slashes:
+                    nodes.append(_Text(source[text_start : position - slashes]))
+                nodes.append(_Escaped(slashes, reference) if slashes else reference)
                 text_start = self.position
                 continue
             if source.startswith("##", position):

@@ -142,6 +142,10 @@ def test_directives():
     assert render("${name}s and $!name and $name.", name="pet") == "pets and pet and pet."
 
 
+def test_escaped_references():
+    assert render(r"\$name \\$name \\\$name \$nobody", name="Rex") == r"$name \Rex \$name \$nobody"
+
+
 def test_set_to_null_keeps_the_value():
     template = "#foreach($pet in $pets)#set($tag = $pet.tag)$tag;#end"
     assert render(template, pets=[{"tag": "a"}, {}, {"tag": "c"}]) == "a;a;c;"
