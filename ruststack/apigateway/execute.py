@@ -26,10 +26,9 @@ from twisted.python.failure import Failure
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from ruststack.apigateway import gateway_responses, lambda_authorizer, lambda_caller, proxy
+from ruststack.apigateway import gateway_responses, lambda_authorizer, lambda_caller, non_proxy, proxy
 from ruststack.apigateway.admission import Admission
 from ruststack.apigateway.extras import GatewayResponse
-from ruststack.apigateway.mock_integration import mock_response
 from ruststack.apigateway.model import RestApi
 from ruststack.apigateway.routing import Route
 from ruststack.apigateway.store import ApiStore
@@ -229,6 +228,8 @@ class ExecuteApiResource(Resource):
         self.clock = clock
         self.answers = lambda_authorizer.AnswerCache(clock)
         self.admission = Admission(store, clock)
+        # What MOCK, AWS and HTTP integrations reach (the service adds the edge).
+        self.backends = non_proxy.Backends(invoker, clock)
 
     def render(self, request) -> bytes | int:
         now = self.clock.seconds()
@@ -254,11 +255,11 @@ class ExecuteApiResource(Resource):
         integration = route.integration
         function = function_of(integration.uri or "", stage_variables) if integration else None
         servable = integration is not None and (
-            integration.type == "MOCK" or (integration.type == "AWS_PROXY" and function is not None)
+            (integration.type == "AWS_PROXY" and function is not None) or non_proxy.servable(integration, function)
         )
         if integration is None or not servable:
             log.warn(
-                "{api}/{stage} {path}: only Lambda proxy and MOCK integrations are served (have {kind} {uri})",
+                "{api}/{stage} {path}: this integration is not served (have {kind} {uri})",
                 api=api.id,
                 stage=target.stage,
                 path=target.raw_path,
@@ -353,10 +354,10 @@ class ExecuteApiResource(Resource):
                 refusal.status, refusal.message, refusal.error_type, response_type=not_admitted.response_type
             )
             return
-        if integration.type == "MOCK":
-            content_type = (event["headers"] or {}).get("Content-Type", "")
-            response = mock_response(integration, content_type)
-            exchange.answer(response.status, response.headers, response.body)
+        if integration.type in non_proxy.TYPES:
+            response = await non_proxy.serve(self.backends, api, route, event, function, arn, signer)
+            if not exchange.gone:
+                exchange.answer(response.status, response.headers, response.body)
             return
         assert invoker is not None and function is not None
         name, qualifier = function

@@ -1,51 +1,42 @@
 """
-API Gateway's C{MOCK} integration, as deploy tools use it for CORS preflight
-(C{OPTIONS}) methods: the request template names the status code, the
-integration response for it gives static headers and the body.
-
-Only static values are applied: C{'quoted'} header values in
-C{responseParameters} and the response template's text as it stands
-(Velocity templates are not evaluated).
+API Gateway's C{MOCK} integration: the request template (a Velocity
+template, see L{ruststack.apigateway.vtl}) renders a JSON document whose
+C{statusCode} picks the integration response (by C{selectionPattern}, else
+the default); that response's parameters and template make the answer. CORS
+preflight (C{OPTIONS}) methods of deploy tools are the common case.
 """
 
 from __future__ import annotations
 
+import json
 import re
 
+from ruststack.apigateway import mapping, vtl
 from ruststack.apigateway.model import Integration
 from ruststack.apigateway.proxy import HttpResponse
 
-_STATUS_IN_TEMPLATE = re.compile(r'"statusCode"\s*:\s*(\d{3})')
-_HEADER_PARAMETER = "method.response.header."
+_STATUS_IN_TEMPLATE = re.compile(r'"statusCode"\s*:\s*"?(\d{3})')
 
 
-def mock_response(integration: Integration, content_type: str) -> HttpResponse:
+def mock_response(integration: Integration, request: mapping.MethodRequest) -> HttpResponse:
     """
-    The response a C{MOCK} integration gives for a request of
-    C{content_type} (which picks the request template).
+    The response a C{MOCK} integration gives for C{request}; raises
+    L{mapping.UnsupportedMediaType}, L{mapping.NoIntegrationResponse} or
+    L{vtl.VtlError}.
     """
-    templates = integration.request_templates or {}
-    template = templates.get(content_type.split(";", 1)[0].strip()) or templates.get("application/json") or ""
-    found = _STATUS_IN_TEMPLATE.search(template)
-    status = found.group(1) if found else "200"
-    response = _integration_response(integration, status)
-    if response is None:
-        # No integration response for the status: API Gateway's "Internal server error".
-        return HttpResponse(500, [("Content-Type", "application/json")], b'{"message": "Internal server error"}')
-    headers = []
-    for name, value in (response.get("responseParameters") or {}).items():
-        if name.startswith(_HEADER_PARAMETER) and len(value) >= 2 and value[0] == value[-1] == "'":
-            headers.append((name[len(_HEADER_PARAMETER) :], value[1:-1]))
-    body_templates = response.get("responseTemplates") or {}
-    body = body_templates.get("application/json") or next(iter(body_templates.values()), "") or ""
-    return HttpResponse(int(response["statusCode"]), headers, body.encode("utf-8"))
+    template = mapping.request_template(integration, request)
+    rendered = "" if template is None else vtl.render(template, request.variables(request.body, "requestOverride"))
+    status = _status_of(rendered)
+    result = mapping.IntegrationResult(b"", status)
+    return mapping.method_response(integration, result, request)
 
 
-def _integration_response(integration: Integration, status: str) -> dict | None:
-    # The selection pattern is a regular expression over the status; the
-    # response without one is the default.
-    for response in integration.responses.values():
-        pattern = response.get("selectionPattern")
-        if pattern and re.fullmatch(pattern, status):
-            return response
-    return next((r for r in integration.responses.values() if not r.get("selectionPattern")), None)
+def _status_of(rendered: str) -> str:
+    try:
+        document = json.loads(rendered)
+    except ValueError:
+        document = None
+    if isinstance(document, dict) and isinstance(document.get("statusCode"), (int, str)):
+        return str(document["statusCode"])
+    found = _STATUS_IN_TEMPLATE.search(rendered)
+    return found.group(1) if found else "200"

@@ -34,10 +34,14 @@ class ApiGatewayService:
 
     name = "apigateway"
 
-    def __init__(self, store: ApiStore, services: dict[str, Any], clock: Any) -> None:
+    def __init__(
+        self, store: ApiStore, services: dict[str, Any], clock: Any, edge_url: Any = None, authenticator: Any = None
+    ) -> None:
         self.store = store
         self._services = services
         execute = ExecuteApiResource(store, self._invoker, clock)
+        # AWS service integrations call RustStack's edge as the API's account.
+        execute.backends.edge_url, execute.backends.authenticator = edge_url, authenticator
         self.control_plane = ServiceResource(control.PROTOCOL, control.HANDLERS, control.context_of(store, clock))
         self.rest_apis = SplitResource(self.control_plane, execute, lambda request: _is_execute(request, store))
         self.resource = _Shared(self)
@@ -106,4 +110,10 @@ class _Shared(Resource):
 
 
 def make_service(context) -> ApiGatewayService:
-    return ApiGatewayService(ApiStore(context.state_dir("apigateway")), context.services, context.reactor)
+    return ApiGatewayService(
+        ApiStore(context.state_dir("apigateway")),
+        context.services,
+        context.reactor,
+        context.edge_url,
+        context.authenticator,
+    )
