@@ -4,9 +4,9 @@ refused key, throttling, bad requests, integration failures), their
 defaults, the control-plane operations that customize them, and their
 rendering on the data plane.
 
-Rendering substitutes what the defaults and common customizations use
-(C{$context.error.message}, C{$context.error.messageString},
-C{$context.requestId}, ...): it is a substitution, not a Velocity engine.
+Templates are rendered by the mapping templates' Velocity evaluator
+(L{ruststack.apigateway.vtl}) with C{$context.error.*},
+C{$context.requestId}, C{$context.extendedRequestId} and C{$util}.
 
 Reference: "Gateway response types for API Gateway" in the developer guide.
 """
@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 
+from ruststack.apigateway import vtl
 from ruststack.apigateway.calls import Call, Reply, found, invalid_patch, page, patch_operations, unescape_patch_path
 from ruststack.apigateway.extras import GatewayResponse
 from ruststack.apigateway.store import bad_request
@@ -63,17 +64,6 @@ _TYPE_OF_STATUS = {413: "REQUEST_TOO_LARGE", 504: "INTEGRATION_TIMEOUT"}
 _STATUS = re.compile(r"^[1-5]\d\d$")
 _HEADER = "gatewayresponse.header."
 _SOURCE = re.compile(r"^(method\.request\.(header|querystring|path)\.[^.]+|stageVariables\.\w+|context\.[\w.]+)$")
-# $context.x, ${context.x}, and $util.escapeJavaScript($context.x) (how
-# templates quote validationErrorString).
-_VARIABLE = re.compile(
-    r"\$util\.escapeJavaScript\(\$\{?(?P<escaped>context\.[\w.]+)\}?\)"
-    r"|\$(?:\{(?P<braced>context\.[\w.]+)\}|(?P<bare>context\.[\w.]+))"
-)
-# What $util.escapeJavaScript escapes (Apache Commons' escapeJavaScript, as API Gateway's).
-_JAVASCRIPT_ESCAPES = str.maketrans(
-    {"\\": "\\\\", '"': '\\"', "'": "\\'", "/": "\\/", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-)
-
 # What a response parameter's source expression is worth in a request.
 Lookup = Callable[[str], str | None]
 
@@ -137,21 +127,22 @@ def render(
     template = templates.get("application/json", next(iter(templates.values()), None)) if templates else None
     if template is None:
         template = DEFAULT_TEMPLATE if "application/json" not in templates else ""
-    context = {
-        "context.error.message": message or "",
-        "context.error.messageString": json.dumps(message),
-        "context.error.responseType": response_type,
-        "context.error.validationErrorString": lookup("context.error.validationErrorString") or "",
+    error = {
+        "message": message or "",
+        "messageString": json.dumps(message),
+        "responseType": response_type,
+        "validationErrorString": lookup("context.error.validationErrorString") or "",
     }
-
-    def substitute(found: re.Match) -> str:
-        name = found.group("escaped") or found.group("braced") or found.group("bare")
-        value = context[name] if name in context else lookup(name)
-        if value is None:
-            return found.group(0)
-        return value.translate(_JAVASCRIPT_ESCAPES) if found.group("escaped") else value
-
-    return status, headers, _VARIABLE.sub(substitute, template).encode("utf-8")
+    context = {
+        "error": error,
+        "requestId": lookup("context.requestId"),
+        "extendedRequestId": lookup("context.extendedRequestId"),
+    }
+    try:
+        body = vtl.render(template, {"context": context, "util": vtl.Util()})
+    except vtl.VtlError:
+        body = template  # as written, rather than no answer at all
+    return status, headers, body.encode("utf-8")
 
 
 def _parameter(source: str, lookup: Lookup) -> str | None:
