@@ -14,6 +14,7 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from twisted.web.template import Tag, tags
@@ -140,14 +141,16 @@ def plain(value: Mapping[str, Any]) -> Any:
 
 def _number(text: str) -> int | float | str:
     try:
-        return int(text)
-    except ValueError:
-        try:
-            number = float(text)
-        except ValueError:
-            return text
-        # Beyond a float's precision, the digits as DynamoDB keeps them.
-        return number if repr(number) == text else text
+        exact = Decimal(text)
+    except ArithmeticError:
+        return text
+    if not exact.is_finite():
+        return text
+    if exact == exact.to_integral_value():
+        return int(exact)
+    # Beyond a float's precision, the digits as DynamoDB keeps them.
+    approximate = float(exact)
+    return approximate if Decimal(repr(approximate)) == exact else text
 
 
 def plain_item(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -352,13 +355,15 @@ async def _items(
     mode: str,
 ) -> Tag:
     form = {field: view.arg(field) for field in ("pk", "sk_op", "sk", "sk2")}
+    limit = view.int_arg("limit", ITEMS_PER_PAGE, 1, 1000)
     try:
         if mode == "query":
             if not form["pk"]:
                 return tags.p("Enter a partition key value to query.", class_="muted", id="items-note")
             params = query_params(name, schemas[index], types, index, form)
+            params["Limit"] = limit
         else:
-            params = {"TableName": name, "Limit": ITEMS_PER_PAGE}
+            params = {"TableName": name, "Limit": limit}
             if index:
                 params["IndexName"] = index
         if view.arg("start"):
@@ -385,6 +390,8 @@ async def _items(
     pager = []
     if view.arg("start"):
         first = {field: value for field, value in form.items() if value and mode == "query"}
+        if limit != ITEMS_PER_PAGE:
+            first["limit"] = str(limit)
         pager.append(
             link(
                 "First page", url("dynamodb", "tables", name, mode=mode, index=index or None, **first), id="first-page"
@@ -393,6 +400,8 @@ async def _items(
     last = answer.get("LastEvaluatedKey")
     if last:
         following = {field: value for field, value in form.items() if value and mode == "query"}
+        if limit != ITEMS_PER_PAGE:
+            following["limit"] = str(limit)
         next_url = url("dynamodb", "tables", name, mode=mode, index=index or None, start=key_token(last), **following)
         pager.append(link("Next page", next_url, id="next-page"))
     count = f"{len(items)} items on this page" + (" (more on the next pages)" if last else "")
