@@ -10,6 +10,7 @@ reactor).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +22,7 @@ from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest, HeadersDict, create_request_object, prepare_request_dict
 from botocore.credentials import Credentials
 from botocore.model import OperationModel, ServiceModel
+from botocore.utils import parse_timestamp
 from twisted.internet.interfaces import IReactorTCP
 from twisted.web.client import HTTPConnectionPool, _HTTP11ClientFactory
 from twisted.web.iweb import IResponse
@@ -166,8 +168,32 @@ class AwsClient:
         return response
 
 
+def fast_timestamp(value: Any) -> datetime.datetime:
+    """
+    botocore's timestamp parsing, with ISO 8601 (what S3's listings hold,
+    1,000 a page) by the standard library: dateutil's parser took three
+    quarters of a listing's parse.
+    """
+    if isinstance(value, str):
+        try:
+            parsed = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is not None:
+                return parsed
+    return parse_timestamp(value)
+
+
+_PROTOCOLS = ("rest-xml", "rest-json", "json", "query", "ec2")
+_parser_classes = {name: type(parsers.create_parser(name)) for name in _PROTOCOLS}
+
+
 def _parser(service: str):
-    return parsers.create_parser(service_model(service).metadata["protocol"])
+    protocol = service_model(service).metadata["protocol"]
+    if protocol in _parser_classes:
+        return _parser_classes[protocol](timestamp_parser=fast_timestamp)
+    return parsers.create_parser(protocol)
 
 
 def _headers(response: IResponse) -> HeadersDict:

@@ -290,7 +290,9 @@ class ConsoleResource(Resource):
         back = _next(request)
         region = tags.select(name="region", id="console-region", **{"data-autosubmit": "1"})(
             *[
-                tags.option(name, value=name, selected="selected") if name == context.region else tags.option(name)
+                tags.option(name, value=name, selected="selected")
+                if name == context.region
+                else tags.option(name, value=name)
                 for name in sorted(regions.known_regions())
             ]
         )
