@@ -120,12 +120,15 @@ class AwsClient:
         # twisted.web's agent writes Content-Length (and Host) itself.
         headers = {name: [value] for name, value in prepared.headers.items() if name.lower() != "content-length"}
         connections: dict[str, Any] = {"pool": self.pool} if self.pool is not None else {"persistent": False}
+        body = prepared.body
+        if isinstance(body, str):  # the query protocol's form
+            body = body.encode("utf-8")
         try:
             return await treq.request(
                 prepared.method,
                 prepared.url,
                 headers=headers,
-                data=prepared.body or None,
+                data=body or None,
                 reactor=self.reactor,
                 timeout=self.timeout,
                 **connections,
