@@ -151,9 +151,7 @@ class ConsoleResource(Resource):
         return session
 
     def client(self, signer: Signer) -> AwsClient:
-        from twisted.internet import reactor as default_reactor
-
-        reactor = getattr(self.stack, "reactor", None) or default_reactor
+        reactor = self.stack.reactor
         assert self.stack.edge_url is not None  # the console is served by the listening edge
         if self._pool is None:
             self._pool = connection_pool(reactor)
