@@ -404,7 +404,9 @@ async def _items(
             following["limit"] = str(limit)
         next_url = url("dynamodb", "tables", name, mode=mode, index=index or None, start=key_token(last), **following)
         pager.append(link("Next page", next_url, id="next-page"))
-    count = f"{len(items)} items on this page" + (" (more on the next pages)" if last else "")
+    count = f"{len(items)} {'item' if len(items) == 1 else 'items'} on this page" + (
+        " (more on the next pages)" if last else ""
+    )
     return tags.div(
         tags.p(count, class_="muted", id="items-note"),
         table(["", *columns], rows, id="items"),

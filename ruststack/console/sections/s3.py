@@ -129,7 +129,7 @@ async def browse(view: View) -> Answer:
         pager.append(link("Next page", next_url, id="next-page"))
     body = [
         tags.p(
-            f"{len(rows)} entries on this page",
+            f"{len(rows)} {'entry' if len(rows) == 1 else 'entries'} on this page",
             f" under {prefix}" if prefix else "",
             " (more on the next pages)" if answer.get("IsTruncated") else "",
             class_="muted",
