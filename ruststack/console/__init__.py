@@ -13,7 +13,9 @@ How a section adds its pages (the contract; kept backwards compatible):
      C{SECTION = pages.Section(name, title, service, routes, summary, order)}.
      It is found by itself (no list to edit), listed in the navigation and
      served under C{/_ruststack/<name>/} when C{service} (a name of
-     C{config.SERVICE_PACKAGES}, or a tuple of them) runs.
+     C{config.SERVICE_PACKAGES}, or a tuple of them) runs. The names
+     C{static}, C{signin}, C{signout}, C{context}, C{health} and C{reset}
+     are the console's own.
   2. Each L{pages.Route} has a C{pattern} below the section (C{""} is its
      index, C{"functions/{name}"} matches one decoded segment into
      C{view.params["name"]}), a handler C{async def page(view: View) ->

@@ -142,7 +142,7 @@ async def browse(view: View) -> Answer:
     return Page(title, body, crumbs=bucket_crumbs(bucket, prefix))
 
 
-def _head_error(error: AwsCallError, bucket: str, key: str) -> AwsCallError:
+def _head_error(error: AwsCallError) -> AwsCallError:
     # A HEAD answer has no body: give its code and message in S3's words.
     if error.status == 404 and error.code in ("404", "NotFound"):
         return AwsCallError("NoSuchKey", "The specified key does not exist.", 404, error.operation)
@@ -169,7 +169,7 @@ async def object_details(view: View) -> Answer:
     try:
         head = await view.client.call("s3", "HeadObject", where)
     except AwsCallError as e:
-        raise _head_error(e, bucket, key) from e
+        raise _head_error(e) from e
     content_type = head.get("ContentType", "")
     size = head.get("ContentLength", 0)
     facts: list[tuple[str, Any]] = [
