@@ -117,7 +117,7 @@ class AwsClient:
         auth_class(credentials, signing_name, self.signer.region).add_auth(request)
         return request, op
 
-    async def _send(self, request: AWSRequest, operation: str) -> IResponse:
+    async def _send(self, request: AWSRequest, operation: str, unbuffered: bool = False) -> IResponse:
         prepared = request.prepare()
         # twisted.web's agent writes Content-Length (and Host) itself.
         headers = {name: [value] for name, value in prepared.headers.items() if name.lower() != "content-length"}
@@ -133,6 +133,9 @@ class AwsClient:
                 data=body or None,
                 reactor=self.reactor,
                 timeout=self.timeout,
+                # treq buffers a body as it comes unless told not to: a
+                # download must flow at the browser's pace instead.
+                unbuffered=unbuffered,
                 **connections,
             )
         except Exception as e:
@@ -167,7 +170,7 @@ class AwsClient:
         @raise AwsCallError: on an AWS error answer.
         """
         request, op = self._signed(service, operation, params)
-        response = await self._send(request, operation)
+        response = await self._send(request, operation, unbuffered=True)
         if response.code >= 300:
             raise _error(service, operation, response, await treq.content(response))
         return response

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -378,3 +379,28 @@ def test_an_item_as_plain_and_dynamodb_json(web, table):
     assert json.loads(html.by_id("dynamodb-json"))["blob"] == {"B": "AAE="}
     missing = json.dumps({"customer": {"S": "nobody"}, "n": {"N": "1"}})
     assert "No item has this key." in page(web, url("dynamodb", "tables", "orders", "item", key=missing), 404).text
+
+
+def resident_mib(pid: int) -> int:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        line = next(line for line in status if line.startswith("VmRSS:"))
+    return int(line.split()[1]) // 1024
+
+
+def test_a_download_flows_at_the_browsers_pace(web, stack):
+    """
+    A large object is never held in RustStack's memory on its way through
+    the console: a slow reader holds the read from S3 back.
+    """
+    s3 = as_account(web, stack, fresh_account())("s3")
+    s3.create_bucket(Bucket="slow-reader")
+    s3.put_object(Bucket="slow-reader", Key="big", Body=os.urandom(1024 * 1024) * 96)
+    before = peak = resident_mib(stack.process.pid)
+    response = web.get(web.base + url("s3", "buckets", "slow-reader", "download", key="big"), stream=True)
+    got = 0
+    for chunk in response.iter_content(256 * 1024):
+        got += len(chunk)
+        time.sleep(0.002)
+        peak = max(peak, resident_mib(stack.process.pid))
+    assert got == 96 * 1024 * 1024
+    assert peak - before < 40, f"RustStack's memory grew by {peak - before} MiB for a 96 MiB download"
