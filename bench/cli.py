@@ -22,6 +22,7 @@ GROUPS = {
     "apigateway": "bench.workloads.apigateway",
     "logs": "bench.workloads.logs",
     "cloudformation": "bench.workloads.cloudformation",
+    "console": "bench.workloads.console",
 }
 
 
