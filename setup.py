@@ -8,7 +8,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
     packages=find_packages(include=["ruststack", "ruststack.*"]) + ["twisted.plugins"],
-    package_data={"twisted": ["plugins/ruststack_plugin.py"], "ruststack": ["**/*.sh", "**/Dockerfile", "**/*.json"]},
+    package_data={"twisted": ["plugins/ruststack_plugin.py"], "ruststack": ["**/*.sh", "**/Dockerfile", "**/*.json", "console/static/*"]},
     include_package_data=True,
     install_requires=[
         "twisted[tls]>=24.7.0",
@@ -38,6 +38,7 @@ setup(
             "ruff>=0.6",
             "mypy>=1.10",
             "mypy-zope>=1.0",
+            "selenium>=4.20",
         ],
         "bench": ["moto[server]>=5.0.0", "psutil>=5.9", "py-spy>=0.3.14"],
     },

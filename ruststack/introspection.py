@@ -4,7 +4,8 @@ RustStack's own endpoints, outside the AWS namespace:
   - C{GET /_ruststack/health}: version and each service's state;
   - C{POST /_ruststack/reset[?service=s3]}: forget the state of all services
     or of one, so that a test suite can isolate its tests; with C{--auth
-    verify}, only for a request signed by an operator's key.
+    verify}, only for a request signed by an operator's key;
+  - everything else under C{/_ruststack/}: the console (L{ruststack.console}).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from twisted.web.server import NOT_DONE_YET
 
 import ruststack
 from ruststack.config import ALL_SERVICES
+from ruststack.console.resource import ConsoleResource
 from ruststack.interfaces import DISABLED
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ class IntrospectionResource(Resource):
     def __init__(self, stack: RustStack) -> None:
         super().__init__()
         self.stack = stack
+        self.console = ConsoleResource(stack)
 
     def render(self, request) -> bytes | int:
         path = request.uri.split(b"?", 1)[0].rstrip(b"/")
@@ -46,7 +49,9 @@ class IntrospectionResource(Resource):
             return _json(request, 200, self.health())
         if path == b"/_ruststack/reset" and request.method == b"POST":
             return self.render_reset(request)
-        return _json(request, 404, {"error": f"no such endpoint: {request.method.decode()} {path.decode()}"})
+        if path in (b"/_ruststack/health", b"/_ruststack/reset"):
+            return _json(request, 405, {"error": f"no such endpoint: {request.method.decode()} {path.decode()}"})
+        return self.console.render(request)
 
     def health(self) -> dict:
         services = {}
