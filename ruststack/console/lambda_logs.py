@@ -122,14 +122,17 @@ class Invocation:
         return self.error_type
 
 
-def _order(event: Mapping[str, Any]) -> tuple[int, int]:
-    return int(event.get("timestamp", 0)), int(event.get("_index", 0))
+def _order(event: Mapping[str, Any]) -> tuple[int, str, int]:
+    # Events of one millisecond keep their stored order: FilterLogEvents'
+    # event ids say it whichever way the events were read; without them
+    # (GetLogEvents), the order given, which is then the stored one.
+    return int(event.get("timestamp", 0)), str(event.get("eventId", "")), int(event.get("_index", 0))
 
 
 def invocations_of(events: Iterable[Mapping[str, Any]]) -> list[Invocation]:
     """
-    The invocations the events (FilterLogEvents' or GetLogEvents', in any
-    order) tell of, newest first. A line belongs to the invocation whose
+    The invocations the events tell of, newest first: FilterLogEvents'
+    (with their event ids) in either order, or GetLogEvents' in theirs. A line belongs to the invocation whose
     START came before it in the same stream; lines before any START (the
     INIT_START of a new environment) belong to none. An invocation whose
     START fell outside the events read is left out.

@@ -23,7 +23,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.server import NOT_DONE_YET
 
-from ruststack.aws.client import ServiceCallError
+from ruststack.console.client import AwsCallError
 
 log = Logger()
 
@@ -151,7 +151,7 @@ class LogTail:
         self.reads += 1
         try:
             return await self.filter_events({"logGroupName": self.group, **params})
-        except ServiceCallError as e:
+        except AwsCallError as e:
             if e.code == "ResourceNotFoundException":
                 return {"events": []}  # no invocation wrote it yet
             raise
@@ -237,33 +237,3 @@ class LogTail:
 
 def _event_order(event: dict[str, Any]) -> tuple[int, str]:
     return int(event.get("timestamp", 0)), str(event.get("eventId", ""))
-
-
-# The page's side: an EventSource that appends each line (no library).
-TAIL_SCRIPT = """
-(function () {
-  var box = document.getElementById("tail");
-  if (!box || !window.EventSource) { return; }
-  var seen = {};
-  var source = new EventSource(box.getAttribute("data-source"));
-  source.addEventListener("log", function (message) {
-    if (seen[message.lastEventId]) { return; }
-    seen[message.lastEventId] = true;
-    var event = JSON.parse(message.data);
-    var line = document.createElement("div");
-    line.className = "line";
-    var time = document.createElement("time");
-    time.textContent = new Date(event.timestamp).toISOString().substring(11, 23) + " ";
-    line.appendChild(time);
-    line.appendChild(document.createTextNode(event.message));
-    box.appendChild(line);
-    box.scrollTop = box.scrollHeight;
-  });
-  source.addEventListener("failure", function (message) {
-    var line = document.createElement("div");
-    line.className = "line error";
-    line.textContent = JSON.parse(message.data).message;
-    box.appendChild(line);
-  });
-})();
-"""

@@ -16,8 +16,12 @@ REPORT = (
 )
 
 
+_SEQ = iter(range(10**6))
+
+
 def event(stream: str, time: int, message: str) -> dict:
-    return {"logStreamName": stream, "timestamp": time, "message": message}
+    # As FilterLogEvents gives them: its event ids order one millisecond's events.
+    return {"logStreamName": stream, "timestamp": time, "message": message, "eventId": f"{time:020d}{next(_SEQ):08d}"}
 
 
 def test_report_fields() -> None:
@@ -53,7 +57,7 @@ def test_invocations_newest_first_with_their_lines() -> None:
         event("s1", 1003, "END RequestId: a\n"),
         event("s1", 1003, "REPORT RequestId: a\tDuration: 2.00 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\t\n"),
         event("s2", 1005, "START RequestId: b Version: 3\n"),
-        event("s2", 1006, "[ERROR] ValueError: nope\rTraceback (most recent call last):\n"),
+        event("s2", 1005, "[ERROR] ValueError: nope\rTraceback (most recent call last):\n"),
         event("s2", 1007, "END RequestId: b\n"),
         event("s2", 1007, "REPORT RequestId: b\tDuration: 2.00 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\t\n"),
         event("s1", 1010, "START RequestId: c Version: $LATEST\n"),

@@ -10,7 +10,7 @@ from typing import Any
 from twisted.internet import defer, task
 from twisted.web.test.requesthelper import DummyRequest
 
-from ruststack.aws.client import ServiceCallError
+from ruststack.console.client import AwsCallError
 from ruststack.console.live_tail import POLL_INTERVAL, LogTail, TailLimit
 
 
@@ -36,7 +36,7 @@ class Group:
         if self.pending is not None:
             await self.pending
         if self.missing:
-            raise ServiceCallError("logs", "FilterLogEvents", "ResourceNotFoundException", "nope", 400)
+            raise AwsCallError("ResourceNotFoundException", "nope", 400, "FilterLogEvents")
         chosen = [e for e in self.events if e["timestamp"] >= params["startTime"]]
         if not params.get("startFromHead", True):
             chosen = chosen[::-1][: params["limit"]]
