@@ -183,9 +183,9 @@ async def function(view: View) -> Page:
 
 
 def log_lines(lines: list[tuple[int, str]], **attributes: str) -> Tag:
+    attributes.setdefault("class_", "log")
     return tags.div(
         *[tags.div(tags.time(_time(time)[11:] + " "), message, class_="line") for time, message in lines],
-        class_="log",
         **attributes,
     )
 
