@@ -1,14 +1,18 @@
 """
 A live tail of a log group as server-sent events (C{text/event-stream}).
 
-Each open tail reads the group through the logs API (FilterLogEvents, signed
-as the page's account, like every other read of the console) and writes the
-new events as C{event: log} messages. It reads when CloudWatch Logs says the
-group has new events (L{ILogNotices}), or, if no such notices are offered,
-every C{POLL_INTERVAL}; never while nobody watches. At most one read is in
-flight per tail (notices that come meanwhile make one more read), the number
-of tails is bounded per process (L{TailLimit}), and a tail stops when its
-browser goes away (C{notifyFinish}).
+Each open tail reads the group through the logs API, signed as the page's
+account like every other read of the console, and writes the new events as
+C{event: log} messages. It reads when CloudWatch Logs says the group has new
+events (L{ILogNotices}), or, if no such notices are offered, every
+C{POLL_INTERVAL}; never while nobody watches. A read asks which streams
+changed (DescribeLogStreams, newest first) and reads each from where it left
+off (GetLogEvents' forward token), so it fetches only new events, whatever
+their timestamps (an environment ships an invocation's lines when it ends,
+with the times they were printed). At most one read is in flight per tail
+and reads are at least C{MIN_READ_INTERVAL} apart (notices that come
+meanwhile make one more read); the number of tails is bounded per process
+(L{TailLimit}); a tail stops when its browser goes away (C{notifyFinish}).
 """
 
 from __future__ import annotations
@@ -27,23 +31,24 @@ from ruststack.console.client import AwsCallError
 
 log = Logger()
 
-# Events printed a while before they were stored still reach the tail: each
-# read looks back this far (an environment ships an invocation's lines when
-# it ends, with the times they were printed) and skips what it sent already.
-LOOK_BACK_MS = 30_000
-# Reading without notices; and a comment now and then, so that a browser
-# that went away without closing is noticed by the failed write.
+# Reading without notices; the least time between two reads (a busy
+# function's notices come every shipment); a comment now and then, so that
+# a browser that went away without closing is noticed by the failed write.
 POLL_INTERVAL = 0.25
+MIN_READ_INTERVAL = 0.1
 KEEPALIVE_INTERVAL = 15.0
 # The backlog a new tail starts with.
 BACKLOG = 20
+# A stream first seen after the tail opened is read from this long before.
+LOOK_BACK_MS = 60_000
+# The streams a read looks at (the most recently written).
+STREAMS = 10
 # The first time FilterLogEvents reads newest first from (its own limit).
 _DESCENDING_SINCE_MS = 1_704_067_200_000
-# Events one read sends at most (more wait for the next read).
-_READ_LIMIT = 1000
+_PAGE = 1000
 
-# A logs API call: FilterLogEvents' parameters -> its output.
-Filter = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+# A logs API call: (operation, parameters) -> its output.
+LogsCall = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 # Start watching (a notice callable) -> a callable that stops; None: poll.
 Watch = Callable[[Callable[[], None]], Callable[[], None]]
 
@@ -75,6 +80,13 @@ def sse(event: str, data: Any, event_id: str | None = None) -> bytes:
     return f"{head}event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
+@attrs.define
+class _Stream:
+    # What a tail knows of one stream: its last seen state and where to read on.
+    seen: tuple[Any, Any] = (None, None)
+    token: str | None = None
+
+
 class LogTail:
     """
     One browser's tail of one log group.
@@ -85,21 +97,23 @@ class LogTail:
         reactor: Any,
         request: Any,  # a twisted.web request
         group: str,
-        filter_events: Filter,
+        logs: LogsCall,
         watch: Watch | None,
         limit: TailLimit,
     ) -> None:
         self.reactor = reactor
         self.request = request
         self.group = group
-        self.filter_events = filter_events
+        self.logs = logs
         self.watch = watch
         self.limit = limit
         self.stopped = False
         self.reads = 0
-        # What was sent: event id -> timestamp, for the look-back window.
-        self._sent: dict[str, int] = {}
-        self._since: int = 0
+        self._streams: dict[str, _Stream] = {}
+        # The backlog's events, not to be sent again by a stream's first read.
+        self._backlog_keys: set[tuple[str, int, str]] = set()
+        self._opened = 0
+        self._last_read = float("-inf")
         self._reading: defer.Deferred | None = None
         self._again = False
         self._unwatch: Callable[[], None] | None = None
@@ -122,12 +136,13 @@ class LogTail:
         request.setHeader(b"x-accel-buffering", b"no")
         request.write(b"retry: 2000\n\n")
         request.notifyFinish().addBoth(self.stop)
-        self._since = int(self.reactor.seconds() * 1000)
+        self._opened = int(self.reactor.seconds() * 1000)
         defer.ensureDeferred(self._start())
         return NOT_DONE_YET
 
     async def _start(self) -> None:
         try:
+            await self._prime()
             await self._backlog()
         except Exception as e:
             self._error(e)
@@ -143,30 +158,57 @@ class LogTail:
         # What came between the backlog and the watch.
         self.wake()
 
-    async def _backlog(self) -> None:
-        output = await self._filter({"startTime": _DESCENDING_SINCE_MS, "startFromHead": False, "limit": BACKLOG})
-        self._send(sorted(output.get("events", []), key=_event_order))
+    async def _prime(self) -> None:
+        # Where each stream ends now: reads go on from there. (What is stored
+        # between this and the backlog is in both, and sent once.)
+        for name, state in await self._changed_streams():
+            output = await self._call("GetLogEvents", {"logStreamName": name, "startFromHead": False, "limit": 1})
+            self._streams[name] = _Stream(state, output.get("nextForwardToken"))
 
-    async def _filter(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def _changed_streams(self) -> list[tuple[str, tuple[Any, Any]]]:
+        params = {"orderBy": "LastEventTime", "descending": True, "limit": STREAMS}
+        described = await self._call("DescribeLogStreams", params)
+        changed = []
+        for stream in described.get("logStreams", []):
+            name = stream["logStreamName"]
+            state = (stream.get("lastEventTimestamp"), stream.get("lastIngestionTime"))
+            known = self._streams.get(name)
+            if known is None or known.seen != state:
+                changed.append((name, state))
+        return changed
+
+    async def _backlog(self) -> None:
+        params = {"startTime": _DESCENDING_SINCE_MS, "startFromHead": False, "limit": BACKLOG}
+        output = await self._call("FilterLogEvents", params)
+        events = sorted(output.get("events", []), key=lambda e: (e["timestamp"], e.get("eventId", "")))
+        self._backlog_keys = {(e.get("logStreamName", ""), e["timestamp"], e["message"]) for e in events}
+        self._send(events)
+
+    async def _call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         self.reads += 1
         try:
-            return await self.filter_events({"logGroupName": self.group, **params})
+            return await self.logs(operation, {"logGroupName": self.group, **params})
         except AwsCallError as e:
             if e.code == "ResourceNotFoundException":
-                return {"events": []}  # no invocation wrote it yet
+                return {}  # no invocation wrote it yet
             raise
 
     def wake(self) -> None:
         """
         The group may have new events: read them (once more after the read
-        in flight, if any).
+        in flight, if any; no sooner than C{MIN_READ_INTERVAL} after the last).
         """
         if self.stopped:
             return
         if self._reading is not None:
             self._again = True
             return
-        self._reading = defer.ensureDeferred(self._read())
+        wait = self._last_read + MIN_READ_INTERVAL - self.reactor.seconds()
+        if wait > 0:
+            self._reading = task.deferLater(self.reactor, wait, lambda: None)
+            self._reading.addCallback(lambda _: defer.ensureDeferred(self._read()))
+        else:
+            self._reading = defer.ensureDeferred(self._read())
         self._reading.addBoth(self._read_done)
 
     def _read_done(self, result: Any) -> None:
@@ -178,35 +220,54 @@ class LogTail:
             self.wake()
 
     async def _read(self) -> None:
-        start = max(0, self._since - LOOK_BACK_MS)
-        params: dict[str, Any] = {"startTime": start, "startFromHead": True, "limit": _READ_LIMIT}
-        output = await self._filter(params)
-        if not self.stopped:
-            self._send(output.get("events", []))
+        if self.stopped:
+            return
+        self._last_read = self.reactor.seconds()
+        events: list[dict[str, Any]] = []
+        for name, state in await self._changed_streams():
+            self._streams.setdefault(name, _Stream()).seen = state
+            events += await self._read_stream(name)
+        events.sort(key=lambda e: e["timestamp"])
+        self._backlog_keys = set()  # what was stored before the first read is sent
+        self._send(events)
+
+    async def _read_stream(self, name: str) -> list[dict[str, Any]]:
+        # The stream's events after the last read (GetLogEvents pages on
+        # until its forward token stays where it is).
+        known = self._streams[name]
+        found: list[dict[str, Any]] = []
+        while not self.stopped:
+            params: dict[str, Any] = {"logStreamName": name, "startFromHead": True, "limit": _PAGE}
+            if known.token is None:
+                params["startTime"] = self._opened - LOOK_BACK_MS
+            else:
+                params["nextToken"] = known.token
+            output = await self._call("GetLogEvents", params)
+            page = output.get("events", [])
+            found += [{**event, "logStreamName": name} for event in page]
+            following = output.get("nextForwardToken")
+            if not page or following is None or following == known.token:
+                known.token = following or known.token
+                break
+            known.token = following
+            if len(page) < _PAGE:
+                break  # a short page is the last
+        if self._backlog_keys:
+            found = [e for e in found if (name, e["timestamp"], e["message"]) not in self._backlog_keys]
+        return found
 
     def _send(self, events: list[dict[str, Any]]) -> None:
-        if self.stopped:
+        if self.stopped or not events:
             return
         chunks = []
         for event in events:
-            event_id = event.get("eventId") or f"{event['timestamp']}:{event['message']}"
-            if event_id in self._sent:
-                continue
-            time = int(event["timestamp"])
-            self._sent[event_id] = time
-            self._since = max(self._since, time)
             data = {
-                "timestamp": time,
+                "timestamp": int(event["timestamp"]),
                 "stream": event.get("logStreamName", ""),
                 "message": event.get("message", "").rstrip("\n"),
             }
-            chunks.append(sse("log", data, event_id))
-        if chunks:
-            self.request.write(b"".join(chunks))
-        # Forget what the look-back window no longer reaches.
-        horizon = self._since - LOOK_BACK_MS
-        if len(self._sent) > 2 * _READ_LIMIT or any(t < horizon for t in self._sent.values()):
-            self._sent = {k: t for k, t in self._sent.items() if t >= horizon}
+            chunks.append(sse("log", data))
+        self.request.write(b"".join(chunks))
 
     def _error(self, error: Any) -> None:
         if self.stopped:
@@ -233,7 +294,3 @@ class LogTail:
             self._poller.stop()
         if self._keepalive.running:
             self._keepalive.stop()
-
-
-def _event_order(event: dict[str, Any]) -> tuple[int, str]:
-    return int(event.get("timestamp", 0)), str(event.get("eventId", ""))

@@ -14,7 +14,7 @@ from typing import Any
 from twisted.web.template import Tag, tags
 
 from ruststack.console import lambda_data
-from ruststack.console.client import AwsCallError
+from ruststack.console.client import AwsCallError, AwsClient
 from ruststack.console.lambda_logs import Invocation
 from ruststack.console.live_tail import LogTail, TailLimit
 from ruststack.console.pages import TAKEN, Answer, NotFound, Page, Route, Section, View, definitions, link, table, url
@@ -230,17 +230,25 @@ async def tail(view: View) -> Answer:
         assert notices is not None
         return notices.watch(account, region, group, notice)
 
-    async def filter_events(params: dict[str, Any]) -> dict[str, Any]:
-        return await view.client.call("logs", "FilterLogEvents", params)
-
     from twisted.internet import reactor as default_reactor
+    from twisted.web.client import HTTPConnectionPool
 
     reactor = getattr(view.stack, "reactor", None) or default_reactor
-    live = LogTail(reactor, view.request, group, filter_events, watch if notices is not None else None, TAILS)
+    # The tail's own connections, kept open between its reads.
+    pool = HTTPConnectionPool(reactor, persistent=True)
+    pool.maxPersistentPerHost = 1
+    client = AwsClient(reactor, view.client.endpoint_url, view.client.signer, pool=pool)
+
+    async def logs_call(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        return await client.call("logs", operation, params)
+
+    live = LogTail(reactor, view.request, group, logs_call, watch if notices is not None else None, TAILS)
     answer = live.render()
-    if isinstance(answer, bytes):
+    if isinstance(answer, bytes):  # refused: too many tails
         view.request.write(answer)
         view.request.finish()
+    else:
+        view.request.notifyFinish().addBoth(lambda _: pool.closeCachedConnections())
     return TAKEN
 
 
