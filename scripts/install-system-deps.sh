@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Debian packages RustStack needs: Java for DynamoDB Local, npm to fetch
 # it, the Docker engine for the Lambda docker executor, nginx as a benchmark
-# peer, the AWS CLI v2 for the CloudWatch Logs tests. Installs only what is
+# peer, the AWS CLI v2 for the CloudWatch Logs tests, Chromium and its
+# WebDriver for the console's browser tests. Installs only what is
 # missing, and only as root; otherwise it says what is missing and goes on.
 set -euo pipefail
 
@@ -16,6 +17,8 @@ command -v setpriv >/dev/null || want+=(util-linux)
 command -v bwrap >/dev/null || want+=(bubblewrap)
 # AWS CLI v2 (`aws logs tail`, which v1 in the virtualenv lacks), as /usr/bin/aws.
 [ -x /usr/bin/aws ] || want+=(awscli)
+command -v chromium >/dev/null || want+=(chromium)
+command -v chromedriver >/dev/null || want+=(chromium-driver)
 
 [ ${#want[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then

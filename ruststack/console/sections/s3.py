@@ -94,7 +94,9 @@ async def browse(view: View) -> Answer:
     """
     bucket = view.params["bucket"]
     prefix, token = view.arg("prefix"), view.arg("token")
-    params: dict[str, Any] = {"Bucket": bucket, "Delimiter": "/", "Prefix": prefix, "MaxKeys": PAGE_SIZE}
+    size = view.int_arg("max", PAGE_SIZE, 1, PAGE_SIZE)
+    shown_size = size if size != PAGE_SIZE else None
+    params: dict[str, Any] = {"Bucket": bucket, "Delimiter": "/", "Prefix": prefix, "MaxKeys": size}
     if token:
         params["ContinuationToken"] = token
     answer = await view.client.call("s3", "ListObjectsV2", params)
@@ -115,9 +117,11 @@ async def browse(view: View) -> Answer:
         )
     pager: list[Tag] = []
     if token:
-        pager.append(link("First page", url("s3", "buckets", bucket, prefix=prefix or None), id="first-page"))
+        first_url = url("s3", "buckets", bucket, prefix=prefix or None, max=shown_size)
+        pager.append(link("First page", first_url, id="first-page"))
     if answer.get("IsTruncated") and answer.get("NextContinuationToken"):
-        next_url = url("s3", "buckets", bucket, prefix=prefix or None, token=answer["NextContinuationToken"])
+        following = answer["NextContinuationToken"]
+        next_url = url("s3", "buckets", bucket, prefix=prefix or None, token=following, max=shown_size)
         pager.append(link("Next page", next_url, id="next-page"))
     body = [
         tags.p(
@@ -318,7 +322,10 @@ async def download(view: View) -> Answer:
         b"content-disposition",
         f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{_rfc5987(name)}".encode("ascii"),
     )
-    for header in (b"content-length", b"etag", b"last-modified"):
+    # twisted.web's client keeps the length apart from the headers.
+    if isinstance(response.length, int):
+        request.setHeader(b"content-length", b"%d" % response.length)
+    for header in (b"etag", b"last-modified"):
         value = response.headers.getRawHeaders(header)
         if value:
             request.setHeader(header, value[0])
