@@ -15,12 +15,7 @@ from urllib.parse import urlsplit
 
 from ruststack.testing import RustStackProcess
 
-SERVICES = "s3,iam,sts,logs,lambda,apigateway,apigatewayv2"
-DEFAULT_ACCOUNT = "000000000000"
-
-
-def start() -> RustStackProcess:
-    return RustStackProcess.start("--services", SERVICES, "--lambda-idle-timeout", "120")
+STACK_OPTIONS = ("--services", "s3,iam,sts,logs,lambda,apigateway,apigatewayv2", "--lambda-idle-timeout", "120")
 
 
 def get(stack: RustStackProcess, path: str, account: str | None = None) -> tuple[int, str, float]:

@@ -15,7 +15,8 @@ import pytest
 
 from tests.apigateway.helpers import invocations_uri, proxy_method
 from tests.awslambda.functions import create
-from tests.console.functions_and_apis import get, post, start
+from tests.console.functions_and_apis import STACK_OPTIONS, get, post
+from tests.stacks import ruststack_fixture
 
 HANDLER = """
 import json
@@ -29,11 +30,7 @@ def handler(event, context):
 """
 
 
-@pytest.fixture(scope="module")
-def stack():
-    process = start()
-    yield process
-    process.stop()
+stack = ruststack_fixture(*STACK_OPTIONS)
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +161,23 @@ def test_bad_form(stack, apis) -> None:
         {"stage": "prod", "method": "GET", "path": "/items/1", "headers": "Bad Name: x"},
     )
     assert status == 400 and "could not be sent" in page
+
+
+def test_send_in_the_browser(stack, apis, browser, screenshot) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    rest, _ = apis
+    browser.get(f"{stack.endpoint_url}/_ruststack/apigateway/rest/{rest}")
+    assert "/items/{id}" in browser.find_element(By.ID, "routes").text
+    screenshot("api")
+    Select(browser.find_element(By.ID, "method")).select_by_visible_text("POST")
+    path = browser.find_element(By.ID, "path")
+    path.clear()
+    path.send_keys("/items")
+    browser.find_element(By.ID, "body").send_keys('{"note": "from the browser"}')
+    browser.find_element(By.ID, "send-button").click()
+    WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.ID, "status"))
+    assert browser.find_element(By.ID, "status").text == "201 Created"
+    assert "handling POST /items" in browser.find_element(By.CSS_SELECTOR, ".invocation-log").text
+    screenshot("sent")

@@ -15,14 +15,10 @@ import time
 import pytest
 
 from tests.awslambda.functions import ECHO, RAISES, create
-from tests.console.functions_and_apis import EventStream, get, post, start
+from tests.console.functions_and_apis import STACK_OPTIONS, EventStream, get, post
+from tests.stacks import ruststack_fixture
 
-
-@pytest.fixture(scope="module")
-def stack():
-    process = start()
-    yield process
-    process.stop()
+stack = ruststack_fixture(*STACK_OPTIONS)
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +158,76 @@ def test_tails_stop_with_their_browser(stack, functions) -> None:
     finally:
         for stream in more:
             stream.close()
+
+
+# In a real browser (headless Chromium): the pages render, the tail's script
+# runs under the console's Content-Security-Policy, screenshots are kept.
+
+_NAVIGATION = """
+const n = performance.getEntriesByType("navigation")[0];
+return [n.responseEnd - n.startTime, n.domContentLoadedEventEnd - n.startTime, n.loadEventEnd - n.startTime];
+"""
+
+
+def _wait(browser, condition, timeout: float = 5.0):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, timeout, poll_frequency=0.02).until(lambda _: condition())
+
+
+def test_function_list_in_the_browser(stack, functions, browser, screenshot) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(stack.endpoint_url + "/_ruststack/lambda/")  # a first load: connections, the stylesheet
+    loads = []
+    for _ in range(3):
+        browser.get(stack.endpoint_url + "/_ruststack/lambda/")
+        _wait(browser, lambda: browser.execute_script("return document.readyState") == "complete")
+        loads.append(browser.execute_script(_NAVIGATION))
+    response, ready, loaded = sorted(loads, key=lambda load: load[2])[1]  # the median by load time
+    print(f"function list in the browser: response {response:.0f} ms, DOM ready {ready:.0f} ms, load {loaded:.0f} ms")
+    names = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#functions a")]
+    assert "echo" in names and "raises" in names
+    screenshot("functions")
+    assert loaded < 3000  # the target is 300 ms; the bound is loose against a loaded machine
+
+
+def test_live_tail_in_the_browser(stack, functions, browser, screenshot) -> None:
+    from selenium.webdriver.common.by import By
+
+    invoke(functions, "echo", {"warm": True})
+    browser.get(stack.endpoint_url + "/_ruststack/lambda/functions/echo")
+    tail = browser.find_element(By.ID, "tail")
+    _wait(browser, lambda: tail.get_attribute("data-state") == "open")
+    marker = f"browser marker {time.time()}"
+    invoke(functions, "echo", {"print": marker})
+    answered = time.perf_counter()
+    _wait(browser, lambda: marker in tail.text)
+    print(
+        f"live tail in the browser: the line showed {(time.perf_counter() - answered) * 1000:.0f} ms after the answer"
+    )
+    browser.execute_script("arguments[0].scrollIntoView()", tail)
+    screenshot("tail")
+    browser.find_element(By.CSS_SELECTOR, "#invoke textarea").clear()
+    browser.find_element(By.CSS_SELECTOR, "#invoke textarea").send_keys('{"print": "sent from the form"}')
+    browser.find_element(By.CSS_SELECTOR, "#invoke button").click()
+    _wait(browser, lambda: "sent from the form" in browser.find_element(By.ID, "response").text)
+    assert "REPORT RequestId" in browser.find_element(By.ID, "invoke-log").text
+    screenshot("invoked")
+
+
+def test_invocations_in_the_browser(stack, functions, browser, screenshot) -> None:
+    from selenium.webdriver.common.by import By
+
+    request_id = invoke(functions, "echo", {"print": "for the invocation page"})["Body"]["request_id"]
+
+    def listed() -> bool:
+        browser.get(stack.endpoint_url + "/_ruststack/lambda/functions/echo")
+        return request_id in browser.find_element(By.ID, "invocations").text
+
+    _wait(browser, listed)
+    browser.execute_script("arguments[0].scrollIntoView()", browser.find_element(By.ID, "invocations"))
+    screenshot("invocations")
+    browser.find_element(By.LINK_TEXT, request_id).click()
+    assert "for the invocation page" in browser.find_element(By.ID, "lines").text
+    screenshot("invocation")

@@ -162,6 +162,14 @@ async def function(view: View) -> Page:
     body = [
         tags.h2("Configuration"),
         tags.div(configuration, id="configuration"),
+        tags.h2("Live tail"),
+        tags.p("Lines of ", tags.code(lambda_data.log_group(name)), " as they are stored."),
+        tags.div(id="tail", class_="log", **{"data-source": url("lambda", "functions", name, "tail")}),
+        tags.h2("Invoke"),
+        invoke_form(name),
+        tags.h2("Recent invocations"),
+        tags.p("From the newest events of ", tags.code(lambda_data.log_group(name)), ", newest first."),
+        invocations_table(name, invocations),
         tags.h2("Environment variables"),
         table(["Name", "Value"], sorted(environment.items()), id="environment"),
         tags.h2("Versions"),
@@ -170,14 +178,6 @@ async def function(view: View) -> Page:
         aliases,
         tags.h2("Function URLs"),
         urls,
-        tags.h2("Invoke"),
-        invoke_form(name),
-        tags.h2("Live tail"),
-        tags.p("Lines of ", tags.code(lambda_data.log_group(name)), " as they are stored."),
-        tags.div(id="tail", class_="log", **{"data-source": url("lambda", "functions", name, "tail")}),
-        tags.h2("Recent invocations"),
-        tags.p("From the newest events of ", tags.code(lambda_data.log_group(name)), ", newest first."),
-        invocations_table(name, invocations),
     ]
     return Page(name, body, crumbs=_crumbs(), scripts=["tail.js"])
 
