@@ -15,7 +15,6 @@ import pytest
 import requests
 
 from tests.awslambda.functions import ECHO, create
-from tests.console.functions_and_apis import EventStream
 from tests.roles import execution_role
 from tests.tenants import ALICE, BOB, tenants_fixture
 
@@ -59,13 +58,14 @@ def test_each_account_sees_its_own(tenants, alices) -> None:
     assert "alices-api" not in bob.get(tenants.endpoint_url + "/_ruststack/apigateway/").text
     # Bob names Alice's function in a log page: his own (empty) log group is read.
     page = bob.get(
-        tenants.endpoint_url + "/_ruststack/lambda/functions/alices/invocations/x", params={"stream": "s", "started": 0}
+        tenants.endpoint_url + "/_ruststack/lambda/functions/alices/invocations/x",
+        params={"stream": "s", "started": "0"},
     )
     assert page.status_code == 404 and "secret" not in page.text
 
 
 def test_a_tail_hears_only_its_account(tenants, alices) -> None:
-    class Tail(EventStream):
+    class Tail:
         def __init__(self, session: requests.Session) -> None:
             self.session = session
             self.lines: list[str] = []
