@@ -361,3 +361,9 @@ class ILogNotices(Interface):
         C{group} of C{account} in C{region} are stored; returns a callable
         that stops it. No one watching costs the writers nothing.
         """
+
+    def watched(account, region, group):
+        """
+        Whether anyone watches the log group now: a writer that holds lines
+        back (Lambda, until an invocation ends) ships them at once if so.
+        """

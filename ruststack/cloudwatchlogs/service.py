@@ -149,6 +149,9 @@ class LogsService(StoredService, service.Service):
 
         return stop
 
+    def watched(self, account: str, region: str, group: str) -> bool:
+        return bool(self._watchers) and (account, region, group) in self._watchers
+
     def _notify(self, groups: set[tuple[str, str, str]]) -> None:
         for key in groups:
             for notice in list(self._watchers.get(key, ())):

@@ -10,7 +10,9 @@ changed (DescribeLogStreams, newest first) and reads each from where it left
 off (GetLogEvents' forward token), so it fetches only new events, whatever
 their timestamps (an environment ships an invocation's lines when it ends,
 with the times they were printed). At most one read is in flight per tail
-and reads are at least C{MIN_READ_INTERVAL} apart (notices that come
+and reads come at most one per C{MIN_READ_INTERVAL} on average, in bursts
+of C{READ_BURST} (a token bucket: the first lines of an idle function are
+read at once, a busy one's every C{MIN_READ_INTERVAL}) (notices that come
 meanwhile make one more read); the number of tails is bounded per process
 (L{TailLimit}); a tail stops when its browser goes away (C{notifyFinish}).
 """
@@ -32,10 +34,14 @@ from ruststack.console.client import AwsCallError
 log = Logger()
 
 # Reading without notices; the least time between two reads (a busy
-# function's notices come every shipment); a comment now and then, so that
-# a browser that went away without closing is noticed by the failed write.
+# function's notices come with every shipment, and each read is two calls
+# through the edge on the reactor the invocations use: at 100 ms apart they
+# cost a busy function's warm invokes some 3 ms of p50, at 250 ms below a
+# millisecond -- bench/console_tail.py); a comment now and then, so that a
+# browser that went away without closing is noticed by the failed write.
 POLL_INTERVAL = 0.25
-MIN_READ_INTERVAL = 0.1
+MIN_READ_INTERVAL = 0.25
+READ_BURST = 3
 KEEPALIVE_INTERVAL = 15.0
 # The backlog a new tail starts with.
 BACKLOG = 20
@@ -113,7 +119,9 @@ class LogTail:
         # The backlog's events, not to be sent again by a stream's first read.
         self._backlog_keys: set[tuple[str, int, str]] = set()
         self._opened = 0
-        self._last_read = float("-inf")
+        # The read bucket: reads it allows now, and when it was last filled.
+        self._tokens = float(READ_BURST)
+        self._filled = reactor.seconds()
         self._reading: defer.Deferred | None = None
         self._again = False
         self._unwatch: Callable[[], None] | None = None
@@ -196,20 +204,31 @@ class LogTail:
     def wake(self) -> None:
         """
         The group may have new events: read them (once more after the read
-        in flight, if any; no sooner than C{MIN_READ_INTERVAL} after the last).
+        in flight, if any; later when the read bucket is empty).
         """
         if self.stopped:
             return
         if self._reading is not None:
             self._again = True
             return
-        wait = self._last_read + MIN_READ_INTERVAL - self.reactor.seconds()
+        wait = self._take_read()
         if wait > 0:
             self._reading = task.deferLater(self.reactor, wait, lambda: None)
             self._reading.addCallback(lambda _: defer.ensureDeferred(self._read()))
         else:
             self._reading = defer.ensureDeferred(self._read())
         self._reading.addBoth(self._read_done)
+
+    def _take_read(self) -> float:
+        """
+        Take a read from the bucket: how long to wait for it (0: none). The
+        bucket may owe one read (one read at most waits), which it refills
+        first.
+        """
+        now = self.reactor.seconds()
+        self._tokens = min(float(READ_BURST), self._tokens + (now - self._filled) / MIN_READ_INTERVAL) - 1
+        self._filled = now
+        return max(0.0, -self._tokens * MIN_READ_INTERVAL)
 
     def _read_done(self, result: Any) -> None:
         self._reading = None
@@ -222,7 +241,6 @@ class LogTail:
     async def _read(self) -> None:
         if self.stopped:
             return
-        self._last_read = self.reactor.seconds()
         events: list[dict[str, Any]] = []
         for name, state in await self._changed_streams():
             self._streams.setdefault(name, _Stream()).seen = state

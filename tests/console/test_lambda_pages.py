@@ -34,7 +34,18 @@ def functions(stack):
     client.create_alias(FunctionName="echo", Name="live", FunctionVersion="1")
     client.create_function_url_config(FunctionName="echo", AuthType="NONE")
     create(client, "raises", RAISES)
+    create(client, "slow", PRINTS_THEN_SLEEPS)
     return client
+
+
+PRINTS_THEN_SLEEPS = """
+import time
+
+def handler(event, context):
+    print(event["print"])
+    time.sleep(event["sleep"])
+    return "done"
+"""
 
 
 def invoke(client, name: str, payload: dict) -> dict:
@@ -140,6 +151,31 @@ def test_live_tail_shows_a_print(stack, functions) -> None:
     after_invoke = (arrived["at"] - sent) * 1000
     print(f"live tail: the line arrived {after_answer:.0f} ms after the answer, {after_invoke:.0f} ms after invoking")
     assert after_invoke < 5000  # the target is 500 ms; the bound is loose against a loaded machine
+
+
+def test_a_watched_function_ships_its_lines_as_it_prints(stack, functions) -> None:
+    invoke(functions, "slow", {"print": "warming", "sleep": 0})
+    stream = EventStream(stack, "/_ruststack/lambda/functions/slow/tail")
+    marker = f"printed mid-invocation {time.time()}"
+    arrived: dict[str, float] = {}
+
+    def read() -> None:
+        for event, data in stream.events():
+            if event == "log" and marker in json.loads(data)["message"]:
+                arrived["at"] = time.perf_counter()
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    time.sleep(0.3)
+    sent = time.perf_counter()
+    invoke(functions, "slow", {"print": marker, "sleep": 2})
+    answered = time.perf_counter()
+    reader.join(5)
+    stream.close()
+    assert "at" in arrived
+    print(f"live tail: a line printed before a 2 s sleep arrived {(arrived['at'] - sent) * 1000:.0f} ms after invoking")
+    assert arrived["at"] < answered - 1.0  # while the invocation still ran
 
 
 def test_tails_stop_with_their_browser(stack, functions) -> None:

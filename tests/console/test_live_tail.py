@@ -11,7 +11,7 @@ from twisted.internet import defer, task
 from twisted.web.test.requesthelper import DummyRequest
 
 from ruststack.console.client import AwsCallError
-from ruststack.console.live_tail import MIN_READ_INTERVAL, POLL_INTERVAL, LogTail, TailLimit
+from ruststack.console.live_tail import MIN_READ_INTERVAL, POLL_INTERVAL, READ_BURST, LogTail, TailLimit
 
 
 class Group:
@@ -105,11 +105,11 @@ def test_backlog_then_notified_events() -> None:
     assert 'event: log\ndata: {"timestamp":160000,"stream":"s","message":"new line"}' in text
 
 
-def test_one_read_in_flight_and_reads_apart() -> None:
+def test_one_read_in_flight_and_reads_bounded() -> None:
     clock = task.Clock()
     group = Group()
     request, tail, _ = open_tail(group, clock)
-    clock.advance(MIN_READ_INTERVAL)
+    clock.advance(MIN_READ_INTERVAL * READ_BURST)  # a full bucket
     first = reads(group)
     group.pending = defer.Deferred()
     for _ in range(5):
@@ -117,11 +117,16 @@ def test_one_read_in_flight_and_reads_apart() -> None:
     assert reads(group) == first + 1
     pending, group.pending = group.pending, None
     pending.callback(None)
-    assert reads(group) == first + 1  # the next one waits its interval
+    assert reads(group) == first + 2  # one more, at once, for the notices that came meanwhile
+    for _ in range(20):  # a busy function: a notice every 50 ms for a second
+        group.notify()
+        clock.advance(0.05)
+    # the burst left in the bucket, then one per interval
+    assert reads(group) - first - 2 in range(READ_BURST - 2 + 4, READ_BURST - 2 + 6)
     clock.advance(MIN_READ_INTERVAL)
-    assert reads(group) == first + 2  # one more for the notices that came meanwhile
-    clock.advance(MIN_READ_INTERVAL)
-    assert reads(group) == first + 2
+    settled = reads(group)
+    clock.advance(10)
+    assert reads(group) == settled
 
 
 def test_stops_with_the_browser() -> None:

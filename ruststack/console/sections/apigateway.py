@@ -209,9 +209,7 @@ async def send(view: View) -> Page:
     body = _api_body(kind, found, values)
     if values["stage"] not in stages:
         return Page(found.api.name or api_id, [tags.p("Choose a stage.", class_="error"), *body], 400, _crumbs())
-    from twisted.internet import reactor as default_reactor
-
-    reactor = getattr(view.stack, "reactor", None) or default_reactor
+    reactor = view.stack.reactor  # handed down from the entry point, as everywhere
     try:
         sent = await send_request.send(
             reactor,

@@ -230,10 +230,9 @@ async def tail(view: View) -> Answer:
         assert notices is not None
         return notices.watch(account, region, group, notice)
 
-    from twisted.internet import reactor as default_reactor
     from twisted.web.client import HTTPConnectionPool
 
-    reactor = getattr(view.stack, "reactor", None) or default_reactor
+    reactor = view.stack.reactor  # handed down from the entry point, as everywhere
     # The tail's own connections, kept open between its reads.
     pool = HTTPConnectionPool(reactor, persistent=True)
     pool.maxPersistentPerHost = 1
