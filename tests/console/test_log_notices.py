@@ -48,3 +48,17 @@ def test_a_failing_watcher_does_not_stop_shipping() -> None:
     clock.advance(SHIP_DELAY)
     assert heard == [1]
     assert service.store.groups_of("1", "r")["g"].streams["s"]
+
+
+def test_watched() -> None:
+    service = LogsService(task.Clock(), LogStore())
+    assert not service.watched("1", "r", "g")
+    stop = service.watch("1", "r", "g", lambda: None)
+    assert service.watched("1", "r", "g")
+    assert (
+        not service.watched("2", "r", "g")
+        and not service.watched("1", "r2", "g")
+        and not service.watched("1", "r", "h")
+    )
+    stop()
+    assert not service.watched("1", "r", "g")
