@@ -21,6 +21,7 @@ GROUPS = {
     "apigateway": "bench.workloads.apigateway",
     "logs": "bench.workloads.logs",
     "cloudformation": "bench.workloads.cloudformation",
+    "console": "bench.workloads.console",
 }
 
 

@@ -10,6 +10,7 @@ reactor).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +22,7 @@ from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest, HeadersDict, create_request_object, prepare_request_dict
 from botocore.credentials import Credentials
 from botocore.model import OperationModel, ServiceModel
+from botocore.utils import parse_timestamp
 from twisted.internet.interfaces import IReactorTCP
 from twisted.web.client import HTTPConnectionPool, _HTTP11ClientFactory
 from twisted.web.iweb import IResponse
@@ -118,12 +120,15 @@ class AwsClient:
         # twisted.web's agent writes Content-Length (and Host) itself.
         headers = {name: [value] for name, value in prepared.headers.items() if name.lower() != "content-length"}
         connections: dict[str, Any] = {"pool": self.pool} if self.pool is not None else {"persistent": False}
+        body = prepared.body
+        if isinstance(body, str):  # the query protocol's form
+            body = body.encode("utf-8")
         try:
             return await treq.request(
                 prepared.method,
                 prepared.url,
                 headers=headers,
-                data=prepared.body or None,
+                data=body or None,
                 reactor=self.reactor,
                 timeout=self.timeout,
                 **connections,
@@ -166,8 +171,32 @@ class AwsClient:
         return response
 
 
+def fast_timestamp(value: Any) -> datetime.datetime:
+    """
+    botocore's timestamp parsing, with ISO 8601 (what S3's listings hold,
+    1,000 a page) by the standard library: dateutil's parser took three
+    quarters of a listing's parse.
+    """
+    if isinstance(value, str):
+        try:
+            parsed = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is not None:
+                return parsed
+    return parse_timestamp(value)
+
+
+_PROTOCOLS = ("rest-xml", "rest-json", "json", "query", "ec2")
+_parser_classes = {name: type(parsers.create_parser(name)) for name in _PROTOCOLS}
+
+
 def _parser(service: str):
-    return parsers.create_parser(service_model(service).metadata["protocol"])
+    protocol = service_model(service).metadata["protocol"]
+    if protocol in _parser_classes:
+        return _parser_classes[protocol](timestamp_parser=fast_timestamp)
+    return parsers.create_parser(protocol)
 
 
 def _headers(response: IResponse) -> HeadersDict:

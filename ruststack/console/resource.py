@@ -151,9 +151,7 @@ class ConsoleResource(Resource):
         return session
 
     def client(self, signer: Signer) -> AwsClient:
-        from twisted.internet import reactor as default_reactor
-
-        reactor = getattr(self.stack, "reactor", None) or default_reactor
+        reactor = self.stack.reactor
         assert self.stack.edge_url is not None  # the console is served by the listening edge
         if self._pool is None:
             self._pool = connection_pool(reactor)
@@ -290,7 +288,9 @@ class ConsoleResource(Resource):
         back = _next(request)
         region = tags.select(name="region", id="console-region", **{"data-autosubmit": "1"})(
             *[
-                tags.option(name, value=name, selected="selected") if name == context.region else tags.option(name)
+                tags.option(name, value=name, selected="selected")
+                if name == context.region
+                else tags.option(name, value=name)
                 for name in sorted(regions.known_regions())
             ]
         )

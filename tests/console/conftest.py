@@ -31,6 +31,10 @@ def artifacts_dir() -> Path:
     return folder
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "measures(target): the test measures and prints a figure of this target")
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     folder = artifacts_dir()
     shots = sorted(folder.glob("*.png"))

@@ -59,6 +59,11 @@ def size_text(size: int | None) -> str:
     return f"{size} B"  # pragma: no cover
 
 
+def _when(moment: Any) -> str:
+    # To the second, in UTC: the listing's 1,000 rows stay short.
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment is not None else ""
+
+
 def bucket_crumbs(bucket: str, prefix: str) -> list[tuple[str, str]]:
     """
     Breadcrumbs of a prefix: the bucket list, the bucket, each folder.
@@ -103,16 +108,15 @@ async def browse(view: View) -> Answer:
     rows: list[tuple[Any, ...]] = []
     for common in answer.get("CommonPrefixes", []):
         folder = common["Prefix"]
-        folder_link = link(folder[len(prefix) :], url("s3", "buckets", bucket, prefix=folder), class_="folder")
-        rows.append((folder_link, "folder", "", ""))
+        folder_link = link(folder[len(prefix) :], url("s3", "buckets", bucket, prefix=folder))
+        rows.append((folder_link, "folder", ""))
     for item in answer.get("Contents", []):
         key = item["Key"]
         rows.append(
             (
-                link(key[len(prefix) :] or key, object_url(bucket, key), class_="key"),
+                link(key[len(prefix) :] or key, object_url(bucket, key)),
                 size_text(item.get("Size")),
-                str(item.get("LastModified", "")),
-                item.get("StorageClass", ""),
+                _when(item.get("LastModified")),
             )
         )
     pager: list[Tag] = []
@@ -131,7 +135,7 @@ async def browse(view: View) -> Answer:
             class_="muted",
             id="listing-count",
         ),
-        table(["Name", "Size", "Last modified", "Storage class"], rows, id="keys"),
+        table(["Name", "Size", "Last modified"], rows, id="keys", class_="listing"),
         tags.div(*pager, class_="pager"),
     ]
     title = f"{bucket}/{prefix}" if prefix else bucket
