@@ -18,9 +18,7 @@ from tests.awslambda.functions import ECHO, create
 from tests.roles import execution_role
 from tests.tenants import ALICE, BOB, tenants_fixture
 
-# Without STS: the console checks a key with GetCallerIdentity when STS runs, and its client
-# sends query-protocol bodies (text) that treq cannot adapt (part A's client; reported).
-tenants = tenants_fixture("s3,iam,logs,lambda,apigateway,apigatewayv2", verify=True)
+tenants = tenants_fixture("sts,iam,logs,lambda,apigateway,apigatewayv2", verify=True)
 
 
 def signed_in(tenants, account: str) -> requests.Session:
