@@ -23,6 +23,8 @@ import json
 
 def handler(event, context):
     path = event.get("rawPath") or event.get("path")
+    if path.endswith("/moved"):
+        return {"statusCode": 302, "headers": {"Location": "https://example.com/"}, "body": ""}
     print("handling", event.get("httpMethod") or event["requestContext"]["http"]["method"], path)
     return {"statusCode": 201, "headers": {"x-answered-by": "console-test"},
             "body": json.dumps({"path": path, "query": event.get("queryStringParameters"),
@@ -137,6 +139,17 @@ def test_send_a_request_to_an_http_api(stack, apis) -> None:
     assert '<strong id="status">201 Created</strong>' in page
     assert "handling POST /hello/you" in page
     assert "ping" in page
+
+
+def test_a_redirect_is_shown_not_followed(stack, apis) -> None:
+    rest, _ = apis
+    status, page = post(
+        stack, f"/_ruststack/apigateway/rest/{rest}/send", {"stage": "prod", "method": "GET", "path": "/items/moved"}
+    )
+    assert status == 200
+    assert '<strong id="status">302 Found</strong>' in page
+    assert "https://example.com/" in page
+    assert "content-encoding" not in page.lower()  # nothing asked for gzip, nothing decoded it
 
 
 def test_send_to_a_path_no_route_takes(stack, apis) -> None:
