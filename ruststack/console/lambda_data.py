@@ -6,9 +6,11 @@ versions, aliases and URLs, and its invocations from its log group.
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from typing import Any
 
 import attrs
+from twisted.internet import defer
 
 from ruststack.console.apigateway_data import ApiCall
 from ruststack.console.client import AwsCallError
@@ -20,6 +22,17 @@ _DESCENDING_SINCE_MS = 1_704_067_200_000
 # few dozen invocations of a chatty function.
 RECENT_EVENTS = 2000
 RECENT_INVOCATIONS = 50
+
+
+async def together(*steps: Coroutine[Any, Any, Any]) -> list[Any]:
+    """
+    Run C{steps} at once: their results, or the first error as it was raised.
+    """
+    try:
+        return await defer.gatherResults([defer.ensureDeferred(step) for step in steps], consumeErrors=True)
+    except defer.FirstError as e:
+        e.subFailure.raiseException()
+        raise  # not reached
 
 
 def log_group(function: str) -> str:
@@ -70,17 +83,24 @@ async def function(call: ApiCall, name: str) -> FunctionView:
     C{ResourceNotFoundException}) for a function that does not exist.
     """
     output = await call("lambda", "GetFunction", {"FunctionName": name})
-    versions = await _pages(call, "ListVersionsByFunction", {"FunctionName": name}, "Versions")
-    aliases = await _pages(call, "ListAliases", {"FunctionName": name}, "Aliases")
-    try:
-        urls = await _pages(call, "ListFunctionUrlConfigs", {"FunctionName": name}, "FunctionUrlConfigs")
-    except AwsCallError as e:
-        if e.status != 501:
-            raise
-        urls = []
+    # The rest at once: each is a round trip through the edge.
+    versions, aliases, urls = await together(
+        _pages(call, "ListVersionsByFunction", {"FunctionName": name}, "Versions"),
+        _pages(call, "ListAliases", {"FunctionName": name}, "Aliases"),
+        _urls(call, name),
+    )
     return FunctionView(
         output.get("Configuration", {}), output.get("Code", {}), output.get("Tags", {}), versions, aliases, urls
     )
+
+
+async def _urls(call: ApiCall, name: str) -> list[dict[str, Any]]:
+    try:
+        return await _pages(call, "ListFunctionUrlConfigs", {"FunctionName": name}, "FunctionUrlConfigs")
+    except AwsCallError as e:
+        if e.status != 501:
+            raise
+        return []
 
 
 async def _filter(call: ApiCall, params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -109,8 +109,9 @@ async def _function(view: View, name: str) -> lambda_data.FunctionView:
 
 async def function(view: View) -> Page:
     name = view.params["name"]
-    found = await _function(view, name)
-    invocations = await lambda_data.recent_invocations(view.client.call, name)
+    found, invocations = await lambda_data.together(
+        _function(view, name), lambda_data.recent_invocations(view.client.call, name)
+    )
     c = found.configuration
     environment = (c.get("Environment") or {}).get("Variables") or {}
     layers = [layer.get("Arn", "") for layer in c.get("Layers", [])]
