@@ -121,6 +121,8 @@ def test_invoke_form(stack, functions) -> None:
     assert status == 200
     assert "from the form" in page  # in the response and the log tail
     assert "REPORT RequestId" in page
+    status, page = post(stack, "/_ruststack/lambda/functions/echo/invoke", {"payload": "not json"})
+    assert status == 400 and "InvalidRequestContentException" in page  # Lambda's own answer
 
 
 def test_live_tail_shows_a_print(stack, functions) -> None:
