@@ -109,9 +109,13 @@ async def _function(view: View, name: str) -> lambda_data.FunctionView:
 
 async def function(view: View) -> Page:
     name = view.params["name"]
-    found, invocations = await lambda_data.together(
-        _function(view, name), lambda_data.recent_invocations(view.client.call, name)
-    )
+    logs_run = "logs" in view.stack.aws_services
+    if logs_run:
+        found, invocations = await lambda_data.together(
+            _function(view, name), lambda_data.recent_invocations(view.client.call, name)
+        )
+    else:
+        found, invocations = await _function(view, name), []
     c = found.configuration
     environment = (c.get("Environment") or {}).get("Variables") or {}
     layers = [layer.get("Arn", "") for layer in c.get("Layers", [])]
@@ -163,14 +167,10 @@ async def function(view: View) -> Page:
     body = [
         tags.h2("Configuration"),
         tags.div(configuration, id="configuration"),
-        tags.h2("Live tail"),
-        tags.p("Lines of ", tags.code(lambda_data.log_group(name)), " as they are stored."),
-        tags.div(id="tail", class_="log", **{"data-source": url("lambda", "functions", name, "tail")}),
+        *(_log_parts(name, invocations) if logs_run else []),
         tags.h2("Invoke"),
         invoke_form(name),
-        tags.h2("Recent invocations"),
-        tags.p("From the newest events of ", tags.code(lambda_data.log_group(name)), ", newest first."),
-        invocations_table(name, invocations),
+        *([] if logs_run else [tags.p("CloudWatch Logs is not running: no log, no live tail.", class_="message")]),
         tags.h2("Environment variables"),
         table(["Name", "Value"], sorted(environment.items()), id="environment"),
         tags.h2("Versions"),
@@ -181,6 +181,17 @@ async def function(view: View) -> Page:
         urls,
     ]
     return Page(name, body, crumbs=_crumbs(), scripts=["tail.js"])
+
+
+def _log_parts(name: str, invocations: list[Invocation]) -> list[Tag]:
+    return [
+        tags.h2("Live tail"),
+        tags.p("Lines of ", tags.code(lambda_data.log_group(name)), " as they are stored."),
+        tags.div(id="tail", class_="log", **{"data-source": url("lambda", "functions", name, "tail")}),
+        tags.h2("Recent invocations"),
+        tags.p("From the newest events of ", tags.code(lambda_data.log_group(name)), ", newest first."),
+        invocations_table(name, invocations),
+    ]
 
 
 def log_lines(lines: list[tuple[int, str]], **attributes: str) -> Tag:
@@ -223,7 +234,9 @@ async def invocation(view: View) -> Page:
 async def tail(view: View) -> Answer:
     name = view.params["name"]
     group = lambda_data.log_group(name)
-    logs = view.stack.aws_services.get("logs") if view.stack is not None else None
+    logs = view.stack.aws_services.get("logs")
+    if logs is None:
+        raise NotFound("CloudWatch Logs is not running: there is no log to tail.")
     notices = ILogNotices(logs, None)
     account, region = view.account, view.region
 
