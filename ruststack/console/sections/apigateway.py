@@ -222,7 +222,7 @@ async def send(view: View) -> Page:
             values["query"],
             send_request.parse_headers(values["headers"]),
             values["body"].encode("utf-8"),
-            found.functions,
+            found.functions if "logs" in view.stack.aws_services else [],  # their logs, when kept
             http_api=kind == "http",
             form="path" if values["form"] == "path" else "host",
         )
