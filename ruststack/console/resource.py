@@ -447,8 +447,9 @@ def _safe_next(location: str) -> str:
     """
     Where a form sends the browser back to: a console page, nothing else.
     """
-    if location.startswith("/_ruststack/") and "\\" not in location and not location.startswith("//"):
-        return location.encode("ascii", "replace").decode("ascii")
+    printable = all(" " < c <= "~" for c in location)
+    if printable and location.startswith("/_ruststack/") and "\\" not in location:
+        return location
     return url()
 
 

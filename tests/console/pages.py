@@ -102,3 +102,18 @@ def read(html: str) -> Html:
     reader.feed(html)
     reader.close()
     return Html(reader.links, "".join(reader.text), reader.images, reader.ids)
+
+
+def click_and_wait(browser, element) -> None:
+    """
+    Click C{element} and wait until the page it leads to has loaded (a
+    form's POST and redirect included).
+    """
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.expected_conditions import staleness_of
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(browser, 30).until(staleness_of(old))
+    WebDriverWait(browser, 30).until(lambda b: b.execute_script("return document.readyState") == "complete")

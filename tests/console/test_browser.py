@@ -11,6 +11,7 @@ speed is measured in bench/, not asserted in tests.
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
 import time
 import zlib
@@ -20,7 +21,7 @@ import boto3
 import pytest
 
 from ruststack.console.pages import url
-from tests.console.pages import fresh_account
+from tests.console.pages import click_and_wait, fresh_account
 
 pytestmark = pytest.mark.usefixtures("browser")
 
@@ -46,7 +47,7 @@ def texts(browser, selector: str) -> list[str]:
 def click_link(browser, text: str) -> None:
     from selenium.webdriver.common.by import By
 
-    browser.find_element(By.LINK_TEXT, text).click()
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, text))
 
 
 def png(width: int, height: int) -> bytes:
@@ -85,7 +86,7 @@ def test_browsing_a_bucket_down_to_an_object(browser, stack, screenshot):
     assert browser.find_element(By.ID, "object-key").text == "2024/<summer> & co/notes.json"
     assert browser.find_element(By.ID, "preview-text").text == '{\n  "b": [\n    1,\n    2\n  ],\n  "a": "<x>"\n}'
     screenshot("json")
-    browser.back()
+    click_link(browser, "<summer> & co/")
     click_link(browser, "sun.png")
     image = browser.find_element(By.ID, "preview-image")
     # Loaded through the download URL, under the page's CSP.
@@ -149,11 +150,11 @@ def test_querying_a_table_with_the_form(browser, stack, screenshot):
     browser.find_element(By.ID, "pk").send_keys("sensor-1")
     Select(browser.find_element(By.ID, "sk_op")).select_by_value(">=")
     browser.find_element(By.ID, "sk").send_keys("7")
-    browser.find_element(By.ID, "query").click()
+    click_and_wait(browser, browser.find_element(By.ID, "query"))
     rows = browser.find_elements(By.CSS_SELECTOR, "#items tbody tr")
     assert [row.find_elements(By.TAG_NAME, "td")[2].text for row in rows] == ["7", "8", "9"]
     screenshot("query")
-    rows[0].find_element(By.LINK_TEXT, "item").click()
+    click_and_wait(browser, rows[0].find_element(By.LINK_TEXT, "item"))
     assert '"device": "sensor-1"' in browser.find_element(By.ID, "plain").text
     screenshot("item")
 
@@ -213,7 +214,8 @@ def test_first_page_of_a_100000_key_bucket(browser, stack, screenshot):
     figures.sort(key=lambda each: each[2])
     server, received, loaded = figures[len(figures) // 2]
     print(
-        f"\nconsole: 100,000 keys made in {made:.1f} s; first page of 1,000 (median of 5): "
-        f"server {server:.0f} ms, received {received:.0f} ms, rendered {loaded:.0f} ms (target < 300 ms)"
+        f"\nconsole: 100,000 keys made in {made:.1f} s; first page of 1,000 (median of 5, from the request): "
+        f"first byte {server:.0f} ms, last byte {received:.0f} ms, "
+        f"load event {loaded:.0f} ms (target < 300 ms; load average {os.getloadavg()[0]:.1f})"
     )
     assert loaded < 5000

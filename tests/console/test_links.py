@@ -130,3 +130,37 @@ def test_an_unknown_sort_condition_is_bad_input():
     schema = [{"AttributeName": "p", "KeyType": "HASH"}, {"AttributeName": "s", "KeyType": "RANGE"}]
     with pytest.raises(dynamodb.BadInput):
         dynamodb.query_params("t", schema, {}, "", {"pk": "a", "sk_op": "; DROP", "sk": "b"})
+
+
+@given(text)
+def test_a_form_sends_back_only_to_a_console_page(location):
+    from ruststack.console.resource import _safe_next
+
+    back = _safe_next(location)
+    assert back == location or back == "/_ruststack/"
+    assert back.startswith("/_ruststack/") and back.isascii() and back.isprintable() and " " not in back
+    assert urlsplit(back).netloc == ""
+
+
+@pytest.mark.parametrize(
+    ("headers", "same"),
+    [
+        ({}, True),
+        ({b"origin": b"http://127.0.0.1:4566"}, True),
+        ({b"origin": b"http://evil.example"}, False),
+        ({b"origin": b"null"}, False),
+        ({b"sec-fetch-site": b"same-origin", b"origin": b"http://127.0.0.1:4566"}, True),
+        ({b"sec-fetch-site": b"cross-site"}, False),
+        ({b"sec-fetch-site": b"same-site", b"origin": b"http://127.0.0.1:4566"}, False),
+    ],
+)
+def test_only_same_origin_forms_are_taken(headers, same):
+    from twisted.web.test.requesthelper import DummyRequest
+
+    from ruststack.console.resource import _same_origin
+
+    request = DummyRequest([b""])
+    request.requestHeaders.setRawHeaders(b"host", [b"127.0.0.1:4566"])
+    for name, value in headers.items():
+        request.requestHeaders.setRawHeaders(name, [value])
+    assert _same_origin(request) is same  # type: ignore[arg-type]  # a DummyRequest is enough

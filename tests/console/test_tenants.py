@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from ruststack.console.pages import url
-from tests.console.pages import read
+from tests.console.pages import click_and_wait, read
 from tests.tenants import ALICE, BOB, start_tenants
 
 
@@ -98,6 +98,7 @@ def test_signing_out_forgets_the_session(web, tenants):
 
 def test_signing_in_from_the_browser(tenants, browser, screenshot):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     browser.delete_all_cookies()
     browser.get(tenants.endpoint_url + url("s3"))
@@ -105,16 +106,17 @@ def test_signing_in_from_the_browser(tenants, browser, screenshot):
     key, secret = tenants.keys[ALICE]
     browser.find_element(By.ID, "access_key").send_keys(key)
     browser.find_element(By.ID, "secret_key").send_keys("wrong")
-    browser.find_element(By.ID, "signin").click()
-    assert browser.find_element(By.CSS_SELECTOR, ".error strong").text == "SignatureDoesNotMatch"
+    click_and_wait(browser, browser.find_element(By.ID, "signin"))
+    refused = WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".error strong"))
+    assert refused[0].text == "SignatureDoesNotMatch"
     screenshot("refused")
     browser.find_element(By.ID, "access_key").clear()
     browser.find_element(By.ID, "access_key").send_keys(key)
     browser.find_element(By.ID, "secret_key").send_keys(secret)
-    browser.find_element(By.ID, "signin").click()
-    assert browser.current_url.endswith("/_ruststack/s3")
+    click_and_wait(browser, browser.find_element(By.ID, "signin"))
+    WebDriverWait(browser, 20).until(lambda b: b.current_url.endswith("/_ruststack/s3"))
     assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#buckets td a")] == ["alice-bucket"]
     assert browser.find_element(By.ID, "console-account").text == ALICE
     screenshot("signed-in")
-    browser.find_element(By.ID, "signout").click()
-    assert "/_ruststack/signin" in browser.current_url
+    click_and_wait(browser, browser.find_element(By.ID, "signout"))
+    WebDriverWait(browser, 20).until(lambda b: "/_ruststack/signin" in b.current_url)
