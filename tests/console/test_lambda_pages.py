@@ -267,5 +267,6 @@ def test_invocations_in_the_browser(stack, functions, browser, screenshot) -> No
     browser.execute_script("arguments[0].scrollIntoView()", browser.find_element(By.ID, "invocations"))
     screenshot("invocations")
     browser.find_element(By.LINK_TEXT, request_id).click()
+    _wait(browser, lambda: browser.find_elements(By.ID, "lines"))  # the page the link leads to
     assert "for the invocation page" in browser.find_element(By.ID, "lines").text
     screenshot("invocation")
