@@ -250,6 +250,9 @@ async def tail(view: View) -> Answer:
     # The tail's own connections, kept open between its reads.
     pool = HTTPConnectionPool(reactor, persistent=True)
     pool.maxPersistentPerHost = 1
+    # Closed by the tail before the edge would (--idle-timeout, 60 s by default): a
+    # read never goes out on a connection the edge is closing.
+    pool.cachedConnectionTimeout = min(30.0, view.stack.config.idle_timeout / 2)
     client = AwsClient(reactor, view.client.endpoint_url, view.client.signer, pool=pool)
 
     async def logs_call(operation: str, params: dict[str, Any]) -> dict[str, Any]:
