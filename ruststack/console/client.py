@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-import botocore.session
 import treq
 from botocore import parsers, serialize
 from botocore.auth import S3SigV4Auth, SigV4Auth
@@ -30,7 +29,6 @@ from twisted.web.iweb import IResponse
 USER_AGENT = "ruststack-console"
 
 _models: dict[str, ServiceModel] = {}
-_botocore = botocore.session.get_session()
 
 
 def service_model(service: str) -> ServiceModel:
@@ -40,7 +38,11 @@ def service_model(service: str) -> ServiceModel:
     """
     model = _models.get(service)
     if model is None:
-        model = _models[service] = _botocore.get_service_model(service)
+        # botocore's session (and client machinery) only once the console is
+        # used: a tenth of a second off RustStack's start.
+        import botocore.session
+
+        model = _models[service] = botocore.session.get_session().get_service_model(service)
     return model
 
 

@@ -210,9 +210,11 @@ class ConsoleResource(Resource):
         if _gone(request):
             return
         if not request.startedWriting:
+            message = b"The console failed; see RustStack's log.\n"
             request.setResponseCode(500)
             request.setHeader(b"content-type", b"text/plain; charset=utf-8")
-            request.write(b"The console failed; see RustStack's log.\n")
+            request.setHeader(b"content-length", b"%d" % len(message))
+            request.write(message)
         request.finish()
 
     async def _write(self, request: server.Request, answer: Answer, context: Context | None = None) -> None:
