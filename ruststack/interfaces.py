@@ -346,3 +346,24 @@ class ILogSink(Interface):
         turn of the reactor, so a writer may hand a generator whose last
         events are worth computing late.
         """
+
+
+class ILogNotices(Interface):
+    """
+    What CloudWatch Logs tells a reader that waits for new events (the
+    console's live tail): only that a log group has some, never the events,
+    which the reader fetches through the logs API as its own account.
+    """
+
+    def watch(account, region, group, notice):
+        """
+        Call C{notice()} (no arguments) after new events of the log group
+        C{group} of C{account} in C{region} are stored; returns a callable
+        that stops it. No one watching costs the writers nothing.
+        """
+
+    def watched(account, region, group):
+        """
+        Whether anyone watches the log group now: a writer that holds lines
+        back (Lambda, until an invocation ends) ships them at once if so.
+        """

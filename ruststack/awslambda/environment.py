@@ -605,9 +605,16 @@ class ExecutionEnvironment:
                     self._partial_line[_MAX_EVENT_BYTES:],
                 )
                 self._lines.append((self._now_ms(), piece.decode("utf-8", "replace") + "\n"))
-            if len(self._lines) >= _SHIP_LINES:
+            if len(self._lines) >= _SHIP_LINES or (self._lines and self._watched()):
                 waiting, self._lines = self._lines, []
                 self._ship(waiting)
+
+    def _watched(self) -> bool:
+        # A live tail watches the function's log (ILogNotices): its lines go
+        # now rather than when the invocation ends.
+        watched = getattr(self.logs, "watched", None)
+        function = self.function
+        return watched is not None and watched(function.account, function.region, function.log_group)
 
 
 def log_lines(text: str) -> list[str]:

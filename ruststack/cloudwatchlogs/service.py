@@ -6,7 +6,7 @@ retention sweep, and the state file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from twisted.application import service
@@ -17,7 +17,7 @@ from zope.interface import implementer
 
 from ruststack.cloudwatchlogs.operations import HANDLERS, Call
 from ruststack.cloudwatchlogs.store import LogGroup, LogStore, LogStream
-from ruststack.interfaces import IAwsService, ILogSink
+from ruststack.interfaces import IAwsService, ILogNotices, ILogSink
 from ruststack.protocol import Handler, Protocol
 from ruststack.service_resource import ServiceResource, StoredService
 
@@ -49,7 +49,7 @@ SWEEP_INTERVAL = 60.0
 SAVE_DELAY = 1.0
 
 
-@implementer(IAwsService, ILogSink)
+@implementer(IAwsService, ILogSink, ILogNotices)
 class LogsService(StoredService, service.Service):
     name = "logs"  # type: ignore[assignment]  # Service declares None
 
@@ -57,12 +57,15 @@ class LogsService(StoredService, service.Service):
         self.reactor = reactor
         self.store = store
         handlers = {name: self._saving(h) if name in _WRITES else h for name, h in HANDLERS.items()}
+        handlers["PutLogEvents"] = self._noticed(handlers["PutLogEvents"])
         self.resource = ServiceResource(PROTOCOL, handlers, self._context)
         self._shipments: list[tuple[str, str, str, str, Iterable[tuple[int, Any]]]] = []
         self._ship_call: Any = None
         self._save_call: Any = None
         self._saving_now: defer.Deferred | None = None
         self._dirty = False
+        # (account, region, group) -> the notices of those who wait for its events.
+        self._watchers: dict[tuple[str, str, str], set[Callable[[], None]]] = {}
         self._sweeper = task.LoopingCall(self.sweep)
         self._sweeper.clock = reactor
 
@@ -80,6 +83,16 @@ class LogsService(StoredService, service.Service):
             return output
 
         return changed
+
+    def _noticed(self, handler: Handler) -> Handler:
+        # Events put through the API wake the group's watchers as shipped ones do.
+        async def put(call: Call, params: dict[str, Any]) -> Any:
+            output = await handler(call, params)  # type: ignore[misc]
+            if self._watchers:
+                self._notify({(call.account, call.region, params["logGroupName"])})
+            return output
+
+        return put
 
     # IAwsService
 
@@ -118,6 +131,34 @@ class LogsService(StoredService, service.Service):
             self.store.ingest(group, stream, batch, now)
         if shipments:
             self.changed()
+            if self._watchers:
+                self._notify({(account, region, name) for account, region, name, _, _ in shipments})
+
+    # ILogNotices
+
+    def watch(self, account: str, region: str, group: str, notice: Callable[[], None]) -> Callable[[], None]:
+        key = (account, region, group)
+        self._watchers.setdefault(key, set()).add(notice)
+
+        def stop() -> None:
+            notices = self._watchers.get(key)
+            if notices is not None:
+                notices.discard(notice)
+                if not notices:
+                    del self._watchers[key]
+
+        return stop
+
+    def watched(self, account: str, region: str, group: str) -> bool:
+        return bool(self._watchers) and (account, region, group) in self._watchers
+
+    def _notify(self, groups: set[tuple[str, str, str]]) -> None:
+        for key in groups:
+            for notice in list(self._watchers.get(key, ())):
+                try:
+                    notice()
+                except Exception:
+                    log.failure("A log watcher of {group} failed", group=key[2])
 
     # Retention and the state file.
 
