@@ -139,10 +139,10 @@ def render(
         "extendedRequestId": lookup("context.extendedRequestId"),
     }
     try:
-        body = vtl.render(template, {"context": context, "util": vtl.Util()})
+        text = vtl.render(template, {"context": context, "util": vtl.Util()})
     except vtl.VtlError:
-        body = template  # as written, rather than no answer at all
-    return status, headers, body.encode("utf-8")
+        text = template  # as written, rather than no answer at all
+    return status, headers, text.encode("utf-8")
 
 
 def _parameter(source: str, lookup: Lookup) -> str | None:
