@@ -17,6 +17,11 @@ run: deps
 	@echo "==> starting RustStack (twistd ruststack $(ARGS)); Ctrl-C stops it"
 	$(VENV)/bin/twistd --nodaemon --pidfile= ruststack $(ARGS)
 
+# Test modules spread over up to 4 workers (one per core): most tests wait on
+# a RustStack, a JVM or a deploy tool rather than on the CPU. A module stays
+# on one worker, with its module-scoped stacks. PYTEST_ARGS replaces this.
+PYTEST_ARGS ?= -n auto --maxprocesses 4 --dist loadfile
+
 test: deps
 	$(STEP) "running the tests (pytest $(PYTEST_ARGS))" $(VENV)/bin/pytest $(PYTEST_ARGS)
 

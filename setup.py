@@ -30,6 +30,7 @@ setup(
         "test": [
             "pytest>=8.0",
             "pytest-twisted>=1.14.1",
+            "pytest-xdist>=3.5",
             "hypothesis>=6.100",
             "docker>=7.1.0",
             "awscli>=1.33.0",
