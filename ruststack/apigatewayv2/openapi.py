@@ -17,18 +17,9 @@ from typing import Any
 import attrs
 import yaml
 
+from ruststack.apigateway.openapi import VERBS as _VERBS  # OpenAPI's verbs, as REST APIs read them
 from ruststack.apigatewayv2.model import Document
 
-_VERBS = {
-    "get": "GET",
-    "put": "PUT",
-    "post": "POST",
-    "delete": "DELETE",
-    "patch": "PATCH",
-    "head": "HEAD",
-    "options": "OPTIONS",
-    "x-amazon-apigateway-any-method": "ANY",
-}
 _INTEGRATION_MEMBERS = {
     "type": "IntegrationType",
     "uri": "IntegrationUri",
