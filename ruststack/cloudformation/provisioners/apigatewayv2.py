@@ -359,3 +359,49 @@ class Deployment(Provisioner):
             # Gone, or still a stage's (the stage, or the API, goes with the stack).
             if "NotFoundException" not in str(e) and "BadRequestException" not in str(e):
                 raise
+
+
+_AUTHORIZER_MEMBERS = (
+    "AuthorizerCredentialsArn",
+    "AuthorizerPayloadFormatVersion",
+    "AuthorizerType",
+    "AuthorizerUri",
+    "IdentitySource",
+    "IdentityValidationExpression",
+    "JwtConfiguration",
+    "Name",
+)
+
+
+class Authorizer(Provisioner):
+    type_name = "AWS::ApiGatewayV2::Authorizer"
+    replace_on = frozenset({"ApiId"})
+
+    def _params(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        params = {"ApiId": required(props, "ApiId", self.type_name), **pick(props, *_AUTHORIZER_MEMBERS)}
+        if "AuthorizerResultTtlInSeconds" in props:
+            params["AuthorizerResultTtlInSeconds"] = integer(
+                props["AuthorizerResultTtlInSeconds"], "AuthorizerResultTtlInSeconds"
+            )
+        if "EnableSimpleResponses" in props:
+            params["EnableSimpleResponses"] = boolean(props["EnableSimpleResponses"])
+        return params
+
+    async def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> Made:
+        required(props, "AuthorizerType", self.type_name)
+        required(props, "Name", self.type_name)
+        if _SERVICE not in ctx.running:
+            return Made(ctx.physical_name(6, lower=True), {}, not_running("HTTP APIs"))
+        made = await ctx.call(_SERVICE, "CreateAuthorizer", self._params(props))
+        return Made(made["AuthorizerId"], {"AuthorizerId": made["AuthorizerId"]})
+
+    async def update(self, ctx: ResourceContext, current: Made, old: Mapping[str, Any], new: Mapping[str, Any]) -> Made:
+        if current.note is None:
+            await ctx.call(_SERVICE, "UpdateAuthorizer", {**self._params(new), "AuthorizerId": current.physical_id})
+        return current
+
+    async def delete(self, ctx: ResourceContext, current: Made, props: Mapping[str, Any]) -> None:
+        if current.note is None:
+            await _not_found_is_gone(
+                ctx.call(_SERVICE, "DeleteAuthorizer", {"ApiId": props["ApiId"], "AuthorizerId": current.physical_id})
+            )
