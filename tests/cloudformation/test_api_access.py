@@ -80,6 +80,18 @@ def _template(validate_body: bool = True, throttle_burst: int = 10, key_descript
                     "Integration": mock,
                 },
             },
+            "Get": {
+                "Type": "AWS::ApiGateway::Method",
+                "Properties": {
+                    "RestApiId": {"Ref": "Api"},
+                    "ResourceId": {"Ref": "Pets"},
+                    "HttpMethod": "GET",
+                    "AuthorizationType": "CUSTOM",
+                    "AuthorizerId": {"Ref": "Authorizer"},
+                    "MethodResponses": [{"StatusCode": 200}],
+                    "Integration": mock,
+                },
+            },
             "NoKey": {
                 "Type": "AWS::ApiGateway::GatewayResponse",
                 "Properties": {
@@ -92,7 +104,7 @@ def _template(validate_body: bool = True, throttle_burst: int = 10, key_descript
             },
             "Deployment": {
                 "Type": "AWS::ApiGateway::Deployment",
-                "DependsOn": ["Post", "NoKey"],
+                "DependsOn": ["Post", "Get", "NoKey"],
                 "Properties": {"RestApiId": {"Ref": "Api"}, "StageName": "prod"},
             },
             "Key": {
@@ -222,6 +234,9 @@ def test_keys_plans_models_validators_responses_and_domains(stack):
     invalid = _post(stack, api_id, {"age": 3}, KEY_VALUE)
     assert invalid.status_code == 400
     assert invalid.json()["message"] == "Invalid request body"
+    # The stack's authorizer guards GET: no identity source, 401 before its function is called.
+    unauthorized = requests.get(f"{stack.endpoint_url}/restapis/{api_id}/prod/_user_request_/pets", timeout=30)
+    assert (unauthorized.status_code, unauthorized.json()) == (401, {"message": "Unauthorized"})
     # The stage on the stack's domain.
     by_host = requests.post(
         f"{stack.endpoint_url}/v1/pets",
@@ -266,11 +281,26 @@ HTTP_API_AUTHORIZER = {
                 "JwtConfiguration": {"Issuer": "https://issuer.example.com", "Audience": ["{audience}"]},
             },
         },
+        "Proxy": {
+            "Type": "AWS::ApiGatewayV2::Integration",
+            "Properties": {
+                "ApiId": {"Ref": "Api"},
+                "IntegrationType": "HTTP_PROXY",
+                "IntegrationMethod": "GET",
+                "IntegrationUri": "http://127.0.0.1:9/me",
+                "PayloadFormatVersion": "1.0",
+            },
+        },
+        "Stage": {
+            "Type": "AWS::ApiGatewayV2::Stage",
+            "Properties": {"ApiId": {"Ref": "Api"}, "StageName": "$default", "AutoDeploy": True},
+        },
         "Route": {
             "Type": "AWS::ApiGatewayV2::Route",
             "Properties": {
                 "ApiId": {"Ref": "Api"},
                 "RouteKey": "GET /me",
+                "Target": {"Fn::Sub": "integrations/${Proxy}"},
                 "AuthorizationType": "JWT",
                 "AuthorizerId": {"Ref": "Authorizer"},
             },
@@ -295,6 +325,8 @@ def test_http_api_authorizer(stack):
     assert authorizer["JwtConfiguration"] == {"Issuer": "https://issuer.example.com", "Audience": ["first"]}
     route = apigw2.get_routes(ApiId=found["ApiId"])["Items"][0]
     assert (route["AuthorizationType"], route["AuthorizerId"]) == ("JWT", found["AuthorizerId"])
+    url = f"{stack.endpoint_url}/restapis/{found['ApiId']}/$default/_user_request_/me"
+    assert requests.get(url, timeout=30).status_code == 401
 
     cfn.update_stack(StackName="jwt", TemplateBody=template.replace('"first"', '"second"'))
     cfn.get_waiter("stack_update_complete").wait(StackName="jwt", WaiterConfig=FAST)
