@@ -32,7 +32,9 @@ def stack(cfn_access):
     return cfn_access
 
 
-def _template(validate_body: bool = True, throttle_burst: int = 10, key_description: str = "first") -> dict[str, Any]:
+def _template(
+    validate_body: bool = True, throttle_burst: int = 10, key_description: str = "first", why: str = "send x-api-key"
+) -> dict[str, Any]:
     mock = {
         "Type": "MOCK",
         "RequestTemplates": {"application/json": '{"statusCode": 200}'},
@@ -99,7 +101,7 @@ def _template(validate_body: bool = True, throttle_burst: int = 10, key_descript
                     "ResponseType": "INVALID_API_KEY",
                     "StatusCode": "403",
                     "ResponseParameters": {"gatewayresponse.header.x-why": "'no-key'"},
-                    "ResponseTemplates": {"application/json": '{"why": "send x-api-key"}'},
+                    "ResponseTemplates": {"application/json": json.dumps({"why": why})},
                 },
             },
             "Deployment": {
@@ -247,7 +249,11 @@ def test_keys_plans_models_validators_responses_and_domains(stack):
     assert by_host.json() == {"ok": True}
 
     # Updated in place: the same key and plan, changed.
-    again = _deploy(cfn, _template(validate_body=False, throttle_burst=20, key_description="second"), update=True)
+    again = _deploy(
+        cfn,
+        _template(validate_body=False, throttle_burst=20, key_description="second", why="a key, please"),
+        update=True,
+    )
     for name in ("KeyId", "PlanId", "Validator"):
         assert again[name] == found[name]
     assert apigw.get_api_key(apiKey=found["KeyId"])["description"] == "second"
@@ -255,6 +261,9 @@ def test_keys_plans_models_validators_responses_and_domains(stack):
     validator = apigw.get_request_validator(restApiId=api_id, requestValidatorId=found["Validator"])
     assert validator["validateRequestBody"] is False
     assert _post(stack, api_id, {"age": 3}, KEY_VALUE).json() == {"ok": True}
+    # The gateway response is put again.
+    response = apigw.get_gateway_response(restApiId=api_id, responseType="INVALID_API_KEY")
+    assert response["responseTemplates"] == {"application/json": '{"why": "a key, please"}'}
 
     cfn.delete_stack(StackName="access")
     cfn.get_waiter("stack_delete_complete").wait(StackName="access", WaiterConfig=FAST)
