@@ -12,11 +12,7 @@ import sys
 
 import pytest
 import requests
-from hypothesis import given
-from hypothesis import strategies as st
 
-from ruststack.cloudformation.provisioners.apigatewayv2 import routes_of_openapi
-from ruststack.cloudformation.provisioners.base import ResourceFailed
 from tests.cloudformation.helpers import FAST
 from tests.stacks import ruststack_fixture
 
@@ -178,47 +174,3 @@ def test_sam_http_api_events(stack):
     cfn.delete_stack(StackName="sam")
     cfn.get_waiter("stack_delete_complete").wait(StackName="sam", WaiterConfig=FAST)
     assert apigw2.get_apis()["Items"] == []
-
-
-# The OpenAPI reader, as a property
-
-OPERATIONS = st.sampled_from(["get", "post", "put", "delete", "patch", "x-amazon-apigateway-any-method"])
-PATHS = st.lists(st.sampled_from(["items", "{id}", "a"]), min_size=1, max_size=3).map(lambda p: "/" + "/".join(p))
-INTEGRATION = {
-    "type": "aws_proxy",
-    "uri": "arn:aws:lambda:us-east-1:000000000000:function:f",
-    "payloadFormatVersion": "2.0",
-}
-
-
-@given(st.dictionaries(PATHS, st.lists(OPERATIONS, min_size=1, unique=True), max_size=4), st.booleans())
-def test_every_integrated_operation_is_a_route(paths, with_default):
-    document: dict = {
-        "paths": {
-            path: {
-                "parameters": [],
-                **{method: {"x-amazon-apigateway-integration": INTEGRATION} for method in methods},
-            }
-            for path, methods in paths.items()
-        }
-    }
-    if with_default:
-        document["paths"]["$default"] = {
-            "x-amazon-apigateway-any-method": {"x-amazon-apigateway-integration": INTEGRATION, "isDefaultRoute": True}
-        }
-    routes = routes_of_openapi(document)
-    expected = {
-        f"{'ANY' if m.startswith('x-') else m.upper()} {path}" for path, methods in paths.items() for m in methods
-    }
-    assert {r.route_key for r in routes} == expected | ({"$default"} if with_default else set())
-    assert all(r.integration["IntegrationType"] == "AWS_PROXY" for r in routes)
-
-
-@given(
-    st.one_of(st.none(), st.integers(), st.text(), st.lists(st.integers()), st.dictionaries(st.text(), st.integers()))
-)
-def test_a_bad_document_is_refused_not_crashed_on(paths):
-    try:
-        routes_of_openapi({"paths": paths})
-    except ResourceFailed:
-        pass

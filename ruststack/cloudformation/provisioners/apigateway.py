@@ -171,6 +171,7 @@ class Method(Provisioner):
                     "RequestParameters": "requestParameters",
                     "RequestModels": "requestModels",
                     "AuthorizationScopes": "authorizationScopes",
+                    "RequestValidatorId": "requestValidatorId",
                 },
             )
         )

@@ -1,9 +1,8 @@
 """
-AWS::ApiGatewayV2::Api, Integration, Route, Stage and Deployment through the
-HTTP API control plane. An Api with a C{Body} (the OpenAPI 3 document SAM's
-C{HttpApi} events make) becomes the API and, for each path and method, a
-route to its C{x-amazon-apigateway-integration}: what ImportApi would do,
-read here (see L{routes_of_openapi}).
+AWS::ApiGatewayV2::Api, Integration, Route, Stage, Deployment and Authorizer
+through the HTTP API control plane. An Api with a C{Body} (the OpenAPI 3
+document SAM's C{HttpApi} makes) is imported by ImportApi, read by the
+service's own reader (L{ruststack.apigatewayv2.openapi}).
 """
 
 from __future__ import annotations
@@ -12,8 +11,7 @@ import json
 from collections.abc import Awaitable, Mapping
 from typing import Any
 
-import attrs
-
+from ruststack.apigatewayv2 import openapi
 from ruststack.cloudformation.provisioners.apigateway import read_s3_object
 from ruststack.cloudformation.provisioners.base import (
     Made,
@@ -28,8 +26,6 @@ from ruststack.cloudformation.provisioners.base import (
 from ruststack.cloudformation.provisioners.others import not_running
 
 _SERVICE = "apigatewayv2"
-_ANY_METHOD = "x-amazon-apigateway-any-method"
-_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 _API_MEMBERS = (
     "ApiKeySelectionExpression",
     "CorsConfiguration",
@@ -92,61 +88,6 @@ async def _not_found_is_gone(call: Awaitable[Any]) -> None:
             raise
 
 
-@attrs.frozen
-class OpenApiRoute:
-    """
-    One route of an OpenAPI document and the integration it goes to (the
-    CreateIntegration members).
-    """
-
-    route_key: str
-    integration: dict[str, Any]
-
-
-def routes_of_openapi(document: Mapping[str, Any]) -> list[OpenApiRoute]:
-    """
-    The routes of an HTTP API's OpenAPI 3 document: each path (or
-    C{$default}) and method (C{x-amazon-apigateway-any-method}: C{ANY}) with
-    an C{x-amazon-apigateway-integration}; an operation without one has no
-    route. L{ResourceFailed} for a document that is not one.
-    """
-    paths = document.get("paths") or {}
-    if not isinstance(paths, Mapping):
-        raise ResourceFailed("Invalid OpenAPI input: paths must be an object")
-    routes = []
-    for path, operations in paths.items():
-        if not isinstance(operations, Mapping):
-            raise ResourceFailed(f"Invalid OpenAPI input: the path {path} must be an object")
-        for method, operation in operations.items():
-            if method != _ANY_METHOD and method not in _HTTP_METHODS:
-                continue  # parameters, summary, x-... of the path
-            if not isinstance(operation, Mapping) or "x-amazon-apigateway-integration" not in operation:
-                continue
-            verb = "ANY" if method == _ANY_METHOD else method.upper()
-            key = "$default" if path == "$default" or operation.get("isDefaultRoute") else f"{verb} {path}"
-            routes.append(OpenApiRoute(key, _integration_of(operation["x-amazon-apigateway-integration"])))
-    return routes
-
-
-def _integration_of(extension: Any) -> dict[str, Any]:
-    if not isinstance(extension, Mapping):
-        raise ResourceFailed("Invalid OpenAPI input: x-amazon-apigateway-integration must be an object")
-    integration: dict[str, Any] = {
-        "IntegrationType": str(extension.get("type", "")).upper(),
-        "PayloadFormatVersion": str(extension.get("payloadFormatVersion", "1.0")),
-    }
-    for name, member in (
-        ("uri", "IntegrationUri"),
-        ("httpMethod", "IntegrationMethod"),
-        ("credentials", "CredentialsArn"),
-    ):
-        if name in extension:
-            integration[member] = str(extension[name])
-    if "timeoutInMillis" in extension:
-        integration["TimeoutInMillis"] = integer(extension["timeoutInMillis"], "timeoutInMillis")
-    return integration
-
-
 def _tags_of_openapi(document: Mapping[str, Any]) -> dict[str, str]:
     return {
         str(tag["name"]): str(tag.get("x-amazon-apigateway-tag-value", ""))
@@ -155,85 +96,103 @@ def _tags_of_openapi(document: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def _cors_of_openapi(document: Mapping[str, Any]) -> dict[str, Any] | None:
-    cors = document.get("x-amazon-apigateway-cors")
-    if not isinstance(cors, Mapping):
-        return None
-    return {key[0].upper() + key[1:]: value for key, value in cors.items()}
+def _text_of(body: Any) -> str:
+    # Body is the document itself in a template, or its JSON/YAML text.
+    if isinstance(body, bytes):
+        return body.decode("utf-8", "replace")
+    return body if isinstance(body, str) else json.dumps(body)
+
+
+def _tags_in(text: str) -> dict[str, str]:
+    try:
+        document = openapi.parse(text)
+    except openapi.InvalidDefinition:
+        return {}
+    return _tags_of_openapi(document)
 
 
 class Api(Provisioner):
-    type_name = "AWS::ApiGatewayV2::Api"
-    replace_on = frozenset({"Body", "BodyS3Location", "ProtocolType", "Target", "RouteKey", "CredentialsArn"})
+    """
+    An HTTP API; with a C{Body} or C{BodyS3Location} (the OpenAPI 3 document
+    SAM's C{HttpApi} makes, JSON or YAML) it is imported as ImportApi
+    imports one -- routes, integrations, authorizers and CORS -- and a
+    changed document reimported, the template's own members applied over
+    the document's.
+    """
 
-    async def _document(self, ctx: ResourceContext, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    type_name = "AWS::ApiGatewayV2::Api"
+    replace_on = frozenset({"ProtocolType", "Target", "RouteKey", "CredentialsArn"})
+
+    async def _definition(self, ctx: ResourceContext, props: Mapping[str, Any]) -> str | None:
         body = props.get("Body")
         if body is None and "BodyS3Location" in props:
             location = props["BodyS3Location"]
             body = await read_s3_object(ctx, location["Bucket"], location["Key"], location.get("Version"))
-        if body is None:
-            return None
-        if isinstance(body, (bytes, str)):
-            try:
-                body = json.loads(body)
-            except ValueError:
-                raise ResourceFailed("Invalid OpenAPI input: RustStack reads JSON documents only") from None
-        if not isinstance(body, Mapping):
-            raise ResourceFailed("Invalid OpenAPI input: the document must be an object")
-        return body
+        return None if body is None else _text_of(body)
+
+    def _import_params(self, props: Mapping[str, Any], text: str) -> dict[str, Any]:
+        params: dict[str, Any] = {"Body": text}
+        if "BasePath" in props:
+            params["Basepath"] = props["BasePath"]
+        if "FailOnWarnings" in props:
+            params["FailOnWarnings"] = boolean(props["FailOnWarnings"])
+        return params
 
     async def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> Made:
-        document = await self._document(ctx, props)
-        params: dict[str, Any] = {"ProtocolType": props.get("ProtocolType", "HTTP"), **pick(props, *_API_MEMBERS)}
-        for flag in ("DisableExecuteApiEndpoint", "DisableSchemaValidation"):
-            if flag in params:
-                params[flag] = boolean(params[flag])
-        tags = dict(props.get("Tags") or {})
-        if document is not None:
-            params.setdefault("Name", (document.get("info") or {}).get("title") or ctx.physical_name(128))
-            tags = {**_tags_of_openapi(document), **tags}
-            cors = _cors_of_openapi(document)
-            if cors is not None:
-                params.setdefault("CorsConfiguration", cors)
-        else:
+        text = await self._definition(ctx, props)
+        if text is None:
             required(props, "Name", self.type_name)
-        if tags:
-            params["Tags"] = tags
         if _SERVICE not in ctx.running:
             return Made(ctx.physical_name(10, lower=True), {"ApiId": "", "ApiEndpoint": ""}, not_running("HTTP APIs"))
-        made = await ctx.call(_SERVICE, "CreateApi", params)
+        if text is None:
+            params: dict[str, Any] = {"ProtocolType": props.get("ProtocolType", "HTTP"), **pick(props, *_API_MEMBERS)}
+            for flag in ("DisableExecuteApiEndpoint", "DisableSchemaValidation"):
+                if flag in params:
+                    params[flag] = boolean(params[flag])
+            if props.get("Tags"):
+                params["Tags"] = dict(props["Tags"])
+            made = await ctx.call(_SERVICE, "CreateApi", params)
+            return Made(made["ApiId"], {"ApiId": made["ApiId"], "ApiEndpoint": made["ApiEndpoint"]})
+        made = await ctx.call(_SERVICE, "ImportApi", self._import_params(props, text))
         api_id = made["ApiId"]
-        if document is not None:
-            await self._import_routes(ctx, api_id, routes_of_openapi(document))
+        try:
+            made = await self._apply_members(ctx, api_id, props, {**_tags_in(text), **(props.get("Tags") or {})})
+        except ResourceFailed:
+            await _not_found_is_gone(ctx.call(_SERVICE, "DeleteApi", {"ApiId": api_id}))
+            raise
         return Made(api_id, {"ApiId": api_id, "ApiEndpoint": made["ApiEndpoint"]})
 
-    async def _import_routes(self, ctx: ResourceContext, api_id: str, routes: list[OpenApiRoute]) -> None:
-        # One integration per distinct target, as ImportApi makes them.
-        integrations: dict[str, str] = {}
-        for route in routes:
-            key = json.dumps(route.integration, sort_keys=True)
-            if key not in integrations:
-                made = await ctx.call(_SERVICE, "CreateIntegration", {"ApiId": api_id, **route.integration})
-                integrations[key] = made["IntegrationId"]
+    async def _apply_members(
+        self, ctx: ResourceContext, api_id: str, props: Mapping[str, Any], tags: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        params = {
+            "ApiId": api_id,
+            **pick(props, "ApiKeySelectionExpression", "CorsConfiguration", "Description", "Name", "Version"),
+            **pick(props, "RouteSelectionExpression"),
+        }
+        for flag in ("DisableExecuteApiEndpoint", "DisableSchemaValidation"):
+            if flag in props:
+                params[flag] = boolean(props[flag])
+        made = await ctx.call(_SERVICE, "UpdateApi", params)
+        if tags:
+            arn = f"arn:{ctx.partition}:apigateway:{ctx.region}::/apis/{api_id}"
             await ctx.call(
-                _SERVICE,
-                "CreateRoute",
-                {"ApiId": api_id, "RouteKey": route.route_key, "Target": f"integrations/{integrations[key]}"},
+                _SERVICE, "TagResource", {"ResourceArn": arn, "Tags": {str(k): str(v) for k, v in tags.items()}}
             )
+        return made
 
     async def update(self, ctx: ResourceContext, current: Made, old: Mapping[str, Any], new: Mapping[str, Any]) -> Made:
         if current.note is not None:
             return current
-        params = {
-            "ApiId": current.physical_id,
-            **pick(new, "ApiKeySelectionExpression", "CorsConfiguration", "Description", "Name", "Version"),
-            **pick(new, "RouteSelectionExpression"),
-        }
-        for flag in ("DisableExecuteApiEndpoint", "DisableSchemaValidation"):
-            if flag in new:
-                params[flag] = boolean(new[flag])
-        made = await ctx.call(_SERVICE, "UpdateApi", params)
-        return Made(current.physical_id, {"ApiId": current.physical_id, "ApiEndpoint": made["ApiEndpoint"]})
+        api_id = current.physical_id
+        text = await self._definition(ctx, new)
+        if text is not None and (new.get("Body"), new.get("BodyS3Location")) != (
+            old.get("Body"),
+            old.get("BodyS3Location"),
+        ):
+            await ctx.call(_SERVICE, "ReimportApi", {"ApiId": api_id, **self._import_params(new, text)})
+        made = await self._apply_members(ctx, api_id, new, dict(new.get("Tags") or {}))
+        return Made(api_id, {"ApiId": api_id, "ApiEndpoint": made["ApiEndpoint"]})
 
     async def delete(self, ctx: ResourceContext, current: Made, props: Mapping[str, Any]) -> None:
         if current.note is None:
@@ -359,3 +318,49 @@ class Deployment(Provisioner):
             # Gone, or still a stage's (the stage, or the API, goes with the stack).
             if "NotFoundException" not in str(e) and "BadRequestException" not in str(e):
                 raise
+
+
+_AUTHORIZER_MEMBERS = (
+    "AuthorizerCredentialsArn",
+    "AuthorizerPayloadFormatVersion",
+    "AuthorizerType",
+    "AuthorizerUri",
+    "IdentitySource",
+    "IdentityValidationExpression",
+    "JwtConfiguration",
+    "Name",
+)
+
+
+class Authorizer(Provisioner):
+    type_name = "AWS::ApiGatewayV2::Authorizer"
+    replace_on = frozenset({"ApiId"})
+
+    def _params(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        params = {"ApiId": required(props, "ApiId", self.type_name), **pick(props, *_AUTHORIZER_MEMBERS)}
+        if "AuthorizerResultTtlInSeconds" in props:
+            params["AuthorizerResultTtlInSeconds"] = integer(
+                props["AuthorizerResultTtlInSeconds"], "AuthorizerResultTtlInSeconds"
+            )
+        if "EnableSimpleResponses" in props:
+            params["EnableSimpleResponses"] = boolean(props["EnableSimpleResponses"])
+        return params
+
+    async def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> Made:
+        required(props, "AuthorizerType", self.type_name)
+        required(props, "Name", self.type_name)
+        if _SERVICE not in ctx.running:
+            return Made(ctx.physical_name(6, lower=True), {}, not_running("HTTP APIs"))
+        made = await ctx.call(_SERVICE, "CreateAuthorizer", self._params(props))
+        return Made(made["AuthorizerId"], {"AuthorizerId": made["AuthorizerId"]})
+
+    async def update(self, ctx: ResourceContext, current: Made, old: Mapping[str, Any], new: Mapping[str, Any]) -> Made:
+        if current.note is None:
+            await ctx.call(_SERVICE, "UpdateAuthorizer", {**self._params(new), "AuthorizerId": current.physical_id})
+        return current
+
+    async def delete(self, ctx: ResourceContext, current: Made, props: Mapping[str, Any]) -> None:
+        if current.note is None:
+            await _not_found_is_gone(
+                ctx.call(_SERVICE, "DeleteAuthorizer", {"ApiId": props["ApiId"], "AuthorizerId": current.physical_id})
+            )
