@@ -20,6 +20,7 @@ import sqlite3
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import BinaryIO
 
 from twisted.internet import defer, threads
@@ -291,14 +292,34 @@ class Store:
 
         return self.run_in_thread(durable_rename)
 
-    def put_object(self, record: ObjectRecord) -> None:
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """
+        The index changes made within, all or none: a versioned write moves
+        the previous object to its versions and commits the new one at once.
+        """
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def put_object(self, record: ObjectRecord, replacing: bool = True) -> None:
         """
         Commit C{record} (its body already placed), replacing the key's
-        previous object, whose file is then unlinked.
+        previous object, whose file is then unlinked; C{replacing=False}
+        when the key is known to have no current object (a versioned write
+        has just made it noncurrent), which saves looking for one.
         """
-        previous = self._db.execute(
-            "SELECT file FROM objects WHERE bucket = ? AND key = ?", (record.bucket, _key(record.key))
-        ).fetchone()
+        previous = (
+            self._db.execute(
+                "SELECT file FROM objects WHERE bucket = ? AND key = ?", (record.bucket, _key(record.key))
+            ).fetchone()
+            if replacing
+            else None
+        )
         self._db.execute(
             "INSERT OR REPLACE INTO objects (bucket, key, size, etag, modified, meta, file, body, version_id)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -76,10 +76,15 @@ def commit_object(ctx: S3Context, record: ObjectRecord) -> tuple[ObjectRecord, d
     committed and the headers naming its version.
     """
     versions = ctx.store.versions
-    version_id = versions.prepare_write(record.bucket, record.key)
-    if version_id is not None:
-        record = attrs.evolve(record, version_id=version_id)
-    ctx.store.put_object(record)
+    if versions.status(record.bucket) is None:
+        ctx.store.put_object(record)  # never versioned: the null version, replaced
+        return record, {}
+    with ctx.store.transaction():
+        version_id = versions.prepare_write(record.bucket, record.key)
+        if version_id is not None:
+            record = attrs.evolve(record, version_id=version_id)
+        # A new version id: the previous current object, if any, is noncurrent now.
+        ctx.store.put_object(record, replacing=version_id is None)
     return record, version_headers(ctx, record)
 
 
