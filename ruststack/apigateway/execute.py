@@ -34,6 +34,7 @@ from ruststack.apigateway.routing import Route
 from ruststack.apigateway.store import ApiStore
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
+from ruststack.backend_answer import finish_with, set_status_and_headers
 from ruststack.edge import sent_header_name
 from ruststack.interfaces import ILambdaInvoker
 
@@ -147,29 +148,15 @@ class _Exchange:
 
     def answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         request = self.request
-        request.setResponseCode(status)
+        set_status_and_headers(request, status, headers, _DROPPED_RESPONSE_HEADERS, _REMAPPED_RESPONSE_HEADERS)
         response_headers = request.responseHeaders
-        response_headers.removeHeader(b"server")
-        grouped: dict[str, list[bytes]] = {}
-        for name, value in headers:
-            lower = name.lower()
-            if lower in _DROPPED_RESPONSE_HEADERS:
-                continue
-            if lower in _REMAPPED_RESPONSE_HEADERS:
-                name = "x-amzn-Remapped-" + name
-            grouped.setdefault(name, []).append(value.encode("latin-1", errors="replace"))
-        for name, values in grouped.items():
-            response_headers.setRawHeaders(name.encode("latin-1"), values)
         if not response_headers.hasHeader(b"content-type"):
             # A proxy response without Content-Type goes out as JSON.
             response_headers.setRawHeaders(b"content-type", [b"application/json"])
         response_headers.setRawHeaders(b"x-amzn-requestid", [self.request_id.encode()])
         response_headers.setRawHeaders(b"x-amz-apigw-id", [self.apigw_id.encode()])
         response_headers.setRawHeaders(b"x-amzn-trace-id", [self.trace_id.encode()])
-        response_headers.setRawHeaders(b"content-length", [str(len(body)).encode()])
-        if request.method != b"HEAD" and body:
-            request.write(body)
-        request.finish()
+        finish_with(request, body)
 
     def gateway_error(
         self,

@@ -40,6 +40,7 @@ from ruststack.apigatewayv2.routes import Selected
 from ruststack.apigatewayv2.store import HttpApiStore
 from ruststack.aws.errors import AwsError
 from ruststack.awslambda import url_events
+from ruststack.backend_answer import finish_with, set_status_and_headers
 from ruststack.edge import sent_header_name
 from ruststack.interfaces import ILambdaInvoker
 
@@ -135,21 +136,9 @@ class _Exchange:
         request = self.request
         if self.cors is not None:
             headers = cors.response_headers(self.cors[0], self.cors[1], headers)
-        request.setResponseCode(status)
-        response_headers = request.responseHeaders
-        response_headers.removeHeader(b"server")
-        grouped: dict[str, list[bytes]] = {}
-        for name, value in headers:
-            if name.lower() in _DROPPED_RESPONSE_HEADERS:
-                continue
-            grouped.setdefault(name, []).append(value.encode("latin-1", errors="replace"))
-        for name, values in grouped.items():
-            response_headers.setRawHeaders(name.encode("latin-1"), values)
-        response_headers.setRawHeaders(b"apigw-requestid", [self.request_id.encode()])
-        response_headers.setRawHeaders(b"content-length", [str(len(body)).encode()])
-        if request.method != b"HEAD" and body:
-            request.write(body)
-        request.finish()
+        set_status_and_headers(request, status, headers, _DROPPED_RESPONSE_HEADERS)
+        request.responseHeaders.setRawHeaders(b"apigw-requestid", [self.request_id.encode()])
+        finish_with(request, body)
 
     def gateway_error(self, status: int, message: str, headers: list[tuple[str, str]] | None = None) -> None:
         """

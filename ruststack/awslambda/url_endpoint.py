@@ -44,6 +44,7 @@ from ruststack.awslambda.policy_match import Requester
 from ruststack.awslambda.response_streaming import CHUNK, MAX_STREAMED_RESPONSE, StreamedBody
 from ruststack.awslambda.runtime_api import MAX_RESPONSE
 from ruststack.awslambda.urls import LATEST, URL_ID_LENGTH
+from ruststack.backend_answer import finish_with, set_status_and_headers
 from ruststack.edge import sent_header_name
 
 if TYPE_CHECKING:
@@ -446,22 +447,15 @@ def _bad_gateway(request: Any, request_id: str | None) -> None:
 def _answer(request: Any, status: int, headers: list[tuple[str, str]], body: bytes, streamed: bool = False) -> None:
     if request.finished or getattr(request, "_disconnected", False):
         return
-    request.setResponseCode(status)
+    set_status_and_headers(request, status, headers, _SERVERS_HEADERS)
     response_headers = request.responseHeaders
-    response_headers.removeHeader(b"server")
-    grouped: dict[bytes, list[bytes]] = {}
-    for name, value in headers:
-        if name.lower() in ("content-length", "transfer-encoding", "connection"):
-            continue  # the server's own
-        grouped.setdefault(name.encode("latin-1"), []).append(value.encode("latin-1", errors="replace"))
-    for raw_name, values in grouped.items():
-        response_headers.setRawHeaders(raw_name, values)
     if not response_headers.hasHeader(b"x-amzn-requestid"):
         response_headers.setRawHeaders(b"x-amzn-requestid", [ids.request_id().encode()])
     if streamed and request.method != b"HEAD":
         StreamedBody(chunks(body, CHUNK)).send(request)  # chunked transfer encoding
         return
-    response_headers.setRawHeaders(b"content-length", [b"%d" % len(body)])
-    if request.method != b"HEAD" and body:
-        request.write(body)
-    request.finish()
+    finish_with(request, body)
+
+
+# What a function's answer may not set: the server's own.
+_SERVERS_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})

@@ -190,7 +190,7 @@ def test_send_in_the_browser(stack, apis, browser, screenshot) -> None:
     path.send_keys("/items")
     browser.find_element(By.ID, "body").send_keys('{"note": "from the browser"}')
     browser.find_element(By.ID, "send-button").click()
-    WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.ID, "status"))
+    WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.ID, "status"))
     assert browser.find_element(By.ID, "status").text == "201 Created"
     assert "handling POST /items" in browser.find_element(By.CSS_SELECTOR, ".invocation-log").text
     screenshot("sent")

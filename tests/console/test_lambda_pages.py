@@ -207,7 +207,8 @@ return [n.responseEnd - n.startTime, n.domContentLoadedEventEnd - n.startTime, n
 """
 
 
-def _wait(browser, condition, timeout: float = 5.0):
+def _wait(browser, condition, timeout: float = 30.0):
+    # Generous: a loaded CI machine runs other test modules beside this one.
     from selenium.webdriver.support.ui import WebDriverWait
 
     return WebDriverWait(browser, timeout, poll_frequency=0.02).until(lambda _: condition())

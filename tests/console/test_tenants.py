@@ -107,16 +107,16 @@ def test_signing_in_from_the_browser(tenants, browser, screenshot):
     browser.find_element(By.ID, "access_key").send_keys(key)
     browser.find_element(By.ID, "secret_key").send_keys("wrong")
     click_and_wait(browser, browser.find_element(By.ID, "signin"))
-    refused = WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".error strong"))
+    refused = WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".error strong"))
     assert refused[0].text == "SignatureDoesNotMatch"
     screenshot("refused")
     browser.find_element(By.ID, "access_key").clear()
     browser.find_element(By.ID, "access_key").send_keys(key)
     browser.find_element(By.ID, "secret_key").send_keys(secret)
     click_and_wait(browser, browser.find_element(By.ID, "signin"))
-    WebDriverWait(browser, 20).until(lambda b: b.current_url.endswith("/_ruststack/s3"))
+    WebDriverWait(browser, 30).until(lambda b: b.current_url.endswith("/_ruststack/s3"))
     assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#buckets td a")] == ["alice-bucket"]
     assert browser.find_element(By.ID, "console-account").text == ALICE
     screenshot("signed-in")
     click_and_wait(browser, browser.find_element(By.ID, "signout"))
-    WebDriverWait(browser, 20).until(lambda b: "/_ruststack/signin" in b.current_url)
+    WebDriverWait(browser, 30).until(lambda b: "/_ruststack/signin" in b.current_url)
