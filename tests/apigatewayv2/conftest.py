@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.issuer import issuer  # noqa: F401  (the JWT issuer fixture of the authorizer tests)
 from tests.stacks import ruststack_fixture
 
 http_api_stack = ruststack_fixture("--services", "lambda,apigateway,apigatewayv2", scope="session")

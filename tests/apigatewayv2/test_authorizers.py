@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import attrs
 import botocore.auth
@@ -23,6 +21,8 @@ import jwt
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.issuer import AUDIENCE
 
 from .conftest import ACCOUNT, REGION
 from .test_execute import Deployed, create_function, package
@@ -61,54 +61,6 @@ def make_function(lam, name: str, source: str) -> str:
     )["FunctionArn"]
     lam.get_waiter("function_active_v2").wait(FunctionName=name)
     return arn
-
-
-@attrs.frozen
-class Issuer:
-    """
-    An OpenID issuer served on 127.0.0.1: its discovery document, its JWKS
-    and a key to sign tokens with.
-    """
-
-    url: str
-    key: rsa.RSAPrivateKey
-    fetches: list[str]
-
-    def token(self, **claims) -> str:
-        now = int(time.time())
-        body = {"iss": self.url, "aud": "my-app", "iat": now, "exp": now + 300, "sub": "ana", **claims}
-        return jwt.encode({k: v for k, v in body.items() if v is not None}, self.key, "RS256", {"kid": "k1"})
-
-
-@pytest.fixture(scope="module")
-def issuer():
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-    fetches: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            fetches.append(self.path)
-            base = f"http://{self.headers['Host']}"
-            documents = {
-                "/.well-known/openid-configuration": {"issuer": base, "jwks_uri": f"{base}/keys"},
-                "/keys": {"keys": [{**public, "kid": "k1", "alg": "RS256", "use": "sig"}]},
-            }
-            found = documents.get(self.path)
-            body = json.dumps(found).encode()
-            self.send_response(200 if found else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield Issuer(f"http://127.0.0.1:{server.server_address[1]}", key, fetches)
-    server.shutdown()
 
 
 @attrs.frozen
@@ -164,7 +116,7 @@ def secured(http_api_stack, issuer):
             Name="jwt",
             AuthorizerType="JWT",
             IdentitySource=["$request.header.Authorization"],
-            JwtConfiguration={"Issuer": issuer.url, "Audience": ["my-app"]},
+            JwtConfiguration={"Issuer": issuer.url, "Audience": [AUDIENCE]},
         )["AuthorizerId"],
     }
     routes = [
@@ -420,7 +372,7 @@ def test_invalid_tokens_are_401_with_a_challenge(secured, issuer, claims, descri
 def test_a_token_of_another_key_or_none_is_401(secured, issuer):
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     forged = jwt.encode(
-        {"iss": issuer.url, "aud": "my-app", "exp": int(time.time()) + 60}, other, "RS256", {"kid": "k1"}
+        {"iss": issuer.url, "aud": AUDIENCE, "exp": int(time.time()) + 60}, other, "RS256", {"kid": "k1"}
     )
     assert secured.deployed.request("GET", "/jwt", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
     assert answer(secured.deployed.request("GET", "/jwt")) == (401, {"message": "Unauthorized"})

@@ -1,5 +1,6 @@
 import pytest
 
+from tests.issuer import issuer  # noqa: F401  (the JWT issuer fixture of the authorizer stacks)
 from tests.stacks import ruststack_fixture
 
 # What CloudFormation's stacks in these tests are made of.

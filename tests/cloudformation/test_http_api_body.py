@@ -16,10 +16,8 @@ import requests
 import yaml
 
 from tests.cloudformation.helpers import FAST, outputs
-from tests.cloudformation.issuer import AUDIENCE, Issuer, issuer
+from tests.issuer import AUDIENCE, Issuer
 from tests.stacks import ruststack_fixture
-
-__all__ = ["issuer"]
 
 cfn_body = ruststack_fixture("--services", "s3,apigateway,apigatewayv2,sts,cloudformation")
 

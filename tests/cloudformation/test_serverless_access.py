@@ -15,10 +15,8 @@ import pytest
 import requests
 
 from tests.cloudformation.helpers import FAST, outputs
-from tests.cloudformation.issuer import AUDIENCE, Issuer, issuer
+from tests.issuer import AUDIENCE, Issuer
 from tests.stacks import ruststack_fixture
-
-__all__ = ["issuer"]
 
 cfn_sam = ruststack_fixture(
     "--services", "s3,lambda,apigateway,apigatewayv2,sts,cloudformation", "--lambda-idle-timeout", "60"
