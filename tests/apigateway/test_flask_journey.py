@@ -9,29 +9,15 @@ in the same RustStack).
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 import requests
 
-from ruststack.testing import RustStackProcess
+from tests.stacks import ruststack_fixture
 
 from . import flask_app
 
 SERVICES = ("s3", "dynamodb", "lambda", "apigateway", "iam")
-_missing = [
-    name
-    for name in SERVICES
-    if importlib.util.find_spec(f"ruststack.{'awslambda' if name == 'lambda' else name}.service") is None
-]
-pytestmark = pytest.mark.skipif(bool(_missing), reason=f"services not built yet: {', '.join(_missing)}")
-
-
-@pytest.fixture(scope="module")
-def stack():
-    process = RustStackProcess.start("--services", ",".join(SERVICES))
-    yield process
-    process.stop()
+stack = ruststack_fixture("--services", ",".join(SERVICES))
 
 
 @pytest.fixture(scope="module")

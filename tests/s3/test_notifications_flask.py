@@ -7,32 +7,18 @@ function, which writes a "thumbnail" of it to another bucket.
 
 from __future__ import annotations
 
-import importlib.util
 import time
 
-import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from ruststack.testing import RustStackProcess
 from tests.apigateway import flask_app
 from tests.awslambda.functions import create
 from tests.s3.test_notifications import THUMBNAILER, allow_s3, configure
+from tests.stacks import ruststack_fixture
 
 SERVICES = ("s3", "dynamodb", "lambda", "apigateway", "iam")
-_missing = [
-    name
-    for name in SERVICES
-    if importlib.util.find_spec(f"ruststack.{'awslambda' if name == 'lambda' else name}.service") is None
-]
-pytestmark = pytest.mark.skipif(bool(_missing), reason=f"services not built yet: {', '.join(_missing)}")
-
-
-@pytest.fixture(scope="module")
-def stack():
-    process = RustStackProcess.start("--services", ",".join(SERVICES))
-    yield process
-    process.stop()
+stack = ruststack_fixture("--services", ",".join(SERVICES))
 
 
 def test_upload_through_the_api_makes_a_thumbnail(stack):
