@@ -27,6 +27,7 @@ from ruststack.apigateway.extras import ApiExtras, Extras, Model, RequestValidat
 from ruststack.apigateway.lambda_authorizer import Refusal
 from ruststack.apigateway.model import Method, new_id
 from ruststack.apigateway.store import bad_request, conflict
+from ruststack.aws.schema_words import compact, json_type
 
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9]+$")
 _DRAFT_4 = "http://json-schema.org/draft-04/schema#"
@@ -294,10 +295,6 @@ class RequestChecks:
         return Resource.from_contents(json.loads(model.schema), default_specification=DRAFT4)
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
-
-
 def describe(error: jsonschema.ValidationError) -> str:
     """
     A validation error in the words of the validator API Gateway uses
@@ -307,43 +304,28 @@ def describe(error: jsonschema.ValidationError) -> str:
     kind, expected, found = error.validator, error.validator_value, error.instance
     if kind == "required":
         missing = [name for name in expected if isinstance(found, dict) and name not in found]
-        return f"object has missing required properties ({_json(missing)})"
+        return f"object has missing required properties ({compact(missing)})"
     if kind == "type":
         allowed = expected if isinstance(expected, list) else [expected]
-        return (
-            f"instance type ({_type_name(found)}) does not match any allowed primitive type (allowed: {_json(allowed)})"
-        )
+        names = compact(allowed)
+        return f"instance type ({json_type(found)}) does not match any allowed primitive type (allowed: {names})"
     if kind == "minimum":
         return f"numeric instance is lower than the required minimum (minimum: {expected}, found: {found})"
     if kind == "maximum":
         return f"numeric instance is greater than the required maximum (maximum: {expected}, found: {found})"
     if kind == "enum":
-        return f"instance value ({_json(found)}) not found in enum (possible values: {_json(expected)})"
+        return f"instance value ({compact(found)}) not found in enum (possible values: {compact(expected)})"
     if kind == "minLength":
-        return f"string {_json(found)} is too short (length: {len(found)}, required minimum: {expected})"
+        return f"string {compact(found)} is too short (length: {len(found)}, required minimum: {expected})"
     if kind == "maxLength":
-        return f"string {_json(found)} is too long (length: {len(found)}, maximum allowed: {expected})"
+        return f"string {compact(found)} is too long (length: {len(found)}, maximum allowed: {expected})"
     if kind == "pattern":
-        return f"ECMA 262 regex {_json(expected)} does not match input string {_json(found)}"
+        return f"ECMA 262 regex {compact(expected)} does not match input string {compact(found)}"
     if kind == "additionalProperties" and isinstance(found, dict) and isinstance(error.schema, dict):
         known = set(error.schema.get("properties") or {})
         extra = sorted(name for name in found if name not in known)
-        return f"object instance has properties which are not allowed by the schema: {_json(extra)}"
+        return f"object instance has properties which are not allowed by the schema: {compact(extra)}"
     return str(error.message)
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 def missing_parameters(

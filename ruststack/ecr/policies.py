@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ruststack.aws.errors import AwsError
+from ruststack.aws.schema_words import compact, json_type
 from ruststack.ecr.validation import invalid_parameter
 
 _RULE = {"required": ("action", "rulePriority", "selection"), "allowed": ("description",)}
@@ -49,30 +50,13 @@ class InvalidPolicy(Exception):
 
 
 def _listed(names: Sequence[str]) -> str:
-    # The validator prints a JSON array without spaces.
-    return json.dumps(sorted(names), separators=(",", ":"))
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
+    return compact(sorted(names))
 
 
 def _object(value: Any, schema: Mapping[str, Sequence[str]], where: str) -> Mapping[str, Any]:
     if not isinstance(value, dict):
         raise InvalidPolicy(
-            f'instance type ({_json_type(value)}) does not match any allowed primitive type (allowed: ["object"])'
+            f'instance type ({json_type(value)}) does not match any allowed primitive type (allowed: ["object"])'
         )
     missing = [name for name in schema["required"] if name not in value]
     if missing:
@@ -91,7 +75,7 @@ def _object(value: Any, schema: Mapping[str, Sequence[str]], where: str) -> Mapp
 def _integer(value: Any, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidPolicy(
-            f'instance type ({_json_type(value)}) does not match any allowed primitive type (allowed: ["integer"])'
+            f'instance type ({json_type(value)}) does not match any allowed primitive type (allowed: ["integer"])'
         )
     if value < minimum:
         raise InvalidPolicy(f"numeric instance is lower than the required minimum (minimum: {minimum}, found: {value})")
@@ -110,7 +94,7 @@ def check_lifecycle(text: str) -> None:
     rules = _object(document, {"required": ("rules",), "allowed": ()}, "policy")["rules"]
     if not isinstance(rules, list):
         raise InvalidPolicy(
-            f'instance type ({_json_type(rules)}) does not match any allowed primitive type (allowed: ["array"])'
+            f'instance type ({json_type(rules)}) does not match any allowed primitive type (allowed: ["array"])'
         )
     if not rules:
         raise InvalidPolicy("array is too short: must have at least 1 elements but instance has 0 elements")
