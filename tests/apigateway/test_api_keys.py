@@ -15,6 +15,7 @@ from ruststack.apigateway import apikeys
 from ruststack.apigateway.store import bad_request
 from ruststack.aws.errors import AwsError
 from ruststack.testing import RustStackProcess
+from tests.apigateway.helpers import error_code
 from tests.apigateway.mock_api import fetch, mock_api
 from tests.stacks import ruststack_fixture
 
@@ -26,10 +27,6 @@ VALUE = "a-key-of-twenty-chars-or-more"
 def apigw(stack):
     stack.reset()
     return stack.client("apigateway")
-
-
-def error_of(raised):
-    return raised.value.response["Error"]["Code"], raised.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def keyed_api(apigw, **plan):
@@ -67,21 +64,21 @@ def test_api_key_crud(apigw):
     apigw.delete_api_key(apiKey=made["id"])
     with pytest.raises(ClientError) as raised:
         apigw.get_api_key(apiKey=made["id"])
-    assert error_of(raised) == ("NotFoundException", 404)
+    assert error_code(raised) == ("NotFoundException", 404)
 
 
 @pytest.mark.parametrize("value", ["short", "x" * 129])
 def test_a_bad_key_value_is_refused(apigw, value):
     with pytest.raises(ClientError) as raised:
         apigw.create_api_key(name="k", value=value)
-    assert error_of(raised) == ("BadRequestException", 400)
+    assert error_code(raised) == ("BadRequestException", 400)
 
 
 def test_a_key_value_is_unique(apigw):
     apigw.create_api_key(name="k", value=VALUE)
     with pytest.raises(ClientError) as raised:
         apigw.create_api_key(name="k2", value=VALUE)
-    assert error_of(raised) == ("ConflictException", 409)
+    assert error_code(raised) == ("ConflictException", 409)
 
 
 def test_usage_plan_crud_and_keys(apigw):
@@ -102,7 +99,7 @@ def test_usage_plan_crud_and_keys(apigw):
     assert [p["id"] for p in apigw.get_usage_plans(keyId=key["id"])["items"]] == [plan["id"]]
     with pytest.raises(ClientError) as raised:
         apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
-    assert error_of(raised) == ("ConflictException", 409)
+    assert error_code(raised) == ("ConflictException", 409)
     updated = apigw.update_usage_plan(
         usagePlanId=plan["id"],
         patchOperations=[
@@ -119,17 +116,17 @@ def test_usage_plan_crud_and_keys(apigw):
     apigw.delete_usage_plan(usagePlanId=plan["id"])
     with pytest.raises(ClientError) as raised:
         apigw.get_usage_plan(usagePlanId=plan["id"])
-    assert error_of(raised) == ("NotFoundException", 404)
+    assert error_code(raised) == ("NotFoundException", 404)
 
 
 def test_a_plan_names_existing_stages(apigw):
     api_id, _ = mock_api(apigw)
     with pytest.raises(ClientError) as raised:
         apigw.create_usage_plan(name="p", apiStages=[{"apiId": api_id, "stage": "nope"}])
-    assert error_of(raised) == ("NotFoundException", 404)
+    assert error_code(raised) == ("NotFoundException", 404)
     with pytest.raises(ClientError) as raised:
         apigw.create_usage_plan(name="p", quota={"limit": 5, "period": "YEAR"})
-    assert error_of(raised) == ("BadRequestException", 400)
+    assert error_code(raised) == ("BadRequestException", 400)
 
 
 def test_a_method_wants_a_key_of_a_plan_of_its_stage(stack, apigw):
@@ -171,7 +168,7 @@ def test_get_usage_refuses_bad_dates(apigw):
     plan = apigw.create_usage_plan(name="p")
     with pytest.raises(ClientError) as raised:
         apigw.get_usage(usagePlanId=plan["id"], startDate="yesterday", endDate="2026-01-01")
-    assert error_of(raised) == ("BadRequestException", 400)
+    assert error_code(raised) == ("BadRequestException", 400)
 
 
 def test_import_api_keys(stack, apigw):
@@ -184,12 +181,12 @@ def test_import_api_keys(stack, apigw):
     assert [k["id"] for k in apigw.get_usage_plan_keys(usagePlanId=plan["id"])["items"]] == imported["ids"]
     with pytest.raises(ClientError) as raised:
         apigw.import_api_keys(body=b"name,description\nx,y\n", format="csv")
-    assert error_of(raised) == ("BadRequestException", 400)
+    assert error_code(raised) == ("BadRequestException", 400)
     # All or nothing: a row refused leaves the others out too.
     other = "another-key-of-twenty-chars"
     with pytest.raises(ClientError) as raised:
         apigw.import_api_keys(body=f"name,key\nb,{other}\nc,{VALUE}\n".encode(), format="csv")
-    assert error_of(raised) == ("ConflictException", 409)
+    assert error_code(raised) == ("ConflictException", 409)
     assert [k["value"] for k in apigw.get_api_keys(includeValues=True)["items"]] == [VALUE]
 
 
@@ -223,7 +220,7 @@ def test_keys_are_per_account(stack, apigw):
     assert other.get_api_keys()["items"] == []
     with pytest.raises(ClientError) as raised:
         other.get_api_key(apiKey=key["id"])
-    assert error_of(raised) == ("NotFoundException", 404)
+    assert error_code(raised) == ("NotFoundException", 404)
     # The same value is another account's own key.
     assert other.create_api_key(name="k", value=VALUE)["value"] == VALUE
 
@@ -243,7 +240,7 @@ def test_a_key_is_in_one_plan_of_a_stage(apigw):
     other = apigw.create_usage_plan(name="other", apiStages=[{"apiId": api_id, "stage": "dev"}])
     with pytest.raises(ClientError) as raised:
         apigw.create_usage_plan_key(usagePlanId=other["id"], keyId=key_id, keyType="API_KEY")
-    assert error_of(raised) == ("ConflictException", 409)
+    assert error_code(raised) == ("ConflictException", 409)
     assert "cannot reference multiple Usage Plans with the same API Stage" in str(raised.value)
 
 
@@ -264,4 +261,4 @@ def test_update_usage_sets_what_the_quota_leaves(stack, apigw):
         apigw.update_usage(
             usagePlanId=plan_id, keyId=key_id, patchOperations=[{"op": "replace", "path": "/remaining", "value": "x"}]
         )
-    assert error_of(raised) == ("BadRequestException", 400)
+    assert error_code(raised) == ("BadRequestException", 400)

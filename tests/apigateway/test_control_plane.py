@@ -13,14 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ruststack.testing import RustStackProcess
-from tests.apigateway.helpers import proxy_method
+from tests.apigateway.helpers import LAMBDA_URI, error_code, proxy_method
 from tests.stacks import ruststack_fixture
-
-LAMBDA_URI = (
-    "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
-    "arn:aws:lambda:us-east-1:000000000000:function:app/invocations"
-)
-
 
 stack = ruststack_fixture("--services", "apigateway")
 
@@ -29,10 +23,6 @@ stack = ruststack_fixture("--services", "apigateway")
 def apigw(stack):
     stack.reset()
     return stack.client("apigateway")
-
-
-def error_code(excinfo):
-    return excinfo.value.response["Error"]["Code"], excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def build_api(apigw, name="app"):

@@ -24,6 +24,7 @@ from ruststack.aws import sigv4
 from ruststack.aws.errors import AwsError
 from ruststack.routing import Router, known_claims
 from ruststack.testing import RustStackProcess
+from tests.apigateway.helpers import error_of
 from tests.apigateway.test_execute import FakeLambda, call, deploy, fetch
 from tests.stacks import ruststack_fixture
 
@@ -37,11 +38,6 @@ stack = ruststack_fixture("--services", "apigateway")
 def apigw(stack):
     stack.reset()
     return stack.client("apigateway")
-
-
-def error_of(excinfo) -> tuple[str, int, str]:
-    response = excinfo.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Message"]
 
 
 def mock_api(apigw, name="app", stages=("dev",)) -> str:

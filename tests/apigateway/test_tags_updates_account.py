@@ -15,13 +15,8 @@ from hypothesis import strategies as st
 from ruststack.apigateway.patches import ANY_OP, Patchable, Path, as_bool
 from ruststack.aws.errors import AwsError
 from ruststack.testing import RustStackProcess
-from tests.apigateway.helpers import proxy_method
+from tests.apigateway.helpers import LAMBDA_URI, error_of, proxy_method
 from tests.stacks import ruststack_fixture
-
-LAMBDA_URI = (
-    "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
-    "arn:aws:lambda:us-east-1:000000000000:function:app/invocations"
-)
 
 stack = ruststack_fixture("--services", "apigateway")
 
@@ -30,11 +25,6 @@ stack = ruststack_fixture("--services", "apigateway")
 def apigw(stack):
     stack.reset()
     return stack.client("apigateway")
-
-
-def error_of(excinfo) -> tuple[str, int, str]:
-    response = excinfo.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Message"]
 
 
 def in_region(stack, region: str):

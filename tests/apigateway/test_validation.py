@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from ruststack.apigateway import validation
 from ruststack.testing import RustStackProcess
+from tests.apigateway.helpers import error_code
 from tests.apigateway.mock_api import fetch, mock_method
 from tests.stacks import ruststack_fixture
 
@@ -30,10 +31,6 @@ PET = {
 def apigw(stack):
     stack.reset()
     return stack.client("apigateway")
-
-
-def error_of(raised):
-    return raised.value.response["Error"]["Code"], raised.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def validated_api(apigw, body=True, parameters=True):
@@ -83,11 +80,11 @@ def test_models_crud_and_the_defaults(apigw):
     assert updated["description"] == "e"
     with pytest.raises(ClientError) as raised:
         apigw.create_model(restApiId=api_id, name="Pet", contentType="application/json", schema="{}")
-    assert error_of(raised) == ("ConflictException", 409)
+    assert error_code(raised) == ("ConflictException", 409)
     apigw.delete_model(restApiId=api_id, modelName="Pet")
     with pytest.raises(ClientError) as raised:
         apigw.get_model(restApiId=api_id, modelName="Pet")
-    assert error_of(raised) == ("NotFoundException", 404)
+    assert error_code(raised) == ("NotFoundException", 404)
 
 
 @pytest.mark.parametrize(
@@ -98,14 +95,14 @@ def test_bad_models_are_refused(apigw, name, schema):
     api_id = apigw.create_rest_api(name="a")["id"]
     with pytest.raises(ClientError) as raised:
         apigw.create_model(restApiId=api_id, name=name, contentType="application/json", schema=schema)
-    assert error_of(raised) == ("BadRequestException", 400)
+    assert error_code(raised) == ("BadRequestException", 400)
 
 
 def test_a_model_in_use_is_kept(apigw):
     api_id, _ = validated_api(apigw)
     with pytest.raises(ClientError) as raised:
         apigw.delete_model(restApiId=api_id, modelName="Pet")
-    assert error_of(raised) == ("ConflictException", 409)
+    assert error_code(raised) == ("ConflictException", 409)
 
 
 def test_request_validators_crud(apigw):
@@ -123,7 +120,7 @@ def test_request_validators_crud(apigw):
     apigw.delete_request_validator(restApiId=api_id, requestValidatorId=made["id"])
     with pytest.raises(ClientError) as raised:
         apigw.get_request_validator(restApiId=api_id, requestValidatorId=made["id"])
-    assert error_of(raised) == ("NotFoundException", 404)
+    assert error_code(raised) == ("NotFoundException", 404)
 
 
 def test_a_method_names_its_validator(apigw):
