@@ -80,11 +80,10 @@ def commit_object(ctx: S3Context, record: ObjectRecord) -> tuple[ObjectRecord, d
         ctx.store.put_object(record)  # never versioned: the null version, replaced
         return record, {}
     with ctx.store.transaction():
-        version_id = versions.prepare_write(record.bucket, record.key)
+        version_id, archived = versions.prepare_write(record.bucket, record.key)
         if version_id is not None:
             record = attrs.evolve(record, version_id=version_id)
-        # A new version id: the previous current object, if any, is noncurrent now.
-        ctx.store.put_object(record, replacing=version_id is None)
+        ctx.store.put_object(record, keep_previous=archived)
     return record, version_headers(ctx, record)
 
 
@@ -178,14 +177,17 @@ def delete_key(ctx: S3Context, bucket: str, key: str, version: str | None) -> De
     """
     store = ctx.store
     if version is not None:
-        deleted = store.versions.delete_version(bucket, key, parse_version_id(version))
+        version_id = parse_version_id(version)
+        with store.transaction():
+            deleted = store.versions.delete_version(bucket, key, version_id)
         if deleted is not None and deleted.marker:
             return Deletion(version, True, version)
         return Deletion(version)
     if store.versions.status(bucket) is None:
         store.delete_object(bucket, key)
         return Deletion()
-    made = store.versions.add_marker(bucket, key, ctx.now())
+    with store.transaction():
+        made = store.versions.add_marker(bucket, key, ctx.now())
     return Deletion(None, True, shown(made))
 
 

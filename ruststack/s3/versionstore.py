@@ -7,12 +7,15 @@ ListObjects see) with its version id (NULL: the C{null} version).
 C{object_versions} keeps every other version: noncurrent objects, and
 delete markers (the latest version of a key that has no current object is
 always a marker, or there is none). A version's place in its key's history
-is its C{seq}, which only grows: the current object is newer than all of
-them, then they go newest (highest C{seq}) first, as ListObjectVersions
-lists them.
+is its C{seq}: a version archived gets a higher one than every version
+there, so the current object is newer than all of them, then they go
+newest (highest C{seq}) first, as ListObjectVersions lists them.
 
 Old versions' bodies stay in their files (or inline rows): archiving a
-version moves its index row, never its bytes.
+version copies its index row, never its bytes. A write updates the current
+row in place, and the trigger C{objects_archive} archives the row it
+overwrites when that was another version: one statement, and no more work
+in sqlite than a versioned write must do.
 """
 
 from __future__ import annotations
@@ -31,11 +34,19 @@ from ruststack.s3.records import ObjectMeta, ObjectRecord
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS bucket_versioning (bucket TEXT PRIMARY KEY, status TEXT NOT NULL, mfa_delete TEXT);
 CREATE TABLE IF NOT EXISTS object_versions (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, bucket TEXT NOT NULL, key BLOB NOT NULL, version_id TEXT,
+    seq INTEGER PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL, version_id TEXT,
     marker INTEGER NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL, modified REAL NOT NULL,
     meta TEXT NOT NULL, file TEXT, body BLOB
 );
 CREATE INDEX IF NOT EXISTS object_versions_by_key ON object_versions (bucket, key, seq);
+"""
+_ARCHIVE_TRIGGER = """
+-- A current object overwritten by another version becomes the newest noncurrent one.
+CREATE TRIGGER IF NOT EXISTS objects_archive BEFORE UPDATE OF version_id ON objects
+WHEN OLD.version_id IS NOT NEW.version_id BEGIN
+    INSERT INTO object_versions (marker, bucket, key, version_id, size, etag, modified, meta, file, body) VALUES
+    (0, OLD.bucket, OLD.key, OLD.version_id, OLD.size, OLD.etag, OLD.modified, OLD.meta, OLD.file, OLD.body);
+END;
 """
 
 ENABLED = "Enabled"
@@ -94,6 +105,18 @@ class Version:
         return self.version_id or NULL
 
 
+class Write(NamedTuple):
+    """
+    What a new current version of a key needs: its version id (C{None}: the
+    null version), and whether the current object it overwrites, if any,
+    is another version, which C{objects_archive} keeps (so its body stays:
+    L{ruststack.s3.store.Store.put_object}'s C{keep_previous}).
+    """
+
+    version_id: str | None
+    archived: bool
+
+
 class Listed(NamedTuple):
     """
     A row of ListObjectVersions (a tuple: L{listing.list_page} reads its
@@ -130,6 +153,7 @@ class VersionStore:
         if "version_id" not in columns:
             # An index written before versioning existed: every object is the null version.
             db.execute("ALTER TABLE objects ADD COLUMN version_id TEXT")
+        db.executescript(_ARCHIVE_TRIGGER)
 
     # Buckets
 
@@ -177,37 +201,36 @@ class VersionStore:
 
     # Writes
 
-    def prepare_write(self, bucket: str, key: str) -> str | None:
+    def prepare_write(self, bucket: str, key: str) -> Write:
         """
-        Make room for a new current object of C{key}, and return its version
-        id (C{None}: the null version). Enabled: the current object becomes
-        noncurrent. Suspended: the null version, wherever it is, is deleted
-        (a current null object is left for the write to replace, so its file
-        is unlinked once the new one is in), another current one becomes
-        noncurrent. Never versioned: nothing to do.
+        Make room for a new current version of C{key}. Enabled: the new
+        version gets an id, and the current object becomes noncurrent when
+        the write lands. Suspended: the null version, wherever it is, is
+        deleted (a current null object is left for the write to replace, so
+        its file is unlinked once the new one is in), another current one
+        becomes noncurrent. Never versioned: nothing to do.
         """
         status = self.status(bucket)
         if status is None:
-            return None
+            return Write(None, False)
         if status == ENABLED:
-            self._archive(bucket, key)
-            return new_version_id()
+            return Write(new_version_id(), True)
         current = self._current_version(bucket, key)
         self._drop_noncurrent(bucket, key, None)
-        if current is not False and current is not None:
-            self._archive(bucket, key)
-        return None
+        return Write(None, current is not False and current is not None)
 
     def add_marker(self, bucket: str, key: str, now: float) -> str | None:
         """
         Put a delete marker on top of C{key}'s history (DeleteObject without
         a version id on a versioned bucket); return its version id.
         """
-        version_id = self.prepare_write(bucket, key)
+        version_id = self.prepare_write(bucket, key).version_id
         current = self._current_version(bucket, key)
-        if current is not False:
+        if current == version_id:
             # Suspended, and the current object is the null version the marker replaces.
             self._delete_current(bucket, key)
+        elif current is not False:
+            self._archive(bucket, key)
         self._db.execute(
             "INSERT INTO object_versions (bucket, key, version_id, marker, size, etag, modified, meta)"
             " VALUES (?, ?, ?, 1, 0, '', ?, '{}')",
@@ -349,7 +372,8 @@ class VersionStore:
         return False if row is None else row[0]
 
     def _archive(self, bucket: str, key: str) -> None:
-        # The current object (if any) becomes the newest noncurrent version, its bytes untouched.
+        # The current object becomes the newest noncurrent version, its bytes untouched
+        # (a delete marker on top of it; a write has objects_archive do this).
         self._db.execute(
             f"INSERT INTO object_versions (marker, {_COPY_COLUMNS}) SELECT 0, {_COPY_COLUMNS} FROM objects"
             " WHERE bucket = ? AND key = ?",

@@ -1,12 +1,14 @@
 """
 The store on its own: the ordered index (100,000 keys, 1,000-key pages),
-replacement semantics of body files, reset.
+replacement semantics of body files, reset, an index from before versioning.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 
+import attrs
 import pytest
 
 from ruststack.s3.records import Bucket, ObjectMeta, ObjectRecord, Staged
@@ -116,3 +118,36 @@ def test_a_durable_store_survives_reopening_and_sweeps_orphans(tmp_path):
     finally:
         again.close()
     assert os.path.exists(os.path.join(str(tmp_path), "index.sqlite"))
+
+
+def test_an_index_from_before_versioning_opens_and_versions(tmp_path):
+    """
+    An index written before versioning existed (no version_id column) gets
+    the column and the archiving trigger: its objects are null versions, and
+    a versioned write keeps them as noncurrent ones, their files untouched.
+    """
+    os.makedirs(tmp_path / "objects")
+    (tmp_path / "objects" / "old-body").write_bytes(b"old")
+    db = sqlite3.connect(tmp_path / "index.sqlite")
+    db.executescript(
+        "CREATE TABLE objects (bucket TEXT NOT NULL, key BLOB NOT NULL, size INTEGER NOT NULL,"
+        " etag TEXT NOT NULL, modified REAL NOT NULL, meta TEXT NOT NULL, file TEXT, body BLOB);"
+        " CREATE UNIQUE INDEX objects_by_key ON objects (bucket, key);"
+        " INSERT INTO objects VALUES ('bkt', x'6b', 3, '\"old\"', 0, '{}', 'old-body', NULL);"
+    )
+    db.commit()
+    db.close()
+    store = Store(str(tmp_path))
+    try:
+        before = store.get_object("bkt", "k")
+        assert before is not None and before.version_id is None
+        store.versions.set_configuration("bkt", "Enabled", None)
+        version_id, archived = store.versions.prepare_write("bkt", "k")
+        store.put_object(attrs.evolve(record("k"), version_id=version_id), keep_previous=archived)
+        listed = store.versions.list_versions("bkt", "", "", b"", 10).rows
+        assert [(row.version_id, row.latest) for row in listed] == [(version_id, True), (None, False)]
+        old = store.versions.get_version("bkt", "k", None)
+        assert old is not None and old.record is not None and old.record.file == "old-body"
+        assert (tmp_path / "objects" / "old-body").read_bytes() == b"old"
+    finally:
+        store.close()

@@ -8,6 +8,9 @@ loss).
 
 from __future__ import annotations
 
+import os
+import uuid
+
 import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -93,9 +96,14 @@ def _apply(store: Store, bucket: str, model: dict[str, list[tuple[str | None, bo
     key = action[1]
     history = model.setdefault(key, [])
     if kind == "put":
-        version_id = store.versions.prepare_write(bucket, key)
+        # Each body in its own file: a body unlinked too early, or never, shows in _files_match.
+        body = uuid.uuid4().hex
+        with open(os.path.join(store.files, body), "wb") as f:
+            f.write(b"x")
+        version_id, archived = store.versions.prepare_write(bucket, key)
         store.put_object(
-            ObjectRecord(bucket, key, 1, '"e"', now, ObjectMeta(), b"x", None, version_id)  # type: ignore[arg-type]
+            ObjectRecord(bucket, key, 1, '"e"', now, ObjectMeta(), None, body, version_id),  # type: ignore[arg-type]
+            keep_previous=archived,
         )
         if status is None:
             history[:] = [(None, False)]
@@ -120,6 +128,14 @@ def _apply(store: Store, bucket: str, model: dict[str, list[tuple[str | None, bo
         history.remove((version_id, marker))
 
 
+def _files_match(store: Store) -> None:
+    # Every version's body file is there, and no other.
+    referenced = store.versions.files() | {
+        name for (name,) in store.index.execute("SELECT file FROM objects WHERE file IS NOT NULL")
+    }
+    assert set(os.listdir(store.files)) == referenced
+
+
 def _expected(model: dict[str, list[tuple[str | None, bool]]]) -> list[tuple[str, str | None, bool, bool]]:
     return [
         (key, version_id, marker, index == 0)
@@ -137,6 +153,7 @@ def test_history_matches_s3s_rules(actions, page_size):
         model: dict[str, list[tuple[str | None, bool]]] = {}
         for step, action in enumerate(actions):
             _apply(store, "b", model, action, float(step))
+        _files_match(store)
         expected = _expected(model)
         listed = store.versions.list_versions("b", "", "", b"", 1000)
         assert [(r.key.decode(), r.version_id, r.marker, r.latest) for r in listed.rows] == expected
@@ -171,5 +188,6 @@ def test_history_matches_s3s_rules(actions, page_size):
             for version_id, _ in list(history):
                 store.versions.delete_version("b", key, version_id)
         assert store.bucket_is_empty("b")
+        assert os.listdir(store.files) == []
     finally:
         store.close()
