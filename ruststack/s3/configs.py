@@ -406,10 +406,11 @@ def initial_configs(ctx: S3Context, call: S3Call) -> dict[str, str]:
     The configurations a bucket created by C{call} starts with, by kind:
     its object ownership (C{x-amz-object-ownership}, else
     BucketOwnerEnforced), every public access block on, an ACL from the
-    request's ACL headers when ownership allows ACLs, and object lock when
+    request's ACL headers when ownership allows ACLs and it is not public
+    (the block refuses that), and object lock when
     C{x-amz-bucket-object-lock-enabled} asks for it.
     """
-    from ruststack.s3 import acls
+    from ruststack.s3 import acls, publicaccess
 
     ownership = call.headers.get("x-amz-object-ownership", BUCKET_OWNER_ENFORCED)
     if ownership not in _OWNERSHIP_VALUES:
@@ -425,6 +426,13 @@ def initial_configs(ctx: S3Context, call: S3Call) -> dict[str, str]:
     if acl is not None:
         if ownership == BUCKET_OWNER_ENFORCED and not acls.owner_only(acl, call.caller.account):
             raise acls.acl_with_enforced_ownership()
+        if publicaccess.acl_is_public(acl):
+            # The bucket would be born blocking public ACLs (the block above).
+            raise AwsError(
+                "InvalidBucketAclWithBlockPublicAccessError",
+                "Bucket cannot have public ACLs set with BlockPublicAccess enabled",
+                400,
+            )
         found[acls.BUCKET_ACL] = json.dumps(acl)
     if call.headers.get("x-amz-bucket-object-lock-enabled", "").lower() == "true":
         found[OBJECT_LOCK.kind] = documents.write(OBJECT_LOCK.put, _LOCK_ENABLED)

@@ -21,6 +21,8 @@ from ruststack.s3.owners import canonical_user_id
 from ruststack.testing import RustStackProcess
 
 
+_ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+
 def _error(raised) -> tuple[int, str, str]:
     response = raised.value.response
     return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"], response["Error"]["Message"]
@@ -162,11 +164,24 @@ def test_create_bucket_with_ownership_and_acl(s3):
         "InvalidBucketAclWithObjectOwnership",
         "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
     )
-    s3.create_bucket(Bucket="acl-allowed", ACL="authenticated-read", ObjectOwnership="ObjectWriter")
+    # A new bucket blocks public ACLs: one granting AllUsers or AuthenticatedUsers is refused, nothing created.
+    for public in ({"ACL": "public-read"}, {"ACL": "authenticated-read"}, {"GrantRead": f"uri={_ALL_USERS}"}):
+        assert _refused(s3.create_bucket, Bucket="acl-public", ObjectOwnership="ObjectWriter", **public) == (
+            400,
+            "InvalidBucketAclWithBlockPublicAccessError",
+            "Bucket cannot have public ACLs set with BlockPublicAccess enabled",
+        )
+    assert "acl-public" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    s3.create_bucket(Bucket="acl-allowed", ACL="log-delivery-write", ObjectOwnership="ObjectWriter")
     grants = s3.get_bucket_acl(Bucket="acl-allowed")["Grants"]
-    assert [g["Permission"] for g in grants] == ["FULL_CONTROL", "READ"]
+    assert [g["Permission"] for g in grants] == ["FULL_CONTROL", "WRITE", "READ_ACP"]
     rules = s3.get_bucket_ownership_controls(Bucket="acl-allowed")["OwnershipControls"]["Rules"]
     assert rules == [{"ObjectOwnership": "ObjectWriter"}]
+    # The way to a public bucket ACL, as on AWS: lift the block, then put it.
+    s3.delete_public_access_block(Bucket="acl-allowed")
+    s3.put_bucket_acl(Bucket="acl-allowed", ACL="public-read")
+    grantees = [g["Grantee"].get("URI") for g in s3.get_bucket_acl(Bucket="acl-allowed")["Grants"]]
+    assert _ALL_USERS in grantees
 
 
 def test_public_access_block(s3, bucket):
