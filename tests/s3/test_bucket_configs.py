@@ -20,8 +20,8 @@ from ruststack.s3 import documents
 from ruststack.s3.owners import canonical_user_id
 from ruststack.testing import RustStackProcess
 
-
 _ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+
 
 def _error(raised) -> tuple[int, str, str]:
     response = raised.value.response
