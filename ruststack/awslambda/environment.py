@@ -23,6 +23,7 @@ from twisted.web import server
 from ruststack.aws.identity import Session
 from ruststack.awslambda import runtime_api
 from ruststack.awslambda.functions import LambdaFunction
+from ruststack.interfaces import ILogNotices
 
 log = Logger()
 
@@ -610,11 +611,11 @@ class ExecutionEnvironment:
                 self._ship(waiting)
 
     def _watched(self) -> bool:
-        # A live tail watches the function's log (ILogNotices): its lines go
-        # now rather than when the invocation ends.
-        watched = getattr(self.logs, "watched", None)
+        # A live tail watches the function's log: its lines go now rather
+        # than when the invocation ends. (A log sink may not tell.)
+        notices = ILogNotices(self.logs, None)
         function = self.function
-        return watched is not None and watched(function.account, function.region, function.log_group)
+        return notices is not None and notices.watched(function.account, function.region, function.log_group)
 
 
 def log_lines(text: str) -> list[str]:
