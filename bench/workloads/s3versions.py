@@ -1,11 +1,13 @@
 """
 Issue 13's versioning target: a versioned bucket's 1 KiB PutObject and
 GetObject within 10% of an unversioned bucket's, same RustStack, same run
-(interleaved rounds), raw signed requests.
+(interleaved rounds), raw signed requests. PutObject twice: over the same
+100 keys (the versioned bucket keeps every version) and to new keys.
 """
 
 from __future__ import annotations
 
+import uuid
 from functools import partial
 
 from bench.context import Context
@@ -24,9 +26,19 @@ _VERSIONING = (
 
 
 def put_small(url: str, bucket: str, index: int):
+    # 100 keys written over and over: each PUT to the versioned bucket keeps the one before.
     client = RawClient(url, "s3")
     return lambda i: (
         client.call("PUT", f"/{bucket}/put/{index}/{i % 100}", body=SMALL, payload_hash=SMALL_SHA256) and len(SMALL)
+    )
+
+
+def put_new(url: str, bucket: str, index: int):
+    # Keys never written before (a prefix of its own for each trial): nothing to keep.
+    client = RawClient(url, "s3")
+    trial = uuid.uuid4().hex
+    return lambda i: (
+        client.call("PUT", f"/{bucket}/new/{trial}/{index}/{i}", body=SMALL, payload_hash=SMALL_SHA256) and len(SMALL)
     )
 
 
@@ -69,16 +81,22 @@ def run(ctx: Context) -> None:
         return
     _prepare(server.url)
     within = [Goal(">= 0.9x unversioned", "rate", subject="versioned", peer="unversioned", at_least=0.9)]
-    for clients in (1, 8):
-        for label, make in (("PutObject", put_small), ("GetObject", get_small)):
+    workloads = [
+        (label, make, clients)
+        for clients in (1, 8)
+        for label, make in (("PutObject", put_small), ("GetObject", get_small))
+    ]
+    # New keys last: the objects they add would change the index the other workloads see.
+    workloads += [("PutObject new key", put_new, clients) for clients in (1, 8)]
+    for label, make, clients in workloads:
 
-            def load(bucket: str, make=make, clients=clients):
-                return partial(run_load, partial(make, server.url, bucket), clients, ctx.duration)
+        def load(bucket: str, make=make, clients=clients):
+            return partial(run_load, partial(make, server.url, bucket), clients, ctx.duration)
 
-            ctx.compare(
-                f"s3 {label} 1 KiB x{clients} versioned",
-                "rate",
-                {"versioned": (server, load(VERSIONED)), "unversioned": (server, load(PLAIN))},
-                within,
-                f"raw signed requests, {clients} client process(es), versioned vs unversioned bucket",
-            )
+        ctx.compare(
+            f"s3 {label} 1 KiB x{clients} versioned",
+            "rate",
+            {"versioned": (server, load(VERSIONED)), "unversioned": (server, load(PLAIN))},
+            within,
+            f"raw signed requests, {clients} client process(es), versioned vs unversioned bucket",
+        )

@@ -91,6 +91,23 @@ class ObjectRecord:
     file: str | None = None
     version_id: str | None = None
 
+    def as_version(self, version_id: str | None) -> ObjectRecord:
+        """
+        This object as the version C{version_id}, made on every versioned
+        write (attrs.evolve, which looks the fields up, costs twice as much).
+        """
+        return ObjectRecord(
+            self.bucket,
+            self.key,
+            self.size,
+            self.etag,
+            self.last_modified,
+            self.meta,
+            self.inline,
+            self.file,
+            version_id,
+        )
+
 
 @attrs.frozen
 class Staged:

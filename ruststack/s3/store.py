@@ -20,7 +20,7 @@ import sqlite3
 import tempfile
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import BinaryIO
 
 from twisted.internet import defer, threads
@@ -58,6 +58,8 @@ CREATE TABLE IF NOT EXISTS parts (
 """
 
 _OBJECT_COLUMNS = "key, size, etag, modified, meta, file, body, version_id"
+# Store.transaction of an index in memory: nothing to do.
+_IN_MEMORY = nullcontext()
 
 
 def _key(key: str) -> bytes:
@@ -292,17 +294,17 @@ class Store:
 
         return self.run_in_thread(durable_rename)
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> AbstractContextManager[None]:
         """
         The index changes made within, all or none: a versioned write moves
         the previous object to its versions and commits the new one at once.
         An index in memory dies with the process: nothing to keep whole
         across a crash, and no statements to spend on it.
         """
-        if not self.durable:
-            yield
-            return
+        return self._durable_transaction() if self.durable else _IN_MEMORY
+
+    @contextmanager
+    def _durable_transaction(self) -> Iterator[None]:
         self._db.execute("BEGIN")
         try:
             yield

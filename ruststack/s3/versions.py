@@ -82,7 +82,7 @@ def commit_object(ctx: S3Context, record: ObjectRecord) -> tuple[ObjectRecord, d
     with ctx.store.transaction():
         version_id, archived = versions.prepare_write(record.bucket, record.key)
         if version_id is not None:
-            record = attrs.evolve(record, version_id=version_id)
+            record = record.as_version(version_id)
         ctx.store.put_object(record, keep_previous=archived)
     return record, version_headers(ctx, record)
 
