@@ -232,6 +232,8 @@ class ExecutionEnvironment:
         # CloudWatch Logs' ILogSink, when it runs: the environment's lines go
         # to its function's log group, in a stream of its own.
         self.logs = logs
+        # Whether a live tail watches the log group, if the sink can tell.
+        self._notices = ILogNotices(logs, None)
         self.id = uuid.uuid4().hex
         self.log_stream = f"{_date(reactor.seconds())}/[{function.version}]{self.id}"
         self.started_at = reactor.seconds()
@@ -612,10 +614,11 @@ class ExecutionEnvironment:
 
     def _watched(self) -> bool:
         # A live tail watches the function's log: its lines go now rather
-        # than when the invocation ends. (A log sink may not tell.)
-        notices = ILogNotices(self.logs, None)
+        # than when the invocation ends.
         function = self.function
-        return notices is not None and notices.watched(function.account, function.region, function.log_group)
+        return self._notices is not None and self._notices.watched(
+            function.account, function.region, function.log_group
+        )
 
 
 def log_lines(text: str) -> list[str]:

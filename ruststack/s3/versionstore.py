@@ -40,12 +40,14 @@ CREATE TABLE IF NOT EXISTS object_versions (
 );
 CREATE INDEX IF NOT EXISTS object_versions_by_key ON object_versions (bucket, key, seq);
 """
-_ARCHIVE_TRIGGER = """
+# The columns a version carries from one table to the other (archived, by the trigger too, or promoted).
+_COPY_COLUMNS = "bucket, key, version_id, size, etag, modified, meta, file, body"
+_ARCHIVE_TRIGGER = f"""
 -- A current object overwritten by another version becomes the newest noncurrent one.
 CREATE TRIGGER IF NOT EXISTS objects_archive BEFORE UPDATE OF version_id ON objects
 WHEN OLD.version_id IS NOT NEW.version_id BEGIN
-    INSERT INTO object_versions (marker, bucket, key, version_id, size, etag, modified, meta, file, body) VALUES
-    (0, OLD.bucket, OLD.key, OLD.version_id, OLD.size, OLD.etag, OLD.modified, OLD.meta, OLD.file, OLD.body);
+    INSERT INTO object_versions (marker, {_COPY_COLUMNS})
+    VALUES (0, {", ".join("OLD." + column for column in _COPY_COLUMNS.split(", "))});
 END;
 """
 
@@ -55,7 +57,6 @@ NULL = "null"
 # A noncurrent version's rank in its key's history: the current object is 0,
 # then newest first. Ranks are written in 20 digits in listing positions.
 _RANK_BASE = 2**62
-_COPY_COLUMNS = "bucket, key, version_id, size, etag, modified, meta, file, body"
 
 
 def new_version_id() -> str:
