@@ -6,7 +6,7 @@ in files named by random ids otherwise (a key never becomes a path).
 Committed body files are never modified: a new write goes to a new file and
 the old one is unlinked after the index points at the new one, so a reader
 that opened the old file still reads a whole object. With a folder the
-store survives a restart; without, the index is in memory and the files in
+store survives a restart; without, the index and the files are scratch, in
 a temporary folder removed by L{Store.close}.
 """
 
@@ -57,9 +57,20 @@ CREATE TABLE IF NOT EXISTS parts (
 );
 """
 
+_DURABLE = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
+# The index of a store that is not kept: a private file that is never synced,
+# journaled in memory and read through mmap. Not ":memory:": there, a commit
+# after a page split walks sqlite's whole page cache, which holds the whole
+# index, so every write that adds pages got slower as the index grew.
+_SCRATCH = (
+    "PRAGMA locking_mode=EXCLUSIVE",
+    "PRAGMA journal_mode=MEMORY",
+    "PRAGMA synchronous=OFF",
+    "PRAGMA mmap_size=2147418112",
+)
 _OBJECT_COLUMNS = "key, size, etag, modified, meta, file, body, version_id"
-# Store.transaction of an index in memory: nothing to do.
-_IN_MEMORY = nullcontext()
+# Store.transaction of a scratch index: nothing to do.
+_SCRATCH_TRANSACTION = nullcontext()
 
 
 def _key(key: str) -> bytes:
@@ -85,22 +96,19 @@ class Store:
     def __init__(self, folder: str | None = None, reactor=None) -> None:
         self.durable = folder is not None
         self._reactor = reactor
-        if folder is None:
-            self.folder = tempfile.mkdtemp(prefix="ruststack-s3-")
-            database = ":memory:"
-        else:
-            self.folder = folder
-            database = os.path.join(folder, "index.sqlite")
+        self.folder = folder if folder is not None else tempfile.mkdtemp(prefix="ruststack-s3-")
         self.files = os.path.join(self.folder, "objects")
         self.temporary = os.path.join(self.folder, "tmp")
         os.makedirs(self.files, exist_ok=True)
         shutil.rmtree(self.temporary, ignore_errors=True)
         os.makedirs(self.temporary)
-        self._db = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+        index = os.path.join(self.folder, "index.sqlite")
+        self._db = sqlite3.connect(index, isolation_level=None, check_same_thread=False)
         self._buckets: dict[str, Bucket] = {}
-        if self.durable:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+        # bucket -> kind -> document (None: not configured): several asked by every request.
+        self._configs: dict[str, dict[str, str | None]] = {}
+        for pragma in _DURABLE if self.durable else _SCRATCH:
+            self._db.execute(pragma)
         self._db.executescript(_SCHEMA)
         self.versions = VersionStore(self._db, self._unlink)
         if self.durable:
@@ -139,6 +147,7 @@ class Store:
         )
         self.versions.reset()
         self._buckets.clear()
+        self._configs.clear()
         shutil.rmtree(self.files, ignore_errors=True)
         os.makedirs(self.files, exist_ok=True)
 
@@ -171,6 +180,7 @@ class Store:
         self._db.execute("DELETE FROM completed_uploads WHERE bucket = ?", (name,))
         self.versions.forget_bucket(name)
         self._buckets.pop(name, None)
+        self._configs.pop(name, None)
 
     def set_bucket_policy(self, name: str, policy: str | None) -> None:
         """
@@ -205,10 +215,17 @@ class Store:
         The bucket's configuration document of C{kind} (see
         L{ruststack.s3.configs}), or C{None} if it has none.
         """
-        row = self._db.execute(
-            "SELECT document FROM bucket_configs WHERE bucket = ? AND kind = ?", (name, kind)
-        ).fetchone()
-        return None if row is None else row[0]
+        configs = self._configs.get(name)
+        if configs is None:
+            if self.get_bucket(name) is None:
+                return None  # kept only for buckets that exist, so unknown names cost nothing
+            configs = self._configs[name] = {}
+        if kind not in configs:
+            row = self._db.execute(
+                "SELECT document FROM bucket_configs WHERE bucket = ? AND kind = ?", (name, kind)
+            ).fetchone()
+            configs[kind] = None if row is None else row[0]
+        return configs[kind]
 
     def set_bucket_config(self, name: str, kind: str, document: str | None) -> None:
         """
@@ -221,6 +238,7 @@ class Store:
                 "INSERT OR REPLACE INTO bucket_configs (bucket, kind, document) VALUES (?, ?, ?)",
                 (name, kind, document),
             )
+        self._configs.setdefault(name, {})[kind] = document
 
     def bucket_configs_between(self, name: str, lower: str, upper: str, limit: int) -> list[tuple[str, str]]:
         """
@@ -298,10 +316,10 @@ class Store:
         """
         The index changes made within, all or none: a versioned write moves
         the previous object to its versions and commits the new one at once.
-        An index in memory dies with the process: nothing to keep whole
-        across a crash, and no statements to spend on it.
+        A scratch index dies with the process: nothing to keep whole across
+        a crash, and no statements to spend on it.
         """
-        return self._durable_transaction() if self.durable else _IN_MEMORY
+        return self._durable_transaction() if self.durable else _SCRATCH_TRANSACTION
 
     @contextmanager
     def _durable_transaction(self) -> Iterator[None]:

@@ -100,6 +100,35 @@ def test_reset_empties_everything(store):
     assert store.get_object("bkt", "k") is None
 
 
+def test_bucket_configurations_are_read_once_and_follow_every_change(store):
+    """
+    Every request asks for several configurations of its bucket: a second
+    read runs no SQL, and a put, a delete of the bucket and a reset are seen
+    at once.
+    """
+    statements: list[str] = []
+    store.index.set_trace_callback(statements.append)
+    assert store.bucket_config("bkt", "cors") is None
+    store.set_bucket_config("bkt", "cors", "<one/>")
+    del statements[:]
+    assert store.bucket_config("bkt", "cors") == "<one/>"
+    assert store.bucket_config("bkt", "cors") == "<one/>"
+    assert statements == []
+    store.set_bucket_config("bkt", "cors", None)
+    assert store.bucket_config("bkt", "cors") is None
+    store.set_bucket_config("bkt", "cors", "<two/>")
+    store.delete_bucket("bkt")
+    assert store.bucket_config("bkt", "cors") is None
+    store.create_bucket(Bucket("bkt", "000000000000", "us-east-1", 0.0))
+    assert store.bucket_config("bkt", "cors") is None
+    store.set_bucket_config("bkt", "cors", "<three/>")
+    store.reset()
+    assert store.bucket_config("bkt", "cors") is None
+    # A bucket that does not exist has no configuration, and is not remembered.
+    assert store.bucket_config("nothing-here", "cors") is None
+    assert "nothing-here" not in store._configs
+
+
 def test_a_durable_store_survives_reopening_and_sweeps_orphans(tmp_path):
     first = Store(str(tmp_path))
     first.create_bucket(Bucket("bkt", "000000000000", "us-east-1", 0.0))
