@@ -58,16 +58,12 @@ CREATE TABLE IF NOT EXISTS parts (
 """
 
 _DURABLE = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
-# The index of a store that is not kept: a private file that is never synced,
-# journaled in memory and read through mmap. Not ":memory:": there, a commit
-# after a page split walks sqlite's whole page cache, which holds the whole
-# index, so every write that adds pages got slower as the index grew.
-_SCRATCH = (
-    "PRAGMA locking_mode=EXCLUSIVE",
-    "PRAGMA journal_mode=MEMORY",
-    "PRAGMA synchronous=OFF",
-    "PRAGMA mmap_size=2147418112",
-)
+# The index of a store that is not kept: a private file, locked for good,
+# journaled in memory and never synced, so that it lives in the OS page cache.
+# Not ":memory:": there, a commit after a page split walks sqlite's whole page
+# cache, which holds the whole index, so every write that adds pages got slower
+# as the index grew. Not mmap either: it remaps the file at every page it grows.
+_SCRATCH = ("PRAGMA locking_mode=EXCLUSIVE", "PRAGMA journal_mode=MEMORY", "PRAGMA synchronous=OFF")
 _OBJECT_COLUMNS = "key, size, etag, modified, meta, file, body, version_id"
 # Store.transaction of a scratch index: nothing to do.
 _SCRATCH_TRANSACTION = nullcontext()
