@@ -248,6 +248,8 @@ class ExecutionEnvironment:
         self._log = bytearray(init_start.encode())
         # Lines for the log sink, each (timestamp ms, line with its newline).
         self._lines: list[tuple[int, Any]] = [(self._now_ms(), init_start)] if logs is not None else []
+        # The time of the newest line shipped before its invocation ended (to a live tail).
+        self._shipped_at = 0
         self._memory: tuple[float, int | None] | None = None  # (read at, peak MB) for REPORT lines
         self._init_reported = False
         self._partial_line = b""
@@ -471,8 +473,9 @@ class ExecutionEnvironment:
         lines, self._lines = self._lines, []
         runtime = self._runtime
         # The output read while the invocation ended is stamped a moment
-        # after it: END and REPORT come after it all the same.
-        at = max(at, lines[-1][0]) if lines else at
+        # after it, and may have gone to a live tail already: END and REPORT
+        # come after it all the same.
+        at = max(at, lines[-1][0] if lines else self._shipped_at)
 
         def events() -> Any:
             yield from lines
@@ -610,6 +613,7 @@ class ExecutionEnvironment:
                 self._lines.append((self._now_ms(), piece.decode("utf-8", "replace") + "\n"))
             if len(self._lines) >= _SHIP_LINES or (self._lines and self._watched()):
                 waiting, self._lines = self._lines, []
+                self._shipped_at = waiting[-1][0]
                 self._ship(waiting)
 
     def _watched(self) -> bool:

@@ -14,9 +14,12 @@ import pytest
 from treq.testing import StubTreq
 from twisted.internet import defer
 from twisted.internet.testing import MemoryReactorClock
+from zope.interface import implementer
 
 from ruststack.awslambda.environment import ExecutionEnvironment, Invocation
 from ruststack.awslambda.runtime_api import RuntimeApiResource
+from ruststack.console.lambda_logs import invocations_of
+from ruststack.interfaces import ILogNotices
 from tests.awslambda.test_environment import BASE, StandInExecutor, StandInRuntime, result_of, snapshot
 
 
@@ -153,6 +156,61 @@ def test_output_after_the_last_invocation_ships_when_the_runtime_ends(reactor):
     executor.runtimes[0].output(b"a thread's last words")
     executor.runtimes[0].exited.callback("exit status 0")
     assert [message for _, message in sink.puts[-1][4]] == ["a thread's last words\n"]
+
+
+@implementer(ILogNotices)
+class WatchedSink(RecordingSink):
+    """
+    A sink whose every log group a live tail watches: lines go as they are read.
+    """
+
+    def watched(self, account, region, group) -> bool:
+        return True
+
+    def watch(self, account, region, group, heard):
+        return lambda: None
+
+
+@attrs.define
+class LateRuntime(StandInRuntime):
+    """
+    A runtime whose last print is read from its FIFO a few milliseconds
+    after its answer arrived (a busy reactor).
+    """
+
+    reactor: Any = None
+
+    def flush_output(self) -> None:
+        self.reactor.advance(0.003)
+        self.output(b"printed just before answering\n")
+
+
+@attrs.define
+class LateExecutor(StandInExecutor):
+    reactor: Any = None
+
+    def launch(self, function, runtime_api_address, log_stream, output):
+        runtime = LateRuntime(output, reactor=self.reactor)
+        self.runtimes.append(runtime)
+        return defer.succeed(runtime)
+
+
+def test_a_watched_line_read_after_the_answer_still_comes_before_end(reactor):
+    sink = WatchedSink()
+    executor = LateExecutor(reactor=reactor)
+    environment = ExecutionEnvironment(reactor, snapshot(), executor, sink)
+    defer.ensureDeferred(environment.start())
+    treq = StubTreq(RuntimeApiResource(environment))
+    invoke(environment, executor, treq, "req-1")
+    events = sink.lines()
+    printed = next(t for t, m in events if m == "printed just before answering\n")
+    end = next(t for t, m in events if m.startswith("END RequestId: req-1"))
+    report = next(t for t, m in events if m.startswith("REPORT RequestId: req-1"))
+    # The console and FilterLogEvents order a stream's events by time: the
+    # print must not land after the invocation's REPORT.
+    assert printed <= end <= report
+    invocation = invocations_of({"logStreamName": "s", "timestamp": t, "message": m} for t, m in events)[0]
+    assert "printed just before answering" in [message for _, message in invocation.lines]
 
 
 def test_without_a_sink_nothing_is_kept_for_it(reactor):
