@@ -26,7 +26,11 @@ def get_tagging(body: bytes, status: int = 200) -> dict:
     instead of being sent (botocore's C{before-send} hook).
     """
     client = boto3.client(
-        "s3", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s", endpoint_url="http://127.0.0.1:9"
+        "s3",
+        region_name="us-east-1",
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+        endpoint_url="http://127.0.0.1:9",
     )
     answer = AWSResponse("http://127.0.0.1:9/b/k?tagging", status, {}, _Raw(body))
     client.meta.events.register("before-send.s3.GetObjectTagging", lambda **_: answer)
