@@ -225,13 +225,12 @@ class VersionStore:
         Put a delete marker on top of C{key}'s history (DeleteObject without
         a version id on a versioned bucket); return its version id.
         """
-        version_id = self.prepare_write(bucket, key).version_id
-        current = self._current_version(bucket, key)
-        if current == version_id:
-            # Suspended, and the current object is the null version the marker replaces.
-            self._delete_current(bucket, key)
-        elif current is not False:
+        version_id, archived = self.prepare_write(bucket, key)
+        if archived:
             self._archive(bucket, key)
+        else:
+            # Suspended: a current null version, if any, is the one the marker replaces.
+            self._delete_current(bucket, key)
         self._db.execute(
             "INSERT INTO object_versions (bucket, key, version_id, marker, size, etag, modified, meta)"
             " VALUES (?, ?, ?, 1, 0, '', ?, '{}')",
