@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import sqlite3
 
-import attrs
 import pytest
 
 from ruststack.s3.records import Bucket, ObjectMeta, ObjectRecord, Staged
@@ -172,7 +171,7 @@ def test_an_index_from_before_versioning_opens_and_versions(tmp_path):
         assert before is not None and before.version_id is None
         store.versions.set_configuration("bkt", "Enabled", None)
         version_id, archived = store.versions.prepare_write("bkt", "k")
-        store.put_object(attrs.evolve(record("k"), version_id=version_id), keep_previous=archived)
+        store.put_object(record("k").as_version(version_id), keep_previous=archived)
         listed = store.versions.list_versions("bkt", "", "", b"", 10).rows
         assert [(row.version_id, row.latest) for row in listed] == [(version_id, True), (None, False)]
         old = store.versions.get_version("bkt", "k", None)
