@@ -159,7 +159,7 @@ class LifecycleSweeper:
         while True:
             if not self._still_configured(bucket, rules):
                 return
-            rows = self.ctx.store.index.execute(sql, (bucket, *after, self.batch)).fetchall()
+            rows = self.ctx.store.versions.history().execute(sql, (bucket, *after, self.batch)).fetchall()
             now = self.ctx.now()
             for raw_key, _seq, version_id, marker, size, modified, meta, since, newer, current, total in rows:
                 key = _text(raw_key)

@@ -106,7 +106,7 @@ class Store:
         for pragma in _DURABLE if self.durable else _SCRATCH:
             self._db.execute(pragma)
         self._db.executescript(_SCHEMA)
-        self.versions = VersionStore(self._db, self._unlink)
+        self.versions = VersionStore(self._db, self._unlink, scratch=not self.durable)
         if self.durable:
             self._sweep()
 

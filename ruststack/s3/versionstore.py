@@ -16,6 +16,15 @@ version copies its index row, never its bytes. A write updates the current
 row in place, and the trigger C{objects_archive} archives the row it
 overwrites when that was another version: one statement, and no more work
 in sqlite than a versioned write must do.
+
+A scratch index (L{ruststack.s3.store.Store} without a folder) lets the
+versions its writes archive wait in memory, in C{archived_versions}, and
+moves them into C{object_versions} in batches: a batch costs a fraction of
+the pages, and of the cold b-tree walks, that a version added at each write
+costs. The history is whole whenever it is used: whatever reads or changes
+C{object_versions} starts with L{VersionStore.history}, which moves the
+waiting versions in first, oldest first, so that they take their places
+(their C{seq}) in the order they were archived.
 """
 
 from __future__ import annotations
@@ -42,14 +51,27 @@ CREATE INDEX IF NOT EXISTS object_versions_by_key ON object_versions (bucket, ke
 """
 # The columns a version carries from one table to the other (archived, by the trigger too, or promoted).
 _COPY_COLUMNS = "bucket, key, version_id, size, etag, modified, meta, file, body"
-_ARCHIVE_TRIGGER = f"""
--- A current object overwritten by another version becomes the newest noncurrent one.
-CREATE TRIGGER IF NOT EXISTS objects_archive BEFORE UPDATE OF version_id ON objects
+
+
+def _archive_trigger(into: str, temporary: str = "") -> str:
+    # A current object overwritten by another version becomes the newest noncurrent one.
+    old = ", ".join("OLD." + column for column in _COPY_COLUMNS.split(", "))
+    return f"""
+CREATE {temporary} TRIGGER IF NOT EXISTS objects_archive BEFORE UPDATE OF version_id ON objects
 WHEN OLD.version_id IS NOT NEW.version_id BEGIN
-    INSERT INTO object_versions (marker, {_COPY_COLUMNS})
-    VALUES (0, {", ".join("OLD." + column for column in _COPY_COLUMNS.split(", "))});
+    INSERT INTO {into} (marker, {_COPY_COLUMNS}) VALUES (0, {old});
 END;
 """
+
+
+# A scratch index's archived versions wait in a database of the connection's
+# own, in memory (a TEMP trigger may write to it; the index's trigger may not).
+_WAITING = f"""
+ATTACH ':memory:' AS waiting;
+CREATE TABLE waiting.archived_versions (marker INTEGER NOT NULL, {_COPY_COLUMNS});
+"""
+# How many versions may wait at most: each holds its row, inline body included.
+WAITING_LIMIT = 64
 
 ENABLED = "Enabled"
 SUSPENDED = "Suspended"
@@ -143,18 +165,50 @@ class VersionStore:
     All methods run in the reactor thread.
 
     @param unlink: removes a body file nothing will point at any more.
+    @param scratch: the index is a scratch one: archived versions may wait
+        (at most C{waiting_limit} of them).
     """
 
-    def __init__(self, db: sqlite3.Connection, unlink: Callable[[str], None]) -> None:
+    def __init__(self, db: sqlite3.Connection, unlink: Callable[[str], None], scratch: bool = False) -> None:
         self._db = db
         self._unlink = unlink
         self._status: dict[str, tuple[str, str | None] | None] = {}
+        self._scratch = scratch
+        self.waiting_limit = WAITING_LIMIT
+        # Writes since the waiting versions last moved in that may have archived one.
+        self._waiting = 0
         db.executescript(_SCHEMA)
         columns = {row[1] for row in db.execute("PRAGMA table_info(objects)")}
         if "version_id" not in columns:
             # An index written before versioning existed: every object is the null version.
             db.execute("ALTER TABLE objects ADD COLUMN version_id TEXT")
-        db.executescript(_ARCHIVE_TRIGGER)
+        if scratch:
+            db.executescript(_WAITING + _archive_trigger("archived_versions", "TEMP"))
+        else:
+            db.executescript(_archive_trigger("object_versions"))
+
+    def history(self) -> sqlite3.Connection:
+        """
+        The index, with every waiting version moved into C{object_versions}:
+        for each statement that reads or changes the version history.
+        """
+        if self._waiting:
+            db = self._db
+            # All or nothing (a failure leaves the versions waiting, to move at the next use).
+            db.execute("SAVEPOINT history")
+            try:
+                db.execute(
+                    f"INSERT INTO object_versions (marker, {_COPY_COLUMNS})"
+                    f" SELECT marker, {_COPY_COLUMNS} FROM archived_versions ORDER BY rowid"
+                )
+                db.execute("DELETE FROM archived_versions")
+            except BaseException:
+                db.execute("ROLLBACK TO history")
+                db.execute("RELEASE history")
+                raise
+            db.execute("RELEASE history")
+            self._waiting = 0
+        return self._db
 
     # Buckets
 
@@ -186,19 +240,19 @@ class VersionStore:
 
     def forget_bucket(self, bucket: str) -> None:
         self._db.execute("DELETE FROM bucket_versioning WHERE bucket = ?", (bucket,))
-        self._db.execute("DELETE FROM object_versions WHERE bucket = ?", (bucket,))
+        self.history().execute("DELETE FROM object_versions WHERE bucket = ?", (bucket,))
         self._status.pop(bucket, None)
 
     def reset(self) -> None:
-        self._db.executescript("DELETE FROM bucket_versioning; DELETE FROM object_versions;")
+        self.history().executescript("DELETE FROM bucket_versioning; DELETE FROM object_versions;")
         self._status.clear()
 
     def holds_versions(self, bucket: str) -> bool:
-        row = self._db.execute("SELECT 1 FROM object_versions WHERE bucket = ? LIMIT 1", (bucket,)).fetchone()
+        row = self.history().execute("SELECT 1 FROM object_versions WHERE bucket = ? LIMIT 1", (bucket,)).fetchone()
         return row is not None
 
     def files(self) -> set[str]:
-        return {name for (name,) in self._db.execute("SELECT file FROM object_versions WHERE file IS NOT NULL")}
+        return {name for (name,) in self.history().execute("SELECT file FROM object_versions WHERE file IS NOT NULL")}
 
     # Writes
 
@@ -215,10 +269,21 @@ class VersionStore:
         if status is None:
             return Write(None, False)
         if status == ENABLED:
+            self._may_archive()
             return Write(new_version_id(), True)
         current = self._current_version(bucket, key)
         self._drop_noncurrent(bucket, key, None)
-        return Write(None, current is not False and current is not None)
+        archived = current is not False and current is not None
+        if archived:
+            self._may_archive()
+        return Write(None, archived)
+
+    def _may_archive(self) -> None:
+        # The write about to land may leave a version waiting: make room first.
+        if self._scratch:
+            if self._waiting >= self.waiting_limit:
+                self.history()
+            self._waiting += 1
 
     def add_marker(self, bucket: str, key: str, now: float) -> str | None:
         """
@@ -231,7 +296,7 @@ class VersionStore:
         else:
             # Suspended: a current null version, if any, is the one the marker replaces.
             self._delete_current(bucket, key)
-        self._db.execute(
+        self.history().execute(
             "INSERT INTO object_versions (bucket, key, version_id, marker, size, etag, modified, meta)"
             " VALUES (?, ?, ?, 1, 0, '', ?, '{}')",
             (bucket, _key(key), version_id, now),
@@ -258,7 +323,7 @@ class VersionStore:
         """
         Replace the metadata of a noncurrent version (tagging by versionId).
         """
-        self._db.execute(
+        self.history().execute(
             "UPDATE object_versions SET meta = ? WHERE bucket = ? AND key = ? AND version_id IS ? AND marker = 0",
             (meta.to_json(), bucket, _key(key), version_id),
         )
@@ -276,7 +341,8 @@ class VersionStore:
         ).fetchone()
         if row is not None:
             return self._version(bucket, key, version_id, False, *row)
-        row = self._db.execute(
+        history = self.history()
+        row = history.execute(
             "SELECT marker, size, etag, modified, meta, file, body FROM object_versions"
             " WHERE bucket = ? AND key = ? AND version_id IS ? ORDER BY seq DESC LIMIT 1",
             (bucket, _key(key), version_id),
@@ -292,7 +358,8 @@ class VersionStore:
         """
         if self._current_version(bucket, key) is not False:
             return None
-        row = self._db.execute(
+        history = self.history()
+        row = history.execute(
             "SELECT version_id, marker, modified FROM object_versions WHERE bucket = ? AND key = ?"
             " ORDER BY seq DESC LIMIT 1",
             (bucket, _key(key)),
@@ -307,7 +374,8 @@ class VersionStore:
         """
         if self._current_version(bucket, key) == version_id:
             return 0
-        row = self._db.execute(
+        history = self.history()
+        row = history.execute(
             "SELECT MAX(seq) FROM object_versions WHERE bucket = ? AND key = ? AND version_id IS ?",
             (bucket, _key(key), version_id),
         ).fetchone()
@@ -350,7 +418,7 @@ class VersionStore:
                 storage,
                 algorithm,
                 kind,
-            ) in self._db.execute(sql, parameters):
+            ) in self.history().execute(sql, parameters):
                 at = position(key, rank)
                 if at > lower or (inclusive and at == lower):
                     yield Listed(
@@ -374,7 +442,7 @@ class VersionStore:
     def _archive(self, bucket: str, key: str) -> None:
         # The current object becomes the newest noncurrent version, its bytes untouched
         # (a delete marker on top of it; a write has objects_archive do this).
-        self._db.execute(
+        self.history().execute(
             f"INSERT INTO object_versions (marker, {_COPY_COLUMNS}) SELECT 0, {_COPY_COLUMNS} FROM objects"
             " WHERE bucket = ? AND key = ?",
             (bucket, _key(key)),
@@ -388,12 +456,13 @@ class VersionStore:
             self._unlink(row[0])
 
     def _drop_noncurrent(self, bucket: str, key: str, version_id: str | None) -> None:
-        rows = self._db.execute(
+        history = self.history()
+        rows = history.execute(
             "SELECT seq, file FROM object_versions WHERE bucket = ? AND key = ? AND version_id IS ?",
             (bucket, _key(key), version_id),
         ).fetchall()
         for seq, file in rows:
-            self._db.execute("DELETE FROM object_versions WHERE seq = ?", (seq,))
+            history.execute("DELETE FROM object_versions WHERE seq = ?", (seq,))
             if file:
                 self._unlink(file)
 
@@ -401,17 +470,18 @@ class VersionStore:
         # After a version is deleted: the newest remaining one is current if it is an object.
         if self._current_version(bucket, key) is not False:
             return
-        row = self._db.execute(
+        history = self.history()
+        row = history.execute(
             "SELECT seq, marker FROM object_versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1",
             (bucket, _key(key)),
         ).fetchone()
         if row is None or row[1]:
             return
-        self._db.execute(
+        history.execute(
             f"INSERT INTO objects ({_COPY_COLUMNS}) SELECT {_COPY_COLUMNS} FROM object_versions WHERE seq = ?",
             (row[0],),
         )
-        self._db.execute("DELETE FROM object_versions WHERE seq = ?", (row[0],))
+        history.execute("DELETE FROM object_versions WHERE seq = ?", (row[0],))
 
     def _version(
         self,

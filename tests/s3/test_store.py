@@ -179,3 +179,70 @@ def test_an_index_from_before_versioning_opens_and_versions(tmp_path):
         assert (tmp_path / "objects" / "old-body").read_bytes() == b"old"
     finally:
         store.close()
+
+
+def _overwrite(store: Store, key: str, times: int) -> list[str | None]:
+    made = []
+    for _ in range(times):
+        version_id, archived = store.versions.prepare_write("bkt", key)
+        store.put_object(record(key).as_version(version_id), keep_previous=archived)
+        made.append(version_id)
+    return made
+
+
+def _waiting(store: Store) -> int:
+    return store.index.execute("SELECT COUNT(*) FROM waiting.archived_versions").fetchone()[0]
+
+
+def test_a_scratch_index_lets_at_most_the_limit_of_versions_wait(store):
+    """
+    Overwrites on a versioned bucket leave their predecessors waiting in
+    memory, never more than the limit; a read finds every one of them, in
+    the order they were archived, and nothing waits afterwards.
+    """
+    store.versions.set_configuration("bkt", "Enabled", None)
+    store.versions.waiting_limit = 3
+    made: list[str | None] = []
+    for _ in range(10):
+        made += _overwrite(store, "k", 1)
+        assert _waiting(store) <= 3
+    assert _waiting(store) > 0
+    listed = store.versions.list_versions("bkt", "", "", b"", 100).rows
+    assert [row.version_id for row in listed] == made[::-1]
+    assert _waiting(store) == 0
+
+
+def test_versions_that_cannot_move_keep_waiting_whole(store):
+    """
+    Moving the waiting versions is all or nothing: when it fails (a full
+    disk, here a trigger refusing the last step, once the versions are
+    copied), they all stay waiting and the history is untouched; the next
+    use moves them, in their order.
+    """
+    store.versions.set_configuration("bkt", "Enabled", None)
+    made = _overwrite(store, "k", 4)
+    assert _waiting(store) == 3
+    store.index.execute(
+        "CREATE TEMP TRIGGER refuse BEFORE DELETE ON waiting.archived_versions BEGIN SELECT RAISE(ABORT, 'full'); END"
+    )
+    with pytest.raises(sqlite3.IntegrityError):
+        store.versions.get_version("bkt", "k", made[0])
+    assert _waiting(store) == 3
+    assert store.index.execute("SELECT COUNT(*) FROM object_versions").fetchone()[0] == 0
+    assert not store.index.in_transaction
+    store.index.execute("DROP TRIGGER refuse")
+    listed = store.versions.list_versions("bkt", "", "", b"", 100).rows
+    assert [row.version_id for row in listed] == made[::-1]
+
+
+def test_a_durable_index_archives_at_once(tmp_path):
+    # Nothing waits in a kept index: each version is in its history when its write returns.
+    durable = Store(str(tmp_path))
+    try:
+        durable.create_bucket(Bucket("bkt", "000000000000", "us-east-1", 0.0))
+        durable.versions.set_configuration("bkt", "Enabled", None)
+        _overwrite(durable, "k", 3)
+        assert durable.index.execute("SELECT COUNT(*) FROM object_versions").fetchone()[0] == 2
+        assert [name for (_, name, _) in durable.index.execute("PRAGMA database_list")] == ["main"]
+    finally:
+        durable.close()

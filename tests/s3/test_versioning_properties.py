@@ -3,12 +3,14 @@ Property tests of S3 versioning: the version id parser, the
 ListObjectVersions markers, and the version store against a model of S3's
 rules (any sequence of writes, deletes, deletes of versions and status
 changes gives the history S3 would, listed in S3's order and paged without
-loss).
+loss), in a kept index and in scratch ones whose archived versions wait.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 
 import attrs
@@ -75,8 +77,12 @@ def test_listing_markers_parse_or_are_refused(store, key_marker, version_marker)
 # The store against a model
 
 _KEYS = ["a", "a/b", "b", "c"]
+_put = st.tuples(st.just("put"), st.sampled_from(_KEYS))
+# Writes three times as often as the rest: runs of them let archived versions wait.
 _action = st.one_of(
-    st.tuples(st.just("put"), st.sampled_from(_KEYS)),
+    _put,
+    _put,
+    _put,
     st.tuples(st.just("delete"), st.sampled_from(_KEYS)),
     st.tuples(st.just("delete-version"), st.sampled_from(_KEYS), st.integers(0, 5)),
     st.tuples(st.just("status"), st.sampled_from([ENABLED, SUSPENDED])),
@@ -144,14 +150,23 @@ def _expected(model: dict[str, list[tuple[str | None, bool]]]) -> list[tuple[str
     ]
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.lists(_action, max_size=25), st.integers(1, 4))
-def test_history_matches_s3s_rules(actions, page_size):
-    store = Store()
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from([None, ENABLED, SUSPENDED]),
+    st.lists(_action, max_size=25),
+    st.integers(1, 4),
+    st.sampled_from([None, 1, 2, 64]),
+)
+def test_history_matches_s3s_rules(status, actions, page_size, waiting_limit):
+    # A scratch index lets up to waiting_limit archived versions wait; None: a durable index, where none do.
+    folder = None if waiting_limit else tempfile.mkdtemp()
+    store = Store(folder)
+    if waiting_limit:
+        store.versions.waiting_limit = waiting_limit
     try:
         store.create_bucket(Bucket("b", "000000000000", "us-east-1", 0.0))
         model: dict[str, list[tuple[str | None, bool]]] = {}
-        for step, action in enumerate(actions):
+        for step, action in enumerate(([("status", status)] if status else []) + actions):
             _apply(store, "b", model, action, float(step))
         _files_match(store)
         expected = _expected(model)
@@ -191,3 +206,5 @@ def test_history_matches_s3s_rules(actions, page_size):
         assert os.listdir(store.files) == []
     finally:
         store.close()
+        if folder:
+            shutil.rmtree(folder)
