@@ -19,12 +19,12 @@ in sqlite than a versioned write must do.
 
 A scratch index (L{ruststack.s3.store.Store} without a folder) lets the
 versions its writes archive wait in memory, in C{archived_versions}, and
-moves them into C{object_versions} in batches: a batch costs a fraction of
-the pages, and of the cold b-tree walks, that a version added at each write
-costs. The history is whole whenever it is used: whatever reads or changes
+moves them into C{object_versions} in batches, by key: one pass along the
+by-key index instead of a cold walk to a different leaf at every write.
+The history is whole whenever it is used: whatever reads or changes
 C{object_versions} starts with L{VersionStore.history}, which moves the
-waiting versions in first, oldest first, so that they take their places
-(their C{seq}) in the order they were archived.
+waiting versions in first; each key's in the order they were archived, so
+that they take their places (their C{seq}) in it.
 """
 
 from __future__ import annotations
@@ -194,12 +194,13 @@ class VersionStore:
         """
         if self._waiting:
             db = self._db
-            # All or nothing (a failure leaves the versions waiting, to move at the next use).
+            # All or nothing (a failure leaves the versions waiting, to move at the next use);
+            # only a key's own versions need their order (seq), so the batch goes in key order.
             db.execute("SAVEPOINT history")
             try:
                 db.execute(
                     f"INSERT INTO object_versions (marker, {_COPY_COLUMNS})"
-                    f" SELECT marker, {_COPY_COLUMNS} FROM archived_versions ORDER BY rowid"
+                    f" SELECT marker, {_COPY_COLUMNS} FROM archived_versions ORDER BY bucket, key, rowid"
                 )
                 db.execute("DELETE FROM archived_versions")
             except BaseException:
