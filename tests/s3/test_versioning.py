@@ -139,6 +139,27 @@ def test_version_ids_are_checked(s3, versioned):
     assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
 
 
+def test_more_overwrites_than_wait_at_once_keep_their_order(s3, versioned):
+    """
+    Far more overwrites than the 64 versions RustStack lets wait before
+    moving them into the history, on two keys in turn, with listings and
+    reads between: every version is listed once, newest first, and reads
+    back its own body.
+    """
+    made: dict[str, list[str]] = {"a": [], "b": []}
+    for i in range(160):
+        key = "ab"[i % 2]
+        made[key].append(s3.put_object(Bucket=versioned, Key=key, Body=b"%d" % i)["VersionId"])
+        if i in (9, 100):
+            assert [v[1] for v in history(s3, versioned, Prefix="a")] == made["a"][::-1]
+    listed = history(s3, versioned)
+    assert [(v[0], v[1]) for v in listed] == [(key, version) for key in "ab" for version in made[key][::-1]]
+    assert [v[2] for v in listed] == [True] + [False] * 79 + [True] + [False] * 79
+    for index in (0, 31, 32, 33, 79):
+        body = s3.get_object(Bucket=versioned, Key="b", VersionId=made["b"][index])["Body"].read()
+        assert body == b"%d" % (2 * index + 1)
+
+
 # Delete markers
 
 
