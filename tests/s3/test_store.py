@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from types import SimpleNamespace
 
 import pytest
 
+from ruststack.s3 import versions
 from ruststack.s3.records import Bucket, ObjectMeta, ObjectRecord, Staged
 from ruststack.s3.store import Store
 
@@ -182,12 +184,9 @@ def test_an_index_from_before_versioning_opens_and_versions(tmp_path):
 
 
 def _overwrite(store: Store, key: str, times: int) -> list[str | None]:
-    made = []
-    for _ in range(times):
-        version_id, archived = store.versions.prepare_write("bkt", key)
-        store.put_object(record(key).as_version(version_id), keep_previous=archived)
-        made.append(version_id)
-    return made
+    # Through the write path S3's operations take.
+    ctx = SimpleNamespace(store=store)
+    return [versions.commit_object(ctx, record(key))[0].version_id for _ in range(times)]  # type: ignore[arg-type]
 
 
 def _waiting(store: Store) -> int:
