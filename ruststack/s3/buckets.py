@@ -37,7 +37,12 @@ def location_constraints() -> frozenset[str]:
 
 
 def _constraint_region(constraint: str) -> str:
-    return "eu-west-1" if constraint == "EU" else constraint
+    return "eu-west-1" if constraint == _EU else constraint
+
+
+_EU = "EU"
+# Kept for a bucket created with the constraint EU, which GetBucketLocation answers as given.
+_LOCATION_CONSTRAINT = "location-constraint"
 
 
 def valid_bucket_name(name: str) -> bool:
@@ -107,6 +112,8 @@ def create_bucket(ctx: S3Context, call: S3Call) -> bytes:
     else:
         initial = configs.initial_configs(ctx, call)
         ctx.store.create_bucket(Bucket(name, call.caller.account, region, ctx.now()))
+        if constraint == _EU:
+            initial[_LOCATION_CONSTRAINT] = _EU
         for kind, document in initial.items():
             ctx.store.set_bucket_config(name, kind, document)
         if configs.OBJECT_LOCK.kind in initial:
@@ -192,7 +199,8 @@ def list_buckets(ctx: S3Context, call: S3Call) -> bytes:
 
 def get_bucket_location(ctx: S3Context, call: S3Call) -> bytes:
     bucket = ctx.bucket(call)
-    # us-east-1 buckets have an empty LocationConstraint.
+    # us-east-1 buckets have an empty LocationConstraint, and those created with EU say EU.
     region = "" if bucket.region == _LEGACY_REGION else bucket.region
+    constraint = ctx.store.bucket_config(bucket.name, _LOCATION_CONSTRAINT) or region
     call.set_headers({"Content-Type": "application/xml"})
-    return wire.document("LocationConstraint", [region])
+    return wire.document("LocationConstraint", [constraint])

@@ -426,8 +426,9 @@ def list_parts(ctx: S3Context, call: S3Call) -> bytes:
         wire.element("Key", upload.key),
         wire.element("UploadId", upload.upload_id),
         wire.element("PartNumberMarker", int(marker_text)),
-        # S3 names the last part listed, truncated or not.
-        wire.optional("NextPartNumberMarker", found[-1].number if found else None),
+        # S3 names the last part listed, truncated or not; with none listed,
+        # where the listing stands (0 for an upload without parts, as recorded).
+        wire.element("NextPartNumberMarker", found[-1].number if found else int(marker_text)),
         wire.element("MaxParts", max_parts),
         wire.element("IsTruncated", truncated),
         owner_xml(upload.account, "Initiator"),

@@ -111,6 +111,16 @@ def test_list_parts_next_part_number_marker(s3, bucket):
     rest = s3.list_parts(Bucket=bucket, Key="mp", UploadId=upload_id, PartNumberMarker=2)
     assert [p["PartNumber"] for p in rest["Parts"]] == [3]
     assert rest["PartNumberMarker"] == 2 and rest["NextPartNumberMarker"] == 3
+    past = s3.list_parts(Bucket=bucket, Key="mp", UploadId=upload_id, PartNumberMarker=3)
+    assert ("Parts" not in past, past["NextPartNumberMarker"], past["IsTruncated"]) == (True, 3, False)
+
+
+def test_list_parts_of_an_upload_without_parts_names_marker_0(s3, bucket):
+    # As AWS answers it (a recorded answer: PartNumberMarker and NextPartNumberMarker both 0).
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key="empty")["UploadId"]
+    listed = s3.list_parts(Bucket=bucket, Key="empty", UploadId=upload_id)
+    assert ("Parts" not in listed, listed["PartNumberMarker"], listed["NextPartNumberMarker"]) == (True, 0, 0)
+    assert (listed["MaxParts"], listed["IsTruncated"]) == (1000, False)
 
 
 # A full-object GET of an object uploaded with a checksum.
@@ -437,6 +447,10 @@ def test_location_constraints(stack):
     )
     west.create_bucket(Bucket="eu-alias-bucket", CreateBucketConfiguration={"LocationConstraint": "EU"})
     assert west.head_bucket(Bucket="eu-alias-bucket")["BucketRegion"] == "eu-west-1"
+    # GetBucketLocation answers EU as given (AWS: "Buckets with a LocationConstraint of EU reside in eu-west-1").
+    assert west.get_bucket_location(Bucket="eu-alias-bucket")["LocationConstraint"] == "EU"
+    west.create_bucket(Bucket="eu-named-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    assert west.get_bucket_location(Bucket="eu-named-bucket")["LocationConstraint"] == "eu-west-1"
     east.create_bucket(Bucket="from-east-bucket", CreateBucketConfiguration={"LocationConstraint": "ap-south-1"})
     assert east.head_bucket(Bucket="from-east-bucket")["BucketRegion"] == "ap-south-1"
 
