@@ -32,7 +32,11 @@ COMPLETIONS_KEPT_SECONDS = 3600.0
 COMPLETIONS_KEPT = 1000
 
 
-def create_multipart_upload(ctx: S3Context, call: S3Call) -> bytes:
+def create_multipart_upload(ctx: S3Context, call: S3Call, object_lock: str | None = None) -> bytes:
+    """
+    CreateMultipartUpload; C{object_lock} is the Object Lock its headers
+    asked for, which the upload keeps for the object it completes.
+    """
     bucket = ctx.bucket(call)
     acls.check_write_acl(ctx, bucket, call)
     assert call.key is not None
@@ -66,6 +70,7 @@ def create_multipart_upload(ctx: S3Context, call: S3Call) -> bytes:
         meta_from_headers(call.headers),
         algorithm,
         checksum_type,
+        object_lock,
     )
     ctx.store.create_upload(upload)
     headers = {"Content-Type": "application/xml", SSE_HEADER: SSE_S3}
@@ -83,7 +88,10 @@ def create_multipart_upload(ctx: S3Context, call: S3Call) -> bytes:
     )
 
 
-def _upload(ctx: S3Context, call: S3Call) -> Upload:
+def addressed_upload(ctx: S3Context, call: S3Call) -> Upload:
+    """
+    The upload C{call} names (C{uploadId}), of its bucket and key.
+    """
     ctx.bucket(call)
     upload_id = call.query.get("uploadId", "")
     upload = ctx.store.get_upload(upload_id)
@@ -116,7 +124,7 @@ def _commit_part(ctx: S3Context, call: S3Call, upload: Upload, number: int, stag
 
 
 def upload_part(ctx: S3Context, call: S3Call) -> defer.Deferred:
-    upload = _upload(ctx, call)
+    upload = addressed_upload(ctx, call)
     number = _part_number(call)
     assert call.sink is not None
     return call.sink.staged().addCallback(_upload_staged_part, ctx, call, upload, number)
@@ -165,7 +173,7 @@ def _copy_range(source_body, first: int, length: int, folder: str, algorithm: st
 
 
 def upload_part_copy(ctx: S3Context, call: S3Call) -> defer.Deferred:
-    upload = _upload(ctx, call)
+    upload = addressed_upload(ctx, call)
     number = _part_number(call)
     source = copy_source(ctx, call)
     first, length = 0, source.size
@@ -403,14 +411,14 @@ def complete_multipart_upload(ctx: S3Context, call: S3Call) -> defer.Deferred | 
 
 
 def abort_multipart_upload(ctx: S3Context, call: S3Call) -> bytes:
-    upload = _upload(ctx, call)
+    upload = addressed_upload(ctx, call)
     ctx.store.drop_upload(upload.upload_id)
     call.request.setResponseCode(204)
     return b""
 
 
 def list_parts(ctx: S3Context, call: S3Call) -> bytes:
-    upload = _upload(ctx, call)
+    upload = addressed_upload(ctx, call)
     marker_text = call.query.get("part-number-marker", "0") or "0"
     if not (marker_text.isascii() and marker_text.isdigit()):
         raise invalid_argument("Provided part-number-marker not an integer", "part-number-marker", marker_text)

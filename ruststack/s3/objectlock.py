@@ -4,9 +4,11 @@ Object Lock on object versions, in buckets created with Object Lock only
 
 - Put/GetObjectRetention and Put/GetObjectLegalHold per version;
 - a new version's lock from the C{x-amz-object-lock-*} headers of
-  PutObject and CopyObject, else from the bucket's DefaultRetention (also
-  for CompleteMultipartUpload); GetObject/HeadObject answer it in the same
-  headers;
+  PutObject, CopyObject and CreateMultipartUpload (kept with the upload
+  until it completes), else from the bucket's DefaultRetention;
+  GetObject/HeadObject answer it in the same headers;
+- the bytes of a version to be locked (PutObject, UploadPart) checked by
+  Content-MD5 or a checksum, which S3 requires;
 - what the lock forbids (L{lockstate.protected}): deleting a protected
   version, shortening or lifting its retention.
 
@@ -16,6 +18,7 @@ See https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +28,7 @@ from ruststack.aws.errors import AwsError
 from ruststack.s3 import access, configs, documents, lockstate, multipart, objects, versions, wire
 from ruststack.s3.call import S3Call, S3Context, invalid_argument
 from ruststack.s3.records import ObjectRecord
+from ruststack.s3.upload import announced_algorithms
 
 MODE_HEADER = "x-amz-object-lock-mode"
 UNTIL_HEADER = "x-amz-object-lock-retain-until-date"
@@ -175,24 +179,65 @@ def default_retention(ctx: S3Context, bucket: str, now: float) -> dict[str, Any]
     return {"Mode": default["Mode"], "RetainUntilDate": until}
 
 
-def locking_write(handler: Callable, use_headers: bool = True) -> Callable:
+# A lock a write asks for: (retention, legal hold), as lock_of_headers reads them.
+Lock = tuple[dict[str, Any], str | None]
+
+
+def _lock_of_request(ctx: S3Context, call: S3Call, now: float) -> Lock | None:
+    return lock_of_headers(call.headers, now)
+
+
+def _lock_of_upload(ctx: S3Context, call: S3Call, now: float) -> Lock | None:
+    # CreateMultipartUpload's, kept with the upload (gone once completed: a retry's lock is set already).
+    upload = ctx.store.get_upload(call.query.get("uploadId", ""))
+    if upload is None or (upload.bucket, upload.key) != (call.bucket, call.key) or upload.object_lock is None:
+        return None  # (another's upload is NoSuchUpload, answered by the handler)
+    kept = json.loads(upload.object_lock)
+    retention = kept["retention"]
+    if retention:
+        retention["RetainUntilDate"] = datetime.datetime.fromisoformat(retention["RetainUntilDate"])
+    return retention, kept["hold"]
+
+
+def require_digest(call: S3Call, operation: str) -> None:
+    """
+    Refuse a write of bytes to be locked that carries neither Content-MD5
+    nor a checksum, as S3 does; C{operation} names it in the message.
+    """
+    if "content-md5" not in call.headers and not announced_algorithms(call.headers):
+        raise AwsError(
+            "InvalidRequest",
+            f"Content-MD5 OR x-amz-checksum- HTTP header is required for {operation} requests with Object Lock"
+            " parameters",
+            400,
+        )
+
+
+def locking_write(
+    handler: Callable, asked_of: Callable[[S3Context, S3Call, float], Lock | None], body: str | None = None
+) -> Callable:
     """
     C{handler} (PutObject, CopyObject, CompleteMultipartUpload) giving the
-    version it writes in a bucket with Object Lock the lock its headers
-    ask for (refused with InvalidRequest in a bucket without), else the
-    bucket's default retention.
+    version it writes in a bucket with Object Lock the lock C{asked_of} the
+    request (refused with InvalidRequest in a bucket without), else the
+    bucket's default retention. C{body}: the request carries the version's
+    bytes, which must be checked when it is to be locked (named so in the
+    error).
     """
 
     def write(ctx: S3Context, call: S3Call) -> Any:
         assert call.bucket is not None and call.key is not None
         now = ctx.now()
-        asked = lock_of_headers(call.headers, now) if use_headers else None
+        asked = asked_of(ctx, call, now)
         bucket = ctx.store.get_bucket(call.bucket)
         locked = bucket is not None and lockstate.lock_enabled(ctx, bucket.name)
         if asked is not None and bucket is not None and not locked:
             raise missing_lock_configuration()
         if not locked:
             return handler(ctx, call)
+        assert bucket is not None
+        if body is not None and (asked is not None or default_retention(ctx, bucket.name, now)):
+            require_digest(call, body)
 
         def apply(answer: Any) -> Any:
             shown = call.request.responseHeaders.getRawHeaders(versions.VERSION_HEADER, [None])[0]
@@ -200,7 +245,7 @@ def locking_write(handler: Callable, use_headers: bool = True) -> Callable:
                 return answer
             version_id = versions.parse_version_id(shown if isinstance(shown, str) else shown.decode())
             key = call.key
-            assert bucket is not None and key is not None
+            assert key is not None
             if lockstate.retention_of(ctx, bucket.name, key, version_id) is not None:
                 return answer  # a retried CompleteMultipartUpload: its version is already locked
             retention, hold = asked if asked is not None else ({}, None)
@@ -220,12 +265,37 @@ def locking_write(handler: Callable, use_headers: bool = True) -> Callable:
     return write
 
 
-put_object = locking_write(objects.put_object)
-copy_object = locking_write(objects.copy_object)
+put_object = locking_write(objects.put_object, _lock_of_request, body="Put Object")
+copy_object = locking_write(objects.copy_object, _lock_of_request)
+complete_multipart_upload = locking_write(multipart.complete_multipart_upload, _lock_of_upload)
 
 
-# The lock headers of a multipart upload are CreateMultipartUpload's, which it does not keep.
-complete_multipart_upload = locking_write(multipart.complete_multipart_upload, use_headers=False)
+def create_multipart_upload(ctx: S3Context, call: S3Call) -> bytes:
+    """
+    CreateMultipartUpload, keeping the lock its headers ask for (checked
+    as PutObject's) with the upload, for the object it completes.
+    """
+    asked = lock_of_headers(call.headers, ctx.now())
+    if asked is None:
+        return multipart.create_multipart_upload(ctx, call)
+    if not lockstate.lock_enabled(ctx, ctx.bucket(call).name):
+        raise missing_lock_configuration()
+    retention, hold = asked
+    kept = {"Mode": retention["Mode"], "RetainUntilDate": retention["RetainUntilDate"].isoformat()} if retention else {}
+    return multipart.create_multipart_upload(ctx, call, json.dumps({"retention": kept, "hold": hold}))
+
+
+def upload_part(ctx: S3Context, call: S3Call) -> Any:
+    """
+    UploadPart, whose bytes must be checked (as PutObject's) when the
+    object it makes is to be locked.
+    """
+    bucket = ctx.bucket(call)
+    if lockstate.lock_enabled(ctx, bucket.name):
+        upload = multipart.addressed_upload(ctx, call)
+        if upload.object_lock is not None or default_retention(ctx, bucket.name, ctx.now()):
+            require_digest(call, "Put Part")
+    return multipart.upload_part(ctx, call)
 
 
 # Reads: the lock in GetObject's and HeadObject's headers

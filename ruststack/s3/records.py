@@ -139,6 +139,9 @@ class Upload:
     meta: ObjectMeta
     checksum_algorithm: str | None = None
     checksum_type: str | None = None
+    # The Object Lock CreateMultipartUpload asked for (JSON, see
+    # ruststack.s3.objectlock), which the completed object gets.
+    object_lock: str | None = None
 
 
 @attrs.frozen

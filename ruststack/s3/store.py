@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS objects (
 CREATE UNIQUE INDEX IF NOT EXISTS objects_by_key ON objects (bucket, key);
 CREATE TABLE IF NOT EXISTS uploads (
     upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL, initiated REAL NOT NULL,
-    account TEXT NOT NULL, meta TEXT NOT NULL, checksum_algorithm TEXT, checksum_type TEXT
+    account TEXT NOT NULL, meta TEXT NOT NULL, checksum_algorithm TEXT, checksum_type TEXT, object_lock TEXT
 );
 CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, initiated);
 CREATE TABLE IF NOT EXISTS completed_uploads (
@@ -65,6 +65,7 @@ _DURABLE = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
 # as the index grew. Not mmap either: it remaps the file at every page it grows.
 _SCRATCH = ("PRAGMA locking_mode=EXCLUSIVE", "PRAGMA journal_mode=MEMORY", "PRAGMA synchronous=OFF")
 _OBJECT_COLUMNS = "key, size, etag, modified, meta, file, body, version_id"
+_UPLOAD_COLUMNS = "upload_id, bucket, key, initiated, account, meta, checksum_algorithm, checksum_type, object_lock"
 # Store.transaction of a scratch index: nothing to do.
 _SCRATCH_TRANSACTION = nullcontext()
 
@@ -106,6 +107,9 @@ class Store:
         for pragma in _DURABLE if self.durable else _SCRATCH:
             self._db.execute(pragma)
         self._db.executescript(_SCHEMA)
+        if "object_lock" not in {row[1] for row in self._db.execute("PRAGMA table_info(uploads)")}:
+            # An index written before uploads kept their Object Lock.
+            self._db.execute("ALTER TABLE uploads ADD COLUMN object_lock TEXT")
         self.versions = VersionStore(self._db, self._unlink, scratch=not self.durable)
         if self.durable:
             self._sweep()
@@ -433,8 +437,7 @@ class Store:
 
     def create_upload(self, upload: Upload) -> None:
         self._db.execute(
-            "INSERT INTO uploads (upload_id, bucket, key, initiated, account, meta, checksum_algorithm, checksum_type)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO uploads ({_UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 upload.upload_id,
                 upload.bucket,
@@ -444,19 +447,19 @@ class Store:
                 upload.meta.to_json(),
                 upload.checksum_algorithm,
                 upload.checksum_type,
+                upload.object_lock,
             ),
         )
 
     def get_upload(self, upload_id: str) -> Upload | None:
         row = self._db.execute(
-            "SELECT upload_id, bucket, key, initiated, account, meta, checksum_algorithm, checksum_type"
-            " FROM uploads WHERE upload_id = ?",
+            f"SELECT {_UPLOAD_COLUMNS} FROM uploads WHERE upload_id = ?",
             (upload_id,),
         ).fetchone()
         return self._upload(row) if row else None
 
     def _upload(self, row) -> Upload:
-        upload_id, bucket, key, initiated, account, meta, algorithm, checksum_type = row
+        upload_id, bucket, key, initiated, account, meta, algorithm, checksum_type, object_lock = row
         return Upload(
             upload_id,
             bucket,
@@ -466,6 +469,7 @@ class Store:
             ObjectMeta.from_json(meta),
             algorithm,
             checksum_type,
+            object_lock,
         )
 
     def list_uploads(self, bucket: str, prefix: str, delimiter: str, after: bytes, max_uploads: int) -> listing.Page:
@@ -475,10 +479,7 @@ class Store:
         """
 
         def seek(lower: bytes, inclusive: bool, upper: bytes | None, limit: int) -> Iterator:
-            sql = (
-                "SELECT upload_id, bucket, key, initiated, account, meta, checksum_algorithm, checksum_type"
-                " FROM uploads WHERE bucket = ? AND key >= ?"
-            )
+            sql = f"SELECT {_UPLOAD_COLUMNS} FROM uploads WHERE bucket = ? AND key >= ?"
             parameters: list = [bucket, lower.split(b"\0", 1)[0]]
             if upper is not None:
                 sql += " AND key < ?"

@@ -351,3 +351,84 @@ def test_delete_objects_respects_locks(s3, locked):
 def test_unlocked_buckets_answer_no_lock_headers(s3, bucket):
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     assert "ObjectLockMode" not in s3.head_object(Bucket=bucket, Key="k")
+
+
+def test_lock_headers_of_create_multipart_upload_go_to_the_completed_object(s3, locked, bucket):
+    until = _later(4)
+    upload = s3.create_multipart_upload(
+        Bucket=locked, Key="big", ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=until,
+        ObjectLockLegalHoldStatus="ON",
+    )["UploadId"]  # fmt: skip
+    etag = s3.upload_part(Bucket=locked, Key="big", UploadId=upload, PartNumber=1, Body=b"p")["ETag"]
+    parts = {"Parts": [{"PartNumber": 1, "ETag": etag}]}
+    completed = s3.complete_multipart_upload(Bucket=locked, Key="big", UploadId=upload, MultipartUpload=parts)
+    got = s3.head_object(Bucket=locked, Key="big", VersionId=completed["VersionId"])
+    assert (got["ObjectLockMode"], got["ObjectLockRetainUntilDate"], got["ObjectLockLegalHoldStatus"]) == (
+        "GOVERNANCE",
+        until,
+        "ON",
+    )
+    # An SDK's retry answers the same object, whose lock stays as it is.
+    again = s3.complete_multipart_upload(Bucket=locked, Key="big", UploadId=upload, MultipartUpload=parts)
+    assert again["VersionId"] == completed["VersionId"]
+    assert s3.head_object(Bucket=locked, Key="big")["ObjectLockRetainUntilDate"] == until
+    # An upload without lock headers in a bucket without a default retention makes an unlocked object.
+    plain = s3.create_multipart_upload(Bucket=locked, Key="plain")["UploadId"]
+    etag = s3.upload_part(Bucket=locked, Key="plain", UploadId=plain, PartNumber=1, Body=b"p")["ETag"]
+    s3.complete_multipart_upload(
+        Bucket=locked, Key="plain", UploadId=plain, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]}
+    )
+    assert "ObjectLockMode" not in s3.head_object(Bucket=locked, Key="plain")
+    # Checked as PutObject's are.
+    with pytest.raises(ClientError) as raised:
+        s3.create_multipart_upload(
+            Bucket=bucket, Key="big", ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=_later()
+        )
+    assert _error(raised) == (400, "InvalidRequest", "Bucket is missing Object Lock Configuration")
+    with pytest.raises(ClientError) as raised:
+        s3.create_multipart_upload(Bucket=locked, Key="big", ObjectLockLegalHoldStatus="MAYBE")
+    assert _error(raised) == (400, "InvalidArgument", "Legal Hold must be either of 'ON' or 'OFF'")
+    assert [u["Key"] for u in s3.list_multipart_uploads(Bucket=locked).get("Uploads", [])] == []
+
+
+_DIGEST_REQUIRED = "Content-MD5 OR x-amz-checksum- HTTP header is required for {} requests with Object Lock parameters"
+
+
+def test_bytes_to_be_locked_need_content_md5_or_a_checksum(stack, s3, locked):
+    """
+    S3 refuses PutObject and UploadPart of bytes that will be locked (lock
+    headers, or the bucket's default retention) without Content-MD5 or a
+    checksum; raw requests, as boto3 always sends a checksum.
+    """
+    until = _later(2).strftime("%Y-%m-%dT%H:%M:%SZ")
+    lock = {"x-amz-object-lock-mode": "GOVERNANCE", "x-amz-object-lock-retain-until-date": until}
+
+    def put(key: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        response, answer = send_raw(stack, "PUT", f"/{locked}/{key}", b"body", headers)
+        return response.status, answer
+
+    for headers in (lock, {"x-amz-object-lock-legal-hold": "ON"}):
+        status, answer = put("refused", headers)
+        assert status == 400 and b"<Code>InvalidRequest</Code>" in answer, answer
+        assert _DIGEST_REQUIRED.format("Put Object").encode() in answer
+    assert "Versions" not in s3.list_object_versions(Bucket=locked)
+    assert put("md5", {**lock, "Content-MD5": "hBotaJrYa9FhFEdFPCLG/A=="})[0] == 200
+    assert put("crc", {**lock, "x-amz-checksum-crc32": "26gLsg=="})[0] == 200
+    assert put("unlocked", {})[0] == 200  # nothing to lock: nothing asked
+    s3.put_object_lock_configuration(
+        Bucket=locked,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}},
+        },
+    )
+    status, answer = put("by-default", {})
+    assert (status, _DIGEST_REQUIRED.format("Put Object").encode() in answer) == (400, True), answer
+    upload = s3.create_multipart_upload(Bucket=locked, Key="big")["UploadId"]
+    response, answer = send_raw(stack, "PUT", f"/{locked}/big?partNumber=1&uploadId={upload}", b"part")
+    assert (response.status, _DIGEST_REQUIRED.format("Put Part").encode() in answer) == (400, True), answer
+    assert "Parts" not in s3.list_parts(Bucket=locked, Key="big", UploadId=upload)
+    response, _ = send_raw(
+        stack, "PUT", f"/{locked}/big?partNumber=1&uploadId={upload}", b"part", {"x-amz-checksum-crc32": "SQ9wxg=="}
+    )
+    assert response.status == 200

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from ruststack.s3 import versions
-from ruststack.s3.records import Bucket, ObjectMeta, ObjectRecord, Staged
+from ruststack.s3.records import Bucket, ObjectMeta, ObjectRecord, Staged, Upload
 from ruststack.s3.store import Store
 
 
@@ -181,6 +181,37 @@ def test_an_index_from_before_versioning_opens_and_versions(tmp_path):
         assert (tmp_path / "objects" / "old-body").read_bytes() == b"old"
     finally:
         store.close()
+
+
+def test_an_index_from_before_uploads_kept_their_lock_opens_and_keeps_it(tmp_path):
+    """
+    An index whose uploads table has no object_lock column gets it: its
+    uploads read back without a lock, and a new upload's lock is kept
+    across reopening.
+    """
+    db = sqlite3.connect(tmp_path / "index.sqlite")
+    db.executescript(
+        "CREATE TABLE uploads (upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL,"
+        " initiated REAL NOT NULL, account TEXT NOT NULL, meta TEXT NOT NULL, checksum_algorithm TEXT,"
+        " checksum_type TEXT);"
+        " INSERT INTO uploads VALUES ('old', 'bkt', x'6b', 0, '000000000000', '{}', NULL, NULL);"
+    )
+    db.commit()
+    db.close()
+    lock = '{"retention": {}, "hold": "ON"}'
+    store = Store(str(tmp_path))
+    try:
+        old = store.get_upload("old")
+        assert old is not None and (old.key, old.object_lock) == ("k", None)
+        store.create_upload(Upload("new", "bkt", "k", 1.0, "000000000000", ObjectMeta(), object_lock=lock))
+    finally:
+        store.close()
+    again = Store(str(tmp_path))
+    try:
+        kept = again.get_upload("new")
+        assert kept is not None and kept.object_lock == lock
+    finally:
+        again.close()
 
 
 def _overwrite(store: Store, key: str, times: int) -> list[str | None]:
