@@ -36,13 +36,13 @@ def location_constraints() -> frozenset[str]:
     return frozenset(model.shape_for("BucketLocationConstraint").enum)
 
 
-def _constraint_region(constraint: str) -> str:
-    return "eu-west-1" if constraint == _EU else constraint
-
-
 _EU = "EU"
 # Kept for a bucket created with the constraint EU, which GetBucketLocation answers as given.
 _LOCATION_CONSTRAINT = "location-constraint"
+
+
+def _constraint_region(constraint: str) -> str:
+    return "eu-west-1" if constraint == _EU else constraint
 
 
 def valid_bucket_name(name: str) -> bool:

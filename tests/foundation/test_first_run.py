@@ -125,6 +125,27 @@ def test_a_lambda_traceback_keeps_its_lines():
     assert lines[3] == '    raise ValueError("something went wrong: " + str(event.get("why")))'
 
 
+def _as_a_terminal_job() -> None:
+    # As a shell starts a job: Ctrl-C's signal neither ignored nor blocked,
+    # whatever the test process inherited or left behind.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    _die_with_parent()
+
+
+def _signal_state(pid: int) -> str:
+    # What a stuck process was doing: its signal masks and each thread's state.
+    try:
+        status = [line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("Sig")]
+        threads = [
+            (task.name, (task / "wchan").read_text(), (task / "stat").read_text().split(") ", 1)[1][:1])
+            for task in Path(f"/proc/{pid}/task").iterdir()
+        ]
+    except OSError as e:
+        return f"(gone: {e})"
+    return f"{status} threads (tid, wchan, state): {threads}"
+
+
 def test_ctrl_c_stops_quietly(tmp_path):
     """
     Ctrl-C in a terminal signals its whole foreground process group: the
@@ -140,7 +161,7 @@ def test_ctrl_c_stops_quietly(tmp_path):
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a process group of its own, as a shell's job
-            preexec_fn=_die_with_parent,
+            preexec_fn=_as_a_terminal_job,
         )
     try:
         deadline = time.monotonic() + 60
@@ -152,7 +173,11 @@ def test_ctrl_c_stops_quietly(tmp_path):
         functions.create(client, "warm", functions.ECHO, Role=functions.ROLE)
         assert client.invoke(FunctionName="warm", Payload=b"{}")["StatusCode"] == 200
         os.killpg(process.pid, signal.SIGINT)
-        process.wait(30)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            state = _signal_state(process.pid)
+            raise AssertionError(f"still running after Ctrl-C: {state}\n{log_path.read_text()}") from None
     finally:
         if process.poll() is None:
             process.kill()
