@@ -83,6 +83,7 @@ ACTIONS: dict[str, tuple[str, On]] = {
     "GetObjectAcl": ("s3:GetObjectAcl", On.OBJECT),
     "PutObjectAcl": ("s3:PutObjectAcl", On.OBJECT),
     "PutObject": ("s3:PutObject", On.OBJECT),
+    "PostObject": ("s3:PutObject", On.OBJECT),
     "CopyObject": ("s3:PutObject", On.OBJECT),  # and s3:GetObject on the source
     "GetObject": ("s3:GetObject", On.OBJECT),
     "HeadObject": ("s3:GetObject", On.OBJECT),

@@ -80,6 +80,8 @@ class S3Context:
     day_seconds: float = 86400.0
     # The ruststack.s3.notifications.Notifier sending event notifications, if any.
     notifier: Any = None
+    # The edge's ruststack.aws.identity.Authenticator: whose key signed a POST form.
+    authenticator: Any = None
 
     def now(self) -> float:
         return self.reactor.seconds()

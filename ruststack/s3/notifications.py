@@ -46,6 +46,7 @@ KIND = "notification"
 # The operations that make events, and the event each makes.
 CREATED = {
     "PutObject": "ObjectCreated:Put",
+    "PostObject": "ObjectCreated:Post",
     "CopyObject": "ObjectCreated:Copy",
     "CompleteMultipartUpload": "ObjectCreated:CompleteMultipartUpload",
 }

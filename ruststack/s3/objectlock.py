@@ -25,7 +25,7 @@ from typing import Any
 from twisted.internet import defer
 
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import access, configs, documents, lockstate, multipart, objects, versions, wire
+from ruststack.s3 import access, configs, documents, lockstate, multipart, objects, postobject, versions, wire
 from ruststack.s3.call import S3Call, S3Context, invalid_argument
 from ruststack.s3.records import ObjectRecord
 from ruststack.s3.upload import announced_algorithms
@@ -226,7 +226,7 @@ def locking_write(
     """
 
     def write(ctx: S3Context, call: S3Call) -> Any:
-        assert call.bucket is not None and call.key is not None
+        assert call.bucket is not None  # (a POST form names its key in its body)
         now = ctx.now()
         asked = asked_of(ctx, call, now)
         bucket = ctx.store.get_bucket(call.bucket)
@@ -268,6 +268,8 @@ def locking_write(
 put_object = locking_write(objects.put_object, _lock_of_request, body="Put Object")
 copy_object = locking_write(objects.copy_object, _lock_of_request)
 complete_multipart_upload = locking_write(multipart.complete_multipart_upload, _lock_of_upload)
+# A form's lock fields are not read: the bucket's default retention applies.
+post_object = locking_write(postobject.post_object, lambda ctx, call, now: None)
 
 
 def create_multipart_upload(ctx: S3Context, call: S3Call) -> bytes:

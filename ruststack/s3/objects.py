@@ -56,10 +56,15 @@ def put_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
     assert call.key is not None and call.sink is not None
     check_key(call.key)
     sink = call.sink
-    return sink.staged().addCallback(_put_staged, ctx, call, bucket.name)
+    return sink.staged().addCallback(put_staged, ctx, call, bucket.name)
 
 
-def _put_staged(staged: Staged, ctx: S3Context, call: S3Call, bucket: str) -> defer.Deferred:
+def put_staged(staged: Staged, ctx: S3Context, call: S3Call, bucket: str) -> defer.Deferred:
+    """
+    Commit C{staged} as the object C{call} puts (its headers give the
+    metadata), answering PutObject's headers: PutObject's body, and POST
+    Object's file.
+    """
     assert call.key is not None and call.sink is not None
     checksum = stored_checksum(staged, call.sink.announced_checksum())
     meta = meta_from_headers(call.headers, checksum)

@@ -22,6 +22,7 @@ from ruststack.s3 import (
     multipart,
     objectlock,
     objects,
+    postobject,
     replication,
     restore,
     routing,
@@ -136,6 +137,8 @@ def resolve(call: S3Call) -> tuple[str, Handler]:
     operation has, is NotImplemented (501): never another operation. A
     method S3 has nowhere at this scope is MethodNotAllowed (405).
     """
+    if postobject.is_form_upload(call.method, call.key is not None, call.query, call.headers.get("content-type", "")):
+        return postobject.OPERATION, objectlock.post_object
     scope = scope_of(call)
     matches = routing.route(call.method, scope, call.bucket, call.query, call.headers)
     for operation in matches:

@@ -22,7 +22,7 @@ from ruststack.interfaces import (
     IPublicRequests,
     ServiceStatus,
 )
-from ruststack.s3 import access, addressing, lifecycle, routing, website
+from ruststack.s3 import access, addressing, lifecycle, postobject, routing, website
 from ruststack.s3.call import S3Context, no_such_bucket
 from ruststack.s3.chunksig import ChunkSignatures
 from ruststack.s3.errors import auth_error, render_error
@@ -53,6 +53,7 @@ class S3Service(service.Service):
         credentials: Mapping[str, Credential] | None = None,
         day_seconds: float = lifecycle.DAY,
         services: Mapping[str, object] | None = None,
+        authenticator: identity.Authenticator | None = None,
     ) -> None:
         """
         @param credentials: the keys of C{--auth verify}, to check the chunk
@@ -60,12 +61,14 @@ class S3Service(service.Service):
         @param day_seconds: how long a lifecycle rule's day lasts (tests scale it).
         @param services: the stack's services (Lambda, for event
             notifications); C{None}: no notifications are sent.
+        @param authenticator: the edge's, which POST forms' keys are
+            checked against (their signature is in the form).
         """
         self.store = store
         self.credentials = credentials
         # Read S3's model now rather than on the first request.
         routing.model_operations()
-        self.context = S3Context(store, reactor, default_region, day_seconds)
+        self.context = S3Context(store, reactor, default_region, day_seconds, authenticator=authenticator)
         if services is not None:
             self.context.notifier = Notifier(reactor, services)
         self.resource = S3Resource(self.context)
@@ -91,7 +94,22 @@ class S3Service(service.Service):
         # Browsers send CORS preflights without credentials; they are
         # answered from the bucket's CORS rules alone.
         # Website endpoints serve anyone, as the bucket policy allows.
-        return request.method == b"OPTIONS" or website.is_website_request(request)
+        # A POST form carries its own signature, which POST Object checks.
+        return (
+            request.method == b"OPTIONS"
+            or website.is_website_request(request)
+            or (request.signature is None and self._is_form_upload(request))
+        )
+
+    def _is_form_upload(self, request) -> bool:
+        if request.method != b"POST":
+            return False
+        path, query = request.raw_path_and_query()
+        target = addressing.address(request.host_header(), path, query)
+        content_type = request.getHeader(b"content-type") or b""
+        return postobject.is_form_upload(
+            request.method, target.key is not None, target.query, content_type.decode("latin-1")
+        )
 
     def render_error(self, request, error: AwsError) -> bytes:
         return render_error(request, error)
@@ -164,4 +182,5 @@ def make_service(context) -> S3Service:
         credentials,
         config.s3_lifecycle_day_seconds,
         context.services,
+        context.authenticator,
     )

@@ -31,8 +31,9 @@ def optional(name: str, value: object) -> str:
     return "" if value is None or value == "" else element(name, value)
 
 
-def document(root: str, parts: Iterable[str]) -> bytes:
-    return (_HEAD + f'<{root} xmlns="{NAMESPACE}">' + "".join(parts) + f"</{root}>").encode("utf-8")
+def document(root: str, parts: Iterable[str], namespace: str | None = NAMESPACE) -> bytes:
+    opening = f'<{root} xmlns="{namespace}">' if namespace else f"<{root}>"
+    return (_HEAD + opening + "".join(parts) + f"</{root}>").encode("utf-8")
 
 
 def malformed() -> AwsError:

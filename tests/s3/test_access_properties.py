@@ -190,4 +190,5 @@ def test_every_operation_on_a_bucket_has_its_action():
     # An operation missing here would be its owner's alone (deny-safe), but
     # a policy could not grant it: keep the table whole.
     assert set(HANDLERS) - set(access.ACTIONS) == {"ListBuckets", "CreateBucket"}
-    assert set(access.ACTIONS) <= set(HANDLERS)
+    # (POST Object, the one operation outside botocore's model, is answered beside them.)
+    assert set(access.ACTIONS) <= set(HANDLERS) | {"PostObject"}

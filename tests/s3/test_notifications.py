@@ -15,6 +15,7 @@ import urllib.parse
 from typing import Any
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
 from ruststack.testing import RustStackProcess
@@ -268,6 +269,8 @@ def test_every_write_kind(s3, lambda_client, recorder):
     arn, records = recorder
     bucket = watched(s3, lambda_client, recorder)
     s3.put_object(Bucket=bucket, Key="a", Body=b"a")
+    form = s3.generate_presigned_post(bucket, "p")  # POST Object, as a browser's form
+    assert requests.post(form["url"], data=form["fields"], files={"file": ("f", b"p")}, timeout=30).status_code == 204
     s3.copy_object(Bucket=bucket, Key="b", CopySource={"Bucket": bucket, "Key": "a"})
     upload = s3.create_multipart_upload(Bucket=bucket, Key="c")["UploadId"]
     part = s3.upload_part(Bucket=bucket, Key="c", UploadId=upload, PartNumber=1, Body=b"c" * 10)
@@ -282,10 +285,11 @@ def test_every_write_kind(s3, lambda_client, recorder):
     s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "b"}, {"Key": "c"}]})
     names = [
         (r["event"]["Records"][0]["eventName"], r["event"]["Records"][0]["s3"]["object"]["key"])
-        for r in recorded(s3, records, 6)
+        for r in recorded(s3, records, 7)
     ]
     assert names == [
         ("ObjectCreated:Put", "a"),
+        ("ObjectCreated:Post", "p"),
         ("ObjectCreated:Copy", "b"),
         ("ObjectCreated:CompleteMultipartUpload", "c"),
         ("ObjectRemoved:Delete", "a"),
@@ -293,8 +297,8 @@ def test_every_write_kind(s3, lambda_client, recorder):
         ("ObjectRemoved:Delete", "c"),
     ]
     time.sleep(0.3)
-    assert len(s3.list_objects_v2(Bucket=records)["Contents"]) == 6
-    removed = recorded(s3, records, 6)[3]["event"]["Records"][0]["s3"]["object"]
+    assert len(s3.list_objects_v2(Bucket=records)["Contents"]) == 7
+    removed = recorded(s3, records, 7)[4]["event"]["Records"][0]["s3"]["object"]
     assert set(removed) == {"key", "sequencer"}
 
 

@@ -12,6 +12,7 @@ import itertools
 from typing import Any
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
 from tests.s3.conftest import send_raw
@@ -432,3 +433,18 @@ def test_bytes_to_be_locked_need_content_md5_or_a_checksum(stack, s3, locked):
         stack, "PUT", f"/{locked}/big?partNumber=1&uploadId={upload}", b"part", {"x-amz-checksum-crc32": "SQ9wxg=="}
     )
     assert response.status == 200
+
+
+def test_a_form_upload_gets_the_default_retention(s3, locked):
+    s3.put_object_lock_configuration(
+        Bucket=locked,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 2}},
+        },
+    )
+    form = s3.generate_presigned_post(locked, "posted")
+    answer = requests.post(form["url"], data=form["fields"], files={"file": ("f", b"x")}, timeout=30)
+    assert answer.status_code == 204, answer.text
+    retention = s3.get_object_retention(Bucket=locked, Key="posted", VersionId=answer.headers["x-amz-version-id"])
+    assert retention["Retention"]["Mode"] == "GOVERNANCE"
