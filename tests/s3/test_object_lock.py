@@ -31,6 +31,16 @@ def _later(days: int = 1) -> datetime.datetime:
     return now + datetime.timedelta(days=days)
 
 
+def _default_retention(s3, bucket: str, mode: str, days: int) -> None:
+    s3.put_object_lock_configuration(
+        Bucket=bucket,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": mode, "Days": days}},
+        },
+    )
+
+
 @pytest.fixture
 def locked(s3) -> str:
     name = f"locked-{next(_names)}"
@@ -306,13 +316,7 @@ def test_lock_headers_errors(s3, locked, bucket):
 
 
 def test_default_retention_applies_to_new_versions(s3, locked):
-    s3.put_object_lock_configuration(
-        Bucket=locked,
-        ObjectLockConfiguration={
-            "ObjectLockEnabled": "Enabled",
-            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}},
-        },
-    )
+    _default_retention(s3, locked, "COMPLIANCE", 1)
     version = s3.put_object(Bucket=locked, Key="k", Body=b"x")["VersionId"]
     retention = s3.get_object_retention(Bucket=locked, Key="k")["Retention"]
     assert retention["Mode"] == "COMPLIANCE"
@@ -416,13 +420,7 @@ def test_bytes_to_be_locked_need_content_md5_or_a_checksum(stack, s3, locked):
     assert put("md5", {**lock, "Content-MD5": "hBotaJrYa9FhFEdFPCLG/A=="})[0] == 200
     assert put("crc", {**lock, "x-amz-checksum-crc32": "26gLsg=="})[0] == 200
     assert put("unlocked", {})[0] == 200  # nothing to lock: nothing asked
-    s3.put_object_lock_configuration(
-        Bucket=locked,
-        ObjectLockConfiguration={
-            "ObjectLockEnabled": "Enabled",
-            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}},
-        },
-    )
+    _default_retention(s3, locked, "GOVERNANCE", 1)
     status, answer = put("by-default", {})
     assert (status, _DIGEST_REQUIRED.format("Put Object").encode() in answer) == (400, True), answer
     upload = s3.create_multipart_upload(Bucket=locked, Key="big")["UploadId"]
@@ -436,13 +434,7 @@ def test_bytes_to_be_locked_need_content_md5_or_a_checksum(stack, s3, locked):
 
 
 def test_a_form_upload_gets_the_default_retention(s3, locked):
-    s3.put_object_lock_configuration(
-        Bucket=locked,
-        ObjectLockConfiguration={
-            "ObjectLockEnabled": "Enabled",
-            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 2}},
-        },
-    )
+    _default_retention(s3, locked, "GOVERNANCE", 2)
     form = s3.generate_presigned_post(locked, "posted")
     answer = requests.post(form["url"], data=form["fields"], files={"file": ("f", b"x")}, timeout=30)
     assert answer.status_code == 204, answer.text
