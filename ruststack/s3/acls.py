@@ -210,9 +210,10 @@ def _store_acl(ctx: S3Context, bucket: Bucket, kind: str, acl: dict[str, Any], s
 def check_write_acl(ctx: S3Context, bucket: Bucket, call: S3Call) -> None:
     """
     The ACL headers of a write (PutObject, CopyObject,
-    CreateMultipartUpload): refused with AccessControlListNotSupported where
-    the bucket has ACLs disabled and they grant more than the bucket owner's
-    full control; otherwise accepted and, for now, not kept.
+    CreateMultipartUpload, POST Object): refused with
+    AccessControlListNotSupported where the bucket has ACLs disabled and
+    they grant more than the bucket owner's full control; otherwise
+    accepted, and kept by L{keep_write_acl} once the object is in.
     """
     if call.headers.get("x-amz-acl") == "bucket-owner-full-control":
         return
@@ -220,6 +221,20 @@ def check_write_acl(ctx: S3Context, bucket: Bucket, call: S3Call) -> None:
     if acl is not None and _acls_disabled(ctx, bucket) and not owner_only(acl, bucket.account):
         raise AwsError("AccessControlListNotSupported", "The bucket does not allow ACLs", 400)
     publicaccess.check_acl(ctx, bucket, acl)
+
+
+def keep_write_acl(ctx: S3Context, bucket: str, call: S3Call, record: ObjectRecord) -> None:
+    """
+    Keep the ACL a write's headers gave the object it made (C{record}),
+    as PutObjectAcl would: what grants more than the owner's full control.
+    """
+    if "x-amz-acl" not in call.headers and not any(header in call.headers for header in _GRANT_HEADERS):
+        return
+    found = ctx.store.get_bucket(bucket)
+    acl = acl_of_headers(call, call.caller.account, found.account, bucket_scope=False) if found else None
+    if found is None or acl is None or _acls_disabled(ctx, found) or owner_only(acl, found.account):
+        return
+    ctx.store.set_bucket_config(bucket, _object_kind(record), json.dumps({**acl, "stamp": _stamp(record)}))
 
 
 def _answer(call: S3Call, acl: dict[str, Any]) -> bytes:

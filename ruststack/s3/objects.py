@@ -85,6 +85,7 @@ def put_staged(staged: Staged, ctx: S3Context, call: S3Call, bucket: str) -> def
         assert call.key is not None
         record = ObjectRecord(bucket, call.key, staged.size, staged.etag, ctx.now(), meta, inline, file)
         record, headers = versions.commit_object(ctx, record)
+        acls.keep_write_acl(ctx, bucket, call, record)
         headers.update({"ETag": record.etag, SSE_HEADER: SSE_S3})
         headers.update(lifecycle.expiration_headers(ctx, record))
         if checksum is not None:
@@ -385,6 +386,7 @@ def copy_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
         assert call.key is not None
         record = ObjectRecord(target.name, call.key, source.size, etag, now, final, source.inline, file)
         committed, headers = versions.commit_object(ctx, record)
+        acls.keep_write_acl(ctx, target.name, call, committed)
         headers.update(lifecycle.expiration_headers(ctx, committed))
         call.set_headers({**headers, "Content-Type": "application/xml", SSE_HEADER: SSE_S3})
         return wire.document(

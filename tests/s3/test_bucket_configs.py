@@ -11,6 +11,7 @@ import datetime
 import json
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -156,6 +157,20 @@ def test_writes_with_acls(s3, bucket):
     assert _refused(s3.put_object, Bucket=bucket, Key="k", Body=b"x", ACL="public-read")[:2] == (403, "AccessDenied")
     s3.delete_public_access_block(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="public-read")
+    # Kept, as PutObjectAcl would keep it, until the next write to the key.
+    assert _grantees(s3, bucket, "k") == [("FULL_CONTROL", None), ("READ", _ALL_USERS)]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"y")
+    assert _grantees(s3, bucket, "k") == [("FULL_CONTROL", None)]
+    s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": "k"}, GrantRead=f"uri={_ALL_USERS}")
+    assert _grantees(s3, bucket, "c") == [("READ", _ALL_USERS)]
+    form = s3.generate_presigned_post(bucket, "p", Fields={"acl": "public-read"}, Conditions=[{"acl": "public-read"}])
+    posted = requests.post(form["url"], data=form["fields"], files={"file": ("f", b"p")}, timeout=30)
+    assert posted.status_code == 204, posted.text
+    assert _grantees(s3, bucket, "p") == [("FULL_CONTROL", None), ("READ", _ALL_USERS)]
+
+
+def _grantees(s3, bucket: str, key: str) -> list[tuple[str, str | None]]:
+    return [(g["Permission"], g["Grantee"].get("URI")) for g in s3.get_object_acl(Bucket=bucket, Key=key)["Grants"]]
 
 
 def test_create_bucket_with_ownership_and_acl(s3):
