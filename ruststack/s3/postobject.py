@@ -295,8 +295,12 @@ def _unreadable(failure: Failure) -> Failure:
             "MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data.", 400
         )
     if failure.check(formdata.FieldsTooLarge):
+        # (S3's recorded words, misspelling and all.)
         raise AwsError(
-            "MaxPostPreDataLengthExceeded", "Your POST request fields preceding the upload file were too large.", 400
+            "MaxPostPreDataLengthExceeded",
+            "Your POST request fields preceeding the upload file was too large.",
+            400,
+            {"MaxPostPreDataLengthBytes": formdata.MAX_FIELDS},
         )
     return failure
 

@@ -166,7 +166,12 @@ def test_forms_s3_cannot_take(s3, bucket, stack):
     assert (broken.status_code, _error(broken)["Code"]) == (400, "MalformedPOSTRequest")
     padded = {**post["fields"], "x-ignore-pad": "p" * 30000}
     huge = requests.post(post["url"], data=padded, files={"file": ("f", b"v")}, timeout=30)
-    assert (huge.status_code, _error(huge)["Code"]) == (400, "MaxPostPreDataLengthExceeded")
+    assert (huge.status_code, _error(huge)["Code"], _error(huge)["MaxPostPreDataLengthBytes"]) == (
+        400,
+        "MaxPostPreDataLengthExceeded",
+        "20480",
+    )
+    assert _error(huge)["Message"] == "Your POST request fields preceeding the upload file was too large."
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
 
 
