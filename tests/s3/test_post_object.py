@@ -200,3 +200,16 @@ def test_a_form_to_a_bucket_that_does_not_exist(s3):
     post = s3.generate_presigned_post("no-such-bucket-for-posts", "k")
     response = _post(post)
     assert (response.status_code, _error(response)["Code"]) == (404, "NoSuchBucket")
+
+
+def test_a_form_to_the_buckets_own_host(s3, bucket):
+    # Virtual-host style (glibc does not resolve *.localhost: the Host header names it).
+    post = s3.generate_presigned_post(bucket, "hosted")
+    netloc = urlsplit(post["url"]).netloc
+    host = f"{bucket}.localhost:{netloc.rsplit(':', 1)[1]}"
+    response = requests.post(
+        f"http://{netloc}/", data=post["fields"], files={"file": ("f", b"h")}, headers={"Host": host}, timeout=30
+    )
+    assert response.status_code == 204, response.text
+    assert response.headers["Location"] == f"http://{host}/hosted"
+    assert s3.get_object(Bucket=bucket, Key="hosted")["Body"].read() == b"h"
