@@ -223,18 +223,34 @@ def check_write_acl(ctx: S3Context, bucket: Bucket, call: S3Call) -> None:
     publicaccess.check_acl(ctx, bucket, acl)
 
 
-def keep_write_acl(ctx: S3Context, bucket: str, call: S3Call, record: ObjectRecord) -> None:
+def write_acl(ctx: S3Context, bucket: str, call: S3Call) -> dict[str, Any] | None:
     """
-    Keep the ACL a write's headers gave the object it made (C{record}),
-    as PutObjectAcl would: what grants more than the owner's full control.
+    The ACL a write's headers give the object it makes (C{None}: none, the
+    owner's full control), as L{check_write_acl} found it acceptable.
     """
     if "x-amz-acl" not in call.headers and not any(header in call.headers for header in _GRANT_HEADERS):
-        return
+        return None
     found = ctx.store.get_bucket(bucket)
-    acl = acl_of_headers(call, call.caller.account, found.account, bucket_scope=False) if found else None
-    if found is None or acl is None or _acls_disabled(ctx, found) or owner_only(acl, found.account):
-        return
-    ctx.store.set_bucket_config(bucket, _object_kind(record), json.dumps({**acl, "stamp": _stamp(record)}))
+    if found is None or _acls_disabled(ctx, found):
+        return None
+    acl = acl_of_headers(call, call.caller.account, found.account, bucket_scope=False)
+    return None if acl is None or owner_only(acl, found.account) else acl
+
+
+def keep_acl(ctx: S3Context, record: ObjectRecord, acl: dict[str, Any] | None) -> None:
+    """
+    Keep C{acl} as the ACL of the object just written (C{record}), as
+    PutObjectAcl would.
+    """
+    if acl is not None:
+        ctx.store.set_bucket_config(record.bucket, _object_kind(record), json.dumps({**acl, "stamp": _stamp(record)}))
+
+
+def keep_write_acl(ctx: S3Context, bucket: str, call: S3Call, record: ObjectRecord) -> None:
+    """
+    Keep the ACL a write's headers gave the object it made (C{record}).
+    """
+    keep_acl(ctx, record, write_acl(ctx, bucket, call))
 
 
 def _answer(call: S3Call, acl: dict[str, Any]) -> bytes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import uuid
 from xml.etree.ElementTree import Element
 
@@ -61,6 +62,7 @@ def create_multipart_upload(ctx: S3Context, call: S3Call, object_lock: str | Non
             f"The {checksum_type} checksum type cannot be used with the {algorithm} checksum algorithm.",
             400,
         )
+    acl = acls.write_acl(ctx, bucket.name, call)  # kept for the object the upload completes
     upload = Upload(
         uuid.uuid4().hex + uuid.uuid4().hex,
         bucket.name,
@@ -71,6 +73,7 @@ def create_multipart_upload(ctx: S3Context, call: S3Call, object_lock: str | Non
         algorithm,
         checksum_type,
         object_lock,
+        None if acl is None else json.dumps(acl),
     )
     ctx.store.create_upload(upload)
     headers = {"Content-Type": "application/xml", SSE_HEADER: SSE_S3}
@@ -401,7 +404,8 @@ def complete_multipart_upload(ctx: S3Context, call: S3Call) -> defer.Deferred | 
         )
         now = ctx.now()
         record = ObjectRecord(upload.bucket, upload.key, size, etag, now, final, inline, file)
-        _, headers = versions.commit_object(ctx, record)
+        committed, headers = versions.commit_object(ctx, record)
+        acls.keep_acl(ctx, committed, None if upload.acl is None else json.loads(upload.acl))
         ctx.store.drop_upload(upload.upload_id)
         result = {"etag": etag, "checksum": list(checksum), "version_id": headers.get(versions.VERSION_HEADER)}
         ctx.store.remember_completion(upload, now, result, COMPLETIONS_KEPT, COMPLETIONS_KEPT_SECONDS)

@@ -139,9 +139,10 @@ class Upload:
     meta: ObjectMeta
     checksum_algorithm: str | None = None
     checksum_type: str | None = None
-    # The Object Lock CreateMultipartUpload asked for (JSON, see
-    # ruststack.s3.objectlock), which the completed object gets.
+    # The Object Lock and ACL CreateMultipartUpload asked for (JSON, see
+    # ruststack.s3.objectlock and ruststack.s3.acls), which the completed object gets.
     object_lock: str | None = None
+    acl: str | None = None
 
 
 @attrs.frozen

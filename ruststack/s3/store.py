@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS objects (
 CREATE UNIQUE INDEX IF NOT EXISTS objects_by_key ON objects (bucket, key);
 CREATE TABLE IF NOT EXISTS uploads (
     upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL, initiated REAL NOT NULL,
-    account TEXT NOT NULL, meta TEXT NOT NULL, checksum_algorithm TEXT, checksum_type TEXT, object_lock TEXT
+    account TEXT NOT NULL, meta TEXT NOT NULL, checksum_algorithm TEXT, checksum_type TEXT, object_lock TEXT,
+    acl TEXT
 );
 CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, initiated);
 CREATE TABLE IF NOT EXISTS completed_uploads (
@@ -65,7 +66,11 @@ _DURABLE = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
 # as the index grew. Not mmap either: it remaps the file at every page it grows.
 _SCRATCH = ("PRAGMA locking_mode=EXCLUSIVE", "PRAGMA journal_mode=MEMORY", "PRAGMA synchronous=OFF")
 _OBJECT_COLUMNS = "key, size, etag, modified, meta, file, body, version_id"
-_UPLOAD_COLUMNS = "upload_id, bucket, key, initiated, account, meta, checksum_algorithm, checksum_type, object_lock"
+_UPLOAD_COLUMNS = (
+    "upload_id, bucket, key, initiated, account, meta, checksum_algorithm, checksum_type, object_lock, acl"
+)
+# Columns uploads gained after their table was first written, added to an older index.
+_LATER_UPLOAD_COLUMNS = ("object_lock", "acl")
 # Store.transaction of a scratch index: nothing to do.
 _SCRATCH_TRANSACTION = nullcontext()
 
@@ -107,9 +112,10 @@ class Store:
         for pragma in _DURABLE if self.durable else _SCRATCH:
             self._db.execute(pragma)
         self._db.executescript(_SCHEMA)
-        if "object_lock" not in {row[1] for row in self._db.execute("PRAGMA table_info(uploads)")}:
-            # An index written before uploads kept their Object Lock.
-            self._db.execute("ALTER TABLE uploads ADD COLUMN object_lock TEXT")
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(uploads)")}
+        for column in _LATER_UPLOAD_COLUMNS:
+            if column not in present:
+                self._db.execute(f"ALTER TABLE uploads ADD COLUMN {column} TEXT")
         self.versions = VersionStore(self._db, self._unlink, scratch=not self.durable)
         if self.durable:
             self._sweep()
@@ -437,7 +443,7 @@ class Store:
 
     def create_upload(self, upload: Upload) -> None:
         self._db.execute(
-            f"INSERT INTO uploads ({_UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO uploads ({_UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 upload.upload_id,
                 upload.bucket,
@@ -448,6 +454,7 @@ class Store:
                 upload.checksum_algorithm,
                 upload.checksum_type,
                 upload.object_lock,
+                upload.acl,
             ),
         )
 
@@ -459,7 +466,7 @@ class Store:
         return self._upload(row) if row else None
 
     def _upload(self, row) -> Upload:
-        upload_id, bucket, key, initiated, account, meta, algorithm, checksum_type, object_lock = row
+        upload_id, bucket, key, initiated, account, meta, algorithm, checksum_type, object_lock, acl = row
         return Upload(
             upload_id,
             bucket,
@@ -470,6 +477,7 @@ class Store:
             algorithm,
             checksum_type,
             object_lock,
+            acl,
         )
 
     def list_uploads(self, bucket: str, prefix: str, delimiter: str, after: bytes, max_uploads: int) -> listing.Page:

@@ -22,6 +22,7 @@ from ruststack.s3.owners import canonical_user_id
 from ruststack.testing import RustStackProcess
 
 _ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+_AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
 
 
 def _error(raised) -> tuple[int, str, str]:
@@ -167,6 +168,12 @@ def test_writes_with_acls(s3, bucket):
     posted = requests.post(form["url"], data=form["fields"], files={"file": ("f", b"p")}, timeout=30)
     assert posted.status_code == 204, posted.text
     assert _grantees(s3, bucket, "p") == [("FULL_CONTROL", None), ("READ", _ALL_USERS)]
+    # CreateMultipartUpload's, kept with the upload for the object it completes.
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="m", ACL="authenticated-read")["UploadId"]
+    etag = s3.upload_part(Bucket=bucket, Key="m", UploadId=upload, PartNumber=1, Body=b"m")["ETag"]
+    parts = {"Parts": [{"PartNumber": 1, "ETag": etag}]}
+    s3.complete_multipart_upload(Bucket=bucket, Key="m", UploadId=upload, MultipartUpload=parts)
+    assert _grantees(s3, bucket, "m") == [("FULL_CONTROL", None), ("READ", _AUTHENTICATED_USERS)]
 
 
 def _grantees(s3, bucket: str, key: str) -> list[tuple[str, str | None]]:

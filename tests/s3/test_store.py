@@ -185,9 +185,9 @@ def test_an_index_from_before_versioning_opens_and_versions(tmp_path):
 
 def test_an_index_from_before_uploads_kept_their_lock_opens_and_keeps_it(tmp_path):
     """
-    An index whose uploads table has no object_lock column gets it: its
-    uploads read back without a lock, and a new upload's lock is kept
-    across reopening.
+    An index whose uploads table has neither the object_lock nor the acl
+    column gets them: its uploads read back without either, and a new
+    upload's are kept across reopening.
     """
     db = sqlite3.connect(tmp_path / "index.sqlite")
     db.executescript(
@@ -198,18 +198,18 @@ def test_an_index_from_before_uploads_kept_their_lock_opens_and_keeps_it(tmp_pat
     )
     db.commit()
     db.close()
-    lock = '{"retention": {}, "hold": "ON"}'
+    lock, acl = '{"retention": {}, "hold": "ON"}', '{"Owner": {}, "Grants": []}'
     store = Store(str(tmp_path))
     try:
         old = store.get_upload("old")
-        assert old is not None and (old.key, old.object_lock) == ("k", None)
-        store.create_upload(Upload("new", "bkt", "k", 1.0, "000000000000", ObjectMeta(), object_lock=lock))
+        assert old is not None and (old.key, old.object_lock, old.acl) == ("k", None, None)
+        store.create_upload(Upload("new", "bkt", "k", 1.0, "000000000000", ObjectMeta(), object_lock=lock, acl=acl))
     finally:
         store.close()
     again = Store(str(tmp_path))
     try:
         kept = again.get_upload("new")
-        assert kept is not None and kept.object_lock == lock
+        assert kept is not None and (kept.object_lock, kept.acl) == (lock, acl)
     finally:
         again.close()
 
