@@ -9,17 +9,14 @@ follows it is ignored.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from collections.abc import Callable
 from typing import BinaryIO
 
 import attrs
 
-from ruststack.s3 import checksums
 from ruststack.s3.records import Staged
-from ruststack.s3.spool import Spool
+from ruststack.s3.spool import HashedSpool
 
 _CHUNK = 1024 * 1024
 # What S3 takes before the file: its fields, their part headers, the preamble.
@@ -179,17 +176,7 @@ def read_form(source: BinaryIO, boundary: bytes, folder: str, algorithm: str | N
 
 
 def _read_file(reader: _Reader, end: bytes, folder: str, algorithm: str | None) -> Staged:
-    md5 = hashlib.md5()
-    hasher = checksums.new_hasher(algorithm) if algorithm else None
-
-    def write(data: bytes) -> None:
-        md5.update(data)
-        if hasher is not None:
-            hasher.update(data)
-        spool.write(data)
-
     # (A spool whose block raises is discarded.)
-    with Spool(folder) as spool:
-        reader.stream_until(end, write)
-    found = {algorithm: base64.b64encode(hasher.digest()).decode()} if hasher is not None and algorithm else {}
-    return Staged(spool.size, md5.digest(), spool.in_memory(), spool.path, found)
+    with HashedSpool(folder, algorithm) as spool:
+        reader.stream_until(end, spool.write)
+    return spool.staged()

@@ -8,7 +8,6 @@ See https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import uuid
 from xml.etree.ElementTree import Element
@@ -23,7 +22,7 @@ from ruststack.s3.objectmeta import SSE_HEADER, SSE_S3, check_key, meta_from_hea
 from ruststack.s3.objects import copy_source
 from ruststack.s3.owners import owner_xml
 from ruststack.s3.records import ObjectMeta, ObjectRecord, Part, Staged, Upload
-from ruststack.s3.spool import Spool
+from ruststack.s3.spool import HashedSpool, Spool
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10000
@@ -157,9 +156,7 @@ def _upload_staged_part(staged: Staged, ctx: S3Context, call: S3Call, upload: Up
 
 def _copy_range(source_body, first: int, length: int, folder: str, algorithm: str | None) -> Staged:
     # Runs in a thread: read the range once, hashing it on the way.
-    md5 = hashlib.md5()
-    hasher = checksums.new_hasher(algorithm) if algorithm else None
-    with Spool(folder) as spool, source_body:
+    with HashedSpool(folder, algorithm) as spool, source_body:
         source_body.seek(first)
         remaining = length
         while remaining:
@@ -167,12 +164,8 @@ def _copy_range(source_body, first: int, length: int, folder: str, algorithm: st
             if not chunk:
                 break
             remaining -= len(chunk)
-            md5.update(chunk)
-            if hasher is not None:
-                hasher.update(chunk)
             spool.write(chunk)
-    found = {algorithm: base64.b64encode(hasher.digest()).decode()} if hasher is not None and algorithm else {}
-    return Staged(spool.size, md5.digest(), spool.in_memory(), spool.path, found)
+    return spool.staged()
 
 
 def upload_part_copy(ctx: S3Context, call: S3Call) -> defer.Deferred:

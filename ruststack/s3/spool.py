@@ -6,9 +6,14 @@ large body is never held in memory.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import tempfile
-from typing import BinaryIO
+from typing import BinaryIO, Self
+
+from ruststack.s3 import checksums
+from ruststack.s3.records import Staged
 
 # Bodies up to this size stay in memory (and are kept inline in the index).
 SPILL_THRESHOLD = 256 * 1024
@@ -47,7 +52,7 @@ class Spool:
         if self._file is not None:
             self._file.close()
 
-    def __enter__(self) -> Spool:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, value: object, traceback: object) -> None:
@@ -82,3 +87,28 @@ class Spool:
             except FileNotFoundError:
                 pass
             self.path = None
+
+
+class HashedSpool(Spool):
+    """
+    A spool that hashes what is written to it: MD5 (the ETag) and, when
+    asked, one flexible checksum; it becomes a L{Staged} body.
+    """
+
+    def __init__(self, folder: str, algorithm: str | None = None) -> None:
+        super().__init__(folder)
+        self._md5 = hashlib.md5()
+        self._algorithm = algorithm
+        self._hasher = checksums.new_hasher(algorithm) if algorithm else None
+
+    def write(self, data: bytes) -> None:
+        self._md5.update(data)
+        if self._hasher is not None:
+            self._hasher.update(data)
+        super().write(data)
+
+    def staged(self) -> Staged:
+        found = {}
+        if self._hasher is not None and self._algorithm:
+            found[self._algorithm] = base64.b64encode(self._hasher.digest()).decode()
+        return Staged(self.size, self._md5.digest(), self.in_memory(), self.path, found)
