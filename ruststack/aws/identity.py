@@ -366,21 +366,33 @@ class Authenticator:
         self, signature: sigv4.Signature, query: Iterable[tuple[str, str]], headers: Iterable[tuple[str, str]]
     ) -> str:
         """
-        The secret key to verify C{signature} with: a listed key's, or a
-        session's when the request carries that session's token (in the
-        C{X-Amz-Security-Token} header, or query parameter when presigned).
+        The secret key to verify C{signature} with, the session token (if
+        one is needed) in the C{X-Amz-Security-Token} header, or query
+        parameter when presigned.
         """
         assert self.credentials is not None
         access_key = signature.scope.access_key
+        token = None
+        if access_key not in self.credentials:
+            carried = query if signature.presigned else headers
+            tokens = [value for name, value in carried if name.lower() == "x-amz-security-token"]
+            token = tokens[0] if len(tokens) == 1 else None
+        return self.secret_key(access_key, token, signature)
+
+    def secret_key(self, access_key: str, token: str | None, signature: sigv4.Signature | None = None) -> str:
+        """
+        The secret key C{access_key} signs with when verifying: a listed
+        key's, or a session's when C{token} is that session's and it has not
+        expired. Raise L{AuthenticationError} (about C{signature}) otherwise.
+        """
+        assert self.credentials is not None
         credential = self.credentials.get(access_key)
         if credential is not None:
             return credential.secret_key
         session = self.sessions.get(access_key)
         if session is None:
             raise AuthenticationError(AuthFailure.UNKNOWN_KEY, access_key, signature)
-        carried = query if signature.presigned else headers
-        tokens = [value for name, value in carried if name.lower() == "x-amz-security-token"]
-        if tokens != [session.token]:
+        if token != session.token:
             raise AuthenticationError(AuthFailure.INVALID_TOKEN, "", signature)
         if self.now() >= session.expiration:
             raise AuthenticationError(AuthFailure.EXPIRED_TOKEN, "", signature)

@@ -8,6 +8,7 @@ See https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html
 from __future__ import annotations
 
 import calendar
+import hashlib
 import hmac
 import time
 from collections.abc import Iterable, Mapping
@@ -49,6 +50,18 @@ class CredentialScope:
         if len(parts) != 5 or parts[4] != "aws4_request" or not parts[0]:
             raise MalformedSignature(f"malformed credential scope {text!r}")
         return cls(access_key=parts[0], date=parts[1], region=parts[2], service=parts[3])
+
+
+def signing_key(secret_key: str, scope: CredentialScope) -> bytes:
+    """
+    The key a credential scope's signatures are made with (the secret key
+    HMAC'ed with its date, region, service and C{aws4_request}): for what
+    SigV4 signs beyond a request, chunks and POST policies.
+    """
+    key = ("AWS4" + secret_key).encode("utf-8")
+    for part in (scope.date, scope.region, scope.service, "aws4_request"):
+        key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+    return key
 
 
 @attrs.frozen

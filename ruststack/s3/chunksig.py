@@ -17,10 +17,6 @@ from ruststack.aws import sigv4
 _TRAILER_SIGNATURE = "x-amz-trailer-signature"
 
 
-def _hmac(key: bytes, text: str) -> bytes:
-    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()
-
-
 class ChunkSignatures:
     """
     Checks a body's chunk signatures in order; C{valid} turns C{False} at
@@ -29,10 +25,7 @@ class ChunkSignatures:
 
     def __init__(self, secret_key: str, signature: sigv4.Signature) -> None:
         scope = signature.scope
-        key = _hmac(("AWS4" + secret_key).encode("utf-8"), scope.date)
-        for part in (scope.region, scope.service, "aws4_request"):
-            key = _hmac(key, part)
-        self._key = key
+        self._key = sigv4.signing_key(secret_key, scope)
         self._scope = f"{scope.date}/{scope.region}/{scope.service}/aws4_request"
         self._amz_date = signature.amz_date
         self._previous = signature.signature

@@ -31,7 +31,7 @@ from urllib.parse import quote, urlencode
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
-from ruststack.aws import identity, regions
+from ruststack.aws import identity, regions, sigv4
 from ruststack.aws.errors import AwsError
 from ruststack.s3 import acls, formdata, objects, wire
 from ruststack.s3.call import S3Call, S3Context, invalid_argument
@@ -169,16 +169,12 @@ def check_conditions(conditions: list, fields: dict[str, str], size: int) -> Non
             raise _policy_failed(f"Extra input fields: {name}")
 
 
-def _hmac(key: bytes, message: str) -> bytes:
-    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
-
-
 def sigv4_post_signature(secret_key: str, date: str, region: str, policy: str) -> str:
     """
     A POST policy's SigV4 signature: the policy signed with the key of its
     credential's scope.
     """
-    key = _hmac(_hmac(_hmac(_hmac(("AWS4" + secret_key).encode("utf-8"), date), region), "s3"), "aws4_request")
+    key = sigv4.signing_key(secret_key, sigv4.CredentialScope("", date, region, "s3"))
     return hmac.new(key, policy.encode("ascii"), hashlib.sha256).hexdigest()
 
 
@@ -219,26 +215,14 @@ def _caller(ctx: S3Context, fields: dict[str, str], unsigned: identity.Caller) -
     if authenticator is None:
         return identity.Caller(unsigned.account, region, access_key)
     if authenticator.verifying:
-        secret = _secret_key(authenticator, access_key, fields.get("x-amz-security-token"))
+        try:
+            secret = authenticator.secret_key(access_key, fields.get("x-amz-security-token"))
+        except identity.AuthenticationError as failure:
+            raise auth_error(failure) from None
         expected = sigv4_post_signature(secret, date, region, policy) if date else sigv2_post_signature(secret, policy)
         if not hmac.compare_digest(expected, signed):
             raise auth_error(identity.AuthenticationError(identity.AuthFailure.BAD_SIGNATURE))
     return identity.Caller(authenticator.account_for(access_key), region, access_key)
-
-
-def _secret_key(authenticator: identity.Authenticator, access_key: str, token: str | None) -> str:
-    assert authenticator.credentials is not None
-    credential = authenticator.credentials.get(access_key)
-    if credential is not None:
-        return credential.secret_key
-    session = authenticator.sessions.get(access_key)
-    if session is None:
-        raise auth_error(identity.AuthenticationError(identity.AuthFailure.UNKNOWN_KEY, access_key))
-    if token != session.token:
-        raise auth_error(identity.AuthenticationError(identity.AuthFailure.INVALID_TOKEN))
-    if authenticator.now() >= session.expiration:
-        raise auth_error(identity.AuthenticationError(identity.AuthFailure.EXPIRED_TOKEN))
-    return session.secret_key
 
 
 def _read(staged: Staged, boundary: bytes, folder: str) -> formdata.Form:
