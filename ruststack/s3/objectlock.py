@@ -292,10 +292,11 @@ def upload_part(ctx: S3Context, call: S3Call) -> Any:
     UploadPart, whose bytes must be checked (as PutObject's) when the
     object it makes is to be locked.
     """
-    bucket = ctx.bucket(call)
-    if lockstate.lock_enabled(ctx, bucket.name):
-        upload = multipart.addressed_upload(ctx, call)
-        if upload.object_lock is not None or default_retention(ctx, bucket.name, ctx.now()):
+    assert call.bucket is not None
+    # (An unknown bucket has no lock; the handler answers NoSuchBucket.)
+    if lockstate.lock_enabled(ctx, call.bucket):
+        upload = multipart.addressed_upload(ctx, call)  # authorized first
+        if upload.object_lock is not None or default_retention(ctx, call.bucket, ctx.now()):
             require_digest(call, "Put Part")
     return multipart.upload_part(ctx, call)
 

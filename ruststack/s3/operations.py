@@ -137,7 +137,9 @@ def resolve(call: S3Call) -> tuple[str, Handler]:
     operation has, is NotImplemented (501): never another operation. A
     method S3 has nowhere at this scope is MethodNotAllowed (405).
     """
-    if postobject.is_form_upload(call.method, call.key is not None, call.query, call.headers.get("content-type", "")):
+    if call.method == "POST" and postobject.is_form_upload(
+        call.key is not None, call.query, call.headers.get("content-type", "")
+    ):
         return postobject.OPERATION, objectlock.post_object
     scope = scope_of(call)
     matches = routing.route(call.method, scope, call.bucket, call.query, call.headers)

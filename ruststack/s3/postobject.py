@@ -59,11 +59,11 @@ _STARTS_WITH = frozenset(
 )
 
 
-def is_form_upload(method: str | bytes, has_key: bool, query: Any, content_type: str) -> bool:
+def is_form_upload(has_key: bool, query: Any, content_type: str) -> bool:
     """
-    Whether a request is a POST Object upload: a POST of a form to a bucket.
+    Whether a POST is a POST Object upload: a form to a bucket.
     """
-    return method in ("POST", b"POST") and not has_key and not query and formdata.boundary_of(content_type) is not None
+    return not has_key and not query and formdata.boundary_of(content_type) is not None
 
 
 def _missing_field(name: str) -> AwsError:

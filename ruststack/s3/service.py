@@ -107,9 +107,7 @@ class S3Service(service.Service):
         path, query = request.raw_path_and_query()
         target = addressing.address(request.host_header(), path, query)
         content_type = request.getHeader(b"content-type") or b""
-        return postobject.is_form_upload(
-            request.method, target.key is not None, target.query, content_type.decode("latin-1")
-        )
+        return postobject.is_form_upload(target.key is not None, target.query, content_type.decode("latin-1"))
 
     def render_error(self, request, error: AwsError) -> bytes:
         return render_error(request, error)
