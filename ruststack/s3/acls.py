@@ -17,14 +17,15 @@ import json
 import re
 from typing import Any
 
+import attrs
+
 from ruststack.aws.errors import AwsError
 from ruststack.s3 import configs, documents, publicaccess
 from ruststack.s3.call import S3Call, S3Context, invalid_argument
 from ruststack.s3.owners import canonical_user_id
-from ruststack.s3.records import Bucket, ObjectRecord
+from ruststack.s3.records import Bucket, ObjectMeta
 
 BUCKET_ACL = "acl"
-_OBJECT_ACL = "object-acl:"
 _DOCUMENT = "PutBucketAcl"  # PutObjectAcl's document has the same shape
 
 _GROUPS = "http://acs.amazonaws.com/groups/"
@@ -196,15 +197,15 @@ def grants_beyond_owner(ctx: S3Context, bucket: Bucket) -> bool:
     return stored is not None and not owner_only(json.loads(stored), bucket.account)
 
 
-def _store_acl(ctx: S3Context, bucket: Bucket, kind: str, acl: dict[str, Any], stamp: list | None = None) -> None:
+def _accepted(ctx: S3Context, bucket: Bucket, acl: dict[str, Any]) -> dict[str, Any] | None:
+    # The ACL a PutBucketAcl or PutObjectAcl keeps: None where the bucket has ACLs
+    # disabled, which accept it without effect if it is only the owner's full control.
     if _acls_disabled(ctx, bucket):
         if not owner_only(acl, bucket.account):
             raise AwsError("AccessControlListNotSupported", "The bucket does not allow ACLs", 400)
-        # Accepted, and without effect: the owner keeps full control alone.
-        ctx.store.set_bucket_config(bucket.name, kind, None)
-        return
+        return None
     publicaccess.check_acl(ctx, bucket, acl)
-    ctx.store.set_bucket_config(bucket.name, kind, json.dumps({**acl, "stamp": stamp} if stamp else acl))
+    return acl
 
 
 def check_write_acl(ctx: S3Context, bucket: Bucket, call: S3Call) -> None:
@@ -237,20 +238,13 @@ def write_acl(ctx: S3Context, bucket: str, call: S3Call) -> dict[str, Any] | Non
     return None if acl is None or owner_only(acl, found.account) else acl
 
 
-def keep_acl(ctx: S3Context, record: ObjectRecord, acl: dict[str, Any] | None) -> None:
+def with_write_acl(ctx: S3Context, bucket: str, call: S3Call, meta: ObjectMeta) -> ObjectMeta:
     """
-    Keep C{acl} as the ACL of the object just written (C{record}), as
-    PutObjectAcl would.
+    C{meta} of the object a write makes, with the ACL the write's headers
+    give it (PutObjectAcl would keep the same).
     """
-    if acl is not None:
-        ctx.store.set_bucket_config(record.bucket, _object_kind(record), json.dumps({**acl, "stamp": _stamp(record)}))
-
-
-def keep_write_acl(ctx: S3Context, bucket: str, call: S3Call, record: ObjectRecord) -> None:
-    """
-    Keep the ACL a write's headers gave the object it made (C{record}).
-    """
-    keep_acl(ctx, record, write_acl(ctx, bucket, call))
+    acl = write_acl(ctx, bucket, call)
+    return meta if acl is None else attrs.evolve(meta, acl=acl)
 
 
 def _answer(call: S3Call, acl: dict[str, Any]) -> bytes:
@@ -268,22 +262,9 @@ def get_bucket_acl(ctx: S3Context, call: S3Call) -> bytes:
 
 def put_bucket_acl(ctx: S3Context, call: S3Call) -> bytes:
     bucket = ctx.bucket(call)
-    _store_acl(ctx, bucket, BUCKET_ACL, _requested_acl(call, bucket.account, bucket.account, True))
+    acl = _accepted(ctx, bucket, _requested_acl(call, bucket.account, bucket.account, True))
+    ctx.store.set_bucket_config(bucket.name, BUCKET_ACL, None if acl is None else json.dumps(acl))
     return b""
-
-
-# An object's ACL is kept beside the object, stamped with the object's ETag
-# and time: a later write to the key makes a new object, whose ACL is the
-# default again.
-
-
-def _object_kind(record: ObjectRecord) -> str:
-    # JSON escapes what SQLite's text could not take (a key's lone surrogates).
-    return _OBJECT_ACL + json.dumps(record.key)
-
-
-def _stamp(record: ObjectRecord) -> list:
-    return [record.etag, record.last_modified]
 
 
 def get_object_acl(ctx: S3Context, call: S3Call) -> bytes:
@@ -291,11 +272,7 @@ def get_object_acl(ctx: S3Context, call: S3Call) -> bytes:
 
     record = existing_object(ctx, call)
     bucket = ctx.bucket(call)
-    stored = ctx.store.bucket_config(bucket.name, _object_kind(record))
-    acl = json.loads(stored) if stored is not None else None
-    if acl is None or acl.get("stamp") != _stamp(record):
-        acl = canned("private", bucket.account, bucket.account)
-    return _answer(call, acl)
+    return _answer(call, record.meta.acl or canned("private", bucket.account, bucket.account))
 
 
 def put_object_acl(ctx: S3Context, call: S3Call) -> bytes:
@@ -303,6 +280,6 @@ def put_object_acl(ctx: S3Context, call: S3Call) -> bytes:
 
     record = existing_object(ctx, call)
     bucket = ctx.bucket(call)
-    acl = _requested_acl(call, bucket.account, bucket.account, False)
-    _store_acl(ctx, bucket, _object_kind(record), acl, _stamp(record))
+    acl = _accepted(ctx, bucket, _requested_acl(call, bucket.account, bucket.account, False))
+    ctx.store.replace_meta(record, attrs.evolve(record.meta, acl=acl))
     return b""

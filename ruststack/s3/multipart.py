@@ -394,11 +394,11 @@ def complete_multipart_upload(ctx: S3Context, call: S3Call) -> defer.Deferred | 
             meta.storage_class,
             [p.size for p in chosen],
             [p.checksum or "" for p in chosen] if upload.checksum_algorithm else [],
+            None if upload.acl is None else json.loads(upload.acl),
         )
         now = ctx.now()
         record = ObjectRecord(upload.bucket, upload.key, size, etag, now, final, inline, file)
         committed, headers = versions.commit_object(ctx, record)
-        acls.keep_acl(ctx, committed, None if upload.acl is None else json.loads(upload.acl))
         ctx.store.drop_upload(upload.upload_id)
         result = {"etag": etag, "checksum": list(checksum), "version_id": headers.get(versions.VERSION_HEADER)}
         ctx.store.remember_completion(upload, now, result, COMPLETIONS_KEPT, COMPLETIONS_KEPT_SECONDS)

@@ -83,9 +83,9 @@ def put_staged(staged: Staged, ctx: S3Context, call: S3Call, bucket: str) -> def
                 ctx.store.unlink(file)
             raise
         assert call.key is not None
-        record = ObjectRecord(bucket, call.key, staged.size, staged.etag, ctx.now(), meta, inline, file)
+        with_acl = acls.with_write_acl(ctx, bucket, call, meta)
+        record = ObjectRecord(bucket, call.key, staged.size, staged.etag, ctx.now(), with_acl, inline, file)
         record, headers = versions.commit_object(ctx, record)
-        acls.keep_write_acl(ctx, bucket, call, record)
         headers.update({"ETag": record.etag, SSE_HEADER: SSE_S3})
         headers.update(lifecycle.expiration_headers(ctx, record))
         if checksum is not None:
@@ -379,14 +379,21 @@ def copy_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
 
     def commit(result: tuple[str, tuple[str, str, str]]) -> bytes:
         etag, checksum = result
+        # The copy's ACL is its request's, never the source's.
+        acl = acls.write_acl(ctx, target.name, call)
         final = ObjectMeta(
-            headers=meta.headers, user=meta.user, checksum=checksum, tags=tags, parts=None, storage_class=storage_class
+            headers=meta.headers,
+            user=meta.user,
+            checksum=checksum,
+            tags=tags,
+            parts=None,
+            storage_class=storage_class,
+            acl=acl,
         )
         now = ctx.now()
         assert call.key is not None
         record = ObjectRecord(target.name, call.key, source.size, etag, now, final, source.inline, file)
         committed, headers = versions.commit_object(ctx, record)
-        acls.keep_write_acl(ctx, target.name, call, committed)
         headers.update(lifecycle.expiration_headers(ctx, committed))
         call.set_headers({**headers, "Content-Type": "application/xml", SSE_HEADER: SSE_S3})
         return wire.document(
@@ -460,17 +467,8 @@ def put_object_tagging(ctx: S3Context, call: S3Call) -> bytes:
             raise AwsError("InvalidTag", "Cannot provide multiple Tags with the same key", 400, {"TagKey": key})
         tags[key] = value
     check_tags(tags)
-    _replace_tags(ctx, record, tags)
+    ctx.store.replace_meta(record, attrs.evolve(record.meta, tags=tags))
     return b""
-
-
-def _replace_tags(ctx: S3Context, record: ObjectRecord, tags: dict[str, str]) -> None:
-    meta = attrs.evolve(record.meta, tags=tags)
-    current = ctx.store.get_object(record.bucket, record.key)
-    if current is not None and current.version_id == record.version_id:
-        ctx.store.update_meta(record.bucket, record.key, meta)
-    else:
-        ctx.store.versions.update_meta(record.bucket, record.key, record.version_id, meta)
 
 
 def get_object_tagging(ctx: S3Context, call: S3Call) -> bytes:
@@ -485,7 +483,7 @@ def get_object_tagging(ctx: S3Context, call: S3Call) -> bytes:
 
 def delete_object_tagging(ctx: S3Context, call: S3Call) -> bytes:
     record = existing_object(ctx, call)
-    _replace_tags(ctx, record, {})
+    ctx.store.replace_meta(record, attrs.evolve(record.meta, tags={}))
     call.request.setResponseCode(204)
     return b""
 

@@ -40,6 +40,9 @@ class ObjectMeta:
     @ivar part_checksums: their base64 checksums (of the upload's
         algorithm; C{""} for a part that has none), for GetObject by
         C{partNumber} and GetObjectAttributes.
+    @ivar acl: its access control list (C{Owner} and C{Grants}, as
+        GetObjectAcl answers it), or C{None}: the bucket owner's full
+        control. Each version has its own, as in S3.
     """
 
     headers: dict[str, str] = attrs.field(factory=dict)
@@ -50,22 +53,23 @@ class ObjectMeta:
     storage_class: str = "STANDARD"
     part_sizes: list[int] = attrs.field(factory=list)
     part_checksums: list[str] = attrs.field(factory=list)
+    acl: dict | None = None
 
     def to_json(self) -> str:
         # By hand: attrs.asdict costs more than the rest of a small PUT.
-        return json.dumps(
-            {
-                "headers": self.headers,
-                "user": self.user,
-                "checksum": self.checksum,
-                "tags": self.tags,
-                "parts": self.parts,
-                "storage_class": self.storage_class,
-                "part_sizes": self.part_sizes,
-                "part_checksums": self.part_checksums,
-            },
-            separators=(",", ":"),
-        )
+        fields = {
+            "headers": self.headers,
+            "user": self.user,
+            "checksum": self.checksum,
+            "tags": self.tags,
+            "parts": self.parts,
+            "storage_class": self.storage_class,
+            "part_sizes": self.part_sizes,
+            "part_checksums": self.part_checksums,
+        }
+        if self.acl is not None:  # rare: written only when there is one
+            fields["acl"] = self.acl
+        return json.dumps(fields, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> ObjectMeta:

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import BinaryIO
 
+import attrs
 from twisted.internet import defer, threads
 
 from ruststack.s3 import listing
@@ -118,7 +119,24 @@ class Store:
                 self._db.execute(f"ALTER TABLE uploads ADD COLUMN {column} TEXT")
         self.versions = VersionStore(self._db, self._unlink, scratch=not self.durable)
         if self.durable:
+            self._adopt_object_acls()
             self._sweep()
+
+    def _adopt_object_acls(self) -> None:
+        # An index written before object ACLs lived in their objects' metadata kept
+        # each as a bucket configuration "object-acl:<key in JSON>", stamped with the
+        # object's ETag and time: the current objects they still belong to take them.
+        rows = self._db.execute(
+            "SELECT bucket, kind, document FROM bucket_configs WHERE kind >= 'object-acl:' AND kind < 'object-acl;'"
+        ).fetchall()
+        with self.transaction():
+            for bucket, kind, document in rows:
+                acl = json.loads(document)
+                stamp = acl.pop("stamp", None)
+                record = self.get_object(bucket, json.loads(kind[len("object-acl:") :]))
+                if record is not None and stamp == [record.etag, record.last_modified]:
+                    self.update_meta(bucket, record.key, attrs.evolve(record.meta, acl=acl))
+            self._db.execute("DELETE FROM bucket_configs WHERE kind >= 'object-acl:' AND kind < 'object-acl;'")
 
     def _sweep(self) -> None:
         # A crash between placing a body and committing the index leaves a
@@ -383,6 +401,18 @@ class Store:
         self._db.execute(
             "UPDATE objects SET meta = ? WHERE bucket = ? AND key = ?", (meta.to_json(), bucket, _key(key))
         )
+
+    def replace_meta(self, record: ObjectRecord, meta: ObjectMeta) -> None:
+        """
+        Give the object C{record} (the current object of its key, or one of
+        its noncurrent versions) the metadata C{meta}: PutObjectTagging,
+        PutObjectAcl.
+        """
+        current = self.get_object(record.bucket, record.key)
+        if current is not None and current.version_id == record.version_id:
+            self.update_meta(record.bucket, record.key, meta)
+        else:
+            self.versions.update_meta(record.bucket, record.key, record.version_id, meta)
 
     def delete_object(self, bucket: str, key: str) -> bool:
         row = self._db.execute("SELECT file FROM objects WHERE bucket = ? AND key = ?", (bucket, _key(key))).fetchone()

@@ -5,6 +5,7 @@ replacement semantics of body files, reset, an index from before versioning.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from types import SimpleNamespace
@@ -210,6 +211,34 @@ def test_an_index_from_before_uploads_kept_their_lock_opens_and_keeps_it(tmp_pat
     try:
         kept = again.get_upload("new")
         assert kept is not None and (kept.object_lock, kept.acl) == (lock, acl)
+    finally:
+        again.close()
+
+
+def test_object_acls_kept_beside_their_objects_move_into_them(tmp_path):
+    """
+    An index from before object ACLs lived in their objects' metadata kept
+    them as bucket configurations stamped with the object's ETag and time:
+    reopened, the object the stamp still names takes its ACL, a stale one
+    (the key written again since) is dropped, and no such row is left.
+    """
+    acl = {"Owner": {"ID": "owner"}, "Grants": [{"Grantee": {"Type": "Group", "URI": "u"}, "Permission": "READ"}]}
+    first = Store(str(tmp_path))
+    try:
+        first.create_bucket(Bucket("bkt", "000000000000", "us-east-1", 0.0))
+        for key in ("kept", "stale"):
+            first.put_object(record(key))
+            stamp = ['"etag"', 0.0 if key == "kept" else 1.0]
+            first.set_bucket_config("bkt", f"object-acl:{json.dumps(key)}", json.dumps({**acl, "stamp": stamp}))
+    finally:
+        first.close()
+    again = Store(str(tmp_path))
+    try:
+        kept, stale = again.get_object("bkt", "kept"), again.get_object("bkt", "stale")
+        assert kept is not None and kept.meta.acl == acl
+        assert stale is not None and stale.meta.acl is None
+        left = again.index.execute("SELECT COUNT(*) FROM bucket_configs WHERE kind LIKE 'object-acl:%'").fetchone()
+        assert left == (0,)
     finally:
         again.close()
 

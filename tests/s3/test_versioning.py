@@ -351,6 +351,44 @@ def test_tagging_by_version(s3, versioned):
     assert s3.get_object_tagging(Bucket=versioned, Key="t", VersionId=first)["TagSet"] != []
 
 
+_ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+
+
+def _readers(s3, bucket: str, key: str, **version) -> list[str]:
+    grants = s3.get_object_acl(Bucket=bucket, Key=key, **version)["Grants"]
+    return [g["Grantee"].get("URI", "owner") for g in grants if g["Permission"] == "READ"]
+
+
+def test_acls_by_version(s3, versioned):
+    """
+    Each version has its own ACL, as in S3: the one its write gave it, or
+    the one PutObjectAcl gives the version it names; a copy starts with
+    its own request's, never its source's.
+    """
+    s3.put_bucket_ownership_controls(
+        Bucket=versioned, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+    )
+    s3.delete_public_access_block(Bucket=versioned)
+    first = s3.put_object(Bucket=versioned, Key="a", Body=b"1", ACL="public-read")["VersionId"]
+    second = s3.put_object(Bucket=versioned, Key="a", Body=b"2")["VersionId"]
+    assert _readers(s3, versioned, "a", VersionId=first) == [_ALL_USERS]
+    assert _readers(s3, versioned, "a") == _readers(s3, versioned, "a", VersionId=second) == []
+
+    s3.put_object_acl(Bucket=versioned, Key="a", VersionId=second, GrantRead=f"uri={_ALL_USERS}")
+    s3.put_object_acl(Bucket=versioned, Key="a", VersionId=first, ACL="private")
+    assert _readers(s3, versioned, "a") == [_ALL_USERS]
+    assert _readers(s3, versioned, "a", VersionId=first) == []
+
+    s3.copy_object(Bucket=versioned, Key="copy", CopySource={"Bucket": versioned, "Key": "a"})
+    assert _readers(s3, versioned, "copy") == []
+    s3.delete_object(Bucket=versioned, Key="a", VersionId=second)
+    # The version left is the current object again, with its own ACL.
+    assert _readers(s3, versioned, "a") == []
+    with pytest.raises(ClientError) as excinfo:
+        s3.get_object_acl(Bucket=versioned, Key="a", VersionId=second)
+    assert error_of(excinfo)["Code"] == "NoSuchVersion"
+
+
 # ListObjectVersions
 
 
