@@ -5,13 +5,15 @@ a caller's account against the bucket's owner and its bucket policy.
 A bucket belongs to the account that created it. Its owner may do anything
 an explicit Deny of the bucket policy does not forbid (and may always
 manage the policy itself, as an account's root user can); another account
-may do only what the policy grants. S3 answers a refusal with 403
-AccessDenied, never saying more.
+may do only what the policy grants, or an ACL (the bucket's, or the
+object's) grants it and the policy does not deny. S3 answers a refusal
+with 403 AccessDenied, never saying more.
 """
 
 from __future__ import annotations
 
 import enum
+from typing import Any, Protocol
 
 from ruststack.aws.errors import AwsError
 from ruststack.s3 import policy
@@ -142,30 +144,127 @@ ACTIONS: dict[str, tuple[str, On]] = {
 }
 
 
+# Who is behind an unsigned request that is served (a website visitor, a POST form without a policy).
+ANONYMOUS = "anonymous"
+
+# The actions each ACL permission grants, as S3 maps them; a bucket's ACL
+# speaks of the bucket (WRITE: making and deleting its objects), an object's
+# of the object (FULL_CONTROL is all of a kind's permissions).
+# See https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html#permissions
+BUCKET_ACL_ACTIONS = {
+    "READ": frozenset({"s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads"}),
+    "WRITE": frozenset({"s3:PutObject", "s3:DeleteObject"}),
+    "READ_ACP": frozenset({"s3:GetBucketAcl"}),
+    "WRITE_ACP": frozenset({"s3:PutBucketAcl"}),
+}
+OBJECT_ACL_ACTIONS = {
+    "READ": frozenset({"s3:GetObject", "s3:GetObjectTorrent"}),
+    "READ_ACP": frozenset({"s3:GetObjectAcl"}),
+    "WRITE_ACP": frozenset({"s3:PutObjectAcl"}),
+}
+_BUCKET_ACL_ANY = frozenset().union(*BUCKET_ACL_ACTIONS.values())
+# The ACL grantee groups: anyone, and every signed caller (the two public ones).
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+
+
+class AclGrants(Protocol):
+    """
+    The ACLs that may grant a request what the bucket policy does not
+    (L{ruststack.s3.acls.RequestAcls}).
+    """
+
+    def grant(self, account: str, action: str) -> bool:
+        """
+        Whether the ACL that speaks of C{action} grants it to C{account}.
+        """
+
+
+def speaks_of_bucket(action: str) -> bool:
+    """
+    Whether the bucket's ACL, not the object's, may grant C{action}.
+    """
+    return action in _BUCKET_ACL_ANY
+
+
+def acl_grants(acl: dict[str, Any], canonical_id: str, account: str, action: str, public: bool = True) -> bool:
+    """
+    Whether C{acl} grants C{action} to C{account} (whose canonical user id
+    is C{canonical_id}): a grant to that user, to everyone (AllUsers) or to
+    every signed caller (AuthenticatedUsers); those two public grants count
+    only when C{public}.
+    """
+    mapping = BUCKET_ACL_ACTIONS if speaks_of_bucket(action) else OBJECT_ACL_ACTIONS
+    allowing = {permission for permission, actions in mapping.items() if action in actions}
+    if not allowing:
+        return False
+    allowing.add("FULL_CONTROL")
+    for grant in acl.get("Grants", []):
+        if grant.get("Permission") not in allowing:
+            continue
+        grantee = grant.get("Grantee", {})
+        uri = grantee.get("URI")
+        if account != ANONYMOUS and grantee.get("ID") == canonical_id:
+            return True
+        if public and (uri == ALL_USERS or (uri == AUTHENTICATED_USERS and account != ANONYMOUS)):
+            return True
+    return False
+
+
 def access_denied() -> AwsError:
     return AwsError("AccessDenied", "Access Denied", 403)
 
 
-def permits(bucket: Bucket, account: str, action: str, key: str | None = None, secure: bool = True) -> bool:
+def permits(
+    bucket: Bucket,
+    account: str,
+    action: str,
+    key: str | None = None,
+    secure: bool = True,
+    acls: AclGrants | None = None,
+) -> bool:
     """
     Whether C{account} may do C{action} on C{bucket} (or on its object
-    C{key}), asking over TLS when C{secure} (as AWS's own services do).
+    C{key}), asking over TLS when C{secure} (as AWS's own services do): as
+    the bucket policy decides, or as C{acls} grant what it does not deny.
     """
     if bucket.policy is None:
-        return account == bucket.account
+        return account == bucket.account or (acls is not None and acls.grant(account, action))
     resource = policy.bucket_arn(bucket.name) if key is None else policy.object_arn(bucket.name, key)
-    return policy.decide(policy.stored(bucket.policy, bucket.name), account, bucket.account, action, resource, secure)
+    stored = policy.stored(bucket.policy, bucket.name)
+    if policy.decide(stored, account, bucket.account, action, resource, secure):
+        return True
+    return (
+        acls is not None
+        and account != bucket.account
+        and not stored.denies(account, action, resource, secure)
+        and acls.grant(account, action)
+    )
 
 
-def authorize(bucket: Bucket, account: str, action: str, key: str | None = None, secure: bool = True) -> None:
+def authorize(
+    bucket: Bucket,
+    account: str,
+    action: str,
+    key: str | None = None,
+    secure: bool = True,
+    acls: AclGrants | None = None,
+) -> None:
     """
     L{permits}, or AccessDenied.
     """
-    if not permits(bucket, account, action, key, secure):
+    if not permits(bucket, account, action, key, secure, acls):
         raise access_denied()
 
 
-def authorize_operation(bucket: Bucket, account: str, operation: str, key: str | None, secure: bool = True) -> None:
+def authorize_operation(
+    bucket: Bucket,
+    account: str,
+    operation: str,
+    key: str | None,
+    secure: bool = True,
+    acls: AclGrants | None = None,
+) -> None:
     """
     Check that C{account} may run C{operation} on C{bucket}. An operation
     without a known action is its owner's alone.
@@ -176,13 +275,13 @@ def authorize_operation(bucket: Bucket, account: str, operation: str, key: str |
         return
     action, on = ACTIONS[operation]
     if on is On.BUCKET:
-        authorize(bucket, account, action, secure=secure)
+        authorize(bucket, account, action, secure=secure, acls=acls)
     elif on is On.OBJECT:
-        authorize(bucket, account, action, key, secure)
+        authorize(bucket, account, action, key, secure, acls)
     elif on is On.KEYS:
-        # Each key is checked by the handler; without a policy, nothing can
-        # be granted to another account.
-        if bucket.policy is None and account != bucket.account:
+        # Each key is checked by the handler; without a policy or an ACL
+        # grant, nothing can be granted to another account.
+        if bucket.policy is None and account != bucket.account and not (acls and acls.grant(account, action)):
             raise access_denied()
     elif account != bucket.account:
         # https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html: another

@@ -20,7 +20,8 @@ from typing import Any
 import attrs
 
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import configs, documents, publicaccess
+from ruststack.s3 import access, configs, documents, publicaccess, versions
+from ruststack.s3.access import ALL_USERS, AUTHENTICATED_USERS
 from ruststack.s3.call import S3Call, S3Context, invalid_argument
 from ruststack.s3.owners import canonical_user_id
 from ruststack.s3.records import Bucket, ObjectMeta
@@ -28,10 +29,7 @@ from ruststack.s3.records import Bucket, ObjectMeta
 BUCKET_ACL = "acl"
 _DOCUMENT = "PutBucketAcl"  # PutObjectAcl's document has the same shape
 
-_GROUPS = "http://acs.amazonaws.com/groups/"
-ALL_USERS = _GROUPS + "global/AllUsers"
-AUTHENTICATED_USERS = _GROUPS + "global/AuthenticatedUsers"
-LOG_DELIVERY = _GROUPS + "s3/LogDelivery"
+LOG_DELIVERY = "http://acs.amazonaws.com/groups/s3/LogDelivery"
 
 _GRANT_HEADERS = {
     "x-amz-grant-full-control": "FULL_CONTROL",
@@ -206,6 +204,54 @@ def _accepted(ctx: S3Context, bucket: Bucket, acl: dict[str, Any]) -> dict[str, 
         return None
     publicaccess.check_acl(ctx, bucket, acl)
     return acl
+
+
+class RequestAcls:
+    """
+    The ACLs that may grant another account, or anyone, what the bucket
+    policy does not (L{access.AclGrants}): the bucket's for listing and
+    writing its objects and for its own ACL, the object's (C{key}, in its
+    version C{version} as a request names it) for reading it and its ACL.
+    They grant nothing while the bucket has ACLs disabled
+    (BucketOwnerEnforced), and nothing public while the bucket ignores
+    public ACLs (IgnorePublicAcls). Read only when asked: the bucket owner
+    never needs them.
+    """
+
+    __slots__ = ("_ctx", "_bucket", "_key", "_version")
+
+    def __init__(self, ctx: S3Context, bucket: Bucket, key: str | None = None, version: str | None = None) -> None:
+        self._ctx = ctx
+        self._bucket = bucket
+        self._key = key
+        self._version = version
+
+    def grant(self, account: str, action: str) -> bool:
+        ctx, bucket = self._ctx, self._bucket
+        if _acls_disabled(ctx, bucket):
+            return False
+        acl = self._bucket_acl() if access.speaks_of_bucket(action) else self._object_acl()
+        if acl is None:
+            return False
+        public = not publicaccess.settings(ctx, bucket).get("IgnorePublicAcls")
+        return access.acl_grants(acl, canonical_user_id(account), account, action, public)
+
+    def _bucket_acl(self) -> dict[str, Any] | None:
+        stored = self._ctx.store.bucket_config(self._bucket.name, BUCKET_ACL)
+        return None if stored is None else json.loads(stored)
+
+    def _object_acl(self) -> dict[str, Any] | None:
+        store, key, version = self._ctx.store, self._key, self._version
+        if key is None:
+            return None
+        if version is None:
+            record = store.get_object(self._bucket.name, key)
+        elif versions.valid_version_id(version):
+            found = store.versions.get_version(self._bucket.name, key, versions.parse_version_id(version))
+            record = None if found is None else found.record
+        else:
+            return None
+        return None if record is None else record.meta.acl
 
 
 def check_write_acl(ctx: S3Context, bucket: Bucket, call: S3Call) -> None:

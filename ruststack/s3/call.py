@@ -99,9 +99,27 @@ class S3Context:
         if found is None:
             raise no_such_bucket(call.bucket)
         check_expected_owner(expected_owner, found.account)
-        self.check_restricted(found, call.caller.account)
-        access.authorize_operation(found, call.caller.account, call.operation, call.key, call.secure)
+        account = call.caller.account
+        self.check_restricted(found, account)
+        access.authorize_operation(found, account, call.operation, call.key, call.secure, self.acls(call, found))
         return found
+
+    def acls(
+        self, call: S3Call, bucket: Bucket, key: str | None = None, version: str | None = None
+    ) -> access.AclGrants | None:
+        """
+        The ACLs that may grant C{call}'s caller what C{bucket}'s policy does
+        not: the bucket's, and the object C{key}'s in its version C{version}
+        (by default the request's own object, in the version it names).
+        C{None} for the bucket's owner.
+        """
+        if call.caller.account == bucket.account:
+            return None
+        from ruststack.s3.acls import RequestAcls
+
+        if key is None:
+            key, version = call.key, call.query.get("versionId")
+        return RequestAcls(self, bucket, key, version)
 
     def check_restricted(self, bucket: Bucket, account: str) -> None:
         """

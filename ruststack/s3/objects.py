@@ -219,6 +219,7 @@ def delete_objects(ctx: S3Context, call: S3Call) -> bytes:
     if not entries or len(entries) > 1000:
         raise wire.malformed()
     parts = []
+    account, grants = call.caller.account, ctx.acls(call, bucket)
     for entry in entries:
         key = wire.text(entry, "Key")
         if key is None:
@@ -228,7 +229,7 @@ def delete_objects(ctx: S3Context, call: S3Call) -> bytes:
             parts.append(_not_deleted(key, "NoSuchVersion", "The specified version does not exist.", version))
         elif len(key.encode("utf-8", "surrogatepass")) > 1024:
             parts.append(_not_deleted(key, "KeyTooLongError", "Your key is too long"))
-        elif not access.permits(bucket, call.caller.account, "s3:DeleteObject", key, call.secure):
+        elif not access.permits(bucket, account, "s3:DeleteObject", key, call.secure, grants):
             parts.append(_not_deleted(key, "AccessDenied", "Access Denied"))
         elif version is not None and lockstate.protected(ctx, bucket, key, versions.parse_version_id(version), call):
             parts.append(_not_deleted(key, "AccessDenied", "Access Denied", version))
@@ -302,7 +303,8 @@ def copy_source(ctx: S3Context, call: S3Call) -> ObjectRecord:
     check_expected_owner(expected_owner, found.account)
     # https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html: s3:GetObject on the source.
     ctx.check_restricted(found, call.caller.account)
-    access.authorize(found, call.caller.account, "s3:GetObject", key, call.secure)
+    source_acls = ctx.acls(call, found, key, version)
+    access.authorize(found, call.caller.account, "s3:GetObject", key, call.secure, source_acls)
     if version is not None:
         found_version = ctx.store.versions.get_version(bucket, key, versions.parse_version_id(version))
         if found_version is None:
@@ -317,7 +319,7 @@ def copy_source(ctx: S3Context, call: S3Call) -> ObjectRecord:
     else:
         record = ctx.store.get_object(bucket, key)
     if record is None:
-        raise missing_key(found, call.caller.account, key, call.secure)
+        raise missing_key(found, call.caller.account, key, call.secure, source_acls)
     shown = versions.version_headers(ctx, record, version is not None)
     if shown:
         call.set_headers({"x-amz-copy-source-version-id": shown[versions.VERSION_HEADER]})
@@ -425,13 +427,15 @@ def existing_object(ctx: S3Context, call: S3Call) -> ObjectRecord:
     if version is None:
         record = ctx.store.get_object(bucket.name, call.key)
         if record is None:
-            error = missing_key(bucket, call.caller.account, call.key, call.secure)
+            error = missing_key(bucket, call.caller.account, call.key, call.secure, ctx.acls(call, bucket))
             marker = ctx.store.versions.latest_marker(bucket.name, call.key) if error.code == "NoSuchKey" else None
             raise error if marker is None else versions.marker_error(error, marker)
     else:
         found = ctx.store.versions.get_version(bucket.name, call.key, versions.parse_version_id(version))
         if found is None:
-            if not access.permits(bucket, call.caller.account, "s3:ListBucket", secure=call.secure):
+            if not access.permits(
+                bucket, call.caller.account, "s3:ListBucket", secure=call.secure, acls=ctx.acls(call, bucket)
+            ):
                 raise access.access_denied()
             raise versions.no_such_version(call.key, version)
         if found.record is None:
@@ -441,13 +445,15 @@ def existing_object(ctx: S3Context, call: S3Call) -> ObjectRecord:
     return record
 
 
-def missing_key(bucket: Bucket, account: str, key: str, secure: bool = True) -> AwsError:
+def missing_key(
+    bucket: Bucket, account: str, key: str, secure: bool = True, acls: access.AclGrants | None = None
+) -> AwsError:
     """
     What a caller learns of a key that does not exist: NoSuchKey if it may
     list the bucket, else AccessDenied.
     See https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_RequestSyntax
     """
-    if access.permits(bucket, account, "s3:ListBucket", secure=secure):
+    if access.permits(bucket, account, "s3:ListBucket", secure=secure, acls=acls):
         return no_such_key(key)
     return access.access_denied()
 

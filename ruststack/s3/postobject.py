@@ -34,11 +34,11 @@ from twisted.python.failure import Failure
 from ruststack.aws import identity, regions, sigv4
 from ruststack.aws.errors import AwsError
 from ruststack.s3 import acls, formdata, objects, wire
+from ruststack.s3.access import ANONYMOUS
 from ruststack.s3.call import S3Call, S3Context, invalid_argument
 from ruststack.s3.errors import auth_error
 from ruststack.s3.objectmeta import STORED_HEADERS, check_key
 from ruststack.s3.records import Staged
-from ruststack.s3.website import ANONYMOUS
 
 OPERATION = "PostObject"
 # Fields that no condition needs to cover.

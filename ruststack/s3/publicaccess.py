@@ -4,8 +4,8 @@ the account-level settings of s3control are not modelled):
 
 - BlockPublicAcls: PutBucketAcl, PutObjectAcl and object writes carrying a
   public ACL (one granting AllUsers or AuthenticatedUsers) are refused 403.
-- IgnorePublicAcls: public ACL grants give no access (RustStack decides by
-  bucket policy alone, so there is nothing more to ignore).
+- IgnorePublicAcls: public ACL grants give no access
+  (L{ruststack.s3.acls.RequestAcls} leaves them out).
 - BlockPublicPolicy: PutBucketPolicy of a public policy is refused 403.
 - RestrictPublicBuckets: while the bucket's policy is public, only the
   bucket owner's account may access it (cross-account and anonymous
@@ -25,10 +25,6 @@ from ruststack.s3 import access, configs
 from ruststack.s3.call import S3Context
 from ruststack.s3.records import Bucket
 
-_PUBLIC_GROUPS = (
-    "http://acs.amazonaws.com/groups/global/AllUsers",
-    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
-)
 # Condition keys whose fixed values make a statement non-public (S3's list,
 # less the shapes of their values it also checks -- a /8 SourceIp counts here).
 _NARROWING_KEYS = frozenset(
@@ -59,7 +55,8 @@ def settings(ctx: S3Context, bucket: Bucket) -> dict[str, bool]:
 
 
 def acl_is_public(acl: dict[str, Any]) -> bool:
-    return any(grant["Grantee"].get("URI") in _PUBLIC_GROUPS for grant in acl.get("Grants", []))
+    public = (access.ALL_USERS, access.AUTHENTICATED_USERS)
+    return any(grant["Grantee"].get("URI") in public for grant in acl.get("Grants", []))
 
 
 def _names_everyone(principal: Any) -> bool:

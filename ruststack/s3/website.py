@@ -24,7 +24,8 @@ import attrs
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
 from ruststack.aws.identity import Caller
-from ruststack.s3 import access, configs, objects
+from ruststack.s3 import access, acls, configs, objects, publicaccess
+from ruststack.s3.access import ANONYMOUS
 from ruststack.s3.call import S3Call, S3Context, no_such_bucket, no_such_key
 from ruststack.s3.records import Bucket
 
@@ -32,7 +33,6 @@ PATH_PREFIX = b"/_s3-website/"
 _WEBSITE_HOST = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.\-_]*?)\.s3-website[.-](?P<region>[a-z0-9-]+)\.")
 REDIRECT_HEADER = "x-amz-website-redirect-location"
 # Who a website endpoint serves: no account at all (never a bucket's owner).
-ANONYMOUS = "anonymous"
 _REASONS = {301: "Moved Permanently", 302: "Found", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed"}
 
 
@@ -346,13 +346,14 @@ def _missing(ctx: S3Context, bucket: Bucket, key: str) -> AwsError:
 def _public(ctx: S3Context, bucket: Bucket, action: str, key: str | None) -> bool:
     """
     Whether anyone at all may do C{action}: the bucket policy grants it to
-    the principal C{*}, and the bucket's public access block does not
-    restrict public buckets (RestrictPublicBuckets, on for every new bucket).
+    the principal C{*}, or a public ACL grant (the bucket's, or the object's)
+    does and the policy does not deny it; either only while the bucket's
+    public access block does not restrict a bucket with a public policy
+    (RestrictPublicBuckets, on for every new bucket).
     """
-    if not access.permits(bucket, ANONYMOUS, action, key, secure=False):
+    if publicaccess.restricted(ctx, bucket, ANONYMOUS):
         return False
-    block = configs.PUBLIC_ACCESS_BLOCK.values(ctx, bucket)
-    return not (block or {}).get("RestrictPublicBuckets")
+    return access.permits(bucket, ANONYMOUS, action, key, secure=False, acls=acls.RequestAcls(ctx, bucket, key))
 
 
 def serve(ctx: S3Context, request, site: Site) -> bytes | int:

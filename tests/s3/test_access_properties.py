@@ -192,3 +192,49 @@ def test_every_operation_on_a_bucket_has_its_action():
     assert set(HANDLERS) - set(access.ACTIONS) == {"ListBuckets", "CreateBucket"}
     # (POST Object, the one operation outside botocore's model, is answered beside them.)
     assert set(access.ACTIONS) <= set(HANDLERS) | {"PostObject"}
+
+
+_PERMISSIONS = ("READ", "WRITE", "READ_ACP", "WRITE_ACP", "FULL_CONTROL", "write", "", "ANY")
+_GRANTEES: tuple[dict[str, str], ...] = (
+    {"Type": "CanonicalUser", "ID": "mine"},
+    {"Type": "CanonicalUser", "ID": "theirs"},
+    {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"},
+    {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"},
+    {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/s3/LogDelivery"},
+    {},
+)
+_ACLS = st.lists(
+    st.fixed_dictionaries({"Grantee": st.sampled_from(_GRANTEES), "Permission": st.sampled_from(_PERMISSIONS)}),
+    max_size=6,
+).map(lambda grants: {"Grants": grants})
+
+
+@given(
+    _ACLS,
+    st.sampled_from(sorted({action for action, _ in access.ACTIONS.values()})),
+    st.sampled_from((OTHER, access.ANONYMOUS)),
+    st.booleans(),
+)
+def test_acl_grants_only_what_their_permissions_map_to(acl, action, account, public):
+    """
+    An ACL never grants an action outside what S3 maps its permissions to
+    (FULL_CONTROL: all of its kind's), a public grant never counts when
+    public ones are ignored, and the anonymous caller gets neither a
+    user's grant nor AuthenticatedUsers'.
+    """
+    granted = access.acl_grants(acl, "mine", account, action, public)
+    kind = access.BUCKET_ACL_ACTIONS if access.speaks_of_bucket(action) else access.OBJECT_ACL_ACTIONS
+    reasons = []
+    for grant in acl["Grants"]:
+        permission = grant["Permission"]
+        if not (permission == "FULL_CONTROL" and any(action in a for a in kind.values())):
+            if action not in kind.get(permission, ()):
+                continue
+        grantee = grant["Grantee"]
+        if grantee.get("ID") == "mine" and account != access.ANONYMOUS:
+            reasons.append("user")
+        elif public and grantee.get("URI", "").endswith("/AllUsers"):
+            reasons.append("everyone")
+        elif public and grantee.get("URI", "").endswith("/AuthenticatedUsers") and account != access.ANONYMOUS:
+            reasons.append("signed")
+    assert granted == bool(reasons)

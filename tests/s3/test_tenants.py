@@ -1,7 +1,8 @@
 """
 Tenants under --auth verify: two people's keys in two accounts. A bucket is
 its creator's account's; the other account gets 403 AccessDenied on every
-operation (and changes nothing) unless a bucket policy grants it.
+operation (and changes nothing) unless a bucket policy, or an ACL where the
+bucket enables them, grants it.
 """
 
 from __future__ import annotations
@@ -552,3 +553,94 @@ def _zip() -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("app.py", "def handler(event, context):\n    return event\n")
     return buffer.getvalue()
+
+
+def _acls_enabled(alice, bucket: str) -> None:
+    # ACLs take effect only where the bucket's ownership is not BucketOwnerEnforced, as on AWS.
+    alice.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+    )
+
+
+def test_acls_grant_another_account_what_they_name(alice, bob, alices):
+    """
+    An ACL grant, to Bob's canonical user or to every signed caller, gives
+    what S3 maps its permission to: on the bucket READ lists, WRITE puts
+    and deletes; on an object READ reads it, READ_ACP its ACL. Nothing more,
+    nothing while the bucket's ownership disables ACLs, and nothing a
+    Deny of the bucket policy refuses.
+    """
+    bucket, _ = alices
+    bobs_id = bob.list_buckets()["Owner"]["ID"]
+    # ACLs disabled (BucketOwnerEnforced, every new bucket's): the grant is refused.
+    refused = _code(alice.put_object_acl, Bucket=bucket, Key=_KEY, GrantRead=f'id="{bobs_id}"')
+    assert refused == "AccessControlListNotSupported"
+    assert _code(bob.get_object, Bucket=bucket, Key=_KEY) == "AccessDenied"
+
+    _acls_enabled(alice, bucket)
+    alice.put_object_acl(Bucket=bucket, Key=_KEY, GrantRead=f'id="{bobs_id}"')
+    assert bob.get_object(Bucket=bucket, Key=_KEY)["Body"].read() == _BODY
+    assert _code(bob.get_object_acl, Bucket=bucket, Key=_KEY) == "AccessDenied"
+    assert _code(bob.get_object_tagging, Bucket=bucket, Key=_KEY) == "AccessDenied"
+    assert _code(bob.put_object_acl, Bucket=bucket, Key=_KEY, ACL="public-read") == "AccessDenied"
+    assert _code(bob.list_objects_v2, Bucket=bucket) == "AccessDenied"
+    # Without a bucket READ grant, a missing key is still not told apart from a forbidden one.
+    assert _code(bob.get_object, Bucket=bucket, Key="data/missing") == "AccessDenied"
+
+    alice.put_bucket_acl(
+        Bucket=bucket,
+        GrantFullControl=f'id="{alice.list_buckets()["Owner"]["ID"]}"',
+        GrantRead='uri="http://acs.amazonaws.com/groups/global/AuthenticatedUsers"',
+        GrantWrite=f'id="{bobs_id}"',
+    )
+    assert [o["Key"] for o in bob.list_objects_v2(Bucket=bucket)["Contents"]] == [_KEY]
+    assert _code(bob.head_bucket, Bucket=bucket) == "ok"
+    bob.put_object(Bucket=bucket, Key="inbox/from-bob", Body=b"hello")
+    assert alice.get_object(Bucket=bucket, Key="inbox/from-bob")["Body"].read() == b"hello"
+    deleted = bob.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "inbox/from-bob"}]})
+    assert [d["Key"] for d in deleted["Deleted"]] == ["inbox/from-bob"]
+    assert _code(bob.get_bucket_acl, Bucket=bucket) == "AccessDenied"
+    assert _code(bob.put_bucket_tagging, Bucket=bucket, Tagging={"TagSet": []}) == "AccessDenied"
+
+    _put_policy(
+        alice,
+        bucket,
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/data/*"},
+    )
+    assert _code(bob.get_object, Bucket=bucket, Key=_KEY) == "AccessDenied"
+    alice.delete_bucket_policy(Bucket=bucket)
+    assert bob.get_object(Bucket=bucket, Key=_KEY)["Body"].read() == _BODY
+    # IgnorePublicAcls drops the AuthenticatedUsers grant, not the one to Bob himself.
+    alice.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={"IgnorePublicAcls": True})
+    assert _code(bob.list_objects_v2, Bucket=bucket) == "AccessDenied"
+    assert bob.get_object(Bucket=bucket, Key=_KEY)["Body"].read() == _BODY
+    # Back to BucketOwnerEnforced: ACLs grant nothing again.
+    alice.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]}
+    )
+    alice.delete_public_access_block(Bucket=bucket)
+    alice.put_bucket_acl(Bucket=bucket, ACL="private")
+    alice.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
+    assert _code(bob.get_object, Bucket=bucket, Key=_KEY) == "AccessDenied"
+
+
+def test_object_acls_grant_by_version_and_to_copies_sources(alice, bob, alices):
+    bucket, _ = alices
+    _acls_enabled(alice, bucket)
+    alice.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    shared = alice.put_object(
+        Bucket=bucket,
+        Key="v",
+        Body=b"shared",
+        GrantRead='uri="http://acs.amazonaws.com/groups/global/AuthenticatedUsers"',
+    )["VersionId"]
+    alice.put_object(Bucket=bucket, Key="v", Body=b"private again")
+    assert _code(bob.get_object, Bucket=bucket, Key="v") == "AccessDenied"
+    assert bob.get_object(Bucket=bucket, Key="v", VersionId=shared)["Body"].read() == b"shared"
+    bobs = f"bob-copies-{next(_names)}"
+    bob.create_bucket(Bucket=bobs)
+    bob.copy_object(Bucket=bobs, Key="copy", CopySource={"Bucket": bucket, "Key": "v", "VersionId": shared})
+    assert bob.get_object(Bucket=bobs, Key="copy")["Body"].read() == b"shared"
+    assert _code(bob.copy_object, Bucket=bobs, Key="copy2", CopySource={"Bucket": bucket, "Key": "v"}) == "AccessDenied"

@@ -145,6 +145,25 @@ def test_only_what_anyone_may_read_is_served(stack, s3, bucket):
     assert fetch(stack, bucket, "/")[:3:2] == (200, b"home")
 
 
+def test_public_read_acls_are_served(stack, s3, bucket):
+    """
+    Where ACLs are enabled, an object whose ACL grants AllUsers READ is
+    served to anyone, as by S3's website endpoint; others stay 403, and
+    IgnorePublicAcls takes the grant back.
+    """
+    s3.put_bucket_website(Bucket=bucket, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    s3.delete_public_access_block(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="index.html", Body=b"home", ACL="public-read", ContentType="text/html")
+    s3.put_object(Bucket=bucket, Key="private.html", Body=b"mine")
+    assert fetch(stack, bucket, "/")[:3:2] == (200, b"home")
+    assert fetch(stack, bucket, "/private.html")[0] == 403
+    # Without READ on the bucket, a missing page is not told apart from a forbidden one.
+    assert b"<li>Code: AccessDenied</li>" in fetch(stack, bucket, "/missing.html")[2]
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={"IgnorePublicAcls": True})
+    assert fetch(stack, bucket, "/")[0] == 403
+
+
 def test_only_get_and_head(stack, site):
     status, headers, body = fetch(stack, site, "/", method="POST")
     assert (status, headers["content-type"]) == (405, "text/html; charset=utf-8")
