@@ -22,7 +22,7 @@ from ruststack.interfaces import (
     IPublicRequests,
     ServiceStatus,
 )
-from ruststack.s3 import access, addressing, lifecycle, postobject, routing, website
+from ruststack.s3 import access, acls, addressing, lifecycle, postobject, routing, website
 from ruststack.s3.call import S3Context, no_such_bucket
 from ruststack.s3.chunksig import ChunkSignatures
 from ruststack.s3.errors import auth_error, render_error
@@ -150,15 +150,16 @@ class S3Service(service.Service):
 
     def read_object(self, account: str, bucket: str, key: str) -> defer.Deferred:
         # As a GetObject by C{account}: another account's bucket is refused
-        # unless its policy grants s3:GetObject.
+        # unless its policy or an ACL grants s3:GetObject.
         found = self.store.get_bucket(bucket)
         if found is None:
             return defer.fail(no_such_bucket(bucket))
-        if not access.permits(found, account, "s3:GetObject", key):
+        grants = None if account == found.account else acls.RequestAcls(self.context, found, key)
+        if not access.permits(found, account, "s3:GetObject", key, acls=grants):
             return defer.fail(access.access_denied())
         record = self.store.get_object(bucket, key)
         if record is None:
-            return defer.fail(missing_key(found, account, key))
+            return defer.fail(missing_key(found, account, key, acls=grants))
         if record.inline is not None:
             return defer.succeed(record.inline)
         body = self.store.open_body(record)

@@ -541,6 +541,18 @@ def test_lambda_reads_code_only_from_buckets_it_may_read(tmp_path):
         assert raised.value.response["Error"]["Code"] == "InvalidParameterValueException"
         assert "S3 Error Code: AccessDenied" in raised.value.response["Error"]["Message"]
         assert "borrowed" not in [f["FunctionName"] for f in lambda_client.list_functions()["Functions"]]
+        # An ACL granting Bob READ on the object lets his function be made of it, as a policy would.
+        _acls_enabled(alice, "alice-code")
+        bobs_id = client(process, BOB).list_buckets()["Owner"]["ID"]
+        alice.put_object_acl(Bucket="alice-code", Key="app.zip", GrantRead=f'id="{bobs_id}"')
+        made = lambda_client.create_function(
+            FunctionName="borrowed",
+            Runtime="python3.11",
+            Role=f"arn:aws:iam::{BOB[2]}:role/lambda",
+            Handler="app.handler",
+            Code={"S3Bucket": "alice-code", "S3Key": "app.zip"},
+        )
+        assert made["FunctionName"] == "borrowed" and made["CodeSize"] == len(_zip())
     finally:
         process.stop()
 
