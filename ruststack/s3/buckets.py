@@ -11,7 +11,7 @@ import re
 
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import configs, listing, wire
+from ruststack.s3 import access, configs, listing, wire
 from ruststack.s3.call import S3Call, S3Context, invalid_argument
 from ruststack.s3.owners import owner_xml
 from ruststack.s3.records import Bucket
@@ -62,8 +62,15 @@ def valid_bucket_name(name: str) -> bool:
     return not name.startswith(prefixes) and not name.endswith(suffixes)
 
 
+def _signed(call: S3Call) -> None:
+    # Buckets are made and listed by an account: never by an anonymous request.
+    if call.caller.account == access.ANONYMOUS:
+        raise access.access_denied()
+
+
 def create_bucket(ctx: S3Context, call: S3Call) -> bytes:
     assert call.bucket is not None
+    _signed(call)
     name = call.bucket
     if not valid_bucket_name(name):
         raise AwsError("InvalidBucketName", "The specified bucket is not valid.", 400, {"BucketName": name})
@@ -147,6 +154,7 @@ def list_buckets(ctx: S3Context, call: S3Call) -> bytes:
     max-buckets (default 10,000) a page and a ContinuationToken when more
     follow. See https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html
     """
+    _signed(call)
     query = call.query
     paged = any(name in query for name in ("max-buckets", "continuation-token", "prefix", "bucket-region"))
     limit = MAX_BUCKETS

@@ -13,7 +13,9 @@ from twisted.web.server import NOT_DONE_YET
 
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
+from ruststack.aws.identity import Caller
 from ruststack.s3 import addressing, cors, notifications, operations, website
+from ruststack.s3.access import ANONYMOUS
 from ruststack.s3.call import S3Call, S3Context
 from ruststack.s3.errors import render_error
 from ruststack.s3.upload import UploadSink
@@ -31,6 +33,16 @@ class S3Resource(Resource):
     def __init__(self, context: S3Context) -> None:
         super().__init__()
         self.context = context
+
+    def _caller(self, request) -> Caller:
+        # Verifying, an unsigned request is nobody's: anonymous, as on AWS, it
+        # gets what the bucket policy and ACLs give everyone. (With --auth off
+        # it is --account's, as the edge took it.)
+        caller = request.caller
+        authenticator = self.context.authenticator
+        if not caller.access_key and authenticator is not None and authenticator.verifying:
+            return Caller(ANONYMOUS, caller.region)
+        return caller
 
     def render(self, request) -> bytes | int:
         setHeader = request.responseHeaders.setRawHeaders
@@ -51,7 +63,7 @@ class S3Resource(Resource):
             target.key,
             target.query,
             headers,
-            request.caller,
+            self._caller(request),
             sink,
         )
         if call.method == "OPTIONS":

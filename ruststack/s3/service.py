@@ -22,7 +22,7 @@ from ruststack.interfaces import (
     IPublicRequests,
     ServiceStatus,
 )
-from ruststack.s3 import access, acls, addressing, lifecycle, postobject, routing, website
+from ruststack.s3 import access, acls, addressing, lifecycle, routing
 from ruststack.s3.call import S3Context, no_such_bucket
 from ruststack.s3.chunksig import ChunkSignatures
 from ruststack.s3.errors import auth_error, render_error
@@ -91,23 +91,12 @@ class S3Service(service.Service):
         return defer.succeed(None)
 
     def is_public(self, request) -> bool:
-        # Browsers send CORS preflights without credentials; they are
-        # answered from the bucket's CORS rules alone.
-        # Website endpoints serve anyone, as the bucket policy allows.
-        # A POST form carries its own signature, which POST Object checks.
-        return (
-            request.method == b"OPTIONS"
-            or website.is_website_request(request)
-            or (request.signature is None and self._is_form_upload(request))
-        )
-
-    def _is_form_upload(self, request) -> bool:
-        if request.method != b"POST":
-            return False
-        path, query = request.raw_path_and_query()
-        target = addressing.address(request.host_header(), path, query)
-        content_type = request.getHeader(b"content-type") or b""
-        return postobject.is_form_upload(target.key is not None, target.query, content_type.decode("latin-1"))
+        # An unsigned request is anonymous (S3Resource): it gets what the
+        # bucket policy and ACLs give everyone, as on AWS. Browsers send CORS
+        # preflights without credentials, answered from the CORS rules alone;
+        # website endpoints serve anyone; a POST form carries its own
+        # signature, which POST Object checks.
+        return request.signature is None and (request.caller is None or not request.caller.access_key)
 
     def render_error(self, request, error: AwsError) -> bytes:
         return render_error(request, error)

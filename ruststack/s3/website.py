@@ -74,15 +74,6 @@ def _decode(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
-def site_of(request) -> Site | None:
-    path, _ = request.raw_path_and_query()
-    return target(request.host_header(), path, request.method)
-
-
-def is_website_request(request) -> bool:
-    return site_of(request) is not None
-
-
 # Redirects
 
 

@@ -466,11 +466,53 @@ def test_policy_round_trip_and_errors(alice, alices):
     assert _policy_of(alice, bucket) is None
 
 
-def test_unsigned_requests_are_refused(tenants_stack, alices):
+def _anonymous(method: str, url: str, data: bytes | None = None) -> tuple[int, str, bytes]:
+    response = requests.request(method, url, data=data, timeout=10)
+    code = response.text.split("<Code>")[1].split("</Code>")[0] if "<Code>" in response.text else ""
+    return response.status_code, code, response.content
+
+
+def test_unsigned_requests_are_anonymous(tenants_stack, alice, alices):
+    """
+    Unsigned, a request is nobody's, as on AWS: it lists and makes no
+    bucket, and reads or writes only what a bucket's policy or ACLs give
+    everyone; RestrictPublicBuckets and IgnorePublicAcls take that back.
+    """
     bucket, _ = alices
-    response = requests.get(f"{tenants_stack.endpoint_url}/{bucket}/{_KEY}", timeout=10)
-    assert response.status_code == 403
-    assert _BODY not in response.content
+    url = tenants_stack.endpoint_url
+    status, code, body = _anonymous("GET", f"{url}/{bucket}/{_KEY}")
+    assert (status, code) == (403, "AccessDenied") and _BODY not in body
+    assert _anonymous("GET", f"{url}/")[:2] == (403, "AccessDenied")
+    assert _anonymous("PUT", f"{url}/anonymous-bucket")[:2] == (403, "AccessDenied")
+    assert _code(alice.head_bucket, Bucket="anonymous-bucket") == "404"
+    assert _anonymous("GET", f"{url}/{bucket}")[:2] == (403, "AccessDenied")
+    assert _anonymous("PUT", f"{url}/{bucket}/dropped", b"x")[:2] == (403, "AccessDenied")
+    assert _anonymous("DELETE", f"{url}/{bucket}/{_KEY}")[:2] == (403, "AccessDenied")
+    assert _anonymous("GET", f"{url}/no-such-bucket-anywhere/k")[:2] == (404, "NoSuchBucket")
+
+    _put_policy(
+        alice,
+        bucket,
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/data/*"},
+    )
+    assert _anonymous("GET", f"{url}/{bucket}/{_KEY}") == (200, "", _BODY)
+    assert _anonymous("GET", f"{url}/{bucket}/big")[:2] == (403, "AccessDenied")
+    alice.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={"RestrictPublicBuckets": True})
+    assert _anonymous("GET", f"{url}/{bucket}/{_KEY}")[:2] == (403, "AccessDenied")
+    alice.delete_public_access_block(Bucket=bucket)
+    alice.delete_bucket_policy(Bucket=bucket)
+
+    _acls_enabled(alice, bucket)
+    alice.put_object(Bucket=bucket, Key="public.txt", Body=b"for everyone", ACL="public-read")
+    assert _anonymous("GET", f"{url}/{bucket}/public.txt") == (200, "", b"for everyone")
+    assert _anonymous("GET", f"{url}/{bucket}/{_KEY}")[:2] == (403, "AccessDenied")
+    alice.put_bucket_acl(Bucket=bucket, ACL="public-read-write")
+    assert _anonymous("PUT", f"{url}/{bucket}/dropped", b"x")[0] == 200
+    assert alice.get_object(Bucket=bucket, Key="dropped")["Body"].read() == b"x"
+    alice.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={"IgnorePublicAcls": True})
+    assert _anonymous("GET", f"{url}/{bucket}/public.txt")[:2] == (403, "AccessDenied")
+    assert _anonymous("PUT", f"{url}/{bucket}/dropped", b"y")[:2] == (403, "AccessDenied")
+    assert alice.get_object(Bucket=bucket, Key="dropped")["Body"].read() == b"x"
 
 
 def test_ownership_is_enforced_with_auth_off(stack):
