@@ -78,7 +78,10 @@ def package(files: dict[str, str]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, source in files.items():
-            archive.writestr(name, textwrap.dedent(source))
+            # A fixed time: the same files make the same bytes, whenever packaged.
+            entry = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            entry.external_attr = 0o644 << 16
+            archive.writestr(entry, textwrap.dedent(source), zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
