@@ -144,7 +144,7 @@ ACTIONS: dict[str, tuple[str, On]] = {
 }
 
 
-# Who is behind an unsigned request that is served (a website visitor, a POST form without a policy).
+# Who is behind an unsigned request (with --auth verify; a website visitor, a POST form without a policy).
 ANONYMOUS = "anonymous"
 
 # The actions each ACL permission grants, as S3 maps them; a bucket's ACL
