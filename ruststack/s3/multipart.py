@@ -16,9 +16,9 @@ from twisted.internet import defer
 
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import acls, checksums, ranges, versions, wire
+from ruststack.s3 import acls, checksums, encryption, ranges, versions, wire
 from ruststack.s3.call import S3Call, S3Context, invalid_argument, no_such_upload
-from ruststack.s3.objectmeta import SSE_HEADER, SSE_S3, check_key, meta_from_headers
+from ruststack.s3.objectmeta import check_key, meta_from_headers
 from ruststack.s3.objects import copy_source
 from ruststack.s3.owners import owner_xml
 from ruststack.s3.records import ObjectMeta, ObjectRecord, Part, Staged, Upload
@@ -68,14 +68,14 @@ def create_multipart_upload(ctx: S3Context, call: S3Call, object_lock: str | Non
         call.key,
         ctx.now(),
         call.caller.account,
-        meta_from_headers(call.headers),
+        meta_from_headers(call.headers, None, encryption.of_write(ctx, bucket, call.headers)),
         algorithm,
         checksum_type,
         object_lock,
         None if acl is None else json.dumps(acl),
     )
     ctx.store.create_upload(upload)
-    headers = {"Content-Type": "application/xml", SSE_HEADER: SSE_S3}
+    headers = {"Content-Type": "application/xml", **encryption.headers(upload.meta.sse, with_context=True)}
     if algorithm:
         headers["x-amz-checksum-algorithm"] = algorithm
         headers["x-amz-checksum-type"] = checksum_type or ""
@@ -145,7 +145,7 @@ def _upload_staged_part(staged: Staged, ctx: S3Context, call: S3Call, upload: Up
             )
 
     def respond(part: Part) -> bytes:
-        headers = {"ETag": part.etag, SSE_HEADER: SSE_S3}
+        headers = {"ETag": part.etag, **encryption.headers(upload.meta.sse)}
         if checksum is not None and upload.checksum_algorithm:
             headers[checksums.header_name(upload.checksum_algorithm)] = checksum
         call.set_headers(headers)
@@ -187,7 +187,7 @@ def upload_part_copy(ctx: S3Context, call: S3Call) -> defer.Deferred:
         return _commit_part(ctx, call, upload, number, staged, checksum)
 
     def respond(part: Part) -> bytes:
-        call.set_headers({"Content-Type": "application/xml", SSE_HEADER: SSE_S3})
+        call.set_headers({"Content-Type": "application/xml", **encryption.headers(upload.meta.sse)})
         return wire.document(
             "CopyPartResult",
             [wire.element("ETag", part.etag), wire.element("LastModified", ids.iso8601(part.last_modified))]
@@ -221,7 +221,7 @@ def _concatenate(bodies: list, folder: str, algorithm: str) -> tuple[Spool, str]
 
 
 def _completed_document(call: S3Call, bucket: str, key: str, result: dict) -> bytes:
-    call.set_headers({"Content-Type": "application/xml", SSE_HEADER: SSE_S3})
+    call.set_headers({"Content-Type": "application/xml", **encryption.headers(result.get("sse"))})
     if result.get("version_id") is not None:
         call.set_headers({versions.VERSION_HEADER: result["version_id"]})
     host = call.request.getHeader(b"host")
@@ -395,12 +395,18 @@ def complete_multipart_upload(ctx: S3Context, call: S3Call) -> defer.Deferred | 
             [p.size for p in chosen],
             [p.checksum or "" for p in chosen] if upload.checksum_algorithm else [],
             None if upload.acl is None else json.loads(upload.acl),
+            meta.sse,
         )
         now = ctx.now()
         record = ObjectRecord(upload.bucket, upload.key, size, etag, now, final, inline, file)
         committed, headers = versions.commit_object(ctx, record)
         ctx.store.drop_upload(upload.upload_id)
-        result = {"etag": etag, "checksum": list(checksum), "version_id": headers.get(versions.VERSION_HEADER)}
+        result = {
+            "etag": etag,
+            "checksum": list(checksum),
+            "version_id": headers.get(versions.VERSION_HEADER),
+            "sse": meta.sse,
+        }
         ctx.store.remember_completion(upload, now, result, COMPLETIONS_KEPT, COMPLETIONS_KEPT_SECONDS)
         return _completed_document(call, upload.bucket, upload.key, result)
 

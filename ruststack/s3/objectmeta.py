@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import checksums
+from ruststack.s3 import checksums, encryption
 from ruststack.s3.encodedwords import decode_header_value, encode_header_value
 from ruststack.s3.records import ObjectMeta, ObjectRecord
 
@@ -35,11 +35,6 @@ RESPONSE_OVERRIDES = {
 }
 MAX_KEY_BYTES = 1024
 MAX_TAGS = 10
-# S3 encrypts every object with SSE-S3 since January 2023, and says so on
-# every response about an object's bytes.
-# https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-encryption-faq.html
-SSE_HEADER = "x-amz-server-side-encryption"
-SSE_S3 = "AES256"
 
 
 def check_key(key: str) -> None:
@@ -53,10 +48,13 @@ def check_key(key: str) -> None:
         )
 
 
-def meta_from_headers(headers: Mapping[str, str], checksum: tuple[str, str, str] | None = None) -> ObjectMeta:
+def meta_from_headers(
+    headers: Mapping[str, str], checksum: tuple[str, str, str] | None = None, sse: dict | None = None
+) -> ObjectMeta:
     """
     The metadata a PUT (or CopyObject with REPLACE, or
-    CreateMultipartUpload) stores from its request headers.
+    CreateMultipartUpload) stores from its request headers, with the
+    encryption C{sse} it gets (L{ruststack.s3.encryption.of_write}).
     """
     stored = {"content-type": headers.get("content-type") or "binary/octet-stream"}
     for name in STORED_HEADERS:
@@ -82,6 +80,7 @@ def meta_from_headers(headers: Mapping[str, str], checksum: tuple[str, str, str]
         checksum=checksum,
         tags=tags_from_header(headers.get("x-amz-tagging")),
         storage_class=headers.get("x-amz-storage-class") or "STANDARD",
+        sse=sse,
     )
 
 
@@ -133,7 +132,7 @@ def response_headers(
         "ETag": record.etag,
         "Last-Modified": http_date(record.last_modified),
         "Accept-Ranges": "bytes",
-        SSE_HEADER: SSE_S3,
+        **encryption.headers(meta.sse),
     }
     headers.update(meta.headers)
     for name, value in meta.user.items():

@@ -16,11 +16,21 @@ from twisted.web.server import NOT_DONE_YET
 
 from ruststack.aws import ids
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import access, acls, checksums, conditions, lifecycle, lockstate, ranges, sendfile, versions, wire
+from ruststack.s3 import (
+    access,
+    acls,
+    checksums,
+    conditions,
+    encryption,
+    lifecycle,
+    lockstate,
+    ranges,
+    sendfile,
+    versions,
+    wire,
+)
 from ruststack.s3.call import S3Call, S3Context, check_expected_owner, invalid_argument, no_such_bucket, no_such_key
 from ruststack.s3.objectmeta import (
-    SSE_HEADER,
-    SSE_S3,
     check_key,
     check_tags,
     meta_from_headers,
@@ -67,7 +77,9 @@ def put_staged(staged: Staged, ctx: S3Context, call: S3Call, bucket: str) -> def
     """
     assert call.key is not None and call.sink is not None
     checksum = stored_checksum(staged, call.sink.announced_checksum())
-    meta = meta_from_headers(call.headers, checksum)
+    found = ctx.store.get_bucket(bucket)
+    sse = None if found is None else encryption.of_write(ctx, found, call.headers)
+    meta = meta_from_headers(call.headers, checksum, sse)
     if "if-match" in call.headers or "if-none-match" in call.headers:
         _check_write_conditions(ctx, call)
 
@@ -86,7 +98,8 @@ def put_staged(staged: Staged, ctx: S3Context, call: S3Call, bucket: str) -> def
         with_acl = acls.with_write_acl(ctx, bucket, call, meta)
         record = ObjectRecord(bucket, call.key, staged.size, staged.etag, ctx.now(), with_acl, inline, file)
         record, headers = versions.commit_object(ctx, record)
-        headers.update({"ETag": record.etag, SSE_HEADER: SSE_S3})
+        headers["ETag"] = record.etag
+        headers.update(encryption.headers(sse, with_context=True))
         headers.update(lifecycle.expiration_headers(ctx, record))
         if checksum is not None:
             headers[checksums.header_name(checksum[0])] = checksum[1]
@@ -345,7 +358,8 @@ def copy_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
         raise AwsError("InvalidRequest", "Checksum algorithm provided is unsupported.", 400)
     # Copying a noncurrent version onto its own key is how a version is restored.
     same = source.bucket == target.name and source.key == call.key and "?" not in call.headers["x-amz-copy-source"]
-    if same and directive == "COPY" and "x-amz-storage-class" not in call.headers and algorithm is None:
+    changed = "x-amz-storage-class" in call.headers or encryption.ALGORITHM in call.headers or algorithm is not None
+    if same and directive == "COPY" and not changed:
         raise AwsError(
             "InvalidRequest",
             "This copy request is illegal because it is trying to copy an object to itself without changing the"
@@ -353,6 +367,7 @@ def copy_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
             400,
         )
     meta = meta_from_headers(call.headers) if directive == "REPLACE" else source.meta
+    sse = encryption.of_write(ctx, target, call.headers)
     tags = tags_from_header(call.headers.get("x-amz-tagging")) if tagging_directive == "REPLACE" else source.meta.tags
     storage_class = call.headers.get("x-amz-storage-class") or source.meta.storage_class
     keep_checksum = source.meta.checksum if source.meta.checksum and source.meta.checksum[2] == "FULL_OBJECT" else None
@@ -391,13 +406,15 @@ def copy_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
             parts=None,
             storage_class=storage_class,
             acl=acl,
+            sse=sse,
         )
         now = ctx.now()
         assert call.key is not None
         record = ObjectRecord(target.name, call.key, source.size, etag, now, final, source.inline, file)
         committed, headers = versions.commit_object(ctx, record)
         headers.update(lifecycle.expiration_headers(ctx, committed))
-        call.set_headers({**headers, "Content-Type": "application/xml", SSE_HEADER: SSE_S3})
+        headers.update(encryption.headers(sse, with_context=True))
+        call.set_headers({**headers, "Content-Type": "application/xml"})
         return wire.document(
             "CopyObjectResult",
             [

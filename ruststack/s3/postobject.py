@@ -33,7 +33,7 @@ from twisted.python.failure import Failure
 
 from ruststack.aws import identity, regions, sigv4
 from ruststack.aws.errors import AwsError
-from ruststack.s3 import acls, formdata, objects, wire
+from ruststack.s3 import acls, encryption, formdata, objects, wire
 from ruststack.s3.access import ANONYMOUS
 from ruststack.s3.call import S3Call, S3Context, invalid_argument
 from ruststack.s3.errors import auth_error
@@ -238,6 +238,17 @@ def _fields(form: formdata.Form) -> dict[str, str]:
     return found
 
 
+# Fields a PutObject would send as headers of the same names, besides the object's stored headers.
+_WRITE_FIELDS = (
+    "content-type",
+    "x-amz-storage-class",
+    encryption.ALGORITHM,
+    encryption.KEY_ID,
+    encryption.CONTEXT,
+    encryption.BUCKET_KEY,
+)
+
+
 def _stored_headers(fields: dict[str, str]) -> dict[str, str]:
     """
     The fields a PutObject would have sent as headers: the object's
@@ -246,7 +257,7 @@ def _stored_headers(fields: dict[str, str]) -> dict[str, str]:
     headers = {
         name: value
         for name, value in fields.items()
-        if name in STORED_HEADERS or name in ("content-type", "x-amz-storage-class") or name.startswith("x-amz-meta-")
+        if name in STORED_HEADERS or name in _WRITE_FIELDS or name.startswith("x-amz-meta-")
     }
     if "acl" in fields:
         headers["x-amz-acl"] = fields["acl"]

@@ -43,6 +43,8 @@ class ObjectMeta:
     @ivar acl: its access control list (C{Owner} and C{Grants}, as
         GetObjectAcl answers it), or C{None}: the bucket owner's full
         control. Each version has its own, as in S3.
+    @ivar sse: its server-side encryption when not plain SSE-S3
+        (L{ruststack.s3.encryption.of_write}).
     """
 
     headers: dict[str, str] = attrs.field(factory=dict)
@@ -54,6 +56,7 @@ class ObjectMeta:
     part_sizes: list[int] = attrs.field(factory=list)
     part_checksums: list[str] = attrs.field(factory=list)
     acl: dict | None = None
+    sse: dict | None = None
 
     def to_json(self) -> str:
         # By hand: attrs.asdict costs more than the rest of a small PUT.
@@ -67,8 +70,11 @@ class ObjectMeta:
             "part_sizes": self.part_sizes,
             "part_checksums": self.part_checksums,
         }
-        if self.acl is not None:  # rare: written only when there is one
+        # Rare: written only when there is one.
+        if self.acl is not None:
             fields["acl"] = self.acl
+        if self.sse is not None:
+            fields["sse"] = self.sse
         return json.dumps(fields, separators=(",", ":"))
 
     @classmethod
