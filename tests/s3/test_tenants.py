@@ -16,6 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ruststack.testing import RustStackProcess
+from tests.cli import needs_cli, run_aws
 from tests.s3.conftest import ALICE, BOB
 
 _names = itertools.count()
@@ -698,3 +699,23 @@ def test_object_acls_grant_by_version_and_to_copies_sources(alice, bob, alices):
     bob.copy_object(Bucket=bobs, Key="copy", CopySource={"Bucket": bucket, "Key": "v", "VersionId": shared})
     assert bob.get_object(Bucket=bobs, Key="copy")["Body"].read() == b"shared"
     assert _code(bob.copy_object, Bucket=bobs, Key="copy2", CopySource={"Bucket": bucket, "Key": "v"}) == "AccessDenied"
+
+
+@needs_cli
+def test_the_cli_without_signing_reads_what_is_public(tenants_stack, alice, alices):
+    # `aws --no-sign-request`, as one reads a public dataset: a public bucket lists and copies, a private one is 403.
+    bucket, _ = alices
+    _put_policy(
+        alice,
+        bucket,
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/data/*"},
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"},
+    )
+    url = tenants_stack.endpoint_url
+    listed = run_aws(url, "s3", "ls", f"s3://{bucket}/data/", "--no-sign-request").stdout
+    assert "report.csv" in listed
+    copied = run_aws(url, "s3", "cp", f"s3://{bucket}/{_KEY}", "-", "--no-sign-request").stdout
+    assert copied.encode() == _BODY
+    alice.delete_bucket_policy(Bucket=bucket)
+    refused = run_aws(url, "s3", "ls", f"s3://{bucket}/", "--no-sign-request", check=False)
+    assert refused.returncode != 0 and "AccessDenied" in refused.stderr
