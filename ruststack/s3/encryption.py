@@ -2,7 +2,9 @@
 Server-side encryption as S3 tells it: SSE-S3 (C{AES256}, every object's
 since January 2023), SSE-KMS (C{aws:kms}) and DSSE-KMS (C{aws:kms:dsse}),
 asked by a write's headers or else by the bucket's default encryption,
-kept with the object and told on every answer about its bytes.
+kept with the object and told on every answer about its bytes; and SSE-C,
+a key of the client's own that every read of the object must bring again
+(over TLS), of which S3 keeps only the MD5.
 
 RustStack has no KMS: the bytes are kept as they come, and a KMS key is a
 name. A key id is told as its key ARN in the bucket's region and account,
@@ -14,7 +16,10 @@ See https://docs.aws.amazon.com/AmazonS3/latest/userguide/serv-side-encryption.h
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
+import hashlib
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -29,18 +34,39 @@ KEY_ID = "x-amz-server-side-encryption-aws-kms-key-id"
 CONTEXT = "x-amz-server-side-encryption-context"
 BUCKET_KEY = "x-amz-server-side-encryption-bucket-key-enabled"
 SSE_S3 = "AES256"
+CUSTOMER_ALGORITHM = "x-amz-server-side-encryption-customer-algorithm"
+CUSTOMER_KEY = "x-amz-server-side-encryption-customer-key"
+CUSTOMER_KEY_MD5 = "x-amz-server-side-encryption-customer-key-md5"  # (request headers are read in lower case)
+CUSTOMER_KEY_MD5_TOLD = "x-amz-server-side-encryption-customer-key-MD5"
+_CUSTOMER = (CUSTOMER_ALGORITHM, CUSTOMER_KEY, CUSTOMER_KEY_MD5)
+# A copy's source key comes in the same headers under this prefix.
+_COPY_SOURCE = "x-amz-copy-source-"
+_NEEDS_TLS = (
+    "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection."
+)
 _KMS = ("aws:kms", "aws:kms:dsse")
 _MANAGED_KEYS = uuid.UUID("8a1d2c8e-7f57-4c36-9b1e-3c1a4f0e2b6d")
 
 
-def of_write(ctx: S3Context, bucket: Bucket, headers: Mapping[str, str]) -> dict[str, Any] | None:
+def of_write(ctx: S3Context, bucket: Bucket, headers: Mapping[str, str], secure: bool) -> dict[str, Any] | None:
     """
     The encryption of the object a write makes (PutObject, CopyObject,
     CreateMultipartUpload, POST Object): as its headers ask, else as the
     bucket's default encryption does; C{None} for plain SSE-S3, what most
-    objects have. A header that is not one S3 takes is InvalidArgument.
+    objects have. A header that is not one S3 takes is InvalidArgument;
+    SSE-C asks for TLS (C{secure}).
     """
     algorithm = headers.get(ALGORITHM)
+    customer = customer_key(headers, secure)
+    if customer is not None:
+        if algorithm is not None:
+            raise invalid_argument(
+                "Server Side Encryption with Customer provided key is incompatible with the encryption method"
+                " specified.",
+                ALGORITHM,
+                algorithm,
+            )
+        return {"algorithm": SSE_S3, "customer_key_md5": customer}
     if algorithm is None:
         if KEY_ID in headers or CONTEXT in headers:
             raise _needs_kms()
@@ -74,12 +100,105 @@ def headers(kept: dict[str, Any] | None, with_context: bool = False) -> dict[str
     """
     if kept is None:
         return {ALGORITHM: SSE_S3}
+    if "customer_key_md5" in kept:
+        return {CUSTOMER_ALGORITHM: kept["algorithm"], CUSTOMER_KEY_MD5_TOLD: kept["customer_key_md5"]}
     told = {ALGORITHM: kept["algorithm"], KEY_ID: kept["key"]}
     if kept.get("bucket_key"):
         told[BUCKET_KEY] = "true"
     if with_context and "context" in kept:
         told[CONTEXT] = kept["context"]
     return told
+
+
+def customer_key(headers: Mapping[str, str], secure: bool, copy_source: bool = False) -> str | None:
+    """
+    The MD5 of the SSE-C key a request brings (a copy's source's, with
+    C{copy_source}), checked as S3 checks it; C{None} when it brings none.
+    """
+    names = [_COPY_SOURCE + name[len("x-amz-") :] if copy_source else name for name in _CUSTOMER]
+    algorithm, key, md5 = (headers.get(name) for name in names)
+    if algorithm is None and key is None and md5 is None:
+        return None
+    if not secure:
+        raise AwsError("InvalidRequest", _NEEDS_TLS, 400)
+    if algorithm is None:
+        raise _customer_argument("must provide a valid encryption algorithm.", names[0])
+    if algorithm != SSE_S3:
+        raise AwsError(
+            "InvalidEncryptionAlgorithmError",
+            "The Encryption request you specified is not valid. Supported value: AES256.",
+            400,
+            {"ArgumentName": names[0], "ArgumentValue": algorithm},
+        )
+    if key is None:
+        raise _customer_argument("must provide an appropriate secret key.", names[1])
+    if md5 is None:
+        raise _customer_argument("must provide the client calculated MD5 of the secret key.", names[2])
+    try:
+        raw = base64.b64decode(key, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise invalid_argument("The secret key was invalid for the specified algorithm.", names[1], "")
+    if base64.b64encode(hashlib.md5(raw).digest()).decode() != md5:
+        raise invalid_argument(
+            "The calculated MD5 hash of the key did not match the hash that was provided.", names[2], md5
+        )
+    return md5
+
+
+def check_read(
+    kept: dict[str, Any] | None, headers: Mapping[str, str], secure: bool, copy_source: bool = False
+) -> None:
+    """
+    Refuse a read of an object encrypted as C{kept} (GET, HEAD, a copy's
+    source...) that does not bring the SSE-C key it was written with, or
+    that brings one to an object written without.
+    """
+    given = customer_key(headers, secure, copy_source)
+    stored = None if kept is None else kept.get("customer_key_md5")
+    if stored is None:
+        if given is not None:
+            raise AwsError("InvalidRequest", "The encryption parameters are not applicable to this object.", 400)
+        return
+    if given is None:
+        raise AwsError(
+            "InvalidRequest",
+            "The object was stored using a form of Server Side Encryption. The correct parameters must be provided"
+            " to retrieve the object.",
+            400,
+        )
+    if given != stored:
+        raise AwsError("AccessDenied", "Access Denied", 403)
+
+
+def check_part(kept: dict[str, Any] | None, headers: Mapping[str, str], secure: bool) -> None:
+    """
+    Refuse a part (UploadPart, UploadPartCopy) of an upload begun with an
+    SSE-C key that does not bring the same key, or that brings one to an
+    upload begun without.
+    """
+    given = customer_key(headers, secure)
+    stored = None if kept is None else kept.get("customer_key_md5")
+    if stored is None and given is not None:
+        raise AwsError("InvalidRequest", "The encryption parameters are not applicable to this object.", 400)
+    if stored is not None and given is None:
+        raise AwsError(
+            "InvalidRequest",
+            "The multipart upload initiate requested encryption. Subsequent part requests must include the"
+            " appropriate encryption parameters.",
+            400,
+        )
+    if stored is not None and given != stored:
+        raise invalid_argument(
+            "The provided encryption parameters did not match the ones used originally.", CUSTOMER_KEY_MD5, given or ""
+        )
+
+
+def _customer_argument(what: str, header: str) -> AwsError:
+    return invalid_argument(
+        f"Requests specifying Server Side Encryption with Customer provided keys {what}", header, ""
+    )
 
 
 def _needs_kms() -> AwsError:

@@ -68,7 +68,7 @@ def create_multipart_upload(ctx: S3Context, call: S3Call, object_lock: str | Non
         call.key,
         ctx.now(),
         call.caller.account,
-        meta_from_headers(call.headers, None, encryption.of_write(ctx, bucket, call.headers)),
+        meta_from_headers(call.headers, None, encryption.of_write(ctx, bucket, call.headers, call.secure)),
         algorithm,
         checksum_type,
         object_lock,
@@ -128,6 +128,7 @@ def _commit_part(ctx: S3Context, call: S3Call, upload: Upload, number: int, stag
 def upload_part(ctx: S3Context, call: S3Call) -> defer.Deferred:
     upload = addressed_upload(ctx, call)
     number = _part_number(call)
+    encryption.check_part(upload.meta.sse, call.headers, call.secure)
     assert call.sink is not None
     return call.sink.staged().addCallback(_upload_staged_part, ctx, call, upload, number)
 
@@ -171,6 +172,7 @@ def _copy_range(source_body, first: int, length: int, folder: str, algorithm: st
 def upload_part_copy(ctx: S3Context, call: S3Call) -> defer.Deferred:
     upload = addressed_upload(ctx, call)
     number = _part_number(call)
+    encryption.check_part(upload.meta.sse, call.headers, call.secure)
     source = copy_source(ctx, call)
     first, length = 0, source.size
     if "x-amz-copy-source-range" in call.headers:

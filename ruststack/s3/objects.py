@@ -78,7 +78,7 @@ def put_staged(staged: Staged, ctx: S3Context, call: S3Call, bucket: str) -> def
     assert call.key is not None and call.sink is not None
     checksum = stored_checksum(staged, call.sink.announced_checksum())
     found = ctx.store.get_bucket(bucket)
-    sse = None if found is None else encryption.of_write(ctx, found, call.headers)
+    sse = None if found is None else encryption.of_write(ctx, found, call.headers, call.secure)
     meta = meta_from_headers(call.headers, checksum, sse)
     if "if-match" in call.headers or "if-none-match" in call.headers:
         _check_write_conditions(ctx, call)
@@ -122,6 +122,7 @@ def _check_write_conditions(ctx: S3Context, call: S3Call) -> None:
 
 def _readable_object(ctx: S3Context, call: S3Call) -> ObjectRecord:
     record = existing_object(ctx, call)
+    encryption.check_read(record.meta.sse, call.headers, call.secure)
     outcome = conditions.evaluate_read(call.headers, record.etag, record.last_modified)
     if outcome is conditions.Outcome.PRECONDITION_FAILED:
         raise precondition_failed("If-Match" if "if-match" in call.headers else "If-Unmodified-Since")
@@ -333,6 +334,7 @@ def copy_source(ctx: S3Context, call: S3Call) -> ObjectRecord:
         record = ctx.store.get_object(bucket, key)
     if record is None:
         raise missing_key(found, call.caller.account, key, call.secure, source_acls)
+    encryption.check_read(record.meta.sse, call.headers, call.secure, copy_source=True)
     shown = versions.version_headers(ctx, record, version is not None)
     if shown:
         call.set_headers({"x-amz-copy-source-version-id": shown[versions.VERSION_HEADER]})
@@ -367,7 +369,7 @@ def copy_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
             400,
         )
     meta = meta_from_headers(call.headers) if directive == "REPLACE" else source.meta
-    sse = encryption.of_write(ctx, target, call.headers)
+    sse = encryption.of_write(ctx, target, call.headers, call.secure)
     tags = tags_from_header(call.headers.get("x-amz-tagging")) if tagging_directive == "REPLACE" else source.meta.tags
     storage_class = call.headers.get("x-amz-storage-class") or source.meta.storage_class
     keep_checksum = source.meta.checksum if source.meta.checksum and source.meta.checksum[2] == "FULL_OBJECT" else None
@@ -538,6 +540,7 @@ def get_object_attributes(ctx: S3Context, call: S3Call) -> bytes:
     max_parts = min(_header_integer(call, "x-amz-max-parts", 1000), 1000)
     marker = _header_integer(call, "x-amz-part-number-marker", 0)
     record = existing_object(ctx, call)
+    encryption.check_read(record.meta.sse, call.headers, call.secure)
     meta = record.meta
     parts = []
     if "ETag" in wanted:

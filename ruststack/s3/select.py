@@ -24,7 +24,7 @@ from twisted.web.server import NOT_DONE_YET
 
 from ruststack.aws.errors import AwsError
 from ruststack.protocol.parse import Malformed, xml_root, xml_structure
-from ruststack.s3 import eventstream, objects, selectinput, selectsql, wire
+from ruststack.s3 import encryption, eventstream, objects, selectinput, selectsql, wire
 from ruststack.s3.call import S3Call, S3Context
 from ruststack.s3.selectsql import Evaluator, Query, Record
 
@@ -251,6 +251,7 @@ def _chunks(body) -> Iterator[bytes]:
 def select_object_content(ctx: S3Context, call: S3Call) -> int:
     plan = read_plan(call.body())
     record = objects.existing_object(ctx, call)
+    encryption.check_read(record.meta.sse, call.headers, call.secure)
     request = call.request
     call.set_headers({"Content-Type": "application/octet-stream"})
     request.setResponseCode(200)

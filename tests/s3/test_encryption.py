@@ -8,9 +8,12 @@ GET, HEAD, copies, multipart uploads), and the headers S3 refuses.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
+import uuid
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import requests
@@ -21,6 +24,7 @@ from hypothesis import strategies as st
 from ruststack.aws.errors import AwsError
 from ruststack.s3 import configs, documents, encryption
 from ruststack.s3.records import Bucket
+from tests.s3.conftest import client
 
 _MANAGED_KEY = re.compile(r"^arn:aws:kms:us-east-1:000000000000:key/[0-9a-f-]{36}$")
 _KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -156,7 +160,15 @@ _HEADER_VALUES = st.none() | st.sampled_from(["AES256", "aws:kms", "aws:kms:dsse
         {},
         optional={
             name: _HEADER_VALUES.filter(lambda v: v is not None)
-            for name in (encryption.ALGORITHM, encryption.KEY_ID, encryption.CONTEXT, encryption.BUCKET_KEY)
+            for name in (
+                encryption.ALGORITHM,
+                encryption.KEY_ID,
+                encryption.CONTEXT,
+                encryption.BUCKET_KEY,
+                encryption.CUSTOMER_ALGORITHM,
+                encryption.CUSTOMER_KEY,
+                encryption.CUSTOMER_KEY_MD5,
+            )
         },
     ),
     st.sampled_from([None, "AES256", "aws:kms"]),
@@ -166,7 +178,8 @@ def test_any_headers_are_kept_or_refused_as_invalid_argument(headers, default):
     """
     Whatever a write's encryption headers say, the write is either given
     an encryption S3 has (told back in headers S3 sends) or refused with
-    400 InvalidArgument; a key or context without aws:kms never passes.
+    400 InvalidArgument (InvalidEncryptionAlgorithmError for SSE-C's); a
+    key or context without aws:kms never passes.
     """
     document = None
     if default is not None:
@@ -175,13 +188,109 @@ def test_any_headers_are_kept_or_refused_as_invalid_argument(headers, default):
     ctx = SimpleNamespace(store=SimpleNamespace(bucket_config=lambda bucket, kind: document))
     bucket = Bucket("b", "000000000000", "us-east-1", 0.0)
     try:
-        kept = encryption.of_write(ctx, bucket, headers)  # type: ignore[arg-type]
+        kept = encryption.of_write(ctx, bucket, headers, True)  # type: ignore[arg-type]
     except AwsError as error:
-        assert (error.status, error.code) == (400, "InvalidArgument")
+        assert (error.status, error.code) in ((400, "InvalidArgument"), (400, "InvalidEncryptionAlgorithmError"))
         return
     told = encryption.headers(kept, with_context=True)
+    if kept is not None and "customer_key_md5" in kept:
+        # SSE-C: only with a whole, matching key, and never beside another algorithm.
+        assert encryption.ALGORITHM not in headers and encryption.ALGORITHM not in told
+        assert told[encryption.CUSTOMER_KEY_MD5_TOLD] == headers[encryption.CUSTOMER_KEY_MD5]
+        return
     assert told[encryption.ALGORITHM] in ("AES256", "aws:kms", "aws:kms:dsse")
     asked = headers.get(encryption.ALGORITHM) or default or "AES256"
     assert told[encryption.ALGORITHM] == asked
     assert (encryption.KEY_ID in told) == (asked != "AES256")
     assert encryption.KEY_ID not in headers or asked != "AES256"
+
+
+# SSE-C: a key of the client's own, which every read must bring again, over TLS.
+
+_CUSTOMER_KEY = bytes(range(32))
+_OTHER_KEY = bytes(range(1, 33))
+
+
+def _customer(key: bytes = _CUSTOMER_KEY) -> dict[str, Any]:
+    # botocore sends the key in base64 and its MD5 itself.
+    return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": key}
+
+
+@pytest.fixture
+def tls_s3(tls_stack):
+    _, url, cert = tls_stack
+    s3 = client(url, verify=cert)
+    name = f"sse-c-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name)
+    return s3, name
+
+
+def test_sse_c_objects_are_read_only_with_their_key(tls_s3):
+    s3, bucket = tls_s3
+    put = s3.put_object(Bucket=bucket, Key="secret", Body=b"mine", **_customer())
+    md5 = base64.b64encode(hashlib.md5(_CUSTOMER_KEY).digest()).decode()
+    assert (put["SSECustomerAlgorithm"], put["SSECustomerKeyMD5"]) == ("AES256", md5)
+    assert "ServerSideEncryption" not in put
+    got = s3.get_object(Bucket=bucket, Key="secret", **_customer())
+    assert got["Body"].read() == b"mine" and got["SSECustomerKeyMD5"] == md5
+    assert s3.head_object(Bucket=bucket, Key="secret", **_customer())["SSECustomerAlgorithm"] == "AES256"
+    assert _refused(s3.get_object, Bucket=bucket, Key="secret") == (
+        400,
+        "InvalidRequest",
+        "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to"
+        " retrieve the object.",
+    )
+    assert _refused(s3.get_object, Bucket=bucket, Key="secret", **_customer(_OTHER_KEY))[:2] == (403, "AccessDenied")
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"p")
+    assert _refused(s3.get_object, Bucket=bucket, Key="plain", **_customer()) == (
+        400,
+        "InvalidRequest",
+        "The encryption parameters are not applicable to this object.",
+    )
+    # A copy brings the source's key apart from its own.
+    source = {"Bucket": bucket, "Key": "secret"}
+    assert _refused(s3.copy_object, Bucket=bucket, Key="copy", CopySource=source)[:2] == (400, "InvalidRequest")
+    s3.copy_object(
+        Bucket=bucket,
+        Key="copy",
+        CopySource=source,
+        CopySourceSSECustomerAlgorithm="AES256",
+        CopySourceSSECustomerKey=_CUSTOMER_KEY,
+    )
+    assert s3.get_object(Bucket=bucket, Key="copy")["Body"].read() == b"mine"
+
+
+def test_sse_c_keys_s3_refuses(tls_s3, s3, bucket):
+    secure, name = tls_s3
+    assert _refused(s3.put_object, Bucket=bucket, Key="k", Body=b"x", **_customer()) == (
+        400,
+        "InvalidRequest",
+        "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.",
+    )
+    assert _refused(secure.put_object, Bucket=name, Key="k", Body=b"x", **_customer(b"short"))[1:] == (
+        "InvalidArgument",
+        "The secret key was invalid for the specified algorithm.",
+    )
+    assert _refused(secure.put_object, Bucket=name, Key="k", Body=b"x", ServerSideEncryption="AES256", **_customer())[
+        1:
+    ] == (
+        "InvalidArgument",
+        "Server Side Encryption with Customer provided key is incompatible with the encryption method specified.",
+    )
+    assert "Contents" not in secure.list_objects_v2(Bucket=name)
+
+
+def test_sse_c_multipart_parts_bring_the_key(tls_s3):
+    s3, bucket = tls_s3
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="mp", **_customer())["UploadId"]
+    refused = _refused(s3.upload_part, Bucket=bucket, Key="mp", UploadId=upload, PartNumber=1, Body=b"p")
+    assert refused[:2] == (400, "InvalidRequest")
+    other = _refused(
+        s3.upload_part, Bucket=bucket, Key="mp", UploadId=upload, PartNumber=1, Body=b"p", **_customer(_OTHER_KEY)
+    )
+    assert other[:2] == (400, "InvalidArgument")
+    part = s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload, PartNumber=1, Body=b"part", **_customer())
+    parts = {"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]}
+    s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload, MultipartUpload=parts)
+    assert s3.get_object(Bucket=bucket, Key="mp", **_customer())["Body"].read() == b"part"
+    assert _refused(s3.head_object, Bucket=bucket, Key="mp")[0] == 400
