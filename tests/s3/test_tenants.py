@@ -232,6 +232,10 @@ def _put_policy(s3, bucket: str, *statements: dict) -> None:
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}))
 
 
+def _anyone_may(action: str, resource: str) -> dict:
+    return {"Effect": "Allow", "Principal": "*", "Action": action, "Resource": resource}
+
+
 def _code(call, **params) -> str:
     try:
         call(**params)
@@ -294,11 +298,7 @@ def test_policy_with_account_ids_lists_and_wildcards(alice, bob, alices):
 
 def test_principal_star_grants_every_account(alice, bob, alices):
     bucket, _ = alices
-    _put_policy(
-        alice,
-        bucket,
-        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
-    )
+    _put_policy(alice, bucket, _anyone_may("s3:GetObject", f"arn:aws:s3:::{bucket}/*"))
     assert bob.get_object(Bucket=bucket, Key=_KEY)["Body"].read() == _BODY
 
 
@@ -491,11 +491,7 @@ def test_unsigned_requests_are_anonymous(tenants_stack, alice, alices):
     assert _anonymous("DELETE", f"{url}/{bucket}/{_KEY}")[:2] == (403, "AccessDenied")
     assert _anonymous("GET", f"{url}/no-such-bucket-anywhere/k")[:2] == (404, "NoSuchBucket")
 
-    _put_policy(
-        alice,
-        bucket,
-        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/data/*"},
-    )
+    _put_policy(alice, bucket, _anyone_may("s3:GetObject", f"arn:aws:s3:::{bucket}/data/*"))
     assert _anonymous("GET", f"{url}/{bucket}/{_KEY}") == (200, "", _BODY)
     assert _anonymous("GET", f"{url}/{bucket}/big")[:2] == (403, "AccessDenied")
     alice.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={"RestrictPublicBuckets": True})
@@ -708,8 +704,8 @@ def test_the_cli_without_signing_reads_what_is_public(tenants_stack, alice, alic
     _put_policy(
         alice,
         bucket,
-        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/data/*"},
-        {"Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"},
+        _anyone_may("s3:GetObject", f"arn:aws:s3:::{bucket}/data/*"),
+        _anyone_may("s3:ListBucket", f"arn:aws:s3:::{bucket}"),
     )
     url = tenants_stack.endpoint_url
     listed = run_aws(url, "s3", "ls", f"s3://{bucket}/data/", "--no-sign-request").stdout
