@@ -39,8 +39,8 @@ CUSTOMER_KEY = "x-amz-server-side-encryption-customer-key"
 CUSTOMER_KEY_MD5 = "x-amz-server-side-encryption-customer-key-md5"  # (request headers are read in lower case)
 CUSTOMER_KEY_MD5_TOLD = "x-amz-server-side-encryption-customer-key-MD5"
 _CUSTOMER = (CUSTOMER_ALGORITHM, CUSTOMER_KEY, CUSTOMER_KEY_MD5)
-# A copy's source key comes in the same headers under this prefix.
-_COPY_SOURCE = "x-amz-copy-source-"
+# A copy's source key comes in the same headers under x-amz-copy-source-.
+_COPY_SOURCE_CUSTOMER = tuple("x-amz-copy-source-" + name[len("x-amz-") :] for name in _CUSTOMER)
 _NEEDS_TLS = (
     "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection."
 )
@@ -115,10 +115,10 @@ def customer_key(headers: Mapping[str, str], secure: bool, copy_source: bool = F
     The MD5 of the SSE-C key a request brings (a copy's source's, with
     C{copy_source}), checked as S3 checks it; C{None} when it brings none.
     """
-    names = [_COPY_SOURCE + name[len("x-amz-") :] if copy_source else name for name in _CUSTOMER]
-    algorithm, key, md5 = (headers.get(name) for name in names)
+    names = _COPY_SOURCE_CUSTOMER if copy_source else _CUSTOMER
+    algorithm, key, md5 = headers.get(names[0]), headers.get(names[1]), headers.get(names[2])
     if algorithm is None and key is None and md5 is None:
-        return None
+        return None  # (every read of an object without SSE-C: kept cheap)
     if not secure:
         raise AwsError("InvalidRequest", _NEEDS_TLS, 400)
     if algorithm is None:
