@@ -260,7 +260,7 @@ def check_write_acl(ctx: S3Context, bucket: Bucket, call: S3Call) -> None:
     CreateMultipartUpload, POST Object): refused with
     AccessControlListNotSupported where the bucket has ACLs disabled and
     they grant more than the bucket owner's full control; otherwise
-    accepted, and kept by L{keep_write_acl} once the object is in.
+    accepted, and kept in the object's metadata (L{with_write_acl}).
     """
     if call.headers.get("x-amz-acl") == "bucket-owner-full-control":
         return

@@ -159,7 +159,7 @@ def check_read(
     stored = None if kept is None else kept.get("customer_key_md5")
     if stored is None:
         if given is not None:
-            raise AwsError("InvalidRequest", "The encryption parameters are not applicable to this object.", 400)
+            raise _not_applicable()
         return
     if given is None:
         raise AwsError(
@@ -181,7 +181,7 @@ def check_part(kept: dict[str, Any] | None, headers: Mapping[str, str], secure: 
     given = customer_key(headers, secure)
     stored = None if kept is None else kept.get("customer_key_md5")
     if stored is None and given is not None:
-        raise AwsError("InvalidRequest", "The encryption parameters are not applicable to this object.", 400)
+        raise _not_applicable()
     if stored is not None and given is None:
         raise AwsError(
             "InvalidRequest",
@@ -193,6 +193,11 @@ def check_part(kept: dict[str, Any] | None, headers: Mapping[str, str], secure: 
         raise invalid_argument(
             "The provided encryption parameters did not match the ones used originally.", CUSTOMER_KEY_MD5, given or ""
         )
+
+
+def _not_applicable() -> AwsError:
+    # An SSE-C key brought to an object (or upload) stored without one.
+    return AwsError("InvalidRequest", "The encryption parameters are not applicable to this object.", 400)
 
 
 def _customer_argument(what: str, header: str) -> AwsError:

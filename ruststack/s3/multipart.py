@@ -401,7 +401,7 @@ def complete_multipart_upload(ctx: S3Context, call: S3Call) -> defer.Deferred | 
         )
         now = ctx.now()
         record = ObjectRecord(upload.bucket, upload.key, size, etag, now, final, inline, file)
-        committed, headers = versions.commit_object(ctx, record)
+        _, headers = versions.commit_object(ctx, record)
         ctx.store.drop_upload(upload.upload_id)
         result = {
             "etag": etag,

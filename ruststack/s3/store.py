@@ -126,9 +126,8 @@ class Store:
         # An index written before object ACLs lived in their objects' metadata kept
         # each as a bucket configuration "object-acl:<key in JSON>", stamped with the
         # object's ETag and time: the current objects they still belong to take them.
-        rows = self._db.execute(
-            "SELECT bucket, kind, document FROM bucket_configs WHERE kind >= 'object-acl:' AND kind < 'object-acl;'"
-        ).fetchall()
+        legacy = "FROM bucket_configs WHERE kind >= 'object-acl:' AND kind < 'object-acl;'"
+        rows = self._db.execute(f"SELECT bucket, kind, document {legacy}").fetchall()
         with self.transaction():
             for bucket, kind, document in rows:
                 acl = json.loads(document)
@@ -136,7 +135,7 @@ class Store:
                 record = self.get_object(bucket, json.loads(kind[len("object-acl:") :]))
                 if record is not None and stamp == [record.etag, record.last_modified]:
                     self.update_meta(bucket, record.key, attrs.evolve(record.meta, acl=acl))
-            self._db.execute("DELETE FROM bucket_configs WHERE kind >= 'object-acl:' AND kind < 'object-acl;'")
+            self._db.execute(f"DELETE {legacy}")
 
     def _sweep(self) -> None:
         # A crash between placing a body and committing the index leaves a
