@@ -158,11 +158,16 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _usable(value: float | None) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
 @attrs.frozen
 class Goal:
     """
     A target from the issues. C{peer}: the metric's ratio C{subject/peer}
-    is checked; C{difference}: C{subject - peer}; else the subject's value.
+    is checked (C{difference}: C{subject - peer}), round by round
+    (L{Workload.paired}); else the subject's median.
     """
 
     text: str
@@ -174,17 +179,12 @@ class Goal:
     below: float | None = None
 
     def evaluate(self, workload: Workload) -> tuple[float | None, bool | None]:
-        value = workload.median(self.subject, self.metric)
+        if self.peer is None:
+            value = workload.median(self.subject, self.metric)
+        else:
+            value = workload.paired(self.subject, self.peer, self.metric, self.difference)
         if value is None:
             return None, None
-        if self.peer is not None:
-            other = workload.median(self.peer, self.metric)
-            if other is None:
-                return None, None
-            if self.difference:
-                value = value - other
-            else:
-                value = value / other if other else math.inf
         if self.at_least is None and self.below is None:
             return value, None  # a figure for reference, no target
         met = True
@@ -211,8 +211,30 @@ class Workload:
 
     def median(self, target: str, metric: str) -> float | None:
         values = [getattr(t, metric) for t in self.good_trials(target)]
-        values = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+        values = [v for v in values if _usable(v)]
         return statistics.median(values) if values else None
+
+    def paired(self, subject: str, peer: str, metric: str, difference: bool = False) -> float | None:
+        """
+        C{subject}'s C{metric} against C{peer}'s (their ratio, or their
+        difference): the median over the rounds both ran well, each round's
+        two trials taken together, so that the drift of a shared machine
+        between rounds cancels out; without such rounds, the medians' ratio.
+        """
+        peers = {t.round: getattr(t, metric) for t in self.good_trials(peer) if _usable(getattr(t, metric))}
+        pairs = [
+            (getattr(t, metric), peers[t.round])
+            for t in self.good_trials(subject)
+            if t.round in peers and _usable(getattr(t, metric))
+        ]
+        if not pairs:
+            mine, theirs = self.median(subject, metric), self.median(peer, metric)
+            if mine is None or theirs is None:
+                return None
+            pairs = [(mine, theirs)]
+        if difference:
+            return statistics.median(a - b for a, b in pairs)
+        return statistics.median(a / b if b else math.inf for a, b in pairs)
 
     def targets(self) -> list[str]:
         return list(dict.fromkeys([*self.trials, *self.unavailable]))
@@ -281,8 +303,8 @@ def compare(
     profile_dir: Path | None = None,
 ) -> Workload:
     """
-    Run C{workload} against C{targets} interleaved (A B A B ...) for
-    C{rounds} rounds, after one untimed warm-up per target. With
+    Run C{workload} against C{targets} interleaved (A B, B A, A B ...)
+    for C{rounds} rounds, after one untimed warm-up per target. With
     C{profile_dir}, RustStack's trials run under py-spy and the workload's
     notes name its hot spots.
     """
@@ -295,7 +317,9 @@ def compare(
                 workload.unavailable[name] = f"warm-up failed: {type(e).__name__}: {e}"[:500]
                 live.pop(name)
     for round_ in range(rounds):
-        for name, (server, run) in list(live.items()):
+        # A B, then B A: neither target always runs first, after the other's load.
+        order = list(live.items())
+        for name, (server, run) in order if round_ % 2 == 0 else order[::-1]:
             if server is not None and not server.alive():
                 workload.unavailable[name] = f"{server.name} died:\n{server.log_tail()}"
                 live.pop(name)
