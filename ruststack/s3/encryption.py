@@ -153,8 +153,14 @@ def check_read(
     """
     Refuse a read of an object encrypted as C{kept} (GET, HEAD, a copy's
     source...) that does not bring the SSE-C key it was written with, or
-    that brings one to an object written without.
+    that brings one to an object written without; and one that names an
+    encryption (a copy's names its new object's), which a read cannot
+    change.
     """
+    if not copy_source and ALGORITHM in headers:
+        raise invalid_argument(
+            "x-amz-server-side-encryption header is not supported for this operation.", ALGORITHM, headers[ALGORITHM]
+        )
     given = customer_key(headers, secure, copy_source)
     stored = None if kept is None else kept.get("customer_key_md5")
     if stored is None:

@@ -97,6 +97,36 @@ def test_headers_s3_refuses(s3, bucket):
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
 
 
+def test_a_read_naming_an_encryption_is_refused(s3, bucket):
+    # boto3's GetObject and HeadObject have no ServerSideEncryption: the header goes in as a client sending it would.
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", ServerSideEncryption="aws:kms")
+
+    def add_header(request, **kwargs):
+        request.headers["x-amz-server-side-encryption"] = "aws:kms"
+
+    events = s3.meta.events
+    for operation in ("GetObject", "HeadObject"):
+        events.register(f"before-sign.s3.{operation}", add_header)
+    try:
+        with pytest.raises(ClientError) as excinfo:
+            s3.get_object(Bucket=bucket, Key="k")
+        assert excinfo.value.response["Error"] == {
+            "Code": "InvalidArgument",
+            "Message": "x-amz-server-side-encryption header is not supported for this operation.",
+            "ArgumentName": "x-amz-server-side-encryption",
+            "ArgumentValue": "aws:kms",
+        }
+        with pytest.raises(ClientError) as excinfo:
+            s3.head_object(Bucket=bucket, Key="k")
+        assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    finally:
+        for operation in ("GetObject", "HeadObject"):
+            events.unregister(f"before-sign.s3.{operation}", add_header)
+    # A copy's header names its new object's encryption.
+    s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": "k"}, ServerSideEncryption="AES256")
+    assert s3.get_object(Bucket=bucket, Key="c")["ServerSideEncryption"] == "AES256"
+
+
 def test_the_bucket_default_applies_to_writes_that_ask_nothing(s3, bucket):
     s3.put_bucket_encryption(
         Bucket=bucket,
