@@ -346,7 +346,8 @@ def _check_integration(integration: Document) -> None:
     kind = integration.get("IntegrationType")
     if kind not in _INTEGRATION_TYPES:
         raise bad_request(f"Invalid integration type specified: {kind}")
-    if kind in ("AWS", "HTTP"):
+    if kind in ("AWS", "HTTP", "MOCK"):
+        # WebSocket APIs' integration types.
         raise bad_request(f"Integration type {kind} is not supported for HTTP APIs")
     version = integration.get("PayloadFormatVersion")
     if version is None:

@@ -129,6 +129,10 @@ def test_integrations(apigw2):
         TimeoutInMillis=40000,
     )
     assert (status, code) == (400, "BadRequestException") and "40000" in message
+    for websocket_only in ("AWS", "HTTP", "MOCK"):
+        assert error_of(
+            apigw2.create_integration, ApiId=api_id, IntegrationType=websocket_only, PayloadFormatVersion="1.0"
+        ) == (400, "BadRequestException", f"Integration type {websocket_only} is not supported for HTTP APIs")
     route = apigw2.create_route(ApiId=api_id, RouteKey="$default", Target=f"integrations/{integration_id}")
     assert error_of(apigw2.delete_integration, ApiId=api_id, IntegrationId=integration_id)[:2] == (
         409,
