@@ -32,7 +32,7 @@ from twisted.web.server import NOT_DONE_YET
 from ruststack.apigateway import lambda_authorizer, proxy
 from ruststack.apigateway.model import ApiResource, Method
 from ruststack.apigateway.routing import Route as V1Route
-from ruststack.apigatewayv2 import cors, http_proxy
+from ruststack.apigatewayv2 import cors, http_proxy, mapping
 from ruststack.apigatewayv2.authorize import Authorizers, Authorizing, Refused
 from ruststack.apigatewayv2.lambda_target import CannotAssumeRole, invoke_source, lambda_function
 from ruststack.apigatewayv2.model import Document, HttpApi
@@ -131,6 +131,18 @@ class _Exchange:
     gone: bool = False
     # The API's CORS configuration and the request's Origin, when it has one.
     cors: tuple[dict[str, Any], str | None] | None = None
+    # The integration's ResponseParameters, and the request they read.
+    response_mapping: tuple[dict[str, Any], mapping.Sources] | None = None
+
+    def integration_answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        """
+        The integration's answer, as its ResponseParameters change it.
+        """
+        if self.response_mapping is not None:
+            mappings, sources = self.response_mapping
+            answered = attrs.evolve(sources, response_headers=headers, response_body=body)
+            status, headers = mapping.map_response(mappings, status, headers, answered)
+        self.answer(status, headers, body)
 
     def answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         request = self.request
@@ -170,6 +182,8 @@ class _Served:
     variables: dict[str, str]
     url_request: url_events.UrlRequest
     below: str
+    # The path a mapping gives the integration instead (overwrite:path).
+    path: str | None = None
 
     @property
     def version(self) -> str:
@@ -187,6 +201,58 @@ class _Served:
 
     def event_v1(self) -> dict[str, Any]:
         return event_v1(self.url_request, self.api, self.stage["StageName"], self.selected, self.variables)
+
+    def sources(self, authorizer: dict[str, Any] | None) -> mapping.Sources:
+        """
+        What the integration's parameter mapping reads.
+        """
+        request = self.url_request
+        context = {
+            "accountId": self.api.account,
+            "apiId": self.api.id,
+            "domainName": request.domain_name,
+            "domainPrefix": request.domain_name.split(".", 1)[0],
+            "httpMethod": request.method,
+            "identity.sourceIp": request.source_ip,
+            "path": request.raw_path,
+            "protocol": request.protocol,
+            "requestId": request.request_id,
+            "requestTime": url_events.request_time(request.received_at),
+            "requestTimeEpoch": str(int(request.received_at * 1000)),
+            "routeKey": self.selected.key.key,
+            "stage": self.stage["StageName"],
+        }
+        agent = next((value for name, value in request.headers if name.lower() == "user-agent"), None)
+        if agent is not None:
+            context["identity.userAgent"] = agent
+        # $context.authorizer.claims.NAME (JWT), $context.authorizer.NAME (a Lambda authorizer's context).
+        found = authorizer or {}
+        for name, value in ((found.get("jwt") or {}).get("claims") or {}).items():
+            context[f"authorizer.claims.{name}"] = value if isinstance(value, str) else json.dumps(value)
+        for name, value in (found.get("lambda") or {}).items():
+            context[f"authorizer.{name}"] = value if isinstance(value, str) else json.dumps(value)
+        return mapping.Sources(
+            headers=request.headers,
+            query=mapping.query_pairs(request.raw_query),
+            body=request.body,
+            path=self.below,
+            path_parameters=self.selected.path_parameters,
+            context=context,
+            stage_variables=self.variables,
+        )
+
+    def mapped(self, sources: mapping.Sources) -> _Served:
+        """
+        This request as the integration's RequestParameters change it.
+        """
+        changed = mapping.map_request(self.integration.get("RequestParameters"), sources, self.url_request.raw_query)
+        url_request = attrs.evolve(
+            self.url_request,
+            headers=changed.headers,
+            raw_query=changed.raw_query,
+            raw_path=self.url_request.raw_path if changed.path is None else changed.path,
+        )
+        return attrs.evolve(self, url_request=url_request, path=changed.path)
 
 
 class HttpApiResource(Resource):
@@ -325,6 +391,13 @@ class HttpApiResource(Resource):
         if exchange.gone:
             return
         integration = served.integration
+        if integration.get("RequestParameters") or integration.get("ResponseParameters"):
+            sources = served.sources(found)
+            if integration.get("ResponseParameters"):
+                exchange.response_mapping = (integration["ResponseParameters"], sources)
+            if integration.get("RequestParameters") and not integration.get("IntegrationSubtype"):
+                served = served.mapped(sources)
+                event = None  # (the authorizer's was of the request as it came)
         if integration["IntegrationType"] == "HTTP_PROXY":
             await self._proxy(exchange, served)
             return
@@ -358,6 +431,7 @@ class HttpApiResource(Resource):
             served.below,
             served.url_request.raw_query,
             served.selected.key.is_default,
+            served.path,
         )
         method = integration.get("IntegrationMethod") or "ANY"
         method = served.url_request.method if method == "ANY" else method
@@ -387,7 +461,7 @@ class HttpApiResource(Resource):
             if expiry.active():
                 expiry.cancel()
         if not exchange.gone:
-            exchange.answer(status, headers, body)
+            exchange.integration_answer(status, headers, body)
 
     async def _invoke(
         self,
@@ -427,10 +501,10 @@ class HttpApiResource(Resource):
         try:
             if version == "2.0":
                 answer = url_events.parse_response(result.payload)
-                exchange.answer(answer.status, answer.headers, answer.body)
+                exchange.integration_answer(answer.status, answer.headers, answer.body)
             else:
                 response = proxy.parse_response(result.payload, True)
-                exchange.answer(response.status, response.headers, response.body)
+                exchange.integration_answer(response.status, response.headers, response.body)
         except (url_events.MalformedResponse, proxy.MalformedProxyResponse) as e:
             log.info(
                 "malformed Lambda response behind {path}: {reason}",

@@ -7,14 +7,15 @@ The URL is the integration URI with the route's path parameters
 substituted (C{https://example.com/pets/{petId}}, a greedy C{{proxy+}} as
 C{{proxy}}) and stage variables too; the request's query string is
 appended. For the C{$default} route the request's path is appended to the
-URI's, as API Gateway forwards it.
+URI's, as API Gateway forwards it; a parameter mapping's C{overwrite:path}
+replaces the URI's path (L{ruststack.apigatewayv2.mapping}).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import treq
 from twisted.web.http_headers import Headers as TwistedHeaders
@@ -35,13 +36,18 @@ def target_url(
     raw_path: str,
     raw_query: str,
     default_route: bool,
+    path: str | None = None,
 ) -> str:
     """
-    The URL a request is forwarded to.
+    The URL a request is forwarded to; C{path} (a parameter mapping's
+    C{overwrite:path}) in place of the URI's own.
     """
     url = substitute_stage_variables(uri, stage_variables)
     url = _PARAMETER.sub(lambda m: quote(path_parameters.get(m.group(1), ""), safe="/"), url)
-    if default_route:
+    if path is not None:
+        parts = urlsplit(url)
+        url = urlunsplit((parts.scheme, parts.netloc, quote(path, safe="/%:@!$&'()*+,;=~"), parts.query, ""))
+    elif default_route:
         url = url.rstrip("/") + raw_path
     if raw_query:
         url += ("&" if "?" in url else "?") + raw_query

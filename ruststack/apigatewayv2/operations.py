@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from ruststack.apigatewayv2 import mapping
 from ruststack.apigatewayv2.model import Deployment, Document, HttpApi, new_id
 from ruststack.apigatewayv2.route_authorization import route_authorization_error
 from ruststack.apigatewayv2.routes import DEFAULT_ROUTE, InvalidRouteKey, parse_route_key
@@ -356,6 +357,13 @@ def _check_integration(integration: Document) -> None:
         raise bad_request(f"Invalid PayloadFormatVersion specified: {version}")
     if kind in ("AWS_PROXY", "HTTP_PROXY") and not integration.get("IntegrationUri"):
         raise bad_request(f"IntegrationUri is required for {kind} integrations")
+    try:
+        if "RequestParameters" in integration and not integration.get("IntegrationSubtype"):
+            mapping.check_request_parameters(integration["RequestParameters"])
+        if "ResponseParameters" in integration:
+            mapping.check_response_parameters(integration["ResponseParameters"])
+    except mapping.InvalidMapping as e:
+        raise bad_request(str(e)) from None
     timeout = integration["TimeoutInMillis"]
     if not _TIMEOUT_RANGE[0] <= timeout <= _TIMEOUT_RANGE[1]:
         raise bad_request(
@@ -400,6 +408,10 @@ async def update_integration(call: Call, params: dict[str, Any]) -> Document:
     api, integration = _find_integration(call, params)
     updated = dict(integration)
     _set(updated, params, _INTEGRATION_MEMBERS)
+    for member in ("RequestParameters", "ResponseParameters"):
+        # A mapping given an empty value is removed; the others stay.
+        if isinstance(params.get(member), dict):
+            updated[member] = mapping.merged(integration.get(member), params[member])
     _check_integration(updated)
     api.integrations[integration["IntegrationId"]] = updated
     _changed(call, api)

@@ -174,3 +174,46 @@ def test_sam_http_api_events(stack):
     cfn.delete_stack(StackName="sam")
     cfn.get_waiter("stack_delete_complete").wait(StackName="sam", WaiterConfig=FAST)
     assert apigw2.get_apis()["Items"] == []
+
+
+def _mapped_integration(request: dict, response: dict) -> str:
+    return json.dumps(
+        {
+            "Resources": {
+                "Api": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"Name": "mapped", "ProtocolType": "HTTP"}},
+                "Proxy": {
+                    "Type": "AWS::ApiGatewayV2::Integration",
+                    "Properties": {
+                        "ApiId": {"Ref": "Api"},
+                        "IntegrationType": "HTTP_PROXY",
+                        "IntegrationUri": "https://backend.example/items",
+                        "IntegrationMethod": "ANY",
+                        "PayloadFormatVersion": "1.0",
+                        "RequestParameters": request,
+                        # CloudFormation's shape: a list of Destination/Source pairs per status code.
+                        "ResponseParameters": {
+                            status: {"ResponseParameters": [{"Destination": d, "Source": s} for d, s in pairs.items()]}
+                            for status, pairs in response.items()
+                        },
+                    },
+                },
+            },
+            "Outputs": {"ApiId": {"Value": {"Ref": "Api"}}, "IntegrationId": {"Value": {"Ref": "Proxy"}}},
+        }
+    )
+
+
+def test_an_integration_s_parameter_mapping(stack):
+    request = {"append:header.x-one": "$context.requestId", "remove:querystring.secret": "''"}
+    response = {"200": {"overwrite:statuscode": "204"}, "404": {"append:header.x-missing": "yes"}}
+    outputs = deploy(stack, "mapped", _mapped_integration(request, response))
+    apigw2, cfn = stack.client("apigatewayv2"), stack.client("cloudformation")
+    found = apigw2.get_integration(ApiId=outputs["ApiId"], IntegrationId=outputs["IntegrationId"])
+    assert (found["RequestParameters"], found["ResponseParameters"]) == (request, response)
+    # An update makes the integration's mappings the template's, whole: what it drops goes.
+    request = {"append:header.x-two": "static"}
+    response = {"200": {"append:header.x-done": "yes"}}
+    cfn.update_stack(StackName="mapped", TemplateBody=_mapped_integration(request, response))
+    cfn.get_waiter("stack_update_complete").wait(StackName="mapped", WaiterConfig=FAST)
+    found = apigw2.get_integration(ApiId=outputs["ApiId"], IntegrationId=outputs["IntegrationId"])
+    assert (found["RequestParameters"], found["ResponseParameters"]) == (request, response)

@@ -11,7 +11,7 @@ import json
 from collections.abc import Awaitable, Mapping
 from typing import Any
 
-from ruststack.apigatewayv2 import openapi
+from ruststack.apigatewayv2 import mapping, openapi
 from ruststack.cloudformation.provisioners.apigateway import read_s3_object
 from ruststack.cloudformation.provisioners.base import (
     Made,
@@ -207,6 +207,8 @@ class Integration(Provisioner):
         params = {"ApiId": required(props, "ApiId", self.type_name), **pick(props, *_INTEGRATION_MEMBERS)}
         if "TimeoutInMillis" in props:
             params["TimeoutInMillis"] = integer(props["TimeoutInMillis"], "TimeoutInMillis")
+        if isinstance(params.get("ResponseParameters"), Mapping):
+            params["ResponseParameters"] = mapping.of_template(params["ResponseParameters"])
         return params
 
     async def create(self, ctx: ResourceContext, props: Mapping[str, Any]) -> Made:
@@ -218,7 +220,12 @@ class Integration(Provisioner):
 
     async def update(self, ctx: ResourceContext, current: Made, old: Mapping[str, Any], new: Mapping[str, Any]) -> Made:
         if current.note is None:
-            await ctx.call(_SERVICE, "UpdateIntegration", {**self._params(new), "IntegrationId": current.physical_id})
+            params, before = self._params(new), self._params(old)
+            for member in ("RequestParameters", "ResponseParameters"):
+                # UpdateIntegration keeps the mappings it is not given: the template's replace them.
+                if before.get(member) or params.get(member):
+                    params[member] = mapping.replacing(before.get(member), params.get(member) or {})
+            await ctx.call(_SERVICE, "UpdateIntegration", {**params, "IntegrationId": current.physical_id})
         return current
 
     async def delete(self, ctx: ResourceContext, current: Made, props: Mapping[str, Any]) -> None:
