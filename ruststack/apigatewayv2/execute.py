@@ -30,6 +30,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from ruststack.apigateway import lambda_authorizer, proxy
+from ruststack.apigateway.metering import TokenBucket
 from ruststack.apigateway.model import ApiResource, Method
 from ruststack.apigateway.routing import Route as V1Route
 from ruststack.apigatewayv2 import cors, http_proxy, mapping
@@ -51,6 +52,9 @@ _PATH_FORM = re.compile(r"^/restapis/([^/]+)/([^/]+)/_user_request_(/.*)?$")
 DEFAULT_STAGE = "$default"
 # HTTP APIs' payload quota ("Quotas for HTTP APIs": 10 MB).
 MAX_PAYLOAD = 10 * 1024 * 1024
+# The account-level limits that apply where a stage sets none ("Quotas for HTTP APIs").
+ACCOUNT_RATE_LIMIT = 10000.0
+ACCOUNT_BURST_LIMIT = 5000
 # Hop-by-hop and framing headers are the gateway's, not the function's.
 _DROPPED_RESPONSE_HEADERS = {"connection", "content-length", "transfer-encoding", "date", "server"}
 
@@ -277,6 +281,32 @@ class HttpApiResource(Resource):
         self.invoker = invoker
         self.clock = clock
         self.authorizers = authorizers or Authorizers(clock)
+        # (API, stage, route key) -> its bucket, and the (rate, burst) it was filled for.
+        self._throttles: dict[tuple[str, str, str], tuple[tuple[float, int], TokenBucket]] = {}
+
+    def admits(self, api_id: str, stage: Document, route_key: str, now: float) -> bool:
+        """
+        Whether the route's throttling (its RouteSettings, else the stage's
+        DefaultRouteSettings, else the account's) lets one more request in.
+        """
+        settings = {
+            **(stage.get("DefaultRouteSettings") or {}),
+            **((stage.get("RouteSettings") or {}).get(route_key) or {}),
+        }
+        rate = settings.get("ThrottlingRateLimit")
+        burst = settings.get("ThrottlingBurstLimit")
+        if rate is None and burst is None:
+            return True
+        limits = (
+            float(ACCOUNT_RATE_LIMIT if rate is None else rate),
+            int(ACCOUNT_BURST_LIMIT if burst is None else burst),
+        )
+        key = (api_id, stage["StageName"], route_key)
+        held = self._throttles.get(key)
+        if held is None or held[0] != limits:
+            held = (limits, TokenBucket.full(limits[0], limits[1], now))
+            self._throttles[key] = held
+        return held[1].take(now)
 
     def render(self, request) -> bytes | int:
         now = self.clock.seconds()
@@ -305,6 +335,9 @@ class HttpApiResource(Resource):
             exchange.gateway_error(404, "Not Found")
             return NOT_DONE_YET
         route = deployment.snapshot.routes[selected.route_id]
+        if not self.admits(api.id, stage, selected.key.key, now):
+            exchange.gateway_error(429, "Too Many Requests")
+            return NOT_DONE_YET
         integration_id = (route.get("Target") or "").partition("/")[2]
         integration = deployment.snapshot.integrations.get(integration_id)
         kind = integration.get("IntegrationType") if integration is not None else None
