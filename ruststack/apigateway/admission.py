@@ -1,7 +1,7 @@
 """
 What a method checks after authorization and before its integration: the
-API key and its usage plan (L{metering}), then the request's parameters and
-body (L{validation}).
+stage's throttling of the method, the API key and its usage plan
+(L{metering}), then the request's parameters and body (L{validation}).
 """
 
 from __future__ import annotations
@@ -29,8 +29,24 @@ class Admission:
     """
 
     def __init__(self, store: ApiStore, clock: Any) -> None:
+        self.clock = clock
         self.meter = metering.Meter(store.extras, clock, store.save)
         self.checks = validation.RequestChecks(store.extras)
+        self._stage_buckets = metering.Buckets()  # by (API, stage, method settings key)
+
+    def _within_stage_limits(self, api: RestApi, stage_name: str, route: Route) -> bool:
+        # The method's throttling settings (UpdateStage's /{path}/{METHOD}/throttling/...), else
+        # the stage's default ones (/*/*/...), each method with a bucket of its own.
+        stage = api.stages.get(stage_name)
+        if stage is None or not stage.method_settings:
+            return True
+        key = f"{route.resource.path.replace('/', '~1')}/{route.method.http_method}"
+        settings = stage.method_settings.get(key) or stage.method_settings.get("*/*")
+        if settings is None:
+            return True
+        rate = float(settings.get("throttlingRateLimit", 10000.0))
+        burst = int(settings.get("throttlingBurstLimit", 5000))
+        return self._stage_buckets.take((api.id, stage_name, key), rate, burst, self.clock.seconds())
 
     def refusal(self, api: RestApi, stage: str, route: Route, request: Any, event: dict[str, Any]) -> Invalid | None:
         """
@@ -38,6 +54,8 @@ class Admission:
         refused, or C{None}: it goes on to the integration.
         """
         method = route.method
+        if not self._within_stage_limits(api, stage, route):
+            return Invalid(metering.THROTTLED, "THROTTLED", "")
         if method.api_key_required:
             # The key's usage plan; the header even where the API says AUTHORIZER.
             key = request.getHeader(b"x-api-key")

@@ -11,7 +11,7 @@ Reference: "Usage plans and API keys for REST APIs" in the developer guide.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import attrs
@@ -67,6 +67,26 @@ class TokenBucket:
         return True
 
 
+class Buckets:
+    """
+    Token buckets by key, each for the limits it is asked with (other limits
+    start a full one); at most C{limit} of them (past that they all start
+    again full, rather than grow without end).
+    """
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self._limit = limit
+        self._held: dict[Hashable, TokenBucket] = {}
+
+    def take(self, key: Hashable, rate: float, burst: int, now: float) -> bool:
+        bucket = self._held.get(key)
+        if bucket is None or (bucket.rate, bucket.burst) != (rate, burst):
+            if len(self._held) >= self._limit:
+                self._held.clear()
+            bucket = self._held[key] = TokenBucket.full(rate, burst, now)
+        return bucket.take(now)
+
+
 def used_in_period(extras: Extras, plan: UsagePlan, key_id: str, day: datetime.date) -> int:
     """
     The requests C{key_id} made under C{plan} in the quota period of C{day}
@@ -88,14 +108,12 @@ class Meter:
     The API key checks of one data plane, with its token buckets.
     """
 
-    _LIMIT = 100_000
-
     def __init__(self, extras: Extras, clock: Any, save: Callable[[], None] | None = None) -> None:
         self.extras = extras
         self.clock = clock
         self._save = save
         self._saving: Any = None
-        self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
+        self._buckets = Buckets()
 
     def admit(
         self, account: str, region: str, api_id: str, stage: str, method_key: str, value: str | None
@@ -115,7 +133,9 @@ class Meter:
         throttle = (api_stage.get("throttle") or {}).get(method_key)
         bucket_key = (plan.id, key.id, method_key if throttle else "")
         throttle = throttle or plan.throttle
-        if throttle and not self._bucket(bucket_key, throttle, now).take(now):
+        if throttle and not self._buckets.take(
+            bucket_key, float(throttle.get("rateLimit") or 0.0), int(throttle.get("burstLimit") or 0), now
+        ):
             return THROTTLED
         today = day_of(now)
         limit = (plan.quota or {}).get("limit")
@@ -138,13 +158,3 @@ class Meter:
             if key.id in plan.key_ids and (api_stage := plan.covers(api_id, stage)) is not None:
                 return plan, api_stage
         return None, {}
-
-    def _bucket(self, key: tuple[str, str, str], throttle: dict[str, Any], now: float) -> TokenBucket:
-        rate = float(throttle.get("rateLimit") or 0.0)
-        burst = int(throttle.get("burstLimit") or 0)
-        bucket = self._buckets.get(key)
-        if bucket is None or (bucket.rate, bucket.burst) != (rate, burst):
-            if len(self._buckets) >= self._LIMIT:
-                self._buckets.clear()
-            bucket = self._buckets[key] = TokenBucket.full(rate, burst, now)
-        return bucket

@@ -72,7 +72,7 @@ def _patch_method_setting(stage: Stage, op: str, path: str, value: Any) -> bool:
     """
     Apply a patch of a method's settings (C{/*/*/logging/loglevel}: every
     method's; C{/~1notes/GET/metrics/enabled}: one method's), or say the path
-    is not one. The settings are stored and reported, not enforced.
+    is not one. Of the settings, only throttling is enforced (L{ruststack.apigateway.admission}).
     """
     parts = path[1:].split("/")
     if len(parts) == 2 and op == "remove":

@@ -30,7 +30,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from ruststack.apigateway import lambda_authorizer, proxy
-from ruststack.apigateway.metering import TokenBucket
+from ruststack.apigateway.metering import Buckets
 from ruststack.apigateway.model import ApiResource, Method
 from ruststack.apigateway.routing import Route as V1Route
 from ruststack.apigatewayv2 import cors, http_proxy, mapping
@@ -281,8 +281,7 @@ class HttpApiResource(Resource):
         self.invoker = invoker
         self.clock = clock
         self.authorizers = authorizers or Authorizers(clock)
-        # (API, stage, route key) -> its bucket, and the (rate, burst) it was filled for.
-        self._throttles: dict[tuple[str, str, str], tuple[tuple[float, int], TokenBucket]] = {}
+        self._throttles = Buckets()  # by (API, stage, route key)
 
     def admits(self, api_id: str, stage: Document, route_key: str, now: float) -> bool:
         """
@@ -297,16 +296,12 @@ class HttpApiResource(Resource):
         burst = settings.get("ThrottlingBurstLimit")
         if rate is None and burst is None:
             return True
-        limits = (
+        return self._throttles.take(
+            (api_id, stage["StageName"], route_key),
             float(ACCOUNT_RATE_LIMIT if rate is None else rate),
             int(ACCOUNT_BURST_LIMIT if burst is None else burst),
+            now,
         )
-        key = (api_id, stage["StageName"], route_key)
-        held = self._throttles.get(key)
-        if held is None or held[0] != limits:
-            held = (limits, TokenBucket.full(limits[0], limits[1], now))
-            self._throttles[key] = held
-        return held[1].take(now)
 
     def render(self, request) -> bytes | int:
         now = self.clock.seconds()

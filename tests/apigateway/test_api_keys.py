@@ -164,6 +164,33 @@ def test_throttle_and_quota_answer_429(stack, apigw):
     assert usage["startDate"] == today and usage["usagePlanId"] == plan_id
 
 
+def test_a_stage_throttles_its_methods(stack, apigw):
+    # Stage method settings (as the Serverless Framework patches them): every method's, one method's over them.
+    api_id, _ = mock_api(apigw)
+
+    def patch(path: str, value: str) -> dict:
+        return {"op": "replace", "path": path, "value": value}
+
+    apigw.update_stage(
+        restApiId=api_id,
+        stageName="dev",
+        patchOperations=[
+            patch("/*/*/throttling/burstLimit", "1"),
+            patch("/*/*/throttling/rateLimit", "0.001"),
+            patch("/~1pets/POST/throttling/burstLimit", "3"),
+            patch("/~1pets/POST/throttling/rateLimit", "0.001"),
+        ],
+    )
+    assert [fetch(stack, api_id, "/pets").status_code for _ in range(2)] == [200, 429]
+    assert [fetch(stack, api_id, "/pets", "POST").status_code for _ in range(4)] == [200, 200, 200, 429]
+    response = fetch(stack, api_id, "/pets")
+    assert response.json() == {"message": "Too Many Requests"}
+    assert response.headers["x-amzn-ErrorType"] == "TooManyRequestsException"
+    # Settings removed: nothing throttles the method any more.
+    apigw.update_stage(restApiId=api_id, stageName="dev", patchOperations=[{"op": "remove", "path": "/*/*"}])
+    assert [fetch(stack, api_id, "/pets").status_code for _ in range(3)] == [200] * 3
+
+
 def test_get_usage_refuses_bad_dates(apigw):
     plan = apigw.create_usage_plan(name="p")
     with pytest.raises(ClientError) as raised:

@@ -123,3 +123,15 @@ def test_a_period_starts_on_or_before_its_day(days, period):
     assert metering.period_start(start, period) == start
     if period == "WEEK":
         assert start.weekday() == 6
+
+
+def test_buckets_start_full_for_new_limits_and_stay_bounded():
+    buckets = metering.Buckets(limit=2)
+    assert [buckets.take("a", 0.001, 1, 0.0) for _ in range(2)] == [True, False]
+    # Other limits for the same key: a full bucket of those.
+    assert [buckets.take("a", 0.001, 2, 0.0) for _ in range(3)] == [True, True, False]
+    buckets.take("b", 0.001, 1, 0.0)
+    # A third key past the limit of two: every bucket starts again full rather than the dict growing.
+    assert buckets.take("c", 0.001, 1, 0.0) is True
+    assert buckets.take("a", 0.001, 2, 0.0) is True
+    assert len(buckets._held) <= 2
