@@ -58,6 +58,7 @@ _RESERVED = frozenset(
 _RESERVED_PREFIXES = ("access-control-", "apigw-", "x-amz-", "x-amzn-")
 _EMBEDDED = re.compile(r"\$\{([^}]*)\}")
 _ORDER = {"remove": 0, "overwrite": 1, "append": 2}
+JSON_PATH_LIMIT = 100 * 1024
 
 Headers = list[tuple[str, str]]
 
@@ -190,8 +191,10 @@ def _joined(pairs: Headers, name: str, fold: bool) -> str | None:
 
 
 def _from_json(body: bytes, path: str) -> str | None:
+    # As API Gateway does, a JSON path reads the body's first 100 KB only (and a
+    # 10 MB body is never parsed on the reactor).
     try:
-        value: Any = json.loads(body)
+        value: Any = json.loads(body[:JSON_PATH_LIMIT])
     except ValueError:
         return None
     for step in re.findall(r"[^.\[\]]+|\[\d+\]", path):

@@ -8,6 +8,7 @@ events, and on their answers; the expressions as property tests.
 
 from __future__ import annotations
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -204,6 +205,14 @@ _SOURCES = mapping.Sources(
 )
 def test_a_value_selects_what_it_names(text, value):
     assert mapping.value_of(text, _SOURCES) == value
+
+
+def test_a_json_path_reads_the_first_100_kb_only():
+    small = attrs.evolve(_SOURCES, body=b'{"a": "b"}')
+    assert mapping.value_of("$request.body.a", small) == "b"
+    large = attrs.evolve(_SOURCES, body=b'{"a": "b", "pad": "' + b"x" * mapping.JSON_PATH_LIMIT + b'"}')
+    assert mapping.value_of("$request.body.a", large) is None
+    assert mapping.value_of("$request.body", large) == large.body.decode()
 
 
 @settings(max_examples=300, deadline=None)
