@@ -66,19 +66,19 @@ def put_object(ctx: S3Context, call: S3Call) -> defer.Deferred:
     assert call.key is not None and call.sink is not None
     check_key(call.key)
     sink = call.sink
-    return sink.staged().addCallback(put_staged, ctx, call, bucket.name)
+    return sink.staged().addCallback(put_staged, ctx, call, bucket)
 
 
-def put_staged(staged: Staged, ctx: S3Context, call: S3Call, bucket: str) -> defer.Deferred:
+def put_staged(staged: Staged, ctx: S3Context, call: S3Call, target: Bucket) -> defer.Deferred:
     """
-    Commit C{staged} as the object C{call} puts (its headers give the
-    metadata), answering PutObject's headers: PutObject's body, and POST
-    Object's file.
+    Commit C{staged} as the object C{call} puts in C{target} (its headers
+    give the metadata), answering PutObject's headers: PutObject's body,
+    and POST Object's file.
     """
     assert call.key is not None and call.sink is not None
+    bucket = target.name
     checksum = stored_checksum(staged, call.sink.announced_checksum())
-    found = ctx.store.get_bucket(bucket)
-    sse = None if found is None else encryption.of_write(ctx, found, call.headers, call.secure)
+    sse = encryption.of_write(ctx, target, call.headers, call.secure)
     meta = meta_from_headers(call.headers, checksum, sse)
     if "if-match" in call.headers or "if-none-match" in call.headers:
         _check_write_conditions(ctx, call)

@@ -340,7 +340,7 @@ def _commit(form: formdata.Form, ctx: S3Context, call: S3Call) -> defer.Deferred
         check_conditions(conditions, {**fields, "bucket": bucket.name, "key": key}, form.file.size)
     acls.check_write_acl(ctx, bucket, call)
     staged = form.file
-    return objects.put_staged(staged, ctx, call, bucket.name).addCallback(_answer, fields, call, staged.etag)
+    return objects.put_staged(staged, ctx, call, bucket).addCallback(_answer, fields, call, staged.etag)
 
 
 def _answer(_: bytes, fields: dict[str, str], call: S3Call, etag: str) -> bytes:
