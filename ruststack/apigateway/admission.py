@@ -10,6 +10,7 @@ from typing import Any
 
 from ruststack.apigateway import metering, validation
 from ruststack.apigateway.model import RestApi
+from ruststack.apigateway.regional import ACCOUNT_BURST_LIMIT, ACCOUNT_RATE_LIMIT
 from ruststack.apigateway.routing import Route
 from ruststack.apigateway.store import ApiStore
 from ruststack.apigateway.validation import Invalid
@@ -44,8 +45,8 @@ class Admission:
         settings = stage.method_settings.get(key) or stage.method_settings.get("*/*")
         if settings is None:
             return True
-        rate = float(settings.get("throttlingRateLimit", 10000.0))
-        burst = int(settings.get("throttlingBurstLimit", 5000))
+        rate = float(settings.get("throttlingRateLimit", ACCOUNT_RATE_LIMIT))
+        burst = int(settings.get("throttlingBurstLimit", ACCOUNT_BURST_LIMIT))
         return self._stage_buckets.take((api.id, stage_name, key), rate, burst, self.clock.seconds())
 
     def refusal(self, api: RestApi, stage: str, route: Route, request: Any, event: dict[str, Any]) -> Invalid | None:

@@ -13,6 +13,10 @@ import attrs
 
 from ruststack.state_file import read_json, state_path, write_json
 
+# The throttle AWS gives an account in a region, and each method or route that sets no other.
+ACCOUNT_BURST_LIMIT = 5000
+ACCOUNT_RATE_LIMIT = 10000.0
+
 _STATE_FILE = "regional.json"
 
 # Hosted zones API Gateway answers with: CloudFront's for edge-optimized
@@ -44,8 +48,8 @@ class AccountSettings:
 
     cloudwatch_role_arn: str | None = None
     features: list[str] = attrs.field(factory=lambda: ["UsagePlans"])
-    burst_limit: int = 5000
-    rate_limit: float = 10000.0
+    burst_limit: int = ACCOUNT_BURST_LIMIT
+    rate_limit: float = ACCOUNT_RATE_LIMIT
     api_key_version: str = "4"
 
     def to_json(self) -> dict[str, Any]:
@@ -64,8 +68,8 @@ class AccountSettings:
         return cls(
             cloudwatch_role_arn=state.get("cloudwatchRoleArn"),
             features=list(state.get("features", [])),
-            burst_limit=int(throttle.get("burstLimit", 5000)),
-            rate_limit=float(throttle.get("rateLimit", 10000.0)),
+            burst_limit=int(throttle.get("burstLimit", ACCOUNT_BURST_LIMIT)),
+            rate_limit=float(throttle.get("rateLimit", ACCOUNT_RATE_LIMIT)),
             api_key_version=str(state.get("apiKeyVersion", "4")),
         )
 

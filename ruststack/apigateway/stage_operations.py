@@ -20,6 +20,7 @@ from ruststack.apigateway.calls import (
     unescape_patch_path,
 )
 from ruststack.apigateway.model import Deployment, RestApi, Stage, new_id
+from ruststack.apigateway.regional import ACCOUNT_BURST_LIMIT, ACCOUNT_RATE_LIMIT
 from ruststack.apigateway.stage_settings import patch_stage_settings
 from ruststack.apigateway.store import bad_request, conflict, not_found
 
@@ -30,8 +31,8 @@ DEFAULT_METHOD_SETTING: dict[str, Any] = {
     "metricsEnabled": False,
     "loggingLevel": "OFF",
     "dataTraceEnabled": False,
-    "throttlingBurstLimit": 5000,
-    "throttlingRateLimit": 10000.0,
+    "throttlingBurstLimit": ACCOUNT_BURST_LIMIT,
+    "throttlingRateLimit": ACCOUNT_RATE_LIMIT,
     "cachingEnabled": False,
     "cacheTtlInSeconds": 300,
     "cacheDataEncrypted": False,

@@ -32,6 +32,7 @@ from twisted.web.server import NOT_DONE_YET
 from ruststack.apigateway import lambda_authorizer, proxy
 from ruststack.apigateway.metering import Buckets
 from ruststack.apigateway.model import ApiResource, Method
+from ruststack.apigateway.regional import ACCOUNT_BURST_LIMIT, ACCOUNT_RATE_LIMIT
 from ruststack.apigateway.routing import Route as V1Route
 from ruststack.apigatewayv2 import cors, http_proxy, mapping
 from ruststack.apigatewayv2.authorize import Authorizers, Authorizing, Refused
@@ -52,9 +53,6 @@ _PATH_FORM = re.compile(r"^/restapis/([^/]+)/([^/]+)/_user_request_(/.*)?$")
 DEFAULT_STAGE = "$default"
 # HTTP APIs' payload quota ("Quotas for HTTP APIs": 10 MB).
 MAX_PAYLOAD = 10 * 1024 * 1024
-# The account-level limits that apply where a stage sets none ("Quotas for HTTP APIs").
-ACCOUNT_RATE_LIMIT = 10000.0
-ACCOUNT_BURST_LIMIT = 5000
 # Hop-by-hop and framing headers are the gateway's, not the function's.
 _DROPPED_RESPONSE_HEADERS = {"connection", "content-length", "transfer-encoding", "date", "server"}
 
