@@ -65,21 +65,27 @@ def backend():
     server.shutdown()
 
 
+def proxy_integration(apigw2, api_id: str, uri: str, method: str = "ANY", **options) -> dict:
+    """
+    CreateIntegration of an HTTP proxy to C{uri} (payload format 1.0).
+    """
+    return apigw2.create_integration(
+        ApiId=api_id,
+        IntegrationType="HTTP_PROXY",
+        IntegrationUri=uri,
+        IntegrationMethod=method,
+        PayloadFormatVersion="1.0",
+        **options,
+    )
+
+
 def _deploy(http_api_stack, backend, cors=None) -> Deployed:
     apigw2 = http_api_stack.client("apigatewayv2")
     more = {"CorsConfiguration": cors} if cors else {}
     api_id = apigw2.create_api(Name="proxied", ProtocolType="HTTP", **more)["ApiId"]
 
     def integration(uri: str, method: str = "ANY", **options) -> str:
-        made = apigw2.create_integration(
-            ApiId=api_id,
-            IntegrationType="HTTP_PROXY",
-            IntegrationUri=uri,
-            IntegrationMethod=method,
-            PayloadFormatVersion="1.0",
-            **options,
-        )
-        return f"integrations/{made['IntegrationId']}"
+        return f"integrations/{proxy_integration(apigw2, api_id, uri, method, **options)['IntegrationId']}"
 
     routes = {
         "ANY /pets/{proxy+}": integration(f"{backend.url}/backend/{{proxy}}"),

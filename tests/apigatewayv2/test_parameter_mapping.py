@@ -8,6 +8,8 @@ events, and on their answers; the expressions as property tests.
 
 from __future__ import annotations
 
+from functools import partial
+
 import attrs
 import pytest
 from hypothesis import given, settings
@@ -17,7 +19,10 @@ from ruststack.apigatewayv2 import mapping
 
 from .test_control_plane import error_of
 from .test_execute import Deployed, create_function
-from .test_http_proxy_and_cors import backend  # noqa: F401  (the backend fixture)
+from .test_http_proxy_and_cors import (
+    backend,  # noqa: F401  (the backend fixture)
+    proxy_integration,
+)
 
 REQUEST = {
     "append:header.x-request": "$context.requestId",
@@ -44,14 +49,8 @@ def _api(apigw2) -> str:
 
 def test_mappings_are_kept_and_checked(apigw2):
     api_id = _api(apigw2)
-    made = apigw2.create_integration(
-        ApiId=api_id,
-        IntegrationType="HTTP_PROXY",
-        IntegrationUri="http://127.0.0.1:9/x",
-        IntegrationMethod="ANY",
-        PayloadFormatVersion="1.0",
-        RequestParameters=REQUEST,
-        ResponseParameters=RESPONSE,
+    made = proxy_integration(
+        apigw2, api_id, "http://127.0.0.1:9/x", RequestParameters=REQUEST, ResponseParameters=RESPONSE
     )
     assert (made["RequestParameters"], made["ResponseParameters"]) == (REQUEST, RESPONSE)
     integration_id = made["IntegrationId"]
@@ -69,15 +68,7 @@ def test_mappings_are_kept_and_checked(apigw2):
     assert apigw2.get_integration(ApiId=api_id, IntegrationId=integration_id)["RequestParameters"] == expected_request
 
     def refused(**mappings) -> tuple[int, str, str]:
-        return error_of(
-            apigw2.create_integration,
-            ApiId=api_id,
-            IntegrationType="HTTP_PROXY",
-            IntegrationUri="http://127.0.0.1:9/x",
-            IntegrationMethod="ANY",
-            PayloadFormatVersion="1.0",
-            **mappings,
-        )
+        return error_of(partial(proxy_integration, apigw2, api_id, "http://127.0.0.1:9/x"), **mappings)
 
     for header in ("Authorization", "x-amz-date", "Access-Control-Allow-Origin", "Via"):
         assert refused(RequestParameters={f"overwrite:header.{header}": "x"}) == (
@@ -100,14 +91,8 @@ def proxied(http_api_stack, backend):  # noqa: F811
     http_api_stack.reset("apigatewayv2", "apigateway")
     apigw2 = http_api_stack.client("apigatewayv2")
     api_id = _api(apigw2)
-    made = apigw2.create_integration(
-        ApiId=api_id,
-        IntegrationType="HTTP_PROXY",
-        IntegrationUri=f"{backend.url}/original/{{id}}",
-        IntegrationMethod="ANY",
-        PayloadFormatVersion="1.0",
-        RequestParameters=REQUEST,
-        ResponseParameters=RESPONSE,
+    made = proxy_integration(
+        apigw2, api_id, f"{backend.url}/original/{{id}}", RequestParameters=REQUEST, ResponseParameters=RESPONSE
     )
     apigw2.create_route(ApiId=api_id, RouteKey="GET /items/{id}", Target=f"integrations/{made['IntegrationId']}")
     apigw2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)

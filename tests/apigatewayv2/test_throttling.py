@@ -13,7 +13,10 @@ from ruststack.apigatewayv2.execute import HttpApiResource
 from ruststack.apigatewayv2.store import HttpApiStore
 
 from .test_execute import Deployed
-from .test_http_proxy_and_cors import backend  # noqa: F401  (the backend fixture)
+from .test_http_proxy_and_cors import (
+    backend,  # noqa: F401  (the backend fixture)
+    proxy_integration,
+)
 
 SLOW = {"ThrottlingBurstLimit": 2, "ThrottlingRateLimit": 0.001}
 
@@ -22,13 +25,7 @@ def test_routes_are_throttled_by_their_stage(http_api_stack, backend):  # noqa: 
     http_api_stack.reset("apigatewayv2", "apigateway")
     apigw2 = http_api_stack.client("apigatewayv2")
     api_id = apigw2.create_api(Name="throttled", ProtocolType="HTTP")["ApiId"]
-    made = apigw2.create_integration(
-        ApiId=api_id,
-        IntegrationType="HTTP_PROXY",
-        IntegrationUri=f"{backend.url}/x",
-        IntegrationMethod="ANY",
-        PayloadFormatVersion="1.0",
-    )
+    made = proxy_integration(apigw2, api_id, f"{backend.url}/x")
     for key in ("GET /limited", "GET /free"):
         apigw2.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{made['IntegrationId']}")
     apigw2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True, RouteSettings={"GET /limited": SLOW})
